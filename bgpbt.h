@@ -1,0 +1,1444 @@
+/* bgpbt.h - v0.1.0 - Bayesian Generational Population-Based Training in one C header
+   MIT or public domain, your choice (see end of file). No warranty implied.
+
+   Do this:
+       #define BGPBT_IMPLEMENTATION
+   before you include this file in *one* C or C++ file to create the implementation.
+   Every other file just includes "bgpbt.h".
+
+   QUICK START
+
+       #define BGPBT_IMPLEMENTATION
+       #include "bgpbt.h"
+       int main(void) {
+           bgpbt_rng rng;
+           bgpbt_rng_init(&rng, 42, 0);          // seed 42, stream 0
+           printf("%s %f\n", bgpbt_version_string(), bgpbt_rng_normal(&rng));
+           return 0;
+       }
+
+       cc -O2 -march=native -fopenmp main.c -lm      (-fopenmp is optional)
+
+   WHAT IS INSIDE
+
+   A CPU-only implementation of BG-PBT (Wan et al., AutoML-Conf 2022) and everything it needs,
+   with no dependency beyond libc and libm (OpenMP optional). The layers, lowest first; a
+   layer only ever calls the ones below it:
+
+       core     result codes, allocator hooks, logger, RNG streams, arena, timer, OpenMP macro
+       simd     one wide-float vocabulary over AVX-512 / AVX2+FMA / SSE2 / NEON / scalar
+       io       CRC-32, byte streams, the checkpoint container, atomic file writes
+
+   TABLE OF CONTENTS (search for the tag to jump)
+
+       [doc.options]        compile-time options and the translation unit each belongs to
+       [doc.determinism]    what is bit-identical and what agrees within a tolerance
+       [doc.errors]         result codes and the logger
+       [decl.core]          declarations, one section per layer, lowest first
+       [decl.io]
+       [impl.core]          implementation, in the same order
+       [impl.simd]
+       [impl.io]
+       [license]
+
+   [doc.options] COMPILE-TIME OPTIONS
+
+   | option                 | default            | define it in             | effect                                      |
+   |------------------------|--------------------|--------------------------|---------------------------------------------|
+   | BGPBT_IMPLEMENTATION   | off                | exactly one file         | emit the implementation                     |
+   | BGPBT_STATIC           | off                | every file that includes | all functions static (private to one file); |
+   |                        |                    | (needs IMPLEMENTATION)   | use it when bgpbt.h lives in one file only  |
+   | BGPBT_API              | extern             | every file               | decoration of public functions              |
+   | BGPBT_NO_SIMD          | off                | the implementation file  | force the scalar path (width 1)             |
+   | BGPBT_NO_OPENMP        | off                | the implementation file  | ignore OpenMP even when -fopenmp is given   |
+   | BGPBT_MALLOC(size)     | malloc(size)       | the implementation file  | default allocator; define BGPBT_MALLOC and  |
+   | BGPBT_FREE(ptr)        | free(ptr)          | the implementation file  | BGPBT_FREE together or neither (#error)     |
+   | BGPBT_ASSERT(x)        | assert(x)          | the implementation file  | internal invariant checks                   |
+
+   SIMD is chosen at compile time from the compiler's flags: AVX-512F (-mavx512f or
+   -march=native on a machine that has it), else AVX2 with FMA (-mavx2 -mfma), else SSE2 (every
+   x86-64), else NEON (AArch64), else scalar. There is no run-time CPU dispatch: build for the
+   machine you run on. The public API never exposes the SIMD width, so files compiled with
+   different flags can share one implementation file.
+
+   [doc.determinism] DETERMINISM CONTRACT
+
+   - Same build, same inputs, same seed: bit-identical results, for any OpenMP thread count and
+     with OpenMP off. Work is split by output ownership (each thread writes its own
+     environments, rows or agents) and every reduction runs in index order, never in thread
+     order. Each environment, agent and optimiser draws from its own RNG stream, derived from
+     (seed, stream id), so environment i at step t sees the same numbers whatever thread runs it.
+   - Across SIMD widths (scalar, SSE2, AVX2, AVX-512): the element-wise vocabulary (add, mul,
+     min, max, blend, the separate-rounding multiply-add) is bit-identical lane for lane. The
+     transcendental approximations use the same polynomials on every width; they agree with
+     the scalar reference within the bounds in [impl.simd] (a few ulp; the compiler may fuse a
+     scalar multiply-add into an FMA). Reductions (sums, dot products, GEMM) sum in a different
+     order per width and agree within a relative 1e-5 of the summed magnitudes.
+   - -ffast-math is not supported (it breaks NaN checks and reduction order).
+   - RNG streams are identical on every platform (integer arithmetic only), and the bulk
+     normal generator pairs its uniforms in the same order on every SIMD width.
+
+   [doc.errors] ERRORS AND THE LOGGER
+
+   Every fallible function returns a bgpbt_result: BGPBT_OK (0) on success, a negative code
+   otherwise; bgpbt_result_string() names it. Objects take an optional logger in their config:
+   when set, every error also produces one human-readable sentence saying what was wrong
+   (the argument, the value, the line of a file). The logger may be called from worker threads
+   and must be reentrant. Bad input never crashes and never changes an object that already
+   exists: a failed call leaves its target as it was.
+*/
+
+#ifndef BGPBT_H_INCLUDE
+#define BGPBT_H_INCLUDE
+
+#define BGPBT_VERSION_MAJOR 0
+#define BGPBT_VERSION_MINOR 1
+#define BGPBT_VERSION_PATCH 0
+#define BGPBT_VERSION_STRING "0.1.0"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef BGPBT_API
+#  if defined(BGPBT_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#    define BGPBT_API static __attribute__((unused))
+#  elif defined(BGPBT_STATIC)
+#    define BGPBT_API static
+#  else
+#    define BGPBT_API extern
+#  endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ============================================================================================
+   [decl.core] core: result codes, logger, allocator, RNG, timer, arena, threads
+   ============================================================================================ */
+
+/* One list generates the enum and bgpbt_result_string(), so the two never drift apart. */
+#define BGPBT_RESULT_LIST(X)                                                                   \
+    X(BGPBT_OK,                          0, "success")                                         \
+    X(BGPBT_ERR_INVALID_ARGUMENT,       -1, "invalid argument")                                \
+    X(BGPBT_ERR_OUT_OF_MEMORY,          -2, "out of memory")                                   \
+    X(BGPBT_ERR_NOT_FINITE,             -3, "value is NaN or infinite")                        \
+    X(BGPBT_ERR_SIZE_MISMATCH,          -4, "sizes or dimensions do not match")                \
+    X(BGPBT_ERR_OUT_OF_RANGE,           -5, "value out of its allowed range")                  \
+    X(BGPBT_ERR_EMPTY_RANGE,            -6, "empty or reversed range")                         \
+    X(BGPBT_ERR_UNKNOWN_NAME,           -7, "unknown name")                                    \
+    X(BGPBT_ERR_WRONG_ORDER,            -8, "call made in the wrong order")                    \
+    X(BGPBT_ERR_BUFFER_TOO_SMALL,       -9, "buffer too small")                                \
+    X(BGPBT_ERR_LIMIT,                 -10, "a size, count or depth exceeds a limit")          \
+    X(BGPBT_ERR_NOT_POSITIVE_DEFINITE, -11, "matrix is not positive definite")                 \
+    X(BGPBT_ERR_NOT_CONVERGED,         -12, "iteration did not converge")                      \
+    X(BGPBT_ERR_UNSTABLE,              -13, "simulation state became non-finite or absurd")    \
+    X(BGPBT_ERR_PARSE,                 -14, "syntax error in input text")                      \
+    X(BGPBT_ERR_UNSUPPORTED,           -15, "input uses a feature this library does not support") \
+    X(BGPBT_ERR_BAD_FORMAT,            -16, "not a bgpbt file, or a file of another kind")     \
+    X(BGPBT_ERR_VERSION,               -17, "unsupported format version")                      \
+    X(BGPBT_ERR_CHECKSUM,              -18, "checksum mismatch: the data is corrupt")          \
+    X(BGPBT_ERR_TRUNCATED,             -19, "data is truncated")                               \
+    X(BGPBT_ERR_IO,                    -20, "file input/output failed")                        \
+    X(BGPBT_ERR_AGENT_FAILED,          -21, "agent training produced non-finite values")       \
+    X(BGPBT_ERR_INTERNAL,              -22, "internal error (please report it)")
+
+typedef enum bgpbt_result {
+#define BGPBT__RESULT_ENUM(name, value, text) name = value,
+    BGPBT_RESULT_LIST(BGPBT__RESULT_ENUM)
+#undef BGPBT__RESULT_ENUM
+    BGPBT_RESULT_MIN_ = -22
+} bgpbt_result;
+
+BGPBT_API const char* bgpbt_result_string(bgpbt_result code); /* never NULL */
+BGPBT_API const char* bgpbt_version_string(void);              /* "0.1.0" */
+
+/* Logger. The message is one sentence, valid only during the call. */
+typedef enum bgpbt_log_level {
+    BGPBT_LOG_ERROR = 0,
+    BGPBT_LOG_WARN = 1,
+    BGPBT_LOG_INFO = 2,
+    BGPBT_LOG_DEBUG = 3
+} bgpbt_log_level;
+
+typedef void (*bgpbt_log_fn)(bgpbt_log_level level, bgpbt_result code, const char* message,
+                             void* user);
+typedef struct bgpbt_logger {
+    bgpbt_log_fn fn; /* NULL: silent */
+    void* user;
+} bgpbt_logger;
+
+/* A ready-made logger that prints "bgpbt: error: <message> (<code name>)" to stderr. */
+BGPBT_API void bgpbt_log_stderr(bgpbt_log_level level, bgpbt_result code, const char* message,
+                                void* user);
+
+/* Allocator carried by every config. A zeroed struct means BGPBT_MALLOC / BGPBT_FREE.
+   alloc must return memory aligned to `align` (a power of two, at most 4096) or NULL;
+   free receives the size that was asked for. */
+typedef struct bgpbt_allocator {
+    void* (*alloc)(size_t size, size_t align, void* user);
+    void (*free)(void* ptr, size_t size, void* user);
+    void* user;
+} bgpbt_allocator;
+
+/* Allocate through an allocator (NULL or zeroed: the default). Returns NULL on failure, when
+   size is 0, or when align is not a power of two up to 4096. */
+BGPBT_API void* bgpbt_mem_alloc(const bgpbt_allocator* a, size_t size, size_t align);
+BGPBT_API void bgpbt_mem_free(const bgpbt_allocator* a, void* ptr, size_t size);
+
+/* RNG: xoshiro256** with streams. bgpbt_rng_init(seed, stream) derives a state by hashing both
+   through splitmix64, so (seed, 0), (seed, 1), ... are independent generators: give every
+   environment, agent and optimiser its own stream. The struct is plain data: copying it saves
+   the state, and bgpbt_rng_get_state / bgpbt_rng_set_state move it through 4 integers. */
+typedef struct bgpbt_rng {
+    uint64_t s[4];
+} bgpbt_rng;
+
+BGPBT_API uint64_t bgpbt_mix64(uint64_t x); /* splitmix64 finaliser: a good 64-bit hash */
+BGPBT_API void bgpbt_rng_init(bgpbt_rng* rng, uint64_t seed, uint64_t stream);
+BGPBT_API uint64_t bgpbt_rng_u64(bgpbt_rng* rng);
+BGPBT_API uint32_t bgpbt_rng_u32(bgpbt_rng* rng);
+BGPBT_API uint32_t bgpbt_rng_below(bgpbt_rng* rng, uint32_t n);     /* [0, n), no modulo bias; 0 if n == 0 */
+BGPBT_API float bgpbt_rng_float(bgpbt_rng* rng);                     /* [0, 1), 24 random bits */
+BGPBT_API double bgpbt_rng_double(bgpbt_rng* rng);                   /* [0, 1), 53 random bits */
+BGPBT_API double bgpbt_rng_uniform(bgpbt_rng* rng, double lo, double hi); /* [lo, hi) */
+BGPBT_API double bgpbt_rng_normal(bgpbt_rng* rng);                   /* N(0,1), double precision */
+BGPBT_API void bgpbt_rng_normals(bgpbt_rng* rng, float* out, size_t n); /* n x N(0,1), SIMD */
+BGPBT_API void bgpbt_rng_permutation(bgpbt_rng* rng, int* out, int n);  /* uniform shuffle of 0..n-1 */
+BGPBT_API void bgpbt_rng_get_state(const bgpbt_rng* rng, uint64_t state[4]);
+/* Returns BGPBT_ERR_INVALID_ARGUMENT (and leaves rng as it was) for the all-zero state. */
+BGPBT_API bgpbt_result bgpbt_rng_set_state(bgpbt_rng* rng, const uint64_t state[4]);
+
+/* Monotonic wall-clock time in seconds, for progress lines and benchmarks. */
+BGPBT_API double bgpbt_time_seconds(void);
+
+/* Scratch arena: one block, bump allocation, reset to a mark. Nothing in a hot loop
+   allocates; objects size an arena at creation and reuse it. */
+typedef struct bgpbt_arena {
+    unsigned char* base;
+    size_t capacity;
+    size_t used;
+    bgpbt_allocator allocator;
+} bgpbt_arena;
+
+BGPBT_API bgpbt_result bgpbt_arena_init(bgpbt_arena* arena, const bgpbt_allocator* a, size_t capacity);
+BGPBT_API void* bgpbt_arena_push(bgpbt_arena* arena, size_t size, size_t align); /* NULL when full */
+BGPBT_API size_t bgpbt_arena_mark(const bgpbt_arena* arena);
+BGPBT_API void bgpbt_arena_reset(bgpbt_arena* arena, size_t mark);
+BGPBT_API void bgpbt_arena_free(bgpbt_arena* arena);
+
+/* Threads: OpenMP when compiled with -fopenmp (and not BGPBT_NO_OPENMP), otherwise 1. */
+BGPBT_API int bgpbt_max_threads(void);
+BGPBT_API const char* bgpbt_simd_name(void); /* "avx512", "avx2", "sse2", "neon" or "scalar" */
+BGPBT_API int bgpbt_simd_width(void);        /* floats per vector: 16, 8, 4, 4 or 1 */
+
+/* ============================================================================================
+   [decl.io] io: CRC-32, byte streams, checkpoint container, atomic files
+   ============================================================================================ */
+
+/* CRC-32 (IEEE 802.3, reflected 0xEDB88320). Chain calls: crc = bgpbt_crc32(crc, data, n),
+   starting from 0. bgpbt_crc32(0, "123456789", 9) == 0xCBF43926. */
+BGPBT_API uint32_t bgpbt_crc32(uint32_t crc, const void* data, size_t size);
+
+/* Little-endian byte writer. With buf == NULL it only counts (pos is the size needed): every
+   save function runs twice, once to size the buffer and once to fill it. Writing past cap
+   sets `overflow` and writes nothing more. */
+typedef struct bgpbt_writer {
+    unsigned char* buf;
+    size_t cap;
+    size_t pos;
+    int overflow;
+} bgpbt_writer;
+
+BGPBT_API void bgpbt_write_bytes(bgpbt_writer* w, const void* data, size_t size);
+BGPBT_API void bgpbt_write_u32(bgpbt_writer* w, uint32_t v);
+BGPBT_API void bgpbt_write_u64(bgpbt_writer* w, uint64_t v);
+BGPBT_API void bgpbt_write_i32(bgpbt_writer* w, int32_t v);
+BGPBT_API void bgpbt_write_f32(bgpbt_writer* w, float v);
+BGPBT_API void bgpbt_write_f64(bgpbt_writer* w, double v);
+BGPBT_API void bgpbt_write_f32s(bgpbt_writer* w, const float* v, size_t n);
+BGPBT_API void bgpbt_write_f64s(bgpbt_writer* w, const double* v, size_t n);
+
+/* Bounded reader. Reading past the end sets `failed`, returns zeros and reads nothing more,
+   so a loader checks `failed` once at the end and never reads out of bounds. */
+typedef struct bgpbt_reader {
+    const unsigned char* buf;
+    size_t size;
+    size_t pos;
+    int failed;
+} bgpbt_reader;
+
+BGPBT_API void bgpbt_read_bytes(bgpbt_reader* r, void* out, size_t size);
+BGPBT_API uint32_t bgpbt_read_u32(bgpbt_reader* r);
+BGPBT_API uint64_t bgpbt_read_u64(bgpbt_reader* r);
+BGPBT_API int32_t bgpbt_read_i32(bgpbt_reader* r);
+BGPBT_API float bgpbt_read_f32(bgpbt_reader* r);
+BGPBT_API double bgpbt_read_f64(bgpbt_reader* r);
+BGPBT_API void bgpbt_read_f32s(bgpbt_reader* r, float* out, size_t n);
+BGPBT_API void bgpbt_read_f64s(bgpbt_reader* r, double* out, size_t n);
+/* A count read from untrusted data: fails (sets `failed`, returns 0) if above max or if
+   count * elem_size is more than the bytes left. Use it before allocating. */
+BGPBT_API uint32_t bgpbt_read_count(bgpbt_reader* r, uint32_t max, size_t elem_size);
+
+/* The container every saved object uses: a 32-byte header, then the payload.
+     offset 0  "BGPT"        magic
+            4  kind          four characters naming the object ("MLP ", "AGNT", "CKPT", ...)
+            8  version       format version of that kind
+           12  flags         0
+           16  payload size  64-bit
+           24  payload CRC-32
+           28  header CRC-32 over bytes 0..27                                              */
+#define BGPBT_CONTAINER_HEADER_SIZE 32
+#define BGPBT_FOURCC(a, b, c, d) \
+    ((uint32_t)(unsigned char)(a) | ((uint32_t)(unsigned char)(b) << 8) | \
+     ((uint32_t)(unsigned char)(c) << 16) | ((uint32_t)(unsigned char)(d) << 24))
+
+/* Reserve the header; write the payload; then bgpbt_container_end fills the sizes and CRCs. */
+BGPBT_API void bgpbt_container_begin(bgpbt_writer* w, uint32_t kind, uint32_t version);
+BGPBT_API void bgpbt_container_end(bgpbt_writer* w, size_t begin_pos);
+/* Validate magic, kind, version (1..max_version), sizes and both CRCs; on success `payload`
+   reads the payload and *version (if not NULL) is the file's version. Never reads beyond size. */
+BGPBT_API bgpbt_result bgpbt_container_open(const void* data, size_t size, uint32_t kind,
+                                            uint32_t max_version, uint32_t* version,
+                                            bgpbt_reader* payload);
+
+/* Write a file atomically: write "<path>.tmp", flush and fsync it, rename it over path, and
+   fsync the directory (POSIX). A crash at any moment leaves either the old file or the new
+   one, never a mix. */
+BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* data, size_t size);
+/* Read a whole file (at most max_size bytes) into memory from the allocator; free it with
+   bgpbt_mem_free(a, *data, *size). */
+BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* a, size_t max_size,
+                                       void** data, size_t* size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BGPBT_H_INCLUDE */
+
+/* ############################################################################################
+   IMPLEMENTATION
+   ############################################################################################ */
+
+#if defined(__INTELLISENSE__) || defined(__JETBRAINS_IDE__)
+#  define BGPBT_IMPLEMENTATION
+#endif
+
+#if defined(BGPBT_IMPLEMENTATION) && !defined(BGPBT_IMPLEMENTATION_ONCE)
+#define BGPBT_IMPLEMENTATION_ONCE
+
+#if defined(BGPBT_MALLOC) != defined(BGPBT_FREE)
+#  error "bgpbt.h: define both BGPBT_MALLOC and BGPBT_FREE, or neither"
+#endif
+#ifndef BGPBT_MALLOC
+#  include <stdlib.h>
+#  define BGPBT_MALLOC(size) malloc(size)
+#  define BGPBT_FREE(ptr) free(ptr)
+#endif
+#ifndef BGPBT_ASSERT
+#  include <assert.h>
+#  define BGPBT_ASSERT(x) assert(x)
+#endif
+
+#include <math.h>
+#include <string.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <float.h>
+#if defined(_WIN32)
+#  ifndef WIN32_LEAN_AND_MEAN
+#    define WIN32_LEAN_AND_MEAN
+#  endif
+#  include <windows.h>
+#  include <io.h>
+#else
+#  include <time.h>
+#  include <sys/time.h>
+#  include <unistd.h>
+#  include <fcntl.h>
+#endif
+
+/* SIMD selection (the vocabulary itself is in [impl.simd]) */
+#if !defined(BGPBT_NO_SIMD) && defined(__AVX512F__)
+#  define BGPBT_SIMD_AVX512 1
+#  define BGPBT_FW_WIDTH 16
+#  include <immintrin.h>
+#elif !defined(BGPBT_NO_SIMD) && (defined(__AVX2__) && defined(__FMA__))
+#  define BGPBT_SIMD_AVX2 1
+#  define BGPBT_FW_WIDTH 8
+#  include <immintrin.h>
+#elif !defined(BGPBT_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
+#  define BGPBT_SIMD_SSE2 1
+#  define BGPBT_FW_WIDTH 4
+#  include <emmintrin.h>
+#  if defined(__FMA__)
+#    include <immintrin.h>
+#  endif
+#elif !defined(BGPBT_NO_SIMD) && (defined(__ARM_NEON) || defined(__ARM_NEON__)) && defined(__aarch64__)
+#  define BGPBT_SIMD_NEON 1
+#  define BGPBT_FW_WIDTH 4
+#  include <arm_neon.h>
+#else
+#  define BGPBT_SIMD_SCALAR 1
+#  define BGPBT_FW_WIDTH 1
+#endif
+
+
+#if defined(_OPENMP) && !defined(BGPBT_NO_OPENMP)
+#  include <omp.h>
+#  define BGPBT__HAS_OPENMP 1
+#  if defined(_MSC_VER)
+#    define BGPBT_OMP(x) __pragma(omp x)
+#  else
+#    define BGPBT__PRAGMA(x) _Pragma(#x)
+#    define BGPBT_OMP(x) BGPBT__PRAGMA(omp x)
+#  endif
+#else
+#  define BGPBT__HAS_OPENMP 0
+#  define BGPBT_OMP(x) /* OpenMP off: nothing, so builds without -fopenmp stay warning-free */
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define BGPBT__PRIVATE static __attribute__((unused))
+#  define BGPBT__INLINE static __inline__ __attribute__((unused))
+#  define BGPBT__RESTRICT __restrict__
+#  define BGPBT__ALIGN(n) __attribute__((aligned(n)))
+#elif defined(_MSC_VER)
+#  define BGPBT__PRIVATE static
+#  define BGPBT__INLINE static __inline
+#  define BGPBT__RESTRICT __restrict
+#  define BGPBT__ALIGN(n) __declspec(align(n))
+#else
+#  define BGPBT__PRIVATE static
+#  define BGPBT__INLINE static
+#  define BGPBT__RESTRICT
+#  define BGPBT__ALIGN(n)
+#endif
+
+/* Fixed-size assumptions, checked at compile time. */
+typedef char bgpbt__check_float_size[(sizeof(float) == 4 && sizeof(double) == 8) ? 1 : -1];
+typedef char bgpbt__check_u64_size[(sizeof(uint64_t) == 8) ? 1 : -1];
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ============================================================================================
+   [impl.core]
+   ============================================================================================ */
+
+BGPBT_API const char* bgpbt_result_string(bgpbt_result code) {
+    switch (code) {
+#define BGPBT__RESULT_CASE(name, value, text) case name: return text;
+        BGPBT_RESULT_LIST(BGPBT__RESULT_CASE)
+#undef BGPBT__RESULT_CASE
+        default: break;
+    }
+    return "unknown result code";
+}
+
+BGPBT_API const char* bgpbt_version_string(void) { return BGPBT_VERSION_STRING; }
+
+BGPBT_API void bgpbt_log_stderr(bgpbt_log_level level, bgpbt_result code, const char* message,
+                                void* user) {
+    static const char* const names[] = {"error", "warning", "info", "debug"};
+    (void)user;
+    fprintf(stderr, "bgpbt: %s: %s (%s)\n", names[(unsigned)level < 4u ? (unsigned)level : 3u],
+            message ? message : "", bgpbt_result_string(code));
+}
+
+/* Log one formatted sentence (if a logger is set) and return `code`, so error paths read
+   `return bgpbt__error(log, BGPBT_ERR_..., "what was wrong: %d", value);` */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 3, 4)))
+#endif
+BGPBT__PRIVATE bgpbt_result bgpbt__error(const bgpbt_logger* log, bgpbt_result code,
+                                         const char* fmt, ...) {
+    if (log && log->fn) {
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        log->fn(code == BGPBT_OK ? BGPBT_LOG_INFO : BGPBT_LOG_ERROR, code, msg, log->user);
+    }
+    return code;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 3, 4)))
+#endif
+BGPBT__PRIVATE void bgpbt__log(const bgpbt_logger* log, bgpbt_log_level level, const char* fmt, ...) {
+    if (log && log->fn) {
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        log->fn(level, BGPBT_OK, msg, log->user);
+    }
+}
+
+/* ---- allocator ---------------------------------------------------------------------------- */
+
+/* The default path over-allocates by `align` bytes and stores the offset to the raw block in
+   the byte just before the aligned pointer (align >= 16 leaves room for it). */
+BGPBT_API void* bgpbt_mem_alloc(const bgpbt_allocator* a, size_t size, size_t align) {
+    if (size == 0 || align == 0 || (align & (align - 1)) != 0 || align > 4096) return NULL;
+    if (a && a->alloc) return a->alloc(size, align, a->user);
+    if (align < 16) align = 16;
+    if (size > (size_t)-1 - align) return NULL;
+    {
+        unsigned char* raw = (unsigned char*)BGPBT_MALLOC(size + align);
+        unsigned char* p;
+        size_t offset;
+        if (!raw) return NULL;
+        offset = align - ((uintptr_t)raw & (align - 1)); /* 1..align; >= 8 for any real malloc */
+        if (offset < 2) { /* no room for the offset: cannot happen with a conforming malloc */
+            BGPBT_FREE(raw);
+            return NULL;
+        }
+        p = raw + offset;
+        p[-1] = (unsigned char)(offset & 0xFF);
+        p[-2] = (unsigned char)(offset >> 8);
+        return p;
+    }
+}
+
+BGPBT_API void bgpbt_mem_free(const bgpbt_allocator* a, void* ptr, size_t size) {
+    if (!ptr) return;
+    if (a && a->alloc) {
+        if (a->free) a->free(ptr, size, a->user);
+        return;
+    }
+    {
+        unsigned char* p = (unsigned char*)ptr;
+        size_t offset = (size_t)p[-1] | ((size_t)p[-2] << 8);
+        BGPBT_FREE(p - offset);
+    }
+}
+
+/* Typed helpers used throughout the implementation: 64-byte aligned (one cache line, one
+   AVX-512 vector), zero-filled. */
+BGPBT__PRIVATE void* bgpbt__calloc(const bgpbt_allocator* a, size_t count, size_t elem) {
+    void* p;
+    if (count == 0 || elem == 0) return NULL;
+    if (count > ((size_t)-1 / 2) / elem) return NULL;
+    p = bgpbt_mem_alloc(a, count * elem, 64);
+    if (p) memset(p, 0, count * elem);
+    return p;
+}
+BGPBT__PRIVATE void bgpbt__cfree(const bgpbt_allocator* a, void* p, size_t count, size_t elem) {
+    if (p) bgpbt_mem_free(a, p, count * elem);
+}
+
+/* ---- RNG ---------------------------------------------------------------------------------- */
+
+BGPBT_API uint64_t bgpbt_mix64(uint64_t x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+BGPBT_API void bgpbt_rng_init(bgpbt_rng* rng, uint64_t seed, uint64_t stream) {
+    /* Hash seed and stream separately, then run splitmix64 from the combined key: nearby seeds
+       and nearby stream ids give unrelated states. */
+    uint64_t key = bgpbt_mix64(seed ^ 0x243F6A8885A308D3ull) ^
+                   bgpbt_mix64(bgpbt_mix64(stream + 0x13198A2E03707344ull));
+    int i;
+    for (i = 0; i < 4; ++i) {
+        key += 0x9E3779B97F4A7C15ull;
+        rng->s[i] = bgpbt_mix64(key);
+    }
+    if ((rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]) == 0) rng->s[0] = 1; /* never all zero */
+}
+
+BGPBT__INLINE uint64_t bgpbt__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+BGPBT_API uint64_t bgpbt_rng_u64(bgpbt_rng* rng) {
+    uint64_t* s = rng->s;
+    uint64_t result = bgpbt__rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = bgpbt__rotl(s[3], 45);
+    return result;
+}
+
+BGPBT_API uint32_t bgpbt_rng_u32(bgpbt_rng* rng) { return (uint32_t)(bgpbt_rng_u64(rng) >> 32); }
+
+/* Lemire's multiply-and-reject: unbiased, one multiply in the common case. */
+BGPBT_API uint32_t bgpbt_rng_below(bgpbt_rng* rng, uint32_t n) {
+    uint64_t m;
+    uint32_t low;
+    if (n == 0) return 0;
+    m = (uint64_t)bgpbt_rng_u32(rng) * n;
+    low = (uint32_t)m;
+    if (low < n) {
+        uint32_t threshold = (uint32_t)(-n) % n;
+        while (low < threshold) {
+            m = (uint64_t)bgpbt_rng_u32(rng) * n;
+            low = (uint32_t)m;
+        }
+    }
+    return (uint32_t)(m >> 32);
+}
+
+BGPBT_API float bgpbt_rng_float(bgpbt_rng* rng) {
+    return (float)(bgpbt_rng_u64(rng) >> 40) * (1.0f / 16777216.0f);
+}
+
+BGPBT_API double bgpbt_rng_double(bgpbt_rng* rng) {
+    return (double)(bgpbt_rng_u64(rng) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+BGPBT_API double bgpbt_rng_uniform(bgpbt_rng* rng, double lo, double hi) {
+    return lo + (hi - lo) * bgpbt_rng_double(rng);
+}
+
+/* Marsaglia's polar method: exact in double precision, no trigonometry. */
+BGPBT_API double bgpbt_rng_normal(bgpbt_rng* rng) {
+    double u, v, s;
+    do {
+        u = 2.0 * bgpbt_rng_double(rng) - 1.0;
+        v = 2.0 * bgpbt_rng_double(rng) - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    return u * sqrt(-2.0 * log(s) / s);
+}
+
+BGPBT_API void bgpbt_rng_permutation(bgpbt_rng* rng, int* out, int n) {
+    int i;
+    for (i = 0; i < n; ++i) out[i] = i;
+    for (i = n - 1; i > 0; --i) { /* Fisher-Yates */
+        int j = (int)bgpbt_rng_below(rng, (uint32_t)i + 1u);
+        int t = out[i];
+        out[i] = out[j];
+        out[j] = t;
+    }
+}
+
+BGPBT_API void bgpbt_rng_get_state(const bgpbt_rng* rng, uint64_t state[4]) {
+    memcpy(state, rng->s, sizeof rng->s);
+}
+
+BGPBT_API bgpbt_result bgpbt_rng_set_state(bgpbt_rng* rng, const uint64_t state[4]) {
+    if (!rng || !state || (state[0] | state[1] | state[2] | state[3]) == 0)
+        return BGPBT_ERR_INVALID_ARGUMENT;
+    memcpy(rng->s, state, sizeof rng->s);
+    return BGPBT_OK;
+}
+
+/* bgpbt_rng_normals is defined in [impl.simd]: it runs on the wide vocabulary. */
+
+/* ---- timer, arena, threads ---------------------------------------------------------------- */
+
+#if defined(_WIN32)
+BGPBT_API double bgpbt_time_seconds(void) {
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (double)c.QuadPart / (double)f.QuadPart;
+}
+#else
+BGPBT_API double bgpbt_time_seconds(void) {
+#  if defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0) return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#  endif
+    { /* strict -std=c99 hides clock_gettime; gettimeofday is always declared */
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        return (double)tv.tv_sec + 1e-6 * (double)tv.tv_usec;
+    }
+}
+#endif
+
+BGPBT_API bgpbt_result bgpbt_arena_init(bgpbt_arena* arena, const bgpbt_allocator* a, size_t capacity) {
+    if (!arena || capacity == 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    memset(arena, 0, sizeof *arena);
+    if (a) arena->allocator = *a;
+    arena->base = (unsigned char*)bgpbt_mem_alloc(&arena->allocator, capacity, 64);
+    if (!arena->base) return BGPBT_ERR_OUT_OF_MEMORY;
+    arena->capacity = capacity;
+    return BGPBT_OK;
+}
+
+BGPBT_API void* bgpbt_arena_push(bgpbt_arena* arena, size_t size, size_t align) {
+    size_t start;
+    if (!arena || !arena->base || align == 0 || (align & (align - 1)) != 0 || align > 64) return NULL;
+    start = (arena->used + align - 1) & ~(align - 1);
+    if (start > arena->capacity || size > arena->capacity - start) return NULL;
+    arena->used = start + size;
+    return arena->base + start;
+}
+
+BGPBT_API size_t bgpbt_arena_mark(const bgpbt_arena* arena) { return arena->used; }
+
+BGPBT_API void bgpbt_arena_reset(bgpbt_arena* arena, size_t mark) {
+    if (mark <= arena->used) arena->used = mark;
+}
+
+BGPBT_API void bgpbt_arena_free(bgpbt_arena* arena) {
+    if (!arena) return;
+    bgpbt_mem_free(&arena->allocator, arena->base, arena->capacity);
+    arena->base = NULL;
+    arena->capacity = arena->used = 0;
+}
+
+BGPBT_API int bgpbt_max_threads(void) {
+#if BGPBT__HAS_OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+BGPBT__INLINE int bgpbt__isfinite(double x) { return x - x == 0.0; } /* false for NaN and +-inf */
+BGPBT__INLINE int bgpbt__isfinitef(float x) { return x - x == 0.0f; }
+
+/* ============================================================================================
+   [impl.simd] the wide-float vocabulary
+
+   bgpbt_fw is one vector of BGPBT_FW_WIDTH floats; bgpbt_fm is a lane mask. The op set is
+   closed: every hot loop is written once on these names. Masks are consumed only through
+   bgpbt_fw_blend / bgpbt_fm_any / bgpbt_fm_all (their representation differs per ISA).
+
+     load/store        bgpbt_fw_load(p), bgpbt_fw_store(p, v)       (unaligned allowed)
+     constants         bgpbt_fw_zero(), bgpbt_fw_set1(x)
+     arithmetic        add sub mul div neg abs sqrt min max
+     multiply-add      bgpbt_fw_muladd(a,b,c) = a*b+c, two roundings (bit-identical on all widths)
+                       bgpbt_fw_fma(a,b,c)    = a*b+c, one rounding where the target has FMA
+     compare/blend     lt le gt ge eq -> bgpbt_fm; bgpbt_fw_blend(m, a, b) = m ? b : a
+     reduce            bgpbt_fw_hsum(v): lanes summed 0, 1, ..., W-1 in that order
+     approximations    exp, log, tanh; errors measured by tests/test_simd.c against libm:
+                         exp   max relative error 3e-7 on [-87, 88]; 0 below -87.3; +inf above 88.7
+                         log   max relative error 3e-7 for positive normal floats;
+                               log(0) = -inf, log(x<0) = NaN, log(+inf) = +inf
+                         tanh  max absolute error 2e-7 and relative 4e-7 on all reals
+   ============================================================================================ */
+
+#if defined(BGPBT_SIMD_AVX512)
+typedef __m512 bgpbt_fw;
+typedef __mmask16 bgpbt_fm;
+BGPBT__INLINE bgpbt_fw bgpbt_fw_load(const float* p) { return _mm512_loadu_ps(p); }
+BGPBT__INLINE void bgpbt_fw_store(float* p, bgpbt_fw v) { _mm512_storeu_ps(p, v); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_zero(void) { return _mm512_setzero_ps(); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_set1(float x) { return _mm512_set1_ps(x); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_add(bgpbt_fw a, bgpbt_fw b) { return _mm512_add_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_sub(bgpbt_fw a, bgpbt_fw b) { return _mm512_sub_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_mul(bgpbt_fw a, bgpbt_fw b) { return _mm512_mul_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_div(bgpbt_fw a, bgpbt_fw b) { return _mm512_div_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_sqrt(bgpbt_fw a) { return _mm512_sqrt_ps(a); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_min(bgpbt_fw a, bgpbt_fw b) { return _mm512_min_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_max(bgpbt_fw a, bgpbt_fw b) { return _mm512_max_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_fma(bgpbt_fw a, bgpbt_fw b, bgpbt_fw c) { return _mm512_fmadd_ps(a, b, c); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_lt(bgpbt_fw a, bgpbt_fw b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_le(bgpbt_fw a, bgpbt_fw b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_eq(bgpbt_fw a, bgpbt_fw b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_blend(bgpbt_fm m, bgpbt_fw a, bgpbt_fw b) { return _mm512_mask_blend_ps(m, a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_and(bgpbt_fm a, bgpbt_fm b) { return (bgpbt_fm)(a & b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_or(bgpbt_fm a, bgpbt_fm b) { return (bgpbt_fm)(a | b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_not(bgpbt_fm a) { return (bgpbt_fm)(~a); }
+BGPBT__INLINE int bgpbt_fm_any(bgpbt_fm m) { return m != 0; }
+BGPBT__INLINE int bgpbt_fm_all(bgpbt_fm m) { return m == 0xFFFF; }
+/* round to nearest even (as float); 2^n for integral n in [-126, 127]; exponent/mantissa split */
+BGPBT__INLINE bgpbt_fw bgpbt__fw_round(bgpbt_fw x) {
+    return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+BGPBT__INLINE bgpbt_fw bgpbt__fw_pow2i(bgpbt_fw n) {
+    __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+}
+BGPBT__INLINE bgpbt_fw bgpbt__fw_frexp(bgpbt_fw x, bgpbt_fw* e) { /* x = m * 2^e, m in [1, 2) */
+    __m512i bits = _mm512_castps_si512(x);
+    __m512i ex = _mm512_sub_epi32(_mm512_and_si512(_mm512_srli_epi32(bits, 23), _mm512_set1_epi32(0xFF)),
+                                  _mm512_set1_epi32(127));
+    *e = _mm512_cvtepi32_ps(ex);
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_and_si512(bits, _mm512_set1_epi32(0x007FFFFF)),
+                                               _mm512_set1_epi32(0x3F800000)));
+}
+#elif defined(BGPBT_SIMD_AVX2)
+typedef __m256 bgpbt_fw;
+typedef __m256 bgpbt_fm;
+BGPBT__INLINE bgpbt_fw bgpbt_fw_load(const float* p) { return _mm256_loadu_ps(p); }
+BGPBT__INLINE void bgpbt_fw_store(float* p, bgpbt_fw v) { _mm256_storeu_ps(p, v); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_zero(void) { return _mm256_setzero_ps(); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_set1(float x) { return _mm256_set1_ps(x); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_add(bgpbt_fw a, bgpbt_fw b) { return _mm256_add_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_sub(bgpbt_fw a, bgpbt_fw b) { return _mm256_sub_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_mul(bgpbt_fw a, bgpbt_fw b) { return _mm256_mul_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_div(bgpbt_fw a, bgpbt_fw b) { return _mm256_div_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_sqrt(bgpbt_fw a) { return _mm256_sqrt_ps(a); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_min(bgpbt_fw a, bgpbt_fw b) { return _mm256_min_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_max(bgpbt_fw a, bgpbt_fw b) { return _mm256_max_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_fma(bgpbt_fw a, bgpbt_fw b, bgpbt_fw c) { return _mm256_fmadd_ps(a, b, c); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_lt(bgpbt_fw a, bgpbt_fw b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_le(bgpbt_fw a, bgpbt_fw b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_eq(bgpbt_fw a, bgpbt_fw b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_blend(bgpbt_fm m, bgpbt_fw a, bgpbt_fw b) { return _mm256_blendv_ps(a, b, m); }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_and(bgpbt_fm a, bgpbt_fm b) { return _mm256_and_ps(a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_or(bgpbt_fm a, bgpbt_fm b) { return _mm256_or_ps(a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_not(bgpbt_fm a) { return _mm256_xor_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(-1))); }
+BGPBT__INLINE int bgpbt_fm_any(bgpbt_fm m) { return _mm256_movemask_ps(m) != 0; }
+BGPBT__INLINE int bgpbt_fm_all(bgpbt_fm m) { return _mm256_movemask_ps(m) == 0xFF; }
+BGPBT__INLINE bgpbt_fw bgpbt__fw_round(bgpbt_fw x) {
+    return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+BGPBT__INLINE bgpbt_fw bgpbt__fw_pow2i(bgpbt_fw n) {
+    __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+}
+BGPBT__INLINE bgpbt_fw bgpbt__fw_frexp(bgpbt_fw x, bgpbt_fw* e) {
+    __m256i bits = _mm256_castps_si256(x);
+    __m256i ex = _mm256_sub_epi32(_mm256_and_si256(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(0xFF)),
+                                  _mm256_set1_epi32(127));
+    *e = _mm256_cvtepi32_ps(ex);
+    return _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x007FFFFF)),
+                                               _mm256_set1_epi32(0x3F800000)));
+}
+#elif defined(BGPBT_SIMD_SSE2)
+typedef __m128 bgpbt_fw;
+typedef __m128 bgpbt_fm;
+BGPBT__INLINE bgpbt_fw bgpbt_fw_load(const float* p) { return _mm_loadu_ps(p); }
+BGPBT__INLINE void bgpbt_fw_store(float* p, bgpbt_fw v) { _mm_storeu_ps(p, v); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_zero(void) { return _mm_setzero_ps(); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_set1(float x) { return _mm_set1_ps(x); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_add(bgpbt_fw a, bgpbt_fw b) { return _mm_add_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_sub(bgpbt_fw a, bgpbt_fw b) { return _mm_sub_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_mul(bgpbt_fw a, bgpbt_fw b) { return _mm_mul_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_div(bgpbt_fw a, bgpbt_fw b) { return _mm_div_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_sqrt(bgpbt_fw a) { return _mm_sqrt_ps(a); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_min(bgpbt_fw a, bgpbt_fw b) { return _mm_min_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_max(bgpbt_fw a, bgpbt_fw b) { return _mm_max_ps(a, b); }
+#  if defined(__FMA__)
+BGPBT__INLINE bgpbt_fw bgpbt_fw_fma(bgpbt_fw a, bgpbt_fw b, bgpbt_fw c) { return _mm_fmadd_ps(a, b, c); }
+#  else
+BGPBT__INLINE bgpbt_fw bgpbt_fw_fma(bgpbt_fw a, bgpbt_fw b, bgpbt_fw c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+#  endif
+BGPBT__INLINE bgpbt_fm bgpbt_fw_lt(bgpbt_fw a, bgpbt_fw b) { return _mm_cmplt_ps(a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_le(bgpbt_fw a, bgpbt_fw b) { return _mm_cmple_ps(a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_eq(bgpbt_fw a, bgpbt_fw b) { return _mm_cmpeq_ps(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_blend(bgpbt_fm m, bgpbt_fw a, bgpbt_fw b) {
+    return _mm_or_ps(_mm_and_ps(m, b), _mm_andnot_ps(m, a));
+}
+BGPBT__INLINE bgpbt_fm bgpbt_fm_and(bgpbt_fm a, bgpbt_fm b) { return _mm_and_ps(a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_or(bgpbt_fm a, bgpbt_fm b) { return _mm_or_ps(a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_not(bgpbt_fm a) { return _mm_xor_ps(a, _mm_castsi128_ps(_mm_set1_epi32(-1))); }
+BGPBT__INLINE int bgpbt_fm_any(bgpbt_fm m) { return _mm_movemask_ps(m) != 0; }
+BGPBT__INLINE int bgpbt_fm_all(bgpbt_fm m) { return _mm_movemask_ps(m) == 0xF; }
+BGPBT__INLINE bgpbt_fw bgpbt__fw_round(bgpbt_fw x) { /* |x| < 2^31 here */
+    return _mm_cvtepi32_ps(_mm_cvtps_epi32(x));
+}
+BGPBT__INLINE bgpbt_fw bgpbt__fw_pow2i(bgpbt_fw n) {
+    __m128i e = _mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127));
+    return _mm_castsi128_ps(_mm_slli_epi32(e, 23));
+}
+BGPBT__INLINE bgpbt_fw bgpbt__fw_frexp(bgpbt_fw x, bgpbt_fw* e) {
+    __m128i bits = _mm_castps_si128(x);
+    __m128i ex = _mm_sub_epi32(_mm_and_si128(_mm_srli_epi32(bits, 23), _mm_set1_epi32(0xFF)), _mm_set1_epi32(127));
+    *e = _mm_cvtepi32_ps(ex);
+    return _mm_castsi128_ps(_mm_or_si128(_mm_and_si128(bits, _mm_set1_epi32(0x007FFFFF)), _mm_set1_epi32(0x3F800000)));
+}
+#elif defined(BGPBT_SIMD_NEON)
+typedef float32x4_t bgpbt_fw;
+typedef uint32x4_t bgpbt_fm;
+BGPBT__INLINE bgpbt_fw bgpbt_fw_load(const float* p) { return vld1q_f32(p); }
+BGPBT__INLINE void bgpbt_fw_store(float* p, bgpbt_fw v) { vst1q_f32(p, v); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_zero(void) { return vdupq_n_f32(0.0f); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_set1(float x) { return vdupq_n_f32(x); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_add(bgpbt_fw a, bgpbt_fw b) { return vaddq_f32(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_sub(bgpbt_fw a, bgpbt_fw b) { return vsubq_f32(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_mul(bgpbt_fw a, bgpbt_fw b) { return vmulq_f32(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_div(bgpbt_fw a, bgpbt_fw b) { return vdivq_f32(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_sqrt(bgpbt_fw a) { return vsqrtq_f32(a); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_min(bgpbt_fw a, bgpbt_fw b) { return vminq_f32(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_max(bgpbt_fw a, bgpbt_fw b) { return vmaxq_f32(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_fma(bgpbt_fw a, bgpbt_fw b, bgpbt_fw c) { return vfmaq_f32(c, a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_lt(bgpbt_fw a, bgpbt_fw b) { return vcltq_f32(a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_le(bgpbt_fw a, bgpbt_fw b) { return vcleq_f32(a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_eq(bgpbt_fw a, bgpbt_fw b) { return vceqq_f32(a, b); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_blend(bgpbt_fm m, bgpbt_fw a, bgpbt_fw b) { return vbslq_f32(m, b, a); }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_and(bgpbt_fm a, bgpbt_fm b) { return vandq_u32(a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_or(bgpbt_fm a, bgpbt_fm b) { return vorrq_u32(a, b); }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_not(bgpbt_fm a) { return vmvnq_u32(a); }
+BGPBT__INLINE int bgpbt_fm_any(bgpbt_fm m) { return vmaxvq_u32(m) != 0; }
+BGPBT__INLINE int bgpbt_fm_all(bgpbt_fm m) { return vminvq_u32(m) != 0; }
+BGPBT__INLINE bgpbt_fw bgpbt__fw_round(bgpbt_fw x) { return vrndnq_f32(x); }
+BGPBT__INLINE bgpbt_fw bgpbt__fw_pow2i(bgpbt_fw n) {
+    int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
+    return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
+}
+BGPBT__INLINE bgpbt_fw bgpbt__fw_frexp(bgpbt_fw x, bgpbt_fw* e) {
+    int32x4_t bits = vreinterpretq_s32_f32(x);
+    int32x4_t ex = vsubq_s32(vandq_s32(vshrq_n_s32(bits, 23), vdupq_n_s32(0xFF)), vdupq_n_s32(127));
+    *e = vcvtq_f32_s32(ex);
+    return vreinterpretq_f32_s32(vorrq_s32(vandq_s32(bits, vdupq_n_s32(0x007FFFFF)), vdupq_n_s32(0x3F800000)));
+}
+#else /* scalar: width 1, the reference every wide path is tested against */
+typedef float bgpbt_fw;
+typedef int bgpbt_fm;
+BGPBT__INLINE bgpbt_fw bgpbt_fw_load(const float* p) { return *p; }
+BGPBT__INLINE void bgpbt_fw_store(float* p, bgpbt_fw v) { *p = v; }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_zero(void) { return 0.0f; }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_set1(float x) { return x; }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_add(bgpbt_fw a, bgpbt_fw b) { return a + b; }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_sub(bgpbt_fw a, bgpbt_fw b) { return a - b; }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_mul(bgpbt_fw a, bgpbt_fw b) { return a * b; }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_div(bgpbt_fw a, bgpbt_fw b) { return a / b; }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_sqrt(bgpbt_fw a) { return sqrtf(a); }
+/* min/max follow the x86 rule (return b when either is NaN) so every width agrees */
+BGPBT__INLINE bgpbt_fw bgpbt_fw_min(bgpbt_fw a, bgpbt_fw b) { return a < b ? a : b; }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_max(bgpbt_fw a, bgpbt_fw b) { return a > b ? a : b; }
+#  if defined(FP_FAST_FMAF)
+BGPBT__INLINE bgpbt_fw bgpbt_fw_fma(bgpbt_fw a, bgpbt_fw b, bgpbt_fw c) { return fmaf(a, b, c); }
+#  else
+BGPBT__INLINE bgpbt_fw bgpbt_fw_fma(bgpbt_fw a, bgpbt_fw b, bgpbt_fw c) { return a * b + c; }
+#  endif
+BGPBT__INLINE bgpbt_fm bgpbt_fw_lt(bgpbt_fw a, bgpbt_fw b) { return a < b; }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_le(bgpbt_fw a, bgpbt_fw b) { return a <= b; }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_eq(bgpbt_fw a, bgpbt_fw b) { return a == b; }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_blend(bgpbt_fm m, bgpbt_fw a, bgpbt_fw b) { return m ? b : a; }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_and(bgpbt_fm a, bgpbt_fm b) { return a && b; }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_or(bgpbt_fm a, bgpbt_fm b) { return a || b; }
+BGPBT__INLINE bgpbt_fm bgpbt_fm_not(bgpbt_fm a) { return !a; }
+BGPBT__INLINE int bgpbt_fm_any(bgpbt_fm m) { return m != 0; }
+BGPBT__INLINE int bgpbt_fm_all(bgpbt_fm m) { return m != 0; }
+BGPBT__INLINE bgpbt_fw bgpbt__fw_round(bgpbt_fw x) { return nearbyintf(x); }
+BGPBT__INLINE bgpbt_fw bgpbt__fw_pow2i(bgpbt_fw n) {
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+BGPBT__INLINE bgpbt_fw bgpbt__fw_frexp(bgpbt_fw x, bgpbt_fw* e) {
+    uint32_t bits;
+    float m;
+    memcpy(&bits, &x, 4);
+    *e = (float)((int32_t)((bits >> 23) & 0xFF) - 127);
+    bits = (bits & 0x007FFFFFu) | 0x3F800000u;
+    memcpy(&m, &bits, 4);
+    return m;
+}
+#endif
+
+/* Ops written once on top of the per-ISA ones. */
+BGPBT__INLINE bgpbt_fw bgpbt_fw_muladd(bgpbt_fw a, bgpbt_fw b, bgpbt_fw c) {
+    return bgpbt_fw_add(bgpbt_fw_mul(a, b), c);
+}
+BGPBT__INLINE bgpbt_fw bgpbt_fw_neg(bgpbt_fw a) { return bgpbt_fw_sub(bgpbt_fw_zero(), a); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_abs(bgpbt_fw a) { return bgpbt_fw_max(a, bgpbt_fw_neg(a)); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_gt(bgpbt_fw a, bgpbt_fw b) { return bgpbt_fw_lt(b, a); }
+BGPBT__INLINE bgpbt_fm bgpbt_fw_ge(bgpbt_fw a, bgpbt_fw b) { return bgpbt_fw_le(b, a); }
+BGPBT__INLINE bgpbt_fw bgpbt_fw_clamp(bgpbt_fw x, bgpbt_fw lo, bgpbt_fw hi) {
+    return bgpbt_fw_min(bgpbt_fw_max(x, lo), hi);
+}
+
+BGPBT__INLINE float bgpbt_fw_hsum(bgpbt_fw v) {
+    float lanes[BGPBT_FW_WIDTH];
+    float s = 0.0f;
+    int i;
+    bgpbt_fw_store(lanes, v);
+    for (i = 0; i < BGPBT_FW_WIDTH; ++i) s += lanes[i];
+    return s;
+}
+
+/* exp: x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), e^r by its Taylor series to
+   r^7 (truncation error below 6e-9 relative), times 2^n built in the exponent bits. */
+BGPBT__INLINE bgpbt_fw bgpbt_fw_exp(bgpbt_fw x) {
+    const bgpbt_fw hi_limit = bgpbt_fw_set1(88.72283f), lo_limit = bgpbt_fw_set1(-87.33654f);
+    bgpbt_fw xc = bgpbt_fw_clamp(x, lo_limit, hi_limit);
+    bgpbt_fw n = bgpbt__fw_round(bgpbt_fw_mul(xc, bgpbt_fw_set1(1.44269504088896341f)));
+    bgpbt_fw r, p;
+    n = bgpbt_fw_min(n, bgpbt_fw_set1(127.0f));
+    r = bgpbt_fw_sub(xc, bgpbt_fw_mul(n, bgpbt_fw_set1(0.693359375f)));
+    r = bgpbt_fw_sub(r, bgpbt_fw_mul(n, bgpbt_fw_set1(-2.12194440e-4f)));
+    p = bgpbt_fw_set1(1.0f / 5040.0f);
+    p = bgpbt_fw_muladd(p, r, bgpbt_fw_set1(1.0f / 720.0f));
+    p = bgpbt_fw_muladd(p, r, bgpbt_fw_set1(1.0f / 120.0f));
+    p = bgpbt_fw_muladd(p, r, bgpbt_fw_set1(1.0f / 24.0f));
+    p = bgpbt_fw_muladd(p, r, bgpbt_fw_set1(1.0f / 6.0f));
+    p = bgpbt_fw_muladd(p, r, bgpbt_fw_set1(0.5f));
+    p = bgpbt_fw_muladd(p, r, bgpbt_fw_set1(1.0f));
+    p = bgpbt_fw_muladd(p, r, bgpbt_fw_set1(1.0f));
+    p = bgpbt_fw_mul(p, bgpbt__fw_pow2i(n));
+    p = bgpbt_fw_blend(bgpbt_fw_lt(x, lo_limit), p, bgpbt_fw_zero());
+    p = bgpbt_fw_blend(bgpbt_fw_gt(x, hi_limit), p, bgpbt_fw_set1(HUGE_VALF));
+    return bgpbt_fw_blend(bgpbt_fw_eq(x, x), x, p); /* NaN in, NaN out */
+}
+
+/* log: x = m 2^e with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m-1)/(m+1), |s| <= 0.172,
+   by its odd series to s^9 (truncation error below 1e-9). Subnormal inputs are not supported
+   (they are treated as their normalised exponent; no caller produces them). */
+BGPBT__INLINE bgpbt_fw bgpbt_fw_log(bgpbt_fw x) {
+    bgpbt_fw e, m, s, s2, p, r;
+    bgpbt_fm big;
+    m = bgpbt__fw_frexp(x, &e);
+    big = bgpbt_fw_gt(m, bgpbt_fw_set1(1.41421356f));
+    m = bgpbt_fw_blend(big, m, bgpbt_fw_mul(m, bgpbt_fw_set1(0.5f)));
+    e = bgpbt_fw_blend(big, e, bgpbt_fw_add(e, bgpbt_fw_set1(1.0f)));
+    s = bgpbt_fw_div(bgpbt_fw_sub(m, bgpbt_fw_set1(1.0f)), bgpbt_fw_add(m, bgpbt_fw_set1(1.0f)));
+    s2 = bgpbt_fw_mul(s, s);
+    p = bgpbt_fw_set1(2.0f / 9.0f);
+    p = bgpbt_fw_muladd(p, s2, bgpbt_fw_set1(2.0f / 7.0f));
+    p = bgpbt_fw_muladd(p, s2, bgpbt_fw_set1(2.0f / 5.0f));
+    p = bgpbt_fw_muladd(p, s2, bgpbt_fw_set1(2.0f / 3.0f));
+    p = bgpbt_fw_muladd(p, s2, bgpbt_fw_set1(2.0f));
+    p = bgpbt_fw_mul(p, s);
+    /* e*ln2 split in two parts so that large e keeps full precision */
+    r = bgpbt_fw_add(bgpbt_fw_muladd(e, bgpbt_fw_set1(-2.12194440e-4f), p), bgpbt_fw_mul(e, bgpbt_fw_set1(0.693359375f)));
+    r = bgpbt_fw_blend(bgpbt_fw_eq(x, bgpbt_fw_zero()), r, bgpbt_fw_set1(-HUGE_VALF));
+    r = bgpbt_fw_blend(bgpbt_fw_eq(x, bgpbt_fw_set1(HUGE_VALF)), r, x);
+    r = bgpbt_fw_blend(bgpbt_fw_lt(x, bgpbt_fw_zero()), r, bgpbt_fw_set1(NAN));
+    return bgpbt_fw_blend(bgpbt_fw_eq(x, x), x, r);
+}
+
+/* tanh: odd Taylor series to x^17 for |x| < 0.55 (error below 1e-8), else
+   sign(x) (1 - 2 / (e^{2|x|} + 1)). */
+BGPBT__INLINE bgpbt_fw bgpbt_fw_tanh(bgpbt_fw x) {
+    bgpbt_fw ax = bgpbt_fw_abs(x), x2 = bgpbt_fw_mul(x, x), p, big, e;
+    p = bgpbt_fw_set1(-929569.0f / 638512875.0f);
+    p = bgpbt_fw_muladd(p, x2, bgpbt_fw_set1(21844.0f / 6081075.0f));
+    p = bgpbt_fw_muladd(p, x2, bgpbt_fw_set1(-1382.0f / 155925.0f));
+    p = bgpbt_fw_muladd(p, x2, bgpbt_fw_set1(62.0f / 2835.0f));
+    p = bgpbt_fw_muladd(p, x2, bgpbt_fw_set1(-17.0f / 315.0f));
+    p = bgpbt_fw_muladd(p, x2, bgpbt_fw_set1(2.0f / 15.0f));
+    p = bgpbt_fw_muladd(p, x2, bgpbt_fw_set1(-1.0f / 3.0f));
+    p = bgpbt_fw_muladd(bgpbt_fw_mul(p, x2), x, x);
+    e = bgpbt_fw_exp(bgpbt_fw_mul(bgpbt_fw_min(ax, bgpbt_fw_set1(20.0f)), bgpbt_fw_set1(2.0f)));
+    big = bgpbt_fw_sub(bgpbt_fw_set1(1.0f), bgpbt_fw_div(bgpbt_fw_set1(2.0f), bgpbt_fw_add(e, bgpbt_fw_set1(1.0f))));
+    big = bgpbt_fw_blend(bgpbt_fw_lt(x, bgpbt_fw_zero()), big, bgpbt_fw_neg(big));
+    return bgpbt_fw_blend(bgpbt_fw_lt(ax, bgpbt_fw_set1(0.55f)), big, p);
+}
+
+/* sin and cos of t in [-pi, pi]: half-angle h = t/2 in [-pi/2, pi/2], Taylor series of sin h to
+   h^13 and cos h to h^14 (errors below 6e-9), then sin t = 2 sin h cos h, cos t = 1 - 2 sin^2 h. */
+BGPBT__INLINE void bgpbt__fw_sincos_pi(bgpbt_fw t, bgpbt_fw* sin_t, bgpbt_fw* cos_t) {
+    bgpbt_fw h = bgpbt_fw_mul(t, bgpbt_fw_set1(0.5f)), h2 = bgpbt_fw_mul(h, h), s, c;
+    s = bgpbt_fw_set1(1.0f / 6227020800.0f);
+    s = bgpbt_fw_muladd(s, h2, bgpbt_fw_set1(-1.0f / 39916800.0f));
+    s = bgpbt_fw_muladd(s, h2, bgpbt_fw_set1(1.0f / 362880.0f));
+    s = bgpbt_fw_muladd(s, h2, bgpbt_fw_set1(-1.0f / 5040.0f));
+    s = bgpbt_fw_muladd(s, h2, bgpbt_fw_set1(1.0f / 120.0f));
+    s = bgpbt_fw_muladd(s, h2, bgpbt_fw_set1(-1.0f / 6.0f));
+    s = bgpbt_fw_muladd(bgpbt_fw_mul(s, h2), h, h);
+    c = bgpbt_fw_set1(-1.0f / 87178291200.0f);
+    c = bgpbt_fw_muladd(c, h2, bgpbt_fw_set1(1.0f / 479001600.0f));
+    c = bgpbt_fw_muladd(c, h2, bgpbt_fw_set1(-1.0f / 3628800.0f));
+    c = bgpbt_fw_muladd(c, h2, bgpbt_fw_set1(1.0f / 40320.0f));
+    c = bgpbt_fw_muladd(c, h2, bgpbt_fw_set1(-1.0f / 720.0f));
+    c = bgpbt_fw_muladd(c, h2, bgpbt_fw_set1(1.0f / 24.0f));
+    c = bgpbt_fw_muladd(c, h2, bgpbt_fw_set1(-0.5f));
+    c = bgpbt_fw_muladd(c, h2, bgpbt_fw_set1(1.0f));
+    *sin_t = bgpbt_fw_mul(bgpbt_fw_mul(s, c), bgpbt_fw_set1(2.0f));
+    *cos_t = bgpbt_fw_sub(bgpbt_fw_set1(1.0f), bgpbt_fw_mul(bgpbt_fw_mul(s, s), bgpbt_fw_set1(2.0f)));
+}
+
+BGPBT_API const char* bgpbt_simd_name(void) {
+#if defined(BGPBT_SIMD_AVX512)
+    return "avx512";
+#elif defined(BGPBT_SIMD_AVX2)
+    return "avx2";
+#elif defined(BGPBT_SIMD_SSE2)
+    return "sse2";
+#elif defined(BGPBT_SIMD_NEON)
+    return "neon";
+#else
+    return "scalar";
+#endif
+}
+
+BGPBT_API int bgpbt_simd_width(void) { return BGPBT_FW_WIDTH; }
+
+/* Box-Muller on blocks of 32 uniforms: u1 = lanes 0..15, u2 = lanes 16..31 of the block, on
+   every SIMD width, so the pairing (and so the numbers, up to the approximations' rounding)
+   does not depend on the width. The tail is a full block computed into scratch. u1 is in
+   (0, 1] so the log is finite. */
+#define BGPBT__NORMAL_BLOCK 32
+BGPBT__PRIVATE void bgpbt__normal_block(float* out /* 32 uniforms in, 32 normals out */) {
+    int k;
+    for (k = 0; k < BGPBT__NORMAL_BLOCK / 2; k += BGPBT_FW_WIDTH) {
+        bgpbt_fw u1 = bgpbt_fw_load(out + k), u2 = bgpbt_fw_load(out + k + BGPBT__NORMAL_BLOCK / 2);
+        bgpbt_fw r = bgpbt_fw_sqrt(bgpbt_fw_mul(bgpbt_fw_set1(-2.0f), bgpbt_fw_log(u1)));
+        bgpbt_fw t = bgpbt_fw_mul(bgpbt_fw_sub(u2, bgpbt_fw_set1(0.5f)), bgpbt_fw_set1(6.28318530718f));
+        bgpbt_fw s, c;
+        bgpbt__fw_sincos_pi(t, &s, &c);
+        bgpbt_fw_store(out + k, bgpbt_fw_mul(r, c));
+        bgpbt_fw_store(out + k + BGPBT__NORMAL_BLOCK / 2, bgpbt_fw_mul(r, s));
+    }
+}
+
+BGPBT_API void bgpbt_rng_normals(bgpbt_rng* rng, float* out, size_t n) {
+    size_t i = 0;
+    int k;
+    for (;;) {
+        float block[BGPBT__NORMAL_BLOCK];
+        float* dst = (n - i >= BGPBT__NORMAL_BLOCK) ? out + i : block;
+        if (i >= n) break;
+        for (k = 0; k < BGPBT__NORMAL_BLOCK / 2; ++k) /* (0, 1] */
+            dst[k] = (float)((bgpbt_rng_u64(rng) >> 40) + 1) * (1.0f / 16777216.0f);
+        for (k = BGPBT__NORMAL_BLOCK / 2; k < BGPBT__NORMAL_BLOCK; ++k) dst[k] = bgpbt_rng_float(rng);
+        bgpbt__normal_block(dst);
+        if (dst == block) {
+            memcpy(out + i, block, (n - i) * sizeof(float));
+            break;
+        }
+        i += BGPBT__NORMAL_BLOCK;
+    }
+}
+
+/* ============================================================================================
+   [impl.io]
+   ============================================================================================ */
+
+BGPBT_API uint32_t bgpbt_crc32(uint32_t crc, const void* data, size_t size) {
+    /* Table built on first use; the race on first use is benign (every thread writes the same
+       values), but build it eagerly under a local static flag to keep sanitizers quiet. */
+    static uint32_t table[256];
+    static int ready = 0;
+    const unsigned char* p = (const unsigned char*)data;
+    size_t i;
+    if (!ready) {
+        uint32_t k;
+        for (k = 0; k < 256; ++k) {
+            uint32_t c = k;
+            int j;
+            for (j = 0; j < 8; ++j) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
+            table[k] = c;
+        }
+        ready = 1;
+    }
+    crc = ~crc;
+    for (i = 0; i < size; ++i) crc = table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
+    return ~crc;
+}
+
+BGPBT_API void bgpbt_write_bytes(bgpbt_writer* w, const void* data, size_t size) {
+    if (w->overflow) return;
+    if (w->buf) {
+        if (size > w->cap - w->pos || w->pos > w->cap) {
+            w->overflow = 1;
+            return;
+        }
+        if (size) memcpy(w->buf + w->pos, data, size);
+    }
+    w->pos += size;
+}
+
+BGPBT_API void bgpbt_write_u32(bgpbt_writer* w, uint32_t v) {
+    unsigned char b[4];
+    b[0] = (unsigned char)v; b[1] = (unsigned char)(v >> 8);
+    b[2] = (unsigned char)(v >> 16); b[3] = (unsigned char)(v >> 24);
+    bgpbt_write_bytes(w, b, 4);
+}
+BGPBT_API void bgpbt_write_u64(bgpbt_writer* w, uint64_t v) {
+    bgpbt_write_u32(w, (uint32_t)v);
+    bgpbt_write_u32(w, (uint32_t)(v >> 32));
+}
+BGPBT_API void bgpbt_write_i32(bgpbt_writer* w, int32_t v) { bgpbt_write_u32(w, (uint32_t)v); }
+BGPBT_API void bgpbt_write_f32(bgpbt_writer* w, float v) {
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    bgpbt_write_u32(w, u);
+}
+BGPBT_API void bgpbt_write_f64(bgpbt_writer* w, double v) {
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    bgpbt_write_u64(w, u);
+}
+BGPBT_API void bgpbt_write_f32s(bgpbt_writer* w, const float* v, size_t n) {
+    size_t i;
+    for (i = 0; i < n; ++i) bgpbt_write_f32(w, v[i]);
+}
+BGPBT_API void bgpbt_write_f64s(bgpbt_writer* w, const double* v, size_t n) {
+    size_t i;
+    for (i = 0; i < n; ++i) bgpbt_write_f64(w, v[i]);
+}
+
+BGPBT_API void bgpbt_read_bytes(bgpbt_reader* r, void* out, size_t size) {
+    if (r->failed || r->pos > r->size || size > r->size - r->pos) {
+        r->failed = 1;
+        if (size) memset(out, 0, size);
+        return;
+    }
+    if (size) memcpy(out, r->buf + r->pos, size);
+    r->pos += size;
+}
+BGPBT_API uint32_t bgpbt_read_u32(bgpbt_reader* r) {
+    unsigned char b[4];
+    bgpbt_read_bytes(r, b, 4);
+    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+}
+BGPBT_API uint64_t bgpbt_read_u64(bgpbt_reader* r) {
+    uint64_t lo = bgpbt_read_u32(r);
+    return lo | ((uint64_t)bgpbt_read_u32(r) << 32);
+}
+BGPBT_API int32_t bgpbt_read_i32(bgpbt_reader* r) {
+    uint32_t u = bgpbt_read_u32(r);
+    int32_t v;
+    memcpy(&v, &u, 4);
+    return v;
+}
+BGPBT_API float bgpbt_read_f32(bgpbt_reader* r) {
+    uint32_t u = bgpbt_read_u32(r);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+BGPBT_API double bgpbt_read_f64(bgpbt_reader* r) {
+    uint64_t u = bgpbt_read_u64(r);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+BGPBT_API void bgpbt_read_f32s(bgpbt_reader* r, float* out, size_t n) {
+    size_t i;
+    if (r->failed || r->pos > r->size || n > (r->size - r->pos) / 4) {
+        r->failed = 1;
+        if (n) memset(out, 0, n * sizeof(float));
+        return;
+    }
+    for (i = 0; i < n; ++i) out[i] = bgpbt_read_f32(r);
+}
+BGPBT_API void bgpbt_read_f64s(bgpbt_reader* r, double* out, size_t n) {
+    size_t i;
+    if (r->failed || r->pos > r->size || n > (r->size - r->pos) / 8) {
+        r->failed = 1;
+        if (n) memset(out, 0, n * sizeof(double));
+        return;
+    }
+    for (i = 0; i < n; ++i) out[i] = bgpbt_read_f64(r);
+}
+BGPBT_API uint32_t bgpbt_read_count(bgpbt_reader* r, uint32_t max, size_t elem_size) {
+    uint32_t n = bgpbt_read_u32(r);
+    if (r->failed) return 0;
+    if (n > max || (elem_size && (size_t)n > (r->size - r->pos) / elem_size)) {
+        r->failed = 1;
+        return 0;
+    }
+    return n;
+}
+
+#define BGPBT__MAGIC BGPBT_FOURCC('B', 'G', 'P', 'T')
+
+BGPBT_API void bgpbt_container_begin(bgpbt_writer* w, uint32_t kind, uint32_t version) {
+    bgpbt_write_u32(w, BGPBT__MAGIC);
+    bgpbt_write_u32(w, kind);
+    bgpbt_write_u32(w, version);
+    bgpbt_write_u32(w, 0);
+    bgpbt_write_u64(w, 0); /* payload size, filled by _end */
+    bgpbt_write_u32(w, 0); /* payload crc */
+    bgpbt_write_u32(w, 0); /* header crc */
+}
+
+BGPBT_API void bgpbt_container_end(bgpbt_writer* w, size_t begin_pos) {
+    size_t payload = w->pos - begin_pos - BGPBT_CONTAINER_HEADER_SIZE;
+    bgpbt_writer patch;
+    unsigned char* h;
+    if (!w->buf || w->overflow || w->pos < begin_pos + BGPBT_CONTAINER_HEADER_SIZE) return;
+    h = w->buf + begin_pos;
+    patch.buf = h + 16;
+    patch.cap = 16;
+    patch.pos = 0;
+    patch.overflow = 0;
+    bgpbt_write_u64(&patch, (uint64_t)payload);
+    bgpbt_write_u32(&patch, bgpbt_crc32(0, h + BGPBT_CONTAINER_HEADER_SIZE, payload));
+    bgpbt_write_u32(&patch, bgpbt_crc32(0, h, 28));
+}
+
+BGPBT_API bgpbt_result bgpbt_container_open(const void* data, size_t size, uint32_t kind,
+                                            uint32_t max_version, uint32_t* version,
+                                            bgpbt_reader* payload) {
+    bgpbt_reader r;
+    uint32_t magic, file_kind, file_version, payload_crc, header_crc;
+    uint64_t payload_size;
+    if (!data || !payload) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (size < BGPBT_CONTAINER_HEADER_SIZE) return BGPBT_ERR_TRUNCATED;
+    r.buf = (const unsigned char*)data;
+    r.size = size;
+    r.pos = 0;
+    r.failed = 0;
+    magic = bgpbt_read_u32(&r);
+    file_kind = bgpbt_read_u32(&r);
+    file_version = bgpbt_read_u32(&r);
+    (void)bgpbt_read_u32(&r);
+    payload_size = bgpbt_read_u64(&r);
+    payload_crc = bgpbt_read_u32(&r);
+    header_crc = bgpbt_read_u32(&r);
+    if (magic != BGPBT__MAGIC) return BGPBT_ERR_BAD_FORMAT;
+    if (bgpbt_crc32(0, data, 28) != header_crc) return BGPBT_ERR_CHECKSUM;
+    if (file_kind != kind) return BGPBT_ERR_BAD_FORMAT;
+    if (file_version == 0 || file_version > max_version) return BGPBT_ERR_VERSION;
+    if (payload_size > (uint64_t)(size - BGPBT_CONTAINER_HEADER_SIZE)) return BGPBT_ERR_TRUNCATED;
+    if (bgpbt_crc32(0, (const unsigned char*)data + BGPBT_CONTAINER_HEADER_SIZE, (size_t)payload_size) != payload_crc)
+        return BGPBT_ERR_CHECKSUM;
+    payload->buf = (const unsigned char*)data + BGPBT_CONTAINER_HEADER_SIZE;
+    payload->size = (size_t)payload_size;
+    payload->pos = 0;
+    payload->failed = 0;
+    if (version) *version = file_version;
+    return BGPBT_OK;
+}
+
+#if defined(_WIN32)
+BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* data, size_t size) {
+    char tmp[4096];
+    FILE* f;
+    if (!path || (!data && size)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (strlen(path) + 5 > sizeof tmp) return BGPBT_ERR_LIMIT;
+    sprintf(tmp, "%s.tmp", path);
+    f = fopen(tmp, "wb");
+    if (!f) return BGPBT_ERR_IO;
+    if (fwrite(data, 1, size, f) != size || fflush(f) != 0 || _commit(_fileno(f)) != 0) {
+        fclose(f);
+        remove(tmp);
+        return BGPBT_ERR_IO;
+    }
+    fclose(f);
+    if (!MoveFileExA(tmp, path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+        remove(tmp);
+        return BGPBT_ERR_IO;
+    }
+    return BGPBT_OK;
+}
+#else
+BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* data, size_t size) {
+    char tmp[4096], dir[4096];
+    const unsigned char* p = (const unsigned char*)data;
+    size_t done = 0, len;
+    const char* slash;
+    int fd;
+    if (!path || (!data && size)) return BGPBT_ERR_INVALID_ARGUMENT;
+    len = strlen(path);
+    if (len == 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (len + 5 > sizeof tmp) return BGPBT_ERR_LIMIT;
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp", 5);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return BGPBT_ERR_IO;
+    while (done < size) {
+        ssize_t n = write(fd, p + done, size - done);
+        if (n <= 0) {
+            close(fd);
+            unlink(tmp);
+            return BGPBT_ERR_IO;
+        }
+        done += (size_t)n;
+    }
+    if (fsync(fd) != 0) {
+        close(fd);
+        unlink(tmp);
+        return BGPBT_ERR_IO;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+        return BGPBT_ERR_IO;
+    }
+    /* make the rename itself durable */
+    slash = strrchr(path, '/');
+    if (slash) {
+        size_t dlen = (size_t)(slash - path);
+        if (dlen == 0) dlen = 1;
+        memcpy(dir, path, dlen);
+        dir[dlen] = 0;
+    } else {
+        dir[0] = '.';
+        dir[1] = 0;
+    }
+    fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    return BGPBT_OK;
+}
+#endif
+
+BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* a, size_t max_size,
+                                       void** data, size_t* size) {
+    FILE* f;
+    long end;
+    unsigned char* buf;
+    size_t n;
+    if (!path || !data || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    *data = NULL;
+    *size = 0;
+    f = fopen(path, "rb");
+    if (!f) return BGPBT_ERR_IO;
+    if (fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return BGPBT_ERR_IO;
+    }
+    if ((unsigned long)end > max_size) {
+        fclose(f);
+        return BGPBT_ERR_LIMIT;
+    }
+    if (end == 0) {
+        fclose(f);
+        return BGPBT_ERR_TRUNCATED;
+    }
+    buf = (unsigned char*)bgpbt_mem_alloc(a, (size_t)end, 64);
+    if (!buf) {
+        fclose(f);
+        return BGPBT_ERR_OUT_OF_MEMORY;
+    }
+    n = fread(buf, 1, (size_t)end, f);
+    fclose(f);
+    if (n != (size_t)end) {
+        bgpbt_mem_free(a, buf, (size_t)end);
+        return BGPBT_ERR_IO;
+    }
+    *data = buf;
+    *size = n;
+    return BGPBT_OK;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BGPBT_IMPLEMENTATION */
+
+/*
+   [license]
+   ------------------------------------------------------------------------------------------
+   This software is available under 2 licenses -- choose whichever you prefer.
+   ------------------------------------------------------------------------------------------
+   ALTERNATIVE A - MIT License
+   Copyright (c) 2026 the bgpbt.h authors
+   Permission is hereby granted, free of charge, to any person obtaining a copy of this
+   software and associated documentation files (the "Software"), to deal in the Software
+   without restriction, including without limitation the rights to use, copy, modify, merge,
+   publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons
+   to whom the Software is furnished to do so, subject to the following conditions:
+   The above copyright notice and this permission notice shall be included in all copies or
+   substantial portions of the Software.
+   THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED,
+   INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR
+   PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE
+   FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR
+   OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER
+   DEALINGS IN THE SOFTWARE.
+   ------------------------------------------------------------------------------------------
+   ALTERNATIVE B - Public Domain (www.unlicense.org)
+   This is free and unencumbered software released into the public domain.
+   Anyone is free to copy, modify, publish, use, compile, sell, or distribute this software,
+   either in source code form or as a compiled binary, for any purpose, commercial or
+   non-commercial, and by any means.
+   In jurisdictions that recognize copyright laws, the author or authors of this software
+   dedicate any and all copyright interest in the software to the public domain. We make this
+   dedication for the benefit of the public at large and to the detriment of our heirs and
+   successors. We intend this dedication to be an overt act of relinquishment in perpetuity of
+   all present and future rights to this software under copyright law.
+   THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED,
+   INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR
+   PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS BE LIABLE FOR ANY CLAIM,
+   DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+   FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+   SOFTWARE.
+   ------------------------------------------------------------------------------------------
+*/
