@@ -311,6 +311,105 @@ BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* dat
 BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* a, size_t max_size,
                                        void** data, size_t* size);
 
+/* ============================================================================================
+   [decl.linalg] linalg: fp32 GEMM kernels (MLP) and fp64 Cholesky / triangular solves (GP)
+   ============================================================================================ */
+
+/* ---- [decl.linalg.gemm] fp32 GEMM ---------------------------------------------------------- */
+
+/* ---- [decl.linalg.chol] fp64 Cholesky and triangular solves -------------------------------- */
+
+/* ============================================================================================
+   [decl.sim] sim: rigid-body model, MJCF subset loader, batched state and stepping
+   ============================================================================================ */
+
+/* ============================================================================================
+   [decl.env] env: the environment interface, built-in tasks, vectorised environments, rendering
+   ============================================================================================ */
+
+/* An environment: observations and actions are float vectors; actions are in [-1, 1] (a task
+   scales them to its actuators). Built-in tasks are created by name; a game brings its own world
+   through the callbacks of a bgpbt_env_def. Either way it runs through the same vectorised API:
+   N copies stepped together, automatic reset when an episode ends, one RNG stream per copy.
+
+   A user environment: the vecenv allocates state_bytes of zeroed state per copy and calls
+     reset(state, rng, obs, user)                        fill obs[obs_dim] for a fresh episode
+     step(state, action, rng, obs, reward, terminated, user)
+                                                         advance one step, fill obs[obs_dim],
+                                                         *reward, *terminated (0/1)
+   Truncation (the time limit) is the vecenv's job: max_episode_steps. Callbacks run on OpenMP
+   worker threads (one environment is only ever touched by one thread at a time), so they must
+   not share mutable state between copies except through `user`, read-only. */
+typedef struct bgpbt_env_def {
+    const char* name;
+    int obs_dim;
+    int act_dim;
+    int max_episode_steps; /* 0: no time limit */
+    size_t state_bytes;    /* per-copy state; 0 allowed */
+    void* user;
+    void (*reset)(void* state, bgpbt_rng* rng, float* obs, void* user);
+    void (*step)(void* state, const float* action, bgpbt_rng* rng, float* obs, float* reward,
+                 int* terminated, void* user);
+} bgpbt_env_def;
+
+typedef struct bgpbt_vecenv bgpbt_vecenv;
+
+typedef struct bgpbt_vecenv_config {
+    int num_envs;      /* default 16 */
+    uint64_t seed;     /* copy i draws from stream (stream_base + i) of this seed */
+    uint64_t stream_base;
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+} bgpbt_vecenv_config;
+
+/* Statistics of the episodes that ended since the last call to bgpbt_vecenv_take_stats. */
+typedef struct bgpbt_episode_stats {
+    long episodes;
+    double return_sum, return_sq_sum; /* of episode returns */
+    double length_sum;                /* of episode lengths (steps) */
+} bgpbt_episode_stats;
+
+BGPBT_API bgpbt_vecenv_config bgpbt_vecenv_config_default(void);
+/* A vecenv over a user-defined environment. The def is copied; `user` must outlive the vecenv. */
+BGPBT_API bgpbt_result bgpbt_vecenv_create(const bgpbt_env_def* def, const bgpbt_vecenv_config* config,
+                                           bgpbt_vecenv** out);
+BGPBT_API void bgpbt_vecenv_destroy(bgpbt_vecenv* venv);
+BGPBT_API int bgpbt_vecenv_num_envs(const bgpbt_vecenv* venv);
+BGPBT_API int bgpbt_vecenv_obs_dim(const bgpbt_vecenv* venv);
+BGPBT_API int bgpbt_vecenv_act_dim(const bgpbt_vecenv* venv);
+/* Reset every copy to a fresh random initial state (drawn from its stream). */
+BGPBT_API bgpbt_result bgpbt_vecenv_reset(bgpbt_vecenv* venv);
+/* Step every copy with actions[num_envs][act_dim] (clipped to [-1, 1]; NaN is an error that
+   changes nothing). Copies whose episode ended are reset at once: obs() then holds the first
+   observation of the new episode and final_obs() the last observation of the old one. */
+BGPBT_API bgpbt_result bgpbt_vecenv_step(bgpbt_vecenv* venv, const float* actions);
+BGPBT_API const float* bgpbt_vecenv_obs(const bgpbt_vecenv* venv);          /* [num_envs][obs_dim] */
+BGPBT_API const float* bgpbt_vecenv_final_obs(const bgpbt_vecenv* venv);    /* rows valid where done */
+BGPBT_API const float* bgpbt_vecenv_rewards(const bgpbt_vecenv* venv);      /* [num_envs] */
+BGPBT_API const unsigned char* bgpbt_vecenv_terminated(const bgpbt_vecenv* venv); /* [num_envs] 0/1 */
+BGPBT_API const unsigned char* bgpbt_vecenv_truncated(const bgpbt_vecenv* venv);  /* [num_envs] 0/1 */
+BGPBT_API void bgpbt_vecenv_take_stats(bgpbt_vecenv* venv, bgpbt_episode_stats* out);
+
+/* ============================================================================================
+   [decl.nn] nn: MLP, batched forward/backward, Adam
+   ============================================================================================ */
+
+/* ============================================================================================
+   [decl.ppo] ppo: tanh-Gaussian actor-critic agent, rollouts, GAE, PPO and distillation
+   ============================================================================================ */
+
+/* ============================================================================================
+   [decl.gp] gp: kernels, exact GP, marginal-likelihood fitting
+   ============================================================================================ */
+
+/* ============================================================================================
+   [decl.bo] bo: search spaces, trust regions, acquisition, ask/tell
+   ============================================================================================ */
+
+/* ============================================================================================
+   [decl.pbt] pbt: population, schedulers (RS, PBT, PB2, BG-PBT), generations, runner, checkpoints
+   ============================================================================================ */
+
 #ifdef __cplusplus
 }
 #endif
@@ -1397,6 +1496,42 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
     *size = n;
     return BGPBT_OK;
 }
+
+/* ============================================================================================
+   [impl.linalg] linalg
+   ============================================================================================ */
+
+/* ---- [impl.linalg.gemm] -------------------------------------------------------------------- */
+
+/* ---- [impl.linalg.chol] -------------------------------------------------------------------- */
+
+/* ============================================================================================
+   [impl.sim] sim
+   ============================================================================================ */
+
+/* ============================================================================================
+   [impl.env] env
+   ============================================================================================ */
+
+/* ============================================================================================
+   [impl.nn] nn
+   ============================================================================================ */
+
+/* ============================================================================================
+   [impl.ppo] ppo
+   ============================================================================================ */
+
+/* ============================================================================================
+   [impl.gp] gp
+   ============================================================================================ */
+
+/* ============================================================================================
+   [impl.bo] bo
+   ============================================================================================ */
+
+/* ============================================================================================
+   [impl.pbt] pbt
+   ============================================================================================ */
 
 #ifdef __cplusplus
 }
