@@ -1,0 +1,36 @@
+#!/bin/sh
+# Fuzzing in the test command: each tests/fuzz/fuzz_<name>.c is built with clang's libFuzzer
+# plus ASan and UBSan, replays its seed corpus tests/fuzz/corpus_<name>/ and then fuzzes for
+# FUZZ_SECONDS (default 10) from a scratch copy of that corpus. A longer run for releases:
+#     FUZZ_SECONDS=3600 sh tests/check_fuzz.sh
+set -u
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+B=${B:-$ROOT/build/tests}; mkdir -p "$B"; B=$(cd "$B" && pwd)
+SECONDS_EACH=${FUZZ_SECONDS:-10}
+probe="$B/fuzz_probe.c"
+echo 'int LLVMFuzzerTestOneInput(const unsigned char* d, unsigned long n) { (void)d; (void)n; return 0; }' > "$probe"
+if ! clang -fsanitize=fuzzer "$probe" -o "$B/fuzz_probe" >/dev/null 2>&1; then
+    echo "SKIPPED: clang's libFuzzer runtime is not installed (Debian: clang, libclang-rt-14-dev)"
+    exit 77
+fi
+status=0
+total_execs=0
+for src in "$ROOT"/tests/fuzz/fuzz_*.c; do
+    [ -f "$src" ] || continue
+    name=$(basename "$src" .c); name=${name#fuzz_}
+    exe="$B/fuzz_$name"
+    if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I"$ROOT" "$src" -o "$exe"; then
+        echo "fuzz $name: build failed"; status=1; continue
+    fi
+    work="$B/fuzz_corpus_$name"; rm -rf "$work"; mkdir -p "$work"
+    [ -d "$ROOT/tests/fuzz/corpus_$name" ] && cp "$ROOT/tests/fuzz/corpus_$name"/* "$work"/ 2>/dev/null
+    if ! (cd "$B" && "$exe" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 "$work" > "$B/fuzz_$name.log" 2>&1); then
+        echo "fuzz $name: FAILED (crash or sanitizer report), see $B/fuzz_$name.log"; tail -n 30 "$B/fuzz_$name.log"; status=1; continue
+    fi
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$B/fuzz_$name.log" | grep -o '[0-9]*$')
+    [ -z "$execs" ] && execs=$(grep -E '^#[0-9]+' "$B/fuzz_$name.log" | tail -n 1 | sed 's/^#\([0-9]*\).*/\1/')
+    total_execs=$((total_execs + ${execs:-0}))
+    echo "fuzz $name: ${execs:-?} executions in ${SECONDS_EACH} s, no crash"
+done
+echo "fuzzing: $total_execs executions in total"
+exit $status
