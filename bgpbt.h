@@ -437,6 +437,50 @@ BGPBT_API bgpbt_result bgpbt_vecenv_reset_one(bgpbt_vecenv* venv, int env);
    NULL for built-in tasks or out-of-range copies. */
 BGPBT_API void* bgpbt_vecenv_user_state(bgpbt_vecenv* venv, int env);
 
+
+/* ---- [decl.env.render] rendering for people, and body transforms for games ----------------
+
+   A picture needs no library: bgpbt_render_svg draws a list of geoms (spheres, capsules, boxes,
+   an infinite ground plane) in orthographic side (x-z, looking along +y) and top (x-y) views,
+   as an SVG document. Capsules project exactly to rounded strokes and boxes to the convex hull
+   of their 8 projected corners; geoms are drawn far to near. With frames > 1 the geoms array
+   holds `frames` consecutive snapshots of num_geoms geoms (a rollout): earlier ones are drawn
+   faded, so one picture shows a gait. Built-in tasks produce their geoms with
+   bgpbt_vecenv_render_geoms; a game can fill bgpbt_render_geom itself. */
+typedef enum bgpbt_geom_type {
+    BGPBT_GEOM_PLANE = 0,   /* ground: the plane z = pos[2] (normal +z); size unused */
+    BGPBT_GEOM_SPHERE = 1,  /* size[0] = radius */
+    BGPBT_GEOM_CAPSULE = 2, /* size[0] = radius, size[1] = half-length of the axis (local z) */
+    BGPBT_GEOM_BOX = 3      /* size[0..2] = half extents */
+} bgpbt_geom_type;
+
+typedef struct bgpbt_render_geom {
+    int type;      /* bgpbt_geom_type */
+    float size[3];
+    float pos[3];  /* world position of the centre */
+    float quat[4]; /* world orientation (w, x, y, z), unit */
+    float rgba[4]; /* colour, components in [0, 1] */
+} bgpbt_render_geom;
+
+typedef struct bgpbt_render_options {
+    int width;          /* pixels per view; default 360 */
+    int views;          /* 1 side, 2 top, 3 both (default) */
+    int frames;         /* snapshots in the geoms array; default 1 */
+    const char* title;  /* optional caption */
+    float extent;       /* metres shown across a view; 0: fit the geoms */
+} bgpbt_render_options;
+
+BGPBT_API bgpbt_render_options bgpbt_render_options_default(void);
+/* Write the SVG text (NUL-terminated) into buf[cap]; *size = its length without the NUL. With
+   buf == NULL only *size is computed. BGPBT_ERR_BUFFER_TOO_SMALL if cap <= *size (nothing
+   useful is written). Non-finite positions are BGPBT_ERR_NOT_FINITE. */
+BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_geoms,
+                                        const bgpbt_render_options* options, char* buf,
+                                        size_t cap, size_t* size);
+/* The same, written atomically to a file (memory from the default allocator). */
+BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_render_geom* geoms,
+                                             int num_geoms, const bgpbt_render_options* options);
+
 /* ============================================================================================
    [decl.nn] nn: MLP, batched forward/backward, Adam
    ============================================================================================ */
@@ -1908,6 +1952,306 @@ BGPBT_API void bgpbt_vecenv_take_stats(bgpbt_vecenv* v, bgpbt_episode_stats* out
     }
     if (out) *out = v->stats;
     memset(&v->stats, 0, sizeof v->stats);
+}
+
+
+/* ---- [impl.env.render] SVG rendering -------------------------------------------------------- */
+
+BGPBT__PRIVATE void bgpbt__env_qrot(const float q[4], const float v[3], float out[3]) {
+    /* v + 2 w (u x v) + 2 u x (u x v), u = (x, y, z) */
+    float ux = q[1], uy = q[2], uz = q[3], w = q[0];
+    float tx = 2.0f * (uy * v[2] - uz * v[1]);
+    float ty = 2.0f * (uz * v[0] - ux * v[2]);
+    float tz = 2.0f * (ux * v[1] - uy * v[0]);
+    out[0] = v[0] + w * tx + (uy * tz - uz * ty);
+    out[1] = v[1] + w * ty + (uz * tx - ux * tz);
+    out[2] = v[2] + w * tz + (ux * ty - uy * tx);
+}
+
+BGPBT_API bgpbt_render_options bgpbt_render_options_default(void) {
+    bgpbt_render_options o;
+    memset(&o, 0, sizeof o);
+    o.width = 360;
+    o.views = 3;
+    o.frames = 1;
+    return o;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+BGPBT__PRIVATE void bgpbt__svgf(bgpbt_writer* w, const char* fmt, ...) {
+    char tmp[512];
+    int len;
+    va_list ap;
+    va_start(ap, fmt);
+    len = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (len > 0) bgpbt_write_bytes(w, tmp, (size_t)len < sizeof tmp ? (size_t)len : sizeof tmp - 1);
+}
+
+/* Projection axes per view: side shows (x, z) with depth y (far = +y), top shows (x, y) with
+   depth z (far = -z). */
+BGPBT__PRIVATE void bgpbt__env_project(int view, const float p[3], float* u, float* v, float* depth) {
+    *u = p[0];
+    if (view == 0) { *v = p[2]; *depth = p[1]; }
+    else { *v = p[1]; *depth = -p[2]; }
+}
+
+/* Half-extent of a geom along world axis k (for fitting the view). */
+BGPBT__PRIVATE float bgpbt__env_geom_extent(const bgpbt_render_geom* g, int k) {
+    float e = 0.0f, ax[3], loc[3] = {0, 0, 0};
+    int j;
+    if (g->type == BGPBT_GEOM_SPHERE) return g->size[0];
+    if (g->type == BGPBT_GEOM_CAPSULE) {
+        loc[2] = g->size[1];
+        bgpbt__env_qrot(g->quat, loc, ax);
+        return (float)fabs(ax[k]) + g->size[0];
+    }
+    if (g->type == BGPBT_GEOM_BOX) {
+        for (j = 0; j < 3; ++j) {
+            loc[0] = loc[1] = loc[2] = 0.0f;
+            loc[j] = g->size[j];
+            bgpbt__env_qrot(g->quat, loc, ax);
+            e += (float)fabs(ax[k]);
+        }
+    }
+    return e;
+}
+
+typedef struct bgpbt__env_draw { float depth; int index; } bgpbt__env_draw;
+
+BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_render_geom* geoms,
+                                        int ng, int frames, float x0, float y0, float size_px,
+                                        float cu, float cv, float extent, bgpbt__env_draw* order) {
+    float sc = size_px / extent;
+    int f, i, j;
+    /* view frame and title */
+    bgpbt__svgf(w, "<g><rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s' stroke='#999'/>\n",
+                x0, y0, size_px, size_px, view == 0 ? "#eef3fa" : "#f4f1ea");
+    bgpbt__svgf(w, "<text x='%.1f' y='%.1f' font-family='sans-serif' font-size='12' fill='#555'>%s</text>\n",
+                x0 + 4, y0 + 14, view == 0 ? "side (x right, z up)" : "top (x right, y up)");
+    /* ground: a line in the side view, a 1 m grid in the top view */
+    for (i = 0; i < ng; ++i) {
+        const bgpbt_render_geom* g = &geoms[i];
+        if (g->type != BGPBT_GEOM_PLANE) continue;
+        if (view == 0) {
+            float py = y0 + size_px * 0.5f - (g->pos[2] - cv) * sc;
+            if (py > y0 && py < y0 + size_px)
+                bgpbt__svgf(w, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='#d9d2c3'/>"
+                            "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#776' stroke-width='1.5'/>\n",
+                            x0, py, size_px, y0 + size_px - py, x0, py, x0 + size_px, py);
+        } else {
+            float g0u = (float)floor(cu - extent * 0.5f), g0v = (float)floor(cv - extent * 0.5f);
+            for (j = 0; j <= (int)extent + 1; ++j) {
+                float pu = x0 + size_px * 0.5f + (g0u + (float)j - cu) * sc;
+                float pv = y0 + size_px * 0.5f - (g0v + (float)j - cv) * sc;
+                if (pu > x0 && pu < x0 + size_px)
+                    bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#ddd6c8'/>\n",
+                                pu, y0, pu, y0 + size_px);
+                if (pv > y0 && pv < y0 + size_px)
+                    bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#ddd6c8'/>\n",
+                                x0, pv, x0 + size_px, pv);
+            }
+        }
+        break;
+    }
+    bgpbt__svgf(w, "<svg x='%.1f' y='%.1f' width='%.1f' height='%.1f' overflow='hidden'>\n",
+                x0, y0, size_px, size_px);
+    for (f = 0; f < frames; ++f) {
+        const bgpbt_render_geom* fg = geoms + (size_t)f * (size_t)ng;
+        float alpha = frames > 1 ? 0.25f + 0.75f * (float)(f + 1) / (float)frames : 1.0f;
+        int m = 0;
+        for (i = 0; i < ng; ++i) {
+            float u, v, d;
+            if (fg[i].type == BGPBT_GEOM_PLANE) continue;
+            bgpbt__env_project(view, fg[i].pos, &u, &v, &d);
+            order[m].depth = d;
+            order[m].index = i;
+            ++m;
+        }
+        /* far to near (insertion sort: a few dozen geoms; ties keep index order) */
+        for (i = 1; i < m; ++i) {
+            bgpbt__env_draw key = order[i];
+            j = i - 1;
+            while (j >= 0 && order[j].depth < key.depth) { order[j + 1] = order[j]; --j; }
+            order[j + 1] = key;
+        }
+        for (i = 0; i < m; ++i) {
+            const bgpbt_render_geom* g = &fg[order[i].index];
+            int rr = (int)(255.0f * (g->rgba[0] < 0 ? 0 : g->rgba[0] > 1 ? 1 : g->rgba[0]));
+            int gg = (int)(255.0f * (g->rgba[1] < 0 ? 0 : g->rgba[1] > 1 ? 1 : g->rgba[1]));
+            int bb = (int)(255.0f * (g->rgba[2] < 0 ? 0 : g->rgba[2] > 1 ? 1 : g->rgba[2]));
+            float op = alpha * (g->rgba[3] <= 0.0f ? 1.0f : g->rgba[3] > 1.0f ? 1.0f : g->rgba[3]);
+            float u, v, d;
+            bgpbt__env_project(view, g->pos, &u, &v, &d);
+            u = size_px * 0.5f + (u - cu) * sc;
+            v = size_px * 0.5f - (v - cv) * sc;
+            if (g->type == BGPBT_GEOM_SPHERE) {
+                bgpbt__svgf(w, "<circle cx='%.1f' cy='%.1f' r='%.2f' fill='#%02x%02x%02x' "
+                            "fill-opacity='%.2f' stroke='#333' stroke-opacity='%.2f' stroke-width='0.8'/>\n",
+                            u, v, g->size[0] * sc, rr, gg, bb, op, op);
+            } else if (g->type == BGPBT_GEOM_CAPSULE) {
+                float loc[3] = {0, 0, 0}, ax[3], pa[3], pb[3], ua, va, ub, vb;
+                loc[2] = g->size[1];
+                bgpbt__env_qrot(g->quat, loc, ax);
+                for (j = 0; j < 3; ++j) { pa[j] = g->pos[j] - ax[j]; pb[j] = g->pos[j] + ax[j]; }
+                bgpbt__env_project(view, pa, &ua, &va, &d);
+                bgpbt__env_project(view, pb, &ub, &vb, &d);
+                ua = size_px * 0.5f + (ua - cu) * sc; va = size_px * 0.5f - (va - cv) * sc;
+                ub = size_px * 0.5f + (ub - cu) * sc; vb = size_px * 0.5f - (vb - cv) * sc;
+                /* outline: a slightly wider dark stroke under the coloured one */
+                bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333' "
+                            "stroke-opacity='%.2f' stroke-width='%.2f' stroke-linecap='round'/>\n",
+                            ua, va, ub, vb, op, 2.0f * g->size[0] * sc + 1.6f);
+                bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#%02x%02x%02x' "
+                            "stroke-opacity='%.2f' stroke-width='%.2f' stroke-linecap='round'/>\n",
+                            ua, va, ub, vb, rr, gg, bb, op > 0.999f ? 1.0f : op, 2.0f * g->size[0] * sc);
+            } else if (g->type == BGPBT_GEOM_BOX) {
+                float pu[8], pv[8];
+                int hull[9], nh = 0, start = 0, cur, k;
+                for (k = 0; k < 8; ++k) {
+                    float loc[3], wv[3], p[3];
+                    loc[0] = (k & 1) ? g->size[0] : -g->size[0];
+                    loc[1] = (k & 2) ? g->size[1] : -g->size[1];
+                    loc[2] = (k & 4) ? g->size[2] : -g->size[2];
+                    bgpbt__env_qrot(g->quat, loc, wv);
+                    for (j = 0; j < 3; ++j) p[j] = g->pos[j] + wv[j];
+                    bgpbt__env_project(view, p, &pu[k], &pv[k], &d);
+                    if (pu[k] < pu[start] || (pu[k] == pu[start] && pv[k] < pv[start])) start = k;
+                }
+                /* gift wrapping over 8 points */
+                cur = start;
+                do {
+                    int nxt = (cur + 1) % 8;
+                    hull[nh++] = cur;
+                    for (k = 0; k < 8; ++k) {
+                        float cr = (pu[nxt] - pu[cur]) * (pv[k] - pv[cur]) - (pv[nxt] - pv[cur]) * (pu[k] - pu[cur]);
+                        if (cr < 0.0f) nxt = k;
+                    }
+                    cur = nxt;
+                } while (cur != start && nh < 8);
+                bgpbt__svgf(w, "<polygon points='");
+                for (k = 0; k < nh; ++k)
+                    bgpbt__svgf(w, "%.1f,%.1f ", size_px * 0.5f + (pu[hull[k]] - cu) * sc,
+                                size_px * 0.5f - (pv[hull[k]] - cv) * sc);
+                bgpbt__svgf(w, "' fill='#%02x%02x%02x' fill-opacity='%.2f' stroke='#333' "
+                            "stroke-opacity='%.2f' stroke-width='0.8'/>\n", rr, gg, bb, op, op);
+            }
+        }
+    }
+    bgpbt__svgf(w, "</svg></g>\n");
+}
+
+BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_geoms,
+                                        const bgpbt_render_options* options, char* buf,
+                                        size_t cap, size_t* size) {
+    bgpbt_render_options o = options ? *options : bgpbt_render_options_default();
+    bgpbt_writer w;
+    bgpbt__env_draw order_stack[64];
+    bgpbt__env_draw* order = order_stack;
+    float lo[3] = {1e30f, 1e30f, 1e30f}, hi[3] = {-1e30f, -1e30f, -1e30f}, extent[2], cen[2][2];
+    float ground = 0.0f, size_px, total_w;
+    int i, k, nviews, view, vi, have_ground = 0;
+    size_t total;
+    if (size) *size = 0;
+    if (!size || (num_geoms > 0 && !geoms) || num_geoms < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (buf) { /* size it first, so a short buffer is refused before anything is written */
+        bgpbt_result r = bgpbt_render_svg(geoms, num_geoms, options, NULL, 0, size);
+        if (r != BGPBT_OK) return r;
+        if (cap <= *size) {
+            if (cap > 0) buf[0] = '\0';
+            return BGPBT_ERR_BUFFER_TOO_SMALL;
+        }
+    }
+    if (o.width <= 0) o.width = 360;
+    if (o.views <= 0 || o.views > 3) o.views = 3;
+    if (o.frames <= 0) o.frames = 1;
+    total = (size_t)num_geoms * (size_t)o.frames;
+    for (i = 0; i < (int)total; ++i) {
+        const bgpbt_render_geom* g = &geoms[i];
+        if (!bgpbt__isfinitef(g->pos[0]) || !bgpbt__isfinitef(g->pos[1]) || !bgpbt__isfinitef(g->pos[2]) ||
+            !bgpbt__isfinitef(g->quat[0]) || !bgpbt__isfinitef(g->quat[1]) ||
+            !bgpbt__isfinitef(g->quat[2]) || !bgpbt__isfinitef(g->quat[3]))
+            return BGPBT_ERR_NOT_FINITE;
+        if (g->type == BGPBT_GEOM_PLANE) { ground = g->pos[2]; have_ground = 1; continue; }
+        for (k = 0; k < 3; ++k) {
+            float e = bgpbt__env_geom_extent(g, k);
+            if (g->pos[k] - e < lo[k]) lo[k] = g->pos[k] - e;
+            if (g->pos[k] + e > hi[k]) hi[k] = g->pos[k] + e;
+        }
+    }
+    if (lo[0] > hi[0]) { for (k = 0; k < 3; ++k) { lo[k] = -1.0f; hi[k] = 1.0f; } }
+    if (have_ground && ground < lo[2]) lo[2] = ground;
+    /* one scale for both views, so sizes compare; centre each view on its geoms */
+    extent[0] = hi[0] - lo[0] > hi[2] - lo[2] ? hi[0] - lo[0] : hi[2] - lo[2];
+    extent[1] = hi[0] - lo[0] > hi[1] - lo[1] ? hi[0] - lo[0] : hi[1] - lo[1];
+    {
+        float e = (extent[0] > extent[1] ? extent[0] : extent[1]) * 1.15f + 0.2f;
+        if (o.extent > 0.0f) e = o.extent;
+        extent[0] = extent[1] = e;
+    }
+    cen[0][0] = 0.5f * (lo[0] + hi[0]);
+    cen[0][1] = 0.5f * (lo[2] + hi[2]);
+    cen[1][0] = 0.5f * (lo[0] + hi[0]);
+    cen[1][1] = 0.5f * (lo[1] + hi[1]);
+    if (num_geoms > 64) {
+        order = (bgpbt__env_draw*)bgpbt__calloc(NULL, (size_t)num_geoms, sizeof *order);
+        if (!order) return BGPBT_ERR_OUT_OF_MEMORY;
+    }
+    nviews = (o.views & 1) + ((o.views >> 1) & 1);
+    size_px = (float)o.width;
+    total_w = (size_px + 10.0f) * (float)nviews + 10.0f;
+    memset(&w, 0, sizeof w);
+    w.buf = (unsigned char*)buf;
+    w.cap = buf ? cap : 0;
+    bgpbt__svgf(&w, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 %d %d'>\n",
+                (int)total_w, (int)size_px + 44, (int)total_w, (int)size_px + 44);
+    bgpbt__svgf(&w, "<rect width='100%%' height='100%%' fill='white'/>\n");
+    vi = 0;
+    for (view = 0; view < 2; ++view) {
+        if (!(o.views & (1 << view))) continue;
+        bgpbt__env_svg_view(&w, view, geoms, num_geoms, o.frames, 10.0f + (size_px + 10.0f) * (float)vi,
+                            10.0f, size_px, cen[view][0], cen[view][1], extent[view], order);
+        ++vi;
+    }
+    bgpbt__svgf(&w, "<text x='10' y='%d' font-family='sans-serif' font-size='13' fill='#222'>",
+                (int)size_px + 32);
+    if (o.title) { /* escape the caption */
+        const char* c;
+        for (c = o.title; *c; ++c) {
+            if (*c == '<') bgpbt__svgf(&w, "&lt;");
+            else if (*c == '>') bgpbt__svgf(&w, "&gt;");
+            else if (*c == '&') bgpbt__svgf(&w, "&amp;");
+            else bgpbt_write_bytes(&w, c, 1);
+        }
+    }
+    bgpbt__svgf(&w, " (grid 1 m; view %.2f m across)</text>\n</svg>\n", extent[0]);
+    if (order != order_stack) bgpbt__cfree(NULL, order, (size_t)num_geoms, sizeof *order);
+    *size = w.pos;
+    if (!buf) return BGPBT_OK;
+    if (w.overflow || w.pos >= cap) { /* cannot happen after the sizing pass */
+        if (cap > 0) buf[0] = '\0';
+        return BGPBT_ERR_INTERNAL;
+    }
+    buf[w.pos] = '\0';
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_render_geom* geoms,
+                                             int num_geoms, const bgpbt_render_options* options) {
+    size_t need = 0;
+    char* text;
+    bgpbt_result r;
+    if (!path) return BGPBT_ERR_INVALID_ARGUMENT;
+    r = bgpbt_render_svg(geoms, num_geoms, options, NULL, 0, &need);
+    if (r != BGPBT_OK) return r;
+    text = (char*)bgpbt_mem_alloc(NULL, need + 1, 16);
+    if (!text) return BGPBT_ERR_OUT_OF_MEMORY;
+    r = bgpbt_render_svg(geoms, num_geoms, options, text, need + 1, &need);
+    if (r == BGPBT_OK) r = bgpbt_file_write_atomic(path, text, need);
+    bgpbt_mem_free(NULL, text, need + 1);
+    return r;
 }
 
 /* ============================================================================================
