@@ -4014,6 +4014,7 @@ typedef struct bgpbt__mj {
     int degree, global, autolimits, inertia_mode; /* inertia_mode: 0 false, 1 true, 2 auto */
     char buf[4096];
     char msg[160];
+    bgpbt_result last_err; /* code of the last error logged by a value parser */
 } bgpbt__mj;
 
 BGPBT__PRIVATE int bgpbt__mj_grow(bgpbt__mj* c, void** arr, int* cap, int need, size_t elem) {
@@ -4202,7 +4203,7 @@ BGPBT__PRIVATE int bgpbt__mj_nums(bgpbt__mj* c, int nd, const bgpbt__xattr* a, d
     const char* p;
     int n = 0;
     if (a->vlen >= (int)sizeof c->buf - 1) {
-        bgpbt__error(&c->log, BGPBT_ERR_LIMIT, "MJCF line %d: attribute '%.*s' is too long", c->node[nd].line, a->nlen > 60 ? 60 : a->nlen, a->name);
+        c->last_err = bgpbt__error(&c->log, BGPBT_ERR_LIMIT, "MJCF line %d: attribute '%.*s' is too long", c->node[nd].line, a->nlen > 60 ? 60 : a->nlen, a->name);
         return -1;
     }
     p = bgpbt__mj_str(c, a);
@@ -4213,17 +4214,17 @@ BGPBT__PRIVATE int bgpbt__mj_nums(bgpbt__mj* c, int nd, const bgpbt__xattr* a, d
         if (!*p) break;
         v = strtod(p, &e);
         if (e == p || (*e && *e != ' ' && *e != '\t' && *e != '\n' && *e != '\r')) {
-            bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: attribute '%.*s' of <%.*s>: not a number list", c->node[nd].line,
+            c->last_err = bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: attribute '%.*s' of <%.*s>: not a number list", c->node[nd].line,
                          a->nlen > 60 ? 60 : a->nlen, a->name, c->node[nd].nlen > 60 ? 60 : c->node[nd].nlen, c->node[nd].name);
             return -1;
         }
         if (!(v - v == 0) || fabs(v) > 1e9) {
-            bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: attribute '%.*s' of <%.*s>: value not finite or beyond 1e9",
+            c->last_err = bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: attribute '%.*s' of <%.*s>: value not finite or beyond 1e9",
                          c->node[nd].line, a->nlen > 60 ? 60 : a->nlen, a->name, c->node[nd].nlen > 60 ? 60 : c->node[nd].nlen, c->node[nd].name);
             return -1;
         }
         if (n >= maxn) {
-            bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: attribute '%.*s' of <%.*s>: more than %d numbers", c->node[nd].line,
+            c->last_err = bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: attribute '%.*s' of <%.*s>: more than %d numbers", c->node[nd].line,
                          a->nlen > 60 ? 60 : a->nlen, a->name, c->node[nd].nlen > 60 ? 60 : c->node[nd].nlen, c->node[nd].name, maxn);
             return -1;
         }
@@ -4242,7 +4243,7 @@ BGPBT__PRIVATE int bgpbt__mj_vec(bgpbt__mj* c, int nd, int dcls, const char* tag
     cnt = bgpbt__mj_nums(c, nd, a, v, maxn < 16 ? maxn : 16);
     if (cnt < 0) return -1;
     if (cnt < minn) {
-        bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: attribute '%s' of <%s> needs %d numbers, has %d", c->node[nd].line, name, tag, minn, cnt);
+        c->last_err = bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: attribute '%s' of <%s> needs %d numbers, has %d", c->node[nd].line, name, tag, minn, cnt);
         return -1;
     }
     for (k = 0; k < cnt; ++k) out[k] = (float)v[k];
@@ -4376,12 +4377,12 @@ BGPBT__PRIVATE int bgpbt__mj_orient(bgpbt__mj* c, int nd, int dcls, const char* 
         int k;
         for (k = 0; k < 3; ++k) { x[k] = v[k]; y[k] = v[3 + k]; }
         nx = sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
-        if (!(nx > 1e-9)) { bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: xyaxes has a zero x axis", c->node[nd].line); return -1; }
+        if (!(nx > 1e-9)) { c->last_err = bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: xyaxes has a zero x axis", c->node[nd].line); return -1; }
         for (k = 0; k < 3; ++k) x[k] /= nx;
         d = x[0] * y[0] + x[1] * y[1] + x[2] * y[2];
         for (k = 0; k < 3; ++k) y[k] -= d * x[k];
         ny = sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2]);
-        if (!(ny > 1e-9)) { bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: xyaxes axes are parallel", c->node[nd].line); return -1; }
+        if (!(ny > 1e-9)) { c->last_err = bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: xyaxes axes are parallel", c->node[nd].line); return -1; }
         for (k = 0; k < 3; ++k) y[k] /= ny;
         z[0] = x[1] * y[2] - x[2] * y[1]; z[1] = x[2] * y[0] - x[0] * y[2]; z[2] = x[0] * y[1] - x[1] * y[0];
         for (k = 0; k < 3; ++k) { R[3 * k] = x[k]; R[3 * k + 1] = y[k]; R[3 * k + 2] = z[k]; }
@@ -4389,7 +4390,7 @@ BGPBT__PRIVATE int bgpbt__mj_orient(bgpbt__mj* c, int nd, int dcls, const char* 
         found++;
     }
     if (found > 1) {
-        bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: <%s> has more than one orientation attribute", c->node[nd].line, tag);
+        c->last_err = bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: <%s> has more than one orientation attribute", c->node[nd].line, tag);
         return -1;
     }
     return found;
@@ -4430,7 +4431,7 @@ BGPBT__PRIVATE int bgpbt__mj_bool(bgpbt__mj* c, int nd, const bgpbt__xattr* a, i
     if (!a || bgpbt__mj_streq(a, "auto")) return dflt;
     if (bgpbt__mj_streq(a, "true")) return 1;
     if (bgpbt__mj_streq(a, "false")) return 0;
-    bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: '%.*s' must be true, false or auto", c->node[nd].line, a->nlen > 60 ? 60 : a->nlen, a->name);
+    c->last_err = bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: '%.*s' must be true, false or auto", c->node[nd].line, a->nlen > 60 ? 60 : a->nlen, a->name);
     *err = 1;
     return dflt;
 }
@@ -4454,11 +4455,12 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_geom(bgpbt__mj* c, int nd, int dcls, int b
     else return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: geom type '%.*s' is not supported (sphere, capsule, box, plane)",
                              c->node[nd].line, a->vlen > 40 ? 40 : a->vlen, a->val);
     memset(g.size, 0, sizeof g.size);
-    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "size", v, 1, 3)) < 0) return BGPBT_ERR_PARSE;
+    memset(v, 0, sizeof v);
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "size", v, 1, 3)) < 0) return c->last_err;
     if (r) { a = bgpbt__mj_get(c, nd, dcls, "geom", "size"); memcpy(g.size, v, 3 * sizeof(float)); }
-    if ((r = bgpbt__mj_orient(c, nd, dcls, "geom", g.quat)) < 0) return BGPBT_ERR_PARSE;
-    if (bgpbt__mj_vec(c, nd, dcls, "geom", "pos", g.pos, 3, 3) < 0) return BGPBT_ERR_PARSE;
-    if ((hasft = bgpbt__mj_vec(c, nd, dcls, "geom", "fromto", fromto, 6, 6)) < 0) return BGPBT_ERR_PARSE;
+    if ((r = bgpbt__mj_orient(c, nd, dcls, "geom", g.quat)) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "geom", "pos", g.pos, 3, 3) < 0) return c->last_err;
+    if ((hasft = bgpbt__mj_vec(c, nd, dcls, "geom", "fromto", fromto, 6, 6)) < 0) return c->last_err;
     if (c->global) {
         float t[4];
         bgpbt__mj_to_local_pt(fr, g.pos, v); memcpy(g.pos, v, 3 * sizeof(float));
@@ -4475,28 +4477,28 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_geom(bgpbt__mj* c, int nd, int dcls, int b
         else { g.size[1] = g.size[0]; g.size[2] = 0.5f * sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]); }
     }
     if (g.type == BGPBT_SIM_GEOM_PLANE) { g.size[0] = g.size[0] > 0 ? g.size[0] : 1; g.size[1] = g.size[1] > 0 ? g.size[1] : 1; g.size[2] = g.size[2] > 0 ? g.size[2] : 1; }
-    if (bgpbt__mj_vec(c, nd, dcls, "geom", "density", &g.density, 1, 1) < 0) return BGPBT_ERR_PARSE;
-    if (bgpbt__mj_vec(c, nd, dcls, "geom", "mass", &g.mass, 1, 1) < 0) return BGPBT_ERR_PARSE;
-    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "friction", v, 1, 3)) < 0) return BGPBT_ERR_PARSE;
+    if (bgpbt__mj_vec(c, nd, dcls, "geom", "density", &g.density, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "geom", "mass", &g.mass, 1, 1) < 0) return c->last_err;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "friction", v, 1, 3)) < 0) return c->last_err;
     if (r) g.friction = v[0];
-    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "contype", v, 1, 1)) < 0) return BGPBT_ERR_PARSE;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "contype", v, 1, 1)) < 0) return c->last_err;
     if (r) g.contype = (int)v[0];
-    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "conaffinity", v, 1, 1)) < 0) return BGPBT_ERR_PARSE;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "conaffinity", v, 1, 1)) < 0) return c->last_err;
     if (r) g.conaffinity = (int)v[0];
-    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "condim", v, 1, 1)) < 0) return BGPBT_ERR_PARSE;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "condim", v, 1, 1)) < 0) return c->last_err;
     if (r) {
         g.condim = (int)v[0];
         if (g.condim != 1 && g.condim != 3 && g.condim != 4 && g.condim != 6)
             return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: condim must be 1, 3, 4 or 6", c->node[nd].line);
     }
-    if (bgpbt__mj_vec(c, nd, dcls, "geom", "margin", &g.margin, 1, 1) < 0) return BGPBT_ERR_PARSE;
-    if (bgpbt__mj_vec(c, nd, dcls, "geom", "gap", &g.gap, 1, 1) < 0) return BGPBT_ERR_PARSE;
-    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "solref", v, 2, 2)) < 0) return BGPBT_ERR_PARSE;
+    if (bgpbt__mj_vec(c, nd, dcls, "geom", "margin", &g.margin, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "geom", "gap", &g.gap, 1, 1) < 0) return c->last_err;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "solref", v, 2, 2)) < 0) return c->last_err;
     if (r) {
         if (v[0] <= 0) return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: solref with a non-positive time constant (direct stiffness) is not supported", c->node[nd].line);
         g.timeconst = v[0];
     }
-    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "rgba", v, 4, 4)) < 0) return BGPBT_ERR_PARSE;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "rgba", v, 4, 4)) < 0) return c->last_err;
     if (r) memcpy(g.rgba, v, 4 * sizeof(float));
     (void)err;
     return bgpbt_sim_builder_add_geom(c->b, &g, NULL);
@@ -4525,36 +4527,36 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_joint(bgpbt__mj* c, int nd, int dcls, int 
     else if (bgpbt__mj_streq(a, "free")) j.type = BGPBT_SIM_JOINT_FREE;
     else return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: unknown joint type '%.*s'", c->node[nd].line, a->vlen > 40 ? 40 : a->vlen, a->val);
     sc = (j.type == BGPBT_SIM_JOINT_HINGE && c->degree) ? 3.14159265358979323846 / 180.0 : 1.0;
-    if (bgpbt__mj_vec(c, nd, dcls, "joint", "pos", j.pos, 3, 3) < 0) return BGPBT_ERR_PARSE;
-    if (bgpbt__mj_vec(c, nd, dcls, "joint", "axis", j.axis, 3, 3) < 0) return BGPBT_ERR_PARSE;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "pos", j.pos, 3, 3) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "axis", j.axis, 3, 3) < 0) return c->last_err;
     if (c->global) {
         bgpbt__mj_to_local_pt(fr, j.pos, v); memcpy(j.pos, v, sizeof v);
         bgpbt__mj_to_local_dir(fr, j.axis, v); memcpy(j.axis, v, sizeof v);
     }
-    if ((hasrange = bgpbt__mj_vec(c, nd, dcls, "joint", "range", j.range, 2, 2)) < 0) return BGPBT_ERR_PARSE;
+    if ((hasrange = bgpbt__mj_vec(c, nd, dcls, "joint", "range", j.range, 2, 2)) < 0) return c->last_err;
     j.range[0] = (float)(j.range[0] * sc);
     j.range[1] = (float)(j.range[1] * sc);
     lim = bgpbt__mj_bool(c, nd, bgpbt__mj_get(c, nd, dcls, "joint", "limited"), c->autolimits ? hasrange : 0, &err);
-    if (err) return BGPBT_ERR_PARSE;
+    if (err) return c->last_err;
     j.limited = lim;
     if (j.limited && j.type == BGPBT_SIM_JOINT_BALL)
         return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: limits on ball joints are not supported", c->node[nd].line);
     if (j.type == BGPBT_SIM_JOINT_FREE || j.type == BGPBT_SIM_JOINT_BALL) j.limited = 0;
-    if (bgpbt__mj_vec(c, nd, dcls, "joint", "damping", &j.damping, 1, 1) < 0) return BGPBT_ERR_PARSE;
-    if (bgpbt__mj_vec(c, nd, dcls, "joint", "stiffness", &j.stiffness, 1, 1) < 0) return BGPBT_ERR_PARSE;
-    if (bgpbt__mj_vec(c, nd, dcls, "joint", "armature", &j.armature, 1, 1) < 0) return BGPBT_ERR_PARSE;
-    if (bgpbt__mj_vec(c, nd, dcls, "joint", "ref", &j.ref, 1, 1) < 0) return BGPBT_ERR_PARSE;
-    if (bgpbt__mj_vec(c, nd, dcls, "joint", "springref", &j.springref, 1, 1) < 0) return BGPBT_ERR_PARSE;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "damping", &j.damping, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "stiffness", &j.stiffness, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "armature", &j.armature, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "ref", &j.ref, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "springref", &j.springref, 1, 1) < 0) return c->last_err;
     j.ref = (float)(j.ref * sc);
     j.springref = (float)(j.springref * sc);
     if (j.type == BGPBT_SIM_JOINT_FREE || j.type == BGPBT_SIM_JOINT_BALL) j.stiffness = 0; /* MuJoCo: no springs there either by default */
-    if (bgpbt__mj_vec(c, nd, dcls, "joint", "margin", &j.limit_margin, 1, 1) < 0) return BGPBT_ERR_PARSE;
-    if ((r = bgpbt__mj_vec(c, nd, dcls, "joint", "solreflimit", v, 2, 2)) < 0) return BGPBT_ERR_PARSE;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "margin", &j.limit_margin, 1, 1) < 0) return c->last_err;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "joint", "solreflimit", v, 2, 2)) < 0) return c->last_err;
     if (r) {
         if (v[0] <= 0) return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: solreflimit with a non-positive time constant is not supported", c->node[nd].line);
         j.limit_timeconst = v[0];
     }
-    if ((r = bgpbt__mj_vec(c, nd, dcls, "joint", "frictionloss", v, 1, 1)) < 0) return BGPBT_ERR_PARSE;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "joint", "frictionloss", v, 1, 1)) < 0) return c->last_err;
     if (r && v[0] != 0) return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: joint frictionloss is not supported", c->node[nd].line);
     return bgpbt_sim_builder_add_joint(c->b, &j, NULL);
 }
@@ -4573,23 +4575,23 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_body(bgpbt__mj* c, int nd, int body, int c
             int rr, k;
             bgpbt_sim_body_desc* bd = &c->b->body[body].d;
             if ((r = bgpbt__mj_check_attrs(c, ch, "pos quat axisangle euler zaxis xyaxes mass diaginertia fullinertia"))) return r;
-            if (bgpbt__mj_vec(c, ch, -1, "inertial", "mass", &mass, 1, 1) < 0) return BGPBT_ERR_PARSE;
-            if (bgpbt__mj_vec(c, ch, -1, "inertial", "pos", ipos, 3, 3) < 0) return BGPBT_ERR_PARSE;
-            if (bgpbt__mj_orient(c, ch, -1, "inertial", iq) < 0) return BGPBT_ERR_PARSE;
+            if (bgpbt__mj_vec(c, ch, -1, "inertial", "mass", &mass, 1, 1) < 0) return c->last_err;
+            if (bgpbt__mj_vec(c, ch, -1, "inertial", "pos", ipos, 3, 3) < 0) return c->last_err;
+            if (bgpbt__mj_orient(c, ch, -1, "inertial", iq) < 0) return c->last_err;
             if (c->global) {
                 float t[4];
                 bgpbt__mj_to_local_pt(fr, ipos, t); memcpy(ipos, t, 3 * sizeof(float));
                 bgpbt__mj_to_local_quat(fr, iq, t); memcpy(iq, t, sizeof t);
             }
             if (!(mass > 0)) return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: <inertial> needs a positive mass", c->node[ch].line);
-            if ((rr = bgpbt__mj_vec(c, ch, -1, "inertial", "fullinertia", fi, 6, 6)) < 0) return BGPBT_ERR_PARSE;
+            if ((rr = bgpbt__mj_vec(c, ch, -1, "inertial", "fullinertia", fi, 6, 6)) < 0) return c->last_err;
             if (rr) {
                 memcpy(bd->inertia, fi, sizeof fi);
             } else {
                 float R[9];
                 static const int ir[6] = {0, 1, 2, 0, 0, 1}, ic[6] = {0, 1, 2, 1, 2, 2};
                 if ((rr = bgpbt__mj_vec(c, ch, -1, "inertial", "diaginertia", di, 3, 3)) <= 0)
-                    return rr < 0 ? BGPBT_ERR_PARSE : bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: <inertial> needs diaginertia or fullinertia", c->node[ch].line);
+                    return rr < 0 ? c->last_err : bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: <inertial> needs diaginertia or fullinertia", c->node[ch].line);
                 bgpbt__q_to_mat(iq, R);
                 for (k = 0; k < 6; ++k)
                     bd->inertia[k] = R[3 * ir[k]] * di[0] * R[3 * ic[k]] + R[3 * ir[k] + 1] * di[1] * R[3 * ic[k] + 1] + R[3 * ir[k] + 2] * di[2] * R[3 * ic[k] + 2];
@@ -4619,7 +4621,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_body(bgpbt__mj* c, int nd, int body, int c
             float pos[3] = {0, 0, 0}, t[3];
             char name[256];
             if ((r = bgpbt__mj_check_attrs(c, ch, BGPBT__MJ_SITE_ATTRS))) return r;
-            if (bgpbt__mj_vec(c, ch, cls, "site", "pos", pos, 3, 3) < 0) return BGPBT_ERR_PARSE;
+            if (bgpbt__mj_vec(c, ch, cls, "site", "pos", pos, 3, 3) < 0) return c->last_err;
             if (c->global) { bgpbt__mj_to_local_pt(fr, pos, t); memcpy(pos, t, sizeof t); }
             if ((r = bgpbt_sim_builder_add_site(c->b, bgpbt__mj_name(c, ch, name, sizeof name), body, pos, NULL))) return r;
         } else if (bgpbt__xis(c, ch, "body")) {
@@ -4639,8 +4641,8 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_body(bgpbt__mj* c, int nd, int body, int c
             }
             bd.parent = body;
             bd.name = bgpbt__mj_name(c, ch, name, sizeof name);
-            if (bgpbt__mj_vec(c, ch, -1, "body", "pos", bd.pos, 3, 3) < 0) return BGPBT_ERR_PARSE;
-            if ((orr = bgpbt__mj_orient(c, ch, -1, "body", bd.quat)) < 0) return BGPBT_ERR_PARSE;
+            if (bgpbt__mj_vec(c, ch, -1, "body", "pos", bd.pos, 3, 3) < 0) return c->last_err;
+            if ((orr = bgpbt__mj_orient(c, ch, -1, "body", bd.quat)) < 0) return c->last_err;
             if (c->global) {
                 float t[4];
                 memcpy(f2.pos, bd.pos, sizeof f2.pos);
@@ -4691,12 +4693,12 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                 a = bgpbt__xattr_own(c, ch, "inertiafromgeom");
                 if (a) { if (bgpbt__mj_streq(a, "true")) c->inertia_mode = 1; else if (bgpbt__mj_streq(a, "false")) c->inertia_mode = 0; else if (bgpbt__mj_streq(a, "auto")) c->inertia_mode = 2; else return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: inertiafromgeom must be true, false or auto", c->node[ch].line); }
                 a = bgpbt__xattr_own(c, ch, "autolimits");
-                if (a) { int err = 0; c->autolimits = bgpbt__mj_bool(c, ch, a, 1, &err); if (err) return BGPBT_ERR_PARSE; }
+                if (a) { int err = 0; c->autolimits = bgpbt__mj_bool(c, ch, a, 1, &err); if (err) return c->last_err; }
                 a = bgpbt__xattr_own(c, ch, "eulerseq");
                 if (a && !bgpbt__mj_streq(a, "xyz")) return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: only eulerseq=\"xyz\" is supported", c->node[ch].line);
                 {
                     float tm = 0;
-                    if (bgpbt__mj_vec(c, ch, -1, "compiler", "settotalmass", &tm, 1, 1) < 0) return BGPBT_ERR_PARSE;
+                    if (bgpbt__mj_vec(c, ch, -1, "compiler", "settotalmass", &tm, 1, 1) < 0) return c->last_err;
                     c->b->total_mass_target = tm;
                 }
             } else if (bgpbt__xis(c, ch, "option")) {
@@ -4706,16 +4708,16 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                 static const char* const zero_only[] = {"viscosity", "density", "wind", "magnetic"};
                 if (pass) continue;
                 if ((r = bgpbt__mj_check_attrs(c, ch, "timestep gravity integrator solver iterations tolerance cone jacobian impratio viscosity density wind magnetic ls_iterations noslip_iterations mpr_iterations ls_tolerance noslip_tolerance mpr_tolerance apirate collision o_margin o_solref o_solimp"))) return r;
-                if (bgpbt__mj_vec(c, ch, -1, "option", "timestep", &opt.timestep, 1, 1) < 0) return BGPBT_ERR_PARSE;
-                if (bgpbt__mj_vec(c, ch, -1, "option", "gravity", opt.gravity, 3, 3) < 0) return BGPBT_ERR_PARSE;
-                if ((rr = bgpbt__mj_vec(c, ch, -1, "option", "iterations", v, 1, 1)) < 0) return BGPBT_ERR_PARSE;
+                if (bgpbt__mj_vec(c, ch, -1, "option", "timestep", &opt.timestep, 1, 1) < 0) return c->last_err;
+                if (bgpbt__mj_vec(c, ch, -1, "option", "gravity", opt.gravity, 3, 3) < 0) return c->last_err;
+                if ((rr = bgpbt__mj_vec(c, ch, -1, "option", "iterations", v, 1, 1)) < 0) return c->last_err;
                 if (rr) opt.iterations = (int)v[0] < 4 ? 4 : (int)v[0] > 30 ? 30 : (int)v[0];
                 a = bgpbt__xattr_own(c, ch, "integrator");
                 if (a && !bgpbt__mj_streq(a, "Euler") && !bgpbt__mj_streq(a, "RK4") && !bgpbt__mj_streq(a, "implicit") && !bgpbt__mj_streq(a, "implicitfast"))
                     return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: unknown integrator", c->node[ch].line);
                 for (k = 0; k < 4; ++k) {
                     float z[3] = {0, 0, 0};
-                    if ((rr = bgpbt__mj_vec(c, ch, -1, "option", zero_only[k], z, 1, 3)) < 0) return BGPBT_ERR_PARSE;
+                    if ((rr = bgpbt__mj_vec(c, ch, -1, "option", zero_only[k], z, 1, 3)) < 0) return c->last_err;
                     if (rr && (z[0] != 0 || z[1] != 0 || z[2] != 0))
                         return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: option %s must be zero (fluid forces are not supported)", c->node[ch].line, zero_only[k]);
                 }
@@ -4735,7 +4737,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                         char name[256];
                         if ((r = bgpbt__mj_check_attrs(c, nm, "name data size"))) return r;
                         a = bgpbt__xattr_own(c, nm, "data");
-                        if (a && (cnt = bgpbt__mj_nums(c, nm, a, vals, 512)) < 0) return BGPBT_ERR_PARSE;
+                        if (a && (cnt = bgpbt__mj_nums(c, nm, a, vals, 512)) < 0) return c->last_err;
                         a = bgpbt__xattr_own(c, nm, "size");
                         if (a) { double sv; if (bgpbt__mj_nums(c, nm, a, &sv, 1) != 1 || sv < 0 || sv > 512) return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: numeric size must be in [0, 512]", c->node[nm].line); size = (int)sv; }
                         if (size < cnt) size = cnt;
@@ -4776,15 +4778,15 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                                 memcmp(c->b->names + c->b->jnt[k].name, a->val, (size_t)a->vlen) == 0) d.joint = k;
                         if (d.joint < 0) return bgpbt__error(&c->log, BGPBT_ERR_UNKNOWN_NAME, "MJCF line %d: <motor> joint '%.*s' does not exist", c->node[a2].line, a->vlen > 60 ? 60 : a->vlen, a->val);
                     }
-                    if ((rr = bgpbt__mj_vec(c, a2, cls, "motor", "gear", g, 1, 6)) < 0) return BGPBT_ERR_PARSE;
+                    if ((rr = bgpbt__mj_vec(c, a2, cls, "motor", "gear", g, 1, 6)) < 0) return c->last_err;
                     d.gear = rr ? g[0] : 1.0f;
-                    if ((hasrange = bgpbt__mj_vec(c, a2, cls, "motor", "ctrlrange", d.ctrlrange, 2, 2)) < 0) return BGPBT_ERR_PARSE;
+                    if ((hasrange = bgpbt__mj_vec(c, a2, cls, "motor", "ctrlrange", d.ctrlrange, 2, 2)) < 0) return c->last_err;
                     if (!hasrange) { d.ctrlrange[0] = 0; d.ctrlrange[1] = 0; }
                     d.ctrllimited = bgpbt__mj_bool(c, a2, bgpbt__mj_get(c, a2, cls, "motor", "ctrllimited"), c->autolimits ? hasrange : 0, &err);
-                    if (err) return BGPBT_ERR_PARSE;
+                    if (err) return c->last_err;
                     if (bgpbt__mj_bool(c, a2, bgpbt__mj_get(c, a2, cls, "motor", "forcelimited"), 0, &err) || err) {
                         (void)fr;
-                        return err ? BGPBT_ERR_PARSE : bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: forcelimited motors are not supported", c->node[a2].line);
+                        return err ? c->last_err : bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: forcelimited motors are not supported", c->node[a2].line);
                     }
                     if ((r = bgpbt_sim_builder_add_actuator(c->b, &d, NULL))) return r;
                 }
@@ -4818,7 +4820,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                     else {
                         float fv[5];
                         int rr = bgpbt__mj_vec(c, e, -1, "pair", "friction", fv, 1, 5);
-                        if (rr < 0) return BGPBT_ERR_PARSE;
+                        if (rr < 0) return c->last_err;
                         if ((r = bgpbt__sim_builder_pair(c->b, i1, i2, rr ? fv[0] : -1.0f))) return r;
                     }
                 }
