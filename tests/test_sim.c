@@ -620,7 +620,7 @@ static void sim_test_observables(void) {
                                   "<body pos='1 0 2'><freejoint/><geom type='sphere' size='0.1'/></body></worldbody></mujoco>", NULL);
     bgpbt_sim* s = NULL;
     float f[3], t[3], p0[3], p1[3], lin[3], ang[3], com[3], cv[3];
-    float v[6] = {1, 0.5, 2, 0.3, -0.2, 0.1};
+    float v[12] = {1, 0.5, 2, 0.3, -0.2, 0.1, 0, 0, 0, 0, 0, 0};
     int i;
     REQUIRE(m != NULL);
     CHECK_OK(bgpbt_sim_create(m, NULL, &s));
