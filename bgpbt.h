@@ -1615,6 +1615,9 @@ typedef struct bgpbt__env_backend {
     /* step every copy with v->act; fill v->obs, v->rewards, v->iterm (and v->terms) */
     void (*step_all)(bgpbt_vecenv* v);
     void (*destroy)(bgpbt_vecenv* v);
+    /* optional, replaces reset_one: reset every copy whose mask byte is set, all at once (a
+       batched simulator resets lanes together; reset_one is then NULL) */
+    void (*reset_mask)(bgpbt_vecenv* v, const unsigned char* mask);
 } bgpbt__env_backend;
 
 struct bgpbt_vecenv {
@@ -1631,7 +1634,7 @@ struct bgpbt_vecenv {
     float *obs, *final_obs, *rewards, *act, *ep_ret_f; /* ep_ret_f: info record */
     double *ep_ret, *ep_ret_done; /* running return, and the return of the episode just ended */
     int *ep_len, *ep_len_done, *iterm;
-    unsigned char *term, *trunc, *unstable;
+    unsigned char *term, *trunc, *unstable, *done;
     int n_terms;
     float* terms;                  /* n * n_terms */
     const char* const* term_names; /* n_terms */
@@ -1673,7 +1676,7 @@ BGPBT__PRIVATE void bgpbt__user_step_all(bgpbt_vecenv* v) {
     }
 }
 
-static const bgpbt__env_backend bgpbt__user_backend = {bgpbt__user_reset_one, bgpbt__user_step_all, NULL};
+static const bgpbt__env_backend bgpbt__user_backend = {bgpbt__user_reset_one, bgpbt__user_step_all, NULL, NULL};
 
 BGPBT_API bgpbt_vecenv_config bgpbt_vecenv_config_default(void) {
     bgpbt_vecenv_config c;
@@ -1706,6 +1709,7 @@ BGPBT_API void bgpbt_vecenv_destroy(bgpbt_vecenv* v) {
     bgpbt__cfree(&a, v->term, n, 1);
     bgpbt__cfree(&a, v->trunc, n, 1);
     bgpbt__cfree(&a, v->unstable, n, 1);
+    bgpbt__cfree(&a, v->done, n, 1);
     if (v->n_terms > 0) bgpbt__cfree(&a, v->terms, n * (size_t)v->n_terms, sizeof(float));
     bgpbt_mem_free(&a, v, sizeof *v);
 }
@@ -1751,9 +1755,10 @@ BGPBT__PRIVATE bgpbt_result bgpbt__venv_alloc(const bgpbt_vecenv_config* cfg, co
     v->term = (unsigned char*)bgpbt__calloc(a, n, 1);
     v->trunc = (unsigned char*)bgpbt__calloc(a, n, 1);
     v->unstable = (unsigned char*)bgpbt__calloc(a, n, 1);
+    v->done = (unsigned char*)bgpbt__calloc(a, n, 1);
     if (!v->rngs || !v->obs || !v->final_obs || !v->act || !v->rewards || !v->ep_ret_f ||
         !v->ep_ret || !v->ep_ret_done || !v->ep_len || !v->ep_len_done || !v->iterm || !v->term || !v->trunc ||
-        !v->unstable)
+        !v->unstable || !v->done)
         goto oom;
     if (n_terms > 0) {
         v->terms = (float*)bgpbt__calloc(a, n * (size_t)n_terms, sizeof(float));
@@ -1858,8 +1863,10 @@ BGPBT_API bgpbt_result bgpbt_vecenv_reset(bgpbt_vecenv* v) {
         bgpbt__venv_clear_one(v, i);
         v->term[i] = v->trunc[i] = v->unstable[i] = 0;
         v->rewards[i] = 0.0f;
-        v->backend->reset_one(v, i);
+        v->done[i] = 1;
+        if (v->backend->reset_one) v->backend->reset_one(v, i);
     }
+    if (v->backend->reset_mask) v->backend->reset_mask(v, v->done);
     v->was_reset = 1;
     return BGPBT_OK;
 }
@@ -1874,7 +1881,12 @@ BGPBT_API bgpbt_result bgpbt_vecenv_reset_one(bgpbt_vecenv* v, int env) {
                             "vecenv_reset_one: call bgpbt_vecenv_reset first");
     bgpbt__venv_clear_one(v, env);
     v->term[env] = v->trunc[env] = v->unstable[env] = 0;
-    v->backend->reset_one(v, env);
+    if (v->backend->reset_one) v->backend->reset_one(v, env);
+    else {
+        memset(v->done, 0, (size_t)v->n);
+        v->done[env] = 1;
+        v->backend->reset_mask(v, v->done);
+    }
     return BGPBT_OK;
 }
 
@@ -1921,14 +1933,21 @@ BGPBT_API bgpbt_result bgpbt_vecenv_step(bgpbt_vecenv* v, const float* actions) 
         v->ep_ret[i] += (double)r;
         v->term[i] = (unsigned char)t;
         v->trunc[i] = (unsigned char)(!t && v->max_steps > 0 && v->ep_len[i] >= v->max_steps);
-        if (t || v->trunc[i]) {
+        v->done[i] = (unsigned char)(t || v->trunc[i]);
+        if (v->done[i]) {
             memcpy(v->final_obs + (size_t)i * (size_t)od, o, (size_t)od * sizeof(float));
             v->ep_ret_done[i] = v->ep_ret[i];
             v->ep_ret_f[i] = (float)v->ep_ret[i];
             v->ep_len_done[i] = v->ep_len[i];
             bgpbt__venv_clear_one(v, i);
-            v->backend->reset_one(v, i); /* a fresh draw from this copy's stream */
+            /* a fresh draw from this copy's stream */
+            if (v->backend->reset_one) v->backend->reset_one(v, i);
         }
+    }
+    if (v->backend->reset_mask) {
+        int any = 0;
+        for (i = 0; i < n && !any; ++i) any = v->done[i];
+        if (any) v->backend->reset_mask(v, v->done);
     }
     /* statistics in index order: the same sums for any thread count */
     for (i = 0; i < n; ++i) {
