@@ -323,6 +323,343 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
    [decl.sim] sim: rigid-body model, MJCF subset loader, batched state and stepping
    ============================================================================================ */
 
+/* The simulator: one model, many environments, stepped together.
+
+   API IN SHORT
+
+     bgpbt_sim_model   immutable description: bodies, joints, geoms, sites, actuators, options.
+                       Made by bgpbt_sim_model_from_mjcf / bgpbt_sim_model_load_mjcf (the MJCF
+                       subset below) or by a bgpbt_sim_builder (add bodies, joints, geoms,
+                       actuators by descriptor structs, then bgpbt_sim_builder_finish).
+                       Names are looked up with bgpbt_sim_model_{body,joint,geom,site,actuator}_id
+                       (-1 when absent); sizes with bgpbt_sim_model_sizes.
+     bgpbt_sim         a batch of num_envs copies of one model (the model must outlive it).
+                       Per env: set/get qpos (nq), qvel (nv), ctrl (nu); bgpbt_sim_step advances
+                       every env by frame_skip physics steps (OpenMP over blocks of
+                       BGPBT_FW_WIDTH envs; bit-identical for any thread count). Observables are
+                       read per env after a step or a set: body pose, velocity, centre of mass,
+                       contact force, site position, whole-model centre of mass, geom poses.
+                       An env whose state becomes non-finite or absurd is reset to qpos0,
+                       flagged (bgpbt_sim_env_flagged) and counted (bgpbt_sim_warnings); other
+                       envs are untouched. bgpbt_sim_reset_env clears the flag.
+
+   Conventions follow MuJoCo, so Gymnasium-style observations read the same: quaternions are
+   (w, x, y, z); a free joint has qpos = (position, quaternion) and qvel = (linear velocity of
+   the body origin in the world frame, angular velocity in the body frame); a ball joint has a
+   quaternion qpos and a body-frame angular velocity; hinge and slide joints have one scalar,
+   measured from the joint's `ref`. Body 0 is the world. All state is float32.
+
+   PHYSICS MODEL
+
+   - Generalised coordinates. Forward kinematics as MuJoCo (joints of a body applied in order,
+     hinges about their anchor). The joint-space mass matrix comes from the composite rigid
+     body algorithm, bias forces (gravity, Coriolis, centrifugal, gyroscopic) from recursive
+     Newton-Euler, both on spatial vectors about a per-environment reference point (the first
+     moving body's origin, so float precision does not degrade far from the world origin).
+     The matrix is factorised as L^T D L along the kinematic tree (no fill-in, O(nv * depth)).
+   - Integration: semi-implicit (symplectic) Euler at the model time step, with joint damping
+     and joint stiffness treated implicitly (M + h D + h^2 K), so stiff springs and strong
+     dampers are stable at large steps. Quaternions are advanced by the exact exponential map
+     and renormalised. This is the integrator for every `option integrator` value (see table).
+   - Constraints (contacts, joint limits) are velocity-level complementarity constraints solved
+     by projected Gauss-Seidel in joint space, warm-started from the previous step: normal
+     impulses >= 0, friction impulses inside the Coulomb disc |f_t| <= mu f_n (a circular cone),
+     limits one-sided. Penetration is removed by a bias velocity beta * depth / h with
+     beta = clamp(h / solref_timeconst, 0.05, 0.5); separated contacts within the detection
+     band are speculative (the solver only stops them from closing the gap in one step), so
+     resting contact settles at the surface without jitter and no restitution is added.
+   - Collision pairs: plane-sphere, plane-capsule (2 points: the end caps), plane-box (8
+     corners), sphere-sphere, sphere-capsule, capsule-capsule (closest points of the segments).
+     Every other pair (box with a non-plane, anything with a moving plane) is not collided: the
+     loader reports each such pair once through the logger as a warning. Candidate contacts are
+     fixed per model (no broadphase): a pair is a candidate when MuJoCo's filter admits it
+     (contype/conaffinity, not the same body, not parent and child unless one is the world,
+     not excluded), or when listed in <contact><pair>.
+   - Actuators are motors: force = gear * clamp(ctrl, ctrlrange) on their joint.
+   - Bad states: after every env step, an env whose qpos or qvel is non-finite or exceeds
+     1e4 (in any coordinate) is reset to qpos0 with zero velocity and flagged.
+
+   LIMITS: float32; at most 4096 bodies, dofs, geoms, joints; a ball or free joint must be the
+   only joint of its body (as in MuJoCo for free); no tendons, equality constraints, meshes,
+   heightfields, cylinders, ellipsoids, sensors (elements are refused or ignored as the table
+   says); no restitution; friction is isotropic and sliding only.
+
+   MJCF SUBSET (what every element and attribute means here; angles follow <compiler angle>)
+
+   | element / attribute                       | meaning here                                          |
+   |-------------------------------------------|-------------------------------------------------------|
+   | mujoco model                              | name (ignored)                                        |
+   | compiler angle                            | degree (default) or radian: units of range, euler,    |
+   |                                           | axisangle, ref, springref of hinges                   |
+   | compiler coordinate                       | local (default) or global (positions, axes, fromto    |
+   |                                           | given in the world frame; converted at load)          |
+   | compiler inertiafromgeom                  | true/auto: mass and inertia from geoms unless an      |
+   |                                           | <inertial> is given (auto); false: <inertial> needed  |
+   | compiler settotalmass                     | scale every mass and inertia so the total is this     |
+   | compiler autolimits                       | true (default): a range given means limited           |
+   | compiler eulerseq                         | only "xyz" (the default); others are refused          |
+   | option timestep, gravity                  | physics step, gravity vector                          |
+   | option integrator                         | Euler, RK4, implicit, implicitfast: all run as        |
+   |                                           | semi-implicit Euler with implicit joint damping/      |
+   |                                           | stiffness (documented approximation)                  |
+   | option solver, iterations                 | solver ignored (always PGS); iterations -> PGS        |
+   |                                           | sweeps = clamp(iterations, 4, 30) (default 10)        |
+   | option tolerance, cone, jacobian, flag    | ignored (no effect on the PGS solver)                 |
+   | option viscosity, density, wind, magnetic | refused unless zero                                   |
+   | size, visual, asset, texture, material,   | accepted and ignored (visual or memory settings)      |
+   | light, camera, statistic, sensor, keyframe|                                                       |
+   | custom numeric name data                  | kept; read with bgpbt_sim_model_numeric               |
+   | default class (nested), childclass, class | attribute defaults for joint, geom, site, motor,      |
+   |                                           | inertial-free elements, MuJoCo inheritance rules      |
+   | body name pos quat axisangle euler zaxis  | a body and its frame relative to its parent           |
+   |   childclass                              |                                                       |
+   | inertial pos quat mass diaginertia        | explicit mass properties (fullinertia also accepted)  |
+   | joint type hinge/slide/ball/free, name,   | a joint; pos/axis in the body frame; range, limited;  |
+   |   pos axis range limited damping          | damping (implicit), stiffness + springref (implicit), |
+   |   stiffness springref armature ref        | armature added to the mass matrix diagonal; ref =     |
+   |                                           | the value of qpos0 (MuJoCo semantics)                 |
+   | joint margin, solreflimit, solimplimit    | limit detection margin; solreflimit timeconst sets    |
+   |                                           | the limit's Baumgarte rate as solref does; solimp ignored |
+   | freejoint                                 | a free joint                                          |
+   | geom type sphere/capsule/box/plane, size, | a collision shape; capsule size = (radius, half-      |
+   |   pos quat axisangle euler zaxis fromto   | length) or radius + fromto                            |
+   | geom density, mass                        | mass properties for inertiafromgeom (default 1000)    |
+   | geom friction                             | first value = sliding mu; pair mu = max of both       |
+   |                                           | (torsional and rolling values ignored)                |
+   | geom contype conaffinity                  | MuJoCo's collision filter                             |
+   | geom condim                               | 1: frictionless; 3, 4, 6: sliding friction only       |
+   | geom margin, gap                          | detection band margin; rest separation margin - gap   |
+   |                                           | (MuJoCo semantics)                                    |
+   | geom solref, solimp                       | solref timeconst -> Baumgarte rate beta (above); a    |
+   |                                           | negative (direct stiffness) solref is refused;        |
+   |                                           | solimp ignored (hard contact)                         |
+   | geom rgba, material, group, name, class   | kept for rendering (rgba) or ignored                  |
+   | site name pos quat size type              | a point on a body; read with bgpbt_sim_site_pos       |
+   | actuator motor joint gear ctrlrange       | torque/force actuator (gear: first value)             |
+   |   ctrllimited name class                  |                                                       |
+   | contact exclude body1 body2               | never collide these two bodies                        |
+   | contact pair geom1 geom2 friction         | an explicit candidate pair (friction: first value)    |
+   | tendon, equality, actuator general/       | refused with BGPBT_ERR_UNSUPPORTED, naming the        |
+   |   position/velocity/..., mesh geoms,      | element and its line                                  |
+   |   any other element or attribute          |                                                       |
+
+   solref/solimp/margin/condim/integrator/iterations mapping, in one place:
+
+   | MuJoCo setting           | here                                                             |
+   |--------------------------|------------------------------------------------------------------|
+   | solref (timeconst, d)    | Baumgarte rate beta = clamp(h/timeconst, 0.05, 0.5); d ignored    |
+   | solimp                   | ignored: constraints are hard (impulses, not springs)            |
+   | margin / gap             | contact candidate active when distance < margin (+ a speculative  |
+   |                          | band); target separation margin - gap                            |
+   | condim                   | 1 frictionless; otherwise 2-D Coulomb friction (circular cone)   |
+   | integrator               | always semi-implicit Euler + implicit joint damping/stiffness    |
+   | iterations               | PGS sweeps = clamp(iterations, 4, 30), warm-started              |
+*/
+
+typedef struct bgpbt_sim_model bgpbt_sim_model;
+typedef struct bgpbt_sim_builder bgpbt_sim_builder;
+typedef struct bgpbt_sim bgpbt_sim;
+
+typedef enum bgpbt_sim_geom_type {
+    BGPBT_SIM_GEOM_PLANE = 0,
+    BGPBT_SIM_GEOM_SPHERE = 2,
+    BGPBT_SIM_GEOM_CAPSULE = 3,
+    BGPBT_SIM_GEOM_BOX = 6
+} bgpbt_sim_geom_type; /* values as MuJoCo's mjtGeom */
+
+typedef enum bgpbt_sim_joint_type {
+    BGPBT_SIM_JOINT_FREE = 0,
+    BGPBT_SIM_JOINT_BALL = 1,
+    BGPBT_SIM_JOINT_SLIDE = 2,
+    BGPBT_SIM_JOINT_HINGE = 3
+} bgpbt_sim_joint_type; /* values as MuJoCo's mjtJoint */
+
+typedef struct bgpbt_sim_model_config {
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+} bgpbt_sim_model_config;
+
+/* Sizes of a model. */
+typedef struct bgpbt_sim_sizes {
+    int nq, nv, nu;            /* position coordinates, velocity dofs, actuators */
+    int nbody, njoint, ngeom;  /* nbody counts the world (body 0) */
+    int nsite, ncontact;       /* ncontact: candidate contact points per env */
+} bgpbt_sim_sizes;
+
+/* Descriptors for the builder (and what the model reports back). Get defaults from the
+   *_default() functions; zero quaternions mean identity. */
+typedef struct bgpbt_sim_body_desc {
+    const char* name;  /* optional (copied) */
+    int parent;        /* body id; 0 = world */
+    float pos[3];      /* frame relative to the parent */
+    float quat[4];
+    float mass;        /* > 0: explicit mass properties (com, inertia); 0: from geoms' density */
+    float com[3];      /* centre of mass in the body frame */
+    float inertia[6];  /* about the com, body frame: xx yy zz xy xz yz */
+} bgpbt_sim_body_desc;
+
+typedef struct bgpbt_sim_joint_desc {
+    const char* name;
+    int body;
+    bgpbt_sim_joint_type type; /* default hinge */
+    float pos[3];              /* anchor in the body frame */
+    float axis[3];             /* hinge/slide axis in the body frame (normalised); default z */
+    int limited;               /* 1: range[0] <= q <= range[1] enforced (hinge, slide) */
+    float range[2];            /* radians or metres */
+    float damping, stiffness, springref, armature;
+    float ref;                 /* qpos0 of a hinge/slide; body at its model pose when q == ref */
+    float limit_margin;        /* limit becomes active this far from the bound */
+    float limit_timeconst;     /* Baumgarte time constant of the limit (default 0.02) */
+} bgpbt_sim_joint_desc;
+
+typedef struct bgpbt_sim_geom_desc {
+    const char* name;
+    int body;
+    bgpbt_sim_geom_type type; /* default sphere */
+    float size[3];            /* sphere r; capsule r, half-length (along local z); box half-sizes */
+    float pos[3];             /* frame in the body frame */
+    float quat[4];
+    float density;            /* default 1000 (used when the body's mass comes from geoms) */
+    float mass;               /* > 0: overrides density */
+    float friction;           /* sliding mu, default 1 */
+    int contype, conaffinity; /* default 1, 1 */
+    int condim;               /* 1 or 3 (default 3) */
+    float margin, gap;        /* default 0 */
+    float timeconst;          /* solref[0], default 0.02 */
+    float rgba[4];            /* rendering only; default (0.5, 0.5, 0.5, 1) */
+} bgpbt_sim_geom_desc;
+
+typedef struct bgpbt_sim_actuator_desc {
+    const char* name;
+    int joint;
+    float gear;        /* default 1 */
+    int ctrllimited;   /* default 1 when ctrlrange is non-empty */
+    float ctrlrange[2];
+} bgpbt_sim_actuator_desc;
+
+typedef struct bgpbt_sim_options {
+    float timestep;    /* default 0.002 */
+    float gravity[3];  /* default (0, 0, -9.81) */
+    int iterations;    /* PGS sweeps, default 10 (clamped to 4..30) */
+} bgpbt_sim_options;
+
+BGPBT_API bgpbt_sim_model_config bgpbt_sim_model_config_default(void);
+BGPBT_API bgpbt_sim_body_desc bgpbt_sim_body_desc_default(void);
+BGPBT_API bgpbt_sim_joint_desc bgpbt_sim_joint_desc_default(void);
+BGPBT_API bgpbt_sim_geom_desc bgpbt_sim_geom_desc_default(void);
+BGPBT_API bgpbt_sim_actuator_desc bgpbt_sim_actuator_desc_default(void);
+BGPBT_API bgpbt_sim_options bgpbt_sim_options_default(void);
+
+/* ---- builder: add parts in any order that respects parents, then finish. The id of the new
+   part is written to *id (may be NULL). A failed add changes nothing. */
+BGPBT_API bgpbt_result bgpbt_sim_builder_create(const bgpbt_sim_model_config* config, bgpbt_sim_builder** out);
+BGPBT_API void bgpbt_sim_builder_destroy(bgpbt_sim_builder* b);
+BGPBT_API bgpbt_result bgpbt_sim_builder_set_options(bgpbt_sim_builder* b, const bgpbt_sim_options* opt);
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_body(bgpbt_sim_builder* b, const bgpbt_sim_body_desc* d, int* id);
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_joint(bgpbt_sim_builder* b, const bgpbt_sim_joint_desc* d, int* id);
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_geom(bgpbt_sim_builder* b, const bgpbt_sim_geom_desc* d, int* id);
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_site(bgpbt_sim_builder* b, const char* name, int body,
+                                                  const float pos[3], int* id);
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_actuator(bgpbt_sim_builder* b, const bgpbt_sim_actuator_desc* d, int* id);
+/* Never collide these two bodies (MuJoCo <contact><exclude>). */
+BGPBT_API bgpbt_result bgpbt_sim_builder_exclude(bgpbt_sim_builder* b, int body1, int body2);
+/* Compile into a model. The builder stays valid (and can be destroyed or reused). */
+BGPBT_API bgpbt_result bgpbt_sim_builder_finish(bgpbt_sim_builder* b, bgpbt_sim_model** out);
+
+/* ---- MJCF: xml need not be NUL-terminated (len bytes); errors name the element, attribute
+   and line through config->logger. */
+BGPBT_API bgpbt_result bgpbt_sim_model_from_mjcf(const char* xml, size_t len, const bgpbt_sim_model_config* config,
+                                                 bgpbt_sim_model** out);
+BGPBT_API bgpbt_result bgpbt_sim_model_load_mjcf(const char* path, const bgpbt_sim_model_config* config,
+                                                 bgpbt_sim_model** out);
+BGPBT_API void bgpbt_sim_model_destroy(bgpbt_sim_model* m);
+
+/* ---- model queries */
+BGPBT_API bgpbt_sim_sizes bgpbt_sim_model_sizes(const bgpbt_sim_model* m);
+BGPBT_API bgpbt_sim_options bgpbt_sim_model_options(const bgpbt_sim_model* m);
+BGPBT_API int bgpbt_sim_model_body_id(const bgpbt_sim_model* m, const char* name);     /* -1: none */
+BGPBT_API int bgpbt_sim_model_joint_id(const bgpbt_sim_model* m, const char* name);
+BGPBT_API int bgpbt_sim_model_geom_id(const bgpbt_sim_model* m, const char* name);
+BGPBT_API int bgpbt_sim_model_site_id(const bgpbt_sim_model* m, const char* name);
+BGPBT_API int bgpbt_sim_model_actuator_id(const bgpbt_sim_model* m, const char* name);
+/* Names ("" when unnamed; NULL for a bad id). */
+BGPBT_API const char* bgpbt_sim_model_body_name(const bgpbt_sim_model* m, int id);
+BGPBT_API const char* bgpbt_sim_model_joint_name(const bgpbt_sim_model* m, int id);
+/* The descriptor of a part as compiled (body mass/com/inertia filled in; geom pose relative
+   to its body; joint ranges in radians). */
+BGPBT_API bgpbt_result bgpbt_sim_model_body(const bgpbt_sim_model* m, int id, bgpbt_sim_body_desc* out);
+BGPBT_API bgpbt_result bgpbt_sim_model_joint(const bgpbt_sim_model* m, int id, bgpbt_sim_joint_desc* out);
+BGPBT_API bgpbt_result bgpbt_sim_model_geom(const bgpbt_sim_model* m, int id, bgpbt_sim_geom_desc* out);
+BGPBT_API bgpbt_result bgpbt_sim_model_actuator(const bgpbt_sim_model* m, int id, bgpbt_sim_actuator_desc* out);
+/* Where a joint's coordinates live: qpos[qpos_adr ...], qvel[dof_adr ...]. */
+BGPBT_API int bgpbt_sim_model_joint_qpos_adr(const bgpbt_sim_model* m, int joint);
+BGPBT_API int bgpbt_sim_model_joint_dof_adr(const bgpbt_sim_model* m, int joint);
+BGPBT_API float bgpbt_sim_model_total_mass(const bgpbt_sim_model* m);
+BGPBT_API const float* bgpbt_sim_model_qpos0(const bgpbt_sim_model* m); /* nq values */
+/* <custom><numeric name= data=>: copies up to cap values into out, returns the count (-1 if
+   there is no such numeric). */
+BGPBT_API int bgpbt_sim_model_numeric(const bgpbt_sim_model* m, const char* name, float* out, int cap);
+
+/* ---- the batch */
+typedef struct bgpbt_sim_config {
+    int num_envs;   /* default 1 */
+    int frame_skip; /* physics steps per bgpbt_sim_step, default 1 */
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+} bgpbt_sim_config;
+
+BGPBT_API bgpbt_sim_config bgpbt_sim_config_default(void);
+/* Every env starts at qpos0 with zero velocity and zero ctrl. */
+BGPBT_API bgpbt_result bgpbt_sim_create(const bgpbt_sim_model* model, const bgpbt_sim_config* config, bgpbt_sim** out);
+BGPBT_API void bgpbt_sim_destroy(bgpbt_sim* sim);
+BGPBT_API const bgpbt_sim_model* bgpbt_sim_get_model(const bgpbt_sim* sim);
+BGPBT_API int bgpbt_sim_num_envs(const bgpbt_sim* sim);
+BGPBT_API int bgpbt_sim_frame_skip(const bgpbt_sim* sim);
+BGPBT_API bgpbt_result bgpbt_sim_set_frame_skip(bgpbt_sim* sim, int frame_skip);
+
+/* State of one env. Setting qpos renormalises quaternions (an all-zero one becomes identity),
+   recomputes the env's kinematics and clears its warm-start impulses. NaN/inf input is
+   refused (BGPBT_ERR_NOT_FINITE) and changes nothing. ctrl is clamped to ctrlrange when
+   stepping (the stored value is what was set). */
+BGPBT_API bgpbt_result bgpbt_sim_set_qpos(bgpbt_sim* sim, int env, const float* qpos);
+BGPBT_API bgpbt_result bgpbt_sim_set_qvel(bgpbt_sim* sim, int env, const float* qvel);
+BGPBT_API bgpbt_result bgpbt_sim_set_ctrl(bgpbt_sim* sim, int env, const float* ctrl);
+/* ctrl for all envs at once: ctrl[num_envs][nu]. */
+BGPBT_API bgpbt_result bgpbt_sim_set_ctrl_all(bgpbt_sim* sim, const float* ctrl);
+BGPBT_API void bgpbt_sim_get_qpos(const bgpbt_sim* sim, int env, float* qpos);
+BGPBT_API void bgpbt_sim_get_qvel(const bgpbt_sim* sim, int env, float* qvel);
+BGPBT_API void bgpbt_sim_get_ctrl(const bgpbt_sim* sim, int env, float* ctrl);
+/* Reset one env: qpos (NULL: qpos0), qvel (NULL: zero), ctrl zero, flag cleared. */
+BGPBT_API bgpbt_result bgpbt_sim_reset_env(bgpbt_sim* sim, int env, const float* qpos, const float* qvel);
+
+/* Advance every env by frame_skip physics steps. */
+BGPBT_API bgpbt_result bgpbt_sim_step(bgpbt_sim* sim);
+
+/* Observables of one env (world frame, after the last step or set). Out-of-range ids leave
+   the output untouched. */
+BGPBT_API void bgpbt_sim_body_pos(const bgpbt_sim* sim, int env, int body, float pos[3]);   /* frame origin */
+BGPBT_API void bgpbt_sim_body_quat(const bgpbt_sim* sim, int env, int body, float quat[4]); /* w x y z */
+BGPBT_API void bgpbt_sim_body_mat(const bgpbt_sim* sim, int env, int body, float mat[9]);   /* row-major */
+BGPBT_API void bgpbt_sim_body_com(const bgpbt_sim* sim, int env, int body, float com[3]);
+/* Linear velocity of the body's centre of mass and angular velocity, world frame. */
+BGPBT_API void bgpbt_sim_body_vel(const bgpbt_sim* sim, int env, int body, float lin[3], float ang[3]);
+/* Net contact force on the body and its torque about the body's com (world frame), from the
+   last physics step (MuJoCo's cfrc_ext, but at the com and force first). */
+BGPBT_API void bgpbt_sim_body_contact(const bgpbt_sim* sim, int env, int body, float force[3], float torque[3]);
+BGPBT_API void bgpbt_sim_site_pos(const bgpbt_sim* sim, int env, int site, float pos[3]);
+/* Whole-model centre of mass and its velocity (world bodies excluded). */
+BGPBT_API void bgpbt_sim_com(const bgpbt_sim* sim, int env, float com[3], float vel[3]);
+/* Geom pose for rendering: position and row-major rotation. */
+BGPBT_API void bgpbt_sim_geom_pose(const bgpbt_sim* sim, int env, int geom, float pos[3], float mat[9]);
+/* Number of active contact points in the env after the last step. */
+BGPBT_API int bgpbt_sim_num_contacts(const bgpbt_sim* sim, int env);
+
+/* Bad-state handling: an env whose state went non-finite or absurd was reset to qpos0 and is
+   flagged until bgpbt_sim_reset_env or bgpbt_sim_clear_flag; warnings counts every event. */
+BGPBT_API int bgpbt_sim_env_flagged(const bgpbt_sim* sim, int env);
+BGPBT_API void bgpbt_sim_clear_flag(bgpbt_sim* sim, int env);
+BGPBT_API long bgpbt_sim_warnings(const bgpbt_sim* sim);
+
 /* ============================================================================================
    [decl.env] env: the environment interface, built-in tasks, vectorised environments, rendering
    ============================================================================================ */
@@ -1599,6 +1936,2162 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
 /* ============================================================================================
    [impl.sim] sim
    ============================================================================================ */
+
+/* Model storage. Arrays are per part, indexed by id; dofs are in the order of their joints.
+   The model is built in double-free float arithmetic except mass properties (double). */
+
+#define BGPBT__SIM_MAX_PARTS 4096
+#define BGPBT__SIM_BAD_LIMIT 1e4f
+#define BGPBT__SIM_SPEC_BAND 0.01f
+
+typedef struct bgpbt__sim_slot { /* one candidate contact point */
+    int kind;   /* 0 plane-point (sphere, capsule end, box corner), 1 segment-segment */
+    int ga, gb; /* geoms: A is the plane in kind 0; the normal points from A to B */
+    int ba, bb; /* bodies */
+    int sub;    /* capsule end (0/1) or box corner (0..7) */
+    float mu, rest, beta_tc; /* friction (0: frictionless), rest separation, solref timeconst */
+} bgpbt__sim_slot;
+
+struct bgpbt_sim_model {
+    bgpbt_allocator alloc;
+    bgpbt_logger log;
+    bgpbt_sim_options opt;
+    int nbody, njnt, ngeom, nsite, nu, nq, nv, nslot, nlim, nnum;
+    /* bodies */
+    int* body_parent; int* body_jntadr; int* body_jntnum; int* body_free; /* free: joint id or -1 */
+    int* body_chainadr; int* body_chainnum; int* chain; /* dofs of the body and its ancestors */
+    float* body_pos; float* body_quat; float* body_mass; float* body_com; float* body_inertia;
+    /* joints */
+    int* jnt_type; int* jnt_body; int* jnt_qposadr; int* jnt_dofadr; int* jnt_limited;
+    float* jnt_pos; float* jnt_axis; float* jnt_range; float* jnt_damping; float* jnt_stiffness;
+    float* jnt_springref; float* jnt_armature; float* jnt_ref; float* jnt_lmargin; float* jnt_ltc;
+    /* dofs */
+    int* dof_body; int* dof_jnt; int* dof_parent;
+    float* dof_armature; float* dof_damping; float* dof_stiffness;
+    /* geoms */
+    int* geom_type; int* geom_body; int* geom_contype; int* geom_conaff; int* geom_condim;
+    float* geom_size; float* geom_pos; float* geom_quat; float* geom_mat; float* geom_friction;
+    float* geom_margin; float* geom_gap; float* geom_tc; float* geom_rgba; float* geom_density; float* geom_mass;
+    /* sites */
+    int* site_body; float* site_pos;
+    /* actuators */
+    int* act_jnt; int* act_dof; int* act_limited; float* act_gear; float* act_range;
+    /* limits: the joints with limited = 1 (hinge/slide) */
+    int* lim_jnt;
+    float* qpos0;
+    bgpbt__sim_slot* slot;
+    /* custom numerics */
+    int* num_adr; int* num_len; float* num_data; int num_total;
+    /* names: one pool, offsets per part (-1 = unnamed) */
+    char* names; size_t names_len;
+    int* name_body; int* name_jnt; int* name_geom; int* name_site; int* name_act; int* name_num;
+    float total_mass;
+    /* one allocation holds every array above */
+    void* mem; size_t mem_size;
+};
+
+/* ---- small float helpers (model compile, per-env reads: scalar) --------------------------- */
+BGPBT__PRIVATE void bgpbt__q_normalize(float q[4]) {
+    double n = sqrt((double)q[0] * q[0] + (double)q[1] * q[1] + (double)q[2] * q[2] + (double)q[3] * q[3]);
+    if (!(n > 1e-12)) { q[0] = 1; q[1] = q[2] = q[3] = 0; return; }
+    q[0] = (float)(q[0] / n); q[1] = (float)(q[1] / n); q[2] = (float)(q[2] / n); q[3] = (float)(q[3] / n);
+}
+BGPBT__PRIVATE void bgpbt__q_mul(float r[4], const float a[4], const float b[4]) {
+    float t[4];
+    t[0] = a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3];
+    t[1] = a[0] * b[1] + a[1] * b[0] + a[2] * b[3] - a[3] * b[2];
+    t[2] = a[0] * b[2] - a[1] * b[3] + a[2] * b[0] + a[3] * b[1];
+    t[3] = a[0] * b[3] + a[1] * b[2] - a[2] * b[1] + a[3] * b[0];
+    memcpy(r, t, sizeof t);
+}
+BGPBT__PRIVATE void bgpbt__q_to_mat(const float q[4], float m[9]) {
+    float w = q[0], x = q[1], y = q[2], z = q[3];
+    m[0] = 1 - 2 * (y * y + z * z); m[1] = 2 * (x * y - w * z); m[2] = 2 * (x * z + w * y);
+    m[3] = 2 * (x * y + w * z); m[4] = 1 - 2 * (x * x + z * z); m[5] = 2 * (y * z - w * x);
+    m[6] = 2 * (x * z - w * y); m[7] = 2 * (y * z + w * x); m[8] = 1 - 2 * (x * x + y * y);
+}
+BGPBT__PRIVATE void bgpbt__m3_mulv(float r[3], const float m[9], const float v[3]) {
+    float t0 = m[0] * v[0] + m[1] * v[1] + m[2] * v[2];
+    float t1 = m[3] * v[0] + m[4] * v[1] + m[5] * v[2];
+    float t2 = m[6] * v[0] + m[7] * v[1] + m[8] * v[2];
+    r[0] = t0; r[1] = t1; r[2] = t2;
+}
+BGPBT__PRIVATE void bgpbt__m3_tmulv(float r[3], const float m[9], const float v[3]) {
+    float t0 = m[0] * v[0] + m[3] * v[1] + m[6] * v[2];
+    float t1 = m[1] * v[0] + m[4] * v[1] + m[7] * v[2];
+    float t2 = m[2] * v[0] + m[5] * v[1] + m[8] * v[2];
+    r[0] = t0; r[1] = t1; r[2] = t2;
+}
+BGPBT__PRIVATE void bgpbt__q_from_axis_angle(float q[4], const float axis[3], double angle) {
+    double n = sqrt((double)axis[0] * axis[0] + (double)axis[1] * axis[1] + (double)axis[2] * axis[2]);
+    double s = n > 1e-12 ? sin(angle / 2) / n : 0.0;
+    q[0] = (float)cos(angle / 2); q[1] = (float)(axis[0] * s); q[2] = (float)(axis[1] * s); q[3] = (float)(axis[2] * s);
+    if (!(n > 1e-12)) { q[0] = 1; }
+}
+/* Shortest rotation taking (0,0,1) to the direction v (MuJoCo's zaxis/fromto convention). */
+BGPBT__PRIVATE void bgpbt__q_from_zaxis(float q[4], const float v[3]) {
+    double n = sqrt((double)v[0] * v[0] + (double)v[1] * v[1] + (double)v[2] * v[2]);
+    double z[3], c, ax[3], an, ang;
+    float axf[3];
+    q[0] = 1; q[1] = q[2] = q[3] = 0;
+    if (!(n > 1e-12)) return;
+    z[0] = v[0] / n; z[1] = v[1] / n; z[2] = v[2] / n;
+    c = z[2];
+    ax[0] = -z[1]; ax[1] = z[0]; ax[2] = 0; /* (0,0,1) x z */
+    an = sqrt(ax[0] * ax[0] + ax[1] * ax[1]);
+    if (an < 1e-10) {
+        if (c < 0) { q[0] = 0; q[1] = 1; q[2] = 0; q[3] = 0; }
+        return;
+    }
+    ang = atan2(an, c);
+    axf[0] = (float)ax[0]; axf[1] = (float)ax[1]; axf[2] = 0;
+    bgpbt__q_from_axis_angle(q, axf, ang);
+}
+
+/* ---- builder --------------------------------------------------------------------------------- */
+
+typedef struct bgpbt__sim_bbody { bgpbt_sim_body_desc d; int name; } bgpbt__sim_bbody;
+typedef struct bgpbt__sim_bjnt { bgpbt_sim_joint_desc d; int name; } bgpbt__sim_bjnt;
+typedef struct bgpbt__sim_bgeom { bgpbt_sim_geom_desc d; int name; } bgpbt__sim_bgeom;
+typedef struct bgpbt__sim_bsite { int name; int body; float pos[3]; } bgpbt__sim_bsite;
+typedef struct bgpbt__sim_bact { bgpbt_sim_actuator_desc d; int name; } bgpbt__sim_bact;
+typedef struct bgpbt__sim_bpair { int a, b; float mu; int is_pair; } bgpbt__sim_bpair; /* exclude: bodies; pair: geoms */
+typedef struct bgpbt__sim_bnum { int name; int adr, len; } bgpbt__sim_bnum;
+
+struct bgpbt_sim_builder {
+    bgpbt_allocator alloc;
+    bgpbt_logger log;
+    bgpbt_sim_options opt;
+    bgpbt__sim_bbody* body; int nbody, cap_body;
+    bgpbt__sim_bjnt* jnt; int njnt, cap_jnt;
+    bgpbt__sim_bgeom* geom; int ngeom, cap_geom;
+    bgpbt__sim_bsite* site; int nsite, cap_site;
+    bgpbt__sim_bact* act; int nact, cap_act;
+    bgpbt__sim_bpair* pair; int npair, cap_pair;
+    bgpbt__sim_bnum* num; int nnum, cap_num;
+    float* num_data; int num_total, cap_num_data;
+    char* names; size_t names_len, names_cap;
+    float total_mass_target; /* > 0: settotalmass */
+};
+
+BGPBT__PRIVATE int bgpbt__sim_grow(bgpbt_sim_builder* b, void** arr, int* cap, int need, size_t elem) {
+    int nc;
+    void* p;
+    if (need <= *cap) return 1;
+    if (need > BGPBT__SIM_MAX_PARTS * 16) return 0;
+    nc = *cap ? *cap * 2 : 16;
+    while (nc < need) nc *= 2;
+    p = bgpbt__calloc(&b->alloc, (size_t)nc, elem);
+    if (!p) return 0;
+    if (*arr) {
+        memcpy(p, *arr, (size_t)*cap * elem);
+        bgpbt__cfree(&b->alloc, *arr, (size_t)*cap, elem);
+    }
+    *arr = p;
+    *cap = nc;
+    return 1;
+}
+
+/* Copy a name into the pool; returns its offset, -1 for none, -2 on allocation failure. */
+BGPBT__PRIVATE int bgpbt__sim_name(bgpbt_sim_builder* b, const char* s) {
+    size_t n, need;
+    int off;
+    if (!s || !*s) return -1;
+    n = strlen(s);
+    if (n > 1000) n = 1000;
+    need = b->names_len + n + 1;
+    if (need > b->names_cap) {
+        size_t nc = b->names_cap ? b->names_cap * 2 : 256;
+        char* p;
+        while (nc < need) nc *= 2;
+        p = (char*)bgpbt__calloc(&b->alloc, nc, 1);
+        if (!p) return -2;
+        if (b->names) {
+            memcpy(p, b->names, b->names_len);
+            bgpbt__cfree(&b->alloc, b->names, b->names_cap, 1);
+        }
+        b->names = p;
+        b->names_cap = nc;
+    }
+    memcpy(b->names + b->names_len, s, n);
+    b->names[b->names_len + n] = 0;
+    off = (int)b->names_len;
+    b->names_len = need;
+    return off;
+}
+
+BGPBT__PRIVATE int bgpbt__sim_find_name(const char* pool, const int* offs, int n, const char* s) {
+    int i;
+    if (!s || !pool) return -1;
+    for (i = 0; i < n; ++i)
+        if (offs[i] >= 0 && strcmp(pool + offs[i], s) == 0) return i;
+    return -1;
+}
+
+BGPBT_API bgpbt_sim_model_config bgpbt_sim_model_config_default(void) {
+    bgpbt_sim_model_config c;
+    memset(&c, 0, sizeof c);
+    return c;
+}
+BGPBT_API bgpbt_sim_options bgpbt_sim_options_default(void) {
+    bgpbt_sim_options o;
+    memset(&o, 0, sizeof o);
+    o.timestep = 0.002f;
+    o.gravity[2] = -9.81f;
+    o.iterations = 10;
+    return o;
+}
+BGPBT_API bgpbt_sim_body_desc bgpbt_sim_body_desc_default(void) {
+    bgpbt_sim_body_desc d;
+    memset(&d, 0, sizeof d);
+    d.quat[0] = 1;
+    return d;
+}
+BGPBT_API bgpbt_sim_joint_desc bgpbt_sim_joint_desc_default(void) {
+    bgpbt_sim_joint_desc d;
+    memset(&d, 0, sizeof d);
+    d.body = 1;
+    d.type = BGPBT_SIM_JOINT_HINGE;
+    d.axis[2] = 1;
+    d.limit_timeconst = 0.02f;
+    return d;
+}
+BGPBT_API bgpbt_sim_geom_desc bgpbt_sim_geom_desc_default(void) {
+    bgpbt_sim_geom_desc d;
+    memset(&d, 0, sizeof d);
+    d.body = 1;
+    d.type = BGPBT_SIM_GEOM_SPHERE;
+    d.size[0] = 0.1f;
+    d.quat[0] = 1;
+    d.density = 1000;
+    d.friction = 1;
+    d.contype = d.conaffinity = 1;
+    d.condim = 3;
+    d.timeconst = 0.02f;
+    d.rgba[0] = d.rgba[1] = d.rgba[2] = 0.5f;
+    d.rgba[3] = 1;
+    return d;
+}
+BGPBT_API bgpbt_sim_actuator_desc bgpbt_sim_actuator_desc_default(void) {
+    bgpbt_sim_actuator_desc d;
+    memset(&d, 0, sizeof d);
+    d.gear = 1;
+    d.ctrllimited = 1;
+    d.ctrlrange[0] = -1;
+    d.ctrlrange[1] = 1;
+    return d;
+}
+
+BGPBT__PRIVATE int bgpbt__finite_n(const float* x, int n) {
+    int i;
+    for (i = 0; i < n; ++i)
+        if (!(x[i] - x[i] == 0.0f)) return 0;
+    return 1;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_create(const bgpbt_sim_model_config* config, bgpbt_sim_builder** out) {
+    bgpbt_sim_model_config c = config ? *config : bgpbt_sim_model_config_default();
+    bgpbt_sim_builder* b;
+    bgpbt_sim_body_desc world = bgpbt_sim_body_desc_default();
+    if (!out) return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "bgpbt_sim_builder_create: out is NULL");
+    *out = NULL;
+    b = (bgpbt_sim_builder*)bgpbt__calloc(&c.allocator, 1, sizeof *b);
+    if (!b) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->alloc = c.allocator;
+    b->log = c.logger;
+    b->opt = bgpbt_sim_options_default();
+    world.parent = -1;
+    if (!bgpbt__sim_grow(b, (void**)&b->body, &b->cap_body, 1, sizeof *b->body)) {
+        bgpbt_sim_builder_destroy(b);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    }
+    b->body[0].d = world;
+    b->body[0].name = bgpbt__sim_name(b, "world");
+    if (b->body[0].name < 0) {
+        bgpbt_sim_builder_destroy(b);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    }
+    b->nbody = 1;
+    *out = b;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_sim_builder_destroy(bgpbt_sim_builder* b) {
+    bgpbt_allocator a;
+    if (!b) return;
+    a = b->alloc;
+    bgpbt__cfree(&a, b->body, (size_t)b->cap_body, sizeof *b->body);
+    bgpbt__cfree(&a, b->jnt, (size_t)b->cap_jnt, sizeof *b->jnt);
+    bgpbt__cfree(&a, b->geom, (size_t)b->cap_geom, sizeof *b->geom);
+    bgpbt__cfree(&a, b->site, (size_t)b->cap_site, sizeof *b->site);
+    bgpbt__cfree(&a, b->act, (size_t)b->cap_act, sizeof *b->act);
+    bgpbt__cfree(&a, b->pair, (size_t)b->cap_pair, sizeof *b->pair);
+    bgpbt__cfree(&a, b->num, (size_t)b->cap_num, sizeof *b->num);
+    bgpbt__cfree(&a, b->num_data, (size_t)b->cap_num_data, sizeof(float));
+    bgpbt__cfree(&a, b->names, b->names_cap, 1);
+    bgpbt__cfree(&a, b, 1, sizeof *b);
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_set_options(bgpbt_sim_builder* b, const bgpbt_sim_options* opt) {
+    if (!b || !opt) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!(opt->timestep > 0 && opt->timestep <= 1) || !bgpbt__finite_n(opt->gravity, 3))
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim options: timestep %g must be in (0, 1] and gravity finite",
+                            (double)opt->timestep);
+    b->opt = *opt;
+    if (b->opt.iterations <= 0) b->opt.iterations = 10;
+    return BGPBT_OK;
+}
+
+#define BGPBT__SIM_ADD(arr, n, cap)                                                               \
+    if (!bgpbt__sim_grow(b, (void**)&b->arr, &b->cap, b->n + 1, sizeof *b->arr))                  \
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory")
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_body(bgpbt_sim_builder* b, const bgpbt_sim_body_desc* d, int* id) {
+    int nm;
+    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (d->parent < 0 || d->parent >= b->nbody)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim body '%s': parent %d does not exist", d->name ? d->name : "", d->parent);
+    if (b->nbody >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many bodies (max %d)", BGPBT__SIM_MAX_PARTS);
+    if (!bgpbt__finite_n(d->pos, 3) || !bgpbt__finite_n(d->quat, 4) || !bgpbt__finite_n(d->com, 3) ||
+        !bgpbt__finite_n(d->inertia, 6) || !(d->mass >= 0 && d->mass < 1e9f))
+        return bgpbt__error(&b->log, BGPBT_ERR_NOT_FINITE, "sim body '%s': non-finite or negative pose or mass", d->name ? d->name : "");
+    if (d->mass > 0 && (!(d->inertia[0] > 0 && d->inertia[1] > 0 && d->inertia[2] > 0) ||
+                        d->inertia[0] + d->inertia[1] < d->inertia[2] * 0.999f || d->inertia[1] + d->inertia[2] < d->inertia[0] * 0.999f ||
+                        d->inertia[0] + d->inertia[2] < d->inertia[1] * 0.999f))
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim body '%s': inertia must be positive and satisfy the triangle inequality",
+                            d->name ? d->name : "");
+    if (d->name) {
+        int i;
+        for (i = 0; i < b->nbody; ++i)
+            if (b->body[i].name >= 0 && strcmp(b->names + b->body[i].name, d->name) == 0)
+                return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim: repeated body name '%s'", d->name);
+    }
+    BGPBT__SIM_ADD(body, nbody, cap_body);
+    nm = bgpbt__sim_name(b, d->name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->body[b->nbody].d = *d;
+    b->body[b->nbody].d.name = NULL;
+    b->body[b->nbody].name = nm;
+    bgpbt__q_normalize(b->body[b->nbody].d.quat);
+    if (id) *id = b->nbody;
+    b->nbody++;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_joint(bgpbt_sim_builder* b, const bgpbt_sim_joint_desc* d, int* id) {
+    int nm, i;
+    const char* name;
+    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    name = d->name ? d->name : "";
+    if (d->body <= 0 || d->body >= b->nbody)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim joint '%s': body %d does not exist (or is the world)", name, d->body);
+    if (b->njnt > 0 && b->jnt[b->njnt - 1].d.body > d->body)
+        return bgpbt__error(&b->log, BGPBT_ERR_WRONG_ORDER, "sim joint '%s': joints must be added in body order", name);
+    if (d->type != BGPBT_SIM_JOINT_FREE && d->type != BGPBT_SIM_JOINT_BALL && d->type != BGPBT_SIM_JOINT_SLIDE &&
+        d->type != BGPBT_SIM_JOINT_HINGE)
+        return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim joint '%s': unknown type %d", name, (int)d->type);
+    if (!bgpbt__finite_n(d->pos, 3) || !bgpbt__finite_n(d->axis, 3) || !bgpbt__finite_n(d->range, 2) ||
+        !bgpbt__finite_n(&d->damping, 1) || !bgpbt__finite_n(&d->stiffness, 1) || !bgpbt__finite_n(&d->springref, 1) ||
+        !bgpbt__finite_n(&d->armature, 1) || !bgpbt__finite_n(&d->ref, 1) || !bgpbt__finite_n(&d->limit_margin, 1) ||
+        !bgpbt__finite_n(&d->limit_timeconst, 1))
+        return bgpbt__error(&b->log, BGPBT_ERR_NOT_FINITE, "sim joint '%s': non-finite value", name);
+    if (d->damping < 0 || d->stiffness < 0 || d->armature < 0)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim joint '%s': damping, stiffness and armature must be >= 0", name);
+    if (d->limited && d->range[0] >= d->range[1])
+        return bgpbt__error(&b->log, BGPBT_ERR_EMPTY_RANGE, "sim joint '%s': empty range [%g, %g]", name, (double)d->range[0], (double)d->range[1]);
+    if (d->limited && (d->type == BGPBT_SIM_JOINT_BALL || d->type == BGPBT_SIM_JOINT_FREE))
+        return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim joint '%s': limits on ball/free joints are not supported", name);
+    if (d->stiffness > 0 && (d->type == BGPBT_SIM_JOINT_BALL || d->type == BGPBT_SIM_JOINT_FREE))
+        return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim joint '%s': stiffness on ball/free joints is not supported", name);
+    if ((d->type == BGPBT_SIM_JOINT_HINGE || d->type == BGPBT_SIM_JOINT_SLIDE) &&
+        !(fabsf(d->axis[0]) + fabsf(d->axis[1]) + fabsf(d->axis[2]) > 1e-9f))
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim joint '%s': zero axis", name);
+    for (i = 0; i < b->njnt; ++i) {
+        if (b->jnt[i].d.body != d->body) continue;
+        if (d->type == BGPBT_SIM_JOINT_FREE || d->type == BGPBT_SIM_JOINT_BALL || b->jnt[i].d.type == BGPBT_SIM_JOINT_FREE ||
+            b->jnt[i].d.type == BGPBT_SIM_JOINT_BALL)
+            return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim joint '%s': a ball or free joint must be the only joint of its body", name);
+    }
+    if (d->type == BGPBT_SIM_JOINT_FREE && b->body[d->body].d.parent != 0)
+        return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim joint '%s': a free joint must be on a child of the world", name);
+    if (d->name)
+        for (i = 0; i < b->njnt; ++i)
+            if (b->jnt[i].name >= 0 && strcmp(b->names + b->jnt[i].name, d->name) == 0)
+                return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim: repeated joint name '%s'", d->name);
+    if (b->njnt >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many joints");
+    BGPBT__SIM_ADD(jnt, njnt, cap_jnt);
+    nm = bgpbt__sim_name(b, d->name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->jnt[b->njnt].d = *d;
+    b->jnt[b->njnt].d.name = NULL;
+    b->jnt[b->njnt].name = nm;
+    if (b->jnt[b->njnt].d.limit_timeconst <= 0) b->jnt[b->njnt].d.limit_timeconst = 0.02f;
+    {
+        float* ax = b->jnt[b->njnt].d.axis;
+        double n = sqrt((double)ax[0] * ax[0] + (double)ax[1] * ax[1] + (double)ax[2] * ax[2]);
+        if (n > 1e-12) { ax[0] = (float)(ax[0] / n); ax[1] = (float)(ax[1] / n); ax[2] = (float)(ax[2] / n); }
+        else { ax[0] = 0; ax[1] = 0; ax[2] = 1; }
+    }
+    if (id) *id = b->njnt;
+    b->njnt++;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_geom(bgpbt_sim_builder* b, const bgpbt_sim_geom_desc* d, int* id) {
+    int nm, i;
+    const char* name;
+    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    name = d->name ? d->name : "";
+    if (d->body < 0 || d->body >= b->nbody)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim geom '%s': body %d does not exist", name, d->body);
+    if (d->type != BGPBT_SIM_GEOM_PLANE && d->type != BGPBT_SIM_GEOM_SPHERE && d->type != BGPBT_SIM_GEOM_CAPSULE &&
+        d->type != BGPBT_SIM_GEOM_BOX)
+        return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim geom '%s': unsupported type %d", name, (int)d->type);
+    if (!bgpbt__finite_n(d->size, 3) || !bgpbt__finite_n(d->pos, 3) || !bgpbt__finite_n(d->quat, 4) ||
+        !bgpbt__finite_n(&d->density, 1) || !bgpbt__finite_n(&d->mass, 1) || !bgpbt__finite_n(&d->friction, 1) ||
+        !bgpbt__finite_n(&d->margin, 1) || !bgpbt__finite_n(&d->gap, 1) || !bgpbt__finite_n(&d->timeconst, 1))
+        return bgpbt__error(&b->log, BGPBT_ERR_NOT_FINITE, "sim geom '%s': non-finite value", name);
+    if ((d->type == BGPBT_SIM_GEOM_SPHERE && !(d->size[0] > 0)) ||
+        (d->type == BGPBT_SIM_GEOM_CAPSULE && !(d->size[0] > 0 && d->size[1] >= 0)) ||
+        (d->type == BGPBT_SIM_GEOM_BOX && !(d->size[0] > 0 && d->size[1] > 0 && d->size[2] > 0)) ||
+        d->size[0] > 1e6f || d->size[1] > 1e6f || d->size[2] > 1e6f)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim geom '%s': bad size (%g %g %g)", name, (double)d->size[0],
+                            (double)d->size[1], (double)d->size[2]);
+    if (d->density < 0 || d->mass < 0 || d->friction < 0 || d->margin < 0 || d->gap < 0 || d->timeconst < 0)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim geom '%s': density, mass, friction, margin, gap, timeconst must be >= 0", name);
+    if (d->name)
+        for (i = 0; i < b->ngeom; ++i)
+            if (b->geom[i].name >= 0 && strcmp(b->names + b->geom[i].name, d->name) == 0)
+                return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim: repeated geom name '%s'", d->name);
+    if (b->ngeom >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many geoms");
+    BGPBT__SIM_ADD(geom, ngeom, cap_geom);
+    nm = bgpbt__sim_name(b, d->name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->geom[b->ngeom].d = *d;
+    b->geom[b->ngeom].d.name = NULL;
+    b->geom[b->ngeom].name = nm;
+    if (b->geom[b->ngeom].d.timeconst <= 0) b->geom[b->ngeom].d.timeconst = 0.02f;
+    bgpbt__q_normalize(b->geom[b->ngeom].d.quat);
+    if (id) *id = b->ngeom;
+    b->ngeom++;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_site(bgpbt_sim_builder* b, const char* name, int body, const float pos[3], int* id) {
+    int nm;
+    float zero[3] = {0, 0, 0};
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!pos) pos = zero;
+    if (body < 0 || body >= b->nbody)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim site '%s': body %d does not exist", name ? name : "", body);
+    if (!bgpbt__finite_n(pos, 3)) return bgpbt__error(&b->log, BGPBT_ERR_NOT_FINITE, "sim site '%s': non-finite pos", name ? name : "");
+    if (b->nsite >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many sites");
+    BGPBT__SIM_ADD(site, nsite, cap_site);
+    nm = bgpbt__sim_name(b, name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->site[b->nsite].name = nm;
+    b->site[b->nsite].body = body;
+    memcpy(b->site[b->nsite].pos, pos, 3 * sizeof(float));
+    if (id) *id = b->nsite;
+    b->nsite++;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_actuator(bgpbt_sim_builder* b, const bgpbt_sim_actuator_desc* d, int* id) {
+    int nm;
+    const char* name;
+    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    name = d->name ? d->name : "";
+    if (d->joint < 0 || d->joint >= b->njnt)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim actuator '%s': joint %d does not exist", name, d->joint);
+    if (b->jnt[d->joint].d.type != BGPBT_SIM_JOINT_HINGE && b->jnt[d->joint].d.type != BGPBT_SIM_JOINT_SLIDE)
+        return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim actuator '%s': only hinge and slide joints can be actuated", name);
+    if (!bgpbt__finite_n(&d->gear, 1) || !bgpbt__finite_n(d->ctrlrange, 2))
+        return bgpbt__error(&b->log, BGPBT_ERR_NOT_FINITE, "sim actuator '%s': non-finite value", name);
+    if (d->ctrllimited && d->ctrlrange[0] >= d->ctrlrange[1])
+        return bgpbt__error(&b->log, BGPBT_ERR_EMPTY_RANGE, "sim actuator '%s': empty ctrlrange [%g, %g]", name, (double)d->ctrlrange[0],
+                            (double)d->ctrlrange[1]);
+    if (b->nact >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many actuators");
+    BGPBT__SIM_ADD(act, nact, cap_act);
+    nm = bgpbt__sim_name(b, d->name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->act[b->nact].d = *d;
+    b->act[b->nact].d.name = NULL;
+    b->act[b->nact].name = nm;
+    if (id) *id = b->nact;
+    b->nact++;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_exclude(bgpbt_sim_builder* b, int body1, int body2) {
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (body1 < 0 || body1 >= b->nbody || body2 < 0 || body2 >= b->nbody)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim exclude: body %d or %d does not exist", body1, body2);
+    if (b->npair >= BGPBT__SIM_MAX_PARTS * 4) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many excludes/pairs");
+    BGPBT__SIM_ADD(pair, npair, cap_pair);
+    b->pair[b->npair].a = body1;
+    b->pair[b->npair].b = body2;
+    b->pair[b->npair].is_pair = 0;
+    b->npair++;
+    return BGPBT_OK;
+}
+
+/* An explicit geom pair (MJCF <contact><pair>); mu < 0: the geoms' own mixing. */
+BGPBT__PRIVATE bgpbt_result bgpbt__sim_builder_pair(bgpbt_sim_builder* b, int g1, int g2, float mu) {
+    if (g1 < 0 || g1 >= b->ngeom || g2 < 0 || g2 >= b->ngeom || g1 == g2)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim pair: bad geoms %d, %d", g1, g2);
+    if (b->npair >= BGPBT__SIM_MAX_PARTS * 4) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many excludes/pairs");
+    BGPBT__SIM_ADD(pair, npair, cap_pair);
+    b->pair[b->npair].a = g1;
+    b->pair[b->npair].b = g2;
+    b->pair[b->npair].mu = mu;
+    b->pair[b->npair].is_pair = 1;
+    b->npair++;
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__sim_builder_numeric(bgpbt_sim_builder* b, const char* name, const float* data, int n) {
+    int nm;
+    if (n < 0 || n > 1 << 20) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim numeric '%s': too many values", name ? name : "");
+    if (!bgpbt__sim_grow(b, (void**)&b->num_data, &b->cap_num_data, b->num_total + n + 1, sizeof(float)))
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    BGPBT__SIM_ADD(num, nnum, cap_num);
+    nm = bgpbt__sim_name(b, name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    if (n) memcpy(b->num_data + b->num_total, data, (size_t)n * sizeof(float));
+    b->num[b->nnum].name = nm;
+    b->num[b->nnum].adr = b->num_total;
+    b->num[b->nnum].len = n;
+    b->num_total += n;
+    b->nnum++;
+    return BGPBT_OK;
+}
+
+/* ---- compile ------------------------------------------------------------------------------- */
+
+/* Mass and inertia (about the com, in the geom frame, diagonal) of a geom. */
+BGPBT__PRIVATE double bgpbt__sim_geom_massprops(const bgpbt_sim_geom_desc* g, double I[3]) {
+    const double pi = 3.14159265358979323846;
+    double r = g->size[0], vol = 0, m, rho;
+    I[0] = I[1] = I[2] = 0;
+    switch (g->type) {
+    case BGPBT_SIM_GEOM_SPHERE: vol = 4.0 / 3.0 * pi * r * r * r; break;
+    case BGPBT_SIM_GEOM_CAPSULE: vol = pi * r * r * (2.0 * g->size[1]) + 4.0 / 3.0 * pi * r * r * r; break;
+    case BGPBT_SIM_GEOM_BOX: vol = 8.0 * g->size[0] * g->size[1] * g->size[2]; break;
+    default: return 0;
+    }
+    rho = g->mass > 0 ? g->mass / vol : g->density;
+    m = rho * vol;
+    switch (g->type) {
+    case BGPBT_SIM_GEOM_SPHERE: I[0] = I[1] = I[2] = 0.4 * m * r * r; break;
+    case BGPBT_SIM_GEOM_CAPSULE: {
+        double h = 2.0 * g->size[1], ms = rho * 4.0 / 3.0 * pi * r * r * r, mc = rho * pi * r * r * h;
+        I[0] = I[1] = mc * (3 * r * r + h * h) / 12.0 + ms * (0.4 * r * r + 0.25 * h * h + 0.375 * h * r);
+        I[2] = mc * r * r / 2.0 + ms * 0.4 * r * r;
+        break;
+    }
+    case BGPBT_SIM_GEOM_BOX: {
+        double a = g->size[0], bb = g->size[1], c = g->size[2];
+        I[0] = m / 3.0 * (bb * bb + c * c); I[1] = m / 3.0 * (a * a + c * c); I[2] = m / 3.0 * (a * a + bb * bb);
+        break;
+    }
+    default: break;
+    }
+    return m;
+}
+
+/* A pair's contact points (kind, count) or 0 when the pair is not collided. */
+BGPBT__PRIVATE int bgpbt__sim_pair_points(int ta, int tb, int* kind) {
+    if (ta == BGPBT_SIM_GEOM_PLANE && tb == BGPBT_SIM_GEOM_PLANE) return 0;
+    if (ta == BGPBT_SIM_GEOM_PLANE) {
+        *kind = 0;
+        return tb == BGPBT_SIM_GEOM_SPHERE ? 1 : tb == BGPBT_SIM_GEOM_CAPSULE ? 2 : 8;
+    }
+    if ((ta == BGPBT_SIM_GEOM_SPHERE || ta == BGPBT_SIM_GEOM_CAPSULE) && (tb == BGPBT_SIM_GEOM_SPHERE || tb == BGPBT_SIM_GEOM_CAPSULE)) {
+        *kind = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Bump allocation over one block: pass 1 (base NULL) only counts. */
+BGPBT__PRIVATE void* bgpbt__sim_carve(unsigned char* base, size_t* used, size_t count, size_t elem) {
+    size_t at = (*used + 63) & ~(size_t)63;
+    *used = at + count * elem;
+    return base ? (void*)(base + at) : NULL;
+}
+
+/* Is the geom pair (i, j) a candidate by MuJoCo's rules? */
+BGPBT__PRIVATE int bgpbt__sim_filter(const bgpbt_sim_builder* b, const int* body_has_dof, int i, int j) {
+    const bgpbt_sim_geom_desc* gi = &b->geom[i].d;
+    const bgpbt_sim_geom_desc* gj = &b->geom[j].d;
+    int bi = gi->body, bj = gj->body, k, pi, pj;
+    if (bi == bj) return 0;
+    if (!body_has_dof[bi] && !body_has_dof[bj]) return 0; /* both welded to the world */
+    if (!((gi->contype & gj->conaffinity) || (gj->contype & gi->conaffinity))) return 0;
+    pi = b->body[bi].d.parent;
+    pj = b->body[bj].d.parent;
+    if ((pi == bj && bj != 0) || (pj == bi && bi != 0)) return 0;
+    for (k = 0; k < b->npair; ++k)
+        if (!b->pair[k].is_pair && ((b->pair[k].a == bi && b->pair[k].b == bj) || (b->pair[k].a == bj && b->pair[k].b == bi))) return 0;
+    return 1;
+}
+
+BGPBT__PRIVATE void bgpbt__sim_fill_slot(const bgpbt_sim_builder* b, bgpbt__sim_slot* s, int ga, int gb, int kind, int sub, float mu_pair) {
+    const bgpbt_sim_geom_desc* a = &b->geom[ga].d;
+    const bgpbt_sim_geom_desc* c = &b->geom[gb].d;
+    float mu = mu_pair >= 0 ? mu_pair : (a->friction > c->friction ? a->friction : c->friction);
+    float margin = a->margin > c->margin ? a->margin : c->margin;
+    float gap = a->gap > c->gap ? a->gap : c->gap;
+    int condim = a->condim > c->condim ? a->condim : c->condim;
+    s->kind = kind;
+    s->ga = ga;
+    s->gb = gb;
+    s->ba = a->body;
+    s->bb = c->body;
+    s->sub = sub;
+    s->mu = condim <= 1 ? 0.0f : mu;
+    s->rest = margin - gap;
+    s->beta_tc = 0.5f * (a->timeconst + c->timeconst);
+}
+
+/* Enumerate contact slots; fills `out` when not NULL. Returns the count. */
+BGPBT__PRIVATE int bgpbt__sim_slots(const bgpbt_sim_builder* b, const int* body_has_dof, bgpbt__sim_slot* out, int warn) {
+    int n = 0, i, j, k, kind = 0, np;
+    for (i = 0; i < b->ngeom; ++i) {
+        for (j = i + 1; j < b->ngeom; ++j) {
+            int ga = i, gb = j;
+            if (!bgpbt__sim_filter(b, body_has_dof, i, j)) continue;
+            if (b->geom[j].d.type == BGPBT_SIM_GEOM_PLANE) { ga = j; gb = i; }
+            np = bgpbt__sim_pair_points(b->geom[ga].d.type, b->geom[gb].d.type, &kind);
+            if (np && kind == 0 && body_has_dof[b->geom[ga].d.body]) np = 0; /* moving plane */
+            if (!np) {
+                if (warn)
+                    bgpbt__log(&b->log, BGPBT_LOG_WARN, "sim: geoms %d and %d (types %d, %d) are a candidate pair but this pair type is not collided",
+                               ga, gb, (int)b->geom[ga].d.type, (int)b->geom[gb].d.type);
+                continue;
+            }
+            for (k = 0; k < np; ++k, ++n)
+                if (out) bgpbt__sim_fill_slot(b, &out[n], ga, gb, kind, k, -1.0f);
+        }
+    }
+    for (k = 0; k < b->npair; ++k) {
+        int ga, gb, q;
+        if (!b->pair[k].is_pair) continue;
+        ga = b->pair[k].a;
+        gb = b->pair[k].b;
+        if (b->geom[gb].d.type == BGPBT_SIM_GEOM_PLANE) { int t = ga; ga = gb; gb = t; }
+        np = bgpbt__sim_pair_points(b->geom[ga].d.type, b->geom[gb].d.type, &kind);
+        if (np && kind == 0 && body_has_dof[b->geom[ga].d.body]) np = 0;
+        if (!np) {
+            if (warn) bgpbt__log(&b->log, BGPBT_LOG_WARN, "sim: explicit pair of geoms %d and %d has a type combination that is not collided", ga, gb);
+            continue;
+        }
+        for (q = 0; q < np; ++q, ++n)
+            if (out) bgpbt__sim_fill_slot(b, &out[n], ga, gb, kind, q, b->pair[k].mu);
+    }
+    return n;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_finish(bgpbt_sim_builder* b, bgpbt_sim_model** out) {
+    bgpbt_sim_model tmp, *m;
+    unsigned char* base = NULL;
+    size_t used = 0;
+    int pass, i, j, k, nq = 0, nv = 0, nlim = 0, nslot, nchain = 0;
+    int* has_dof = NULL;
+    if (!b || !out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    /* sizes */
+    for (j = 0; j < b->njnt; ++j) {
+        int t = b->jnt[j].d.type;
+        nq += t == BGPBT_SIM_JOINT_FREE ? 7 : t == BGPBT_SIM_JOINT_BALL ? 4 : 1;
+        nv += t == BGPBT_SIM_JOINT_FREE ? 6 : t == BGPBT_SIM_JOINT_BALL ? 3 : 1;
+        if (b->jnt[j].d.limited && (t == BGPBT_SIM_JOINT_HINGE || t == BGPBT_SIM_JOINT_SLIDE)) nlim++;
+    }
+    has_dof = (int*)bgpbt__calloc(&b->alloc, (size_t)b->nbody, sizeof(int));
+    if (!has_dof) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim: out of memory");
+    for (j = 0; j < b->njnt; ++j) has_dof[b->jnt[j].d.body] = 1;
+    for (i = 1; i < b->nbody; ++i) /* a body moves when it or an ancestor has a dof (parents come first) */
+        if (has_dof[b->body[i].d.parent]) has_dof[i] = 1;
+    /* chain lengths: dofs of the body and its ancestors */
+    for (i = 0; i < b->nbody; ++i) {
+        int p = i;
+        while (p > 0) {
+            for (j = 0; j < b->njnt; ++j)
+                if (b->jnt[j].d.body == p) {
+                    int t = b->jnt[j].d.type;
+                    nchain += t == BGPBT_SIM_JOINT_FREE ? 6 : t == BGPBT_SIM_JOINT_BALL ? 3 : 1;
+                }
+            p = b->body[p].d.parent;
+        }
+    }
+    nslot = bgpbt__sim_slots(b, has_dof, NULL, 1);
+
+    for (pass = 0; pass < 2; ++pass) {
+        bgpbt_sim_model* mm = pass ? (bgpbt_sim_model*)base : &tmp;
+        int nb = b->nbody, nj = b->njnt, ng = b->ngeom, ns = b->nsite, na = b->nact;
+        if (!pass) memset(&tmp, 0, sizeof tmp);
+        used = 0;
+        (void)bgpbt__sim_carve(base, &used, 1, sizeof(bgpbt_sim_model));
+#define BGPBT__C(field, n, T) mm->field = (T*)bgpbt__sim_carve(base, &used, (size_t)((n) > 0 ? (n) : 1), sizeof(T))
+        BGPBT__C(body_parent, nb, int); BGPBT__C(body_jntadr, nb, int); BGPBT__C(body_jntnum, nb, int); BGPBT__C(body_free, nb, int);
+        BGPBT__C(body_chainadr, nb, int); BGPBT__C(body_chainnum, nb, int); BGPBT__C(chain, nchain, int);
+        BGPBT__C(body_pos, 3 * nb, float); BGPBT__C(body_quat, 4 * nb, float); BGPBT__C(body_mass, nb, float);
+        BGPBT__C(body_com, 3 * nb, float); BGPBT__C(body_inertia, 6 * nb, float);
+        BGPBT__C(jnt_type, nj, int); BGPBT__C(jnt_body, nj, int); BGPBT__C(jnt_qposadr, nj, int); BGPBT__C(jnt_dofadr, nj, int);
+        BGPBT__C(jnt_limited, nj, int); BGPBT__C(jnt_pos, 3 * nj, float); BGPBT__C(jnt_axis, 3 * nj, float);
+        BGPBT__C(jnt_range, 2 * nj, float); BGPBT__C(jnt_damping, nj, float); BGPBT__C(jnt_stiffness, nj, float);
+        BGPBT__C(jnt_springref, nj, float); BGPBT__C(jnt_armature, nj, float); BGPBT__C(jnt_ref, nj, float);
+        BGPBT__C(jnt_lmargin, nj, float); BGPBT__C(jnt_ltc, nj, float);
+        BGPBT__C(dof_body, nv, int); BGPBT__C(dof_jnt, nv, int); BGPBT__C(dof_parent, nv, int);
+        BGPBT__C(dof_armature, nv, float); BGPBT__C(dof_damping, nv, float); BGPBT__C(dof_stiffness, nv, float);
+        BGPBT__C(geom_type, ng, int); BGPBT__C(geom_body, ng, int); BGPBT__C(geom_contype, ng, int); BGPBT__C(geom_conaff, ng, int);
+        BGPBT__C(geom_condim, ng, int); BGPBT__C(geom_size, 3 * ng, float); BGPBT__C(geom_pos, 3 * ng, float);
+        BGPBT__C(geom_quat, 4 * ng, float); BGPBT__C(geom_mat, 9 * ng, float); BGPBT__C(geom_friction, ng, float);
+        BGPBT__C(geom_margin, ng, float); BGPBT__C(geom_gap, ng, float); BGPBT__C(geom_tc, ng, float);
+        BGPBT__C(geom_rgba, 4 * ng, float); BGPBT__C(geom_density, ng, float); BGPBT__C(geom_mass, ng, float);
+        BGPBT__C(site_body, ns, int); BGPBT__C(site_pos, 3 * ns, float);
+        BGPBT__C(act_jnt, na, int); BGPBT__C(act_dof, na, int); BGPBT__C(act_limited, na, int); BGPBT__C(act_gear, na, float);
+        BGPBT__C(act_range, 2 * na, float);
+        BGPBT__C(lim_jnt, nlim, int); BGPBT__C(qpos0, nq, float); BGPBT__C(slot, nslot, bgpbt__sim_slot);
+        BGPBT__C(num_adr, b->nnum, int); BGPBT__C(num_len, b->nnum, int); BGPBT__C(num_data, b->num_total, float);
+        BGPBT__C(names, b->names_len + 1, char);
+        BGPBT__C(name_body, nb, int); BGPBT__C(name_jnt, nj, int); BGPBT__C(name_geom, ng, int); BGPBT__C(name_site, ns, int);
+        BGPBT__C(name_act, na, int); BGPBT__C(name_num, b->nnum, int);
+#undef BGPBT__C
+        if (!pass) {
+            base = (unsigned char*)bgpbt__calloc(&b->alloc, used, 1);
+            if (!base) {
+                bgpbt__cfree(&b->alloc, has_dof, (size_t)b->nbody, sizeof(int));
+                return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim: out of memory for the model");
+            }
+        }
+    }
+    m = (bgpbt_sim_model*)base;
+    m->mem = base;
+    m->mem_size = used;
+    m->alloc = b->alloc;
+    m->log = b->log;
+    m->opt = b->opt;
+    if (m->opt.iterations < 4) m->opt.iterations = 4;
+    if (m->opt.iterations > 30) m->opt.iterations = 30;
+    m->nbody = b->nbody; m->njnt = b->njnt; m->ngeom = b->ngeom; m->nsite = b->nsite; m->nu = b->nact;
+    m->nq = nq; m->nv = nv; m->nslot = nslot; m->nlim = nlim; m->nnum = b->nnum; m->num_total = b->num_total;
+    if (b->names_len) memcpy(m->names, b->names, b->names_len);
+    m->names_len = b->names_len;
+    /* bodies */
+    for (i = 0; i < b->nbody; ++i) {
+        const bgpbt_sim_body_desc* d = &b->body[i].d;
+        m->name_body[i] = b->body[i].name;
+        m->body_parent[i] = i ? d->parent : -1;
+        memcpy(m->body_pos + 3 * i, d->pos, 3 * sizeof(float));
+        memcpy(m->body_quat + 4 * i, d->quat, 4 * sizeof(float));
+        m->body_free[i] = -1;
+        m->body_jntadr[i] = -1;
+        if (i == 0) continue;
+        if (d->mass > 0) {
+            m->body_mass[i] = d->mass;
+            memcpy(m->body_com + 3 * i, d->com, 3 * sizeof(float));
+            memcpy(m->body_inertia + 6 * i, d->inertia, 6 * sizeof(float));
+        } else { /* from geoms: sum of their masses, parallel-axis theorem about the combined com */
+            double M = 0, c[3] = {0, 0, 0}, I[6] = {0, 0, 0, 0, 0, 0};
+            for (k = 0; k < b->ngeom; ++k) {
+                const bgpbt_sim_geom_desc* g = &b->geom[k].d;
+                double Ig[3], mg;
+                if (g->body != i) continue;
+                mg = bgpbt__sim_geom_massprops(g, Ig);
+                M += mg;
+                c[0] += mg * g->pos[0]; c[1] += mg * g->pos[1]; c[2] += mg * g->pos[2];
+            }
+            if (M > 0) {
+                c[0] /= M; c[1] /= M; c[2] /= M;
+                for (k = 0; k < b->ngeom; ++k) {
+                    const bgpbt_sim_geom_desc* g = &b->geom[k].d;
+                    double Ig[3], mg, R[9], d3[3];
+                    float Rf[9];
+                    int r, s;
+                    if (g->body != i) continue;
+                    mg = bgpbt__sim_geom_massprops(g, Ig);
+                    bgpbt__q_to_mat(g->quat, Rf);
+                    for (r = 0; r < 9; ++r) R[r] = Rf[r];
+                    d3[0] = g->pos[0] - c[0]; d3[1] = g->pos[1] - c[1]; d3[2] = g->pos[2] - c[2];
+                    /* R diag(Ig) R^T + mg (|d|^2 E - d d^T); I = xx yy zz xy xz yz */
+                    {
+                        static const int ir[6] = {0, 1, 2, 0, 0, 1}, ic[6] = {0, 1, 2, 1, 2, 2};
+                        double dd = d3[0] * d3[0] + d3[1] * d3[1] + d3[2] * d3[2];
+                        for (s = 0; s < 6; ++s) {
+                            double v = 0;
+                            for (r = 0; r < 3; ++r) v += R[3 * ir[s] + r] * Ig[r] * R[3 * ic[s] + r];
+                            v += mg * ((ir[s] == ic[s] ? dd : 0.0) - d3[ir[s]] * d3[ic[s]]);
+                            I[s] += v;
+                        }
+                    }
+                }
+            }
+            m->body_mass[i] = (float)M;
+            for (k = 0; k < 3; ++k) m->body_com[3 * i + k] = (float)c[k];
+            for (k = 0; k < 6; ++k) m->body_inertia[6 * i + k] = (float)I[k];
+        }
+    }
+    if (b->total_mass_target > 0) {
+        double tot = 0, s;
+        for (i = 1; i < b->nbody; ++i) tot += m->body_mass[i];
+        if (tot > 0) {
+            s = b->total_mass_target / tot;
+            for (i = 1; i < b->nbody; ++i) {
+                m->body_mass[i] = (float)(m->body_mass[i] * s);
+                for (k = 0; k < 6; ++k) m->body_inertia[6 * i + k] = (float)(m->body_inertia[6 * i + k] * s);
+            }
+        }
+    }
+    m->total_mass = 0;
+    for (i = 1; i < b->nbody; ++i) m->total_mass += m->body_mass[i];
+    /* joints and dofs (joints are in body order, so parents' dofs come first) */
+    nq = nv = nlim = 0;
+    for (j = 0; j < b->njnt; ++j) {
+        const bgpbt_sim_joint_desc* d = &b->jnt[j].d;
+        int t = d->type, nd = t == BGPBT_SIM_JOINT_FREE ? 6 : t == BGPBT_SIM_JOINT_BALL ? 3 : 1, bi = d->body;
+        m->name_jnt[j] = b->jnt[j].name;
+        m->jnt_type[j] = t;
+        m->jnt_body[j] = bi;
+        m->jnt_qposadr[j] = nq;
+        m->jnt_dofadr[j] = nv;
+        m->jnt_limited[j] = d->limited && (t == BGPBT_SIM_JOINT_HINGE || t == BGPBT_SIM_JOINT_SLIDE);
+        memcpy(m->jnt_pos + 3 * j, d->pos, 3 * sizeof(float));
+        memcpy(m->jnt_axis + 3 * j, d->axis, 3 * sizeof(float));
+        memcpy(m->jnt_range + 2 * j, d->range, 2 * sizeof(float));
+        m->jnt_damping[j] = d->damping; m->jnt_stiffness[j] = d->stiffness; m->jnt_springref[j] = d->springref;
+        m->jnt_armature[j] = d->armature; m->jnt_ref[j] = d->ref; m->jnt_lmargin[j] = d->limit_margin; m->jnt_ltc[j] = d->limit_timeconst;
+        if (m->jnt_limited[j]) m->lim_jnt[nlim++] = j;
+        if (m->body_jntadr[bi] < 0) m->body_jntadr[bi] = j;
+        m->body_jntnum[bi]++;
+        if (t == BGPBT_SIM_JOINT_FREE) {
+            m->body_free[bi] = j;
+            memcpy(m->qpos0 + nq, m->body_pos + 3 * bi, 3 * sizeof(float));
+            memcpy(m->qpos0 + nq + 3, m->body_quat + 4 * bi, 4 * sizeof(float));
+        } else if (t == BGPBT_SIM_JOINT_BALL) {
+            m->qpos0[nq] = 1;
+        } else {
+            m->qpos0[nq] = d->ref;
+        }
+        for (k = 0; k < nd; ++k) {
+            int dof = nv + k, p;
+            m->dof_body[dof] = bi;
+            m->dof_jnt[dof] = j;
+            m->dof_armature[dof] = d->armature;
+            m->dof_damping[dof] = d->damping;
+            m->dof_stiffness[dof] = (t == BGPBT_SIM_JOINT_HINGE || t == BGPBT_SIM_JOINT_SLIDE) ? d->stiffness : 0.0f;
+            if (dof > 0 && m->dof_body[dof - 1] == bi) {
+                m->dof_parent[dof] = dof - 1;
+            } else { /* last dof of the nearest ancestor that has one */
+                m->dof_parent[dof] = -1;
+                for (p = b->body[bi].d.parent; p > 0; p = b->body[p].d.parent) {
+                    int q, last = -1;
+                    for (q = dof - 1; q >= 0; --q)
+                        if (m->dof_body[q] == p) { last = q; break; }
+                    if (last >= 0) { m->dof_parent[dof] = last; break; }
+                }
+            }
+        }
+        nq += t == BGPBT_SIM_JOINT_FREE ? 7 : t == BGPBT_SIM_JOINT_BALL ? 4 : 1;
+        nv += nd;
+    }
+    /* chains */
+    nchain = 0;
+    for (i = 0; i < b->nbody; ++i) {
+        int d;
+        m->body_chainadr[i] = nchain;
+        for (d = 0; d < nv; ++d) { /* ascending dof order: d is in the chain when its body is an ancestor-or-self */
+            int p = i;
+            while (p > 0 && p != m->dof_body[d]) p = m->body_parent[p];
+            if (p > 0) m->chain[nchain++] = d;
+        }
+        m->body_chainnum[i] = nchain - m->body_chainadr[i];
+    }
+    /* geoms */
+    for (k = 0; k < b->ngeom; ++k) {
+        const bgpbt_sim_geom_desc* g = &b->geom[k].d;
+        m->name_geom[k] = b->geom[k].name;
+        m->geom_type[k] = g->type; m->geom_body[k] = g->body; m->geom_contype[k] = g->contype; m->geom_conaff[k] = g->conaffinity;
+        m->geom_condim[k] = g->condim;
+        memcpy(m->geom_size + 3 * k, g->size, 3 * sizeof(float));
+        memcpy(m->geom_pos + 3 * k, g->pos, 3 * sizeof(float));
+        memcpy(m->geom_quat + 4 * k, g->quat, 4 * sizeof(float));
+        bgpbt__q_to_mat(g->quat, m->geom_mat + 9 * k);
+        m->geom_friction[k] = g->friction; m->geom_margin[k] = g->margin; m->geom_gap[k] = g->gap; m->geom_tc[k] = g->timeconst;
+        memcpy(m->geom_rgba + 4 * k, g->rgba, 4 * sizeof(float));
+        m->geom_density[k] = g->density; m->geom_mass[k] = g->mass;
+    }
+    for (k = 0; k < b->nsite; ++k) {
+        m->name_site[k] = b->site[k].name;
+        m->site_body[k] = b->site[k].body;
+        memcpy(m->site_pos + 3 * k, b->site[k].pos, 3 * sizeof(float));
+    }
+    for (k = 0; k < b->nact; ++k) {
+        const bgpbt_sim_actuator_desc* d = &b->act[k].d;
+        m->name_act[k] = b->act[k].name;
+        m->act_jnt[k] = d->joint;
+        m->act_dof[k] = m->jnt_dofadr[d->joint];
+        m->act_limited[k] = d->ctrllimited;
+        m->act_gear[k] = d->gear;
+        memcpy(m->act_range + 2 * k, d->ctrlrange, 2 * sizeof(float));
+    }
+    for (k = 0; k < b->nnum; ++k) {
+        m->name_num[k] = b->num[k].name;
+        m->num_adr[k] = b->num[k].adr;
+        m->num_len[k] = b->num[k].len;
+    }
+    if (b->num_total) memcpy(m->num_data, b->num_data, (size_t)b->num_total * sizeof(float));
+    (void)bgpbt__sim_slots(b, has_dof, m->slot, 0);
+    bgpbt__cfree(&b->alloc, has_dof, (size_t)b->nbody, sizeof(int));
+    /* a moving body needs mass, or its dofs need armature: otherwise M is singular */
+    for (k = 0; k < nv; ++k) {
+        int bi = m->dof_body[k], p, massive = 0;
+        for (p = 1; p < m->nbody && !massive; ++p) { /* any body in the subtree of bi with mass */
+            int q = p;
+            while (q > 0 && q != bi) q = m->body_parent[q];
+            if (q == bi && m->body_mass[p] > 0) massive = 1;
+        }
+        if (!massive && !(m->dof_armature[k] > 0)) {
+            bgpbt_sim_model_destroy(m);
+            return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim: body %d has a joint but no mass below it (and no armature)", bi);
+        }
+    }
+    *out = m;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_sim_model_destroy(bgpbt_sim_model* m) {
+    if (!m) return;
+    {
+        bgpbt_allocator a = m->alloc;
+        bgpbt__cfree(&a, m->mem, m->mem_size, 1);
+    }
+}
+
+/* ---- model queries ----------------------------------------------------------------------------- */
+BGPBT_API bgpbt_sim_sizes bgpbt_sim_model_sizes(const bgpbt_sim_model* m) {
+    bgpbt_sim_sizes s;
+    memset(&s, 0, sizeof s);
+    if (!m) return s;
+    s.nq = m->nq; s.nv = m->nv; s.nu = m->nu; s.nbody = m->nbody; s.njoint = m->njnt; s.ngeom = m->ngeom;
+    s.nsite = m->nsite; s.ncontact = m->nslot;
+    return s;
+}
+BGPBT_API bgpbt_sim_options bgpbt_sim_model_options(const bgpbt_sim_model* m) {
+    return m ? m->opt : bgpbt_sim_options_default();
+}
+BGPBT_API int bgpbt_sim_model_body_id(const bgpbt_sim_model* m, const char* name) {
+    return m ? bgpbt__sim_find_name(m->names, m->name_body, m->nbody, name) : -1;
+}
+BGPBT_API int bgpbt_sim_model_joint_id(const bgpbt_sim_model* m, const char* name) {
+    return m ? bgpbt__sim_find_name(m->names, m->name_jnt, m->njnt, name) : -1;
+}
+BGPBT_API int bgpbt_sim_model_geom_id(const bgpbt_sim_model* m, const char* name) {
+    return m ? bgpbt__sim_find_name(m->names, m->name_geom, m->ngeom, name) : -1;
+}
+BGPBT_API int bgpbt_sim_model_site_id(const bgpbt_sim_model* m, const char* name) {
+    return m ? bgpbt__sim_find_name(m->names, m->name_site, m->nsite, name) : -1;
+}
+BGPBT_API int bgpbt_sim_model_actuator_id(const bgpbt_sim_model* m, const char* name) {
+    return m ? bgpbt__sim_find_name(m->names, m->name_act, m->nu, name) : -1;
+}
+BGPBT_API const char* bgpbt_sim_model_body_name(const bgpbt_sim_model* m, int id) {
+    if (!m || id < 0 || id >= m->nbody) return NULL;
+    return m->name_body[id] >= 0 ? m->names + m->name_body[id] : "";
+}
+BGPBT_API const char* bgpbt_sim_model_joint_name(const bgpbt_sim_model* m, int id) {
+    if (!m || id < 0 || id >= m->njnt) return NULL;
+    return m->name_jnt[id] >= 0 ? m->names + m->name_jnt[id] : "";
+}
+BGPBT_API bgpbt_result bgpbt_sim_model_body(const bgpbt_sim_model* m, int id, bgpbt_sim_body_desc* d) {
+    if (!m || !d || id < 0 || id >= m->nbody) return BGPBT_ERR_OUT_OF_RANGE;
+    *d = bgpbt_sim_body_desc_default();
+    d->name = bgpbt_sim_model_body_name(m, id);
+    d->parent = m->body_parent[id];
+    memcpy(d->pos, m->body_pos + 3 * id, 3 * sizeof(float));
+    memcpy(d->quat, m->body_quat + 4 * id, 4 * sizeof(float));
+    d->mass = m->body_mass[id];
+    memcpy(d->com, m->body_com + 3 * id, 3 * sizeof(float));
+    memcpy(d->inertia, m->body_inertia + 6 * id, 6 * sizeof(float));
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_model_joint(const bgpbt_sim_model* m, int id, bgpbt_sim_joint_desc* d) {
+    if (!m || !d || id < 0 || id >= m->njnt) return BGPBT_ERR_OUT_OF_RANGE;
+    *d = bgpbt_sim_joint_desc_default();
+    d->name = bgpbt_sim_model_joint_name(m, id);
+    d->body = m->jnt_body[id];
+    d->type = (bgpbt_sim_joint_type)m->jnt_type[id];
+    memcpy(d->pos, m->jnt_pos + 3 * id, 3 * sizeof(float));
+    memcpy(d->axis, m->jnt_axis + 3 * id, 3 * sizeof(float));
+    d->limited = m->jnt_limited[id];
+    memcpy(d->range, m->jnt_range + 2 * id, 2 * sizeof(float));
+    d->damping = m->jnt_damping[id]; d->stiffness = m->jnt_stiffness[id]; d->springref = m->jnt_springref[id];
+    d->armature = m->jnt_armature[id]; d->ref = m->jnt_ref[id]; d->limit_margin = m->jnt_lmargin[id];
+    d->limit_timeconst = m->jnt_ltc[id];
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_model_geom(const bgpbt_sim_model* m, int id, bgpbt_sim_geom_desc* d) {
+    if (!m || !d || id < 0 || id >= m->ngeom) return BGPBT_ERR_OUT_OF_RANGE;
+    *d = bgpbt_sim_geom_desc_default();
+    d->name = m->name_geom[id] >= 0 ? m->names + m->name_geom[id] : "";
+    d->body = m->geom_body[id];
+    d->type = (bgpbt_sim_geom_type)m->geom_type[id];
+    memcpy(d->size, m->geom_size + 3 * id, 3 * sizeof(float));
+    memcpy(d->pos, m->geom_pos + 3 * id, 3 * sizeof(float));
+    memcpy(d->quat, m->geom_quat + 4 * id, 4 * sizeof(float));
+    d->density = m->geom_density[id]; d->mass = m->geom_mass[id]; d->friction = m->geom_friction[id];
+    d->contype = m->geom_contype[id]; d->conaffinity = m->geom_conaff[id]; d->condim = m->geom_condim[id];
+    d->margin = m->geom_margin[id]; d->gap = m->geom_gap[id]; d->timeconst = m->geom_tc[id];
+    memcpy(d->rgba, m->geom_rgba + 4 * id, 4 * sizeof(float));
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_model_actuator(const bgpbt_sim_model* m, int id, bgpbt_sim_actuator_desc* d) {
+    if (!m || !d || id < 0 || id >= m->nu) return BGPBT_ERR_OUT_OF_RANGE;
+    *d = bgpbt_sim_actuator_desc_default();
+    d->name = m->name_act[id] >= 0 ? m->names + m->name_act[id] : "";
+    d->joint = m->act_jnt[id];
+    d->gear = m->act_gear[id];
+    d->ctrllimited = m->act_limited[id];
+    memcpy(d->ctrlrange, m->act_range + 2 * id, 2 * sizeof(float));
+    return BGPBT_OK;
+}
+BGPBT_API int bgpbt_sim_model_joint_qpos_adr(const bgpbt_sim_model* m, int j) {
+    return (m && j >= 0 && j < m->njnt) ? m->jnt_qposadr[j] : -1;
+}
+BGPBT_API int bgpbt_sim_model_joint_dof_adr(const bgpbt_sim_model* m, int j) {
+    return (m && j >= 0 && j < m->njnt) ? m->jnt_dofadr[j] : -1;
+}
+BGPBT_API float bgpbt_sim_model_total_mass(const bgpbt_sim_model* m) { return m ? m->total_mass : 0.0f; }
+BGPBT_API const float* bgpbt_sim_model_qpos0(const bgpbt_sim_model* m) { return m ? m->qpos0 : NULL; }
+BGPBT_API int bgpbt_sim_model_numeric(const bgpbt_sim_model* m, const char* name, float* out, int cap) {
+    int k = m ? bgpbt__sim_find_name(m->names, m->name_num, m->nnum, name) : -1, n;
+    if (k < 0) return -1;
+    n = m->num_len[k];
+    if (out && cap > 0) memcpy(out, m->num_data + m->num_adr[k], (size_t)(n < cap ? n : cap) * sizeof(float));
+    return n;
+}
+
+/* ---- the batch: structure of arrays, SIMD lanes are environments ------------------------------
+   The state of BGPBT_FW_WIDTH envs (a block) is one contiguous array of bgpbt_fw; field f of
+   env e lives in lane e % W of vector (block e / W, offset f). Every kernel below is written
+   once on bgpbt_fw (width 1 = the scalar path) and never mixes lanes, so an env's result does
+   not depend on its neighbours, on the thread that ran it, or on the batch size. */
+
+struct bgpbt_sim {
+    const bgpbt_sim_model* m;
+    bgpbt_allocator alloc;
+    bgpbt_logger log;
+    int num_envs, frame_skip, nblock, nscratch;
+    size_t stride, scr_stride; /* in bgpbt_fw */
+    /* block offsets */
+    size_t o_qpos, o_qvel, o_ctrl, o_lam, o_laml, o_xpos, o_xquat, o_xmat, o_xipos, o_cdof, o_ref, o_cfrc, o_ncon;
+    /* scratch offsets */
+    size_t s_cinert, s_cvel, s_cdofdot, s_cacc, s_f, s_M, s_dinv, s_qfrc, s_v, s_jan, s_jax, s_gpos, s_gmat, s_rows, s_lrows;
+    int* act_slot; /* per thread: active slot list (nslot) and limit list (nlim) */
+    bgpbt_fw* data;
+    bgpbt_fw* scratch;
+    int* flagged;
+    long* warn;
+};
+
+typedef struct bgpbt__v3 { bgpbt_fw x, y, z; } bgpbt__v3;
+#define BGPBT__K(c) bgpbt_fw_set1(c)
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_ld(const bgpbt_fw* p) { bgpbt__v3 r; r.x = p[0]; r.y = p[1]; r.z = p[2]; return r; }
+BGPBT__INLINE void bgpbt__v3_st(bgpbt_fw* p, bgpbt__v3 v) { p[0] = v.x; p[1] = v.y; p[2] = v.z; }
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_k(const float* c) { bgpbt__v3 r; r.x = BGPBT__K(c[0]); r.y = BGPBT__K(c[1]); r.z = BGPBT__K(c[2]); return r; }
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_add(bgpbt__v3 a, bgpbt__v3 b) {
+    bgpbt__v3 r; r.x = bgpbt_fw_add(a.x, b.x); r.y = bgpbt_fw_add(a.y, b.y); r.z = bgpbt_fw_add(a.z, b.z); return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_sub(bgpbt__v3 a, bgpbt__v3 b) {
+    bgpbt__v3 r; r.x = bgpbt_fw_sub(a.x, b.x); r.y = bgpbt_fw_sub(a.y, b.y); r.z = bgpbt_fw_sub(a.z, b.z); return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_scl(bgpbt__v3 a, bgpbt_fw s) {
+    bgpbt__v3 r; r.x = bgpbt_fw_mul(a.x, s); r.y = bgpbt_fw_mul(a.y, s); r.z = bgpbt_fw_mul(a.z, s); return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_mad(bgpbt__v3 a, bgpbt_fw s, bgpbt__v3 c) { /* a*s + c */
+    bgpbt__v3 r; r.x = bgpbt_fw_muladd(a.x, s, c.x); r.y = bgpbt_fw_muladd(a.y, s, c.y); r.z = bgpbt_fw_muladd(a.z, s, c.z); return r;
+}
+BGPBT__INLINE bgpbt_fw bgpbt__v3_dot(bgpbt__v3 a, bgpbt__v3 b) {
+    return bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(a.x, b.x), bgpbt_fw_mul(a.y, b.y)), bgpbt_fw_mul(a.z, b.z));
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_cross(bgpbt__v3 a, bgpbt__v3 b) {
+    bgpbt__v3 r;
+    r.x = bgpbt_fw_sub(bgpbt_fw_mul(a.y, b.z), bgpbt_fw_mul(a.z, b.y));
+    r.y = bgpbt_fw_sub(bgpbt_fw_mul(a.z, b.x), bgpbt_fw_mul(a.x, b.z));
+    r.z = bgpbt_fw_sub(bgpbt_fw_mul(a.x, b.y), bgpbt_fw_mul(a.y, b.x));
+    return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_blend(bgpbt_fm msk, bgpbt__v3 a, bgpbt__v3 b) {
+    bgpbt__v3 r; r.x = bgpbt_fw_blend(msk, a.x, b.x); r.y = bgpbt_fw_blend(msk, a.y, b.y); r.z = bgpbt_fw_blend(msk, a.z, b.z); return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__m3_mul(const bgpbt_fw* R, bgpbt__v3 v) {
+    bgpbt__v3 r;
+    r.x = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[0], v.x), bgpbt_fw_mul(R[1], v.y)), bgpbt_fw_mul(R[2], v.z));
+    r.y = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[3], v.x), bgpbt_fw_mul(R[4], v.y)), bgpbt_fw_mul(R[5], v.z));
+    r.z = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[6], v.x), bgpbt_fw_mul(R[7], v.y)), bgpbt_fw_mul(R[8], v.z));
+    return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__m3_col(const bgpbt_fw* R, int k) { bgpbt__v3 r; r.x = R[k]; r.y = R[3 + k]; r.z = R[6 + k]; return r; }
+/* r = a * b for quaternions (w x y z); r may alias a or b */
+BGPBT__INLINE void bgpbt__qw_mul(bgpbt_fw* r, const bgpbt_fw* a, const bgpbt_fw* b) {
+    bgpbt_fw t0, t1, t2, t3;
+    t0 = bgpbt_fw_sub(bgpbt_fw_sub(bgpbt_fw_mul(a[0], b[0]), bgpbt_fw_mul(a[1], b[1])), bgpbt_fw_add(bgpbt_fw_mul(a[2], b[2]), bgpbt_fw_mul(a[3], b[3])));
+    t1 = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(a[0], b[1]), bgpbt_fw_mul(a[1], b[0])), bgpbt_fw_sub(bgpbt_fw_mul(a[2], b[3]), bgpbt_fw_mul(a[3], b[2])));
+    t2 = bgpbt_fw_add(bgpbt_fw_sub(bgpbt_fw_mul(a[0], b[2]), bgpbt_fw_mul(a[1], b[3])), bgpbt_fw_add(bgpbt_fw_mul(a[2], b[0]), bgpbt_fw_mul(a[3], b[1])));
+    t3 = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(a[0], b[3]), bgpbt_fw_mul(a[1], b[2])), bgpbt_fw_sub(bgpbt_fw_mul(a[3], b[0]), bgpbt_fw_mul(a[2], b[1])));
+    r[0] = t0; r[1] = t1; r[2] = t2; r[3] = t3;
+}
+BGPBT__INLINE void bgpbt__qw_normalize(bgpbt_fw* q) {
+    bgpbt_fw n2 = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(q[0], q[0]), bgpbt_fw_mul(q[1], q[1])), bgpbt_fw_add(bgpbt_fw_mul(q[2], q[2]), bgpbt_fw_mul(q[3], q[3])));
+    bgpbt_fm tiny = bgpbt_fw_lt(n2, BGPBT__K(1e-20f));
+    bgpbt_fw inv = bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_sqrt(bgpbt_fw_max(n2, BGPBT__K(1e-20f))));
+    q[0] = bgpbt_fw_blend(tiny, bgpbt_fw_mul(q[0], inv), BGPBT__K(1.0f));
+    q[1] = bgpbt_fw_blend(tiny, bgpbt_fw_mul(q[1], inv), bgpbt_fw_zero());
+    q[2] = bgpbt_fw_blend(tiny, bgpbt_fw_mul(q[2], inv), bgpbt_fw_zero());
+    q[3] = bgpbt_fw_blend(tiny, bgpbt_fw_mul(q[3], inv), bgpbt_fw_zero());
+}
+BGPBT__INLINE void bgpbt__qw_to_mat(const bgpbt_fw* q, bgpbt_fw* R) {
+    bgpbt_fw two = BGPBT__K(2.0f), one = BGPBT__K(1.0f);
+    bgpbt_fw xx = bgpbt_fw_mul(q[1], q[1]), yy = bgpbt_fw_mul(q[2], q[2]), zz = bgpbt_fw_mul(q[3], q[3]);
+    bgpbt_fw xy = bgpbt_fw_mul(q[1], q[2]), xz = bgpbt_fw_mul(q[1], q[3]), yz = bgpbt_fw_mul(q[2], q[3]);
+    bgpbt_fw wx = bgpbt_fw_mul(q[0], q[1]), wy = bgpbt_fw_mul(q[0], q[2]), wz = bgpbt_fw_mul(q[0], q[3]);
+    R[0] = bgpbt_fw_sub(one, bgpbt_fw_mul(two, bgpbt_fw_add(yy, zz)));
+    R[1] = bgpbt_fw_mul(two, bgpbt_fw_sub(xy, wz));
+    R[2] = bgpbt_fw_mul(two, bgpbt_fw_add(xz, wy));
+    R[3] = bgpbt_fw_mul(two, bgpbt_fw_add(xy, wz));
+    R[4] = bgpbt_fw_sub(one, bgpbt_fw_mul(two, bgpbt_fw_add(xx, zz)));
+    R[5] = bgpbt_fw_mul(two, bgpbt_fw_sub(yz, wx));
+    R[6] = bgpbt_fw_mul(two, bgpbt_fw_sub(xz, wy));
+    R[7] = bgpbt_fw_mul(two, bgpbt_fw_add(yz, wx));
+    R[8] = bgpbt_fw_sub(one, bgpbt_fw_mul(two, bgpbt_fw_add(xx, yy)));
+}
+/* rotate v by unit quaternion q: v + 2w (u x v) + 2 u x (u x v) */
+BGPBT__INLINE bgpbt__v3 bgpbt__qw_rot(const bgpbt_fw* q, bgpbt__v3 v) {
+    bgpbt__v3 u, t;
+    u.x = q[1]; u.y = q[2]; u.z = q[3];
+    t = bgpbt__v3_scl(bgpbt__v3_cross(u, v), BGPBT__K(2.0f));
+    return bgpbt__v3_add(bgpbt__v3_add(v, bgpbt__v3_scl(t, q[0])), bgpbt__v3_cross(u, t));
+}
+/* sin and cos of any x: x = k 2pi + t with a two-part 2pi, then the [-pi, pi] kernel. */
+BGPBT__INLINE void bgpbt__fw_sincos(bgpbt_fw x, bgpbt_fw* s, bgpbt_fw* c) {
+    bgpbt_fw k = bgpbt__fw_round(bgpbt_fw_mul(bgpbt_fw_clamp(x, BGPBT__K(-1e6f), BGPBT__K(1e6f)), BGPBT__K(0.15915494309189535f)));
+    bgpbt_fw t = bgpbt_fw_sub(x, bgpbt_fw_mul(k, BGPBT__K(6.28125f)));
+    t = bgpbt_fw_sub(t, bgpbt_fw_mul(k, BGPBT__K(1.9353071795864769e-3f)));
+    t = bgpbt_fw_clamp(t, BGPBT__K(-3.14159265f), BGPBT__K(3.14159265f));
+    bgpbt__fw_sincos_pi(t, s, c);
+}
+
+#define BGPBT__B(off) (blk + sim->off)
+#define BGPBT__SC(off) (scr + sim->off)
+
+/* Forward kinematics of one block: body poses, com positions, joint anchors/axes, cdof. */
+BGPBT__PRIVATE void bgpbt__sim_kinematics(const bgpbt_sim* sim, bgpbt_fw* blk, bgpbt_fw* scr) {
+    const bgpbt_sim_model* m = sim->m;
+    bgpbt_fw* qpos = BGPBT__B(o_qpos);
+    bgpbt_fw* xpos = BGPBT__B(o_xpos);
+    bgpbt_fw* xquat = BGPBT__B(o_xquat);
+    bgpbt_fw* xmat = BGPBT__B(o_xmat);
+    bgpbt_fw* xipos = BGPBT__B(o_xipos);
+    bgpbt_fw* cdof = BGPBT__B(o_cdof);
+    bgpbt_fw* jan = BGPBT__SC(s_jan);
+    bgpbt_fw* jax = BGPBT__SC(s_jax);
+    bgpbt__v3 ref;
+    int b, j, k;
+    xpos[0] = xpos[1] = xpos[2] = bgpbt_fw_zero();
+    xquat[0] = BGPBT__K(1.0f);
+    xquat[1] = xquat[2] = xquat[3] = bgpbt_fw_zero();
+    for (k = 0; k < 9; ++k) xmat[k] = BGPBT__K((k % 4) == 0 ? 1.0f : 0.0f);
+    for (b = 1; b < m->nbody; ++b) {
+        int p = m->body_parent[b];
+        bgpbt__v3 pos;
+        bgpbt_fw* q = xquat + 4 * b;
+        if (m->body_free[b] >= 0) {
+            int a = m->jnt_qposadr[m->body_free[b]];
+            j = m->body_free[b];
+            pos = bgpbt__v3_ld(qpos + a);
+            q[0] = qpos[a + 3]; q[1] = qpos[a + 4]; q[2] = qpos[a + 5]; q[3] = qpos[a + 6];
+            bgpbt__qw_normalize(q);
+            bgpbt__v3_st(jan + 3 * j, pos);
+        } else {
+            bgpbt_fw bq[4];
+            pos = bgpbt__v3_add(bgpbt__v3_ld(xpos + 3 * p), bgpbt__m3_mul(xmat + 9 * p, bgpbt__v3_k(m->body_pos + 3 * b)));
+            for (k = 0; k < 4; ++k) bq[k] = BGPBT__K(m->body_quat[4 * b + k]);
+            bgpbt__qw_mul(q, xquat + 4 * p, bq);
+            for (j = m->body_jntadr[b]; j >= 0 && j < m->body_jntadr[b] + m->body_jntnum[b]; ++j) {
+                int t = m->jnt_type[j], a = m->jnt_qposadr[j];
+                bgpbt__v3 jp = bgpbt__v3_k(m->jnt_pos + 3 * j);
+                bgpbt__v3 anchor = bgpbt__v3_add(bgpbt__qw_rot(q, jp), pos);
+                bgpbt__v3 axis = bgpbt__qw_rot(q, bgpbt__v3_k(m->jnt_axis + 3 * j));
+                bgpbt__v3_st(jan + 3 * j, anchor);
+                bgpbt__v3_st(jax + 3 * j, axis);
+                if (t == BGPBT_SIM_JOINT_SLIDE) {
+                    pos = bgpbt__v3_mad(axis, bgpbt_fw_sub(qpos[a], BGPBT__K(m->jnt_ref[j])), pos);
+                } else {
+                    bgpbt_fw ql[4];
+                    if (t == BGPBT_SIM_JOINT_HINGE) {
+                        bgpbt_fw s, c;
+                        bgpbt__fw_sincos(bgpbt_fw_mul(bgpbt_fw_sub(qpos[a], BGPBT__K(m->jnt_ref[j])), BGPBT__K(0.5f)), &s, &c);
+                        ql[0] = c;
+                        ql[1] = bgpbt_fw_mul(s, BGPBT__K(m->jnt_axis[3 * j]));
+                        ql[2] = bgpbt_fw_mul(s, BGPBT__K(m->jnt_axis[3 * j + 1]));
+                        ql[3] = bgpbt_fw_mul(s, BGPBT__K(m->jnt_axis[3 * j + 2]));
+                    } else { /* ball */
+                        ql[0] = qpos[a]; ql[1] = qpos[a + 1]; ql[2] = qpos[a + 2]; ql[3] = qpos[a + 3];
+                        bgpbt__qw_normalize(ql);
+                    }
+                    bgpbt__qw_mul(q, q, ql);
+                    pos = bgpbt__v3_sub(anchor, bgpbt__qw_rot(q, jp));
+                }
+            }
+            bgpbt__qw_normalize(q);
+        }
+        bgpbt__v3_st(xpos + 3 * b, pos);
+        bgpbt__qw_to_mat(q, xmat + 9 * b);
+        bgpbt__v3_st(xipos + 3 * b, bgpbt__v3_add(pos, bgpbt__m3_mul(xmat + 9 * b, bgpbt__v3_k(m->body_com + 3 * b))));
+    }
+    /* reference point of the spatial algebra: the first body's origin */
+    ref = m->nbody > 1 ? bgpbt__v3_ld(xpos + 3) : bgpbt__v3_ld(xpos);
+    bgpbt__v3_st(BGPBT__B(o_ref), ref);
+    for (j = 0; j < m->njnt; ++j) {
+        int t = m->jnt_type[j], d = m->jnt_dofadr[j], b2 = m->jnt_body[j];
+        bgpbt_fw* c = cdof + 6 * d;
+        bgpbt__v3 anchor = bgpbt__v3_ld(jan + 3 * j), off = bgpbt__v3_sub(ref, anchor), ax;
+        if (t == BGPBT_SIM_JOINT_FREE || t == BGPBT_SIM_JOINT_BALL) {
+            if (t == BGPBT_SIM_JOINT_FREE) {
+                for (k = 0; k < 18; ++k) c[k] = bgpbt_fw_zero();
+                c[3] = c[6 + 4] = c[12 + 5] = BGPBT__K(1.0f);
+                c += 18;
+            }
+            for (k = 0; k < 3; ++k) {
+                ax = bgpbt__m3_col(xmat + 9 * b2, k);
+                bgpbt__v3_st(c + 6 * k, ax);
+                bgpbt__v3_st(c + 6 * k + 3, bgpbt__v3_cross(ax, off));
+            }
+        } else {
+            ax = bgpbt__v3_ld(jax + 3 * j);
+            if (t == BGPBT_SIM_JOINT_HINGE) {
+                bgpbt__v3_st(c, ax);
+                bgpbt__v3_st(c + 3, bgpbt__v3_cross(ax, off));
+            } else {
+                c[0] = c[1] = c[2] = bgpbt_fw_zero();
+                bgpbt__v3_st(c + 3, ax);
+            }
+        }
+    }
+}
+
+/* spatial algebra, MuJoCo layout: motion/force = (angular 3, linear 3); inertia = (I 6, h 3, m) */
+BGPBT__INLINE void bgpbt__sp_cross_motion(bgpbt_fw* r, const bgpbt_fw* v, const bgpbt_fw* mo) {
+    bgpbt__v3 va = bgpbt__v3_ld(v), vl = bgpbt__v3_ld(v + 3), ma = bgpbt__v3_ld(mo), ml = bgpbt__v3_ld(mo + 3);
+    bgpbt__v3_st(r, bgpbt__v3_cross(va, ma));
+    bgpbt__v3_st(r + 3, bgpbt__v3_add(bgpbt__v3_cross(va, ml), bgpbt__v3_cross(vl, ma)));
+}
+BGPBT__INLINE void bgpbt__sp_cross_force(bgpbt_fw* r, const bgpbt_fw* v, const bgpbt_fw* f) {
+    bgpbt__v3 va = bgpbt__v3_ld(v), vl = bgpbt__v3_ld(v + 3), fa = bgpbt__v3_ld(f), fl = bgpbt__v3_ld(f + 3);
+    bgpbt__v3_st(r, bgpbt__v3_add(bgpbt__v3_cross(va, fa), bgpbt__v3_cross(vl, fl)));
+    bgpbt__v3_st(r + 3, bgpbt__v3_cross(va, fl));
+}
+BGPBT__INLINE void bgpbt__sp_inert_mul(bgpbt_fw* r, const bgpbt_fw* I, const bgpbt_fw* v) {
+    bgpbt__v3 va = bgpbt__v3_ld(v), vl = bgpbt__v3_ld(v + 3), h = bgpbt__v3_ld(I + 6), Iv, t;
+    Iv.x = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(I[0], va.x), bgpbt_fw_mul(I[3], va.y)), bgpbt_fw_mul(I[4], va.z));
+    Iv.y = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(I[3], va.x), bgpbt_fw_mul(I[1], va.y)), bgpbt_fw_mul(I[5], va.z));
+    Iv.z = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(I[4], va.x), bgpbt_fw_mul(I[5], va.y)), bgpbt_fw_mul(I[2], va.z));
+    bgpbt__v3_st(r, bgpbt__v3_add(Iv, bgpbt__v3_cross(h, vl)));
+    t = bgpbt__v3_sub(bgpbt__v3_scl(vl, I[9]), bgpbt__v3_cross(h, va));
+    bgpbt__v3_st(r + 3, t);
+}
+BGPBT__INLINE bgpbt_fw bgpbt__sp_dot(const bgpbt_fw* a, const bgpbt_fw* b) {
+    return bgpbt_fw_add(bgpbt__v3_dot(bgpbt__v3_ld(a), bgpbt__v3_ld(b)), bgpbt__v3_dot(bgpbt__v3_ld(a + 3), bgpbt__v3_ld(b + 3)));
+}
+
+/* x <- M^-1 x with M = L^T D L stored in the lower triangle (L below the diagonal), D^-1 in dinv */
+BGPBT__PRIVATE void bgpbt__sim_solve(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, bgpbt_fw* x) {
+    int nv = m->nv, k, i;
+    const int* par = m->dof_parent;
+    for (k = nv - 1; k >= 0; --k)
+        for (i = par[k]; i >= 0; i = par[i]) x[i] = bgpbt_fw_sub(x[i], bgpbt_fw_mul(M[k * nv + i], x[k]));
+    for (k = 0; k < nv; ++k) x[k] = bgpbt_fw_mul(x[k], dinv[k]);
+    for (k = 0; k < nv; ++k)
+        for (i = par[k]; i >= 0; i = par[i]) x[k] = bgpbt_fw_sub(x[k], bgpbt_fw_mul(M[k * nv + i], x[i]));
+}
+
+/* Row data of one active contact slot in scratch: J[3][nv], W[3][nv] (= M^-1 J^T), then
+   dinv[3], target, mu, active, point[3], frame n t1 t2 [9]. */
+#define BGPBT__ROW_EXTRA 18
+BGPBT__PRIVATE size_t bgpbt__sim_row_size(const bgpbt_sim_model* m) { return (size_t)6 * (size_t)m->nv + BGPBT__ROW_EXTRA; }
+
+/* J row (into J, nv) for direction u at point pt, body bb minus body ba. */
+BGPBT__PRIVATE void bgpbt__sim_jrow(const bgpbt_sim_model* m, const bgpbt_fw* cdof, bgpbt__v3 r, bgpbt__v3 u, int ba, int bb, bgpbt_fw* J) {
+    bgpbt__v3 w = bgpbt__v3_cross(r, u);
+    int k;
+    for (k = 0; k < m->nv; ++k) J[k] = bgpbt_fw_zero();
+    for (k = 0; k < m->body_chainnum[bb]; ++k) {
+        int d = m->chain[m->body_chainadr[bb] + k];
+        const bgpbt_fw* c = cdof + 6 * d;
+        J[d] = bgpbt_fw_add(J[d], bgpbt_fw_add(bgpbt__v3_dot(bgpbt__v3_ld(c), w), bgpbt__v3_dot(bgpbt__v3_ld(c + 3), u)));
+    }
+    for (k = 0; k < m->body_chainnum[ba]; ++k) {
+        int d = m->chain[m->body_chainadr[ba] + k];
+        const bgpbt_fw* c = cdof + 6 * d;
+        J[d] = bgpbt_fw_sub(J[d], bgpbt_fw_add(bgpbt__v3_dot(bgpbt__v3_ld(c), w), bgpbt__v3_dot(bgpbt__v3_ld(c + 3), u)));
+    }
+}
+
+BGPBT__INLINE bgpbt_fw bgpbt__dotn(const bgpbt_fw* a, const bgpbt_fw* b, int n) {
+    bgpbt_fw s = bgpbt_fw_zero();
+    int k;
+    for (k = 0; k < n; ++k) s = bgpbt_fw_add(s, bgpbt_fw_mul(a[k], b[k]));
+    return s;
+}
+BGPBT__INLINE void bgpbt__axpyn(bgpbt_fw* y, const bgpbt_fw* x, bgpbt_fw a, int n) {
+    int k;
+    for (k = 0; k < n; ++k) y[k] = bgpbt_fw_add(y[k], bgpbt_fw_mul(x[k], a));
+}
+
+/* Closest points of segments [a0,a1] and [b0,b1] (points allowed): parameters s, t in [0, 1]. */
+BGPBT__PRIVATE void bgpbt__sim_segseg(bgpbt__v3 a0, bgpbt__v3 a1, bgpbt__v3 b0, bgpbt__v3 b1, bgpbt__v3* pa, bgpbt__v3* pb) {
+    bgpbt__v3 d1 = bgpbt__v3_sub(a1, a0), d2 = bgpbt__v3_sub(b1, b0), r = bgpbt__v3_sub(a0, b0);
+    bgpbt_fw a = bgpbt__v3_dot(d1, d1), e = bgpbt__v3_dot(d2, d2), f = bgpbt__v3_dot(d2, r), c = bgpbt__v3_dot(d1, r);
+    bgpbt_fw bb = bgpbt__v3_dot(d1, d2), zero = bgpbt_fw_zero(), one = BGPBT__K(1.0f), tiny = BGPBT__K(1e-12f);
+    bgpbt_fw ai = bgpbt_fw_div(one, bgpbt_fw_max(a, tiny)), ei = bgpbt_fw_div(one, bgpbt_fw_max(e, tiny));
+    bgpbt_fw denom = bgpbt_fw_sub(bgpbt_fw_mul(a, e), bgpbt_fw_mul(bb, bb));
+    bgpbt_fm ok = bgpbt_fw_gt(denom, bgpbt_fw_mul(BGPBT__K(1e-6f), bgpbt_fw_mul(a, e)));
+    bgpbt_fw s = bgpbt_fw_blend(ok, zero, bgpbt_fw_clamp(bgpbt_fw_div(bgpbt_fw_sub(bgpbt_fw_mul(bb, f), bgpbt_fw_mul(c, e)), bgpbt_fw_max(denom, tiny)), zero, one));
+    bgpbt_fw t = bgpbt_fw_mul(bgpbt_fw_add(bgpbt_fw_mul(bb, s), f), ei);
+    bgpbt_fm tl = bgpbt_fw_lt(t, zero), th = bgpbt_fw_gt(t, one);
+    bgpbt_fm apt = bgpbt_fw_le(a, tiny), bpt = bgpbt_fw_le(e, tiny);
+    s = bgpbt_fw_blend(tl, s, bgpbt_fw_clamp(bgpbt_fw_mul(bgpbt_fw_neg(c), ai), zero, one));
+    s = bgpbt_fw_blend(th, s, bgpbt_fw_clamp(bgpbt_fw_mul(bgpbt_fw_sub(bb, c), ai), zero, one));
+    t = bgpbt_fw_clamp(t, zero, one);
+    /* degenerate segments: a point against a segment */
+    s = bgpbt_fw_blend(bpt, s, bgpbt_fw_clamp(bgpbt_fw_mul(bgpbt_fw_neg(c), ai), zero, one));
+    t = bgpbt_fw_blend(bpt, t, zero);
+    t = bgpbt_fw_blend(apt, t, bgpbt_fw_clamp(bgpbt_fw_mul(f, ei), zero, one));
+    s = bgpbt_fw_blend(apt, s, zero);
+    *pa = bgpbt__v3_mad(d1, s, a0);
+    *pb = bgpbt__v3_mad(d2, t, b0);
+}
+
+BGPBT__INLINE void bgpbt__geom_seg(const bgpbt_sim_model* m, int g, const bgpbt_fw* gpos, const bgpbt_fw* gmat, bgpbt__v3* p0, bgpbt__v3* p1) {
+    bgpbt__v3 c = bgpbt__v3_ld(gpos + 3 * g);
+    if (m->geom_type[g] == BGPBT_SIM_GEOM_CAPSULE) {
+        bgpbt__v3 ax = bgpbt__v3_scl(bgpbt__m3_col(gmat + 9 * g, 2), BGPBT__K(m->geom_size[3 * g + 1]));
+        *p0 = bgpbt__v3_sub(c, ax);
+        *p1 = bgpbt__v3_add(c, ax);
+    } else {
+        *p0 = c;
+        *p1 = c;
+    }
+}
+
+/* One physics step of one block. */
+BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpbt_fw* scr, int* act_list) {
+    const bgpbt_sim_model* m = sim->m;
+    const int nv = m->nv, nb = m->nbody;
+    const float hf = m->opt.timestep;
+    const bgpbt_fw h = BGPBT__K(hf), zero = bgpbt_fw_zero();
+    bgpbt_fw* qpos = BGPBT__B(o_qpos);
+    bgpbt_fw* qvel = BGPBT__B(o_qvel);
+    bgpbt_fw* ctrl = BGPBT__B(o_ctrl);
+    bgpbt_fw* lam = BGPBT__B(o_lam);
+    bgpbt_fw* laml = BGPBT__B(o_laml);
+    bgpbt_fw* xmat = BGPBT__B(o_xmat);
+    bgpbt_fw* xpos = BGPBT__B(o_xpos);
+    bgpbt_fw* xipos = BGPBT__B(o_xipos);
+    bgpbt_fw* cdof = BGPBT__B(o_cdof);
+    bgpbt_fw* cfrc = BGPBT__B(o_cfrc);
+    bgpbt_fw* cinert = BGPBT__SC(s_cinert);
+    bgpbt_fw* cvel = BGPBT__SC(s_cvel);
+    bgpbt_fw* cdofdot = BGPBT__SC(s_cdofdot);
+    bgpbt_fw* cacc = BGPBT__SC(s_cacc);
+    bgpbt_fw* f = BGPBT__SC(s_f);
+    bgpbt_fw* M = BGPBT__SC(s_M);
+    bgpbt_fw* dinv = BGPBT__SC(s_dinv);
+    bgpbt_fw* qfrc = BGPBT__SC(s_qfrc);
+    bgpbt_fw* v = BGPBT__SC(s_v);
+    bgpbt_fw* gpos = BGPBT__SC(s_gpos);
+    bgpbt_fw* gmat = BGPBT__SC(s_gmat);
+    bgpbt_fw* rows = BGPBT__SC(s_rows);
+    bgpbt_fw* lrows = BGPBT__SC(s_lrows);
+    const size_t rsz = bgpbt__sim_row_size(m), lsz = (size_t)nv + 4;
+    bgpbt__v3 ref = bgpbt__v3_ld(BGPBT__B(o_ref));
+    int b, i, j, k, d, nact = 0, nlact = 0, it;
+
+    /* 1. body inertias about the reference point */
+    for (b = 1; b < nb; ++b) {
+        const float* Il = m->body_inertia + 6 * b;
+        const bgpbt_fw* R = xmat + 9 * b;
+        bgpbt_fw* ci = cinert + 10 * b;
+        bgpbt_fw T[9], mass = BGPBT__K(m->body_mass[b]);
+        bgpbt__v3 c = bgpbt__v3_sub(bgpbt__v3_ld(xipos + 3 * b), ref);
+        bgpbt_fw cc;
+        /* T = R * I_local (I symmetric: xx yy zz xy xz yz) */
+        for (i = 0; i < 3; ++i) {
+            T[3 * i + 0] = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[3 * i], BGPBT__K(Il[0])), bgpbt_fw_mul(R[3 * i + 1], BGPBT__K(Il[3]))), bgpbt_fw_mul(R[3 * i + 2], BGPBT__K(Il[4])));
+            T[3 * i + 1] = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[3 * i], BGPBT__K(Il[3])), bgpbt_fw_mul(R[3 * i + 1], BGPBT__K(Il[1]))), bgpbt_fw_mul(R[3 * i + 2], BGPBT__K(Il[5])));
+            T[3 * i + 2] = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[3 * i], BGPBT__K(Il[4])), bgpbt_fw_mul(R[3 * i + 1], BGPBT__K(Il[5]))), bgpbt_fw_mul(R[3 * i + 2], BGPBT__K(Il[2])));
+        }
+        {
+            static const int ir[6] = {0, 1, 2, 0, 0, 1}, ic[6] = {0, 1, 2, 1, 2, 2};
+            bgpbt_fw cv[3];
+            cv[0] = c.x; cv[1] = c.y; cv[2] = c.z;
+            cc = bgpbt__v3_dot(c, c);
+            for (k = 0; k < 6; ++k) {
+                bgpbt_fw val = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(T[3 * ir[k]], R[3 * ic[k]]), bgpbt_fw_mul(T[3 * ir[k] + 1], R[3 * ic[k] + 1])),
+                                            bgpbt_fw_mul(T[3 * ir[k] + 2], R[3 * ic[k] + 2]));
+                bgpbt_fw par = bgpbt_fw_mul(cv[ir[k]], cv[ic[k]]);
+                if (k < 3) par = bgpbt_fw_sub(cc, par); else par = bgpbt_fw_neg(par);
+                ci[k] = bgpbt_fw_add(val, bgpbt_fw_mul(mass, par));
+            }
+        }
+        bgpbt__v3_st(ci + 6, bgpbt__v3_scl(c, mass));
+        ci[9] = mass;
+    }
+    /* 2. velocities and cdof_dot (MuJoCo's comVel) */
+    for (k = 0; k < 6; ++k) cvel[k] = zero;
+    for (b = 1; b < nb; ++b) {
+        int p = m->body_parent[b];
+        bgpbt_fw* cv = cvel + 6 * b;
+        for (k = 0; k < 6; ++k) cv[k] = cvel[6 * p + k];
+        for (j = m->body_jntadr[b]; j >= 0 && j < m->body_jntadr[b] + m->body_jntnum[b]; ++j) {
+            int t = m->jnt_type[j];
+            d = m->jnt_dofadr[j];
+            if (t == BGPBT_SIM_JOINT_FREE) {
+                for (k = 0; k < 18; ++k) cdofdot[6 * d + k] = zero;
+                for (i = 0; i < 3; ++i) for (k = 0; k < 6; ++k) cv[k] = bgpbt_fw_add(cv[k], bgpbt_fw_mul(cdof[6 * (d + i) + k], qvel[d + i]));
+                d += 3;
+            }
+            if (t == BGPBT_SIM_JOINT_FREE || t == BGPBT_SIM_JOINT_BALL) {
+                for (i = 0; i < 3; ++i) bgpbt__sp_cross_motion(cdofdot + 6 * (d + i), cv, cdof + 6 * (d + i));
+                for (i = 0; i < 3; ++i) for (k = 0; k < 6; ++k) cv[k] = bgpbt_fw_add(cv[k], bgpbt_fw_mul(cdof[6 * (d + i) + k], qvel[d + i]));
+            } else {
+                bgpbt__sp_cross_motion(cdofdot + 6 * d, cv, cdof + 6 * d);
+                for (k = 0; k < 6; ++k) cv[k] = bgpbt_fw_add(cv[k], bgpbt_fw_mul(cdof[6 * d + k], qvel[d]));
+            }
+        }
+    }
+    /* 3. bias forces by recursive Newton-Euler with zero acceleration (gravity as base acceleration) */
+    cacc[0] = cacc[1] = cacc[2] = zero;
+    cacc[3] = BGPBT__K(-m->opt.gravity[0]);
+    cacc[4] = BGPBT__K(-m->opt.gravity[1]);
+    cacc[5] = BGPBT__K(-m->opt.gravity[2]);
+    for (b = 1; b < nb; ++b) {
+        int p = m->body_parent[b];
+        bgpbt_fw* ca = cacc + 6 * b;
+        bgpbt_fw tmp[6], tmp2[6];
+        for (k = 0; k < 6; ++k) ca[k] = cacc[6 * p + k];
+        for (d = 0; d < nv; ++d) {
+            if (m->dof_body[d] != b) continue;
+            for (k = 0; k < 6; ++k) ca[k] = bgpbt_fw_add(ca[k], bgpbt_fw_mul(cdofdot[6 * d + k], qvel[d]));
+        }
+        bgpbt__sp_inert_mul(f + 6 * b, cinert + 10 * b, ca);
+        bgpbt__sp_inert_mul(tmp, cinert + 10 * b, cvel + 6 * b);
+        bgpbt__sp_cross_force(tmp2, cvel + 6 * b, tmp);
+        for (k = 0; k < 6; ++k) f[6 * b + k] = bgpbt_fw_add(f[6 * b + k], tmp2[k]);
+    }
+    for (b = nb - 1; b > 0; --b) {
+        int p = m->body_parent[b];
+        if (p > 0) for (k = 0; k < 6; ++k) f[6 * p + k] = bgpbt_fw_add(f[6 * p + k], f[6 * b + k]);
+    }
+    /* 4. forces: actuators, passive, minus bias */
+    for (d = 0; d < nv; ++d) {
+        bgpbt_fw fr = bgpbt_fw_neg(bgpbt__sp_dot(cdof + 6 * d, f + 6 * m->dof_body[d]));
+        if (m->dof_damping[d] > 0) fr = bgpbt_fw_sub(fr, bgpbt_fw_mul(BGPBT__K(m->dof_damping[d]), qvel[d]));
+        if (m->dof_stiffness[d] > 0) {
+            int jj = m->dof_jnt[d];
+            bgpbt_fw qd = bgpbt_fw_sub(qpos[m->jnt_qposadr[jj]], BGPBT__K(m->jnt_springref[jj]));
+            qd = bgpbt_fw_add(qd, bgpbt_fw_mul(h, qvel[d])); /* implicit: K (q + h v - q_s) */
+            fr = bgpbt_fw_sub(fr, bgpbt_fw_mul(BGPBT__K(m->dof_stiffness[d]), qd));
+        }
+        qfrc[d] = fr;
+    }
+    for (k = 0; k < m->nu; ++k) {
+        bgpbt_fw u = ctrl[k];
+        if (m->act_limited[k]) u = bgpbt_fw_clamp(u, BGPBT__K(m->act_range[2 * k]), BGPBT__K(m->act_range[2 * k + 1]));
+        d = m->act_dof[k];
+        qfrc[d] = bgpbt_fw_add(qfrc[d], bgpbt_fw_mul(u, BGPBT__K(m->act_gear[k])));
+    }
+    /* 5. mass matrix by CRBA (composite inertias accumulated into cinert), implicit terms, L^T D L */
+    for (b = nb - 1; b > 0; --b) {
+        int p = m->body_parent[b];
+        if (p > 0) for (k = 0; k < 10; ++k) cinert[10 * p + k] = bgpbt_fw_add(cinert[10 * p + k], cinert[10 * b + k]);
+    }
+    for (i = 0; i < nv; ++i) {
+        bgpbt_fw buf[6];
+        bgpbt__sp_inert_mul(buf, cinert + 10 * m->dof_body[i], cdof + 6 * i);
+        for (j = i; j >= 0; j = m->dof_parent[j]) M[i * nv + j] = bgpbt__sp_dot(cdof + 6 * j, buf);
+        M[i * nv + i] = bgpbt_fw_add(M[i * nv + i], BGPBT__K(m->dof_armature[i] + hf * m->dof_damping[i] + hf * hf * m->dof_stiffness[i]));
+    }
+    for (k = nv - 1; k >= 0; --k) {
+        bgpbt_fw inv = bgpbt_fw_div(BGPBT__K(1.0f), M[k * nv + k]);
+        dinv[k] = inv;
+        for (i = m->dof_parent[k]; i >= 0; i = m->dof_parent[i]) {
+            bgpbt_fw a = bgpbt_fw_mul(M[k * nv + i], inv);
+            for (j = i; j >= 0; j = m->dof_parent[j]) M[i * nv + j] = bgpbt_fw_sub(M[i * nv + j], bgpbt_fw_mul(M[k * nv + j], a));
+            M[k * nv + i] = a;
+        }
+    }
+    /* 6. unconstrained velocity */
+    bgpbt__sim_solve(m, M, dinv, qfrc);
+    for (d = 0; d < nv; ++d) v[d] = bgpbt_fw_add(qvel[d], bgpbt_fw_mul(h, qfrc[d]));
+
+    /* 7. constraints: contacts */
+    for (k = 0; k < 6 * nb; ++k) cfrc[k] = zero;
+    BGPBT__B(o_ncon)[0] = zero;
+    if (m->nslot > 0) {
+        for (i = 0; i < m->ngeom; ++i) {
+            int bi = m->geom_body[i];
+            bgpbt_fw gm[9];
+            int r, c;
+            bgpbt__v3_st(gpos + 3 * i, bgpbt__v3_add(bgpbt__v3_ld(xpos + 3 * bi), bgpbt__m3_mul(xmat + 9 * bi, bgpbt__v3_k(m->geom_pos + 3 * i))));
+            for (r = 0; r < 3; ++r)
+                for (c = 0; c < 3; ++c)
+                    gm[3 * r + c] = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(xmat[9 * bi + 3 * r], BGPBT__K(m->geom_mat[9 * i + c])),
+                                                              bgpbt_fw_mul(xmat[9 * bi + 3 * r + 1], BGPBT__K(m->geom_mat[9 * i + 3 + c]))),
+                                                 bgpbt_fw_mul(xmat[9 * bi + 3 * r + 2], BGPBT__K(m->geom_mat[9 * i + 6 + c])));
+            for (r = 0; r < 9; ++r) gmat[9 * i + r] = gm[r];
+        }
+    }
+    for (k = 0; k < m->nslot; ++k) {
+        const bgpbt__sim_slot* sl = &m->slot[k];
+        bgpbt__v3 pt, n, t1, t2, rr;
+        bgpbt_fw dist, sv, target, act, beta;
+        bgpbt_fm on;
+        bgpbt_fw* row;
+        int ga = sl->ga, gb = sl->gb;
+        if (sl->kind == 0) {
+            bgpbt__v3 p0 = bgpbt__v3_ld(gpos + 3 * ga), c = bgpbt__v3_ld(gpos + 3 * gb), q;
+            n = bgpbt__m3_col(gmat + 9 * ga, 2);
+            if (m->geom_type[gb] == BGPBT_SIM_GEOM_BOX) {
+                bgpbt__v3 loc;
+                loc.x = BGPBT__K((sl->sub & 1) ? m->geom_size[3 * gb] : -m->geom_size[3 * gb]);
+                loc.y = BGPBT__K((sl->sub & 2) ? m->geom_size[3 * gb + 1] : -m->geom_size[3 * gb + 1]);
+                loc.z = BGPBT__K((sl->sub & 4) ? m->geom_size[3 * gb + 2] : -m->geom_size[3 * gb + 2]);
+                pt = bgpbt__v3_add(c, bgpbt__m3_mul(gmat + 9 * gb, loc));
+                dist = bgpbt__v3_dot(n, bgpbt__v3_sub(pt, p0));
+            } else {
+                bgpbt_fw rad = BGPBT__K(m->geom_size[3 * gb]);
+                q = c;
+                if (m->geom_type[gb] == BGPBT_SIM_GEOM_CAPSULE) {
+                    bgpbt__v3 ax = bgpbt__v3_scl(bgpbt__m3_col(gmat + 9 * gb, 2), BGPBT__K(sl->sub ? m->geom_size[3 * gb + 1] : -m->geom_size[3 * gb + 1]));
+                    q = bgpbt__v3_add(c, ax);
+                }
+                pt = bgpbt__v3_sub(q, bgpbt__v3_scl(n, rad));
+                dist = bgpbt_fw_sub(bgpbt__v3_dot(n, bgpbt__v3_sub(q, p0)), rad);
+            }
+        } else {
+            bgpbt__v3 a0, a1, b0, b1, pa, pb, dd;
+            bgpbt_fw len, ra = BGPBT__K(m->geom_size[3 * ga]), rb = BGPBT__K(m->geom_size[3 * gb]);
+            bgpbt_fm small;
+            bgpbt__geom_seg(m, ga, gpos, gmat, &a0, &a1);
+            bgpbt__geom_seg(m, gb, gpos, gmat, &b0, &b1);
+            bgpbt__sim_segseg(a0, a1, b0, b1, &pa, &pb);
+            dd = bgpbt__v3_sub(pb, pa);
+            len = bgpbt_fw_sqrt(bgpbt__v3_dot(dd, dd));
+            small = bgpbt_fw_lt(len, BGPBT__K(1e-9f));
+            n = bgpbt__v3_scl(dd, bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_max(len, BGPBT__K(1e-9f))));
+            n.z = bgpbt_fw_blend(small, n.z, BGPBT__K(1.0f));
+            dist = bgpbt_fw_sub(bgpbt_fw_sub(len, ra), rb);
+            pt = bgpbt__v3_mad(n, bgpbt_fw_add(ra, bgpbt_fw_mul(dist, BGPBT__K(0.5f))), pa);
+        }
+        sv = bgpbt_fw_sub(dist, BGPBT__K(sl->rest));
+        on = bgpbt_fw_lt(sv, BGPBT__K(BGPBT__SIM_SPEC_BAND));
+        if (!bgpbt_fm_any(on)) {
+            lam[3 * k] = lam[3 * k + 1] = lam[3 * k + 2] = zero;
+            continue;
+        }
+        act = bgpbt_fw_blend(on, zero, BGPBT__K(1.0f));
+        row = rows + rsz * (size_t)nact;
+        act_list[nact++] = k;
+        /* tangent frame */
+        {
+            bgpbt_fm usex = bgpbt_fw_lt(bgpbt_fw_abs(n.z), BGPBT__K(0.9f));
+            bgpbt__v3 e, tt;
+            bgpbt_fw inv;
+            e.x = bgpbt_fw_blend(usex, BGPBT__K(1.0f), zero);
+            e.y = zero;
+            e.z = bgpbt_fw_blend(usex, zero, BGPBT__K(1.0f));
+            tt = bgpbt__v3_cross(e, n); /* perpendicular to n */
+            inv = bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_sqrt(bgpbt_fw_max(bgpbt__v3_dot(tt, tt), BGPBT__K(1e-20f))));
+            t1 = bgpbt__v3_scl(tt, inv);
+            t2 = bgpbt__v3_cross(n, t1);
+        }
+        {
+            float bf = hf / (sl->beta_tc > 0 ? sl->beta_tc : 0.02f);
+            bf = bf < 0.05f ? 0.05f : bf > 0.5f ? 0.5f : bf;
+            beta = BGPBT__K(bf);
+        }
+        /* separated: may close the gap but not cross it; penetrating: pushed out at rate beta */
+        target = bgpbt_fw_blend(bgpbt_fw_gt(sv, zero), bgpbt_fw_mul(bgpbt_fw_neg(sv), bgpbt_fw_div(beta, h)),
+                                bgpbt_fw_div(bgpbt_fw_neg(sv), h));
+        rr = bgpbt__v3_sub(pt, ref);
+        bgpbt__sim_jrow(m, cdof, rr, n, sl->ba, sl->bb, row);
+        bgpbt__sim_jrow(m, cdof, rr, t1, sl->ba, sl->bb, row + nv);
+        bgpbt__sim_jrow(m, cdof, rr, t2, sl->ba, sl->bb, row + 2 * nv);
+        for (i = 0; i < 3; ++i) {
+            bgpbt_fw* W = row + 3 * nv + i * nv;
+            bgpbt_fw A;
+            memcpy(W, row + i * nv, (size_t)nv * sizeof(bgpbt_fw));
+            bgpbt__sim_solve(m, M, dinv, W);
+            A = bgpbt__dotn(row + i * nv, W, nv);
+            row[6 * nv + i] = bgpbt_fw_mul(act, bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_max(A, BGPBT__K(1e-12f))));
+            if (i > 0 && sl->mu <= 0) row[6 * nv + i] = zero;
+        }
+        row[6 * nv + 3] = target;
+        row[6 * nv + 4] = BGPBT__K(sl->mu);
+        row[6 * nv + 5] = act;
+        bgpbt__v3_st(row + 6 * nv + 6, pt);
+        bgpbt__v3_st(row + 6 * nv + 9, n);
+        bgpbt__v3_st(row + 6 * nv + 12, t1);
+        bgpbt__v3_st(row + 6 * nv + 15, t2);
+        /* warm start (inactive lanes start from zero) */
+        for (i = 0; i < 3; ++i) {
+            lam[3 * k + i] = bgpbt_fw_mul(lam[3 * k + i], act);
+            if (sl->mu <= 0 && i > 0) lam[3 * k + i] = zero;
+            bgpbt__axpyn(v, row + 3 * nv + i * nv, lam[3 * k + i], nv);
+        }
+    }
+    /* joint limits */
+    for (k = 0; k < m->nlim; ++k) {
+        int jj = m->lim_jnt[k];
+        bgpbt_fw q = qpos[m->jnt_qposadr[jj]], lo = BGPBT__K(m->jnt_range[2 * jj]), hi = BGPBT__K(m->jnt_range[2 * jj + 1]);
+        bgpbt_fw slo = bgpbt_fw_sub(q, lo), shi = bgpbt_fw_sub(hi, q);
+        bgpbt_fm lower = bgpbt_fw_lt(slo, shi);
+        bgpbt_fw sgn = bgpbt_fw_blend(lower, BGPBT__K(-1.0f), BGPBT__K(1.0f));
+        bgpbt_fw s = bgpbt_fw_min(slo, shi), target, act, bf;
+        bgpbt_fw* row;
+        bgpbt_fm on;
+        float bfs;
+        d = m->jnt_dofadr[jj];
+        s = bgpbt_fw_sub(s, BGPBT__K(m->jnt_lmargin[jj]));
+        on = bgpbt_fw_lt(bgpbt_fw_sub(s, bgpbt_fw_mul(bgpbt_fw_abs(v[d]), BGPBT__K(2.0f * hf))), BGPBT__K(0.01f));
+        if (!bgpbt_fm_any(on)) {
+            laml[k] = zero;
+            continue;
+        }
+        act = bgpbt_fw_blend(on, zero, BGPBT__K(1.0f));
+        row = lrows + lsz * (size_t)nlact;
+        act_list[m->nslot + nlact++] = k;
+        for (i = 0; i < nv; ++i) row[i] = zero;
+        row[d] = sgn;
+        bgpbt__sim_solve(m, M, dinv, row);
+        row[nv] = bgpbt_fw_mul(act, bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_max(bgpbt_fw_mul(row[d], sgn), BGPBT__K(1e-12f))));
+        bfs = hf / (m->jnt_ltc[jj] > 0 ? m->jnt_ltc[jj] : 0.02f);
+        bfs = bfs < 0.05f ? 0.05f : bfs > 0.5f ? 0.5f : bfs;
+        bf = BGPBT__K(bfs);
+        target = bgpbt_fw_blend(bgpbt_fw_gt(s, zero), bgpbt_fw_mul(bgpbt_fw_neg(s), bgpbt_fw_div(bf, h)), bgpbt_fw_div(bgpbt_fw_neg(s), h));
+        row[nv + 1] = target;
+        row[nv + 2] = sgn;
+        row[nv + 3] = act;
+        laml[k] = bgpbt_fw_mul(laml[k], act);
+        bgpbt__axpyn(v, row, laml[k], nv);
+    }
+    /* projected Gauss-Seidel */
+    for (it = 0; it < m->opt.iterations && (nact + nlact) > 0; ++it) {
+        for (i = 0; i < nact; ++i) {
+            int s = act_list[i];
+            bgpbt_fw* row = rows + rsz * (size_t)i;
+            bgpbt_fw* di = row + 6 * nv;
+            bgpbt_fw vn = bgpbt__dotn(row, v, nv), l0 = lam[3 * s], l1, dl;
+            l1 = bgpbt_fw_max(bgpbt_fw_sub(l0, bgpbt_fw_mul(bgpbt_fw_sub(vn, di[3]), di[0])), zero);
+            dl = bgpbt_fw_sub(l1, l0);
+            lam[3 * s] = l1;
+            bgpbt__axpyn(v, row + 3 * nv, dl, nv);
+            if (m->slot[s].mu > 0) {
+                bgpbt_fw v1 = bgpbt__dotn(row + nv, v, nv), v2 = bgpbt__dotn(row + 2 * nv, v, nv);
+                bgpbt_fw a1 = lam[3 * s + 1], a2 = lam[3 * s + 2];
+                bgpbt_fw b1 = bgpbt_fw_sub(a1, bgpbt_fw_mul(v1, di[1])), b2 = bgpbt_fw_sub(a2, bgpbt_fw_mul(v2, di[2]));
+                bgpbt_fw lim = bgpbt_fw_mul(di[4], l1);
+                bgpbt_fw nrm = bgpbt_fw_sqrt(bgpbt_fw_add(bgpbt_fw_mul(b1, b1), bgpbt_fw_mul(b2, b2)));
+                bgpbt_fw sc = bgpbt_fw_min(BGPBT__K(1.0f), bgpbt_fw_div(lim, bgpbt_fw_max(nrm, BGPBT__K(1e-20f))));
+                b1 = bgpbt_fw_mul(b1, sc);
+                b2 = bgpbt_fw_mul(b2, sc);
+                bgpbt__axpyn(v, row + 4 * nv, bgpbt_fw_sub(b1, a1), nv);
+                bgpbt__axpyn(v, row + 5 * nv, bgpbt_fw_sub(b2, a2), nv);
+                lam[3 * s + 1] = b1;
+                lam[3 * s + 2] = b2;
+            }
+        }
+        for (i = 0; i < nlact; ++i) {
+            int s = act_list[m->nslot + i];
+            bgpbt_fw* row = lrows + lsz * (size_t)i;
+            int dd = m->jnt_dofadr[m->lim_jnt[s]];
+            bgpbt_fw vn = bgpbt_fw_mul(v[dd], row[nv + 2]), l0 = laml[s], l1;
+            l1 = bgpbt_fw_max(bgpbt_fw_sub(l0, bgpbt_fw_mul(bgpbt_fw_sub(vn, row[nv + 1]), row[nv])), zero);
+            laml[s] = l1;
+            bgpbt__axpyn(v, row, bgpbt_fw_sub(l1, l0), nv);
+        }
+    }
+    /* contact forces per body (impulse / h) and the active count */
+    for (i = 0; i < nact; ++i) {
+        int s = act_list[i], ba = m->slot[s].ba, bb = m->slot[s].bb;
+        bgpbt_fw* row = rows + rsz * (size_t)i;
+        bgpbt_fw* e = row + 6 * nv;
+        bgpbt_fw ih = BGPBT__K(1.0f / hf);
+        bgpbt__v3 F = bgpbt__v3_scl(bgpbt__v3_ld(e + 9), lam[3 * s]), pt = bgpbt__v3_ld(e + 6), tq;
+        bgpbt_fm touching = bgpbt_fw_gt(lam[3 * s], zero);
+        F = bgpbt__v3_mad(bgpbt__v3_ld(e + 12), lam[3 * s + 1], F);
+        F = bgpbt__v3_mad(bgpbt__v3_ld(e + 15), lam[3 * s + 2], F);
+        F = bgpbt__v3_scl(F, ih);
+        BGPBT__B(o_ncon)[0] = bgpbt_fw_add(BGPBT__B(o_ncon)[0], bgpbt_fw_blend(touching, zero, BGPBT__K(1.0f)));
+        if (bb > 0) {
+            tq = bgpbt__v3_cross(bgpbt__v3_sub(pt, bgpbt__v3_ld(xipos + 3 * bb)), F);
+            bgpbt__v3_st(cfrc + 6 * bb, bgpbt__v3_add(bgpbt__v3_ld(cfrc + 6 * bb), F));
+            bgpbt__v3_st(cfrc + 6 * bb + 3, bgpbt__v3_add(bgpbt__v3_ld(cfrc + 6 * bb + 3), tq));
+        }
+        if (ba > 0) {
+            tq = bgpbt__v3_cross(bgpbt__v3_sub(pt, bgpbt__v3_ld(xipos + 3 * ba)), F);
+            bgpbt__v3_st(cfrc + 6 * ba, bgpbt__v3_sub(bgpbt__v3_ld(cfrc + 6 * ba), F));
+            bgpbt__v3_st(cfrc + 6 * ba + 3, bgpbt__v3_sub(bgpbt__v3_ld(cfrc + 6 * ba + 3), tq));
+        }
+    }
+    /* 8. integrate positions with the new velocity */
+    for (j = 0; j < m->njnt; ++j) {
+        int t = m->jnt_type[j], a = m->jnt_qposadr[j];
+        d = m->jnt_dofadr[j];
+        if (t == BGPBT_SIM_JOINT_HINGE || t == BGPBT_SIM_JOINT_SLIDE) {
+            qpos[a] = bgpbt_fw_add(qpos[a], bgpbt_fw_mul(h, v[d]));
+        } else {
+            bgpbt_fw w2, wn, half, s, c, so, dq[4];
+            bgpbt_fm tiny;
+            if (t == BGPBT_SIM_JOINT_FREE) {
+                for (i = 0; i < 3; ++i) qpos[a + i] = bgpbt_fw_add(qpos[a + i], bgpbt_fw_mul(h, v[d + i]));
+                a += 3;
+                d += 3;
+            }
+            w2 = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(v[d], v[d]), bgpbt_fw_mul(v[d + 1], v[d + 1])), bgpbt_fw_mul(v[d + 2], v[d + 2]));
+            wn = bgpbt_fw_sqrt(w2);
+            half = bgpbt_fw_mul(wn, BGPBT__K(0.5f * hf));
+            bgpbt__fw_sincos(half, &s, &c);
+            tiny = bgpbt_fw_lt(wn, BGPBT__K(1e-12f));
+            so = bgpbt_fw_blend(tiny, bgpbt_fw_div(s, bgpbt_fw_max(wn, BGPBT__K(1e-12f))), BGPBT__K(0.5f * hf));
+            dq[0] = c;
+            dq[1] = bgpbt_fw_mul(v[d], so);
+            dq[2] = bgpbt_fw_mul(v[d + 1], so);
+            dq[3] = bgpbt_fw_mul(v[d + 2], so);
+            bgpbt__qw_mul(qpos + a, qpos + a, dq); /* body-frame angular velocity: q <- q * dq */
+            bgpbt__qw_normalize(qpos + a);
+        }
+    }
+    for (d = 0; d < nv; ++d) qvel[d] = v[d];
+    bgpbt__sim_kinematics(sim, blk, scr);
+}
+
+BGPBT_API bgpbt_sim_config bgpbt_sim_config_default(void) {
+    bgpbt_sim_config c;
+    memset(&c, 0, sizeof c);
+    c.num_envs = 1;
+    c.frame_skip = 1;
+    return c;
+}
+
+BGPBT__INLINE float* bgpbt__sim_lane(const bgpbt_sim* sim, int env, size_t off) {
+    bgpbt_fw* blk = sim->data + (size_t)(env / BGPBT_FW_WIDTH) * sim->stride + off;
+    return (float*)(void*)blk + (env % BGPBT_FW_WIDTH);
+}
+/* element idx of field off for env: lanes are BGPBT_FW_WIDTH floats apart */
+#define BGPBT__LANE(sim, env, off, idx) (bgpbt__sim_lane((sim), (env), (off))[(size_t)(idx) * BGPBT_FW_WIDTH])
+
+BGPBT__PRIVATE bgpbt_fw* bgpbt__sim_scratch(const bgpbt_sim* sim, int t) { return sim->scratch + (size_t)t * sim->scr_stride; }
+
+BGPBT__PRIVATE void bgpbt__sim_reset_lane(bgpbt_sim* sim, int env, const float* qpos, const float* qvel) {
+    const bgpbt_sim_model* m = sim->m;
+    int k;
+    for (k = 0; k < m->nq; ++k) BGPBT__LANE(sim, env, sim->o_qpos, k) = qpos ? qpos[k] : m->qpos0[k];
+    for (k = 0; k < m->nv; ++k) BGPBT__LANE(sim, env, sim->o_qvel, k) = qvel ? qvel[k] : 0.0f;
+    for (k = 0; k < m->nu; ++k) BGPBT__LANE(sim, env, sim->o_ctrl, k) = 0.0f;
+    for (k = 0; k < 3 * m->nslot; ++k) BGPBT__LANE(sim, env, sim->o_lam, k) = 0.0f;
+    for (k = 0; k < m->nlim; ++k) BGPBT__LANE(sim, env, sim->o_laml, k) = 0.0f;
+    for (k = 0; k < 6 * m->nbody; ++k) BGPBT__LANE(sim, env, sim->o_cfrc, k) = 0.0f;
+    BGPBT__LANE(sim, env, sim->o_ncon, 0) = 0.0f;
+}
+
+/* normalise quaternion coordinates of a qpos vector in place */
+BGPBT__PRIVATE void bgpbt__sim_fix_quats(const bgpbt_sim_model* m, float* q) {
+    int j;
+    for (j = 0; j < m->njnt; ++j) {
+        int a = m->jnt_qposadr[j];
+        if (m->jnt_type[j] == BGPBT_SIM_JOINT_FREE) bgpbt__q_normalize(q + a + 3);
+        else if (m->jnt_type[j] == BGPBT_SIM_JOINT_BALL) bgpbt__q_normalize(q + a);
+    }
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_create(const bgpbt_sim_model* model, const bgpbt_sim_config* config, bgpbt_sim** out) {
+    bgpbt_sim_config c = config ? *config : bgpbt_sim_config_default();
+    bgpbt_sim* sim;
+    const bgpbt_sim_model* m = model;
+    size_t o = 0, s = 0;
+    int e, b, t;
+    if (!out) return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "bgpbt_sim_create: out is NULL");
+    *out = NULL;
+    if (!m) return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "bgpbt_sim_create: model is NULL");
+    if (c.num_envs == 0) c.num_envs = 1;
+    if (c.frame_skip == 0) c.frame_skip = 1;
+    if (c.num_envs < 0 || c.num_envs > (1 << 24))
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_RANGE, "bgpbt_sim_create: num_envs %d out of range [1, 2^24]", c.num_envs);
+    if (c.frame_skip < 0 || c.frame_skip > 100000)
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_RANGE, "bgpbt_sim_create: frame_skip %d out of range [1, 100000]", c.frame_skip);
+    sim = (bgpbt_sim*)bgpbt__calloc(&c.allocator, 1, sizeof *sim);
+    if (!sim) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "sim: out of memory");
+    sim->m = m;
+    sim->alloc = c.allocator;
+    sim->log = c.logger;
+    sim->num_envs = c.num_envs;
+    sim->frame_skip = c.frame_skip;
+    sim->nblock = (c.num_envs + BGPBT_FW_WIDTH - 1) / BGPBT_FW_WIDTH;
+    sim->nscratch = bgpbt_max_threads();
+    if (sim->nscratch < 1) sim->nscratch = 1;
+    if (sim->nscratch > sim->nblock) sim->nscratch = sim->nblock;
+#define BGPBT__O(field, n) (sim->field = o, o += (size_t)(n))
+    BGPBT__O(o_qpos, m->nq); BGPBT__O(o_qvel, m->nv); BGPBT__O(o_ctrl, m->nu); BGPBT__O(o_lam, 3 * m->nslot);
+    BGPBT__O(o_laml, m->nlim); BGPBT__O(o_xpos, 3 * m->nbody); BGPBT__O(o_xquat, 4 * m->nbody); BGPBT__O(o_xmat, 9 * m->nbody);
+    BGPBT__O(o_xipos, 3 * m->nbody); BGPBT__O(o_cdof, 6 * m->nv); BGPBT__O(o_ref, 3); BGPBT__O(o_cfrc, 6 * m->nbody);
+    BGPBT__O(o_ncon, 1);
+#undef BGPBT__O
+    sim->stride = o;
+#define BGPBT__S(field, n) (sim->field = s, s += (size_t)(n))
+    BGPBT__S(s_cinert, 10 * m->nbody); BGPBT__S(s_cvel, 6 * m->nbody); BGPBT__S(s_cdofdot, 6 * m->nv); BGPBT__S(s_cacc, 6 * m->nbody);
+    BGPBT__S(s_f, 6 * m->nbody); BGPBT__S(s_M, (size_t)m->nv * m->nv); BGPBT__S(s_dinv, m->nv); BGPBT__S(s_qfrc, m->nv);
+    BGPBT__S(s_v, m->nv); BGPBT__S(s_jan, 3 * m->njnt); BGPBT__S(s_jax, 3 * m->njnt); BGPBT__S(s_gpos, 3 * m->ngeom);
+    BGPBT__S(s_gmat, 9 * m->ngeom); BGPBT__S(s_rows, bgpbt__sim_row_size(m) * (size_t)m->nslot);
+    BGPBT__S(s_lrows, ((size_t)m->nv + 4) * (size_t)m->nlim);
+#undef BGPBT__S
+    sim->scr_stride = s + 1;
+    sim->data = (bgpbt_fw*)bgpbt__calloc(&sim->alloc, sim->stride * (size_t)sim->nblock, sizeof(bgpbt_fw));
+    sim->scratch = (bgpbt_fw*)bgpbt__calloc(&sim->alloc, sim->scr_stride * (size_t)sim->nscratch, sizeof(bgpbt_fw));
+    sim->act_slot = (int*)bgpbt__calloc(&sim->alloc, (size_t)(m->nslot + m->nlim + 1) * (size_t)sim->nscratch, sizeof(int));
+    sim->flagged = (int*)bgpbt__calloc(&sim->alloc, (size_t)sim->nblock * BGPBT_FW_WIDTH, sizeof(int));
+    sim->warn = (long*)bgpbt__calloc(&sim->alloc, (size_t)sim->nblock * BGPBT_FW_WIDTH, sizeof(long));
+    if (!sim->data || !sim->scratch || !sim->act_slot || !sim->flagged || !sim->warn) {
+        bgpbt_sim_destroy(sim);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "sim: out of memory for %d envs", c.num_envs);
+    }
+    for (e = 0; e < sim->nblock * BGPBT_FW_WIDTH; ++e) bgpbt__sim_reset_lane(sim, e, NULL, NULL);
+    for (b = 0; b < sim->nblock; ++b) bgpbt__sim_kinematics(sim, sim->data + (size_t)b * sim->stride, sim->scratch);
+    (void)t;
+    *out = sim;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_sim_destroy(bgpbt_sim* sim) {
+    bgpbt_allocator a;
+    if (!sim) return;
+    a = sim->alloc;
+    bgpbt__cfree(&a, sim->data, sim->stride * (size_t)sim->nblock, sizeof(bgpbt_fw));
+    bgpbt__cfree(&a, sim->scratch, sim->scr_stride * (size_t)sim->nscratch, sizeof(bgpbt_fw));
+    bgpbt__cfree(&a, sim->act_slot, (size_t)(sim->m->nslot + sim->m->nlim + 1) * (size_t)sim->nscratch, sizeof(int));
+    bgpbt__cfree(&a, sim->flagged, (size_t)sim->nblock * BGPBT_FW_WIDTH, sizeof(int));
+    bgpbt__cfree(&a, sim->warn, (size_t)sim->nblock * BGPBT_FW_WIDTH, sizeof(long));
+    bgpbt__cfree(&a, sim, 1, sizeof *sim);
+}
+
+BGPBT_API const bgpbt_sim_model* bgpbt_sim_get_model(const bgpbt_sim* sim) { return sim ? sim->m : NULL; }
+BGPBT_API int bgpbt_sim_num_envs(const bgpbt_sim* sim) { return sim ? sim->num_envs : 0; }
+BGPBT_API int bgpbt_sim_frame_skip(const bgpbt_sim* sim) { return sim ? sim->frame_skip : 0; }
+BGPBT_API bgpbt_result bgpbt_sim_set_frame_skip(bgpbt_sim* sim, int frame_skip) {
+    if (!sim) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (frame_skip < 1 || frame_skip > 100000)
+        return bgpbt__error(&sim->log, BGPBT_ERR_OUT_OF_RANGE, "sim: frame_skip %d out of range [1, 100000]", frame_skip);
+    sim->frame_skip = frame_skip;
+    return BGPBT_OK;
+}
+
+#define BGPBT__VOIDRET
+#define BGPBT__SIM_CHECK_ENV(ret)                                                                  \
+    if (!sim || env < 0 || env >= sim->num_envs) {                                               \
+        if (sim) (void)bgpbt__error(&sim->log, BGPBT_ERR_OUT_OF_RANGE, "sim: env %d out of range", env); \
+        return ret;                                                                              \
+    }
+
+BGPBT__PRIVATE void bgpbt__sim_refresh(bgpbt_sim* sim, int env) {
+    /* recompute the kinematics of the env's block (a pure function of each lane's qpos) */
+    bgpbt__sim_kinematics(sim, sim->data + (size_t)(env / BGPBT_FW_WIDTH) * sim->stride, sim->scratch);
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_set_qpos(bgpbt_sim* sim, int env, const float* qpos) {
+    const bgpbt_sim_model* m;
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT_ERR_OUT_OF_RANGE)
+    m = sim->m;
+    if (!qpos) return bgpbt__error(&sim->log, BGPBT_ERR_INVALID_ARGUMENT, "sim_set_qpos: qpos is NULL");
+    if (!bgpbt__finite_n(qpos, m->nq)) return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_set_qpos: non-finite value (env %d)", env);
+    for (k = 0; k < m->nq; ++k) BGPBT__LANE(sim, env, sim->o_qpos, k) = qpos[k];
+    {
+        float q[4];
+        int j;
+        for (j = 0; j < m->njnt; ++j) {
+            int a = m->jnt_qposadr[j] + (m->jnt_type[j] == BGPBT_SIM_JOINT_FREE ? 3 : 0);
+            if (m->jnt_type[j] != BGPBT_SIM_JOINT_FREE && m->jnt_type[j] != BGPBT_SIM_JOINT_BALL) continue;
+            for (k = 0; k < 4; ++k) q[k] = qpos[a + k];
+            bgpbt__q_normalize(q);
+            for (k = 0; k < 4; ++k) BGPBT__LANE(sim, env, sim->o_qpos, a + k) = q[k];
+        }
+    }
+    for (k = 0; k < 3 * m->nslot; ++k) BGPBT__LANE(sim, env, sim->o_lam, k) = 0.0f;
+    for (k = 0; k < m->nlim; ++k) BGPBT__LANE(sim, env, sim->o_laml, k) = 0.0f;
+    bgpbt__sim_refresh(sim, env);
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_set_qvel(bgpbt_sim* sim, int env, const float* qvel) {
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT_ERR_OUT_OF_RANGE)
+    if (!qvel) return bgpbt__error(&sim->log, BGPBT_ERR_INVALID_ARGUMENT, "sim_set_qvel: qvel is NULL");
+    if (!bgpbt__finite_n(qvel, sim->m->nv)) return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_set_qvel: non-finite value (env %d)", env);
+    for (k = 0; k < sim->m->nv; ++k) BGPBT__LANE(sim, env, sim->o_qvel, k) = qvel[k];
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_set_ctrl(bgpbt_sim* sim, int env, const float* ctrl) {
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT_ERR_OUT_OF_RANGE)
+    if (!ctrl && sim->m->nu) return bgpbt__error(&sim->log, BGPBT_ERR_INVALID_ARGUMENT, "sim_set_ctrl: ctrl is NULL");
+    if (!bgpbt__finite_n(ctrl, sim->m->nu)) return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_set_ctrl: non-finite value (env %d)", env);
+    for (k = 0; k < sim->m->nu; ++k) BGPBT__LANE(sim, env, sim->o_ctrl, k) = ctrl[k];
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_set_ctrl_all(bgpbt_sim* sim, const float* ctrl) {
+    int e, k, nu;
+    if (!sim || (!ctrl && sim->m->nu)) return BGPBT_ERR_INVALID_ARGUMENT;
+    nu = sim->m->nu;
+    if (!bgpbt__finite_n(ctrl, nu * sim->num_envs)) return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_set_ctrl_all: non-finite value");
+    for (e = 0; e < sim->num_envs; ++e)
+        for (k = 0; k < nu; ++k) BGPBT__LANE(sim, e, sim->o_ctrl, k) = ctrl[(size_t)e * nu + k];
+    return BGPBT_OK;
+}
+BGPBT_API void bgpbt_sim_get_qpos(const bgpbt_sim* sim, int env, float* qpos) {
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    if (qpos) for (k = 0; k < sim->m->nq; ++k) qpos[k] = BGPBT__LANE(sim, env, sim->o_qpos, k);
+}
+BGPBT_API void bgpbt_sim_get_qvel(const bgpbt_sim* sim, int env, float* qvel) {
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    if (qvel) for (k = 0; k < sim->m->nv; ++k) qvel[k] = BGPBT__LANE(sim, env, sim->o_qvel, k);
+}
+BGPBT_API void bgpbt_sim_get_ctrl(const bgpbt_sim* sim, int env, float* ctrl) {
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    if (ctrl) for (k = 0; k < sim->m->nu; ++k) ctrl[k] = BGPBT__LANE(sim, env, sim->o_ctrl, k);
+}
+BGPBT_API bgpbt_result bgpbt_sim_reset_env(bgpbt_sim* sim, int env, const float* qpos, const float* qvel) {
+    BGPBT__SIM_CHECK_ENV(BGPBT_ERR_OUT_OF_RANGE)
+    if ((qpos && !bgpbt__finite_n(qpos, sim->m->nq)) || (qvel && !bgpbt__finite_n(qvel, sim->m->nv)))
+        return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_reset_env: non-finite qpos or qvel (env %d)", env);
+    bgpbt__sim_reset_lane(sim, env, qpos, qvel);
+    if (qpos) {
+        float q[4];
+        int j, k;
+        for (j = 0; j < sim->m->njnt; ++j) {
+            int a = sim->m->jnt_qposadr[j] + (sim->m->jnt_type[j] == BGPBT_SIM_JOINT_FREE ? 3 : 0);
+            if (sim->m->jnt_type[j] != BGPBT_SIM_JOINT_FREE && sim->m->jnt_type[j] != BGPBT_SIM_JOINT_BALL) continue;
+            for (k = 0; k < 4; ++k) q[k] = qpos[a + k];
+            bgpbt__q_normalize(q);
+            for (k = 0; k < 4; ++k) BGPBT__LANE(sim, env, sim->o_qpos, a + k) = q[k];
+        }
+    }
+    sim->flagged[env] = 0;
+    bgpbt__sim_refresh(sim, env);
+    return BGPBT_OK;
+}
+
+/* Check each lane of a block; reset bad ones to qpos0. Returns 1 if any lane was reset. */
+BGPBT__PRIVATE int bgpbt__sim_check_block(bgpbt_sim* sim, int blkid) {
+    const bgpbt_sim_model* m = sim->m;
+    bgpbt_fw* blk = sim->data + (size_t)blkid * sim->stride;
+    bgpbt_fm good;
+    float lanes[BGPBT_FW_WIDTH];
+    int k, l, any = 0;
+    bgpbt_fw lim = BGPBT__K(BGPBT__SIM_BAD_LIMIT);
+    bgpbt_fw acc = BGPBT__K(1.0f);
+    for (k = 0; k < m->nq; ++k) { /* NaN compares false: the lane's flag drops to 0 */
+        good = bgpbt_fw_le(bgpbt_fw_abs(blk[sim->o_qpos + k]), lim);
+        acc = bgpbt_fw_blend(good, bgpbt_fw_zero(), acc);
+    }
+    for (k = 0; k < m->nv; ++k) {
+        good = bgpbt_fw_le(bgpbt_fw_abs(blk[sim->o_qvel + k]), lim);
+        acc = bgpbt_fw_blend(good, bgpbt_fw_zero(), acc);
+    }
+    bgpbt_fw_store(lanes, acc);
+    for (l = 0; l < BGPBT_FW_WIDTH; ++l) {
+        int env = blkid * BGPBT_FW_WIDTH + l;
+        if (lanes[l] == 1.0f) continue;
+        bgpbt__sim_reset_lane(sim, env, NULL, NULL);
+        sim->flagged[env] = 1;
+        sim->warn[env]++;
+        any = 1;
+    }
+    return any;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_step(bgpbt_sim* sim) {
+    int nblock, fs;
+    long b;
+    if (!sim) return BGPBT_ERR_INVALID_ARGUMENT;
+    nblock = sim->nblock;
+    fs = sim->frame_skip;
+    BGPBT_OMP(parallel for schedule(static) num_threads(sim->nscratch))
+    for (b = 0; b < nblock; ++b) {
+        int tid = 0, s;
+        bgpbt_fw* blk = sim->data + (size_t)b * sim->stride;
+        bgpbt_fw* scr;
+#if BGPBT__HAS_OPENMP
+        tid = omp_get_thread_num();
+#endif
+        scr = bgpbt__sim_scratch(sim, tid);
+        for (s = 0; s < fs; ++s) bgpbt__sim_substep(sim, blk, scr, sim->act_slot + (size_t)tid * (size_t)(sim->m->nslot + sim->m->nlim + 1));
+        if (bgpbt__sim_check_block(sim, (int)b)) bgpbt__sim_kinematics(sim, blk, scr);
+    }
+    {
+        int e;
+        for (e = 0; e < sim->num_envs; ++e)
+            if (sim->flagged[e] == 1) {
+                sim->flagged[e] = 2; /* logged once */
+                bgpbt__log(&sim->log, BGPBT_LOG_WARN, "sim: env %d became non-finite or absurd; reset to qpos0 and flagged", e);
+            }
+    }
+    return BGPBT_OK;
+}
+
+BGPBT_API int bgpbt_sim_env_flagged(const bgpbt_sim* sim, int env) {
+    BGPBT__SIM_CHECK_ENV(0)
+    return sim->flagged[env] != 0;
+}
+BGPBT_API void bgpbt_sim_clear_flag(bgpbt_sim* sim, int env) {
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    sim->flagged[env] = 0;
+}
+BGPBT_API long bgpbt_sim_warnings(const bgpbt_sim* sim) {
+    long s = 0;
+    int e;
+    if (!sim) return 0;
+    for (e = 0; e < sim->num_envs; ++e) s += sim->warn[e];
+    return s;
+}
+
+/* ---- per-env observables (scalar reads of one lane) ---- */
+#define BGPBT__SIM_CHECK_BODY(ret) BGPBT__SIM_CHECK_ENV(ret) if (body < 0 || body >= sim->m->nbody) return ret;
+
+BGPBT_API void bgpbt_sim_body_pos(const bgpbt_sim* sim, int env, int body, float pos[3]) {
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    for (k = 0; k < 3; ++k) pos[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * body + k);
+}
+BGPBT_API void bgpbt_sim_body_quat(const bgpbt_sim* sim, int env, int body, float quat[4]) {
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    for (k = 0; k < 4; ++k) quat[k] = BGPBT__LANE(sim, env, sim->o_xquat, 4 * body + k);
+}
+BGPBT_API void bgpbt_sim_body_mat(const bgpbt_sim* sim, int env, int body, float mat[9]) {
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    for (k = 0; k < 9; ++k) mat[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * body + k);
+}
+BGPBT_API void bgpbt_sim_body_com(const bgpbt_sim* sim, int env, int body, float com[3]) {
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    for (k = 0; k < 3; ++k) com[k] = BGPBT__LANE(sim, env, sim->o_xipos, 3 * body + k);
+}
+/* spatial velocity (about the reference point) of a body: sum over its chain of cdof * qvel */
+BGPBT__PRIVATE void bgpbt__sim_body_cvel(const bgpbt_sim* sim, int env, int body, double cv[6]) {
+    const bgpbt_sim_model* m = sim->m;
+    int k, i;
+    for (i = 0; i < 6; ++i) cv[i] = 0;
+    for (k = 0; k < m->body_chainnum[body]; ++k) {
+        int d = m->chain[m->body_chainadr[body] + k];
+        double qv = BGPBT__LANE(sim, env, sim->o_qvel, d);
+        for (i = 0; i < 6; ++i) cv[i] += BGPBT__LANE(sim, env, sim->o_cdof, 6 * d + i) * qv;
+    }
+}
+BGPBT_API void bgpbt_sim_body_vel(const bgpbt_sim* sim, int env, int body, float lin[3], float ang[3]) {
+    double cv[6], r[3];
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    bgpbt__sim_body_cvel(sim, env, body, cv);
+    for (k = 0; k < 3; ++k) r[k] = (double)BGPBT__LANE(sim, env, sim->o_xipos, 3 * body + k) - BGPBT__LANE(sim, env, sim->o_ref, k);
+    /* v(point) = v_ref + w x (point - ref) */
+    if (lin) {
+        lin[0] = (float)(cv[3] + cv[1] * r[2] - cv[2] * r[1]);
+        lin[1] = (float)(cv[4] + cv[2] * r[0] - cv[0] * r[2]);
+        lin[2] = (float)(cv[5] + cv[0] * r[1] - cv[1] * r[0]);
+    }
+    if (ang) for (k = 0; k < 3; ++k) ang[k] = (float)cv[k];
+}
+BGPBT_API void bgpbt_sim_body_contact(const bgpbt_sim* sim, int env, int body, float force[3], float torque[3]) {
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    for (k = 0; k < 3; ++k) {
+        if (force) force[k] = BGPBT__LANE(sim, env, sim->o_cfrc, 6 * body + k);
+        if (torque) torque[k] = BGPBT__LANE(sim, env, sim->o_cfrc, 6 * body + 3 + k);
+    }
+}
+BGPBT_API void bgpbt_sim_site_pos(const bgpbt_sim* sim, int env, int site, float pos[3]) {
+    float xp[3], R[9], lp[3];
+    int b, k;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    if (site < 0 || site >= sim->m->nsite) return;
+    b = sim->m->site_body[site];
+    for (k = 0; k < 3; ++k) xp[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * b + k);
+    for (k = 0; k < 9; ++k) R[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * b + k);
+    bgpbt__m3_mulv(lp, R, sim->m->site_pos + 3 * site);
+    for (k = 0; k < 3; ++k) pos[k] = xp[k] + lp[k];
+}
+BGPBT_API void bgpbt_sim_com(const bgpbt_sim* sim, int env, float com[3], float vel[3]) {
+    const bgpbt_sim_model* m;
+    double c[3] = {0, 0, 0}, v[3] = {0, 0, 0}, mt = 0;
+    int b, k;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    m = sim->m;
+    for (b = 1; b < m->nbody; ++b) {
+        double mb = m->body_mass[b];
+        float lv[3];
+        if (mb <= 0) continue;
+        mt += mb;
+        bgpbt_sim_body_vel(sim, env, b, lv, NULL);
+        for (k = 0; k < 3; ++k) {
+            c[k] += mb * BGPBT__LANE(sim, env, sim->o_xipos, 3 * b + k);
+            v[k] += mb * lv[k];
+        }
+    }
+    if (mt <= 0) mt = 1;
+    for (k = 0; k < 3; ++k) {
+        if (com) com[k] = (float)(c[k] / mt);
+        if (vel) vel[k] = (float)(v[k] / mt);
+    }
+}
+BGPBT_API void bgpbt_sim_geom_pose(const bgpbt_sim* sim, int env, int geom, float pos[3], float mat[9]) {
+    const bgpbt_sim_model* m;
+    float xp[3], R[9], lp[3];
+    int b, k, r, c;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    m = sim->m;
+    if (geom < 0 || geom >= m->ngeom) return;
+    b = m->geom_body[geom];
+    for (k = 0; k < 3; ++k) xp[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * b + k);
+    for (k = 0; k < 9; ++k) R[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * b + k);
+    bgpbt__m3_mulv(lp, R, m->geom_pos + 3 * geom);
+    if (pos) for (k = 0; k < 3; ++k) pos[k] = xp[k] + lp[k];
+    if (mat)
+        for (r = 0; r < 3; ++r)
+            for (c = 0; c < 3; ++c)
+                mat[3 * r + c] = R[3 * r] * m->geom_mat[9 * geom + c] + R[3 * r + 1] * m->geom_mat[9 * geom + 3 + c] +
+                                 R[3 * r + 2] * m->geom_mat[9 * geom + 6 + c];
+}
+BGPBT_API int bgpbt_sim_num_contacts(const bgpbt_sim* sim, int env) {
+    BGPBT__SIM_CHECK_ENV(0)
+    return (int)BGPBT__LANE(sim, env, sim->o_ncon, 0);
+}
+
+/* ---- MJCF loader ------------------------------------------------------------------------------ */
+BGPBT_API bgpbt_result bgpbt_sim_model_from_mjcf(const char* xml, size_t len, const bgpbt_sim_model_config* config,
+                                                 bgpbt_sim_model** out) {
+    bgpbt_sim_model_config c = config ? *config : bgpbt_sim_model_config_default();
+    (void)xml; (void)len;
+    if (out) *out = NULL;
+    return bgpbt__error(&c.logger, BGPBT_ERR_UNSUPPORTED, "MJCF loader: not yet built");
+}
+BGPBT_API bgpbt_result bgpbt_sim_model_load_mjcf(const char* path, const bgpbt_sim_model_config* config, bgpbt_sim_model** out) {
+    return bgpbt_sim_model_from_mjcf(path, 0, config, out);
+}
 
 /* ============================================================================================
    [impl.env] env
