@@ -910,6 +910,17 @@ BGPBT_API bgpbt_result bgpbt_task_mjcf(const char* name, char* buf, size_t cap, 
 BGPBT_API bgpbt_result bgpbt_vecenv_create_task(const char* name, const bgpbt_task_options* options,
                                                 const bgpbt_vecenv_config* config, bgpbt_vecenv** out);
 
+/* The physical state of copy `env` (built-in tasks): qpos[nq], qvel[nv] in MuJoCo's layout
+   (a free root has position then quaternion w, x, y, z; hinges in radians). set_state places
+   the copy in that state (quaternions renormalised), recomputes its observation (obs() row)
+   and restarts its episode counters; its target, if any, is kept. NaN is refused. */
+BGPBT_API bgpbt_result bgpbt_vecenv_state_sizes(const bgpbt_vecenv* venv, int* nq, int* nv);
+BGPBT_API bgpbt_result bgpbt_vecenv_get_state(const bgpbt_vecenv* venv, int env, float* qpos, float* qvel);
+BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* venv, int env, const float* qpos, const float* qvel);
+/* The simulator batch behind a built-in task (NULL for user environments), for reading more
+   observables with the bgpbt_sim_* functions. Do not step it or change its state directly. */
+BGPBT_API const bgpbt_sim* bgpbt_vecenv_sim(const bgpbt_vecenv* venv);
+
 /* Body transforms of copy `env` (built-in tasks), for a game or renderer to draw each frame:
    pos[num_bodies][3] and quat[num_bodies][4] (w, x, y, z), world frame; body 0 is the world. */
 BGPBT_API int bgpbt_vecenv_num_bodies(const bgpbt_vecenv* venv);
@@ -5599,6 +5610,7 @@ BGPBT__PRIVATE void bgpbt__tsim_step(bgpbt__tsim* s, const float* ctrl) {
     bgpbt_sim_step(s->sim);
 }
 BGPBT__PRIVATE int bgpbt__tsim_unstable(const bgpbt__tsim* s, int i) { return bgpbt_sim_env_flagged(s->sim, i); }
+BGPBT__PRIVATE const bgpbt_sim* bgpbt__tsim_sim(const bgpbt__tsim* s) { return s->sim; }
 
 /* Read-only: safe from many threads at once. */
 BGPBT__PRIVATE void bgpbt__tsim_view(const bgpbt__tsim* s, int i, bgpbt__tview* v) {
@@ -5979,6 +5991,8 @@ BGPBT__PRIVATE void bgpbt__task_reset_mask(bgpbt_vecenv* v, const unsigned char*
         memcpy(q, t->qpos0, (size_t)t->nq * sizeof(float));
         for (j = first; j < t->nq; ++j) q[j] += t->noise_q * (2.0f * bgpbt_rng_float(rng) - 1.0f);
         for (j = 0; j < t->nv; ++j) qd[j] = t->noise_v * (2.0f * bgpbt_rng_float(rng) - 1.0f);
+        if (t->noise_q == 0.0f) memcpy(q, t->qpos0, (size_t)t->nq * sizeof(float)); /* no -0.0 */
+        if (t->noise_v == 0.0f) memset(qd, 0, (size_t)t->nv * sizeof(float));
         bgpbt__tsim_set_state(t->sim, i, q, qd);
     }
     BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
@@ -6077,6 +6091,7 @@ BGPBT_API bgpbt_result bgpbt_vecenv_create_task(const char* name, const bgpbt_ta
     bgpbt_task_mjcf(s->name, xml, xml_len + 1, &xml_len);
     r = bgpbt__tsim_create(xml, xml_len, v->n, t->frame_skip, &cfg.allocator, &cfg.logger, &t->sim);
     bgpbt_mem_free(&cfg.allocator, xml, xml_len + 1);
+    xml = NULL;
     if (r != BGPBT_OK) {
         bgpbt_vecenv_destroy(v);
         return r == BGPBT_ERR_OUT_OF_MEMORY ? r
@@ -6109,6 +6124,56 @@ oom:
     if (xml) bgpbt_mem_free(&cfg.allocator, xml, xml_len + 1);
     bgpbt_vecenv_destroy(v);
     return bgpbt__error(&cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "vecenv_create_task('%s'): out of memory", s->name);
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_state_sizes(const bgpbt_vecenv* v, int* nq, int* nv) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    if (nq) *nq = t ? t->nq : 0;
+    if (nv) *nv = t ? t->nv : 0;
+    return t ? BGPBT_OK : BGPBT_ERR_INVALID_ARGUMENT;
+}
+BGPBT_API bgpbt_result bgpbt_vecenv_get_state(const bgpbt_vecenv* v, int env, float* qpos, float* qvel) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    bgpbt__tview tv;
+    if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_get_state: env %d outside 0..%d", env, v->n - 1);
+    bgpbt__tview_at(t, env, &tv);
+    if (qpos) memcpy(qpos, tv.qpos, (size_t)t->nq * sizeof(float));
+    if (qvel) memcpy(qvel, tv.qvel, (size_t)t->nv * sizeof(float));
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* v, int env, const float* qpos, const float* qvel) {
+    bgpbt__task* t = v ? (bgpbt__task*)v->task : NULL;
+    bgpbt__tview tv;
+    float* ts;
+    float p[3];
+    int j;
+    if (!t || !qpos || !qvel) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_set_state: env %d outside 0..%d", env, v->n - 1);
+    if (!v->was_reset)
+        return bgpbt__error(&v->logger, BGPBT_ERR_WRONG_ORDER, "vecenv_set_state: call bgpbt_vecenv_reset first");
+    for (j = 0; j < t->nq; ++j)
+        if (!bgpbt__isfinitef(qpos[j]))
+            return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE, "vecenv_set_state: qpos[%d] is not finite", j);
+    for (j = 0; j < t->nv; ++j)
+        if (!bgpbt__isfinitef(qvel[j]))
+            return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE, "vecenv_set_state: qvel[%d] is not finite", j);
+    bgpbt__tsim_set_state(t->sim, env, qpos, qvel);
+    bgpbt__tview_at(t, env, &tv);
+    bgpbt__tsim_view(t->sim, env, &tv);
+    ts = t->ts + (size_t)env * BGPBT__TS_SIZE;
+    bgpbt__task_track_point(t, &tv, p);
+    ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
+    bgpbt__task_obs(t, &tv, ts, NULL, v->obs + (size_t)env * (size_t)v->obs_dim);
+    bgpbt__venv_clear_one(v, env);
+    v->term[env] = v->trunc[env] = v->unstable[env] = 0;
+    return BGPBT_OK;
+}
+BGPBT_API const bgpbt_sim* bgpbt_vecenv_sim(const bgpbt_vecenv* v) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    return t ? bgpbt__tsim_sim(t->sim) : NULL;
 }
 
 BGPBT_API int bgpbt_vecenv_num_bodies(const bgpbt_vecenv* v) {
