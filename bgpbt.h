@@ -818,6 +818,123 @@ BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_
 BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_render_geom* geoms,
                                              int num_geoms, const bgpbt_render_options* options);
 
+
+/* ---- [decl.env.tasks] the built-in tasks ----------------------------------------------------
+
+   Ten tasks, created by name with bgpbt_vecenv_create_task. Each is our own model (MJCF text
+   embedded in this header: bgpbt_task_mjcf gives it back, so the same model runs in MuJoCo),
+   kept close to its Brax v0.0.10 counterpart (research: Brax-v1 envs as used by BG-PBT): same
+   morphology and action meaning, same reward structure and termination rule, comparable
+   observations. Actions are in [-1, 1] and scale the motors' gear (the Brax "strength").
+
+   | task                     | obs | act | dt (timestep x skip) | reward (weights are the defaults)                         | terminated when                 |
+   |--------------------------|-----|-----|----------------------|-----------------------------------------------------------|---------------------------------|
+   | inverted_pendulum        |   4 |   1 | 0.04 (0.01 x 4)      | 1 per step                                                | pole centre <= 0.2 m above hinge|
+   | inverted_double_pendulum |  10 |   1 | 0.05 (0.01 x 5)      | 10 - (0.01 tip_x^2 + (tip_z - 2)^2) - (1e-3 w1^2 + 5e-3 w2^2) | tip z <= 1                  |
+   | reacher                  |  11 |   2 | 0.02 (0.01 x 2)      | -|tip - target| - sum a^2                                 | never (time limit)              |
+   | halfcheetah              |  23 |   6 | 0.05 (0.01 x 5)      | dx_torso/dt - 0.1 sum a^2                                 | never (time limit)              |
+   | hopper                   |  14 |   3 | 0.02 (0.005 x 4)     | dx_com/dt + 1 - 1e-3 sum a^2                              | torso z < 0.7                   |
+   | walker2d                 |  20 |   6 | 0.02 (0.005 x 4)     | dx_com/dt + 1 - 1e-3 sum a^2                              | torso z outside (0.7, 2.0)      |
+   | ant                      |  87 |   8 | 0.05 (0.01 x 5)      | dx_torso/dt - 0.5 sum a^2 - 5e-4 sum clip(cfrc,-1,1)^2 + 1 | torso z < 0.2 or z > 1.0       |
+   | humanoid                 | 233 |  17 | 0.015 (0.003 x 5)    | 1.25 dx_com/dt - 0.01 sum a^2 + 5                         | torso z < 0.7 or z > 2.1        |
+   | ur5e                     |  52 |   6 | 0.02 (0.0025 x 8)    | 0.1 (tool displacement . dir to target) + 1 per hit       | never (time limit)              |
+   | fetch                    |  87 |  10 | 0.02 (0.005 x 4)     | 0.1 (torso displacement . dir) + 0.1 dt up_z + 0.1 dt z   | never (time limit)              |
+   |                          |     |     |                      |   + hit * (torso forward . dir)                           |                                 |
+
+   Episode length 1000 steps for every task (the vecenv truncates). Observations:
+   - inverted_pendulum: cart x, pole angle, cart velocity, pole angular velocity.
+   - inverted_double_pendulum: cart x, sin and cos of both angles, the 3 velocities, tip x
+     relative to the cart, tip z.
+   - reacher: cos and sin of both joint angles, target xy, joint velocities, tip - target (xyz).
+   - halfcheetah, hopper, walker2d (planar): torso z, torso quaternion (w,x,y,z), joint angles,
+     torso velocity (3), [halfcheetah: torso angular velocity (3)], joint velocities.
+   - ant: torso z, quaternion, 8 joint angles, torso velocity (3), angular velocity (3), 8 joint
+     velocities, then clip(contact force and torque, -1, 1) for each of the 10 bodies (world
+     included, as Brax counts the ground).
+   - humanoid: qpos without x, y (22), qvel (23), for the 11 bodies their position relative to
+     the centre of mass, linear and angular velocity (99), actuator torques / 100 (17),
+     clip(contact force/torque, -1, 1) of the 12 bodies (72).
+   - ur5e: tool frame forward and up axes (6), distance to target (1), unit direction to target
+     (3), then for the 6 links: position (3), velocity (3), contact flag (1).
+   - fetch: torso forward and up axes (6), distance to target (1), unit direction to target in
+     the torso frame (3), then for the 11 bodies: position and velocity in the torso frame (6)
+     and a contact flag (1).
+   Reset: joint angles and velocities get uniform noise (halfwidth: 0.1 ant, halfcheetah, reacher
+   angles; 0.005 hopper, walker2d and reacher velocities; 0.01 humanoid and the pendulums;
+   0.05 ur5e; fetch starts at rest with 0.01), scaled by reset_noise_scale. reacher's target is
+   uniform in the disc of radius 0.2; ur5e's target is uniform in a shell 0.35..0.8 m around the
+   shoulder, above 0.1 m, and respawns on a hit (tool within 0.05 m); fetch's target is
+   2..17 m away in a random direction and respawns on a hit (torso within 2 m).
+
+   Departures from Brax v0.0.10 (the physics is this library's articulated simulator, not
+   Brax's spring joints, so returns are not comparable number for number):
+   - Observation sizes: inverted_pendulum (Brax 10), inverted_double_pendulum (Brax 25) use the
+     compact MuJoCo-style state; humanoid (Brax 299) replaces cinert/cvel (165 numbers of
+     Brax-internal inertia terms) by 99 kinematic numbers; ur5e (Brax 66) and fetch (Brax 101)
+     have fewer bodies (the fixed base is part of the world; fetch has 11 bodies, not 12).
+   - Contact forces are the simulator's per-body contact force and torque, clipped to [-1, 1]
+     as Brax clips its contact impulses.
+   - hopper and walker2d do not negate the action (a Brax quirk), and have no velocity
+     amplification (Brax's velocity_damping +1).
+   - ur5e's hit radius is 0.05 m (Brax 0.02) so that early policies see hits; an option.
+   - Auto-reset draws a fresh random state (Brax restores the first cached state). */
+#define BGPBT_TASK_MAX_TERMS 6
+
+typedef struct bgpbt_task_options {
+    int episode_length;     /* 0: the task's default (1000) */
+    float reset_noise_scale; /* multiplies the reset noise; 0: 1 (default); negative: no noise */
+    int frame_skip;         /* physics steps per env step; 0: the task's default (sets dt) */
+    int num_reward_weights; /* 0: defaults; n > 0: reward_weights[0..n-1] replace the defaults */
+    float reward_weights[BGPBT_TASK_MAX_TERMS]; /* in the order of the task's reward terms */
+    float hit_radius;       /* ur5e and fetch: 0 = default (0.05 m, 2 m) */
+} bgpbt_task_options;
+
+typedef struct bgpbt_task_info {
+    const char* name;
+    int obs_dim, act_dim, episode_length, frame_skip;
+    float timestep, dt; /* physics step; env step = timestep * frame_skip */
+    int num_terms;
+    const char* term_names[BGPBT_TASK_MAX_TERMS];
+    float default_weights[BGPBT_TASK_MAX_TERMS];
+    float reset_noise_qpos, reset_noise_qvel;
+} bgpbt_task_info;
+
+BGPBT_API bgpbt_task_options bgpbt_task_options_default(void); /* all zero: defaults */
+BGPBT_API int bgpbt_task_count(void);                          /* 10 */
+BGPBT_API const char* bgpbt_task_name(int index);              /* NULL when out of range */
+BGPBT_API bgpbt_result bgpbt_task_get_info(const char* name, bgpbt_task_info* out);
+/* The task's model as MJCF text (NUL-terminated) into buf[cap]; *size = length without the NUL;
+   buf NULL: size only. */
+BGPBT_API bgpbt_result bgpbt_task_mjcf(const char* name, char* buf, size_t cap, size_t* size);
+/* N copies of a built-in task, stepped together on the batched simulator. options may be NULL. */
+BGPBT_API bgpbt_result bgpbt_vecenv_create_task(const char* name, const bgpbt_task_options* options,
+                                                const bgpbt_vecenv_config* config, bgpbt_vecenv** out);
+
+/* The physical state of copy `env` (built-in tasks): qpos[nq], qvel[nv] in MuJoCo's layout
+   (a free root has position then quaternion w, x, y, z; hinges in radians). set_state places
+   the copy in that state (quaternions renormalised), recomputes its observation (obs() row)
+   and restarts its episode counters; its target, if any, is kept. NaN is refused. */
+BGPBT_API bgpbt_result bgpbt_vecenv_state_sizes(const bgpbt_vecenv* venv, int* nq, int* nv);
+BGPBT_API bgpbt_result bgpbt_vecenv_get_state(const bgpbt_vecenv* venv, int env, float* qpos, float* qvel);
+BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* venv, int env, const float* qpos, const float* qvel);
+/* The simulator batch behind a built-in task (NULL for user environments), for reading more
+   observables with the bgpbt_sim_* functions. Do not step it or change its state directly. */
+BGPBT_API const bgpbt_sim* bgpbt_vecenv_sim(const bgpbt_vecenv* venv);
+
+/* Body transforms of copy `env` (built-in tasks), for a game or renderer to draw each frame:
+   pos[num_bodies][3] and quat[num_bodies][4] (w, x, y, z), world frame; body 0 is the world. */
+BGPBT_API int bgpbt_vecenv_num_bodies(const bgpbt_vecenv* venv);
+BGPBT_API const char* bgpbt_vecenv_body_name(const bgpbt_vecenv* venv, int body);
+BGPBT_API bgpbt_result bgpbt_vecenv_body_transforms(const bgpbt_vecenv* venv, int env, float* pos,
+                                                    float* quat);
+/* The geoms of copy `env` in world frame, plus the task's target when it has one (a sphere):
+   writes at most max geoms, *count = how many there are. Feed them to bgpbt_render_svg. */
+BGPBT_API bgpbt_result bgpbt_vecenv_render_geoms(const bgpbt_vecenv* venv, int env,
+                                                 bgpbt_render_geom* out, int max, int* count);
+/* One picture of copy `env` as an SVG file (side and top view). */
+BGPBT_API bgpbt_result bgpbt_vecenv_render_svg_file(const bgpbt_vecenv* venv, int env, const char* path,
+                                                    const bgpbt_render_options* options);
+
 /* ============================================================================================
    [decl.nn] nn: MLP, batched forward/backward, Adam
    ============================================================================================ */
@@ -5001,6 +5118,9 @@ typedef struct bgpbt__env_backend {
     /* step every copy with v->act; fill v->obs, v->rewards, v->iterm (and v->terms) */
     void (*step_all)(bgpbt_vecenv* v);
     void (*destroy)(bgpbt_vecenv* v);
+    /* optional, replaces reset_one: reset every copy whose mask byte is set, all at once (a
+       batched simulator resets lanes together; reset_one is then NULL) */
+    void (*reset_mask)(bgpbt_vecenv* v, const unsigned char* mask);
 } bgpbt__env_backend;
 
 struct bgpbt_vecenv {
@@ -5017,7 +5137,7 @@ struct bgpbt_vecenv {
     float *obs, *final_obs, *rewards, *act, *ep_ret_f; /* ep_ret_f: info record */
     double *ep_ret, *ep_ret_done; /* running return, and the return of the episode just ended */
     int *ep_len, *ep_len_done, *iterm;
-    unsigned char *term, *trunc, *unstable;
+    unsigned char *term, *trunc, *unstable, *done;
     int n_terms;
     float* terms;                  /* n * n_terms */
     const char* const* term_names; /* n_terms */
@@ -5059,7 +5179,7 @@ BGPBT__PRIVATE void bgpbt__user_step_all(bgpbt_vecenv* v) {
     }
 }
 
-static const bgpbt__env_backend bgpbt__user_backend = {bgpbt__user_reset_one, bgpbt__user_step_all, NULL};
+static const bgpbt__env_backend bgpbt__user_backend = {bgpbt__user_reset_one, bgpbt__user_step_all, NULL, NULL};
 
 BGPBT_API bgpbt_vecenv_config bgpbt_vecenv_config_default(void) {
     bgpbt_vecenv_config c;
@@ -5092,6 +5212,7 @@ BGPBT_API void bgpbt_vecenv_destroy(bgpbt_vecenv* v) {
     bgpbt__cfree(&a, v->term, n, 1);
     bgpbt__cfree(&a, v->trunc, n, 1);
     bgpbt__cfree(&a, v->unstable, n, 1);
+    bgpbt__cfree(&a, v->done, n, 1);
     if (v->n_terms > 0) bgpbt__cfree(&a, v->terms, n * (size_t)v->n_terms, sizeof(float));
     bgpbt_mem_free(&a, v, sizeof *v);
 }
@@ -5137,9 +5258,10 @@ BGPBT__PRIVATE bgpbt_result bgpbt__venv_alloc(const bgpbt_vecenv_config* cfg, co
     v->term = (unsigned char*)bgpbt__calloc(a, n, 1);
     v->trunc = (unsigned char*)bgpbt__calloc(a, n, 1);
     v->unstable = (unsigned char*)bgpbt__calloc(a, n, 1);
+    v->done = (unsigned char*)bgpbt__calloc(a, n, 1);
     if (!v->rngs || !v->obs || !v->final_obs || !v->act || !v->rewards || !v->ep_ret_f ||
         !v->ep_ret || !v->ep_ret_done || !v->ep_len || !v->ep_len_done || !v->iterm || !v->term || !v->trunc ||
-        !v->unstable)
+        !v->unstable || !v->done)
         goto oom;
     if (n_terms > 0) {
         v->terms = (float*)bgpbt__calloc(a, n * (size_t)n_terms, sizeof(float));
@@ -5244,8 +5366,10 @@ BGPBT_API bgpbt_result bgpbt_vecenv_reset(bgpbt_vecenv* v) {
         bgpbt__venv_clear_one(v, i);
         v->term[i] = v->trunc[i] = v->unstable[i] = 0;
         v->rewards[i] = 0.0f;
-        v->backend->reset_one(v, i);
+        v->done[i] = 1;
+        if (v->backend->reset_one) v->backend->reset_one(v, i);
     }
+    if (v->backend->reset_mask) v->backend->reset_mask(v, v->done);
     v->was_reset = 1;
     return BGPBT_OK;
 }
@@ -5260,7 +5384,12 @@ BGPBT_API bgpbt_result bgpbt_vecenv_reset_one(bgpbt_vecenv* v, int env) {
                             "vecenv_reset_one: call bgpbt_vecenv_reset first");
     bgpbt__venv_clear_one(v, env);
     v->term[env] = v->trunc[env] = v->unstable[env] = 0;
-    v->backend->reset_one(v, env);
+    if (v->backend->reset_one) v->backend->reset_one(v, env);
+    else {
+        memset(v->done, 0, (size_t)v->n);
+        v->done[env] = 1;
+        v->backend->reset_mask(v, v->done);
+    }
     return BGPBT_OK;
 }
 
@@ -5307,14 +5436,21 @@ BGPBT_API bgpbt_result bgpbt_vecenv_step(bgpbt_vecenv* v, const float* actions) 
         v->ep_ret[i] += (double)r;
         v->term[i] = (unsigned char)t;
         v->trunc[i] = (unsigned char)(!t && v->max_steps > 0 && v->ep_len[i] >= v->max_steps);
-        if (t || v->trunc[i]) {
+        v->done[i] = (unsigned char)(t || v->trunc[i]);
+        if (v->done[i]) {
             memcpy(v->final_obs + (size_t)i * (size_t)od, o, (size_t)od * sizeof(float));
             v->ep_ret_done[i] = v->ep_ret[i];
             v->ep_ret_f[i] = (float)v->ep_ret[i];
             v->ep_len_done[i] = v->ep_len[i];
             bgpbt__venv_clear_one(v, i);
-            v->backend->reset_one(v, i); /* a fresh draw from this copy's stream */
+            /* a fresh draw from this copy's stream */
+            if (v->backend->reset_one) v->backend->reset_one(v, i);
         }
+    }
+    if (v->backend->reset_mask) {
+        int any = 0;
+        for (i = 0; i < n && !any; ++i) any = v->done[i];
+        if (any) v->backend->reset_mask(v, v->done);
     }
     /* statistics in index order: the same sums for any thread count */
     for (i = 0; i < n; ++i) {
@@ -5638,6 +5774,1356 @@ BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_rende
     if (r == BGPBT_OK) r = bgpbt_file_write_atomic(path, text, need);
     bgpbt_mem_free(NULL, text, need + 1);
     return r;
+}
+
+static const char* const bgpbt__mjcf_inverted_pendulum[] = {
+    "<mujoco model=\"inverted_pendulum\">",
+    "<compiler angle=\"radian\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.01\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint damping=\"0.05\" armature=\"0\"/>",
+    "<geom contype=\"0\" conaffinity=\"0\" density=\"1000\" rgba=\"0.75 0.55 0.35 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"rail\" type=\"capsule\" fromto=\"-1.1 0 0 1.1 0 0\" size=\"0.02\" rgba=\"0.45 0.45 0.45 1\"/>",
+    "<body name=\"cart\" pos=\"0 0 0\">",
+    "<joint name=\"slider\" type=\"slide\" axis=\"1 0 0\" limited=\"true\" range=\"-1 1\"/>",
+    "<geom name=\"cart\" type=\"capsule\" fromto=\"-0.1 0 0 0.1 0 0\" size=\"0.1\" rgba=\"0.35 0.5 0.75 1\"/>",
+    "<body name=\"pole\" pos=\"0 0 0\">",
+    "<joint name=\"hinge\" type=\"hinge\" axis=\"0 1 0\" limited=\"true\" range=\"-1.57 1.57\"/>",
+    "<geom name=\"pole\" type=\"capsule\" fromto=\"0 0 0 0 0 0.6\" size=\"0.045\"/>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"slider\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_inverted_double_pendulum[] = {
+    "<mujoco model=\"inverted_double_pendulum\">",
+    "<compiler angle=\"radian\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.01\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint damping=\"0.05\" armature=\"0\"/>",
+    "<geom contype=\"0\" conaffinity=\"0\" density=\"1000\" rgba=\"0.75 0.55 0.35 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"rail\" type=\"capsule\" fromto=\"-1.1 0 0 1.1 0 0\" size=\"0.02\" rgba=\"0.45 0.45 0.45 1\"/>",
+    "<body name=\"cart\" pos=\"0 0 0\">",
+    "<joint name=\"slider\" type=\"slide\" axis=\"1 0 0\" limited=\"true\" range=\"-1 1\"/>",
+    "<geom name=\"cart\" type=\"capsule\" fromto=\"-0.1 0 0 0.1 0 0\" size=\"0.1\" rgba=\"0.35 0.5 0.75 1\"/>",
+    "<body name=\"pole1\" pos=\"0 0 0\">",
+    "<joint name=\"hinge1\" type=\"hinge\" axis=\"0 1 0\" limited=\"false\"/>",
+    "<geom name=\"pole1\" type=\"capsule\" fromto=\"0 0 0 0 0 0.6\" size=\"0.045\"/>",
+    "<body name=\"pole2\" pos=\"0 0 0.6\">",
+    "<joint name=\"hinge2\" type=\"hinge\" axis=\"0 1 0\" limited=\"false\"/>",
+    "<geom name=\"pole2\" type=\"capsule\" fromto=\"0 0 0 0 0 0.6\" size=\"0.045\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"slider\" gear=\"500\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_reacher[] = {
+    "<mujoco model=\"reacher\">",
+    "<compiler angle=\"radian\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.01\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint damping=\"1\" armature=\"1\" limited=\"true\"/>",
+    "<geom contype=\"0\" conaffinity=\"0\" density=\"1000\" rgba=\"0.0 0.4 0.6 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"ground\" type=\"plane\" pos=\"0 0 0\" size=\"1 1 0.1\" rgba=\"0.9 0.9 0.9 1\"/>",
+    "<geom name=\"root\" type=\"capsule\" fromto=\"0 0 0 0 0 0.02\" size=\"0.011\" rgba=\"0.9 0.4 0.6 1\"/>",
+    "<body name=\"link0\" pos=\"0 0 0.01\">",
+    "<joint name=\"joint0\" type=\"hinge\" axis=\"0 0 1\" limited=\"false\"/>",
+    "<geom name=\"link0\" type=\"capsule\" fromto=\"0 0 0 0.1 0 0\" size=\"0.01\"/>",
+    "<body name=\"link1\" pos=\"0.1 0 0\">",
+    "<joint name=\"joint1\" type=\"hinge\" axis=\"0 0 1\" range=\"-3.0 3.0\"/>",
+    "<geom name=\"link1\" type=\"capsule\" fromto=\"0 0 0 0.1 0 0\" size=\"0.01\"/>",
+    "<geom name=\"fingertip\" type=\"sphere\" pos=\"0.11 0 0\" size=\"0.01\" rgba=\"0.0 0.8 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"joint0\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"joint1\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_halfcheetah[] = {
+    "<mujoco model=\"halfcheetah\">",
+    "<compiler angle=\"radian\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.01\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"0.1\" damping=\"0.01\"/>",
+    "<geom contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"0.6 0.1 0.1\" density=\"1000\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 0.7\">",
+    "<joint name=\"rootx\" type=\"slide\" axis=\"1 0 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rootz\" type=\"slide\" axis=\"0 0 1\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rooty\" type=\"hinge\" axis=\"0 1 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<geom name=\"torso\" type=\"capsule\" fromto=\"-0.5 0 0 0.5 0 0\" size=\"0.046\"/>",
+    "<geom name=\"head\" type=\"capsule\" fromto=\"0.5 0 0 0.65 0 0.2\" size=\"0.046\"/>",
+    "<body name=\"bthigh\" pos=\"-0.5 0 0\">",
+    "<joint name=\"bthigh\" type=\"hinge\" axis=\"0 1 0\" range=\"-0.52 1.05\" stiffness=\"240\" damping=\"6\"/>",
+    "<geom name=\"bthigh\" type=\"capsule\" fromto=\"0 0 0 0.2 0 -0.26\" size=\"0.046\"/>",
+    "<body name=\"bshin\" pos=\"0.2 0 -0.26\">",
+    "<joint name=\"bshin\" type=\"hinge\" axis=\"0 1 0\" range=\"-0.785 0.785\" stiffness=\"180\" damping=\"4.5\"/>",
+    "<geom name=\"bshin\" type=\"capsule\" fromto=\"0 0 0 -0.28 0 -0.14\" size=\"0.046\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<body name=\"bfoot\" pos=\"-0.28 0 -0.14\">",
+    "<joint name=\"bfoot\" type=\"hinge\" axis=\"0 1 0\" range=\"-0.4 0.785\" stiffness=\"120\" damping=\"3\"/>",
+    "<geom name=\"bfoot\" type=\"capsule\" fromto=\"0 0 0 0.06 0 -0.19\" size=\"0.046\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "<body name=\"fthigh\" pos=\"0.5 0 0\">",
+    "<joint name=\"fthigh\" type=\"hinge\" axis=\"0 1 0\" range=\"-1 0.7\" stiffness=\"180\" damping=\"4.5\"/>",
+    "<geom name=\"fthigh\" type=\"capsule\" fromto=\"0 0 0 -0.14 0 -0.24\" size=\"0.046\"/>",
+    "<body name=\"fshin\" pos=\"-0.14 0 -0.24\">",
+    "<joint name=\"fshin\" type=\"hinge\" axis=\"0 1 0\" range=\"-1.2 0.87\" stiffness=\"120\" damping=\"3\"/>",
+    "<geom name=\"fshin\" type=\"capsule\" fromto=\"0 0 0 0.13 0 -0.18\" size=\"0.046\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<body name=\"ffoot\" pos=\"0.13 0 -0.18\">",
+    "<joint name=\"ffoot\" type=\"hinge\" axis=\"0 1 0\" range=\"-0.5 0.5\" stiffness=\"60\" damping=\"1.5\"/>",
+    "<geom name=\"ffoot\" type=\"capsule\" fromto=\"0 0 0 0.09 0 -0.14\" size=\"0.046\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"bthigh\" gear=\"120\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"bshin\" gear=\"90\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"bfoot\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"fthigh\" gear=\"120\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"fshin\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"ffoot\" gear=\"30\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_hopper[] = {
+    "<mujoco model=\"hopper\">",
+    "<compiler angle=\"degree\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.005\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"1\" damping=\"1\"/>",
+    "<geom contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"0.9 0.1 0.1\" density=\"1000\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 1.25\">",
+    "<joint name=\"rootx\" type=\"slide\" axis=\"1 0 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rootz\" type=\"slide\" axis=\"0 0 1\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rooty\" type=\"hinge\" axis=\"0 1 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<geom name=\"torso\" type=\"capsule\" fromto=\"0 0 0.2 0 0 -0.2\" size=\"0.05\"/>",
+    "<body name=\"thigh\" pos=\"0 0 -0.2\">",
+    "<joint name=\"thigh\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"thigh\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.45\" size=\"0.05\"/>",
+    "<body name=\"leg\" pos=\"0 0 -0.45\">",
+    "<joint name=\"leg\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"leg\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.5\" size=\"0.04\"/>",
+    "<body name=\"foot\" pos=\"0 0 -0.5\">",
+    "<joint name=\"foot\" type=\"hinge\" axis=\"0 -1 0\" range=\"-45 45\"/>",
+    "<geom name=\"foot\" type=\"capsule\" fromto=\"-0.13 0 0 0.26 0 0\" size=\"0.06\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"thigh\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"leg\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"foot\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_walker2d[] = {
+    "<mujoco model=\"walker2d\">",
+    "<compiler angle=\"degree\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.005\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"0.01\" damping=\"0.1\"/>",
+    "<geom contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"0.9 0.1 0.1\" density=\"1000\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 1.25\">",
+    "<joint name=\"rootx\" type=\"slide\" axis=\"1 0 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rootz\" type=\"slide\" axis=\"0 0 1\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rooty\" type=\"hinge\" axis=\"0 1 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<geom name=\"torso\" type=\"capsule\" fromto=\"0 0 0.2 0 0 -0.2\" size=\"0.05\"/>",
+    "<body name=\"thigh\" pos=\"0 0 -0.2\">",
+    "<joint name=\"thigh\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"thigh\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.45\" size=\"0.05\"/>",
+    "<body name=\"leg\" pos=\"0 0 -0.45\">",
+    "<joint name=\"leg\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"leg\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.5\" size=\"0.04\"/>",
+    "<body name=\"foot\" pos=\"0 0 -0.5\">",
+    "<joint name=\"foot\" type=\"hinge\" axis=\"0 -1 0\" range=\"-45 45\"/>",
+    "<geom name=\"foot\" type=\"capsule\" fromto=\"0 0 0 0.2 0 0\" size=\"0.06\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "<body name=\"thigh_left\" pos=\"0 0 -0.2\">",
+    "<joint name=\"thigh_left\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"thigh_left\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.45\" size=\"0.05\" rgba=\"0.7 0.3 0.6 1\"/>",
+    "<body name=\"leg_left\" pos=\"0 0 -0.45\">",
+    "<joint name=\"leg_left\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"leg_left\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.5\" size=\"0.04\" rgba=\"0.7 0.3 0.6 1\"/>",
+    "<body name=\"foot_left\" pos=\"0 0 -0.5\">",
+    "<joint name=\"foot_left\" type=\"hinge\" axis=\"0 -1 0\" range=\"-45 45\"/>",
+    "<geom name=\"foot_left\" type=\"capsule\" fromto=\"0 0 0 0.2 0 0\" size=\"0.06\" rgba=\"0.7 0.3 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"thigh\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"leg\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"foot\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"thigh_left\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"leg_left\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"foot_left\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_ant[] = {
+    "<mujoco model=\"ant\">",
+    "<compiler angle=\"degree\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.01\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"1\" damping=\"1\"/>",
+    "<geom contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"1 0.5 0.5\" density=\"5\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 0.75\">",
+    "<joint name=\"root\" type=\"free\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<geom name=\"torso\" type=\"sphere\" size=\"0.25\"/>",
+    "<body name=\"hip_1\" pos=\"0.2 0.2 0\">",
+    "<joint name=\"hip_1\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
+    "<geom name=\"hip_1\" type=\"capsule\" fromto=\"0 0 0 0.2 0.2 0\" size=\"0.08\"/>",
+    "<body name=\"shin_1\" pos=\"0.2 0.2 0\">",
+    "<joint name=\"knee_1\" type=\"hinge\" axis=\"-1 1 0\" range=\"30 70\"/>",
+    "<geom name=\"shin_1\" type=\"capsule\" fromto=\"0 0 0 0.4 0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"hip_2\" pos=\"-0.2 0.2 0\">",
+    "<joint name=\"hip_2\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
+    "<geom name=\"hip_2\" type=\"capsule\" fromto=\"0 0 0 -0.2 0.2 0\" size=\"0.08\"/>",
+    "<body name=\"shin_2\" pos=\"-0.2 0.2 0\">",
+    "<joint name=\"knee_2\" type=\"hinge\" axis=\"-1 -1 0\" range=\"30 70\"/>",
+    "<geom name=\"shin_2\" type=\"capsule\" fromto=\"0 0 0 -0.4 0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"hip_3\" pos=\"-0.2 -0.2 0\">",
+    "<joint name=\"hip_3\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
+    "<geom name=\"hip_3\" type=\"capsule\" fromto=\"0 0 0 -0.2 -0.2 0\" size=\"0.08\"/>",
+    "<body name=\"shin_3\" pos=\"-0.2 -0.2 0\">",
+    "<joint name=\"knee_3\" type=\"hinge\" axis=\"1 -1 0\" range=\"30 70\"/>",
+    "<geom name=\"shin_3\" type=\"capsule\" fromto=\"0 0 0 -0.4 -0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"hip_4\" pos=\"0.2 -0.2 0\">",
+    "<joint name=\"hip_4\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
+    "<geom name=\"hip_4\" type=\"capsule\" fromto=\"0 0 0 0.2 -0.2 0\" size=\"0.08\"/>",
+    "<body name=\"shin_4\" pos=\"0.2 -0.2 0\">",
+    "<joint name=\"knee_4\" type=\"hinge\" axis=\"1 1 0\" range=\"30 70\"/>",
+    "<geom name=\"shin_4\" type=\"capsule\" fromto=\"0 0 0 0.4 -0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"hip_1\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_1\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_2\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_2\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_3\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_3\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_4\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_4\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_humanoid[] = {
+    "<mujoco model=\"humanoid\">",
+    "<compiler angle=\"degree\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.003\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"0.02\" damping=\"5\" stiffness=\"1\"/>",
+    "<geom contype=\"0\" conaffinity=\"0\" condim=\"3\" friction=\"1 0.1 0.1\" density=\"1000\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 1.4\">",
+    "<joint name=\"root\" type=\"free\" limited=\"false\" armature=\"0\" damping=\"0\" stiffness=\"0\"/>",
+    "<geom name=\"torso\" type=\"capsule\" fromto=\"0 -0.07 0 0 0.07 0\" size=\"0.07\"/>",
+    "<geom name=\"head\" type=\"sphere\" pos=\"0 0 0.19\" size=\"0.09\"/>",
+    "<geom name=\"uwaist\" type=\"capsule\" fromto=\"-0.01 -0.06 -0.12 -0.01 0.06 -0.12\" size=\"0.06\"/>",
+    "<body name=\"lwaist\" pos=\"-0.01 0 -0.26\">",
+    "<joint name=\"abdomen_z\" type=\"hinge\" axis=\"0 0 1\" range=\"-45 45\" stiffness=\"20\"/>",
+    "<joint name=\"abdomen_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-75 30\" stiffness=\"10\"/>",
+    "<geom name=\"lwaist\" type=\"capsule\" fromto=\"0 -0.06 0 0 0.06 0\" size=\"0.06\"/>",
+    "<body name=\"pelvis\" pos=\"0 0 -0.165\">",
+    "<joint name=\"abdomen_x\" type=\"hinge\" axis=\"1 0 0\" range=\"-35 35\" stiffness=\"10\"/>",
+    "<geom name=\"butt\" type=\"capsule\" fromto=\"-0.02 -0.07 0 -0.02 0.07 0\" size=\"0.09\"/>",
+    "<body name=\"right_thigh\" pos=\"0 -0.1 -0.04\">",
+    "<joint name=\"right_hip_x\" type=\"hinge\" axis=\"1 0 0\" range=\"-25 5\" stiffness=\"10\"/>",
+    "<joint name=\"right_hip_z\" type=\"hinge\" axis=\"0 0 1\" range=\"-60 35\" stiffness=\"10\"/>",
+    "<joint name=\"right_hip_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-110 20\" stiffness=\"20\"/>",
+    "<geom name=\"right_thigh\" type=\"capsule\" fromto=\"0 0 0 0 0.01 -0.34\" size=\"0.06\"/>",
+    "<body name=\"right_shin\" pos=\"0 0.01 -0.403\">",
+    "<joint name=\"right_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 -2\"/>",
+    "<geom name=\"right_shin\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.3\" size=\"0.049\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<geom name=\"right_foot\" type=\"sphere\" pos=\"0 0 -0.35\" size=\"0.075\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"left_thigh\" pos=\"0 0.1 -0.04\">",
+    "<joint name=\"left_hip_x\" type=\"hinge\" axis=\"-1 0 0\" range=\"-25 5\" stiffness=\"10\"/>",
+    "<joint name=\"left_hip_z\" type=\"hinge\" axis=\"0 0 -1\" range=\"-60 35\" stiffness=\"10\"/>",
+    "<joint name=\"left_hip_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-110 20\" stiffness=\"20\"/>",
+    "<geom name=\"left_thigh\" type=\"capsule\" fromto=\"0 0 0 0 -0.01 -0.34\" size=\"0.06\"/>",
+    "<body name=\"left_shin\" pos=\"0 -0.01 -0.403\">",
+    "<joint name=\"left_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 -2\"/>",
+    "<geom name=\"left_shin\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.3\" size=\"0.049\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<geom name=\"left_foot\" type=\"sphere\" pos=\"0 0 -0.35\" size=\"0.075\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "<body name=\"right_upper_arm\" pos=\"0 -0.17 0.06\">",
+    "<joint name=\"right_shoulder1\" type=\"hinge\" axis=\"2 1 1\" range=\"-85 60\"/>",
+    "<joint name=\"right_shoulder2\" type=\"hinge\" axis=\"0 -1 1\" range=\"-85 60\"/>",
+    "<geom name=\"right_uarm\" type=\"capsule\" fromto=\"0 0 0 0.16 -0.16 -0.16\" size=\"0.04\"/>",
+    "<body name=\"right_lower_arm\" pos=\"0.18 -0.18 -0.18\">",
+    "<joint name=\"right_elbow\" type=\"hinge\" axis=\"0 -1 1\" range=\"-90 50\"/>",
+    "<geom name=\"right_larm\" type=\"capsule\" fromto=\"0.01 0.01 0.01 0.17 0.17 0.17\" size=\"0.031\"/>",
+    "<geom name=\"right_hand\" type=\"sphere\" pos=\"0.18 0.18 0.18\" size=\"0.04\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"left_upper_arm\" pos=\"0 0.17 0.06\">",
+    "<joint name=\"left_shoulder1\" type=\"hinge\" axis=\"2 -1 1\" range=\"-60 85\"/>",
+    "<joint name=\"left_shoulder2\" type=\"hinge\" axis=\"0 1 1\" range=\"-60 85\"/>",
+    "<geom name=\"left_uarm\" type=\"capsule\" fromto=\"0 0 0 0.16 0.16 -0.16\" size=\"0.04\"/>",
+    "<body name=\"left_lower_arm\" pos=\"0.18 0.18 -0.18\">",
+    "<joint name=\"left_elbow\" type=\"hinge\" axis=\"0 -1 -1\" range=\"-90 50\"/>",
+    "<geom name=\"left_larm\" type=\"capsule\" fromto=\"0.01 -0.01 0.01 0.17 -0.17 0.17\" size=\"0.031\"/>",
+    "<geom name=\"left_hand\" type=\"sphere\" pos=\"0.18 -0.18 0.18\" size=\"0.04\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"abdomen_y\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"abdomen_z\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"abdomen_x\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_hip_x\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_hip_z\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_hip_y\" gear=\"300\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_knee\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_hip_x\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_hip_z\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_hip_y\" gear=\"300\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_knee\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_shoulder1\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_shoulder2\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_elbow\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_shoulder1\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_shoulder2\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_elbow\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_ur5e[] = {
+    "<mujoco model=\"ur5e\">",
+    "<compiler angle=\"radian\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.0025\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" range=\"-6.2832 6.2832\" armature=\"0.1\" damping=\"5\"/>",
+    "<geom contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"1 0.1 0.1\" density=\"1000\" rgba=\"0.55 0.6 0.7 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<geom name=\"base\" type=\"capsule\" fromto=\"0 0 0.02 0 0 0.09\" size=\"0.075\" contype=\"0\" rgba=\"0.3 0.3 0.35 1\"/>",
+    "<body name=\"shoulder\" pos=\"0 0 0.1625\">",
+    "<joint name=\"shoulder_pan\" type=\"hinge\" axis=\"0 0 1\"/>",
+    "<geom name=\"shoulder\" type=\"capsule\" fromto=\"0 0 -0.05 0 0 0.05\" size=\"0.06\" rgba=\"0.3 0.5 0.8 1\"/>",
+    "<body name=\"upper_arm\" pos=\"0 0.138 0\">",
+    "<joint name=\"shoulder_lift\" type=\"hinge\" axis=\"0 1 0\"/>",
+    "<geom name=\"upper_arm\" type=\"capsule\" fromto=\"0 0 0 0 0 0.425\" size=\"0.054\"/>",
+    "<body name=\"forearm\" pos=\"0 -0.131 0.425\">",
+    "<joint name=\"elbow\" type=\"hinge\" axis=\"0 1 0\" range=\"-3.1416 3.1416\"/>",
+    "<geom name=\"forearm\" type=\"capsule\" fromto=\"0 0 0 0 0 0.392\" size=\"0.04\"/>",
+    "<body name=\"wrist_1\" pos=\"0 0 0.392\">",
+    "<joint name=\"wrist_1\" type=\"hinge\" axis=\"0 1 0\"/>",
+    "<geom name=\"wrist_1\" type=\"capsule\" fromto=\"0 0 0 0 0.127 0\" size=\"0.035\" rgba=\"0.3 0.5 0.8 1\"/>",
+    "<body name=\"wrist_2\" pos=\"0 0.127 0\">",
+    "<joint name=\"wrist_2\" type=\"hinge\" axis=\"0 0 1\"/>",
+    "<geom name=\"wrist_2\" type=\"capsule\" fromto=\"0 0 0 0 0 0.1\" size=\"0.035\" rgba=\"0.3 0.5 0.8 1\"/>",
+    "<body name=\"wrist_3\" pos=\"0 0 0.1\">",
+    "<joint name=\"wrist_3\" type=\"hinge\" axis=\"0 1 0\"/>",
+    "<geom name=\"wrist_3\" type=\"capsule\" fromto=\"0 0 0 0 0.07 0\" size=\"0.03\" rgba=\"0.3 0.5 0.8 1\"/>",
+    "<geom name=\"tool\" type=\"sphere\" pos=\"0 0.1 0\" size=\"0.03\" rgba=\"0.9 0.5 0.2 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"shoulder_pan\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"shoulder_lift\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"elbow\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"wrist_1\" gear=\"28\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"wrist_2\" gear=\"28\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"wrist_3\" gear=\"28\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_fetch[] = {
+    "<mujoco model=\"fetch\">",
+    "<compiler angle=\"degree\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.005\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"0.05\" damping=\"1\"/>",
+    "<geom type=\"box\" contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"1 0.1 0.1\" density=\"500\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 0.56\">",
+    "<joint name=\"root\" type=\"free\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<geom name=\"torso\" type=\"box\" size=\"0.35 0.12 0.08\"/>",
+    "<body name=\"head\" pos=\"0.38 0 0.08\">",
+    "<joint name=\"neck\" type=\"hinge\" axis=\"0 1 0\" range=\"-30 30\"/>",
+    "<geom name=\"head\" type=\"box\" pos=\"0.08 0 0.06\" size=\"0.1 0.07 0.07\" rgba=\"0.7 0.5 0.35 1\"/>",
+    "</body>",
+    "<body name=\"tail\" pos=\"-0.36 0 0.05\">",
+    "<joint name=\"tail\" type=\"hinge\" axis=\"0 0 1\" range=\"-45 45\"/>",
+    "<geom name=\"tail\" type=\"box\" pos=\"-0.12 0 0.03\" size=\"0.12 0.025 0.025\" rgba=\"0.7 0.5 0.35 1\"/>",
+    "</body>",
+    "<body name=\"thigh_fl\" pos=\"0.30 0.14 -0.05\">",
+    "<joint name=\"hip_fl\" type=\"hinge\" axis=\"0 1 0\" range=\"-60 60\"/>",
+    "<geom name=\"thigh_fl\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.04 0.04 0.115\"/>",
+    "<body name=\"shin_fl\" pos=\"0 0 -0.23\">",
+    "<joint name=\"knee_fl\" type=\"hinge\" axis=\"0 1 0\" range=\"-90 30\"/>",
+    "<geom name=\"shin_fl\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.03 0.03 0.115\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"thigh_fr\" pos=\"0.30 -0.14 -0.05\">",
+    "<joint name=\"hip_fr\" type=\"hinge\" axis=\"0 1 0\" range=\"-60 60\"/>",
+    "<geom name=\"thigh_fr\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.04 0.04 0.115\"/>",
+    "<body name=\"shin_fr\" pos=\"0 0 -0.23\">",
+    "<joint name=\"knee_fr\" type=\"hinge\" axis=\"0 1 0\" range=\"-90 30\"/>",
+    "<geom name=\"shin_fr\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.03 0.03 0.115\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"thigh_bl\" pos=\"-0.30 0.14 -0.05\">",
+    "<joint name=\"hip_bl\" type=\"hinge\" axis=\"0 1 0\" range=\"-60 60\"/>",
+    "<geom name=\"thigh_bl\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.04 0.04 0.115\"/>",
+    "<body name=\"shin_bl\" pos=\"0 0 -0.23\">",
+    "<joint name=\"knee_bl\" type=\"hinge\" axis=\"0 1 0\" range=\"-90 30\"/>",
+    "<geom name=\"shin_bl\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.03 0.03 0.115\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"thigh_br\" pos=\"-0.30 -0.14 -0.05\">",
+    "<joint name=\"hip_br\" type=\"hinge\" axis=\"0 1 0\" range=\"-60 60\"/>",
+    "<geom name=\"thigh_br\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.04 0.04 0.115\"/>",
+    "<body name=\"shin_br\" pos=\"0 0 -0.23\">",
+    "<joint name=\"knee_br\" type=\"hinge\" axis=\"0 1 0\" range=\"-90 30\"/>",
+    "<geom name=\"shin_br\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.03 0.03 0.115\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"hip_fl\" gear=\"80\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_fl\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_fr\" gear=\"80\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_fr\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_bl\" gear=\"80\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_bl\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_br\" gear=\"80\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_br\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"neck\" gear=\"10\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"tail\" gear=\"10\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+
+
+/* ---- [impl.env.tasks] the built-in tasks ----------------------------------------------------- */
+
+enum {
+    BGPBT__T_IP = 0, BGPBT__T_IDP, BGPBT__T_REACHER, BGPBT__T_CHEETAH, BGPBT__T_HOPPER,
+    BGPBT__T_WALKER, BGPBT__T_ANT, BGPBT__T_HUMANOID, BGPBT__T_UR5E, BGPBT__T_FETCH, BGPBT__T_COUNT
+};
+
+/* the simulator behind the tasks (one model, a batch of copies): see the adapter below */
+typedef struct bgpbt__tsim bgpbt__tsim;
+
+typedef struct bgpbt__task_spec {
+    const char* name;
+    const char* const* mjcf;
+    int obs_dim, act_dim, frame_skip, free_root;
+    float noise_q, noise_v;
+    int n_terms;
+    const char* term_names[BGPBT_TASK_MAX_TERMS];
+    float weights[BGPBT_TASK_MAX_TERMS];
+    const char* track_body; /* body whose motion the reward follows (torso, tool, ...) */
+} bgpbt__task_spec;
+
+static const bgpbt__task_spec bgpbt__task_specs[BGPBT__T_COUNT] = {
+    {"inverted_pendulum", bgpbt__mjcf_inverted_pendulum, 4, 1, 4, 0, 0.01f, 0.01f, 1,
+     {"alive"}, {1.0f}, "pole"},
+    {"inverted_double_pendulum", bgpbt__mjcf_inverted_double_pendulum, 10, 1, 5, 0, 0.01f, 0.01f, 3,
+     {"alive", "distance", "velocity"}, {10.0f, 1.0f, 1.0f}, "pole2"},
+    {"reacher", bgpbt__mjcf_reacher, 11, 2, 2, 0, 0.1f, 0.005f, 2,
+     {"distance", "ctrl"}, {1.0f, 1.0f}, "link1"},
+    {"halfcheetah", bgpbt__mjcf_halfcheetah, 23, 6, 5, 0, 0.1f, 0.1f, 2,
+     {"forward", "ctrl"}, {1.0f, 0.1f}, "torso"},
+    {"hopper", bgpbt__mjcf_hopper, 14, 3, 4, 0, 0.005f, 0.005f, 3,
+     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso"},
+    {"walker2d", bgpbt__mjcf_walker2d, 20, 6, 4, 0, 0.005f, 0.005f, 3,
+     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso"},
+    {"ant", bgpbt__mjcf_ant, 87, 8, 5, 1, 0.1f, 0.1f, 4,
+     {"forward", "ctrl", "contact", "healthy"}, {1.0f, 0.5f, 5e-4f, 1.0f}, "torso"},
+    {"humanoid", bgpbt__mjcf_humanoid, 233, 17, 5, 1, 0.01f, 0.01f, 3,
+     {"forward", "ctrl", "healthy"}, {1.25f, 0.01f, 5.0f}, "torso"},
+    {"ur5e", bgpbt__mjcf_ur5e, 52, 6, 8, 0, 0.05f, 0.05f, 2,
+     {"progress", "hit"}, {0.1f, 1.0f}, "wrist_3"},
+    {"fetch", bgpbt__mjcf_fetch, 87, 10, 4, 1, 0.01f, 0.01f, 4,
+     {"progress", "up", "height", "hit"}, {0.1f, 0.1f, 0.1f, 1.0f}, "torso"},
+};
+
+/* Per-copy task state (floats): the tracked point before the step, the target, counters. */
+enum { BGPBT__TS_PREV = 0, BGPBT__TS_TARGET = 3, BGPBT__TS_HITS = 6, BGPBT__TS_SIZE = 8 };
+
+typedef struct bgpbt__task {
+    const bgpbt__task_spec* spec;
+    int kind, nq, nv, nu, nbody, frame_skip, track, free_root;
+    float timestep, dt, noise_q, noise_v, hit_radius;
+    float w[BGPBT_TASK_MAX_TERMS];
+    float gear[32];
+    bgpbt__tsim* sim;
+    float* qpos0;        /* nq */
+    float* ctrl;         /* n * nu */
+    float* ts;           /* n * BGPBT__TS_SIZE */
+    float* view;         /* n * view_stride: the last gathered state of each copy */
+    size_t view_stride;
+    float* scratch;      /* nq + nv: one reset draw */
+    unsigned char* mask; /* n: copies to reset */
+} bgpbt__task;
+
+BGPBT_API bgpbt_task_options bgpbt_task_options_default(void) {
+    bgpbt_task_options o;
+    memset(&o, 0, sizeof o);
+    return o;
+}
+BGPBT_API int bgpbt_task_count(void) { return BGPBT__T_COUNT; }
+BGPBT_API const char* bgpbt_task_name(int index) {
+    return index >= 0 && index < BGPBT__T_COUNT ? bgpbt__task_specs[index].name : NULL;
+}
+BGPBT__PRIVATE int bgpbt__task_find(const char* name) {
+    int k;
+    if (!name) return -1;
+    for (k = 0; k < BGPBT__T_COUNT; ++k)
+        if (strcmp(name, bgpbt__task_specs[k].name) == 0) return k;
+    return -1;
+}
+
+BGPBT_API bgpbt_result bgpbt_task_mjcf(const char* name, char* buf, size_t cap, size_t* size) {
+    int k = bgpbt__task_find(name), i;
+    size_t len = 0;
+    if (size) *size = 0;
+    if (k < 0) return BGPBT_ERR_UNKNOWN_NAME;
+    if (!size) return BGPBT_ERR_INVALID_ARGUMENT;
+    for (i = 0; bgpbt__task_specs[k].mjcf[i]; ++i) len += strlen(bgpbt__task_specs[k].mjcf[i]) + 1;
+    *size = len;
+    if (!buf) return BGPBT_OK;
+    if (cap <= len) {
+        if (cap) buf[0] = '\0';
+        return BGPBT_ERR_BUFFER_TOO_SMALL;
+    }
+    len = 0;
+    for (i = 0; bgpbt__task_specs[k].mjcf[i]; ++i) {
+        size_t l = strlen(bgpbt__task_specs[k].mjcf[i]);
+        memcpy(buf + len, bgpbt__task_specs[k].mjcf[i], l);
+        buf[len + l] = '\n';
+        len += l + 1;
+    }
+    buf[len] = '\0';
+    return BGPBT_OK;
+}
+
+/* Timestep from the model text (the one number the tables need without building the model). */
+BGPBT__PRIVATE float bgpbt__task_timestep(const bgpbt__task_spec* s) {
+    int i;
+    for (i = 0; s->mjcf[i]; ++i) {
+        const char* p = strstr(s->mjcf[i], "timestep=\"");
+        if (p) return (float)strtod(p + 10, NULL);
+    }
+    return 0.01f;
+}
+
+BGPBT_API bgpbt_result bgpbt_task_get_info(const char* name, bgpbt_task_info* out) {
+    int k = bgpbt__task_find(name), j;
+    const bgpbt__task_spec* s;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    if (k < 0) return BGPBT_ERR_UNKNOWN_NAME;
+    s = &bgpbt__task_specs[k];
+    out->name = s->name;
+    out->obs_dim = s->obs_dim;
+    out->act_dim = s->act_dim;
+    out->episode_length = 1000;
+    out->frame_skip = s->frame_skip;
+    out->timestep = bgpbt__task_timestep(s);
+    out->dt = out->timestep * (float)s->frame_skip;
+    out->num_terms = s->n_terms;
+    for (j = 0; j < s->n_terms; ++j) {
+        out->term_names[j] = s->term_names[j];
+        out->default_weights[j] = s->weights[j];
+    }
+    out->reset_noise_qpos = s->noise_q;
+    out->reset_noise_qvel = s->noise_v;
+    return BGPBT_OK;
+}
+
+/* ---- the view of one copy: what the observation and reward functions read ------------------ */
+
+typedef struct bgpbt__tview {
+    float *qpos, *qvel;  /* nq, nv */
+    float *xpos, *xquat; /* nbody x 3, nbody x 4 (w, x, y, z) */
+    float *bvel;         /* nbody x 6: linear velocity of the body's com, angular velocity (world) */
+    float *cfrc;         /* nbody x 6: contact force and torque on the body (world) */
+    float *com;          /* 3: centre of mass of the whole model */
+} bgpbt__tview;
+
+BGPBT__PRIVATE size_t bgpbt__tview_floats(int nq, int nv, int nb) {
+    /* rounded to 16 floats, so copies never share a cache line */
+    size_t n = (size_t)nq + (size_t)nv + (size_t)nb * 19u + 3u;
+    return (n + 15u) & ~(size_t)15u;
+}
+BGPBT__PRIVATE void bgpbt__tview_at(const bgpbt__task* t, int env, bgpbt__tview* v) {
+    float* p = t->view + (size_t)env * t->view_stride;
+    v->qpos = p; p += t->nq;
+    v->qvel = p; p += t->nv;
+    v->xpos = p; p += 3 * t->nbody;
+    v->xquat = p; p += 4 * t->nbody;
+    v->bvel = p; p += 6 * t->nbody;
+    v->cfrc = p; p += 6 * t->nbody;
+    v->com = p;
+}
+
+/* ---- [impl.env.tasks.sim] the simulator adapter -------------------------------------------- */
+
+/* The adapter between the tasks and the simulator ([decl.sim]): one model, a batch of copies.
+   Everything the tasks read about a copy goes through bgpbt__tsim_view. */
+struct bgpbt__tsim {
+    bgpbt_sim_model* model;
+    bgpbt_sim* sim;
+    bgpbt_sim_sizes sizes;
+    float timestep;
+};
+
+BGPBT__PRIVATE void bgpbt__tsim_destroy(bgpbt__tsim* s, const bgpbt_allocator* a) {
+    if (!s) return;
+    if (s->sim) bgpbt_sim_destroy(s->sim);
+    if (s->model) bgpbt_sim_model_destroy(s->model);
+    bgpbt_mem_free(a, s, sizeof *s);
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__tsim_create(const char* xml, size_t len, int n, int frame_skip,
+                                               const bgpbt_allocator* a, const bgpbt_logger* log,
+                                               bgpbt__tsim** out) {
+    bgpbt__tsim* s = (bgpbt__tsim*)bgpbt__calloc(a, 1, sizeof *s);
+    bgpbt_sim_model_config mc = bgpbt_sim_model_config_default();
+    bgpbt_sim_config sc = bgpbt_sim_config_default();
+    bgpbt_result r;
+    *out = NULL;
+    if (!s) return BGPBT_ERR_OUT_OF_MEMORY;
+    mc.allocator = *a;
+    mc.logger = *log;
+    r = bgpbt_sim_model_from_mjcf(xml, len, &mc, &s->model);
+    if (r != BGPBT_OK) {
+        bgpbt__tsim_destroy(s, a);
+        return r;
+    }
+    sc.num_envs = n;
+    sc.frame_skip = frame_skip;
+    sc.allocator = *a;
+    sc.logger = *log;
+    r = bgpbt_sim_create(s->model, &sc, &s->sim);
+    if (r != BGPBT_OK) {
+        bgpbt__tsim_destroy(s, a);
+        return r;
+    }
+    s->sizes = bgpbt_sim_model_sizes(s->model);
+    s->timestep = bgpbt_sim_model_options(s->model).timestep;
+    *out = s;
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE void bgpbt__tsim_dims(const bgpbt__tsim* s, int* nq, int* nv, int* nu, int* nb, float* ts) {
+    *nq = s->sizes.nq;
+    *nv = s->sizes.nv;
+    *nu = s->sizes.nu;
+    *nb = s->sizes.nbody;
+    *ts = s->timestep;
+}
+BGPBT__PRIVATE int bgpbt__tsim_body_id(const bgpbt__tsim* s, const char* name) {
+    return bgpbt_sim_model_body_id(s->model, name);
+}
+BGPBT__PRIVATE const char* bgpbt__tsim_body_name(const bgpbt__tsim* s, int b) {
+    return bgpbt_sim_model_body_name(s->model, b);
+}
+BGPBT__PRIVATE float bgpbt__tsim_gear(const bgpbt__tsim* s, int u) {
+    bgpbt_sim_actuator_desc d;
+    if (bgpbt_sim_model_actuator(s->model, u, &d) != BGPBT_OK) return 1.0f;
+    return d.gear;
+}
+BGPBT__PRIVATE void bgpbt__tsim_qpos0(const bgpbt__tsim* s, float* q) {
+    memcpy(q, bgpbt_sim_model_qpos0(s->model), (size_t)s->sizes.nq * sizeof(float));
+}
+/* Called from one thread at a time (the reset loop runs in index order). */
+BGPBT__PRIVATE void bgpbt__tsim_set_state(bgpbt__tsim* s, int i, const float* q, const float* qd) {
+    bgpbt_sim_reset_env(s->sim, i, q, qd);
+}
+BGPBT__PRIVATE void bgpbt__tsim_step(bgpbt__tsim* s, const float* ctrl) {
+    bgpbt_sim_set_ctrl_all(s->sim, ctrl);
+    bgpbt_sim_step(s->sim);
+}
+BGPBT__PRIVATE int bgpbt__tsim_unstable(const bgpbt__tsim* s, int i) { return bgpbt_sim_env_flagged(s->sim, i); }
+BGPBT__PRIVATE const bgpbt_sim* bgpbt__tsim_sim(const bgpbt__tsim* s) { return s->sim; }
+
+/* Read-only: safe from many threads at once. */
+BGPBT__PRIVATE void bgpbt__tsim_view(const bgpbt__tsim* s, int i, bgpbt__tview* v) {
+    int b, nb = s->sizes.nbody;
+    float vel[3];
+    bgpbt_sim_get_qpos(s->sim, i, v->qpos);
+    bgpbt_sim_get_qvel(s->sim, i, v->qvel);
+    for (b = 0; b < nb; ++b) {
+        bgpbt_sim_body_pos(s->sim, i, b, v->xpos + 3 * b);
+        bgpbt_sim_body_quat(s->sim, i, b, v->xquat + 4 * b);
+        bgpbt_sim_body_vel(s->sim, i, b, v->bvel + 6 * b, v->bvel + 6 * b + 3);
+        bgpbt_sim_body_contact(s->sim, i, b, v->cfrc + 6 * b, v->cfrc + 6 * b + 3);
+    }
+    bgpbt_sim_com(s->sim, i, v->com, vel);
+}
+
+/* Row-major rotation matrix to a unit quaternion (w, x, y, z). */
+BGPBT__PRIVATE void bgpbt__env_mat2quat(const float m[9], float q[4]) {
+    float tr = m[0] + m[4] + m[8], s;
+    if (tr > 0.0f) {
+        s = 0.5f / sqrtf(tr + 1.0f);
+        q[0] = 0.25f / s; q[1] = (m[7] - m[5]) * s; q[2] = (m[2] - m[6]) * s; q[3] = (m[3] - m[1]) * s;
+    } else if (m[0] > m[4] && m[0] > m[8]) {
+        s = 2.0f * sqrtf(1.0f + m[0] - m[4] - m[8]);
+        q[0] = (m[7] - m[5]) / s; q[1] = 0.25f * s; q[2] = (m[1] + m[3]) / s; q[3] = (m[2] + m[6]) / s;
+    } else if (m[4] > m[8]) {
+        s = 2.0f * sqrtf(1.0f + m[4] - m[0] - m[8]);
+        q[0] = (m[2] - m[6]) / s; q[1] = (m[1] + m[3]) / s; q[2] = 0.25f * s; q[3] = (m[5] + m[7]) / s;
+    } else {
+        s = 2.0f * sqrtf(1.0f + m[8] - m[0] - m[4]);
+        q[0] = (m[3] - m[1]) / s; q[1] = (m[2] + m[6]) / s; q[2] = (m[5] + m[7]) / s; q[3] = 0.25f * s;
+    }
+}
+
+/* The geoms of copy i for rendering; returns how many the model has (writes at most max). */
+BGPBT__PRIVATE int bgpbt__tsim_geoms(const bgpbt__tsim* s, int i, bgpbt_render_geom* out, int max) {
+    int g, k;
+    for (g = 0; g < s->sizes.ngeom && g < max; ++g) {
+        bgpbt_sim_geom_desc d;
+        bgpbt_render_geom* o = &out[g];
+        float mat[9];
+        memset(o, 0, sizeof *o);
+        if (bgpbt_sim_model_geom(s->model, g, &d) != BGPBT_OK) continue;
+        o->type = d.type == BGPBT_SIM_GEOM_PLANE ? BGPBT_GEOM_PLANE
+                : d.type == BGPBT_SIM_GEOM_SPHERE ? BGPBT_GEOM_SPHERE
+                : d.type == BGPBT_SIM_GEOM_CAPSULE ? BGPBT_GEOM_CAPSULE : BGPBT_GEOM_BOX;
+        for (k = 0; k < 3; ++k) o->size[k] = d.size[k];
+        for (k = 0; k < 4; ++k) o->rgba[k] = d.rgba[k];
+        bgpbt_sim_geom_pose(s->sim, i, g, o->pos, mat);
+        bgpbt__env_mat2quat(mat, o->quat);
+    }
+    return s->sizes.ngeom;
+}
+
+/* ---- end of the simulator adapter */
+
+
+/* rotate v by the inverse of q: world -> body frame */
+BGPBT__PRIVATE void bgpbt__env_qrot_inv(const float q[4], const float v[3], float out[3]) {
+    float qc[4];
+    qc[0] = q[0]; qc[1] = -q[1]; qc[2] = -q[2]; qc[3] = -q[3];
+    bgpbt__env_qrot(qc, v, out);
+}
+BGPBT__INLINE float bgpbt__clip1(float x) { return x > 1.0f ? 1.0f : x < -1.0f ? -1.0f : x; }
+
+/* The point the reward tracks (before/after a step): torso x, COM, tool tip, ... */
+BGPBT__PRIVATE void bgpbt__task_track_point(const bgpbt__task* t, const bgpbt__tview* v, float p[3]) {
+    int b = t->track;
+    switch (t->kind) {
+        case BGPBT__T_HOPPER: case BGPBT__T_WALKER: case BGPBT__T_HUMANOID:
+            p[0] = v->com[0]; p[1] = v->com[1]; p[2] = v->com[2];
+            return;
+        case BGPBT__T_REACHER: { /* fingertip: 0.11 along link1's x axis */
+            float loc[3] = {0.11f, 0.0f, 0.0f}, w[3];
+            bgpbt__env_qrot(v->xquat + 4 * b, loc, w);
+            p[0] = v->xpos[3 * b] + w[0]; p[1] = v->xpos[3 * b + 1] + w[1]; p[2] = v->xpos[3 * b + 2] + w[2];
+            return;
+        }
+        case BGPBT__T_IP: { /* pole centre: 0.3 along the pole's z axis */
+            float loc[3] = {0.0f, 0.0f, 0.3f}, w[3];
+            bgpbt__env_qrot(v->xquat + 4 * b, loc, w);
+            p[0] = v->xpos[3 * b] + w[0]; p[1] = v->xpos[3 * b + 1] + w[1]; p[2] = v->xpos[3 * b + 2] + w[2];
+            return;
+        }
+        case BGPBT__T_IDP: { /* pole tip: 0.6 along pole2's z axis */
+            float loc[3] = {0.0f, 0.0f, 0.6f}, w[3];
+            bgpbt__env_qrot(v->xquat + 4 * b, loc, w);
+            p[0] = v->xpos[3 * b] + w[0]; p[1] = v->xpos[3 * b + 1] + w[1]; p[2] = v->xpos[3 * b + 2] + w[2];
+            return;
+        }
+        case BGPBT__T_UR5E: { /* tool centre: 0.1 along wrist_3's y axis */
+            float loc[3] = {0.0f, 0.1f, 0.0f}, w[3];
+            bgpbt__env_qrot(v->xquat + 4 * b, loc, w);
+            p[0] = v->xpos[3 * b] + w[0]; p[1] = v->xpos[3 * b + 1] + w[1]; p[2] = v->xpos[3 * b + 2] + w[2];
+            return;
+        }
+        default:
+            p[0] = v->xpos[3 * b]; p[1] = v->xpos[3 * b + 1]; p[2] = v->xpos[3 * b + 2];
+            return;
+    }
+}
+
+/* New target for copy env (reacher, ur5e, fetch), drawn from its stream. */
+BGPBT__PRIVATE void bgpbt__task_new_target(const bgpbt__task* t, bgpbt_rng* rng, const float* from, float* target) {
+    if (t->kind == BGPBT__T_REACHER) {
+        float x, y;
+        do {
+            x = (float)bgpbt_rng_uniform(rng, -0.2, 0.2);
+            y = (float)bgpbt_rng_uniform(rng, -0.2, 0.2);
+        } while (x * x + y * y >= 0.04f);
+        target[0] = x; target[1] = y; target[2] = 0.01f;
+    } else if (t->kind == BGPBT__T_UR5E) {
+        float r, az, el;
+        do {
+            r = (float)bgpbt_rng_uniform(rng, 0.35, 0.8);
+            az = (float)bgpbt_rng_uniform(rng, -3.14159265, 3.14159265);
+            el = (float)bgpbt_rng_uniform(rng, -0.3, 1.2);
+            target[0] = r * cosf(el) * cosf(az);
+            target[1] = r * cosf(el) * sinf(az);
+            target[2] = 0.1625f + r * sinf(el);
+        } while (target[2] < 0.1f);
+    } else { /* fetch: 2..17 m from the torso, any direction, on the ground */
+        float d = (float)bgpbt_rng_uniform(rng, 2.0, 17.0);
+        float az = (float)bgpbt_rng_uniform(rng, -3.14159265, 3.14159265);
+        target[0] = from[0] + d * cosf(az);
+        target[1] = from[1] + d * sinf(az);
+        target[2] = 0.0f;
+    }
+}
+
+/* Observation of one copy. */
+BGPBT__PRIVATE void bgpbt__task_obs(const bgpbt__task* t, const bgpbt__tview* v, const float* ts,
+                                    const float* act, float* o) {
+    int j, k = 0, b;
+    const float* tq = v->xquat + 4 * t->track;
+    switch (t->kind) {
+        case BGPBT__T_IP:
+            o[0] = v->qpos[0]; o[1] = v->qpos[1]; o[2] = v->qvel[0]; o[3] = v->qvel[1];
+            return;
+        case BGPBT__T_IDP: {
+            float tip[3];
+            bgpbt__task_track_point(t, v, tip);
+            o[0] = v->qpos[0];
+            o[1] = sinf(v->qpos[1]); o[2] = sinf(v->qpos[2]);
+            o[3] = cosf(v->qpos[1]); o[4] = cosf(v->qpos[2]);
+            o[5] = v->qvel[0]; o[6] = v->qvel[1]; o[7] = v->qvel[2];
+            o[8] = tip[0] - v->qpos[0]; o[9] = tip[2];
+            return;
+        }
+        case BGPBT__T_REACHER: {
+            float tip[3];
+            bgpbt__task_track_point(t, v, tip);
+            o[0] = cosf(v->qpos[0]); o[1] = cosf(v->qpos[1]);
+            o[2] = sinf(v->qpos[0]); o[3] = sinf(v->qpos[1]);
+            o[4] = ts[BGPBT__TS_TARGET]; o[5] = ts[BGPBT__TS_TARGET + 1];
+            o[6] = v->qvel[0]; o[7] = v->qvel[1];
+            o[8] = tip[0] - ts[BGPBT__TS_TARGET];
+            o[9] = tip[1] - ts[BGPBT__TS_TARGET + 1];
+            o[10] = tip[2] - ts[BGPBT__TS_TARGET + 2];
+            return;
+        }
+        case BGPBT__T_CHEETAH: case BGPBT__T_HOPPER: case BGPBT__T_WALKER: {
+            /* planar: qpos = x, z, pitch, joints; the torso frame is the root's */
+            int nj = t->nq - 3;
+            o[k++] = v->xpos[3 * t->track + 2];
+            for (j = 0; j < 4; ++j) o[k++] = tq[j];
+            for (j = 0; j < nj; ++j) o[k++] = v->qpos[3 + j];
+            o[k++] = v->qvel[0]; o[k++] = 0.0f; o[k++] = v->qvel[1];
+            if (t->kind == BGPBT__T_CHEETAH) { o[k++] = 0.0f; o[k++] = v->qvel[2]; o[k++] = 0.0f; }
+            for (j = 0; j < nj; ++j) o[k++] = v->qvel[3 + j];
+            return;
+        }
+        case BGPBT__T_ANT: {
+            const float* bv = v->bvel + 6 * t->track;
+            o[k++] = v->xpos[3 * t->track + 2];
+            for (j = 0; j < 4; ++j) o[k++] = tq[j];
+            for (j = 7; j < t->nq; ++j) o[k++] = v->qpos[j];
+            for (j = 0; j < 6; ++j) o[k++] = bv[j];
+            for (j = 6; j < t->nv; ++j) o[k++] = v->qvel[j];
+            for (j = 0; j < 6 * t->nbody; ++j) o[k++] = bgpbt__clip1(v->cfrc[j]);
+            return;
+        }
+        case BGPBT__T_HUMANOID: {
+            for (j = 2; j < t->nq; ++j) o[k++] = v->qpos[j];
+            for (j = 0; j < t->nv; ++j) o[k++] = v->qvel[j];
+            for (b = 1; b < t->nbody; ++b) {
+                for (j = 0; j < 3; ++j) o[k++] = v->xpos[3 * b + j] - v->com[j];
+                for (j = 0; j < 6; ++j) o[k++] = v->bvel[6 * b + j];
+            }
+            for (j = 0; j < t->nu; ++j) o[k++] = act ? act[j] * t->gear[j] * 0.01f : 0.0f;
+            for (j = 0; j < 6 * t->nbody; ++j) o[k++] = bgpbt__clip1(v->cfrc[j]);
+            return;
+        }
+        case BGPBT__T_UR5E: case BGPBT__T_FETCH: {
+            float fwd[3], up[3], ex[3] = {1, 0, 0}, ez[3] = {0, 0, 1}, p[3], d[3], dist, dl[3];
+            const float* rp = v->xpos + 3 * t->track;
+            const float* rv = v->bvel + 6 * t->track;
+            int fetch = t->kind == BGPBT__T_FETCH;
+            bgpbt__task_track_point(t, v, p);
+            if (fetch) { bgpbt__env_qrot(tq, ex, fwd); }
+            else { float ey[3] = {0, 1, 0}; bgpbt__env_qrot(tq, ey, fwd); }
+            bgpbt__env_qrot(tq, ez, up);
+            for (j = 0; j < 3; ++j) d[j] = ts[BGPBT__TS_TARGET + j] - p[j];
+            dist = sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+            for (j = 0; j < 3; ++j) d[j] = dist > 1e-6f ? d[j] / dist : 0.0f;
+            for (j = 0; j < 3; ++j) o[k++] = fwd[j];
+            for (j = 0; j < 3; ++j) o[k++] = up[j];
+            o[k++] = dist;
+            if (fetch) bgpbt__env_qrot_inv(tq, d, dl);
+            else { dl[0] = d[0]; dl[1] = d[1]; dl[2] = d[2]; }
+            for (j = 0; j < 3; ++j) o[k++] = dl[j];
+            for (b = 1; b < t->nbody; ++b) {
+                float rel[3], vel[3], c = 0.0f;
+                for (j = 0; j < 3; ++j) {
+                    rel[j] = v->xpos[3 * b + j] - (fetch ? rp[j] : 0.0f);
+                    vel[j] = v->bvel[6 * b + j] - (fetch ? rv[j] : 0.0f);
+                    c += fabsf(v->cfrc[6 * b + j]);
+                }
+                if (fetch) { /* torso frame */
+                    float r2[3], v2[3];
+                    bgpbt__env_qrot_inv(tq, rel, r2);
+                    bgpbt__env_qrot_inv(tq, vel, v2);
+                    for (j = 0; j < 3; ++j) { rel[j] = r2[j]; vel[j] = v2[j]; }
+                }
+                for (j = 0; j < 3; ++j) o[k++] = rel[j];
+                for (j = 0; j < 3; ++j) o[k++] = vel[j];
+                o[k++] = c > 0.0f ? 1.0f : 0.0f;
+            }
+            return;
+        }
+        default: return;
+    }
+}
+
+/* Reward terms (weighted) and termination of one copy after a step. `prev` is the tracked point
+   before the step; ts may be updated (targets respawn). Returns terminated. */
+BGPBT__PRIVATE int bgpbt__task_reward(const bgpbt__task* t, const bgpbt__tview* v, float* ts,
+                                      const float* act, bgpbt_rng* rng, float* terms) {
+    float p[3], sa = 0.0f, z;
+    int j;
+    const float* w = t->w;
+    bgpbt__task_track_point(t, v, p);
+    for (j = 0; j < t->nu; ++j) sa += act[j] * act[j];
+    z = v->xpos[3 * t->track + 2];
+    switch (t->kind) {
+        case BGPBT__T_IP:
+            terms[0] = w[0];
+            return p[2] <= 0.2f; /* pole centre height above the hinge (the rail is at z 0) */
+        case BGPBT__T_IDP: {
+            float wv1 = v->qvel[1], wv2 = v->qvel[2];
+            terms[0] = w[0];
+            terms[1] = -w[1] * (0.01f * p[0] * p[0] + (p[2] - 2.0f) * (p[2] - 2.0f));
+            terms[2] = -w[2] * (1e-3f * wv1 * wv1 + 5e-3f * wv2 * wv2);
+            return p[2] <= 1.0f;
+        }
+        case BGPBT__T_REACHER: {
+            float dx = p[0] - ts[BGPBT__TS_TARGET], dy = p[1] - ts[BGPBT__TS_TARGET + 1];
+            float dz = p[2] - ts[BGPBT__TS_TARGET + 2];
+            terms[0] = -w[0] * sqrtf(dx * dx + dy * dy + dz * dz);
+            terms[1] = -w[1] * sa;
+            return 0;
+        }
+        case BGPBT__T_CHEETAH:
+            terms[0] = w[0] * (p[0] - ts[BGPBT__TS_PREV]) / t->dt;
+            terms[1] = -w[1] * sa;
+            return 0;
+        case BGPBT__T_HOPPER: case BGPBT__T_WALKER:
+            terms[0] = w[0] * (p[0] - ts[BGPBT__TS_PREV]) / t->dt;
+            terms[1] = w[1];
+            terms[2] = -w[2] * sa;
+            return t->kind == BGPBT__T_HOPPER ? z < 0.7f : (z <= 0.7f || z >= 2.0f);
+        case BGPBT__T_ANT: {
+            float c = 0.0f;
+            for (j = 0; j < 6 * t->nbody; ++j) { float f = bgpbt__clip1(v->cfrc[j]); c += f * f; }
+            terms[0] = w[0] * (p[0] - ts[BGPBT__TS_PREV]) / t->dt;
+            terms[1] = -w[1] * sa;
+            terms[2] = -w[2] * c;
+            terms[3] = w[3];
+            return z < 0.2f || z > 1.0f;
+        }
+        case BGPBT__T_HUMANOID:
+            terms[0] = w[0] * (p[0] - ts[BGPBT__TS_PREV]) / t->dt;
+            terms[1] = -w[1] * sa;
+            terms[2] = w[2];
+            return z < 0.7f || z > 2.1f;
+        case BGPBT__T_UR5E: case BGPBT__T_FETCH: {
+            const float* prev = ts + BGPBT__TS_PREV;
+            float* tg = ts + BGPBT__TS_TARGET;
+            float d[3], dist, prog = 0.0f;
+            for (j = 0; j < 3; ++j) d[j] = tg[j] - prev[j];
+            if (t->kind == BGPBT__T_FETCH) d[2] = 0.0f; /* fetch runs on the ground plane */
+            dist = sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+            if (dist > 1e-6f)
+                for (j = 0; j < 3; ++j) prog += (p[j] - prev[j]) * d[j] / dist;
+            terms[0] = w[0] * prog;
+            {
+                float e[3], now;
+                for (j = 0; j < 3; ++j) e[j] = tg[j] - p[j];
+                if (t->kind == BGPBT__T_FETCH) e[2] = 0.0f;
+                now = sqrtf(e[0] * e[0] + e[1] * e[1] + e[2] * e[2]);
+                if (t->kind == BGPBT__T_UR5E) {
+                    terms[1] = 0.0f;
+                    if (now < t->hit_radius) {
+                        terms[1] = w[1];
+                        ts[BGPBT__TS_HITS] += 1.0f;
+                        bgpbt__task_new_target(t, rng, p, tg);
+                    }
+                } else {
+                    float up[3], fwd[3], ez[3] = {0, 0, 1}, ex[3] = {1, 0, 0};
+                    const float* tq = v->xquat + 4 * t->track;
+                    bgpbt__env_qrot(tq, ez, up);
+                    bgpbt__env_qrot(tq, ex, fwd);
+                    terms[1] = w[1] * t->dt * up[2];
+                    terms[2] = w[2] * t->dt * z;
+                    terms[3] = 0.0f;
+                    if (now < t->hit_radius) {
+                        float facing = now > 1e-6f ? (fwd[0] * e[0] + fwd[1] * e[1]) / now : 1.0f;
+                        terms[3] = w[3] * facing;
+                        ts[BGPBT__TS_HITS] += 1.0f;
+                        bgpbt__task_new_target(t, rng, p, tg);
+                    }
+                }
+            }
+            return 0;
+        }
+        default: return 0;
+    }
+}
+
+/* ---- the task backend of the vecenv ------------------------------------------------------------ */
+
+BGPBT__PRIVATE void bgpbt__task_after_step_one(bgpbt_vecenv* v, int i) {
+    bgpbt__task* t = (bgpbt__task*)v->task;
+    bgpbt__tview tv;
+    float* ts = t->ts + (size_t)i * BGPBT__TS_SIZE;
+    float terms[BGPBT_TASK_MAX_TERMS], r = 0.0f, p[3];
+    const float* a = v->act + (size_t)i * (size_t)v->act_dim;
+    int j, term;
+    bgpbt__tview_at(t, i, &tv);
+    bgpbt__tsim_view(t->sim, i, &tv);
+    term = bgpbt__task_reward(t, &tv, ts, a, &v->rngs[i], terms);
+    for (j = 0; j < t->spec->n_terms; ++j) {
+        r += terms[j];
+        v->terms[(size_t)i * (size_t)v->n_terms + (size_t)j] = terms[j];
+    }
+    if (bgpbt__tsim_unstable(t->sim, i)) r = NAN; /* the vecenv ends it and counts it */
+    v->rewards[i] = r;
+    v->iterm[i] = term;
+    bgpbt__task_track_point(t, &tv, p);
+    ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
+    bgpbt__task_obs(t, &tv, ts, a, v->obs + (size_t)i * (size_t)v->obs_dim);
+}
+
+BGPBT__PRIVATE void bgpbt__task_step_all(bgpbt_vecenv* v) {
+    bgpbt__task* t = (bgpbt__task*)v->task;
+    int i, n = v->n, nt = bgpbt__venv_threads(v);
+    (void)nt;
+    /* ctrlrange is [-1, 1] in every model: the clipped action is the control */
+    memcpy(t->ctrl, v->act, (size_t)n * (size_t)t->nu * sizeof(float));
+    bgpbt__tsim_step(t->sim, t->ctrl);
+    BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
+    for (i = 0; i < n; ++i) bgpbt__task_after_step_one(v, i);
+}
+
+/* Draw fresh initial states for the masked copies, set them, observe them. */
+BGPBT__PRIVATE void bgpbt__task_reset_mask(bgpbt_vecenv* v, const unsigned char* mask) {
+    bgpbt__task* t = (bgpbt__task*)v->task;
+    int i, n = v->n, nt = bgpbt__venv_threads(v);
+    (void)nt;
+    /* draws and sets in index order, one thread: the simulator's per-copy reset is cheap and
+       need not be thread-safe */
+    for (i = 0; i < n; ++i) {
+        float* q = t->scratch;
+        float* qd = q + t->nq;
+        bgpbt_rng* rng = &v->rngs[i];
+        int j, first = t->free_root ? 7 : 0;
+        if (!mask[i]) continue;
+        memcpy(q, t->qpos0, (size_t)t->nq * sizeof(float));
+        for (j = first; j < t->nq; ++j) q[j] += t->noise_q * (2.0f * bgpbt_rng_float(rng) - 1.0f);
+        for (j = 0; j < t->nv; ++j) qd[j] = t->noise_v * (2.0f * bgpbt_rng_float(rng) - 1.0f);
+        if (t->noise_q == 0.0f) memcpy(q, t->qpos0, (size_t)t->nq * sizeof(float)); /* no -0.0 */
+        if (t->noise_v == 0.0f) memset(qd, 0, (size_t)t->nv * sizeof(float));
+        bgpbt__tsim_set_state(t->sim, i, q, qd);
+    }
+    BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
+    for (i = 0; i < n; ++i) {
+        bgpbt__tview tv;
+        float* ts = t->ts + (size_t)i * BGPBT__TS_SIZE;
+        float p[3];
+        if (!mask[i]) continue;
+        bgpbt__tview_at(t, i, &tv);
+        bgpbt__tsim_view(t->sim, i, &tv);
+        memset(ts, 0, BGPBT__TS_SIZE * sizeof(float));
+        bgpbt__task_track_point(t, &tv, p);
+        ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
+        if (t->kind == BGPBT__T_REACHER || t->kind == BGPBT__T_UR5E || t->kind == BGPBT__T_FETCH)
+            bgpbt__task_new_target(t, &v->rngs[i], p, ts + BGPBT__TS_TARGET);
+        bgpbt__task_obs(t, &tv, ts, NULL, v->obs + (size_t)i * (size_t)v->obs_dim);
+    }
+}
+
+BGPBT__PRIVATE void bgpbt__task_destroy(bgpbt_vecenv* v) {
+    bgpbt__task* t = (bgpbt__task*)v->task;
+    const bgpbt_allocator* a = &v->allocator;
+    size_t n = (size_t)v->n;
+    if (!t) return;
+    if (t->sim) bgpbt__tsim_destroy(t->sim, a);
+    bgpbt__cfree(a, t->qpos0, (size_t)t->nq, sizeof(float));
+    bgpbt__cfree(a, t->ctrl, n * (size_t)t->nu, sizeof(float));
+    bgpbt__cfree(a, t->ts, n * BGPBT__TS_SIZE, sizeof(float));
+    bgpbt__cfree(a, t->view, n * t->view_stride, sizeof(float));
+    bgpbt__cfree(a, t->scratch, (size_t)(t->nq + t->nv), sizeof(float));
+    bgpbt__cfree(a, t->mask, n, 1);
+    bgpbt_mem_free(a, t, sizeof *t);
+    v->task = NULL;
+}
+
+static const bgpbt__env_backend bgpbt__task_backend = {NULL, bgpbt__task_step_all, bgpbt__task_destroy,
+                                                     bgpbt__task_reset_mask};
+
+BGPBT_API bgpbt_result bgpbt_vecenv_create_task(const char* name, const bgpbt_task_options* options,
+                                                const bgpbt_vecenv_config* config, bgpbt_vecenv** out) {
+    bgpbt_vecenv_config cfg = config ? *config : bgpbt_vecenv_config_default();
+    bgpbt_task_options opt = options ? *options : bgpbt_task_options_default();
+    const bgpbt__task_spec* s;
+    bgpbt_vecenv* v = NULL;
+    bgpbt__task* t;
+    bgpbt_result r;
+    char* xml = NULL;
+    size_t xml_len = 0, n;
+    int k, j;
+    if (out) *out = NULL;
+    if (!out) return bgpbt__error(&cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_create_task: out is NULL");
+    k = bgpbt__task_find(name);
+    if (k < 0) {
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_UNKNOWN_NAME,
+                            "vecenv_create_task: unknown task '%s' (known: inverted_pendulum, "
+                            "inverted_double_pendulum, reacher, halfcheetah, hopper, walker2d, ant, "
+                            "humanoid, ur5e, fetch)", name ? name : "(null)");
+    }
+    s = &bgpbt__task_specs[k];
+    if ((r = bgpbt__venv_check_config(&cfg)) != BGPBT_OK) return r;
+    if (opt.episode_length < 0 || opt.frame_skip < 0 || opt.frame_skip > 1000 ||
+        opt.num_reward_weights < 0 || opt.num_reward_weights > s->n_terms || opt.hit_radius < 0.0f ||
+        !bgpbt__isfinitef(opt.reset_noise_scale) || !bgpbt__isfinitef(opt.hit_radius))
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv_create_task('%s'): bad options (episode_length %d >= 0, frame_skip %d "
+                            "in 0..1000, num_reward_weights %d in 0..%d, hit_radius >= 0, finite noise scale)",
+                            s->name, opt.episode_length, opt.frame_skip, opt.num_reward_weights, s->n_terms);
+    for (j = 0; j < opt.num_reward_weights; ++j)
+        if (!bgpbt__isfinitef(opt.reward_weights[j]))
+            return bgpbt__error(&cfg.logger, BGPBT_ERR_NOT_FINITE,
+                                "vecenv_create_task('%s'): reward weight %d (%s) is not finite", s->name, j,
+                                s->term_names[j]);
+    r = bgpbt__venv_alloc(&cfg, s->name, s->obs_dim, s->act_dim, s->n_terms, 0, &v);
+    if (r != BGPBT_OK) return r;
+    v->max_steps = opt.episode_length > 0 ? opt.episode_length : 1000;
+    v->term_names = s->term_names;
+    v->backend = &bgpbt__task_backend;
+    t = (bgpbt__task*)bgpbt__calloc(&cfg.allocator, 1, sizeof *t);
+    if (!t) goto oom;
+    v->task = t;
+    t->spec = s;
+    t->kind = k;
+    t->frame_skip = opt.frame_skip > 0 ? opt.frame_skip : s->frame_skip;
+    {
+        float scale = opt.reset_noise_scale == 0.0f ? 1.0f : opt.reset_noise_scale < 0.0f ? 0.0f : opt.reset_noise_scale;
+        t->noise_q = s->noise_q * scale;
+        t->noise_v = s->noise_v * scale;
+    }
+    t->hit_radius = opt.hit_radius > 0.0f ? opt.hit_radius : (k == BGPBT__T_FETCH ? 2.0f : 0.05f);
+    for (j = 0; j < s->n_terms; ++j) t->w[j] = j < opt.num_reward_weights ? opt.reward_weights[j] : s->weights[j];
+    t->free_root = s->free_root;
+    /* the model */
+    bgpbt_task_mjcf(s->name, NULL, 0, &xml_len);
+    xml = (char*)bgpbt_mem_alloc(&cfg.allocator, xml_len + 1, 16);
+    if (!xml) goto oom;
+    bgpbt_task_mjcf(s->name, xml, xml_len + 1, &xml_len);
+    r = bgpbt__tsim_create(xml, xml_len, v->n, t->frame_skip, &cfg.allocator, &cfg.logger, &t->sim);
+    bgpbt_mem_free(&cfg.allocator, xml, xml_len + 1);
+    xml = NULL;
+    if (r != BGPBT_OK) {
+        bgpbt_vecenv_destroy(v);
+        return r == BGPBT_ERR_OUT_OF_MEMORY ? r
+                                            : bgpbt__error(&cfg.logger, BGPBT_ERR_INTERNAL,
+                                                           "vecenv_create_task('%s'): the built-in model "
+                                                           "did not load (%s)", s->name, bgpbt_result_string(r));
+    }
+    bgpbt__tsim_dims(t->sim, &t->nq, &t->nv, &t->nu, &t->nbody, &t->timestep);
+    if (t->nu != s->act_dim || t->nu > 32) { /* cannot happen: the models are ours */
+        bgpbt_vecenv_destroy(v);
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_INTERNAL, "vecenv_create_task('%s'): model has %d motors",
+                            s->name, t->nu);
+    }
+    t->dt = t->timestep * (float)t->frame_skip;
+    t->track = bgpbt__tsim_body_id(t->sim, s->track_body);
+    for (j = 0; j < t->nu; ++j) t->gear[j] = bgpbt__tsim_gear(t->sim, j);
+    n = (size_t)v->n;
+    t->view_stride = bgpbt__tview_floats(t->nq, t->nv, t->nbody);
+    t->qpos0 = (float*)bgpbt__calloc(&cfg.allocator, (size_t)t->nq, sizeof(float));
+    t->ctrl = (float*)bgpbt__calloc(&cfg.allocator, n * (size_t)t->nu, sizeof(float));
+    t->ts = (float*)bgpbt__calloc(&cfg.allocator, n * BGPBT__TS_SIZE, sizeof(float));
+    t->view = (float*)bgpbt__calloc(&cfg.allocator, n * t->view_stride, sizeof(float));
+    t->scratch = (float*)bgpbt__calloc(&cfg.allocator, (size_t)(t->nq + t->nv), sizeof(float));
+    t->mask = (unsigned char*)bgpbt__calloc(&cfg.allocator, n, 1);
+    if (!t->qpos0 || !t->ctrl || !t->ts || !t->view || !t->scratch || !t->mask) goto oom;
+    bgpbt__tsim_qpos0(t->sim, t->qpos0);
+    *out = v;
+    return BGPBT_OK;
+oom:
+    if (xml) bgpbt_mem_free(&cfg.allocator, xml, xml_len + 1);
+    bgpbt_vecenv_destroy(v);
+    return bgpbt__error(&cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "vecenv_create_task('%s'): out of memory", s->name);
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_state_sizes(const bgpbt_vecenv* v, int* nq, int* nv) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    if (nq) *nq = t ? t->nq : 0;
+    if (nv) *nv = t ? t->nv : 0;
+    return t ? BGPBT_OK : BGPBT_ERR_INVALID_ARGUMENT;
+}
+BGPBT_API bgpbt_result bgpbt_vecenv_get_state(const bgpbt_vecenv* v, int env, float* qpos, float* qvel) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    bgpbt__tview tv;
+    if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_get_state: env %d outside 0..%d", env, v->n - 1);
+    bgpbt__tview_at(t, env, &tv);
+    if (qpos) memcpy(qpos, tv.qpos, (size_t)t->nq * sizeof(float));
+    if (qvel) memcpy(qvel, tv.qvel, (size_t)t->nv * sizeof(float));
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* v, int env, const float* qpos, const float* qvel) {
+    bgpbt__task* t = v ? (bgpbt__task*)v->task : NULL;
+    bgpbt__tview tv;
+    float* ts;
+    float p[3];
+    int j;
+    if (!t || !qpos || !qvel) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_set_state: env %d outside 0..%d", env, v->n - 1);
+    if (!v->was_reset)
+        return bgpbt__error(&v->logger, BGPBT_ERR_WRONG_ORDER, "vecenv_set_state: call bgpbt_vecenv_reset first");
+    for (j = 0; j < t->nq; ++j)
+        if (!bgpbt__isfinitef(qpos[j]))
+            return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE, "vecenv_set_state: qpos[%d] is not finite", j);
+    for (j = 0; j < t->nv; ++j)
+        if (!bgpbt__isfinitef(qvel[j]))
+            return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE, "vecenv_set_state: qvel[%d] is not finite", j);
+    bgpbt__tsim_set_state(t->sim, env, qpos, qvel);
+    bgpbt__tview_at(t, env, &tv);
+    bgpbt__tsim_view(t->sim, env, &tv);
+    ts = t->ts + (size_t)env * BGPBT__TS_SIZE;
+    bgpbt__task_track_point(t, &tv, p);
+    ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
+    bgpbt__task_obs(t, &tv, ts, NULL, v->obs + (size_t)env * (size_t)v->obs_dim);
+    bgpbt__venv_clear_one(v, env);
+    v->term[env] = v->trunc[env] = v->unstable[env] = 0;
+    return BGPBT_OK;
+}
+BGPBT_API const bgpbt_sim* bgpbt_vecenv_sim(const bgpbt_vecenv* v) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    return t ? bgpbt__tsim_sim(t->sim) : NULL;
+}
+
+BGPBT_API int bgpbt_vecenv_num_bodies(const bgpbt_vecenv* v) {
+    return v && v->task ? ((const bgpbt__task*)v->task)->nbody : 0;
+}
+BGPBT_API const char* bgpbt_vecenv_body_name(const bgpbt_vecenv* v, int body) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    if (!t || body < 0 || body >= t->nbody) return NULL;
+    return bgpbt__tsim_body_name(t->sim, body);
+}
+BGPBT_API bgpbt_result bgpbt_vecenv_body_transforms(const bgpbt_vecenv* v, int env, float* pos, float* quat) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    bgpbt__tview tv;
+    if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_body_transforms: env %d outside 0..%d",
+                            env, v->n - 1);
+    bgpbt__tview_at(t, env, &tv);
+    if (pos) memcpy(pos, tv.xpos, (size_t)t->nbody * 3 * sizeof(float));
+    if (quat) memcpy(quat, tv.xquat, (size_t)t->nbody * 4 * sizeof(float));
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_render_geoms(const bgpbt_vecenv* v, int env, bgpbt_render_geom* out,
+                                                 int max, int* count) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    int ng, has_target;
+    if (count) *count = 0;
+    if (!t || !count || max < 0 || (max > 0 && !out)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_render_geoms: env %d outside 0..%d",
+                            env, v->n - 1);
+    ng = bgpbt__tsim_geoms(t->sim, env, out, max);
+    has_target = t->kind == BGPBT__T_REACHER || t->kind == BGPBT__T_UR5E || t->kind == BGPBT__T_FETCH;
+    if (has_target && ng < max) {
+        const float* tg = t->ts + (size_t)env * BGPBT__TS_SIZE + BGPBT__TS_TARGET;
+        bgpbt_render_geom* g = &out[ng];
+        memset(g, 0, sizeof *g);
+        g->type = BGPBT_GEOM_SPHERE;
+        g->size[0] = t->kind == BGPBT__T_REACHER ? 0.009f : t->kind == BGPBT__T_UR5E ? 0.03f : 0.25f;
+        g->pos[0] = tg[0]; g->pos[1] = tg[1]; g->pos[2] = tg[2] + (t->kind == BGPBT__T_FETCH ? 0.25f : 0.0f);
+        g->quat[0] = 1.0f;
+        g->rgba[0] = 0.9f; g->rgba[1] = 0.15f; g->rgba[2] = 0.15f; g->rgba[3] = 1.0f;
+    }
+    *count = ng + has_target;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_render_svg_file(const bgpbt_vecenv* v, int env, const char* path,
+                                                    const bgpbt_render_options* options) {
+    bgpbt_render_geom geoms[64];
+    bgpbt_render_options o = options ? *options : bgpbt_render_options_default();
+    int count = 0;
+    bgpbt_result r = bgpbt_vecenv_render_geoms(v, env, geoms, 64, &count);
+    if (r != BGPBT_OK) return r;
+    if (!o.title) o.title = v->name;
+    return bgpbt_render_svg_file(path, geoms, count < 64 ? count : 64, &o);
 }
 
 /* ============================================================================================
