@@ -317,6 +317,24 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
 
 /* ---- [decl.linalg.gemm] fp32 GEMM ---------------------------------------------------------- */
 
+/* Single-precision GEMM for the MLP: C = A B (beta 0) or C += A B (beta 1), C row-major
+   m x n with row stride ldc. A(i, k) is read at a[i * a_rs + k * a_cs], so A and A^T cost the
+   same (A: a_rs = lda, a_cs = 1; A^T: a_rs = 1, a_cs = lda). B(k, j) is read at b[k * ldb + j].
+
+   Kernels, chosen at compile time: an 8x32 AVX-512 micro-kernel (16 zmm accumulators, A
+   broadcast from memory), a 6x16 AVX2+FMA one (12 ymm accumulators), and a 4x(2W) kernel on
+   the bgpbt_fw vocabulary for SSE2, NEON and scalar builds. k is blocked by 256 so a B
+   micro-panel stays in L1/L2; A is not packed (its broadcasts read MR rows in place); B is read
+   in place when a full 32-column panel exists and copied to a zero-padded stack panel at the
+   right edge. Every output element is one FMA chain over k from zero per 256-block, the blocks
+   added to C in order, so a row's result does not depend on m, on the tiling or on the thread
+   count. OpenMP splits output tiles (up to 64 rows x one column panel) among threads when the
+   product is large enough to pay for it. Nothing is allocated. */
+BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                           const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta);
+/* The micro-kernel in use: "avx512-8x32", "avx2-6x16" or "generic-4x<2W>". */
+BGPBT_API const char* bgpbt_sgemm_kernel_name(void);
+
 /* ---- [decl.linalg.chol] fp64 Cholesky and triangular solves -------------------------------- */
 
 /* ============================================================================================
@@ -394,9 +412,255 @@ BGPBT_API void bgpbt_vecenv_take_stats(bgpbt_vecenv* venv, bgpbt_episode_stats* 
    [decl.nn] nn: MLP, batched forward/backward, Adam
    ============================================================================================ */
 
+/* A multilayer perceptron: in -> hidden[0] -> ... -> hidden[L-1] -> out, the chosen activation
+   after every hidden layer, a linear output. It owns its parameters, their gradients, the Adam
+   moments and the activations of the last training forward pass, all allocated at creation:
+   nothing is allocated afterwards.
+
+   Initialisation: Brax's lecun_uniform (variance scaling 1/fan_in, uniform): weights
+   U(-sqrt(3/fan_in), +sqrt(3/fan_in)), biases 0, drawn from the config's (seed, stream).
+   config.last_layer_scale multiplies the output layer's weights (1 by default).
+
+   Layout: weights are stored [fan_in][fan_out rounded up to 32] with zero padding, so every
+   GEMM runs on full 32-column panels; the padding stays exactly zero through Adam. Parameters
+   (and gradients, and Adam moments) are one flat array; bgpbt_mlp_num_params counts only the
+   real ones, which is also what save/load, get/set_params and the gradient norm use.
+
+   Training step: forward(train=1) caches activations; backward(dY) overwrites the gradients
+   (dY is d loss / d output, already divided by whatever the loss averages over) and optionally
+   returns dX; adam_step applies Adam with bias correction and optional global-norm clipping.
+   Batches above max_batch are refused for training (BGPBT_ERR_LIMIT); inference (train=0)
+   runs in chunks of max_batch and accepts any batch. */
+#define BGPBT_MLP_MAX_HIDDEN 16
+
+typedef enum bgpbt_activation {
+    BGPBT_ACT_SILU = 0, /* x * sigmoid(x) (Brax's swish; the default) */
+    BGPBT_ACT_TANH = 1,
+    BGPBT_ACT_RELU = 2,
+    BGPBT_ACT_LINEAR = 3
+} bgpbt_activation;
+
+typedef struct bgpbt_mlp_config {
+    int in_dim, out_dim;               /* required, >= 1 */
+    int num_hidden;                    /* 0..BGPBT_MLP_MAX_HIDDEN; default config: 2 */
+    int hidden[BGPBT_MLP_MAX_HIDDEN];  /* widths >= 1; default config: 64, 64 */
+    bgpbt_activation activation;       /* of the hidden layers; 0 = SiLU */
+    int max_batch;                     /* rows per training forward; 0: 256 */
+    float last_layer_scale;            /* 0: 1 */
+    uint64_t seed, stream;             /* initialisation stream */
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+} bgpbt_mlp_config;
+
+typedef struct bgpbt_adam_config {
+    float learning_rate; /* 0: 3e-4 */
+    float beta1, beta2;  /* 0: 0.9, 0.999 */
+    float eps;           /* 0: 1e-8 */
+    float max_grad_norm; /* > 0: scale the gradient to at most this global L2 norm; 0: off */
+} bgpbt_adam_config;
+
+typedef struct bgpbt_mlp bgpbt_mlp;
+
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_config_default(void);
+BGPBT_API bgpbt_adam_config bgpbt_adam_config_default(void);
+BGPBT_API bgpbt_result bgpbt_mlp_create(const bgpbt_mlp_config* config, bgpbt_mlp** out);
+BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* mlp);
+/* The architecture it was created with (allocator, logger, seed and max_batch included). */
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* mlp);
+BGPBT_API size_t bgpbt_mlp_num_params(const bgpbt_mlp* mlp);
+/* Y[batch][out_dim] = f(X[batch][in_dim]). train = 1 caches what backward needs (batch <=
+   max_batch). Non-finite inputs propagate; the caller checks its loss. */
+BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* mlp, const float* x, int batch, float* y, int train);
+/* After forward(train=1) on the same batch: gradients = d loss / d params for
+   dy[batch][out_dim] (overwritten, not accumulated); dx[batch][in_dim] if not NULL. */
+BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* mlp, const float* dy, int batch, float* dx);
+/* The output of the last training forward, [batch][out_dim] with row stride *ld. */
+BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* mlp, int* ld);
+BGPBT_API double bgpbt_mlp_grad_norm(const bgpbt_mlp* mlp);
+/* One Adam step (t += 1, bias-corrected). Returns BGPBT_ERR_NOT_FINITE and changes nothing if
+   the gradient has a NaN or infinity. */
+BGPBT_API bgpbt_result bgpbt_mlp_adam_step(bgpbt_mlp* mlp, const bgpbt_adam_config* adam);
+BGPBT_API void bgpbt_mlp_reset_adam(bgpbt_mlp* mlp); /* moments and step count to zero */
+BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* mlp);
+/* Parameters and gradients in a flat order: layer by layer, W[fan_in][fan_out] then b[fan_out].
+   get_* copy num_params floats out; set_params copies them in (NaN: BGPBT_ERR_NOT_FINITE, no
+   change). */
+BGPBT_API void bgpbt_mlp_get_params(const bgpbt_mlp* mlp, float* out);
+BGPBT_API bgpbt_result bgpbt_mlp_set_params(bgpbt_mlp* mlp, const float* params);
+BGPBT_API void bgpbt_mlp_get_grads(const bgpbt_mlp* mlp, float* out);
+/* Copy parameters and Adam state between MLPs of the same architecture (else
+   BGPBT_ERR_SIZE_MISMATCH, dst unchanged). */
+BGPBT_API bgpbt_result bgpbt_mlp_copy(bgpbt_mlp* dst, const bgpbt_mlp* src);
+/* Save to a container of kind "MLP " (architecture, parameters, Adam moments and step count).
+   buf == NULL: *size receives the size needed. */
+BGPBT_API bgpbt_result bgpbt_mlp_save(const bgpbt_mlp* mlp, void* buf, size_t cap, size_t* size);
+/* Load into an MLP of the same architecture; on any error (corrupt, truncated, other
+   architecture: BGPBT_ERR_SIZE_MISMATCH) mlp is unchanged. */
+BGPBT_API bgpbt_result bgpbt_mlp_load(bgpbt_mlp* mlp, const void* data, size_t size);
+/* Create a new MLP from a saved one (allocator, logger and max_batch from config; NULL: defaults). */
+BGPBT_API bgpbt_result bgpbt_mlp_create_from_blob(const void* data, size_t size,
+                                                  const bgpbt_mlp_config* config, bgpbt_mlp** out);
+
 /* ============================================================================================
    [decl.ppo] ppo: tanh-Gaussian actor-critic agent, rollouts, GAE, PPO and distillation
    ============================================================================================ */
+
+/* PPO as BG-PBT ran it (the authors' PyTorch port of Brax v0.0.10 PPO), in one resumable object.
+
+   Policy: MLP(obs) -> (loc, raw scale) per action dimension; scale = softplus(raw) + 0.001;
+   u ~ N(loc, scale); action = tanh(u). log pi(a) = log N(u) - sum 2 (log 2 - u - softplus(-2u)).
+   Value: a separate MLP(obs) -> 1. Both see observations normalised by a running mean and
+   variance (all observations of each batch are merged before its update; variance clipped to
+   [1e-6, 1e6]; normalised values clipped to +-obs_clip, 5 by default).
+
+   One training round ("batch"): S = batch_size x num_minibatches segments of unroll_length
+   steps. The vecenv's num_envs copies run U = ceil(S / num_envs) consecutive unrolls (if
+   num_envs does not divide S, a random S of the U x num_envs segments are used). Then
+   update_epochs passes, each over a fresh shuffle of the segments split into num_minibatches
+   minibatches of batch_size segments; per minibatch, like Brax, the value network is run on
+   the unroll_length + 1 observations of each segment with the current parameters and GAE is
+   computed there (V-trace form with rho = 1: vs targets, and advantages r + g vs_{t+1} - V_t).
+   Rewards are multiplied by reward_scaling. Termination cuts the return; truncation (time
+   limit) cuts the trace but bootstraps from V(final observation), computed when the step was
+   collected (Brax instead drops truncated steps; SB3 does what we do). Loss, averaged over the
+   minibatch's rows:
+     L = -min(rho A, clip(rho, 1-eps, 1+eps) A) + value_coef (vs - V)^2 - entropy_cost H
+   with value_coef 0.25 (Brax's 0.5 * 0.5) and H = the Gaussian entropy plus the tanh log-det at
+   a fresh sample (Brax). No advantage normalisation, no value clipping; gradient clipping only
+   if max_grad_norm > 0 (the paper: none). Adam, constant learning rate, one optimiser per network.
+
+   Intervals: every bgpbt_agent_train call starts from fresh environment resets drawn from the
+   agent's RNG and runs whole rounds until at least the requested env steps are done (episodes
+   cut at the end of a call are dropped from the statistics). So everything that determines the
+   future is inside the agent (weights, Adam moments, normaliser, RNG states, hyperparameters,
+   counters): a blob saved between calls resumes bit-identically, and copy_from + train equals
+   train on the source.
+
+   Hyperparameters (bgpbt_ppo_hparams) may be changed between calls; weights, Adam moments and
+   the normaliser are kept. The architecture is fixed per agent (BG-PBT changes it only through
+   a new agent and distillation); copy_from adopts the source's architecture.
+
+   Distillation (BG-PBT's generation switch): the student collects its own rollouts and
+   minimises L_PPO + alpha * kl_coef * KL(teacher || student), the KL between the pre-tanh
+   diagonal Gaussians (each network normalises the observation with its own normaliser),
+   averaged over rows and action dimensions. alpha goes linearly from alpha_start to alpha_end
+   over anneal_steps env steps of distillation and then stays; the student's distillation step
+   counter is part of the agent (saved in the blob), so alpha continues across calls instead of
+   restarting as in the released code. The teacher may have another architecture.
+
+   Failure: if a loss or gradient becomes NaN or infinite, training stops, the agent is marked
+   failed (bgpbt_agent_failed) and every later train/distill/evaluate call returns
+   BGPBT_ERR_AGENT_FAILED until copy_from or load replaces its state.
+
+   Determinism: results are bit-identical for any OpenMP thread count (GEMM tiles and
+   element-wise passes split by output rows; reductions in index order; RNG draws on the
+   calling thread). */
+
+typedef struct bgpbt_ppo_hparams {
+    /* the BG-PBT search space (ranges of the paper in brackets) */
+    double learning_rate;   /* [1e-4, 1e-3] log; 0: 3e-4 */
+    double discount;        /* [0.9, 0.9999] log; 0: 0.97 */
+    double entropy_cost;    /* [1e-6, 0.1] log; 0 means 0 (set it: default config 1e-2) */
+    int unroll_length;      /* [5, 15]; 0: 5 */
+    int batch_size;         /* [64, 1024] segments per minibatch; 0: 1024 */
+    int update_epochs;      /* [2, 16]; 0: 4 */
+    double reward_scaling;  /* [0.05, 20] log; 0: 10 */
+    double gae_lambda;      /* [0.9, 1]; 0: 0.95 */
+    double clip_epsilon;    /* [0.1, 0.4]; 0: 0.3 (Brax trainer default) */
+    /* fixed in the paper */
+    int num_minibatches;    /* 0: 32 */
+    double value_coef;      /* 0: 0.25 */
+    double max_grad_norm;   /* 0: no clipping */
+} bgpbt_ppo_hparams;
+
+typedef struct bgpbt_ppo_arch {
+    int policy_layers, policy_width; /* 0: 4 x 32 (Brax default) */
+    int value_layers, value_width;   /* 0: 5 x 256 */
+    bgpbt_activation activation;     /* 0: SiLU */
+} bgpbt_ppo_arch;
+
+typedef struct bgpbt_agent_config {
+    /* the environment: a user definition, or a built-in task name (when the env layer has it) */
+    const bgpbt_env_def* env_def;
+    const char* task;
+    bgpbt_ppo_hparams hparams;
+    bgpbt_ppo_arch arch;
+    uint64_t seed;
+    int num_envs;           /* training copies; 0: 64 */
+    int eval_episodes;      /* evaluation copies, one full episode each; 0: 16 */
+    int eval_max_steps;     /* cap per evaluation episode; 0: the env's time limit, else 1000 */
+    float obs_clip;         /* 0: 5 */
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+} bgpbt_agent_config;
+
+typedef struct bgpbt_agent_stats {
+    long long env_steps;          /* training env steps of this agent's lineage (copied by copy_from) */
+    long long distill_steps;      /* env steps spent distilling (drives the alpha schedule) */
+    long long updates;            /* SGD steps */
+    long rounds;                  /* collected batches */
+    double last_train_return;     /* mean return of episodes finished in the last train/distill call (NaN if none) */
+    long last_train_episodes;
+    double last_eval_return;      /* mean and spread of the last evaluation (NaN before any) */
+    double last_eval_std;
+    double last_loss, last_policy_loss, last_value_loss, last_entropy, last_kl; /* last minibatch */
+    int failed;
+} bgpbt_agent_stats;
+
+typedef struct bgpbt_distill_config {
+    double alpha_start, alpha_end; /* 0: 1.0 and 0.05 */
+    long long anneal_steps;        /* 0: 24,000,000 (0.8 of a 30M-step budget) */
+    double kl_coef;                /* 0: 5 (policy_reg_coef) */
+    double learning_rate;          /* 0: 3e-4 (fixed during distillation in the paper) */
+    int epochs;                    /* 0: 4 */
+} bgpbt_distill_config;
+
+typedef struct bgpbt_agent bgpbt_agent;
+
+BGPBT_API bgpbt_ppo_hparams bgpbt_ppo_hparams_default(void); /* Brax ant defaults, clip 0.3 */
+BGPBT_API bgpbt_ppo_arch bgpbt_ppo_arch_default(void);       /* policy 4x32, value 5x256, SiLU */
+BGPBT_API bgpbt_agent_config bgpbt_agent_config_default(void);
+BGPBT_API bgpbt_distill_config bgpbt_distill_config_default(void);
+BGPBT_API bgpbt_result bgpbt_agent_create(const bgpbt_agent_config* config, bgpbt_agent** out);
+BGPBT_API void bgpbt_agent_destroy(bgpbt_agent* agent);
+/* Train for at least env_steps environment steps (whole rounds; at least one). */
+BGPBT_API bgpbt_result bgpbt_agent_train(bgpbt_agent* agent, long long env_steps);
+/* Distil from teacher for at least env_steps of the student's own rollouts. */
+BGPBT_API bgpbt_result bgpbt_agent_distill(bgpbt_agent* student, const bgpbt_agent* teacher,
+                                           const bgpbt_distill_config* distill, long long env_steps);
+/* Deterministic policy (tanh of the mean) over eval_episodes full episodes on separate
+   evaluation environments (fresh resets from the agent's evaluation stream). mean/std may be NULL. */
+BGPBT_API bgpbt_result bgpbt_agent_evaluate(bgpbt_agent* agent, double* mean_return, double* std_return);
+BGPBT_API bgpbt_ppo_hparams bgpbt_agent_get_hparams(const bgpbt_agent* agent);
+/* Validated (NaN or out of its sane range: error, nothing changed); takes effect at the next call. */
+BGPBT_API bgpbt_result bgpbt_agent_set_hparams(bgpbt_agent* agent, const bgpbt_ppo_hparams* hparams);
+BGPBT_API bgpbt_ppo_arch bgpbt_agent_get_arch(const bgpbt_agent* agent);
+BGPBT_API void bgpbt_agent_get_stats(const bgpbt_agent* agent, bgpbt_agent_stats* out);
+BGPBT_API int bgpbt_agent_failed(const bgpbt_agent* agent);
+BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* agent);
+BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* agent);
+/* PBT exploit: make dst a copy of src (weights, Adam, normaliser, RNG states, hyperparameters,
+   architecture, counters, failed flag). Both must be on the same environment (obs/act sizes).
+   On failure dst is unchanged. */
+BGPBT_API bgpbt_result bgpbt_agent_copy_from(bgpbt_agent* dst, const bgpbt_agent* src);
+/* Serialise everything resumable into a container of kind "AGNT". buf == NULL: size only. */
+BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* agent, void* buf, size_t cap, size_t* size);
+/* Replace the agent's state by a saved one (same obs/act sizes; the architecture may differ).
+   On any error the agent is unchanged. */
+BGPBT_API bgpbt_result bgpbt_agent_load(bgpbt_agent* agent, const void* data, size_t size);
+/* Actions for observations (raw, un-normalised): deterministic (tanh of the mean) or sampled
+   from the agent's evaluation stream. actions[batch][act_dim]. The game use case. */
+BGPBT_API bgpbt_result bgpbt_agent_act(bgpbt_agent* agent, const float* obs, int batch, float* actions,
+                                       int deterministic);
+/* The networks, for inspection and benchmarks (owned by the agent). */
+BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* agent);
+BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* agent);
+/* GAE of one segment, as used per minibatch (exposed for tests and reuse). rewards[T] (already
+   scaled), values[T+1] (values[T] = bootstrap), boot[T] = V(final observation) where truncated,
+   term[T], trunc[T] flags. Outputs vs[T] (value targets) and adv[T]. */
+BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, const float* boot,
+                             const unsigned char* term, const unsigned char* trunc, float discount,
+                             float lambda, float* vs, float* adv);
 
 /* ============================================================================================
    [decl.gp] gp: kernels, exact GP, marginal-likelihood fitting
