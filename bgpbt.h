@@ -1767,6 +1767,184 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
 
 /* ---- [impl.linalg.gemm] -------------------------------------------------------------------- */
 
+/* Register blocking per ISA (see [decl.linalg.gemm]). */
+#if defined(BGPBT_SIMD_AVX512)
+#  define BGPBT__GEMM_MR 8
+#  define BGPBT__GEMM_NR 32
+#elif defined(BGPBT_SIMD_AVX2)
+#  define BGPBT__GEMM_MR 6
+#  define BGPBT__GEMM_NR 16
+#else
+#  define BGPBT__GEMM_MR 4
+#  define BGPBT__GEMM_NR (2 * BGPBT_FW_WIDTH)
+#endif
+#define BGPBT__GEMM_KC 256 /* k block: a 32-column B micro-panel of 32 KiB stays in L1/L2 */
+#define BGPBT__GEMM_MC 64  /* rows per output tile (the unit of work of one thread) */
+
+/* acc[MR][NR] = sum_{p < kc} A(row_i, p) B(p, :); then C rows (< mr) = acc (beta 0) or += acc. */
+#if defined(BGPBT_SIMD_AVX512)
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+                                   ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(),
+           c11 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(),
+           c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(),
+           c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps(),
+           c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(),
+           c71 = _mm512_setzero_ps();
+    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5],
+                *a6 = ar[6], *a7 = ar[7];
+    int p;
+    for (p = 0; p < kc; ++p) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), x;
+        ptrdiff_t o = (ptrdiff_t)p * a_cs;
+        b += ldb;
+#  define BGPBT__K512(i) x = _mm512_set1_ps(a##i[o]); c##i##0 = _mm512_fmadd_ps(x, b0, c##i##0); \
+                          c##i##1 = _mm512_fmadd_ps(x, b1, c##i##1);
+        BGPBT__K512(0) BGPBT__K512(1) BGPBT__K512(2) BGPBT__K512(3)
+        BGPBT__K512(4) BGPBT__K512(5) BGPBT__K512(6) BGPBT__K512(7)
+#  undef BGPBT__K512
+    }
+#  define BGPBT__S512(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) { c##i##0 = _mm512_add_ps(_mm512_loadu_ps(cr), c##i##0); \
+                    c##i##1 = _mm512_add_ps(_mm512_loadu_ps(cr + 16), c##i##1); } \
+        _mm512_storeu_ps(cr, c##i##0); _mm512_storeu_ps(cr + 16, c##i##1); }
+    BGPBT__S512(0) BGPBT__S512(1) BGPBT__S512(2) BGPBT__S512(3)
+    BGPBT__S512(4) BGPBT__S512(5) BGPBT__S512(6) BGPBT__S512(7)
+#  undef BGPBT__S512
+}
+#elif defined(BGPBT_SIMD_AVX2)
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+                                   ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
+           c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
+           c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
+           c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5];
+    int p;
+    for (p = 0; p < kc; ++p) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), x;
+        ptrdiff_t o = (ptrdiff_t)p * a_cs;
+        b += ldb;
+#  define BGPBT__K256(i) x = _mm256_broadcast_ss(a##i + o); c##i##0 = _mm256_fmadd_ps(x, b0, c##i##0); \
+                          c##i##1 = _mm256_fmadd_ps(x, b1, c##i##1);
+        BGPBT__K256(0) BGPBT__K256(1) BGPBT__K256(2) BGPBT__K256(3) BGPBT__K256(4) BGPBT__K256(5)
+#  undef BGPBT__K256
+    }
+#  define BGPBT__S256(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) { c##i##0 = _mm256_add_ps(_mm256_loadu_ps(cr), c##i##0); \
+                    c##i##1 = _mm256_add_ps(_mm256_loadu_ps(cr + 8), c##i##1); } \
+        _mm256_storeu_ps(cr, c##i##0); _mm256_storeu_ps(cr + 8, c##i##1); }
+    BGPBT__S256(0) BGPBT__S256(1) BGPBT__S256(2) BGPBT__S256(3) BGPBT__S256(4) BGPBT__S256(5)
+#  undef BGPBT__S256
+}
+#else
+/* Generic kernel on the wide-float vocabulary (SSE2, NEON, scalar): 4 rows x 2 vectors. */
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+                                   ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    bgpbt_fw c00 = bgpbt_fw_zero(), c01 = bgpbt_fw_zero(), c10 = bgpbt_fw_zero(), c11 = bgpbt_fw_zero(),
+             c20 = bgpbt_fw_zero(), c21 = bgpbt_fw_zero(), c30 = bgpbt_fw_zero(), c31 = bgpbt_fw_zero();
+    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3];
+    int p;
+    for (p = 0; p < kc; ++p) {
+        bgpbt_fw b0 = bgpbt_fw_load(b), b1 = bgpbt_fw_load(b + BGPBT_FW_WIDTH), x;
+        ptrdiff_t o = (ptrdiff_t)p * a_cs;
+        b += ldb;
+#  define BGPBT__KG(i) x = bgpbt_fw_set1(a##i[o]); c##i##0 = bgpbt_fw_fma(x, b0, c##i##0); \
+                        c##i##1 = bgpbt_fw_fma(x, b1, c##i##1);
+        BGPBT__KG(0) BGPBT__KG(1) BGPBT__KG(2) BGPBT__KG(3)
+#  undef BGPBT__KG
+    }
+#  define BGPBT__SG(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) { c##i##0 = bgpbt_fw_add(bgpbt_fw_load(cr), c##i##0); \
+                    c##i##1 = bgpbt_fw_add(bgpbt_fw_load(cr + BGPBT_FW_WIDTH), c##i##1); } \
+        bgpbt_fw_store(cr, c##i##0); bgpbt_fw_store(cr + BGPBT_FW_WIDTH, c##i##1); }
+    BGPBT__SG(0) BGPBT__SG(1) BGPBT__SG(2) BGPBT__SG(3)
+#  undef BGPBT__SG
+}
+#endif
+
+BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
+#if defined(BGPBT_SIMD_AVX512)
+    return "avx512-8x32";
+#elif defined(BGPBT_SIMD_AVX2)
+    return "avx2-6x16";
+#elif BGPBT_FW_WIDTH == 4
+    return "generic-4x8";
+#else
+    return "generic-4x2";
+#endif
+}
+
+/* One output tile: rows [i0, i0 + mc) x columns [j0, j0 + nc), nc <= NR. */
+BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, const float* a,
+                                     ptrdiff_t a_rs, ptrdiff_t a_cs, const float* b, ptrdiff_t ldb,
+                                     float* c, ptrdiff_t ldc, int beta) {
+    float bpanel[BGPBT__GEMM_KC * BGPBT__GEMM_NR];
+    float ctile[BGPBT__GEMM_MR * BGPBT__GEMM_NR];
+    const float* ar[BGPBT__GEMM_MR];
+    int kb, ir, r, j;
+    const int full = (nc == BGPBT__GEMM_NR);
+    for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
+        int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
+        const float* bp = b + (ptrdiff_t)kb * ldb + j0;
+        ptrdiff_t bld = ldb;
+        int bt = beta || kb > 0;
+        if (!full) { /* right edge: a zero-padded copy of the partial panel */
+            int p;
+            for (p = 0; p < kc; ++p) {
+                for (j = 0; j < nc; ++j) bpanel[p * BGPBT__GEMM_NR + j] = bp[(ptrdiff_t)p * ldb + j];
+                for (; j < BGPBT__GEMM_NR; ++j) bpanel[p * BGPBT__GEMM_NR + j] = 0.0f;
+            }
+            bp = bpanel;
+            bld = BGPBT__GEMM_NR;
+        }
+        for (ir = 0; ir < mc; ir += BGPBT__GEMM_MR) {
+            int mr = mc - ir < BGPBT__GEMM_MR ? mc - ir : BGPBT__GEMM_MR;
+            float* cp = c + (ptrdiff_t)(i0 + ir) * ldc + j0;
+            for (r = 0; r < BGPBT__GEMM_MR; ++r) /* missing rows re-read row 0: results discarded */
+                ar[r] = a + (ptrdiff_t)(i0 + ir + (r < mr ? r : 0)) * a_rs + (ptrdiff_t)kb * a_cs;
+            if (full) {
+                bgpbt__ukernel(kc, ar, a_cs, bp, bld, cp, ldc, mr, bt);
+            } else {
+                bgpbt__ukernel(kc, ar, a_cs, bp, bld, ctile, BGPBT__GEMM_NR, mr, 0);
+                for (r = 0; r < mr; ++r)
+                    for (j = 0; j < nc; ++j) {
+                        float* o = cp + (ptrdiff_t)r * ldc + j;
+                        *o = bt ? *o + ctile[r * BGPBT__GEMM_NR + j] : ctile[r * BGPBT__GEMM_NR + j];
+                    }
+            }
+        }
+    }
+}
+
+BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                           const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta) {
+    int npan, mtiles, ntiles, t;
+    double work;
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        if (!beta) {
+            int i;
+            for (i = 0; i < m; ++i) memset(c + (ptrdiff_t)i * ldc, 0, (size_t)n * sizeof(float));
+        }
+        return;
+    }
+    npan = (n + BGPBT__GEMM_NR - 1) / BGPBT__GEMM_NR;
+    mtiles = (m + BGPBT__GEMM_MC - 1) / BGPBT__GEMM_MC;
+    ntiles = npan * mtiles;
+    work = (double)m * (double)n * (double)k;
+    (void)work;
+    /* tiles are independent outputs: any thread count gives the same bits */
+    BGPBT_OMP(parallel for schedule(static) if (work > 262144.0 && ntiles > 1))
+    for (t = 0; t < ntiles; ++t) {
+        int mt = t / npan, pj = t - mt * npan;
+        int i0 = mt * BGPBT__GEMM_MC, j0 = pj * BGPBT__GEMM_NR;
+        int mc = m - i0 < BGPBT__GEMM_MC ? m - i0 : BGPBT__GEMM_MC;
+        int nc = n - j0 < BGPBT__GEMM_NR ? n - j0 : BGPBT__GEMM_NR;
+        bgpbt__gemm_tile(i0, mc, j0, nc, k, a, a_rs, a_cs, b, ldb, c, ldc, beta);
+    }
+}
+
 /* ---- [impl.linalg.chol] -------------------------------------------------------------------- */
 
 /* ============================================================================================
@@ -1780,6 +1958,608 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
 /* ============================================================================================
    [impl.nn] nn
    ============================================================================================ */
+
+#define BGPBT__NN_PAD 32 /* every fan_out is stored rounded up to this (a GEMM column panel) */
+#define BGPBT__NN_INFER_CHUNK 1024
+#define BGPBT__MLP_KIND BGPBT_FOURCC('M', 'L', 'P', ' ')
+#define BGPBT__MLP_VERSION 1u
+
+struct bgpbt_mlp {
+    bgpbt_mlp_config cfg;
+    int nl;                                  /* linear layers = num_hidden + 1 */
+    int dim[BGPBT_MLP_MAX_HIDDEN + 2];       /* dim[0] = in, dim[l + 1] = fan_out of layer l */
+    int pad[BGPBT_MLP_MAX_HIDDEN + 2];       /* rounded up to BGPBT__NN_PAD (pad[0] too) */
+    size_t woff[BGPBT_MLP_MAX_HIDDEN + 1], boff[BGPBT_MLP_MAX_HIDDEN + 1];
+    size_t np_pad, np, maxpad;
+    float *params, *grads, *m, *v; /* np_pad each */
+    long adam_t;
+    int last_batch;                /* rows of the last training forward (0: none) */
+    float* xin;                    /* [max_batch][in] copy of the last training input */
+    float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* pre-activations [max_batch][pad[l+1]] */
+    float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs [max_batch][pad[l+1]] */
+    float *g0, *g1;                /* backward ping-pong [max_batch][maxpad] */
+    float* wt;                     /* transposed weights scratch [maxpad][maxpad] */
+    float *i0, *i1;                /* inference ping-pong [chunk][maxpad] */
+    int chunk;
+    size_t act_floats, infer_floats;
+};
+
+BGPBT__INLINE int bgpbt__nn_pad(int d) { return (d + BGPBT__NN_PAD - 1) / BGPBT__NN_PAD * BGPBT__NN_PAD; }
+
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_config_default(void) {
+    bgpbt_mlp_config c;
+    memset(&c, 0, sizeof c);
+    c.num_hidden = 2;
+    c.hidden[0] = c.hidden[1] = 64;
+    c.activation = BGPBT_ACT_SILU;
+    c.max_batch = 256;
+    c.last_layer_scale = 1.0f;
+    return c;
+}
+
+BGPBT_API bgpbt_adam_config bgpbt_adam_config_default(void) {
+    bgpbt_adam_config a;
+    a.learning_rate = 3e-4f;
+    a.beta1 = 0.9f;
+    a.beta2 = 0.999f;
+    a.eps = 1e-8f;
+    a.max_grad_norm = 0.0f;
+    return a;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_check_config(const bgpbt_mlp_config* c) {
+    const bgpbt_logger* lg = &c->logger;
+    int l;
+    if (c->in_dim < 1 || c->in_dim > (1 << 20) || c->out_dim < 1 || c->out_dim > (1 << 20))
+        return bgpbt__error(lg, BGPBT_ERR_INVALID_ARGUMENT, "mlp: in_dim %d and out_dim %d must be in 1..2^20",
+                            c->in_dim, c->out_dim);
+    if (c->num_hidden < 0 || c->num_hidden > BGPBT_MLP_MAX_HIDDEN)
+        return bgpbt__error(lg, BGPBT_ERR_LIMIT, "mlp: num_hidden %d must be in 0..%d", c->num_hidden,
+                            BGPBT_MLP_MAX_HIDDEN);
+    for (l = 0; l < c->num_hidden; ++l)
+        if (c->hidden[l] < 1 || c->hidden[l] > (1 << 16))
+            return bgpbt__error(lg, BGPBT_ERR_INVALID_ARGUMENT, "mlp: hidden[%d] = %d must be in 1..65536", l,
+                                c->hidden[l]);
+    if ((int)c->activation < 0 || (int)c->activation > 3)
+        return bgpbt__error(lg, BGPBT_ERR_INVALID_ARGUMENT, "mlp: unknown activation %d", (int)c->activation);
+    if (c->max_batch < 0 || c->max_batch > (1 << 24))
+        return bgpbt__error(lg, BGPBT_ERR_LIMIT, "mlp: max_batch %d must be in 0..2^24", c->max_batch);
+    if (!bgpbt__isfinitef(c->last_layer_scale))
+        return bgpbt__error(lg, BGPBT_ERR_NOT_FINITE, "mlp: last_layer_scale is not finite");
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* n) {
+    const bgpbt_allocator* a;
+    int l;
+    size_t mb;
+    if (!n) return;
+    a = &n->cfg.allocator;
+    mb = (size_t)n->cfg.max_batch;
+    bgpbt__cfree(a, n->params, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->grads, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->m, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->v, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->xin, mb * (size_t)n->dim[0], sizeof(float));
+    for (l = 0; l < n->nl; ++l) bgpbt__cfree(a, n->z[l], mb * (size_t)n->pad[l + 1], sizeof(float));
+    for (l = 0; l + 1 < n->nl; ++l) bgpbt__cfree(a, n->h[l], mb * (size_t)n->pad[l + 1], sizeof(float));
+    bgpbt__cfree(a, n->g0, mb * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->g1, mb * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->wt, n->maxpad * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->i0, (size_t)n->chunk * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->i1, (size_t)n->chunk * n->maxpad, sizeof(float));
+    bgpbt_mem_free(a, n, sizeof *n);
+}
+
+/* Shapes and buffers, no initialisation. */
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_alloc(const bgpbt_mlp_config* config, bgpbt_mlp** out) {
+    bgpbt_mlp* n;
+    bgpbt_mlp_config c = *config;
+    size_t off = 0, mb;
+    int l, ok = 1;
+    bgpbt_result r;
+    *out = NULL;
+    if (c.max_batch == 0) c.max_batch = 256;
+    if (c.last_layer_scale == 0.0f) c.last_layer_scale = 1.0f;
+    r = bgpbt__mlp_check_config(&c);
+    if (r != BGPBT_OK) return r;
+    n = (bgpbt_mlp*)bgpbt_mem_alloc(&c.allocator, sizeof *n, 64);
+    if (!n) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "mlp: out of memory");
+    memset(n, 0, sizeof *n);
+    n->cfg = c;
+    n->nl = c.num_hidden + 1;
+    n->dim[0] = c.in_dim;
+    for (l = 0; l < c.num_hidden; ++l) n->dim[l + 1] = c.hidden[l];
+    n->dim[n->nl] = c.out_dim;
+    n->maxpad = 0;
+    for (l = 0; l <= n->nl; ++l) {
+        n->pad[l] = bgpbt__nn_pad(n->dim[l]);
+        if ((size_t)n->pad[l] > n->maxpad) n->maxpad = (size_t)n->pad[l];
+    }
+    n->np = 0;
+    for (l = 0; l < n->nl; ++l) {
+        n->woff[l] = off;
+        off += (size_t)n->dim[l] * (size_t)n->pad[l + 1];
+        n->boff[l] = off;
+        off += (size_t)n->pad[l + 1];
+        n->np += (size_t)n->dim[l] * (size_t)n->dim[l + 1] + (size_t)n->dim[l + 1];
+    }
+    n->np_pad = off;
+    mb = (size_t)c.max_batch;
+    n->chunk = c.max_batch < BGPBT__NN_INFER_CHUNK ? c.max_batch : BGPBT__NN_INFER_CHUNK;
+    n->params = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    n->grads = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    n->m = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    n->v = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    ok = n->params && n->grads && n->m && n->v;
+    if (ok) ok = (n->xin = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)c.in_dim, sizeof(float))) != NULL;
+    for (l = 0; ok && l < n->nl; ++l)
+        ok = (n->z[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
+    for (l = 0; ok && l + 1 < n->nl; ++l)
+        ok = (n->h[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
+    if (ok) ok = (n->g0 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->g1 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->wt = (float*)bgpbt__calloc(&c.allocator, n->maxpad * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->i0 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->i1 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
+    if (!ok) {
+        bgpbt_mlp_destroy(n);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "mlp: out of memory for %lu parameters",
+                            (unsigned long)off);
+    }
+    *out = n;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_create(const bgpbt_mlp_config* config, bgpbt_mlp** out) {
+    bgpbt_mlp* n;
+    bgpbt_result r;
+    bgpbt_rng rng;
+    int l;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!config) return BGPBT_ERR_INVALID_ARGUMENT;
+    r = bgpbt__mlp_alloc(config, &n);
+    if (r != BGPBT_OK) return r;
+    bgpbt_rng_init(&rng, n->cfg.seed, n->cfg.stream);
+    for (l = 0; l < n->nl; ++l) { /* lecun_uniform: U(+-sqrt(3 / fan_in)), biases 0 */
+        double lim = sqrt(3.0 / (double)n->dim[l]) * (l == n->nl - 1 ? (double)n->cfg.last_layer_scale : 1.0);
+        int i, j;
+        for (i = 0; i < n->dim[l]; ++i)
+            for (j = 0; j < n->dim[l + 1]; ++j)
+                n->params[n->woff[l] + (size_t)i * (size_t)n->pad[l + 1] + (size_t)j] =
+                    (float)(lim * (2.0 * bgpbt_rng_double(&rng) - 1.0));
+    }
+    *out = n;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* n) { return n->cfg; }
+BGPBT_API size_t bgpbt_mlp_num_params(const bgpbt_mlp* n) { return n ? n->np : 0; }
+BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* n) { return n ? n->adam_t : 0; }
+
+/* z += bias, then h = act(z) over rows [0, rows) of width w (a multiple of the vector width). */
+BGPBT__PRIVATE void bgpbt__nn_bias_act(float* z, float* h, const float* bias, int rows, int w,
+                                       bgpbt_activation act) {
+    int i;
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 65536.0))
+    for (i = 0; i < rows; ++i) {
+        float* zr = z + (size_t)i * (size_t)w;
+        float* hr = h ? h + (size_t)i * (size_t)w : NULL;
+        int j;
+        for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
+            bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(zr + j), bgpbt_fw_load(bias + j)), y;
+            bgpbt_fw_store(zr + j, x);
+            if (!hr) continue;
+            switch (act) {
+                case BGPBT_ACT_SILU:
+                    y = bgpbt_fw_div(x, bgpbt_fw_add(bgpbt_fw_set1(1.0f), bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                    break;
+                case BGPBT_ACT_TANH: y = bgpbt_fw_tanh(x); break;
+                case BGPBT_ACT_RELU: y = bgpbt_fw_max(x, bgpbt_fw_zero()); break;
+                default: y = x; break;
+            }
+            bgpbt_fw_store(hr + j, y);
+        }
+    }
+}
+
+/* g *= act'(z) (h = act(z)), rows x w. */
+BGPBT__PRIVATE void bgpbt__nn_act_grad(float* g, const float* z, const float* h, int rows, int w,
+                                       bgpbt_activation act) {
+    int i;
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 65536.0))
+    for (i = 0; i < rows; ++i) {
+        float* gr = g + (size_t)i * (size_t)w;
+        const float* zr = z + (size_t)i * (size_t)w;
+        const float* hr = h + (size_t)i * (size_t)w;
+        int j;
+        for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
+            bgpbt_fw x = bgpbt_fw_load(zr + j), d, one = bgpbt_fw_set1(1.0f);
+            switch (act) {
+                case BGPBT_ACT_SILU: { /* s (1 + x (1 - s)) */
+                    bgpbt_fw s = bgpbt_fw_div(one, bgpbt_fw_add(one, bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                    d = bgpbt_fw_mul(s, bgpbt_fw_add(one, bgpbt_fw_mul(x, bgpbt_fw_sub(one, s))));
+                    break;
+                }
+                case BGPBT_ACT_TANH: {
+                    bgpbt_fw y = bgpbt_fw_load(hr + j);
+                    d = bgpbt_fw_sub(one, bgpbt_fw_mul(y, y));
+                    break;
+                }
+                case BGPBT_ACT_RELU: d = bgpbt_fw_blend(bgpbt_fw_gt(x, bgpbt_fw_zero()), bgpbt_fw_zero(), one); break;
+                default: d = one; break;
+            }
+            bgpbt_fw_store(gr + j, bgpbt_fw_mul(bgpbt_fw_load(gr + j), d));
+        }
+    }
+}
+
+/* Forward of rows [0, rows) of x (row stride ldx) through every layer. With train, into the
+   cache; otherwise through the ping-pong buffers. Returns the output buffer (stride pad[nl]). */
+BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx, int rows, int train) {
+    const float* in = x;
+    ptrdiff_t ld = ldx;
+    int l;
+    for (l = 0; l < n->nl; ++l) {
+        int w = n->pad[l + 1], last = (l == n->nl - 1);
+        float* z = train ? n->z[l] : ((l & 1) ? n->i1 : n->i0);
+        float* h = last ? NULL : (train ? n->h[l] : z);
+        bgpbt_sgemm(rows, w, n->dim[l], in, ld, 1, n->params + n->woff[l], w, z, w, 0);
+        bgpbt__nn_bias_act(z, h, n->params + n->boff[l], rows, w,
+                           last ? BGPBT_ACT_LINEAR : n->cfg.activation);
+        in = last ? z : h;
+        ld = w;
+    }
+    return (float*)in;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch, float* y, int train) {
+    int out, wo, i;
+    if (!n || (!x && batch > 0) || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    out = n->dim[n->nl];
+    wo = n->pad[n->nl];
+    if (train) {
+        const float* o;
+        if (batch > n->cfg.max_batch)
+            return bgpbt__error(&n->cfg.logger, BGPBT_ERR_LIMIT, "mlp: training batch %d above max_batch %d",
+                                batch, n->cfg.max_batch);
+        if (batch > 0) memcpy(n->xin, x, (size_t)batch * (size_t)n->dim[0] * sizeof(float));
+        n->last_batch = batch;
+        if (batch == 0) return BGPBT_OK;
+        o = bgpbt__mlp_run(n, n->xin, n->dim[0], batch, 1);
+        if (y)
+            for (i = 0; i < batch; ++i) memcpy(y + (size_t)i * (size_t)out, o + (size_t)i * (size_t)wo, (size_t)out * sizeof(float));
+        return BGPBT_OK;
+    }
+    for (i = 0; i < batch; i += n->chunk) { /* rows are independent: chunking changes no bits */
+        int rows = batch - i < n->chunk ? batch - i : n->chunk, r;
+        const float* o = bgpbt__mlp_run(n, x + (size_t)i * (size_t)n->dim[0], n->dim[0], rows, 0);
+        if (y)
+            for (r = 0; r < rows; ++r)
+                memcpy(y + (size_t)(i + r) * (size_t)out, o + (size_t)r * (size_t)wo, (size_t)out * sizeof(float));
+    }
+    return BGPBT_OK;
+}
+
+BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* n, int* ld) {
+    if (ld) *ld = n->pad[n->nl];
+    return n->z[n->nl - 1];
+}
+
+/* Column sums of g[rows][w] into out[w], rows in order (deterministic). */
+BGPBT__PRIVATE void bgpbt__nn_colsum(const float* g, int rows, int w, float* out) {
+    int j;
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 65536.0))
+    for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
+        bgpbt_fw s = bgpbt_fw_zero();
+        int i;
+        for (i = 0; i < rows; ++i) s = bgpbt_fw_add(s, bgpbt_fw_load(g + (size_t)i * (size_t)w + j));
+        bgpbt_fw_store(out + j, s);
+    }
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int batch, float* dx) {
+    int l, i, out, wo;
+    float *g, *gn;
+    if (!n || (!dy && batch > 0)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (batch != n->last_batch || batch <= 0)
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_WRONG_ORDER,
+                            "mlp: backward on %d rows needs a training forward on the same rows (last: %d)",
+                            batch, n->last_batch);
+    out = n->dim[n->nl];
+    wo = n->pad[n->nl];
+    g = n->g0;
+    gn = n->g1;
+    for (i = 0; i < batch; ++i) {
+        float* gr = g + (size_t)i * (size_t)wo;
+        memcpy(gr, dy + (size_t)i * (size_t)out, (size_t)out * sizeof(float));
+        memset(gr + out, 0, (size_t)(wo - out) * sizeof(float));
+    }
+    for (l = n->nl - 1; l >= 0; --l) {
+        int w = n->pad[l + 1], fin = n->dim[l], pin = n->pad[l], fout = n->dim[l + 1];
+        const float* hin = l == 0 ? n->xin : n->h[l - 1];
+        ptrdiff_t ldin = l == 0 ? n->dim[0] : n->pad[l];
+        if (l < n->nl - 1) bgpbt__nn_act_grad(g, n->z[l], n->h[l], batch, w, n->cfg.activation);
+        /* dW = hin^T g: k runs over the batch, so each thread owns whole dW tiles */
+        bgpbt_sgemm(fin, w, batch, hin, 1, ldin, g, w, n->grads + n->woff[l], w, 0);
+        bgpbt__nn_colsum(g, batch, w, n->grads + n->boff[l]);
+        if (l > 0 || dx) { /* gn = g W^T through a zero-padded transposed copy of W */
+            const float* W = n->params + n->woff[l];
+            int a, b2;
+            for (b2 = 0; b2 < fout; ++b2) {
+                float* row = n->wt + (size_t)b2 * (size_t)pin;
+                for (a = 0; a < fin; ++a) row[a] = W[(size_t)a * (size_t)w + (size_t)b2];
+                for (; a < pin; ++a) row[a] = 0.0f;
+            }
+            bgpbt_sgemm(batch, pin, fout, g, w, 1, n->wt, pin, gn, pin, 0);
+            if (l == 0) {
+                for (i = 0; i < batch; ++i)
+                    memcpy(dx + (size_t)i * (size_t)fin, gn + (size_t)i * (size_t)pin, (size_t)fin * sizeof(float));
+            }
+            { float* t = g; g = gn; gn = t; }
+        }
+    }
+    return BGPBT_OK;
+}
+
+/* Sum of squares of the flat array in a fixed lane order (thread-count independent). */
+BGPBT__PRIVATE double bgpbt__nn_sumsq(const float* p, size_t n) {
+    double s = 0.0;
+    size_t i = 0;
+    for (; i + 256 <= n; i += 256) {
+        bgpbt_fw acc = bgpbt_fw_zero();
+        size_t j;
+        for (j = 0; j < 256; j += BGPBT_FW_WIDTH) {
+            bgpbt_fw x = bgpbt_fw_load(p + i + j);
+            acc = bgpbt_fw_add(acc, bgpbt_fw_mul(x, x));
+        }
+        s += (double)bgpbt_fw_hsum(acc);
+    }
+    for (; i < n; ++i) s += (double)p[i] * (double)p[i];
+    return s;
+}
+
+BGPBT_API double bgpbt_mlp_grad_norm(const bgpbt_mlp* n) { return sqrt(bgpbt__nn_sumsq(n->grads, n->np_pad)); }
+
+BGPBT_API bgpbt_result bgpbt_mlp_adam_step(bgpbt_mlp* n, const bgpbt_adam_config* adam) {
+    bgpbt_adam_config a = adam ? *adam : bgpbt_adam_config_default();
+    double norm2, scale = 1.0, bc1, bc2;
+    float lr_t, eps_t, b1, b2, gs;
+    size_t i, np;
+    long t;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (a.learning_rate == 0.0f) a.learning_rate = 3e-4f;
+    if (a.beta1 == 0.0f) a.beta1 = 0.9f;
+    if (a.beta2 == 0.0f) a.beta2 = 0.999f;
+    if (a.eps == 0.0f) a.eps = 1e-8f;
+    if (!bgpbt__isfinitef(a.learning_rate) || !(a.beta1 > 0.0f && a.beta1 < 1.0f) ||
+        !(a.beta2 > 0.0f && a.beta2 < 1.0f) || !(a.eps > 0.0f) || !(a.max_grad_norm >= 0.0f))
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "adam: bad settings (lr %g, beta1 %g, beta2 %g, eps %g, max_grad_norm %g)",
+                            (double)a.learning_rate, (double)a.beta1, (double)a.beta2, (double)a.eps,
+                            (double)a.max_grad_norm);
+    norm2 = bgpbt__nn_sumsq(n->grads, n->np_pad);
+    if (!bgpbt__isfinite(norm2))
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_NOT_FINITE, "adam: the gradient is not finite");
+    if (a.max_grad_norm > 0.0f && sqrt(norm2) > (double)a.max_grad_norm)
+        scale = (double)a.max_grad_norm / sqrt(norm2);
+    t = n->adam_t + 1;
+    bc1 = 1.0 - pow((double)a.beta1, (double)t);
+    bc2 = 1.0 - pow((double)a.beta2, (double)t);
+    /* p -= lr * mhat / (sqrt(vhat) + eps) with mhat = m / bc1, vhat = v / bc2, rewritten as
+       p -= (lr sqrt(bc2) / bc1) * m / (sqrt(v) + eps sqrt(bc2)) (one division per element) */
+    lr_t = (float)((double)a.learning_rate * sqrt(bc2) / bc1);
+    eps_t = (float)((double)a.eps * sqrt(bc2));
+    b1 = a.beta1;
+    b2 = a.beta2;
+    gs = (float)scale;
+    np = n->np_pad;
+    {
+        bgpbt_fw vb1 = bgpbt_fw_set1(b1), vb2 = bgpbt_fw_set1(b2), vc1 = bgpbt_fw_set1(1.0f - b1),
+                 vc2 = bgpbt_fw_set1(1.0f - b2), vlr = bgpbt_fw_set1(lr_t), veps = bgpbt_fw_set1(eps_t),
+                 vgs = bgpbt_fw_set1(gs);
+        for (i = 0; i < np; i += BGPBT_FW_WIDTH) { /* np_pad is a multiple of 32 */
+            bgpbt_fw g = bgpbt_fw_mul(bgpbt_fw_load(n->grads + i), vgs);
+            bgpbt_fw m = bgpbt_fw_add(bgpbt_fw_mul(vb1, bgpbt_fw_load(n->m + i)), bgpbt_fw_mul(vc1, g));
+            bgpbt_fw v = bgpbt_fw_add(bgpbt_fw_mul(vb2, bgpbt_fw_load(n->v + i)), bgpbt_fw_mul(vc2, bgpbt_fw_mul(g, g)));
+            bgpbt_fw d = bgpbt_fw_div(bgpbt_fw_mul(vlr, m), bgpbt_fw_add(bgpbt_fw_sqrt(v), veps));
+            bgpbt_fw_store(n->m + i, m);
+            bgpbt_fw_store(n->v + i, v);
+            bgpbt_fw_store(n->params + i, bgpbt_fw_sub(bgpbt_fw_load(n->params + i), d));
+        }
+    }
+    n->adam_t = t;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_mlp_reset_adam(bgpbt_mlp* n) {
+    if (!n) return;
+    memset(n->m, 0, n->np_pad * sizeof(float));
+    memset(n->v, 0, n->np_pad * sizeof(float));
+    n->adam_t = 0;
+}
+
+/* Visit the real (unpadded) entries of a padded flat array in the public order. */
+BGPBT__PRIVATE void bgpbt__mlp_pack(const bgpbt_mlp* n, const float* padded, float* out) {
+    int l, i;
+    size_t k = 0;
+    for (l = 0; l < n->nl; ++l) {
+        size_t fo = (size_t)n->dim[l + 1], w = (size_t)n->pad[l + 1];
+        for (i = 0; i < n->dim[l]; ++i, k += fo) memcpy(out + k, padded + n->woff[l] + (size_t)i * w, fo * sizeof(float));
+        memcpy(out + k, padded + n->boff[l], fo * sizeof(float));
+        k += fo;
+    }
+}
+BGPBT__PRIVATE void bgpbt__mlp_unpack(bgpbt_mlp* n, const float* in, float* padded) {
+    int l, i;
+    size_t k = 0;
+    for (l = 0; l < n->nl; ++l) {
+        size_t fo = (size_t)n->dim[l + 1], w = (size_t)n->pad[l + 1];
+        for (i = 0; i < n->dim[l]; ++i, k += fo) memcpy(padded + n->woff[l] + (size_t)i * w, in + k, fo * sizeof(float));
+        memcpy(padded + n->boff[l], in + k, fo * sizeof(float));
+        k += fo;
+    }
+}
+
+BGPBT_API void bgpbt_mlp_get_params(const bgpbt_mlp* n, float* out) { bgpbt__mlp_pack(n, n->params, out); }
+BGPBT_API void bgpbt_mlp_get_grads(const bgpbt_mlp* n, float* out) { bgpbt__mlp_pack(n, n->grads, out); }
+BGPBT_API bgpbt_result bgpbt_mlp_set_params(bgpbt_mlp* n, const float* p) {
+    size_t i;
+    if (!n || !p) return BGPBT_ERR_INVALID_ARGUMENT;
+    for (i = 0; i < n->np; ++i)
+        if (!bgpbt__isfinitef(p[i]))
+            return bgpbt__error(&n->cfg.logger, BGPBT_ERR_NOT_FINITE, "mlp: parameter %lu is not finite", (unsigned long)i);
+    bgpbt__mlp_unpack(n, p, n->params);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE int bgpbt__mlp_same_arch(const bgpbt_mlp* a, const bgpbt_mlp* b) {
+    int l;
+    if (a->nl != b->nl || a->cfg.activation != b->cfg.activation) return 0;
+    for (l = 0; l <= a->nl; ++l)
+        if (a->dim[l] != b->dim[l]) return 0;
+    return 1;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_copy(bgpbt_mlp* dst, const bgpbt_mlp* src) {
+    if (!dst || !src) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (dst == src) return BGPBT_OK;
+    if (!bgpbt__mlp_same_arch(dst, src))
+        return bgpbt__error(&dst->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "mlp_copy: the architectures differ");
+    memcpy(dst->params, src->params, src->np_pad * sizeof(float));
+    memcpy(dst->m, src->m, src->np_pad * sizeof(float));
+    memcpy(dst->v, src->v, src->np_pad * sizeof(float));
+    dst->adam_t = src->adam_t;
+    return BGPBT_OK;
+}
+
+/* Payload: in, out, num_hidden, hidden[], activation, np (u64), params, adam_t (u64), m, v. */
+BGPBT__PRIVATE void bgpbt__mlp_write(bgpbt_writer* w, const bgpbt_mlp* n) {
+    int l;
+    size_t i;
+    bgpbt_write_u32(w, (uint32_t)n->dim[0]);
+    bgpbt_write_u32(w, (uint32_t)n->dim[n->nl]);
+    bgpbt_write_u32(w, (uint32_t)(n->nl - 1));
+    for (l = 0; l < n->nl - 1; ++l) bgpbt_write_u32(w, (uint32_t)n->dim[l + 1]);
+    bgpbt_write_u32(w, (uint32_t)n->cfg.activation);
+    bgpbt_write_u64(w, (uint64_t)n->np);
+    {
+        const float* arrs[3];
+        int q;
+        arrs[0] = n->params; arrs[1] = n->m; arrs[2] = n->v;
+        for (q = 0; q < 3; ++q) {
+            if (q == 1) bgpbt_write_u64(w, (uint64_t)n->adam_t);
+            for (l = 0; l < n->nl; ++l) {
+                size_t fo = (size_t)n->dim[l + 1], wd = (size_t)n->pad[l + 1];
+                for (i = 0; i < (size_t)n->dim[l]; ++i) bgpbt_write_f32s(w, arrs[q] + n->woff[l] + i * wd, fo);
+                bgpbt_write_f32s(w, arrs[q] + n->boff[l], fo);
+            }
+        }
+    }
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_save(const bgpbt_mlp* n, void* buf, size_t cap, size_t* size) {
+    bgpbt_writer w;
+    if (!n || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    w.buf = (unsigned char*)buf;
+    w.cap = buf ? cap : 0;
+    w.pos = 0;
+    w.overflow = 0;
+    bgpbt_container_begin(&w, BGPBT__MLP_KIND, BGPBT__MLP_VERSION);
+    bgpbt__mlp_write(&w, n);
+    bgpbt_container_end(&w, 0);
+    *size = w.pos;
+    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    return BGPBT_OK;
+}
+
+/* Read the architecture part of a payload into cfg (bounded). */
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_read_arch(bgpbt_reader* r, bgpbt_mlp_config* cfg) {
+    int l;
+    uint32_t nh;
+    cfg->in_dim = (int)bgpbt_read_u32(r);
+    cfg->out_dim = (int)bgpbt_read_u32(r);
+    nh = bgpbt_read_u32(r);
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    if (nh > BGPBT_MLP_MAX_HIDDEN) return BGPBT_ERR_BAD_FORMAT;
+    cfg->num_hidden = (int)nh;
+    for (l = 0; l < (int)nh; ++l) cfg->hidden[l] = (int)bgpbt_read_u32(r);
+    cfg->activation = (bgpbt_activation)bgpbt_read_u32(r);
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    if (cfg->in_dim < 1 || cfg->in_dim > (1 << 20) || cfg->out_dim < 1 || cfg->out_dim > (1 << 20) ||
+        (int)cfg->activation < 0 || (int)cfg->activation > 3)
+        return BGPBT_ERR_BAD_FORMAT;
+    for (l = 0; l < (int)nh; ++l)
+        if (cfg->hidden[l] < 1 || cfg->hidden[l] > (1 << 16)) return BGPBT_ERR_BAD_FORMAT;
+    return BGPBT_OK;
+}
+
+/* Read params, moments and step count of the payload (after the architecture) into n. */
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_read_body(bgpbt_reader* r, bgpbt_mlp* n) {
+    uint64_t np = bgpbt_read_u64(r);
+    int q, l;
+    size_t i;
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    if (np != (uint64_t)n->np) return BGPBT_ERR_BAD_FORMAT;
+    if ((r->size - r->pos) / 12 < n->np) return BGPBT_ERR_TRUNCATED;
+    for (q = 0; q < 3; ++q) {
+        float* dst = q == 0 ? n->params : q == 1 ? n->m : n->v;
+        if (q == 1) n->adam_t = (long)bgpbt_read_u64(r);
+        for (l = 0; l < n->nl; ++l) {
+            size_t fo = (size_t)n->dim[l + 1], wd = (size_t)n->pad[l + 1];
+            for (i = 0; i < (size_t)n->dim[l]; ++i) bgpbt_read_f32s(r, dst + n->woff[l] + i * wd, fo);
+            bgpbt_read_f32s(r, dst + n->boff[l], fo);
+        }
+    }
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    for (i = 0; i < n->np_pad; ++i)
+        if (!bgpbt__isfinitef(n->params[i]) || !bgpbt__isfinitef(n->m[i]) || !bgpbt__isfinitef(n->v[i]) || n->v[i] < 0.0f)
+            return BGPBT_ERR_NOT_FINITE;
+    if (n->adam_t < 0) return BGPBT_ERR_BAD_FORMAT;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_create_from_blob(const void* data, size_t size, const bgpbt_mlp_config* config,
+                                                  bgpbt_mlp** out) {
+    bgpbt_mlp_config cfg = config ? *config : bgpbt_mlp_config_default();
+    bgpbt_reader r;
+    bgpbt_result res;
+    bgpbt_mlp* n;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    res = bgpbt_container_open(data, size, BGPBT__MLP_KIND, BGPBT__MLP_VERSION, NULL, &r);
+    if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: not a valid MLP blob (%s)", bgpbt_result_string(res));
+    res = bgpbt__mlp_read_arch(&r, &cfg);
+    if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: bad architecture record");
+    res = bgpbt__mlp_alloc(&cfg, &n);
+    if (res != BGPBT_OK) return res;
+    res = bgpbt__mlp_read_body(&r, n);
+    if (res != BGPBT_OK) {
+        bgpbt_mlp_destroy(n);
+        return bgpbt__error(&cfg.logger, res, "mlp_load: bad parameter record");
+    }
+    *out = n;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_load(bgpbt_mlp* n, const void* data, size_t size) {
+    bgpbt_mlp* tmp;
+    bgpbt_mlp_config cfg;
+    bgpbt_result res;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    cfg = n->cfg;
+    cfg.max_batch = 1; /* the temporary needs no activation buffers of size */
+    res = bgpbt_mlp_create_from_blob(data, size, &cfg, &tmp);
+    if (res != BGPBT_OK) return res;
+    if (!bgpbt__mlp_same_arch(n, tmp)) {
+        bgpbt_mlp_destroy(tmp);
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "mlp_load: the saved architecture differs");
+    }
+    res = bgpbt_mlp_copy(n, tmp);
+    bgpbt_mlp_destroy(tmp);
+    return res;
+}
 
 /* ============================================================================================
    [impl.ppo] ppo
