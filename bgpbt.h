@@ -357,7 +357,23 @@ BGPBT_API const char* bgpbt_sgemm_kernel_name(void);
                                                          *reward, *terminated (0/1)
    Truncation (the time limit) is the vecenv's job: max_episode_steps. Callbacks run on OpenMP
    worker threads (one environment is only ever touched by one thread at a time), so they must
-   not share mutable state between copies except through `user`, read-only. */
+   not share mutable state between copies except through `user`, read-only.
+
+   Contract of the vecenv (user environments and built-in tasks alike):
+   - bgpbt_vecenv_reset must be called once before the first step (else BGPBT_ERR_WRONG_ORDER).
+   - Copy i draws every random number from its own stream bgpbt_rng_init(seed, stream_base + i),
+     so results are bit-identical for any thread count, and N copies stepped together equal N
+     single-copy vecenvs with stream_base + i stepped one by one.
+   - Actions are clipped to [-1, 1] (+-inf too); a NaN anywhere is BGPBT_ERR_NOT_FINITE and the
+     call changes nothing.
+   - terminated and truncated are exclusive: termination (the task's rule) wins; truncated means
+     the copy reached max_episode_steps. Either way the copy is reset at once to a fresh random
+     initial state drawn from its stream (not a cached one), final_obs() holds the last
+     observation of the old episode (bootstrap from it on truncation), and
+     episode_returns()/episode_lengths() hold the finished episode's return and length.
+   - A copy whose observation or reward becomes NaN/inf is terminated with reward 0 and a zero
+     final observation, and counted in bgpbt_episode_stats.unstable: the learner never sees NaN.
+   - Stepping allocates nothing. */
 typedef struct bgpbt_env_def {
     const char* name;
     int obs_dim;
@@ -368,6 +384,14 @@ typedef struct bgpbt_env_def {
     void (*reset)(void* state, bgpbt_rng* rng, float* obs, void* user);
     void (*step)(void* state, const float* action, bgpbt_rng* rng, float* obs, float* reward,
                  int* terminated, void* user);
+    /* Optional (NULL: use step). A batched step for worlds that are cheaper to advance all at
+       once: called once per vecenv step, from the calling thread, with every copy's state
+       (copy i at (char*)states + i * state_stride), actions[num_envs][act_dim] (already clipped),
+       the per-copy RNG streams, and outputs obs[num_envs][obs_dim], rewards[num_envs],
+       terminated[num_envs]. It may use its own threads; for thread-count-independent results
+       each copy must only read its own row and its own RNG. */
+    void (*step_batch)(void* states, size_t state_stride, int num_envs, const float* actions,
+                       bgpbt_rng* rngs, float* obs, float* rewards, int* terminated, void* user);
 } bgpbt_env_def;
 
 typedef struct bgpbt_vecenv bgpbt_vecenv;
@@ -378,6 +402,8 @@ typedef struct bgpbt_vecenv_config {
     uint64_t stream_base;
     bgpbt_allocator allocator;
     bgpbt_logger logger;
+    int num_threads; /* OpenMP threads for stepping; 0: OpenMP's default. Results do not depend
+                        on it (each copy is owned by one thread; reductions run in index order) */
 } bgpbt_vecenv_config;
 
 /* Statistics of the episodes that ended since the last call to bgpbt_vecenv_take_stats. */
@@ -385,6 +411,8 @@ typedef struct bgpbt_episode_stats {
     long episodes;
     double return_sum, return_sq_sum; /* of episode returns */
     double length_sum;                /* of episode lengths (steps) */
+    long terminated;                  /* episodes that ended by termination (others: time limit) */
+    long unstable;                    /* episodes cut because obs or reward became non-finite */
 } bgpbt_episode_stats;
 
 BGPBT_API bgpbt_vecenv_config bgpbt_vecenv_config_default(void);
@@ -407,6 +435,69 @@ BGPBT_API const float* bgpbt_vecenv_rewards(const bgpbt_vecenv* venv);      /* [
 BGPBT_API const unsigned char* bgpbt_vecenv_terminated(const bgpbt_vecenv* venv); /* [num_envs] 0/1 */
 BGPBT_API const unsigned char* bgpbt_vecenv_truncated(const bgpbt_vecenv* venv);  /* [num_envs] 0/1 */
 BGPBT_API void bgpbt_vecenv_take_stats(bgpbt_vecenv* venv, bgpbt_episode_stats* out);
+
+/* The info record of the last step, per copy (rows valid where terminated or truncated):
+   the return and length of the episode that just ended. */
+BGPBT_API const float* bgpbt_vecenv_episode_returns(const bgpbt_vecenv* venv); /* [num_envs] */
+BGPBT_API const int* bgpbt_vecenv_episode_lengths(const bgpbt_vecenv* venv);   /* [num_envs] */
+/* Steps taken so far in each copy's current episode, and its return so far. */
+BGPBT_API const int* bgpbt_vecenv_step_counts(const bgpbt_vecenv* venv);       /* [num_envs] */
+/* Reward terms of the last step: [num_envs][*num_terms] (built-in tasks list them in the task
+   table; a user environment has none: NULL and 0). For copies that were reset the row still
+   describes the step that ended the old episode. */
+BGPBT_API const float* bgpbt_vecenv_reward_terms(const bgpbt_vecenv* venv, int* num_terms);
+BGPBT_API const char* bgpbt_vecenv_reward_term_name(const bgpbt_vecenv* venv, int term); /* NULL if out of range */
+BGPBT_API const char* bgpbt_vecenv_name(const bgpbt_vecenv* venv);
+BGPBT_API int bgpbt_vecenv_max_episode_steps(const bgpbt_vecenv* venv);
+/* Reset one copy to a fresh random initial state (its episode counters restart at zero). */
+BGPBT_API bgpbt_result bgpbt_vecenv_reset_one(bgpbt_vecenv* venv, int env);
+/* The per-copy state of a user environment (state_bytes of it), for rendering or inspection;
+   NULL for built-in tasks or out-of-range copies. */
+BGPBT_API void* bgpbt_vecenv_user_state(bgpbt_vecenv* venv, int env);
+
+
+/* ---- [decl.env.render] rendering for people, and body transforms for games ----------------
+
+   A picture needs no library: bgpbt_render_svg draws a list of geoms (spheres, capsules, boxes,
+   an infinite ground plane) in orthographic side (x-z, looking along +y) and top (x-y) views,
+   as an SVG document. Capsules project exactly to rounded strokes and boxes to the convex hull
+   of their 8 projected corners; geoms are drawn far to near. With frames > 1 the geoms array
+   holds `frames` consecutive snapshots of num_geoms geoms (a rollout): earlier ones are drawn
+   faded, so one picture shows a gait. Built-in tasks produce their geoms with
+   bgpbt_vecenv_render_geoms; a game can fill bgpbt_render_geom itself. */
+typedef enum bgpbt_geom_type {
+    BGPBT_GEOM_PLANE = 0,   /* ground: the plane z = pos[2] (normal +z); size unused */
+    BGPBT_GEOM_SPHERE = 1,  /* size[0] = radius */
+    BGPBT_GEOM_CAPSULE = 2, /* size[0] = radius, size[1] = half-length of the axis (local z) */
+    BGPBT_GEOM_BOX = 3      /* size[0..2] = half extents */
+} bgpbt_geom_type;
+
+typedef struct bgpbt_render_geom {
+    int type;      /* bgpbt_geom_type */
+    float size[3];
+    float pos[3];  /* world position of the centre */
+    float quat[4]; /* world orientation (w, x, y, z), unit */
+    float rgba[4]; /* colour, components in [0, 1] */
+} bgpbt_render_geom;
+
+typedef struct bgpbt_render_options {
+    int width;          /* pixels per view; default 360 */
+    int views;          /* 1 side, 2 top, 3 both (default) */
+    int frames;         /* snapshots in the geoms array; default 1 */
+    const char* title;  /* optional caption */
+    float extent;       /* metres shown across a view; 0: fit the geoms */
+} bgpbt_render_options;
+
+BGPBT_API bgpbt_render_options bgpbt_render_options_default(void);
+/* Write the SVG text (NUL-terminated) into buf[cap]; *size = its length without the NUL. With
+   buf == NULL only *size is computed. BGPBT_ERR_BUFFER_TOO_SMALL if cap <= *size (nothing
+   useful is written). Non-finite positions are BGPBT_ERR_NOT_FINITE. */
+BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_geoms,
+                                        const bgpbt_render_options* options, char* buf,
+                                        size_t cap, size_t* size);
+/* The same, written atomically to a file (memory from the default allocator). */
+BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_render_geom* geoms,
+                                             int num_geoms, const bgpbt_render_options* options);
 
 /* ============================================================================================
    [decl.nn] nn: MLP, batched forward/backward, Adam
@@ -1954,6 +2045,656 @@ BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, 
 /* ============================================================================================
    [impl.env] env
    ============================================================================================ */
+
+/* ---- [impl.env.vecenv] vectorised environments ---------------------------------------------- */
+
+/* A backend steps all copies; the vecenv around it owns clipping, truncation, auto-reset,
+   episode accounting and the info record. The user-callback backend is below; the built-in
+   tasks plug in the same way (bgpbt__task_backend in [impl.env.tasks]). */
+typedef struct bgpbt__env_backend {
+    /* reset copy i: fill obs row i (and whatever state the backend keeps) */
+    void (*reset_one)(bgpbt_vecenv* v, int i);
+    /* step every copy with v->act; fill v->obs, v->rewards, v->iterm (and v->terms) */
+    void (*step_all)(bgpbt_vecenv* v);
+    void (*destroy)(bgpbt_vecenv* v);
+} bgpbt__env_backend;
+
+struct bgpbt_vecenv {
+    bgpbt_env_def def;
+    char name[48];
+    int n, obs_dim, act_dim, max_steps, num_threads, was_reset;
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+    const bgpbt__env_backend* backend;
+    void* task; /* built-in task data (owned by the backend) */
+    size_t state_stride;
+    unsigned char* states; /* user env states, n * state_stride */
+    bgpbt_rng* rngs;       /* n */
+    float *obs, *final_obs, *rewards, *act, *ep_ret_f; /* ep_ret_f: info record */
+    double *ep_ret, *ep_ret_done; /* running return, and the return of the episode just ended */
+    int *ep_len, *ep_len_done, *iterm;
+    unsigned char *term, *trunc, *unstable;
+    int n_terms;
+    float* terms;                  /* n * n_terms */
+    const char* const* term_names; /* n_terms */
+    bgpbt_episode_stats stats;
+};
+
+BGPBT__PRIVATE int bgpbt__venv_threads(const bgpbt_vecenv* v) {
+#if BGPBT__HAS_OPENMP
+    return v->num_threads > 0 ? v->num_threads : omp_get_max_threads();
+#else
+    (void)v;
+    return 1;
+#endif
+}
+
+/* User-callback backend. */
+BGPBT__PRIVATE void bgpbt__user_reset_one(bgpbt_vecenv* v, int i) {
+    void* st = v->states ? (void*)(v->states + (size_t)i * v->state_stride) : NULL;
+    v->def.reset(st, &v->rngs[i], v->obs + (size_t)i * (size_t)v->obs_dim, v->def.user);
+}
+
+BGPBT__PRIVATE void bgpbt__user_step_all(bgpbt_vecenv* v) {
+    int i, n = v->n;
+    if (v->def.step_batch) {
+        v->def.step_batch(v->states, v->state_stride, n, v->act, v->rngs, v->obs, v->rewards,
+                          v->iterm, v->def.user);
+        return;
+    }
+    {
+        int nt = bgpbt__venv_threads(v);
+        (void)nt;
+        BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
+        for (i = 0; i < n; ++i) {
+            void* st = v->states ? (void*)(v->states + (size_t)i * v->state_stride) : NULL;
+            v->def.step(st, v->act + (size_t)i * (size_t)v->act_dim, &v->rngs[i],
+                        v->obs + (size_t)i * (size_t)v->obs_dim, &v->rewards[i], &v->iterm[i],
+                        v->def.user);
+        }
+    }
+}
+
+static const bgpbt__env_backend bgpbt__user_backend = {bgpbt__user_reset_one, bgpbt__user_step_all, NULL};
+
+BGPBT_API bgpbt_vecenv_config bgpbt_vecenv_config_default(void) {
+    bgpbt_vecenv_config c;
+    memset(&c, 0, sizeof c);
+    c.num_envs = 16;
+    return c;
+}
+
+BGPBT_API void bgpbt_vecenv_destroy(bgpbt_vecenv* v) {
+    size_t n, od, ad;
+    bgpbt_allocator a;
+    if (!v) return;
+    a = v->allocator;
+    n = (size_t)v->n;
+    od = (size_t)v->obs_dim;
+    ad = (size_t)v->act_dim;
+    if (v->backend && v->backend->destroy) v->backend->destroy(v);
+    if (v->states) bgpbt_mem_free(&a, v->states, n * v->state_stride);
+    bgpbt__cfree(&a, v->rngs, n, sizeof(bgpbt_rng));
+    bgpbt__cfree(&a, v->obs, n * od, sizeof(float));
+    bgpbt__cfree(&a, v->final_obs, n * od, sizeof(float));
+    bgpbt__cfree(&a, v->act, n * ad, sizeof(float));
+    bgpbt__cfree(&a, v->rewards, n, sizeof(float));
+    bgpbt__cfree(&a, v->ep_ret_f, n, sizeof(float));
+    bgpbt__cfree(&a, v->ep_ret, n, sizeof(double));
+    bgpbt__cfree(&a, v->ep_ret_done, n, sizeof(double));
+    bgpbt__cfree(&a, v->ep_len, n, sizeof(int));
+    bgpbt__cfree(&a, v->ep_len_done, n, sizeof(int));
+    bgpbt__cfree(&a, v->iterm, n, sizeof(int));
+    bgpbt__cfree(&a, v->term, n, 1);
+    bgpbt__cfree(&a, v->trunc, n, 1);
+    bgpbt__cfree(&a, v->unstable, n, 1);
+    if (v->n_terms > 0) bgpbt__cfree(&a, v->terms, n * (size_t)v->n_terms, sizeof(float));
+    bgpbt_mem_free(&a, v, sizeof *v);
+}
+
+/* Allocate the common part. The caller fills def/backend; on failure nothing is left. */
+BGPBT__PRIVATE bgpbt_result bgpbt__venv_alloc(const bgpbt_vecenv_config* cfg, const char* name,
+                                              int obs_dim, int act_dim, int n_terms,
+                                              size_t state_bytes, bgpbt_vecenv** out) {
+    bgpbt_vecenv* v;
+    const bgpbt_allocator* a = &cfg->allocator;
+    size_t n, od, ad;
+    int i;
+    v = (bgpbt_vecenv*)bgpbt__calloc(a, 1, sizeof *v);
+    if (!v) return bgpbt__error(&cfg->logger, BGPBT_ERR_OUT_OF_MEMORY, "vecenv: out of memory");
+    v->allocator = cfg->allocator;
+    v->logger = cfg->logger;
+    v->n = cfg->num_envs > 0 ? cfg->num_envs : 16;
+    v->obs_dim = obs_dim;
+    v->act_dim = act_dim;
+    v->num_threads = cfg->num_threads;
+    v->n_terms = n_terms;
+    snprintf(v->name, sizeof v->name, "%s", name ? name : "user");
+    n = (size_t)v->n;
+    od = (size_t)obs_dim;
+    ad = (size_t)act_dim;
+    /* one cache line per copy at least, so threads never share a line of state */
+    v->state_stride = state_bytes ? (state_bytes + 63u) & ~(size_t)63u : 0;
+    if (v->state_stride) {
+        v->states = (unsigned char*)bgpbt__calloc(a, n, v->state_stride);
+        if (!v->states) goto oom;
+    }
+    v->rngs = (bgpbt_rng*)bgpbt__calloc(a, n, sizeof(bgpbt_rng));
+    v->obs = (float*)bgpbt__calloc(a, n * od, sizeof(float));
+    v->final_obs = (float*)bgpbt__calloc(a, n * od, sizeof(float));
+    v->act = (float*)bgpbt__calloc(a, n * ad, sizeof(float));
+    v->rewards = (float*)bgpbt__calloc(a, n, sizeof(float));
+    v->ep_ret_f = (float*)bgpbt__calloc(a, n, sizeof(float));
+    v->ep_ret = (double*)bgpbt__calloc(a, n, sizeof(double));
+    v->ep_ret_done = (double*)bgpbt__calloc(a, n, sizeof(double));
+    v->ep_len = (int*)bgpbt__calloc(a, n, sizeof(int));
+    v->ep_len_done = (int*)bgpbt__calloc(a, n, sizeof(int));
+    v->iterm = (int*)bgpbt__calloc(a, n, sizeof(int));
+    v->term = (unsigned char*)bgpbt__calloc(a, n, 1);
+    v->trunc = (unsigned char*)bgpbt__calloc(a, n, 1);
+    v->unstable = (unsigned char*)bgpbt__calloc(a, n, 1);
+    if (!v->rngs || !v->obs || !v->final_obs || !v->act || !v->rewards || !v->ep_ret_f ||
+        !v->ep_ret || !v->ep_ret_done || !v->ep_len || !v->ep_len_done || !v->iterm || !v->term || !v->trunc ||
+        !v->unstable)
+        goto oom;
+    if (n_terms > 0) {
+        v->terms = (float*)bgpbt__calloc(a, n * (size_t)n_terms, sizeof(float));
+        if (!v->terms) goto oom;
+    }
+    for (i = 0; i < v->n; ++i) bgpbt_rng_init(&v->rngs[i], cfg->seed, cfg->stream_base + (uint64_t)i);
+    *out = v;
+    return BGPBT_OK;
+oom:
+    bgpbt_vecenv_destroy(v);
+    return bgpbt__error(&cfg->logger, BGPBT_ERR_OUT_OF_MEMORY,
+                        "vecenv '%s': out of memory for %d copies", name ? name : "user",
+                        cfg->num_envs);
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__venv_check_config(const bgpbt_vecenv_config* cfg) {
+    if (cfg->num_envs < 0 || cfg->num_envs > (1 << 24))
+        return bgpbt__error(&cfg->logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv: num_envs = %d, must be in 1..16777216 (0 = 16)", cfg->num_envs);
+    if (cfg->num_threads < 0)
+        return bgpbt__error(&cfg->logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv: num_threads = %d, must be >= 0 (0 = OpenMP default)", cfg->num_threads);
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_create(const bgpbt_env_def* def, const bgpbt_vecenv_config* config,
+                                           bgpbt_vecenv** out) {
+    bgpbt_vecenv_config cfg = config ? *config : bgpbt_vecenv_config_default();
+    bgpbt_vecenv* v = NULL;
+    bgpbt_result r;
+    if (out) *out = NULL;
+    if (!def || !out)
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_create: %s is NULL",
+                            !def ? "def" : "out");
+    if ((r = bgpbt__venv_check_config(&cfg)) != BGPBT_OK) return r;
+    if (def->obs_dim <= 0 || def->obs_dim > (1 << 20) || def->act_dim <= 0 || def->act_dim > (1 << 16))
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv_create: env '%s' has obs_dim %d and act_dim %d; both must be "
+                            "positive (obs_dim <= 2^20, act_dim <= 2^16)",
+                            def->name ? def->name : "user", def->obs_dim, def->act_dim);
+    if (!def->reset || (!def->step && !def->step_batch))
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_INVALID_ARGUMENT,
+                            "vecenv_create: env '%s' needs a reset callback and a step (or "
+                            "step_batch) callback", def->name ? def->name : "user");
+    if (def->max_episode_steps < 0)
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv_create: max_episode_steps = %d, must be >= 0 (0 = no limit)",
+                            def->max_episode_steps);
+    if (def->state_bytes > ((size_t)1 << 30))
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_LIMIT,
+                            "vecenv_create: state_bytes = %lu is above the 1 GiB limit",
+                            (unsigned long)def->state_bytes);
+    r = bgpbt__venv_alloc(&cfg, def->name, def->obs_dim, def->act_dim, 0, def->state_bytes, &v);
+    if (r != BGPBT_OK) return r;
+    v->def = *def;
+    v->def.name = v->name; /* the caller's string need not outlive the vecenv */
+    v->max_steps = def->max_episode_steps;
+    v->backend = &bgpbt__user_backend;
+    *out = v;
+    return BGPBT_OK;
+}
+
+BGPBT_API int bgpbt_vecenv_num_envs(const bgpbt_vecenv* v) { return v ? v->n : 0; }
+BGPBT_API int bgpbt_vecenv_obs_dim(const bgpbt_vecenv* v) { return v ? v->obs_dim : 0; }
+BGPBT_API int bgpbt_vecenv_act_dim(const bgpbt_vecenv* v) { return v ? v->act_dim : 0; }
+BGPBT_API const char* bgpbt_vecenv_name(const bgpbt_vecenv* v) { return v ? v->name : ""; }
+BGPBT_API int bgpbt_vecenv_max_episode_steps(const bgpbt_vecenv* v) { return v ? v->max_steps : 0; }
+BGPBT_API const float* bgpbt_vecenv_obs(const bgpbt_vecenv* v) { return v ? v->obs : NULL; }
+BGPBT_API const float* bgpbt_vecenv_final_obs(const bgpbt_vecenv* v) { return v ? v->final_obs : NULL; }
+BGPBT_API const float* bgpbt_vecenv_rewards(const bgpbt_vecenv* v) { return v ? v->rewards : NULL; }
+BGPBT_API const unsigned char* bgpbt_vecenv_terminated(const bgpbt_vecenv* v) { return v ? v->term : NULL; }
+BGPBT_API const unsigned char* bgpbt_vecenv_truncated(const bgpbt_vecenv* v) { return v ? v->trunc : NULL; }
+BGPBT_API const float* bgpbt_vecenv_episode_returns(const bgpbt_vecenv* v) { return v ? v->ep_ret_f : NULL; }
+BGPBT_API const int* bgpbt_vecenv_episode_lengths(const bgpbt_vecenv* v) { return v ? v->ep_len_done : NULL; }
+BGPBT_API const int* bgpbt_vecenv_step_counts(const bgpbt_vecenv* v) { return v ? v->ep_len : NULL; }
+BGPBT_API const float* bgpbt_vecenv_reward_terms(const bgpbt_vecenv* v, int* num_terms) {
+    if (num_terms) *num_terms = v ? v->n_terms : 0;
+    return v && v->n_terms > 0 ? v->terms : NULL;
+}
+BGPBT_API const char* bgpbt_vecenv_reward_term_name(const bgpbt_vecenv* v, int term) {
+    if (!v || term < 0 || term >= v->n_terms || !v->term_names) return NULL;
+    return v->term_names[term];
+}
+BGPBT_API void* bgpbt_vecenv_user_state(bgpbt_vecenv* v, int env) {
+    if (!v || !v->states || env < 0 || env >= v->n) return NULL;
+    return v->states + (size_t)env * v->state_stride;
+}
+
+BGPBT__PRIVATE void bgpbt__venv_clear_one(bgpbt_vecenv* v, int i) {
+    v->ep_len[i] = 0;
+    v->ep_ret[i] = 0.0;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_reset(bgpbt_vecenv* v) {
+    int i, n, nt;
+    if (!v) return BGPBT_ERR_INVALID_ARGUMENT;
+    n = v->n;
+    nt = bgpbt__venv_threads(v);
+    (void)nt;
+    BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
+    for (i = 0; i < n; ++i) {
+        bgpbt__venv_clear_one(v, i);
+        v->term[i] = v->trunc[i] = v->unstable[i] = 0;
+        v->rewards[i] = 0.0f;
+        v->backend->reset_one(v, i);
+    }
+    v->was_reset = 1;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_reset_one(bgpbt_vecenv* v, int env) {
+    if (!v) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv_reset_one: env %d is outside 0..%d", env, v->n - 1);
+    if (!v->was_reset)
+        return bgpbt__error(&v->logger, BGPBT_ERR_WRONG_ORDER,
+                            "vecenv_reset_one: call bgpbt_vecenv_reset first");
+    bgpbt__venv_clear_one(v, env);
+    v->term[env] = v->trunc[env] = v->unstable[env] = 0;
+    v->backend->reset_one(v, env);
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_step(bgpbt_vecenv* v, const float* actions) {
+    size_t k, total;
+    int i, n, nt, od;
+    if (!v) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!actions)
+        return bgpbt__error(&v->logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_step('%s'): actions is NULL", v->name);
+    if (!v->was_reset)
+        return bgpbt__error(&v->logger, BGPBT_ERR_WRONG_ORDER,
+                            "vecenv_step('%s'): call bgpbt_vecenv_reset before the first step", v->name);
+    /* Validate everything before changing anything: a NaN action leaves the vecenv as it was. */
+    total = (size_t)v->n * (size_t)v->act_dim;
+    for (k = 0; k < total; ++k) {
+        if (actions[k] != actions[k]) /* NaN; +-inf is clipped like any large value */
+            return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE,
+                                "vecenv_step('%s'): action %d of env %d is NaN", v->name,
+                                (int)(k % (size_t)v->act_dim), (int)(k / (size_t)v->act_dim));
+    }
+    for (k = 0; k < total; ++k) {
+        float a = actions[k];
+        v->act[k] = a > 1.0f ? 1.0f : a < -1.0f ? -1.0f : a;
+    }
+    v->backend->step_all(v);
+    n = v->n;
+    od = v->obs_dim;
+    nt = bgpbt__venv_threads(v);
+    (void)nt;
+    BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
+    for (i = 0; i < n; ++i) {
+        float* o = v->obs + (size_t)i * (size_t)od;
+        float r = v->rewards[i];
+        int j, bad = !bgpbt__isfinitef(r), t = v->iterm[i] != 0;
+        for (j = 0; j < od && !bad; ++j) bad = !bgpbt__isfinitef(o[j]);
+        if (bad) { /* a blown-up copy ends its episode; the learner never sees the NaN */
+            r = 0.0f;
+            t = 1;
+            for (j = 0; j < od; ++j) o[j] = 0.0f;
+        }
+        v->rewards[i] = r;
+        v->unstable[i] = (unsigned char)bad;
+        v->ep_len[i] += 1;
+        v->ep_ret[i] += (double)r;
+        v->term[i] = (unsigned char)t;
+        v->trunc[i] = (unsigned char)(!t && v->max_steps > 0 && v->ep_len[i] >= v->max_steps);
+        if (t || v->trunc[i]) {
+            memcpy(v->final_obs + (size_t)i * (size_t)od, o, (size_t)od * sizeof(float));
+            v->ep_ret_done[i] = v->ep_ret[i];
+            v->ep_ret_f[i] = (float)v->ep_ret[i];
+            v->ep_len_done[i] = v->ep_len[i];
+            bgpbt__venv_clear_one(v, i);
+            v->backend->reset_one(v, i); /* a fresh draw from this copy's stream */
+        }
+    }
+    /* statistics in index order: the same sums for any thread count */
+    for (i = 0; i < n; ++i) {
+        if (v->term[i] || v->trunc[i]) {
+            double R = v->ep_ret_done[i];
+            v->stats.episodes += 1;
+            v->stats.return_sum += R;
+            v->stats.return_sq_sum += R * R;
+            v->stats.length_sum += (double)v->ep_len_done[i];
+            v->stats.terminated += v->term[i];
+            v->stats.unstable += v->unstable[i];
+        }
+    }
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_vecenv_take_stats(bgpbt_vecenv* v, bgpbt_episode_stats* out) {
+    if (!v) {
+        if (out) memset(out, 0, sizeof *out);
+        return;
+    }
+    if (out) *out = v->stats;
+    memset(&v->stats, 0, sizeof v->stats);
+}
+
+
+/* ---- [impl.env.render] SVG rendering -------------------------------------------------------- */
+
+BGPBT__PRIVATE void bgpbt__env_qrot(const float q[4], const float v[3], float out[3]) {
+    /* v + 2 w (u x v) + 2 u x (u x v), u = (x, y, z) */
+    float ux = q[1], uy = q[2], uz = q[3], w = q[0];
+    float tx = 2.0f * (uy * v[2] - uz * v[1]);
+    float ty = 2.0f * (uz * v[0] - ux * v[2]);
+    float tz = 2.0f * (ux * v[1] - uy * v[0]);
+    out[0] = v[0] + w * tx + (uy * tz - uz * ty);
+    out[1] = v[1] + w * ty + (uz * tx - ux * tz);
+    out[2] = v[2] + w * tz + (ux * ty - uy * tx);
+}
+
+BGPBT_API bgpbt_render_options bgpbt_render_options_default(void) {
+    bgpbt_render_options o;
+    memset(&o, 0, sizeof o);
+    o.width = 360;
+    o.views = 3;
+    o.frames = 1;
+    return o;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+BGPBT__PRIVATE void bgpbt__svgf(bgpbt_writer* w, const char* fmt, ...) {
+    char tmp[512];
+    int len;
+    va_list ap;
+    va_start(ap, fmt);
+    len = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (len > 0) bgpbt_write_bytes(w, tmp, (size_t)len < sizeof tmp ? (size_t)len : sizeof tmp - 1);
+}
+
+/* Projection axes per view: side shows (x, z) with depth y (far = +y), top shows (x, y) with
+   depth z (far = -z). */
+BGPBT__PRIVATE void bgpbt__env_project(int view, const float p[3], float* u, float* v, float* depth) {
+    *u = p[0];
+    if (view == 0) { *v = p[2]; *depth = p[1]; }
+    else { *v = p[1]; *depth = -p[2]; }
+}
+
+/* Half-extent of a geom along world axis k (for fitting the view). */
+BGPBT__PRIVATE float bgpbt__env_geom_extent(const bgpbt_render_geom* g, int k) {
+    float e = 0.0f, ax[3], loc[3] = {0, 0, 0};
+    int j;
+    if (g->type == BGPBT_GEOM_SPHERE) return g->size[0];
+    if (g->type == BGPBT_GEOM_CAPSULE) {
+        loc[2] = g->size[1];
+        bgpbt__env_qrot(g->quat, loc, ax);
+        return (float)fabs(ax[k]) + g->size[0];
+    }
+    if (g->type == BGPBT_GEOM_BOX) {
+        for (j = 0; j < 3; ++j) {
+            loc[0] = loc[1] = loc[2] = 0.0f;
+            loc[j] = g->size[j];
+            bgpbt__env_qrot(g->quat, loc, ax);
+            e += (float)fabs(ax[k]);
+        }
+    }
+    return e;
+}
+
+typedef struct bgpbt__env_draw { float depth; int index; } bgpbt__env_draw;
+
+BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_render_geom* geoms,
+                                        int ng, int frames, float x0, float y0, float size_px,
+                                        float cu, float cv, float extent, bgpbt__env_draw* order) {
+    float sc = size_px / extent;
+    int f, i, j;
+    /* view frame and title */
+    bgpbt__svgf(w, "<g><rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s' stroke='#999'/>\n",
+                x0, y0, size_px, size_px, view == 0 ? "#eef3fa" : "#f4f1ea");
+    bgpbt__svgf(w, "<text x='%.1f' y='%.1f' font-family='sans-serif' font-size='12' fill='#555'>%s</text>\n",
+                x0 + 4, y0 + 14, view == 0 ? "side (x right, z up)" : "top (x right, y up)");
+    /* ground: a line in the side view, a 1 m grid in the top view */
+    for (i = 0; i < ng; ++i) {
+        const bgpbt_render_geom* g = &geoms[i];
+        if (g->type != BGPBT_GEOM_PLANE) continue;
+        if (view == 0) {
+            float py = y0 + size_px * 0.5f - (g->pos[2] - cv) * sc;
+            if (py > y0 && py < y0 + size_px)
+                bgpbt__svgf(w, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='#d9d2c3'/>"
+                            "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#776' stroke-width='1.5'/>\n",
+                            x0, py, size_px, y0 + size_px - py, x0, py, x0 + size_px, py);
+        } else {
+            float g0u = (float)floor(cu - extent * 0.5f), g0v = (float)floor(cv - extent * 0.5f);
+            for (j = 0; j <= (int)extent + 1; ++j) {
+                float pu = x0 + size_px * 0.5f + (g0u + (float)j - cu) * sc;
+                float pv = y0 + size_px * 0.5f - (g0v + (float)j - cv) * sc;
+                if (pu > x0 && pu < x0 + size_px)
+                    bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#ddd6c8'/>\n",
+                                pu, y0, pu, y0 + size_px);
+                if (pv > y0 && pv < y0 + size_px)
+                    bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#ddd6c8'/>\n",
+                                x0, pv, x0 + size_px, pv);
+            }
+        }
+        break;
+    }
+    bgpbt__svgf(w, "<svg x='%.1f' y='%.1f' width='%.1f' height='%.1f' overflow='hidden'>\n",
+                x0, y0, size_px, size_px);
+    for (f = 0; f < frames; ++f) {
+        const bgpbt_render_geom* fg = geoms + (size_t)f * (size_t)ng;
+        float alpha = frames > 1 ? 0.25f + 0.75f * (float)(f + 1) / (float)frames : 1.0f;
+        int m = 0;
+        for (i = 0; i < ng; ++i) {
+            float u, v, d;
+            if (fg[i].type == BGPBT_GEOM_PLANE) continue;
+            bgpbt__env_project(view, fg[i].pos, &u, &v, &d);
+            order[m].depth = d;
+            order[m].index = i;
+            ++m;
+        }
+        /* far to near (insertion sort: a few dozen geoms; ties keep index order) */
+        for (i = 1; i < m; ++i) {
+            bgpbt__env_draw key = order[i];
+            j = i - 1;
+            while (j >= 0 && order[j].depth < key.depth) { order[j + 1] = order[j]; --j; }
+            order[j + 1] = key;
+        }
+        for (i = 0; i < m; ++i) {
+            const bgpbt_render_geom* g = &fg[order[i].index];
+            int rr = (int)(255.0f * (g->rgba[0] < 0 ? 0 : g->rgba[0] > 1 ? 1 : g->rgba[0]));
+            int gg = (int)(255.0f * (g->rgba[1] < 0 ? 0 : g->rgba[1] > 1 ? 1 : g->rgba[1]));
+            int bb = (int)(255.0f * (g->rgba[2] < 0 ? 0 : g->rgba[2] > 1 ? 1 : g->rgba[2]));
+            float op = alpha * (g->rgba[3] <= 0.0f ? 1.0f : g->rgba[3] > 1.0f ? 1.0f : g->rgba[3]);
+            float u, v, d;
+            bgpbt__env_project(view, g->pos, &u, &v, &d);
+            u = size_px * 0.5f + (u - cu) * sc;
+            v = size_px * 0.5f - (v - cv) * sc;
+            if (g->type == BGPBT_GEOM_SPHERE) {
+                bgpbt__svgf(w, "<circle cx='%.1f' cy='%.1f' r='%.2f' fill='#%02x%02x%02x' "
+                            "fill-opacity='%.2f' stroke='#333' stroke-opacity='%.2f' stroke-width='0.8'/>\n",
+                            u, v, g->size[0] * sc, rr, gg, bb, op, op);
+            } else if (g->type == BGPBT_GEOM_CAPSULE) {
+                float loc[3] = {0, 0, 0}, ax[3], pa[3], pb[3], ua, va, ub, vb;
+                loc[2] = g->size[1];
+                bgpbt__env_qrot(g->quat, loc, ax);
+                for (j = 0; j < 3; ++j) { pa[j] = g->pos[j] - ax[j]; pb[j] = g->pos[j] + ax[j]; }
+                bgpbt__env_project(view, pa, &ua, &va, &d);
+                bgpbt__env_project(view, pb, &ub, &vb, &d);
+                ua = size_px * 0.5f + (ua - cu) * sc; va = size_px * 0.5f - (va - cv) * sc;
+                ub = size_px * 0.5f + (ub - cu) * sc; vb = size_px * 0.5f - (vb - cv) * sc;
+                /* outline: a slightly wider dark stroke under the coloured one */
+                bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333' "
+                            "stroke-opacity='%.2f' stroke-width='%.2f' stroke-linecap='round'/>\n",
+                            ua, va, ub, vb, op, 2.0f * g->size[0] * sc + 1.6f);
+                bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#%02x%02x%02x' "
+                            "stroke-opacity='%.2f' stroke-width='%.2f' stroke-linecap='round'/>\n",
+                            ua, va, ub, vb, rr, gg, bb, op > 0.999f ? 1.0f : op, 2.0f * g->size[0] * sc);
+            } else if (g->type == BGPBT_GEOM_BOX) {
+                float pu[8], pv[8];
+                int hull[9], nh = 0, start = 0, cur, k;
+                for (k = 0; k < 8; ++k) {
+                    float loc[3], wv[3], p[3];
+                    loc[0] = (k & 1) ? g->size[0] : -g->size[0];
+                    loc[1] = (k & 2) ? g->size[1] : -g->size[1];
+                    loc[2] = (k & 4) ? g->size[2] : -g->size[2];
+                    bgpbt__env_qrot(g->quat, loc, wv);
+                    for (j = 0; j < 3; ++j) p[j] = g->pos[j] + wv[j];
+                    bgpbt__env_project(view, p, &pu[k], &pv[k], &d);
+                    if (pu[k] < pu[start] || (pu[k] == pu[start] && pv[k] < pv[start])) start = k;
+                }
+                /* gift wrapping over 8 points */
+                cur = start;
+                do {
+                    int nxt = (cur + 1) % 8;
+                    hull[nh++] = cur;
+                    for (k = 0; k < 8; ++k) {
+                        float cr = (pu[nxt] - pu[cur]) * (pv[k] - pv[cur]) - (pv[nxt] - pv[cur]) * (pu[k] - pu[cur]);
+                        if (cr < 0.0f) nxt = k;
+                    }
+                    cur = nxt;
+                } while (cur != start && nh < 8);
+                bgpbt__svgf(w, "<polygon points='");
+                for (k = 0; k < nh; ++k)
+                    bgpbt__svgf(w, "%.1f,%.1f ", size_px * 0.5f + (pu[hull[k]] - cu) * sc,
+                                size_px * 0.5f - (pv[hull[k]] - cv) * sc);
+                bgpbt__svgf(w, "' fill='#%02x%02x%02x' fill-opacity='%.2f' stroke='#333' "
+                            "stroke-opacity='%.2f' stroke-width='0.8'/>\n", rr, gg, bb, op, op);
+            }
+        }
+    }
+    bgpbt__svgf(w, "</svg></g>\n");
+}
+
+BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_geoms,
+                                        const bgpbt_render_options* options, char* buf,
+                                        size_t cap, size_t* size) {
+    bgpbt_render_options o = options ? *options : bgpbt_render_options_default();
+    bgpbt_writer w;
+    bgpbt__env_draw order_stack[64];
+    bgpbt__env_draw* order = order_stack;
+    float lo[3] = {1e30f, 1e30f, 1e30f}, hi[3] = {-1e30f, -1e30f, -1e30f}, extent[2], cen[2][2];
+    float ground = 0.0f, size_px, total_w;
+    int i, k, nviews, view, vi, have_ground = 0;
+    size_t total;
+    if (size) *size = 0;
+    if (!size || (num_geoms > 0 && !geoms) || num_geoms < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (buf) { /* size it first, so a short buffer is refused before anything is written */
+        bgpbt_result r = bgpbt_render_svg(geoms, num_geoms, options, NULL, 0, size);
+        if (r != BGPBT_OK) return r;
+        if (cap <= *size) {
+            if (cap > 0) buf[0] = '\0';
+            return BGPBT_ERR_BUFFER_TOO_SMALL;
+        }
+    }
+    if (o.width <= 0) o.width = 360;
+    if (o.views <= 0 || o.views > 3) o.views = 3;
+    if (o.frames <= 0) o.frames = 1;
+    total = (size_t)num_geoms * (size_t)o.frames;
+    for (i = 0; i < (int)total; ++i) {
+        const bgpbt_render_geom* g = &geoms[i];
+        if (!bgpbt__isfinitef(g->pos[0]) || !bgpbt__isfinitef(g->pos[1]) || !bgpbt__isfinitef(g->pos[2]) ||
+            !bgpbt__isfinitef(g->quat[0]) || !bgpbt__isfinitef(g->quat[1]) ||
+            !bgpbt__isfinitef(g->quat[2]) || !bgpbt__isfinitef(g->quat[3]))
+            return BGPBT_ERR_NOT_FINITE;
+        if (g->type == BGPBT_GEOM_PLANE) { ground = g->pos[2]; have_ground = 1; continue; }
+        for (k = 0; k < 3; ++k) {
+            float e = bgpbt__env_geom_extent(g, k);
+            if (g->pos[k] - e < lo[k]) lo[k] = g->pos[k] - e;
+            if (g->pos[k] + e > hi[k]) hi[k] = g->pos[k] + e;
+        }
+    }
+    if (lo[0] > hi[0]) { for (k = 0; k < 3; ++k) { lo[k] = -1.0f; hi[k] = 1.0f; } }
+    if (have_ground && ground < lo[2]) lo[2] = ground;
+    /* one scale for both views, so sizes compare; centre each view on its geoms */
+    extent[0] = hi[0] - lo[0] > hi[2] - lo[2] ? hi[0] - lo[0] : hi[2] - lo[2];
+    extent[1] = hi[0] - lo[0] > hi[1] - lo[1] ? hi[0] - lo[0] : hi[1] - lo[1];
+    {
+        float e = (extent[0] > extent[1] ? extent[0] : extent[1]) * 1.15f + 0.2f;
+        if (o.extent > 0.0f) e = o.extent;
+        extent[0] = extent[1] = e;
+    }
+    cen[0][0] = 0.5f * (lo[0] + hi[0]);
+    cen[0][1] = 0.5f * (lo[2] + hi[2]);
+    cen[1][0] = 0.5f * (lo[0] + hi[0]);
+    cen[1][1] = 0.5f * (lo[1] + hi[1]);
+    if (num_geoms > 64) {
+        order = (bgpbt__env_draw*)bgpbt__calloc(NULL, (size_t)num_geoms, sizeof *order);
+        if (!order) return BGPBT_ERR_OUT_OF_MEMORY;
+    }
+    nviews = (o.views & 1) + ((o.views >> 1) & 1);
+    size_px = (float)o.width;
+    total_w = (size_px + 10.0f) * (float)nviews + 10.0f;
+    memset(&w, 0, sizeof w);
+    w.buf = (unsigned char*)buf;
+    w.cap = buf ? cap : 0;
+    bgpbt__svgf(&w, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 %d %d'>\n",
+                (int)total_w, (int)size_px + 44, (int)total_w, (int)size_px + 44);
+    bgpbt__svgf(&w, "<rect width='100%%' height='100%%' fill='white'/>\n");
+    vi = 0;
+    for (view = 0; view < 2; ++view) {
+        if (!(o.views & (1 << view))) continue;
+        bgpbt__env_svg_view(&w, view, geoms, num_geoms, o.frames, 10.0f + (size_px + 10.0f) * (float)vi,
+                            10.0f, size_px, cen[view][0], cen[view][1], extent[view], order);
+        ++vi;
+    }
+    bgpbt__svgf(&w, "<text x='10' y='%d' font-family='sans-serif' font-size='13' fill='#222'>",
+                (int)size_px + 32);
+    if (o.title) { /* escape the caption */
+        const char* c;
+        for (c = o.title; *c; ++c) {
+            if (*c == '<') bgpbt__svgf(&w, "&lt;");
+            else if (*c == '>') bgpbt__svgf(&w, "&gt;");
+            else if (*c == '&') bgpbt__svgf(&w, "&amp;");
+            else bgpbt_write_bytes(&w, c, 1);
+        }
+    }
+    bgpbt__svgf(&w, " (grid 1 m; view %.2f m across)</text>\n</svg>\n", extent[0]);
+    if (order != order_stack) bgpbt__cfree(NULL, order, (size_t)num_geoms, sizeof *order);
+    *size = w.pos;
+    if (!buf) return BGPBT_OK;
+    if (w.overflow || w.pos >= cap) { /* cannot happen after the sizing pass */
+        if (cap > 0) buf[0] = '\0';
+        return BGPBT_ERR_INTERNAL;
+    }
+    buf[w.pos] = '\0';
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_render_geom* geoms,
+                                             int num_geoms, const bgpbt_render_options* options) {
+    size_t need = 0;
+    char* text;
+    bgpbt_result r;
+    if (!path) return BGPBT_ERR_INVALID_ARGUMENT;
+    r = bgpbt_render_svg(geoms, num_geoms, options, NULL, 0, &need);
+    if (r != BGPBT_OK) return r;
+    text = (char*)bgpbt_mem_alloc(NULL, need + 1, 16);
+    if (!text) return BGPBT_ERR_OUT_OF_MEMORY;
+    r = bgpbt_render_svg(geoms, num_geoms, options, text, need + 1, &need);
+    if (r == BGPBT_OK) r = bgpbt_file_write_atomic(path, text, need);
+    bgpbt_mem_free(NULL, text, need + 1);
+    return r;
+}
 
 /* ============================================================================================
    [impl.nn] nn
