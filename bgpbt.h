@@ -681,6 +681,9 @@ typedef struct bgpbt_agent_config {
     int eval_episodes;      /* evaluation copies, one full episode each; 0: 16 */
     int eval_max_steps;     /* cap per evaluation episode; 0: the env's time limit, else 1000 */
     float obs_clip;         /* 0: 5 */
+    int env_threads;        /* OpenMP threads stepping the environments (bgpbt_vecenv_config
+                               num_threads); 0: OpenMP's default. Set 1 for cheap callbacks,
+                               where a parallel region per step costs more than the step */
     bgpbt_allocator allocator;
     bgpbt_logger logger;
 } bgpbt_agent_config;
@@ -714,6 +717,9 @@ BGPBT_API bgpbt_agent_config bgpbt_agent_config_default(void);
 BGPBT_API bgpbt_distill_config bgpbt_distill_config_default(void);
 BGPBT_API bgpbt_result bgpbt_agent_create(const bgpbt_agent_config* config, bgpbt_agent** out);
 BGPBT_API void bgpbt_agent_destroy(bgpbt_agent* agent);
+/* Restart the agent's training and evaluation RNG streams from a new seed (e.g. after a PBT
+   exploit, so the copy does not replay its source's random numbers). */
+BGPBT_API void bgpbt_agent_reseed(bgpbt_agent* agent, uint64_t seed);
 /* Train for at least env_steps environment steps (whole rounds; at least one). */
 BGPBT_API bgpbt_result bgpbt_agent_train(bgpbt_agent* agent, long long env_steps);
 /* Distil from teacher for at least env_steps of the student's own rollouts. */
@@ -1870,7 +1876,7 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
 #  define BGPBT__GEMM_NR (2 * BGPBT_FW_WIDTH)
 #endif
 #define BGPBT__GEMM_KC 256 /* k block: a 32-column B micro-panel of 32 KiB stays in L1/L2 */
-#define BGPBT__GEMM_MC 64  /* rows per output tile (the unit of work of one thread) */
+#define BGPBT__GEMM_MC 128 /* rows per output tile (the unit of work of one thread) */
 
 /* acc[MR][NR] = sum_{p < kc} A(row_i, p) B(p, :); then C rows (< mr) = acc (beta 0) or += acc. */
 #if defined(BGPBT_SIMD_AVX512)
@@ -1980,12 +1986,17 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, cons
         const float* bp = b + (ptrdiff_t)kb * ldb + j0;
         ptrdiff_t bld = ldb;
         int bt = beta || kb > 0;
-        if (!full) { /* right edge: a zero-padded copy of the partial panel */
+        { /* a contiguous copy of the micro-panel: B rows read in place at a large stride
+             (1 KiB for 256-wide layers) alias to a few L1 sets and evict each other; the
+             copy is reused by every row block of the tile. Zero-padded at the right edge. */
             int p;
-            for (p = 0; p < kc; ++p) {
-                for (j = 0; j < nc; ++j) bpanel[p * BGPBT__GEMM_NR + j] = bp[(ptrdiff_t)p * ldb + j];
-                for (; j < BGPBT__GEMM_NR; ++j) bpanel[p * BGPBT__GEMM_NR + j] = 0.0f;
-            }
+            if (full)
+                for (p = 0; p < kc; ++p) memcpy(bpanel + p * BGPBT__GEMM_NR, bp + (ptrdiff_t)p * ldb, sizeof(float) * BGPBT__GEMM_NR);
+            else
+                for (p = 0; p < kc; ++p) {
+                    for (j = 0; j < nc; ++j) bpanel[p * BGPBT__GEMM_NR + j] = bp[(ptrdiff_t)p * ldb + j];
+                    for (; j < BGPBT__GEMM_NR; ++j) bpanel[p * BGPBT__GEMM_NR + j] = 0.0f;
+                }
             bp = bpanel;
             bld = BGPBT__GEMM_NR;
         }
@@ -2026,7 +2037,7 @@ BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, 
     work = (double)m * (double)n * (double)k;
     (void)work;
     /* tiles are independent outputs: any thread count gives the same bits */
-    BGPBT_OMP(parallel for schedule(static) if (work > 262144.0 && ntiles > 1))
+    BGPBT_OMP(parallel for schedule(static) if (work > 4194304.0 && ntiles > 1))
     for (t = 0; t < ntiles; ++t) {
         int mt = t / npan, pj = t - mt * npan;
         int i0 = mt * BGPBT__GEMM_MC, j0 = pj * BGPBT__GEMM_NR;
@@ -2883,7 +2894,7 @@ BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* n) { return n ? n->adam_t :
 BGPBT__PRIVATE void bgpbt__nn_bias_act(float* z, float* h, const float* bias, int rows, int w,
                                        bgpbt_activation act) {
     int i;
-    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 65536.0))
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
     for (i = 0; i < rows; ++i) {
         float* zr = z + (size_t)i * (size_t)w;
         float* hr = h ? h + (size_t)i * (size_t)w : NULL;
@@ -2909,7 +2920,7 @@ BGPBT__PRIVATE void bgpbt__nn_bias_act(float* z, float* h, const float* bias, in
 BGPBT__PRIVATE void bgpbt__nn_act_grad(float* g, const float* z, const float* h, int rows, int w,
                                        bgpbt_activation act) {
     int i;
-    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 65536.0))
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
     for (i = 0; i < rows; ++i) {
         float* gr = g + (size_t)i * (size_t)w;
         const float* zr = z + (size_t)i * (size_t)w;
@@ -2991,7 +3002,7 @@ BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* n, int* ld) {
 /* Column sums of g[rows][w] into out[w], rows in order (deterministic). */
 BGPBT__PRIVATE void bgpbt__nn_colsum(const float* g, int rows, int w, float* out) {
     int j;
-    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 65536.0))
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
     for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
         bgpbt_fw s = bgpbt_fw_zero();
         int i;
@@ -3305,6 +3316,1069 @@ BGPBT_API bgpbt_result bgpbt_mlp_load(bgpbt_mlp* n, const void* data, size_t siz
 /* ============================================================================================
    [impl.ppo] ppo
    ============================================================================================ */
+
+#define BGPBT__AGENT_KIND BGPBT_FOURCC('A', 'G', 'N', 'T')
+#define BGPBT__AGENT_VERSION 1u
+#define BGPBT__LOG_SQRT_2PI 0.91893853320467274178
+
+BGPBT_API bgpbt_ppo_hparams bgpbt_ppo_hparams_default(void) {
+    bgpbt_ppo_hparams h;
+    memset(&h, 0, sizeof h);
+    h.learning_rate = 3e-4;
+    h.discount = 0.97;
+    h.entropy_cost = 1e-2;
+    h.unroll_length = 5;
+    h.batch_size = 1024;
+    h.update_epochs = 4;
+    h.reward_scaling = 10.0;
+    h.gae_lambda = 0.95;
+    h.clip_epsilon = 0.3;
+    h.num_minibatches = 32;
+    h.value_coef = 0.25;
+    h.max_grad_norm = 0.0;
+    return h;
+}
+
+BGPBT_API bgpbt_ppo_arch bgpbt_ppo_arch_default(void) {
+    bgpbt_ppo_arch a;
+    a.policy_layers = 4;
+    a.policy_width = 32;
+    a.value_layers = 5;
+    a.value_width = 256;
+    a.activation = BGPBT_ACT_SILU;
+    return a;
+}
+
+BGPBT_API bgpbt_agent_config bgpbt_agent_config_default(void) {
+    bgpbt_agent_config c;
+    memset(&c, 0, sizeof c);
+    c.hparams = bgpbt_ppo_hparams_default();
+    c.arch = bgpbt_ppo_arch_default();
+    c.num_envs = 64;
+    c.eval_episodes = 16;
+    c.obs_clip = 5.0f;
+    return c;
+}
+
+BGPBT_API bgpbt_distill_config bgpbt_distill_config_default(void) {
+    bgpbt_distill_config d;
+    d.alpha_start = 1.0;
+    d.alpha_end = 0.05;
+    d.anneal_steps = 24000000;
+    d.kl_coef = 5.0;
+    d.learning_rate = 3e-4;
+    d.epochs = 4;
+    return d;
+}
+
+struct bgpbt_agent {
+    bgpbt_agent_config cfg;
+    bgpbt_env_def def;
+    char task[64];
+    int obs_dim, act_dim;
+    bgpbt_ppo_hparams hp;
+    bgpbt_ppo_arch arch;
+    bgpbt_mlp *pi, *vf;
+    /* observation normaliser (double accumulators; float copies applied) */
+    double nm_count;
+    double *nm_mean, *nm_m2;
+    float *nm_mu, *nm_is; /* mean and 1/std used for normalising */
+    bgpbt_rng rng, eval_rng;
+    bgpbt_agent_stats st;
+    /* buffers, sized for (num_envs, U, T, B) */
+    int cap_envs, cap_steps, cap_rows_pi, cap_rows_vf, cap_segs;
+    float *obs_buf;      /* [envs][steps + 1][obs] raw */
+    float *u_buf;        /* [envs][steps][act] pre-tanh actions */
+    float *logp_buf, *rew_buf, *boot_buf; /* [envs][steps] */
+    unsigned char *term_buf, *trunc_buf;
+    float *r_obsn, *r_pol, *r_act, *r_eps, *r_fin, *r_vb, *r_u, *r_lp; /* per-step rollout scratch [envs][...] */
+    int* perm;
+    float *mb_vin, *mb_pin, *mb_tin, *mb_pol, *mb_tpol, *mb_val, *mb_dpol, *mb_dval, *mb_eps;
+    float *mb_vs, *mb_adv, *mb_vals; /* [rows] ; mb_vals [B][T+1] */
+    bgpbt_mlp* tpi; /* the teacher's policy, copied at each distill call */
+    float *t_mu, *t_is;
+};
+
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_check_hparams(const bgpbt_logger* lg, bgpbt_ppo_hparams* h) {
+    bgpbt_ppo_hparams d = bgpbt_ppo_hparams_default();
+    if (h->learning_rate == 0.0) h->learning_rate = d.learning_rate;
+    if (h->discount == 0.0) h->discount = d.discount;
+    if (h->unroll_length == 0) h->unroll_length = d.unroll_length;
+    if (h->batch_size == 0) h->batch_size = d.batch_size;
+    if (h->update_epochs == 0) h->update_epochs = d.update_epochs;
+    if (h->reward_scaling == 0.0) h->reward_scaling = d.reward_scaling;
+    if (h->gae_lambda == 0.0) h->gae_lambda = d.gae_lambda;
+    if (h->clip_epsilon == 0.0) h->clip_epsilon = d.clip_epsilon;
+    if (h->num_minibatches == 0) h->num_minibatches = d.num_minibatches;
+    if (h->value_coef == 0.0) h->value_coef = d.value_coef;
+    if (!(h->learning_rate > 0.0 && h->learning_rate <= 1.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: learning_rate %g must be in (0, 1]", h->learning_rate);
+    if (!(h->discount > 0.0 && h->discount <= 1.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: discount %g must be in (0, 1]", h->discount);
+    if (!(h->entropy_cost >= 0.0 && h->entropy_cost <= 10.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: entropy_cost %g must be in [0, 10]", h->entropy_cost);
+    if (h->unroll_length < 1 || h->unroll_length > 10000)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: unroll_length %d must be in 1..10000", h->unroll_length);
+    if (h->batch_size < 1 || h->batch_size > (1 << 20))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: batch_size %d must be in 1..2^20", h->batch_size);
+    if (h->update_epochs < 1 || h->update_epochs > 1000)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: update_epochs %d must be in 1..1000", h->update_epochs);
+    if (!(h->reward_scaling > 0.0 && h->reward_scaling < 1e6))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: reward_scaling %g must be in (0, 1e6)", h->reward_scaling);
+    if (!(h->gae_lambda >= 0.0 && h->gae_lambda <= 1.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: gae_lambda %g must be in [0, 1]", h->gae_lambda);
+    if (!(h->clip_epsilon > 0.0 && h->clip_epsilon <= 10.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: clip_epsilon %g must be in (0, 10]", h->clip_epsilon);
+    if (h->num_minibatches < 1 || h->num_minibatches > 65536)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: num_minibatches %d must be in 1..65536", h->num_minibatches);
+    if ((double)h->batch_size * h->num_minibatches * h->unroll_length > 1e9)
+        return bgpbt__error(lg, BGPBT_ERR_LIMIT, "ppo: batch_size x num_minibatches x unroll_length above 1e9");
+    if (!(h->value_coef > 0.0 && h->value_coef < 1e6))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: value_coef %g must be in (0, 1e6)", h->value_coef);
+    if (!(h->max_grad_norm >= 0.0 && h->max_grad_norm < 1e30))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: max_grad_norm %g must be >= 0", h->max_grad_norm);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_check_arch(const bgpbt_logger* lg, bgpbt_ppo_arch* a) {
+    bgpbt_ppo_arch d = bgpbt_ppo_arch_default();
+    if (a->policy_layers == 0) a->policy_layers = d.policy_layers;
+    if (a->policy_width == 0) a->policy_width = d.policy_width;
+    if (a->value_layers == 0) a->value_layers = d.value_layers;
+    if (a->value_width == 0) a->value_width = d.value_width;
+    if (a->policy_layers < 1 || a->policy_layers > BGPBT_MLP_MAX_HIDDEN || a->value_layers < 1 ||
+        a->value_layers > BGPBT_MLP_MAX_HIDDEN || a->policy_width < 1 || a->policy_width > 4096 ||
+        a->value_width < 1 || a->value_width > 4096 || (int)a->activation < 0 || (int)a->activation > 3)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE,
+                            "ppo: architecture policy %dx%d, value %dx%d, activation %d out of range",
+                            a->policy_layers, a->policy_width, a->value_layers, a->value_width, (int)a->activation);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_make_mlp(const bgpbt_agent* ag, const bgpbt_ppo_arch* a, int policy,
+                                                int max_batch, uint64_t seed, bgpbt_mlp** out) {
+    bgpbt_mlp_config c = bgpbt_mlp_config_default();
+    int l;
+    c.in_dim = ag->obs_dim;
+    c.out_dim = policy ? 2 * ag->act_dim : 1;
+    c.num_hidden = policy ? a->policy_layers : a->value_layers;
+    for (l = 0; l < c.num_hidden; ++l) c.hidden[l] = policy ? a->policy_width : a->value_width;
+    c.activation = a->activation;
+    c.max_batch = max_batch < 1 ? 1 : max_batch;
+    c.seed = seed;
+    c.stream = policy ? 1 : 2;
+    c.allocator = ag->cfg.allocator;
+    c.logger = ag->cfg.logger;
+    return bgpbt_mlp_create(&c, out);
+}
+
+/* Rebuild net with a new max_batch, keeping parameters and Adam state. */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_regrow(bgpbt_mlp** net, int max_batch) {
+    bgpbt_mlp_config c = (*net)->cfg;
+    bgpbt_mlp* n2;
+    bgpbt_result r;
+    if (c.max_batch >= max_batch) return BGPBT_OK;
+    c.max_batch = max_batch;
+    r = bgpbt__mlp_alloc(&c, &n2);
+    if (r != BGPBT_OK) return r;
+    bgpbt_mlp_copy(n2, *net);
+    bgpbt_mlp_destroy(*net);
+    *net = n2;
+    return BGPBT_OK;
+}
+
+#define BGPBT__AG_FREE(p, n) (bgpbt__cfree(a, (p), (size_t)(n), sizeof *(p)), (p) = NULL)
+BGPBT__PRIVATE void bgpbt__agent_free_buffers(bgpbt_agent* g) {
+    const bgpbt_allocator* a = &g->cfg.allocator;
+    size_t E = (size_t)g->cap_envs, S = (size_t)g->cap_steps, O = (size_t)g->obs_dim, A = (size_t)g->act_dim;
+    size_t rp = (size_t)g->cap_rows_pi, rv = (size_t)g->cap_rows_vf;
+    BGPBT__AG_FREE(g->obs_buf, E * (S + 1) * O);
+    BGPBT__AG_FREE(g->u_buf, E * S * A);
+    BGPBT__AG_FREE(g->logp_buf, E * S);
+    BGPBT__AG_FREE(g->rew_buf, E * S);
+    BGPBT__AG_FREE(g->boot_buf, E * S);
+    BGPBT__AG_FREE(g->term_buf, E * S);
+    BGPBT__AG_FREE(g->trunc_buf, E * S);
+    BGPBT__AG_FREE(g->r_obsn, E * O);
+    BGPBT__AG_FREE(g->r_pol, E * 2 * A);
+    BGPBT__AG_FREE(g->r_act, E * A);
+    BGPBT__AG_FREE(g->r_eps, E * A);
+    BGPBT__AG_FREE(g->r_fin, E * O);
+    BGPBT__AG_FREE(g->r_vb, E);
+    BGPBT__AG_FREE(g->r_u, E * A);
+    BGPBT__AG_FREE(g->r_lp, E);
+    BGPBT__AG_FREE(g->perm, (size_t)g->cap_segs);
+    BGPBT__AG_FREE(g->mb_vin, rv * O);
+    BGPBT__AG_FREE(g->mb_pin, rp * O);
+    BGPBT__AG_FREE(g->mb_tin, rp * O);
+    BGPBT__AG_FREE(g->mb_pol, rp * 2 * A);
+    BGPBT__AG_FREE(g->mb_tpol, rp * 2 * A);
+    BGPBT__AG_FREE(g->mb_dpol, rp * 2 * A);
+    BGPBT__AG_FREE(g->mb_eps, rp * A);
+    BGPBT__AG_FREE(g->mb_val, rv);
+    BGPBT__AG_FREE(g->mb_dval, rv);
+    BGPBT__AG_FREE(g->mb_vals, rv);
+    BGPBT__AG_FREE(g->mb_vs, rp);
+    BGPBT__AG_FREE(g->mb_adv, rp);
+    g->cap_envs = g->cap_steps = g->cap_rows_pi = g->cap_rows_vf = g->cap_segs = 0;
+}
+
+/* Size the rollout and minibatch buffers for the current hyperparameters (only grows). */
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_ensure(bgpbt_agent* g) {
+    const bgpbt_allocator* a = &g->cfg.allocator;
+    int E = g->cfg.num_envs, T = g->hp.unroll_length, B = g->hp.batch_size;
+    long long S = (long long)B * g->hp.num_minibatches, U = (S + E - 1) / E;
+    int steps = (int)(U * T), rp = B * T, rv = B * (T + 1);
+    size_t O = (size_t)g->obs_dim, A = (size_t)g->act_dim;
+    bgpbt_result r;
+    int ok = 1;
+    if (E <= g->cap_envs && steps <= g->cap_steps && rp <= g->cap_rows_pi && rv <= g->cap_rows_vf &&
+        U * E <= g->cap_segs)
+        goto nets;
+    bgpbt__agent_free_buffers(g);
+#define BGPBT__AG_ALLOCF(p, n) if (ok) ok = ((p) = (float*)bgpbt__calloc(a, (size_t)(n), sizeof(float))) != NULL
+    BGPBT__AG_ALLOCF(g->obs_buf, (size_t)E * (size_t)(steps + 1) * O);
+    BGPBT__AG_ALLOCF(g->u_buf, (size_t)E * (size_t)steps * A);
+    BGPBT__AG_ALLOCF(g->logp_buf, (size_t)E * (size_t)steps);
+    BGPBT__AG_ALLOCF(g->rew_buf, (size_t)E * (size_t)steps);
+    BGPBT__AG_ALLOCF(g->boot_buf, (size_t)E * (size_t)steps);
+    if (ok) ok = (g->term_buf = (unsigned char*)bgpbt__calloc(a, (size_t)E * (size_t)steps, 1)) != NULL;
+    if (ok) ok = (g->trunc_buf = (unsigned char*)bgpbt__calloc(a, (size_t)E * (size_t)steps, 1)) != NULL;
+    BGPBT__AG_ALLOCF(g->r_obsn, (size_t)E * O);
+    BGPBT__AG_ALLOCF(g->r_pol, (size_t)E * 2 * A);
+    BGPBT__AG_ALLOCF(g->r_act, (size_t)E * A);
+    BGPBT__AG_ALLOCF(g->r_eps, (size_t)E * A);
+    BGPBT__AG_ALLOCF(g->r_fin, (size_t)E * O);
+    BGPBT__AG_ALLOCF(g->r_vb, (size_t)E);
+    BGPBT__AG_ALLOCF(g->r_u, (size_t)E * A);
+    BGPBT__AG_ALLOCF(g->r_lp, (size_t)E);
+    if (ok) ok = (g->perm = (int*)bgpbt__calloc(a, (size_t)(U * E), sizeof(int))) != NULL;
+    BGPBT__AG_ALLOCF(g->mb_vin, (size_t)rv * O);
+    BGPBT__AG_ALLOCF(g->mb_pin, (size_t)rp * O);
+    BGPBT__AG_ALLOCF(g->mb_tin, (size_t)rp * O);
+    BGPBT__AG_ALLOCF(g->mb_pol, (size_t)rp * 2 * A);
+    BGPBT__AG_ALLOCF(g->mb_tpol, (size_t)rp * 2 * A);
+    BGPBT__AG_ALLOCF(g->mb_dpol, (size_t)rp * 2 * A);
+    BGPBT__AG_ALLOCF(g->mb_eps, (size_t)rp * A);
+    BGPBT__AG_ALLOCF(g->mb_val, (size_t)rv);
+    BGPBT__AG_ALLOCF(g->mb_dval, (size_t)rv);
+    BGPBT__AG_ALLOCF(g->mb_vals, (size_t)rv);
+    BGPBT__AG_ALLOCF(g->mb_vs, (size_t)rp);
+    BGPBT__AG_ALLOCF(g->mb_adv, (size_t)rp);
+#undef BGPBT__AG_ALLOCF
+    g->cap_envs = E;
+    g->cap_steps = steps;
+    g->cap_rows_pi = rp;
+    g->cap_rows_vf = rv;
+    g->cap_segs = (int)(U * E);
+    if (!ok) {
+        bgpbt__agent_free_buffers(g);
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "agent: out of memory for rollout buffers");
+    }
+nets:
+    r = bgpbt__ppo_regrow(&g->pi, rp > E ? rp : E);
+    if (r == BGPBT_OK) r = bgpbt__ppo_regrow(&g->vf, rv > E ? rv : E);
+    return r;
+}
+
+BGPBT_API void bgpbt_agent_destroy(bgpbt_agent* g) {
+    const bgpbt_allocator* a;
+    if (!g) return;
+    a = &g->cfg.allocator;
+    bgpbt__agent_free_buffers(g);
+    bgpbt_mlp_destroy(g->pi);
+    bgpbt_mlp_destroy(g->vf);
+    bgpbt_mlp_destroy(g->tpi);
+    bgpbt__cfree(a, g->nm_mean, (size_t)g->obs_dim, sizeof(double));
+    bgpbt__cfree(a, g->nm_m2, (size_t)g->obs_dim, sizeof(double));
+    bgpbt__cfree(a, g->nm_mu, (size_t)g->obs_dim, sizeof(float));
+    bgpbt__cfree(a, g->nm_is, (size_t)g->obs_dim, sizeof(float));
+    bgpbt__cfree(a, g->t_mu, (size_t)g->obs_dim, sizeof(float));
+    bgpbt__cfree(a, g->t_is, (size_t)g->obs_dim, sizeof(float));
+    bgpbt_mem_free(a, g, sizeof *g);
+}
+
+/* The float mean and 1/std applied to observations, from the double accumulators. */
+BGPBT__PRIVATE void bgpbt__nm_refresh(bgpbt_agent* g) {
+    int i;
+    for (i = 0; i < g->obs_dim; ++i) {
+        double var = g->nm_count > 0.0 ? g->nm_m2[i] / g->nm_count : 1.0;
+        if (var < 1e-6) var = 1e-6;
+        if (var > 1e6) var = 1e6;
+        g->nm_mu[i] = (float)g->nm_mean[i];
+        g->nm_is[i] = (float)(1.0 / sqrt(var));
+    }
+}
+
+/* Merge n rows (row stride ld) into the running statistics (Chan et al.'s parallel update:
+   batch mean and M2 in two passes, then combined). Each dimension is owned by one thread and
+   sums its rows in order, so any thread count gives the same bits. */
+BGPBT__PRIVATE void bgpbt__nm_update(bgpbt_agent* g, const float* x, long n, ptrdiff_t ld) {
+    int d, D = g->obs_dim;
+    double nb = (double)n, na = g->nm_count, nt = na + nb;
+    if (n <= 0) return;
+    BGPBT_OMP(parallel for schedule(static) if ((double)n * D > 1048576.0))
+    for (d = 0; d < D; ++d) {
+        double s = 0.0, m, m2 = 0.0, delta;
+        long i;
+        for (i = 0; i < n; ++i) s += (double)x[(ptrdiff_t)i * ld + d];
+        m = s / nb;
+        for (i = 0; i < n; ++i) {
+            double e = (double)x[(ptrdiff_t)i * ld + d] - m;
+            m2 += e * e;
+        }
+        delta = m - g->nm_mean[d];
+        g->nm_mean[d] += delta * nb / nt;
+        g->nm_m2[d] += m2 + delta * delta * na * nb / nt;
+    }
+    g->nm_count = nt;
+    bgpbt__nm_refresh(g);
+}
+
+/* out = clip((x - mu) * is, +-clip), rows x D */
+BGPBT__PRIVATE void bgpbt__nm_apply(const float* mu, const float* is, float clip, int D, const float* x,
+                                    ptrdiff_t ldx, float* out, int rows) {
+    int i, d;
+    for (i = 0; i < rows; ++i) {
+        const float* xr = x + (ptrdiff_t)i * ldx;
+        float* o = out + (size_t)i * (size_t)D;
+        for (d = 0; d < D; ++d) {
+            float v = (xr[d] - mu[d]) * is[d];
+            o[d] = v < -clip ? -clip : v > clip ? clip : v;
+        }
+    }
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_create(const bgpbt_agent_config* config, bgpbt_agent** out) {
+    bgpbt_agent_config c;
+    bgpbt_agent* g;
+    const bgpbt_allocator* a;
+    bgpbt_result r;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!config) return BGPBT_ERR_INVALID_ARGUMENT;
+    c = *config;
+    if (c.num_envs == 0) c.num_envs = 64;
+    if (c.eval_episodes == 0) c.eval_episodes = 16;
+    if (c.obs_clip == 0.0f) c.obs_clip = 5.0f;
+    r = bgpbt__ppo_check_hparams(&c.logger, &c.hparams);
+    if (r != BGPBT_OK) return r;
+    r = bgpbt__ppo_check_arch(&c.logger, &c.arch);
+    if (r != BGPBT_OK) return r;
+    if (c.num_envs < 1 || c.num_envs > (1 << 20) || c.eval_episodes < 1 || c.eval_episodes > (1 << 20) ||
+        c.eval_max_steps < 0 || !(c.obs_clip > 0.0f))
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "agent: num_envs %d, eval_episodes %d, eval_max_steps %d or obs_clip %g out of range",
+                            c.num_envs, c.eval_episodes, c.eval_max_steps, (double)c.obs_clip);
+    if (!c.env_def) {
+        if (!c.task) return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent: neither env_def nor task is set");
+        return bgpbt__error(&c.logger, BGPBT_ERR_UNKNOWN_NAME, "agent: no built-in task named '%s'", c.task);
+    }
+    if (c.env_def->obs_dim < 1 || c.env_def->act_dim < 1 || !c.env_def->reset || (!c.env_def->step && !c.env_def->step_batch))
+        return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent: env_def needs obs_dim, act_dim >= 1 and callbacks");
+    a = &c.allocator;
+    g = (bgpbt_agent*)bgpbt_mem_alloc(a, sizeof *g, 64);
+    if (!g) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "agent: out of memory");
+    memset(g, 0, sizeof *g);
+    g->cfg = c;
+    g->def = *c.env_def;
+    g->cfg.env_def = &g->def;
+    g->cfg.task = NULL;
+    g->obs_dim = g->def.obs_dim;
+    g->act_dim = g->def.act_dim;
+    g->hp = c.hparams;
+    g->arch = c.arch;
+    bgpbt_rng_init(&g->rng, c.seed, 11);
+    bgpbt_rng_init(&g->eval_rng, c.seed, 12);
+    g->st.last_train_return = g->st.last_eval_return = g->st.last_eval_std = NAN;
+    g->nm_mean = (double*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(double));
+    g->nm_m2 = (double*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(double));
+    g->nm_mu = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    g->nm_is = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    g->t_mu = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    g->t_is = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    if (!g->nm_mean || !g->nm_m2 || !g->nm_mu || !g->nm_is || !g->t_mu || !g->t_is) {
+        bgpbt_agent_destroy(g);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "agent: out of memory");
+    }
+    bgpbt__nm_refresh(g);
+    r = bgpbt__ppo_make_mlp(g, &g->arch, 1, c.num_envs, c.seed, &g->pi);
+    if (r == BGPBT_OK) r = bgpbt__ppo_make_mlp(g, &g->arch, 0, c.num_envs, c.seed, &g->vf);
+    if (r != BGPBT_OK) {
+        bgpbt_agent_destroy(g);
+        return r;
+    }
+    *out = g;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_agent_reseed(bgpbt_agent* g, uint64_t seed) {
+    if (!g) return;
+    bgpbt_rng_init(&g->rng, seed, 11);
+    bgpbt_rng_init(&g->eval_rng, seed, 12);
+}
+
+BGPBT_API bgpbt_ppo_hparams bgpbt_agent_get_hparams(const bgpbt_agent* g) { return g->hp; }
+BGPBT_API bgpbt_result bgpbt_agent_set_hparams(bgpbt_agent* g, const bgpbt_ppo_hparams* h) {
+    bgpbt_ppo_hparams c;
+    bgpbt_result r;
+    if (!g || !h) return BGPBT_ERR_INVALID_ARGUMENT;
+    c = *h;
+    r = bgpbt__ppo_check_hparams(&g->cfg.logger, &c);
+    if (r == BGPBT_OK) g->hp = c;
+    return r;
+}
+BGPBT_API bgpbt_ppo_arch bgpbt_agent_get_arch(const bgpbt_agent* g) { return g->arch; }
+BGPBT_API void bgpbt_agent_get_stats(const bgpbt_agent* g, bgpbt_agent_stats* out) {
+    if (!out) return;
+    if (g) *out = g->st;
+    else memset(out, 0, sizeof *out);
+}
+BGPBT_API int bgpbt_agent_failed(const bgpbt_agent* g) { return g ? g->st.failed : 1; }
+BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* g) { return g->obs_dim; }
+BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* g) { return g->act_dim; }
+BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* g) { return g->pi; }
+BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* g) { return g->vf; }
+
+BGPBT__INLINE float bgpbt__softplusf(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+BGPBT__INLINE float bgpbt__sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* log N(u; loc, scale) summed over A dims (policy output row: loc[A], raw scale[A]) */
+BGPBT__PRIVATE double bgpbt__ppo_logp(const float* pol, const float* u, int A) {
+    double s = 0.0;
+    int j;
+    for (j = 0; j < A; ++j) {
+        double sc = (double)bgpbt__softplusf(pol[A + j]) + 0.001, z = ((double)u[j] - pol[j]) / sc;
+        s += -0.5 * z * z - log(sc) - BGPBT__LOG_SQRT_2PI;
+    }
+    return s;
+}
+
+BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, const float* boot,
+                             const unsigned char* term, const unsigned char* trunc, float discount,
+                             float lambda, float* vs, float* adv) {
+    double acc = 0.0, g = discount, next_vs;
+    int t;
+    for (t = T - 1; t >= 0; --t) {
+        double nv, delta;
+        int done = term[t] || trunc[t];
+        nv = term[t] ? 0.0 : trunc[t] ? (double)boot[t] : (double)values[t + 1];
+        delta = (double)rewards[t] + g * nv - (double)values[t];
+        acc = delta + (done ? 0.0 : g * (double)lambda * acc);
+        vs[t] = (float)(acc + (double)values[t]);
+    }
+    next_vs = values[T];
+    for (t = T - 1; t >= 0; --t) { /* V-trace-style advantage, rho = 1 (Brax) */
+        double nv = term[t] ? 0.0 : trunc[t] ? (double)boot[t] : next_vs;
+        adv[t] = (float)((double)rewards[t] + g * nv - (double)values[t]);
+        next_vs = vs[t];
+    }
+}
+
+/* Per-row policy loss and its gradient with respect to the policy output row (loc, raw scale).
+   Returns the row's terms through out[]: [0] surrogate loss, [1] entropy, [2] KL. dpol is
+   d(row loss)/d(output) where row loss = surr - ent_cost * H + kl_w * KL (not yet averaged). */
+BGPBT__PRIVATE void bgpbt__ppo_row(const float* pol, const float* u, double logp_old, double adv, const float* eps,
+                                   double clip, double ent_cost, const float* tpol, double kl_w, int A,
+                                   float* dpol, double* out) {
+    double logp = bgpbt__ppo_logp(pol, u, A), rho, surr_grad, H = 0.0, kl = 0.0;
+    int j;
+    rho = exp(logp - logp_old);
+    {
+        double lo = 1.0 - clip, hi = 1.0 + clip, rc = rho < lo ? lo : rho > hi ? hi : rho;
+        double unc = rho * adv, cl = rc * adv;
+        out[0] = -(unc < cl ? unc : cl);
+        /* gradient of -min(.): -adv through rho when the unclipped term is the minimum */
+        surr_grad = (unc <= cl) ? -adv * rho : 0.0; /* d loss / d logp */
+    }
+    for (j = 0; j < A; ++j) {
+        double s = (double)bgpbt__softplusf(pol[A + j]) + 0.001, zz = ((double)u[j] - pol[j]) / s;
+        double dsig = (double)bgpbt__sigmoidf(pol[A + j]); /* d scale / d raw */
+        /* d logp / d loc = z / s ; d logp / d s = (z^2 - 1) / s */
+        double dloc = surr_grad * zz / s, ds = surr_grad * (zz * zz - 1.0) / s;
+        /* entropy: 0.5 + log sqrt(2 pi) + log s + log-det of tanh at x = loc + s eps */
+        double x = (double)pol[j] + s * (double)eps[j];
+        double ld = 2.0 * (0.69314718055994531 - x - (-2.0 * x > 30.0 ? -2.0 * x : log1p(exp(-2.0 * x))));
+        double dld = -2.0 * tanh(x); /* d logdet / dx */
+        H += 0.5 + BGPBT__LOG_SQRT_2PI + log(s) + ld;
+        dloc += -ent_cost * dld;
+        ds += -ent_cost * (1.0 / s + dld * (double)eps[j]);
+        if (tpol) { /* KL(N(mt, st) || N(m, s)) = log(s/st) + (st^2 + (mt - m)^2) / (2 s^2) - 1/2 */
+            double st = (double)bgpbt__softplusf(tpol[A + j]) + 0.001, dm = (double)tpol[j] - pol[j];
+            kl += log(s / st) + (st * st + dm * dm) / (2.0 * s * s) - 0.5;
+            dloc += kl_w * (-dm / (s * s));
+            ds += kl_w * (1.0 / s - (st * st + dm * dm) / (s * s * s));
+        }
+        dpol[j] = (float)dloc;
+        dpol[A + j] = (float)(ds * dsig);
+    }
+    out[1] = H;
+    out[2] = kl;
+}
+
+/* Loss and gradients of both networks on minibatch segments seg[0..B) (no parameter change).
+   flags: 1 = reuse the entropy noise of the previous call, 2 = reuse its GAE targets (the tests
+   use both to check gradients by finite differences with the targets held fixed, as the
+   stop-gradient intends). */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg, int B, int steps_per_env,
+                                                double kl_coef, int flags) {
+    const int T = g->hp.unroll_length, A = g->act_dim, O = g->obs_dim, E = g->cfg.num_envs;
+    const int rp = B * T, rv = B * (T + 1);
+    const float clipv = g->cfg.obs_clip;
+    const float rs = (float)g->hp.reward_scaling;
+    double sum_surr = 0.0, sum_h = 0.0, sum_kl = 0.0, sum_v = 0.0, inv = 1.0 / (double)rp;
+    bgpbt_result r;
+    int b, t, i;
+    (void)E;
+    /* gather and normalise: value rows b*(T+1)+t, policy rows b*T+t */
+    for (b = 0; b < B; ++b) {
+        int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
+        const float* src = g->obs_buf + ((size_t)e * (size_t)(steps_per_env + 1) + (size_t)u * (size_t)T) * (size_t)O;
+        bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src, O, g->mb_vin + (size_t)b * (size_t)(T + 1) * (size_t)O, T + 1);
+        memcpy(g->mb_pin + (size_t)b * (size_t)T * (size_t)O, g->mb_vin + (size_t)b * (size_t)(T + 1) * (size_t)O,
+               (size_t)T * (size_t)O * sizeof(float));
+        if (g->tpi && kl_coef > 0.0)
+            bgpbt__nm_apply(g->t_mu, g->t_is, clipv, O, src, O, g->mb_tin + (size_t)b * (size_t)T * (size_t)O, T);
+    }
+    r = bgpbt_mlp_forward(g->vf, g->mb_vin, rv, g->mb_val, 1);
+    if (r == BGPBT_OK) r = bgpbt_mlp_forward(g->pi, g->mb_pin, rp, g->mb_pol, 1);
+    if (r == BGPBT_OK && g->tpi && kl_coef > 0.0) r = bgpbt_mlp_forward(g->tpi, g->mb_tin, rp, g->mb_tpol, 0);
+    if (r != BGPBT_OK) return r;
+    if (!(flags & 1)) bgpbt_rng_normals(&g->rng, g->mb_eps, (size_t)rp * (size_t)A);
+    for (b = 0; b < B; ++b) {
+        int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
+        size_t base = (size_t)e * (size_t)steps_per_env + (size_t)u * (size_t)T;
+        float* rew = g->mb_vals; /* scratch: scaled rewards */
+        float* vals = g->mb_val + (size_t)b * (size_t)(T + 1);
+        float *vs = g->mb_vs + (size_t)b * (size_t)T, *adv = g->mb_adv + (size_t)b * (size_t)T;
+        if (!(flags & 2)) {
+            for (t = 0; t < T; ++t) rew[t] = g->rew_buf[base + (size_t)t] * rs;
+            bgpbt_ppo_gae(T, rew, vals, g->boot_buf + base, g->term_buf + base, g->trunc_buf + base,
+                          (float)g->hp.discount, (float)g->hp.gae_lambda, vs, adv);
+        }
+        for (t = 0; t <= T; ++t) {
+            size_t row = (size_t)b * (size_t)(T + 1) + (size_t)t;
+            if (t == T) { g->mb_dval[row] = 0.0f; continue; }
+            {
+                double err = (double)vs[t] - (double)vals[t];
+                sum_v += err * err;
+                g->mb_dval[row] = (float)(-2.0 * g->hp.value_coef * err * inv);
+            }
+        }
+        for (t = 0; t < T; ++t) {
+            size_t row = (size_t)b * (size_t)T + (size_t)t;
+            double o[3];
+            bgpbt__ppo_row(g->mb_pol + row * 2 * (size_t)A, g->u_buf + (base + (size_t)t) * (size_t)A,
+                           (double)g->logp_buf[base + (size_t)t], (double)adv[t], g->mb_eps + row * (size_t)A,
+                           g->hp.clip_epsilon, g->hp.entropy_cost,
+                           (g->tpi && kl_coef > 0.0) ? g->mb_tpol + row * 2 * (size_t)A : NULL, kl_coef / (double)A,
+                           A, g->mb_dpol + row * 2 * (size_t)A, o);
+            sum_surr += o[0];
+            sum_h += o[1];
+            sum_kl += o[2];
+        }
+    }
+    for (i = 0; i < rp * 2 * A; ++i) g->mb_dpol[i] = (float)((double)g->mb_dpol[i] * inv);
+    g->st.last_policy_loss = sum_surr * inv;
+    g->st.last_value_loss = g->hp.value_coef * sum_v * inv;
+    g->st.last_entropy = sum_h * inv;
+    g->st.last_kl = sum_kl * inv / (double)A;
+    g->st.last_loss = g->st.last_policy_loss + g->st.last_value_loss - g->hp.entropy_cost * g->st.last_entropy +
+                      kl_coef * g->st.last_kl;
+    if (!bgpbt__isfinite(g->st.last_loss)) return BGPBT_ERR_AGENT_FAILED;
+    r = bgpbt_mlp_backward(g->pi, g->mb_dpol, rp, NULL);
+    if (r == BGPBT_OK) r = bgpbt_mlp_backward(g->vf, g->mb_dval, rv, NULL);
+    return r;
+}
+
+/* One SGD step on minibatch segments seg[0..B). Returns BGPBT_ERR_AGENT_FAILED on non-finite. */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_sgd(bgpbt_agent* g, const int* seg, int B, int steps_per_env, double kl_coef,
+                                          double lr) {
+    bgpbt_adam_config adam = bgpbt_adam_config_default();
+    bgpbt_result r = bgpbt__ppo_loss_grad(g, seg, B, steps_per_env, kl_coef, 0);
+    if (r != BGPBT_OK) return r;
+    adam.learning_rate = (float)lr;
+    adam.max_grad_norm = (float)g->hp.max_grad_norm;
+    if (bgpbt_mlp_adam_step(g->pi, &adam) != BGPBT_OK || bgpbt_mlp_adam_step(g->vf, &adam) != BGPBT_OK)
+        return BGPBT_ERR_AGENT_FAILED;
+    g->st.updates++;
+    return BGPBT_OK;
+}
+
+/* Rollout scratch: actions for the current observations. */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_policy_step(bgpbt_agent* g, const float* obs, int n, int sample,
+                                                  bgpbt_rng* rng, float* u_out, float* logp_out) {
+    const int A = g->act_dim;
+    int i, j;
+    bgpbt_result r;
+    bgpbt__nm_apply(g->nm_mu, g->nm_is, g->cfg.obs_clip, g->obs_dim, obs, g->obs_dim, g->r_obsn, n);
+    r = bgpbt_mlp_forward(g->pi, g->r_obsn, n, g->r_pol, 0);
+    if (r != BGPBT_OK) return r;
+    if (sample) bgpbt_rng_normals(rng, g->r_eps, (size_t)n * (size_t)A);
+    for (i = 0; i < n; ++i) {
+        const float* pol = g->r_pol + (size_t)i * 2 * (size_t)A;
+        float* u = u_out + (size_t)i * (size_t)A;
+        for (j = 0; j < A; ++j) {
+            float s = bgpbt__softplusf(pol[A + j]) + 0.001f;
+            u[j] = sample ? pol[j] + s * g->r_eps[(size_t)i * (size_t)A + (size_t)j] : pol[j];
+            g->r_act[(size_t)i * (size_t)A + (size_t)j] = tanhf(u[j]);
+        }
+        if (logp_out) logp_out[i] = (float)bgpbt__ppo_logp(pol, u, A);
+    }
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_make_env(bgpbt_agent* g, int n, uint64_t seed, bgpbt_vecenv** v) {
+    bgpbt_vecenv_config vc = bgpbt_vecenv_config_default();
+    vc.num_envs = n;
+    vc.seed = seed;
+    vc.num_threads = g->cfg.env_threads;
+    vc.allocator = g->cfg.allocator;
+    vc.logger = g->cfg.logger;
+    return bgpbt_vecenv_create(&g->def, &vc, v);
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_fail(bgpbt_agent* g, const char* what) {
+    g->st.failed = 1;
+    return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "agent: %s produced non-finite values; the agent is marked failed", what);
+}
+
+/* The training loop shared by train and distill (teacher may be NULL). */
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_run(bgpbt_agent* g, long long env_steps, const bgpbt_distill_config* dc) {
+    const int E = g->cfg.num_envs, T = g->hp.unroll_length, B = g->hp.batch_size, O = g->obs_dim, A = g->act_dim;
+    const int M = g->hp.num_minibatches;
+    const long long S = (long long)B * M, U = (S + E - 1) / E;
+    const int steps = (int)(U * T);
+    bgpbt_vecenv* v = NULL;
+    bgpbt_episode_stats es;
+    long long done = 0;
+    double ret_sum = 0.0;
+    long eps_count = 0;
+    bgpbt_result r;
+    int epochs = dc ? dc->epochs : g->hp.update_epochs;
+    if (g->st.failed) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "agent: failed earlier; copy or load a healthy state");
+    r = bgpbt__agent_ensure(g);
+    if (r != BGPBT_OK) return r;
+    r = bgpbt__agent_make_env(g, E, bgpbt_rng_u64(&g->rng), &v);
+    if (r != BGPBT_OK) return r;
+    r = bgpbt_vecenv_reset(v);
+    bgpbt_vecenv_take_stats(v, &es);
+    while (r == BGPBT_OK && (done < env_steps || done == 0)) {
+        int s, e, ep, mb;
+        /* collect U unrolls of T steps in each of E copies */
+        for (s = 0; s < steps && r == BGPBT_OK; ++s) {
+            const float* obs = bgpbt_vecenv_obs(v);
+            const float *rw, *fin;
+            const unsigned char *te, *tr;
+            int ntr = 0;
+            for (e = 0; e < E; ++e)
+                memcpy(g->obs_buf + ((size_t)e * (size_t)(steps + 1) + (size_t)s) * (size_t)O, obs + (size_t)e * (size_t)O, (size_t)O * sizeof(float));
+            r = bgpbt__ppo_policy_step(g, obs, E, 1, &g->rng, g->r_u, g->r_lp);
+            if (r != BGPBT_OK) break;
+            for (e = 0; e < E; ++e) {
+                memcpy(g->u_buf + ((size_t)e * (size_t)steps + (size_t)s) * (size_t)A, g->r_u + (size_t)e * (size_t)A, (size_t)A * sizeof(float));
+                g->logp_buf[(size_t)e * (size_t)steps + (size_t)s] = g->r_lp[e];
+            }
+            r = bgpbt_vecenv_step(v, g->r_act);
+            if (r != BGPBT_OK) break;
+            rw = bgpbt_vecenv_rewards(v);
+            te = bgpbt_vecenv_terminated(v);
+            tr = bgpbt_vecenv_truncated(v);
+            fin = bgpbt_vecenv_final_obs(v);
+            for (e = 0; e < E; ++e) {
+                size_t k = (size_t)e * (size_t)steps + (size_t)s;
+                g->rew_buf[k] = rw[e];
+                g->term_buf[k] = te[e];
+                g->trunc_buf[k] = (unsigned char)(tr[e] && !te[e]);
+                g->boot_buf[k] = 0.0f;
+                if (tr[e] && !te[e]) { /* bootstrap value of the cut episode, with the current networks */
+                    bgpbt__nm_apply(g->nm_mu, g->nm_is, g->cfg.obs_clip, O, fin + (size_t)e * (size_t)O, O,
+                                    g->r_obsn + (size_t)ntr * (size_t)O, 1);
+                    ntr++;
+                }
+            }
+            if (ntr) {
+                int q = 0;
+                r = bgpbt_mlp_forward(g->vf, g->r_obsn, ntr, g->r_vb, 0);
+                for (e = 0; e < E; ++e)
+                    if (tr[e] && !te[e]) g->boot_buf[(size_t)e * (size_t)steps + (size_t)s] = g->r_vb[q++];
+            }
+        }
+        if (r != BGPBT_OK) break;
+        {
+            const float* obs = bgpbt_vecenv_obs(v);
+            for (e = 0; e < E; ++e)
+                memcpy(g->obs_buf + ((size_t)e * (size_t)(steps + 1) + (size_t)steps) * (size_t)O, obs + (size_t)e * (size_t)O, (size_t)O * sizeof(float));
+        }
+        for (e = 0; e < E; ++e) { /* normaliser sees every collected step, then the update runs */
+            bgpbt__nm_update(g, g->obs_buf + (size_t)e * (size_t)(steps + 1) * (size_t)O, steps, O);
+        }
+        done += (long long)steps * E;
+        g->st.rounds++;
+        {
+            double kl = 0.0, lr = g->hp.learning_rate;
+            if (dc) {
+                double f = dc->anneal_steps > 0 ? (double)g->st.distill_steps / (double)dc->anneal_steps : 1.0;
+                double alpha = dc->alpha_start + (dc->alpha_end - dc->alpha_start) * (f > 1.0 ? 1.0 : f);
+                kl = alpha * dc->kl_coef;
+                lr = dc->learning_rate;
+                g->st.distill_steps += (long long)steps * E;
+            }
+            for (ep = 0; ep < epochs && r == BGPBT_OK; ++ep) {
+                bgpbt_rng_permutation(&g->rng, g->perm, (int)(U * E));
+                for (mb = 0; mb < M; ++mb) {
+                    r = bgpbt__ppo_sgd(g, g->perm + (size_t)mb * (size_t)B, B, steps, kl, lr);
+                    if (r != BGPBT_OK) break;
+                }
+            }
+        }
+        g->st.env_steps += (long long)steps * E;
+        bgpbt_vecenv_take_stats(v, &es);
+        ret_sum += es.return_sum;
+        eps_count += es.episodes;
+    }
+    bgpbt_vecenv_destroy(v);
+    g->st.last_train_episodes = eps_count;
+    g->st.last_train_return = eps_count ? ret_sum / (double)eps_count : NAN;
+    if (r == BGPBT_ERR_AGENT_FAILED) return bgpbt__agent_fail(g, dc ? "distillation" : "training");
+    return r;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_train(bgpbt_agent* g, long long env_steps) {
+    if (!g || env_steps < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    return bgpbt__agent_run(g, env_steps, NULL);
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_distill(bgpbt_agent* g, const bgpbt_agent* teacher, const bgpbt_distill_config* distill,
+                                           long long env_steps) {
+    bgpbt_distill_config d = distill ? *distill : bgpbt_distill_config_default();
+    bgpbt_distill_config def = bgpbt_distill_config_default();
+    bgpbt_result r;
+    int T, B;
+    if (!g || !teacher || env_steps < 0 || teacher == g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (teacher->obs_dim != g->obs_dim || teacher->act_dim != g->act_dim)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "distill: teacher and student see different obs/act sizes");
+    if (d.alpha_start == 0.0 && d.alpha_end == 0.0) { d.alpha_start = def.alpha_start; d.alpha_end = def.alpha_end; }
+    if (d.anneal_steps == 0) d.anneal_steps = def.anneal_steps;
+    if (d.kl_coef == 0.0) d.kl_coef = def.kl_coef;
+    if (d.learning_rate == 0.0) d.learning_rate = def.learning_rate;
+    if (d.epochs == 0) d.epochs = def.epochs;
+    if (!bgpbt__isfinite(d.alpha_start) || !bgpbt__isfinite(d.alpha_end) || d.alpha_start < 0 || d.alpha_end < 0 ||
+        d.anneal_steps < 0 || !(d.kl_coef >= 0 && d.kl_coef < 1e6) || !(d.learning_rate > 0 && d.learning_rate <= 1) ||
+        d.epochs < 1 || d.epochs > 1000)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_OUT_OF_RANGE, "distill: bad schedule or settings");
+    if (teacher->st.failed) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "distill: the teacher has failed");
+    /* a private copy of the teacher's policy and normaliser (the teacher stays read-only) */
+    T = g->hp.unroll_length;
+    B = g->hp.batch_size;
+    if (g->tpi && !bgpbt__mlp_same_arch(g->tpi, teacher->pi)) {
+        bgpbt_mlp_destroy(g->tpi);
+        g->tpi = NULL;
+    }
+    if (!g->tpi) {
+        bgpbt_mlp_config c = teacher->pi->cfg;
+        c.allocator = g->cfg.allocator;
+        c.logger = g->cfg.logger;
+        c.max_batch = B * T;
+        r = bgpbt__mlp_alloc(&c, &g->tpi);
+        if (r != BGPBT_OK) return r;
+    }
+    memcpy(g->tpi->params, teacher->pi->params, teacher->pi->np_pad * sizeof(float));
+    memcpy(g->t_mu, teacher->nm_mu, (size_t)g->obs_dim * sizeof(float));
+    memcpy(g->t_is, teacher->nm_is, (size_t)g->obs_dim * sizeof(float));
+    return bgpbt__agent_run(g, env_steps, &d);
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_evaluate(bgpbt_agent* g, double* mean_return, double* std_return) {
+    bgpbt_vecenv* v = NULL;
+    bgpbt_result r;
+    int n, e, maxs, s, left;
+    double *ret = NULL, sum = 0.0, sq = 0.0;
+    unsigned char* fin = NULL;
+    const bgpbt_allocator* a;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (g->st.failed) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "agent: failed earlier; nothing to evaluate");
+    a = &g->cfg.allocator;
+    n = g->cfg.eval_episodes;
+    maxs = g->cfg.eval_max_steps ? g->cfg.eval_max_steps : (g->def.max_episode_steps ? g->def.max_episode_steps : 1000);
+    if (n > g->cap_envs) { /* eval needs the per-step scratch for n rows */
+        int keep = g->cfg.num_envs;
+        g->cfg.num_envs = n;
+        bgpbt__agent_free_buffers(g);
+        r = bgpbt__agent_ensure(g);
+        g->cfg.num_envs = keep;
+        if (r != BGPBT_OK) return r;
+    } else if (!g->r_obsn) {
+        r = bgpbt__agent_ensure(g);
+        if (r != BGPBT_OK) return r;
+    }
+    ret = (double*)bgpbt__calloc(a, (size_t)n, sizeof(double));
+    fin = (unsigned char*)bgpbt__calloc(a, (size_t)n, 1);
+    if (!ret || !fin) {
+        r = bgpbt__error(&g->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "evaluate: out of memory");
+        goto done;
+    }
+    r = bgpbt__agent_make_env(g, n, bgpbt_rng_u64(&g->eval_rng), &v);
+    if (r != BGPBT_OK) goto done;
+    r = bgpbt_vecenv_reset(v);
+    left = n;
+    for (s = 0; s < maxs && left > 0 && r == BGPBT_OK; ++s) {
+        const float* rw;
+        const unsigned char *te, *tr;
+        r = bgpbt__ppo_policy_step(g, bgpbt_vecenv_obs(v), n, 0, NULL, g->r_u, NULL);
+        if (r == BGPBT_OK) r = bgpbt_vecenv_step(v, g->r_act);
+        if (r != BGPBT_OK) break;
+        rw = bgpbt_vecenv_rewards(v);
+        te = bgpbt_vecenv_terminated(v);
+        tr = bgpbt_vecenv_truncated(v);
+        for (e = 0; e < n; ++e) {
+            if (fin[e]) continue;
+            ret[e] += (double)rw[e];
+            if (te[e] || tr[e]) { fin[e] = 1; left--; }
+        }
+    }
+    if (r == BGPBT_OK) {
+        for (e = 0; e < n; ++e) { sum += ret[e]; }
+        sum /= n;
+        for (e = 0; e < n; ++e) sq += (ret[e] - sum) * (ret[e] - sum);
+        g->st.last_eval_return = sum;
+        g->st.last_eval_std = sqrt(sq / n);
+        if (mean_return) *mean_return = sum;
+        if (std_return) *std_return = g->st.last_eval_std;
+        if (!bgpbt__isfinite(sum)) r = bgpbt__agent_fail(g, "evaluation");
+    }
+done:
+    bgpbt_vecenv_destroy(v);
+    bgpbt__cfree(a, ret, (size_t)n, sizeof(double));
+    bgpbt__cfree(a, fin, (size_t)n, 1);
+    return r;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_act(bgpbt_agent* g, const float* obs, int batch, float* actions, int deterministic) {
+    int done = 0;
+    bgpbt_result r = BGPBT_OK;
+    if (!g || (!obs && batch > 0) || !actions || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g->r_obsn) {
+        r = bgpbt__agent_ensure(g);
+        if (r != BGPBT_OK) return r;
+    }
+    while (done < batch && r == BGPBT_OK) { /* chunks of the rollout scratch size */
+        int n = batch - done < g->cap_envs ? batch - done : g->cap_envs;
+        r = bgpbt__ppo_policy_step(g, obs + (size_t)done * (size_t)g->obs_dim, n, !deterministic, &g->eval_rng, g->r_u, NULL);
+        if (r == BGPBT_OK) memcpy(actions + (size_t)done * (size_t)g->act_dim, g->r_act, (size_t)n * (size_t)g->act_dim * sizeof(float));
+        done += n;
+    }
+    return r;
+}
+
+/* ---- copy and serialisation ---- */
+
+BGPBT__PRIVATE void bgpbt__agent_copy_state(bgpbt_agent* d, const bgpbt_agent* s) {
+    memcpy(d->nm_mean, s->nm_mean, (size_t)d->obs_dim * sizeof(double));
+    memcpy(d->nm_m2, s->nm_m2, (size_t)d->obs_dim * sizeof(double));
+    d->nm_count = s->nm_count;
+    bgpbt__nm_refresh(d);
+    d->rng = s->rng;
+    d->eval_rng = s->eval_rng;
+    d->st = s->st;
+    d->hp = s->hp;
+    d->arch = s->arch;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_copy_from(bgpbt_agent* d, const bgpbt_agent* s) {
+    bgpbt_mlp *pi = NULL, *vf = NULL;
+    bgpbt_result r;
+    if (!d || !s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (d == s) return BGPBT_OK;
+    if (d->obs_dim != s->obs_dim || d->act_dim != s->act_dim)
+        return bgpbt__error(&d->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "agent_copy_from: observation or action sizes differ");
+    if (!bgpbt__mlp_same_arch(d->pi, s->pi) || !bgpbt__mlp_same_arch(d->vf, s->vf)) {
+        r = bgpbt__ppo_make_mlp(d, &s->arch, 1, d->pi->cfg.max_batch, 0, &pi);
+        if (r == BGPBT_OK) r = bgpbt__ppo_make_mlp(d, &s->arch, 0, d->vf->cfg.max_batch, 0, &vf);
+        if (r != BGPBT_OK) {
+            bgpbt_mlp_destroy(pi);
+            bgpbt_mlp_destroy(vf);
+            return r;
+        }
+        bgpbt_mlp_destroy(d->pi);
+        bgpbt_mlp_destroy(d->vf);
+        d->pi = pi;
+        d->vf = vf;
+    }
+    bgpbt_mlp_copy(d->pi, s->pi);
+    bgpbt_mlp_copy(d->vf, s->vf);
+    bgpbt__agent_copy_state(d, s);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE void bgpbt__agent_write(bgpbt_writer* w, const bgpbt_agent* g) {
+    const bgpbt_ppo_hparams* h = &g->hp;
+    uint64_t st[4];
+    size_t n1 = 0, n2 = 0;
+    int q;
+    bgpbt_write_u32(w, (uint32_t)g->obs_dim);
+    bgpbt_write_u32(w, (uint32_t)g->act_dim);
+    bgpbt_write_i32(w, g->arch.policy_layers);
+    bgpbt_write_i32(w, g->arch.policy_width);
+    bgpbt_write_i32(w, g->arch.value_layers);
+    bgpbt_write_i32(w, g->arch.value_width);
+    bgpbt_write_i32(w, (int32_t)g->arch.activation);
+    bgpbt_write_f64(w, h->learning_rate);
+    bgpbt_write_f64(w, h->discount);
+    bgpbt_write_f64(w, h->entropy_cost);
+    bgpbt_write_i32(w, h->unroll_length);
+    bgpbt_write_i32(w, h->batch_size);
+    bgpbt_write_i32(w, h->update_epochs);
+    bgpbt_write_f64(w, h->reward_scaling);
+    bgpbt_write_f64(w, h->gae_lambda);
+    bgpbt_write_f64(w, h->clip_epsilon);
+    bgpbt_write_i32(w, h->num_minibatches);
+    bgpbt_write_f64(w, h->value_coef);
+    bgpbt_write_f64(w, h->max_grad_norm);
+    for (q = 0; q < 2; ++q) {
+        bgpbt_rng_get_state(q ? &g->eval_rng : &g->rng, st);
+        bgpbt_write_u64(w, st[0]); bgpbt_write_u64(w, st[1]); bgpbt_write_u64(w, st[2]); bgpbt_write_u64(w, st[3]);
+    }
+    bgpbt_write_u64(w, (uint64_t)g->st.env_steps);
+    bgpbt_write_u64(w, (uint64_t)g->st.distill_steps);
+    bgpbt_write_u64(w, (uint64_t)g->st.updates);
+    bgpbt_write_u64(w, (uint64_t)g->st.rounds);
+    bgpbt_write_f64(w, g->st.last_train_return);
+    bgpbt_write_f64(w, g->st.last_eval_return);
+    bgpbt_write_f64(w, g->st.last_eval_std);
+    bgpbt_write_u32(w, (uint32_t)g->st.failed);
+    bgpbt_write_f64(w, g->nm_count);
+    bgpbt_write_f64s(w, g->nm_mean, (size_t)g->obs_dim);
+    bgpbt_write_f64s(w, g->nm_m2, (size_t)g->obs_dim);
+    bgpbt_mlp_save(g->pi, NULL, 0, &n1);
+    bgpbt_mlp_save(g->vf, NULL, 0, &n2);
+    bgpbt_write_u64(w, (uint64_t)n1);
+    if (w->buf && !w->overflow && w->cap - w->pos >= n1) bgpbt_mlp_save(g->pi, w->buf + w->pos, n1, &n1);
+    bgpbt_write_bytes(w, w->buf ? w->buf + w->pos : NULL, n1);
+    bgpbt_write_u64(w, (uint64_t)n2);
+    if (w->buf && !w->overflow && w->cap - w->pos >= n2) bgpbt_mlp_save(g->vf, w->buf + w->pos, n2, &n2);
+    bgpbt_write_bytes(w, w->buf ? w->buf + w->pos : NULL, n2);
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* g, void* buf, size_t cap, size_t* size) {
+    bgpbt_writer w;
+    if (!g || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    w.buf = (unsigned char*)buf;
+    w.cap = buf ? cap : 0;
+    w.pos = 0;
+    w.overflow = 0;
+    bgpbt_container_begin(&w, BGPBT__AGENT_KIND, BGPBT__AGENT_VERSION);
+    bgpbt__agent_write(&w, g);
+    bgpbt_container_end(&w, 0);
+    *size = w.pos;
+    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_load(bgpbt_agent* g, const void* data, size_t size) {
+    bgpbt_reader r;
+    bgpbt_result res;
+    bgpbt_agent tmp; /* the parsed state, applied only when everything checked out */
+    bgpbt_mlp *pi = NULL, *vf = NULL;
+    bgpbt_mlp_config pc, vc;
+    uint64_t st[2][4];
+    size_t n;
+    int q, i;
+    const bgpbt_logger* lg;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    lg = &g->cfg.logger;
+    res = bgpbt_container_open(data, size, BGPBT__AGENT_KIND, BGPBT__AGENT_VERSION, NULL, &r);
+    if (res != BGPBT_OK) return bgpbt__error(lg, res, "agent_load: not a valid agent blob (%s)", bgpbt_result_string(res));
+    memset(&tmp, 0, sizeof tmp);
+    if ((int)bgpbt_read_u32(&r) != g->obs_dim || (int)bgpbt_read_u32(&r) != g->act_dim)
+        return bgpbt__error(lg, r.failed ? BGPBT_ERR_TRUNCATED : BGPBT_ERR_SIZE_MISMATCH, "agent_load: observation or action sizes differ");
+    tmp.arch.policy_layers = bgpbt_read_i32(&r);
+    tmp.arch.policy_width = bgpbt_read_i32(&r);
+    tmp.arch.value_layers = bgpbt_read_i32(&r);
+    tmp.arch.value_width = bgpbt_read_i32(&r);
+    tmp.arch.activation = (bgpbt_activation)bgpbt_read_i32(&r);
+    tmp.hp.learning_rate = bgpbt_read_f64(&r);
+    tmp.hp.discount = bgpbt_read_f64(&r);
+    tmp.hp.entropy_cost = bgpbt_read_f64(&r);
+    tmp.hp.unroll_length = bgpbt_read_i32(&r);
+    tmp.hp.batch_size = bgpbt_read_i32(&r);
+    tmp.hp.update_epochs = bgpbt_read_i32(&r);
+    tmp.hp.reward_scaling = bgpbt_read_f64(&r);
+    tmp.hp.gae_lambda = bgpbt_read_f64(&r);
+    tmp.hp.clip_epsilon = bgpbt_read_f64(&r);
+    tmp.hp.num_minibatches = bgpbt_read_i32(&r);
+    tmp.hp.value_coef = bgpbt_read_f64(&r);
+    tmp.hp.max_grad_norm = bgpbt_read_f64(&r);
+    for (q = 0; q < 2; ++q)
+        for (i = 0; i < 4; ++i) st[q][i] = bgpbt_read_u64(&r);
+    tmp.st.env_steps = (long long)bgpbt_read_u64(&r);
+    tmp.st.distill_steps = (long long)bgpbt_read_u64(&r);
+    tmp.st.updates = (long long)bgpbt_read_u64(&r);
+    tmp.st.rounds = (long)bgpbt_read_u64(&r);
+    tmp.st.last_train_return = bgpbt_read_f64(&r);
+    tmp.st.last_eval_return = bgpbt_read_f64(&r);
+    tmp.st.last_eval_std = bgpbt_read_f64(&r);
+    tmp.st.failed = bgpbt_read_u32(&r) ? 1 : 0;
+    tmp.nm_count = bgpbt_read_f64(&r);
+    if (r.failed) return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated record");
+    if (bgpbt__ppo_check_arch(lg, &tmp.arch) != BGPBT_OK || bgpbt__ppo_check_hparams(lg, &tmp.hp) != BGPBT_OK ||
+        !(tmp.nm_count >= 0.0) || !bgpbt__isfinite(tmp.nm_count) || tmp.st.env_steps < 0 ||
+        bgpbt_rng_set_state(&tmp.rng, st[0]) != BGPBT_OK || bgpbt_rng_set_state(&tmp.eval_rng, st[1]) != BGPBT_OK)
+        return bgpbt__error(lg, BGPBT_ERR_BAD_FORMAT, "agent_load: invalid settings in the record");
+    if ((r.size - r.pos) / 16 < (size_t)g->obs_dim) return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated normaliser");
+    {
+        /* normaliser into the target's spare teacher arrays would be unsafe; read into place later */
+        size_t pos_norm = r.pos;
+        r.pos += (size_t)g->obs_dim * 16;
+        n = (size_t)bgpbt_read_u64(&r);
+        if (r.failed || n > r.size - r.pos) return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated policy");
+        pc = g->pi->cfg;
+        res = bgpbt_mlp_create_from_blob(r.buf + r.pos, n, &pc, &pi);
+        r.pos += n;
+        if (res != BGPBT_OK) return res;
+        n = (size_t)bgpbt_read_u64(&r);
+        if (r.failed || n > r.size - r.pos) {
+            bgpbt_mlp_destroy(pi);
+            return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated value network");
+        }
+        vc = g->vf->cfg;
+        res = bgpbt_mlp_create_from_blob(r.buf + r.pos, n, &vc, &vf);
+        if (res != BGPBT_OK) {
+            bgpbt_mlp_destroy(pi);
+            return res;
+        }
+        if (pi->dim[0] != g->obs_dim || pi->dim[pi->nl] != 2 * g->act_dim || vf->dim[0] != g->obs_dim || vf->dim[vf->nl] != 1) {
+            bgpbt_mlp_destroy(pi);
+            bgpbt_mlp_destroy(vf);
+            return bgpbt__error(lg, BGPBT_ERR_BAD_FORMAT, "agent_load: network sizes do not match the environment");
+        }
+        r.pos = pos_norm;
+        for (i = 0; i < 2 * g->obs_dim; ++i) {
+            double x = bgpbt_read_f64(&r);
+            if (!bgpbt__isfinite(x) || (i >= g->obs_dim && x < 0.0)) {
+                bgpbt_mlp_destroy(pi);
+                bgpbt_mlp_destroy(vf);
+                return bgpbt__error(lg, BGPBT_ERR_BAD_FORMAT, "agent_load: invalid normaliser statistics");
+            }
+        }
+        /* commit: nothing below can fail */
+        r.pos = pos_norm;
+        bgpbt_read_f64s(&r, g->nm_mean, (size_t)g->obs_dim);
+        bgpbt_read_f64s(&r, g->nm_m2, (size_t)g->obs_dim);
+    }
+    bgpbt_mlp_destroy(g->pi);
+    bgpbt_mlp_destroy(g->vf);
+    g->pi = pi;
+    g->vf = vf;
+    g->nm_count = tmp.nm_count;
+    bgpbt__nm_refresh(g);
+    g->rng = tmp.rng;
+    g->eval_rng = tmp.eval_rng;
+    g->hp = tmp.hp;
+    g->arch = tmp.arch;
+    g->st = tmp.st;
+    return BGPBT_OK;
+}
 
 /* ============================================================================================
    [impl.gp] gp
