@@ -1876,7 +1876,7 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
 #  define BGPBT__GEMM_NR (2 * BGPBT_FW_WIDTH)
 #endif
 #define BGPBT__GEMM_KC 256 /* k block: a 32-column B micro-panel of 32 KiB stays in L1/L2 */
-#define BGPBT__GEMM_MC 128 /* rows per output tile (the unit of work of one thread) */
+#define BGPBT__GEMM_MC 256 /* rows per output tile (the unit of work of one thread) */
 
 /* acc[MR][NR] = sum_{p < kc} A(row_i, p) B(p, :); then C rows (< mr) = acc (beta 0) or += acc. */
 #if defined(BGPBT_SIMD_AVX512)
@@ -1972,23 +1972,33 @@ BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
 #endif
 }
 
+/* Matrices B and C are addressed in 32-column panels: element (r, j) at
+   base[(j / 32) * ps + r * rs + j % 32]. Row-major is ps = 32, rs = ld; "panel-major" (each
+   32-column panel contiguous, rs = 32, ps = rows * 32) is how the MLP stores its weights, so
+   its B micro-panels are read in place, with no copy. */
+#define BGPBT__PANEL 32
+
 /* One output tile: rows [i0, i0 + mc) x columns [j0, j0 + nc), nc <= NR. */
 BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, const float* a,
-                                     ptrdiff_t a_rs, ptrdiff_t a_cs, const float* b, ptrdiff_t ldb,
-                                     float* c, ptrdiff_t ldc, int beta) {
+                                     ptrdiff_t a_rs, ptrdiff_t a_cs, const float* b, ptrdiff_t b_rs,
+                                     ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps, int beta) {
     float bpanel[BGPBT__GEMM_KC * BGPBT__GEMM_NR];
     float ctile[BGPBT__GEMM_MR * BGPBT__GEMM_NR];
     const float* ar[BGPBT__GEMM_MR];
     int kb, ir, r, j;
     const int full = (nc == BGPBT__GEMM_NR);
+    const float* bcol = b + (ptrdiff_t)(j0 / BGPBT__PANEL) * b_ps + (j0 % BGPBT__PANEL);
+    float* ccol = c + (ptrdiff_t)(j0 / BGPBT__PANEL) * c_ps + (j0 % BGPBT__PANEL);
+    const ptrdiff_t ldb = b_rs;
     for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
         int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
-        const float* bp = b + (ptrdiff_t)kb * ldb + j0;
+        const float* bp = bcol + (ptrdiff_t)kb * ldb;
         ptrdiff_t bld = ldb;
         int bt = beta || kb > 0;
-        { /* a contiguous copy of the micro-panel: B rows read in place at a large stride
-             (1 KiB for 256-wide layers) alias to a few L1 sets and evict each other; the
-             copy is reused by every row block of the tile. Zero-padded at the right edge. */
+        if (!full || ldb > BGPBT__PANEL) {
+            /* a contiguous copy of the micro-panel: B rows read in place at a large stride
+               (1 KiB for 256-wide layers) alias to a few L1 sets and evict each other; the
+               copy is reused by every row block of the tile. Zero-padded at the right edge. */
             int p;
             if (full)
                 for (p = 0; p < kc; ++p) memcpy(bpanel + p * BGPBT__GEMM_NR, bp + (ptrdiff_t)p * ldb, sizeof(float) * BGPBT__GEMM_NR);
@@ -2002,7 +2012,7 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, cons
         }
         for (ir = 0; ir < mc; ir += BGPBT__GEMM_MR) {
             int mr = mc - ir < BGPBT__GEMM_MR ? mc - ir : BGPBT__GEMM_MR;
-            float* cp = c + (ptrdiff_t)(i0 + ir) * ldc + j0;
+            float* cp = ccol + (ptrdiff_t)(i0 + ir) * ldc;
             for (r = 0; r < BGPBT__GEMM_MR; ++r) /* missing rows re-read row 0: results discarded */
                 ar[r] = a + (ptrdiff_t)(i0 + ir + (r < mr ? r : 0)) * a_rs + (ptrdiff_t)kb * a_cs;
             if (full) {
@@ -2019,15 +2029,17 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, cons
     }
 }
 
-BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
-                           const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta) {
+BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                                    const float* b, ptrdiff_t b_rs, ptrdiff_t b_ps, float* c, ptrdiff_t ldc,
+                                    ptrdiff_t c_ps, int beta) {
     int npan, mtiles, ntiles, t;
     double work;
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         if (!beta) {
-            int i;
-            for (i = 0; i < m; ++i) memset(c + (ptrdiff_t)i * ldc, 0, (size_t)n * sizeof(float));
+            int i, j;
+            for (i = 0; i < m; ++i)
+                for (j = 0; j < n; ++j) c[(ptrdiff_t)(j / BGPBT__PANEL) * c_ps + (ptrdiff_t)i * ldc + j % BGPBT__PANEL] = 0.0f;
         }
         return;
     }
@@ -2043,8 +2055,13 @@ BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, 
         int i0 = mt * BGPBT__GEMM_MC, j0 = pj * BGPBT__GEMM_NR;
         int mc = m - i0 < BGPBT__GEMM_MC ? m - i0 : BGPBT__GEMM_MC;
         int nc = n - j0 < BGPBT__GEMM_NR ? n - j0 : BGPBT__GEMM_NR;
-        bgpbt__gemm_tile(i0, mc, j0, nc, k, a, a_rs, a_cs, b, ldb, c, ldc, beta);
+        bgpbt__gemm_tile(i0, mc, j0, nc, k, a, a_rs, a_cs, b, b_rs, b_ps, c, ldc, c_ps, beta);
     }
+}
+
+BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                           const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta) {
+    bgpbt__sgemm_ex(m, n, k, a, a_rs, a_cs, b, ldb, BGPBT__PANEL, c, ldc, BGPBT__PANEL, beta);
 }
 
 /* ---- [impl.linalg.chol] -------------------------------------------------------------------- */
@@ -2730,6 +2747,7 @@ struct bgpbt_mlp {
     float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* pre-activations [max_batch][pad[l+1]] */
     float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs [max_batch][pad[l+1]] */
     float *g0, *g1;                /* backward ping-pong [max_batch][maxpad] */
+    float* xt;                     /* a layer input transposed, [maxpad][max_batch] */
     float* wt;                     /* transposed weights scratch [maxpad][maxpad] */
     float *i0, *i1;                /* inference ping-pong [chunk][maxpad] */
     int chunk;
@@ -2737,6 +2755,9 @@ struct bgpbt_mlp {
 };
 
 BGPBT__INLINE int bgpbt__nn_pad(int d) { return (d + BGPBT__NN_PAD - 1) / BGPBT__NN_PAD * BGPBT__NN_PAD; }
+
+/* Index of weight (i = input, j = output) of layer l: panel-major, 32 outputs per panel. */
+#define BGPBT__WIDX(n, l, i, j) ((n)->woff[l] + (size_t)((j) / 32) * (size_t)(n)->dim[l] * 32u + (size_t)(i) * 32u + (size_t)((j) % 32))
 
 BGPBT_API bgpbt_mlp_config bgpbt_mlp_config_default(void) {
     bgpbt_mlp_config c;
@@ -2797,6 +2818,7 @@ BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* n) {
     for (l = 0; l + 1 < n->nl; ++l) bgpbt__cfree(a, n->h[l], mb * (size_t)n->pad[l + 1], sizeof(float));
     bgpbt__cfree(a, n->g0, mb * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->g1, mb * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->xt, mb * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->wt, n->maxpad * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->i0, (size_t)n->chunk * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->i1, (size_t)n->chunk * n->maxpad, sizeof(float));
@@ -2851,6 +2873,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mlp_alloc(const bgpbt_mlp_config* config, bgp
         ok = (n->h[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
     if (ok) ok = (n->g0 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->g1 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->xt = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->wt = (float*)bgpbt__calloc(&c.allocator, n->maxpad * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->i0 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->i1 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
@@ -2879,7 +2902,7 @@ BGPBT_API bgpbt_result bgpbt_mlp_create(const bgpbt_mlp_config* config, bgpbt_ml
         int i, j;
         for (i = 0; i < n->dim[l]; ++i)
             for (j = 0; j < n->dim[l + 1]; ++j)
-                n->params[n->woff[l] + (size_t)i * (size_t)n->pad[l + 1] + (size_t)j] =
+                n->params[BGPBT__WIDX(n, l, i, j)] =
                     (float)(lim * (2.0 * bgpbt_rng_double(&rng) - 1.0));
     }
     *out = n;
@@ -2957,7 +2980,8 @@ BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx
         int w = n->pad[l + 1], last = (l == n->nl - 1);
         float* z = train ? n->z[l] : ((l & 1) ? n->i1 : n->i0);
         float* h = last ? NULL : (train ? n->h[l] : z);
-        bgpbt_sgemm(rows, w, n->dim[l], in, ld, 1, n->params + n->woff[l], w, z, w, 0);
+        bgpbt__sgemm_ex(rows, w, n->dim[l], in, ld, 1, n->params + n->woff[l], 32,
+                        (ptrdiff_t)n->dim[l] * 32, z, w, 32, 0);
         bgpbt__nn_bias_act(z, h, n->params + n->boff[l], rows, w,
                            last ? BGPBT_ACT_LINEAR : n->cfg.activation);
         in = last ? z : h;
@@ -3033,18 +3057,32 @@ BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int bat
         const float* hin = l == 0 ? n->xin : n->h[l - 1];
         ptrdiff_t ldin = l == 0 ? n->dim[0] : n->pad[l];
         if (l < n->nl - 1) bgpbt__nn_act_grad(g, n->z[l], n->h[l], batch, w, n->cfg.activation);
-        /* dW = hin^T g: k runs over the batch, so each thread owns whole dW tiles */
-        bgpbt_sgemm(fin, w, batch, hin, 1, ldin, g, w, n->grads + n->woff[l], w, 0);
+        /* dW = hin^T g: k runs over the batch, so each thread owns whole dW tiles. hin^T is
+           first copied to contiguous rows: read in place, its columns sit 1 KiB apart (for
+           256-wide layers) and thrash a few L1 sets. */
+        {
+            int c0;
+            BGPBT_OMP(parallel for schedule(static) if ((double)batch * fin > 1048576.0))
+            for (c0 = 0; c0 < fin; c0 += 16) {
+                int c1 = c0 + 16 < fin ? c0 + 16 : fin, r, cc;
+                for (r = 0; r < batch; ++r) {
+                    const float* src = hin + (ptrdiff_t)r * ldin;
+                    for (cc = c0; cc < c1; ++cc) n->xt[(size_t)cc * (size_t)batch + (size_t)r] = src[cc];
+                }
+            }
+        }
+        bgpbt__sgemm_ex(fin, w, batch, n->xt, batch, 1, g, w, 32, n->grads + n->woff[l], 32,
+                        (ptrdiff_t)fin * 32, 0);
         bgpbt__nn_colsum(g, batch, w, n->grads + n->boff[l]);
         if (l > 0 || dx) { /* gn = g W^T through a zero-padded transposed copy of W */
-            const float* W = n->params + n->woff[l];
             int a, b2;
-            for (b2 = 0; b2 < fout; ++b2) {
-                float* row = n->wt + (size_t)b2 * (size_t)pin;
-                for (a = 0; a < fin; ++a) row[a] = W[(size_t)a * (size_t)w + (size_t)b2];
-                for (; a < pin; ++a) row[a] = 0.0f;
+            for (b2 = 0; b2 < fout; ++b2) { /* W^T, panel-major too: [in/32][out][32] */
+                for (a = 0; a < fin; ++a)
+                    n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] =
+                        n->params[BGPBT__WIDX(n, l, a, b2)];
+                for (; a < pin; ++a) n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] = 0.0f;
             }
-            bgpbt_sgemm(batch, pin, fout, g, w, 1, n->wt, pin, gn, pin, 0);
+            bgpbt__sgemm_ex(batch, pin, fout, g, w, 1, n->wt, 32, (ptrdiff_t)fout * 32, gn, pin, 32, 0);
             if (l == 0) {
                 for (i = 0; i < batch; ++i)
                     memcpy(dx + (size_t)i * (size_t)fin, gn + (size_t)i * (size_t)pin, (size_t)fin * sizeof(float));
@@ -3138,7 +3176,10 @@ BGPBT__PRIVATE void bgpbt__mlp_pack(const bgpbt_mlp* n, const float* padded, flo
     size_t k = 0;
     for (l = 0; l < n->nl; ++l) {
         size_t fo = (size_t)n->dim[l + 1], w = (size_t)n->pad[l + 1];
-        for (i = 0; i < n->dim[l]; ++i, k += fo) memcpy(out + k, padded + n->woff[l] + (size_t)i * w, fo * sizeof(float));
+        size_t j;
+        (void)w;
+        for (i = 0; i < n->dim[l]; ++i, k += fo)
+            for (j = 0; j < fo; ++j) out[k + j] = padded[BGPBT__WIDX(n, l, i, j)];
         memcpy(out + k, padded + n->boff[l], fo * sizeof(float));
         k += fo;
     }
@@ -3148,7 +3189,10 @@ BGPBT__PRIVATE void bgpbt__mlp_unpack(bgpbt_mlp* n, const float* in, float* padd
     size_t k = 0;
     for (l = 0; l < n->nl; ++l) {
         size_t fo = (size_t)n->dim[l + 1], w = (size_t)n->pad[l + 1];
-        for (i = 0; i < n->dim[l]; ++i, k += fo) memcpy(padded + n->woff[l] + (size_t)i * w, in + k, fo * sizeof(float));
+        size_t j;
+        (void)w;
+        for (i = 0; i < n->dim[l]; ++i, k += fo)
+            for (j = 0; j < fo; ++j) padded[BGPBT__WIDX(n, l, i, j)] = in[k + j];
         memcpy(padded + n->boff[l], in + k, fo * sizeof(float));
         k += fo;
     }
@@ -3204,7 +3248,10 @@ BGPBT__PRIVATE void bgpbt__mlp_write(bgpbt_writer* w, const bgpbt_mlp* n) {
             if (q == 1) bgpbt_write_u64(w, (uint64_t)n->adam_t);
             for (l = 0; l < n->nl; ++l) {
                 size_t fo = (size_t)n->dim[l + 1], wd = (size_t)n->pad[l + 1];
-                for (i = 0; i < (size_t)n->dim[l]; ++i) bgpbt_write_f32s(w, arrs[q] + n->woff[l] + i * wd, fo);
+                size_t j;
+                (void)wd;
+                for (i = 0; i < (size_t)n->dim[l]; ++i)
+                    for (j = 0; j < fo; ++j) bgpbt_write_f32(w, arrs[q][BGPBT__WIDX(n, l, i, j)]);
                 bgpbt_write_f32s(w, arrs[q] + n->boff[l], fo);
             }
         }
@@ -3260,7 +3307,10 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mlp_read_body(bgpbt_reader* r, bgpbt_mlp* n) 
         if (q == 1) n->adam_t = (long)bgpbt_read_u64(r);
         for (l = 0; l < n->nl; ++l) {
             size_t fo = (size_t)n->dim[l + 1], wd = (size_t)n->pad[l + 1];
-            for (i = 0; i < (size_t)n->dim[l]; ++i) bgpbt_read_f32s(r, dst + n->woff[l] + i * wd, fo);
+            size_t j;
+            (void)wd;
+            for (i = 0; i < (size_t)n->dim[l]; ++i)
+                for (j = 0; j < fo; ++j) dst[BGPBT__WIDX(n, l, i, j)] = bgpbt_read_f32(r);
             bgpbt_read_f32s(r, dst + n->boff[l], fo);
         }
     }
