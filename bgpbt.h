@@ -317,6 +317,24 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
 
 /* ---- [decl.linalg.gemm] fp32 GEMM ---------------------------------------------------------- */
 
+/* Single-precision GEMM for the MLP: C = A B (beta 0) or C += A B (beta 1), C row-major
+   m x n with row stride ldc. A(i, k) is read at a[i * a_rs + k * a_cs], so A and A^T cost the
+   same (A: a_rs = lda, a_cs = 1; A^T: a_rs = 1, a_cs = lda). B(k, j) is read at b[k * ldb + j].
+
+   Kernels, chosen at compile time: an 8x32 AVX-512 micro-kernel (16 zmm accumulators, A
+   broadcast from memory), a 6x16 AVX2+FMA one (12 ymm accumulators), and a 4x(2W) kernel on
+   the bgpbt_fw vocabulary for SSE2, NEON and scalar builds. k is blocked by 256 so a B
+   micro-panel stays in L1/L2; A is not packed (its broadcasts read MR rows in place); B is read
+   in place when a full 32-column panel exists and copied to a zero-padded stack panel at the
+   right edge. Every output element is one FMA chain over k from zero per 256-block, the blocks
+   added to C in order, so a row's result does not depend on m, on the tiling or on the thread
+   count. OpenMP splits output tiles (up to 64 rows x one column panel) among threads when the
+   product is large enough to pay for it. Nothing is allocated. */
+BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                           const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta);
+/* The micro-kernel in use: "avx512-8x32", "avx2-6x16" or "generic-4x<2W>". */
+BGPBT_API const char* bgpbt_sgemm_kernel_name(void);
+
 /* ---- [decl.linalg.chol] fp64 Cholesky and triangular solves -------------------------------- */
 
 /* Dense fp64 Cholesky for the Gaussian process. Matrices are row-major with a leading
@@ -969,9 +987,261 @@ BGPBT_API bgpbt_result bgpbt_vecenv_render_svg_file(const bgpbt_vecenv* venv, in
    [decl.nn] nn: MLP, batched forward/backward, Adam
    ============================================================================================ */
 
+/* A multilayer perceptron: in -> hidden[0] -> ... -> hidden[L-1] -> out, the chosen activation
+   after every hidden layer, a linear output. It owns its parameters, their gradients, the Adam
+   moments and the activations of the last training forward pass, all allocated at creation:
+   nothing is allocated afterwards.
+
+   Initialisation: Brax's lecun_uniform (variance scaling 1/fan_in, uniform): weights
+   U(-sqrt(3/fan_in), +sqrt(3/fan_in)), biases 0, drawn from the config's (seed, stream).
+   config.last_layer_scale multiplies the output layer's weights (1 by default).
+
+   Layout: weights are stored [fan_in][fan_out rounded up to 32] with zero padding, so every
+   GEMM runs on full 32-column panels; the padding stays exactly zero through Adam. Parameters
+   (and gradients, and Adam moments) are one flat array; bgpbt_mlp_num_params counts only the
+   real ones, which is also what save/load, get/set_params and the gradient norm use.
+
+   Training step: forward(train=1) caches activations; backward(dY) overwrites the gradients
+   (dY is d loss / d output, already divided by whatever the loss averages over) and optionally
+   returns dX; adam_step applies Adam with bias correction and optional global-norm clipping.
+   Batches above max_batch are refused for training (BGPBT_ERR_LIMIT); inference (train=0)
+   runs in chunks of max_batch and accepts any batch. */
+#define BGPBT_MLP_MAX_HIDDEN 16
+
+typedef enum bgpbt_activation {
+    BGPBT_ACT_SILU = 0, /* x * sigmoid(x) (Brax's swish; the default) */
+    BGPBT_ACT_TANH = 1,
+    BGPBT_ACT_RELU = 2,
+    BGPBT_ACT_LINEAR = 3
+} bgpbt_activation;
+
+typedef struct bgpbt_mlp_config {
+    int in_dim, out_dim;               /* required, >= 1 */
+    int num_hidden;                    /* 0..BGPBT_MLP_MAX_HIDDEN; default config: 2 */
+    int hidden[BGPBT_MLP_MAX_HIDDEN];  /* widths >= 1; default config: 64, 64 */
+    bgpbt_activation activation;       /* of the hidden layers; 0 = SiLU */
+    int max_batch;                     /* rows per training forward; 0: 256 */
+    float last_layer_scale;            /* 0: 1 */
+    uint64_t seed, stream;             /* initialisation stream */
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+} bgpbt_mlp_config;
+
+typedef struct bgpbt_adam_config {
+    float learning_rate; /* 0: 3e-4 */
+    float beta1, beta2;  /* 0: 0.9, 0.999 */
+    float eps;           /* 0: 1e-8 */
+    float max_grad_norm; /* > 0: scale the gradient to at most this global L2 norm; 0: off */
+} bgpbt_adam_config;
+
+typedef struct bgpbt_mlp bgpbt_mlp;
+
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_config_default(void);
+BGPBT_API bgpbt_adam_config bgpbt_adam_config_default(void);
+BGPBT_API bgpbt_result bgpbt_mlp_create(const bgpbt_mlp_config* config, bgpbt_mlp** out);
+BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* mlp);
+/* The architecture it was created with (allocator, logger, seed and max_batch included). */
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* mlp);
+BGPBT_API size_t bgpbt_mlp_num_params(const bgpbt_mlp* mlp);
+/* Y[batch][out_dim] = f(X[batch][in_dim]). train = 1 caches what backward needs (batch <=
+   max_batch). Non-finite inputs propagate; the caller checks its loss. */
+BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* mlp, const float* x, int batch, float* y, int train);
+/* After forward(train=1) on the same batch: gradients = d loss / d params for
+   dy[batch][out_dim] (overwritten, not accumulated); dx[batch][in_dim] if not NULL. */
+BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* mlp, const float* dy, int batch, float* dx);
+/* The output of the last training forward, [batch][out_dim] with row stride *ld. */
+BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* mlp, int* ld);
+BGPBT_API double bgpbt_mlp_grad_norm(const bgpbt_mlp* mlp);
+/* One Adam step (t += 1, bias-corrected). Returns BGPBT_ERR_NOT_FINITE and changes nothing if
+   the gradient has a NaN or infinity. */
+BGPBT_API bgpbt_result bgpbt_mlp_adam_step(bgpbt_mlp* mlp, const bgpbt_adam_config* adam);
+BGPBT_API void bgpbt_mlp_reset_adam(bgpbt_mlp* mlp); /* moments and step count to zero */
+BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* mlp);
+/* Parameters and gradients in a flat order: layer by layer, W[fan_in][fan_out] then b[fan_out].
+   get_* copy num_params floats out; set_params copies them in (NaN: BGPBT_ERR_NOT_FINITE, no
+   change). */
+BGPBT_API void bgpbt_mlp_get_params(const bgpbt_mlp* mlp, float* out);
+BGPBT_API bgpbt_result bgpbt_mlp_set_params(bgpbt_mlp* mlp, const float* params);
+BGPBT_API void bgpbt_mlp_get_grads(const bgpbt_mlp* mlp, float* out);
+/* Copy parameters and Adam state between MLPs of the same architecture (else
+   BGPBT_ERR_SIZE_MISMATCH, dst unchanged). */
+BGPBT_API bgpbt_result bgpbt_mlp_copy(bgpbt_mlp* dst, const bgpbt_mlp* src);
+/* Save to a container of kind "MLP " (architecture, parameters, Adam moments and step count).
+   buf == NULL: *size receives the size needed. */
+BGPBT_API bgpbt_result bgpbt_mlp_save(const bgpbt_mlp* mlp, void* buf, size_t cap, size_t* size);
+/* Load into an MLP of the same architecture; on any error (corrupt, truncated, other
+   architecture: BGPBT_ERR_SIZE_MISMATCH) mlp is unchanged. */
+BGPBT_API bgpbt_result bgpbt_mlp_load(bgpbt_mlp* mlp, const void* data, size_t size);
+/* Create a new MLP from a saved one (allocator, logger and max_batch from config; NULL: defaults). */
+BGPBT_API bgpbt_result bgpbt_mlp_create_from_blob(const void* data, size_t size,
+                                                  const bgpbt_mlp_config* config, bgpbt_mlp** out);
+
 /* ============================================================================================
    [decl.ppo] ppo: tanh-Gaussian actor-critic agent, rollouts, GAE, PPO and distillation
    ============================================================================================ */
+
+/* PPO as BG-PBT ran it (the authors' PyTorch port of Brax v0.0.10 PPO), in one resumable object.
+
+   Policy: MLP(obs) -> (loc, raw scale) per action dimension; scale = softplus(raw) + 0.001;
+   u ~ N(loc, scale); action = tanh(u). log pi(a) = log N(u) - sum 2 (log 2 - u - softplus(-2u)).
+   Value: a separate MLP(obs) -> 1. Both see observations normalised by a running mean and
+   variance (all observations of each batch are merged before its update; variance clipped to
+   [1e-6, 1e6]; normalised values clipped to +-obs_clip, 5 by default).
+
+   One training round ("batch"): S = batch_size x num_minibatches segments of unroll_length
+   steps. The vecenv's num_envs copies run U = ceil(S / num_envs) consecutive unrolls (if
+   num_envs does not divide S, a random S of the U x num_envs segments are used). Then
+   update_epochs passes, each over a fresh shuffle of the segments split into num_minibatches
+   minibatches of batch_size segments; per minibatch, like Brax, the value network is run on
+   the unroll_length + 1 observations of each segment with the current parameters and GAE is
+   computed there (V-trace form with rho = 1: vs targets, and advantages r + g vs_{t+1} - V_t).
+   Rewards are multiplied by reward_scaling. Termination cuts the return; truncation (time
+   limit) cuts the trace but bootstraps from V(final observation), computed when the step was
+   collected (Brax instead drops truncated steps; SB3 does what we do). Loss, averaged over the
+   minibatch's rows:
+     L = -min(rho A, clip(rho, 1-eps, 1+eps) A) + value_coef (vs - V)^2 - entropy_cost H
+   with value_coef 0.25 (Brax's 0.5 * 0.5) and H = the Gaussian entropy plus the tanh log-det at
+   a fresh sample (Brax). No advantage normalisation, no value clipping; gradient clipping only
+   if max_grad_norm > 0 (the paper: none). Adam, constant learning rate, one optimiser per network.
+
+   Intervals: every bgpbt_agent_train call starts from fresh environment resets drawn from the
+   agent's RNG and runs whole rounds until at least the requested env steps are done (episodes
+   cut at the end of a call are dropped from the statistics). So everything that determines the
+   future is inside the agent (weights, Adam moments, normaliser, RNG states, hyperparameters,
+   counters): a blob saved between calls resumes bit-identically, and copy_from + train equals
+   train on the source.
+
+   Hyperparameters (bgpbt_ppo_hparams) may be changed between calls; weights, Adam moments and
+   the normaliser are kept. The architecture is fixed per agent (BG-PBT changes it only through
+   a new agent and distillation); copy_from adopts the source's architecture.
+
+   Distillation (BG-PBT's generation switch): the student collects its own rollouts and
+   minimises L_PPO + alpha * kl_coef * KL(teacher || student), the KL between the pre-tanh
+   diagonal Gaussians (each network normalises the observation with its own normaliser),
+   averaged over rows and action dimensions. alpha goes linearly from alpha_start to alpha_end
+   over anneal_steps env steps of distillation and then stays; the student's distillation step
+   counter is part of the agent (saved in the blob), so alpha continues across calls instead of
+   restarting as in the released code. The teacher may have another architecture.
+
+   Failure: if a loss or gradient becomes NaN or infinite, training stops, the agent is marked
+   failed (bgpbt_agent_failed) and every later train/distill/evaluate call returns
+   BGPBT_ERR_AGENT_FAILED until copy_from or load replaces its state.
+
+   Determinism: results are bit-identical for any OpenMP thread count (GEMM tiles and
+   element-wise passes split by output rows; reductions in index order; RNG draws on the
+   calling thread). */
+
+typedef struct bgpbt_ppo_hparams {
+    /* the BG-PBT search space (ranges of the paper in brackets) */
+    double learning_rate;   /* [1e-4, 1e-3] log; 0: 3e-4 */
+    double discount;        /* [0.9, 0.9999] log; 0: 0.97 */
+    double entropy_cost;    /* [1e-6, 0.1] log; 0 means 0 (set it: default config 1e-2) */
+    int unroll_length;      /* [5, 15]; 0: 5 */
+    int batch_size;         /* [64, 1024] segments per minibatch; 0: 1024 */
+    int update_epochs;      /* [2, 16]; 0: 4 */
+    double reward_scaling;  /* [0.05, 20] log; 0: 10 */
+    double gae_lambda;      /* [0.9, 1]; 0: 0.95 */
+    double clip_epsilon;    /* [0.1, 0.4]; 0: 0.3 (Brax trainer default) */
+    /* fixed in the paper */
+    int num_minibatches;    /* 0: 32 */
+    double value_coef;      /* 0: 0.25 */
+    double max_grad_norm;   /* 0: no clipping */
+} bgpbt_ppo_hparams;
+
+typedef struct bgpbt_ppo_arch {
+    int policy_layers, policy_width; /* 0: 4 x 32 (Brax default) */
+    int value_layers, value_width;   /* 0: 5 x 256 */
+    bgpbt_activation activation;     /* 0: SiLU */
+} bgpbt_ppo_arch;
+
+typedef struct bgpbt_agent_config {
+    /* the environment: a user definition, or a built-in task name (when the env layer has it) */
+    const bgpbt_env_def* env_def;
+    const char* task;
+    bgpbt_ppo_hparams hparams;
+    bgpbt_ppo_arch arch;
+    uint64_t seed;
+    int num_envs;           /* training copies; 0: 64 */
+    int eval_episodes;      /* evaluation copies, one full episode each; 0: 16 */
+    int eval_max_steps;     /* cap per evaluation episode; 0: the env's time limit, else 1000 */
+    float obs_clip;         /* 0: 5 */
+    int env_threads;        /* OpenMP threads stepping the environments (bgpbt_vecenv_config
+                               num_threads); 0: OpenMP's default. Set 1 for cheap callbacks,
+                               where a parallel region per step costs more than the step */
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+} bgpbt_agent_config;
+
+typedef struct bgpbt_agent_stats {
+    long long env_steps;          /* training env steps of this agent's lineage (copied by copy_from) */
+    long long distill_steps;      /* env steps spent distilling (drives the alpha schedule) */
+    long long updates;            /* SGD steps */
+    long rounds;                  /* collected batches */
+    double last_train_return;     /* mean return of episodes finished in the last train/distill call (NaN if none) */
+    long last_train_episodes;
+    double last_eval_return;      /* mean and spread of the last evaluation (NaN before any) */
+    double last_eval_std;
+    double last_loss, last_policy_loss, last_value_loss, last_entropy, last_kl; /* last minibatch */
+    int failed;
+} bgpbt_agent_stats;
+
+typedef struct bgpbt_distill_config {
+    double alpha_start, alpha_end; /* 0: 1.0 and 0.05 */
+    long long anneal_steps;        /* 0: 24,000,000 (0.8 of a 30M-step budget) */
+    double kl_coef;                /* 0: 5 (policy_reg_coef) */
+    double learning_rate;          /* 0: 3e-4 (fixed during distillation in the paper) */
+    int epochs;                    /* 0: 4 */
+} bgpbt_distill_config;
+
+typedef struct bgpbt_agent bgpbt_agent;
+
+BGPBT_API bgpbt_ppo_hparams bgpbt_ppo_hparams_default(void); /* Brax ant defaults, clip 0.3 */
+BGPBT_API bgpbt_ppo_arch bgpbt_ppo_arch_default(void);       /* policy 4x32, value 5x256, SiLU */
+BGPBT_API bgpbt_agent_config bgpbt_agent_config_default(void);
+BGPBT_API bgpbt_distill_config bgpbt_distill_config_default(void);
+BGPBT_API bgpbt_result bgpbt_agent_create(const bgpbt_agent_config* config, bgpbt_agent** out);
+BGPBT_API void bgpbt_agent_destroy(bgpbt_agent* agent);
+/* Restart the agent's training and evaluation RNG streams from a new seed (e.g. after a PBT
+   exploit, so the copy does not replay its source's random numbers). */
+BGPBT_API void bgpbt_agent_reseed(bgpbt_agent* agent, uint64_t seed);
+/* Train for at least env_steps environment steps (whole rounds; at least one). */
+BGPBT_API bgpbt_result bgpbt_agent_train(bgpbt_agent* agent, long long env_steps);
+/* Distil from teacher for at least env_steps of the student's own rollouts. */
+BGPBT_API bgpbt_result bgpbt_agent_distill(bgpbt_agent* student, const bgpbt_agent* teacher,
+                                           const bgpbt_distill_config* distill, long long env_steps);
+/* Deterministic policy (tanh of the mean) over eval_episodes full episodes on separate
+   evaluation environments (fresh resets from the agent's evaluation stream). mean/std may be NULL. */
+BGPBT_API bgpbt_result bgpbt_agent_evaluate(bgpbt_agent* agent, double* mean_return, double* std_return);
+BGPBT_API bgpbt_ppo_hparams bgpbt_agent_get_hparams(const bgpbt_agent* agent);
+/* Validated (NaN or out of its sane range: error, nothing changed); takes effect at the next call. */
+BGPBT_API bgpbt_result bgpbt_agent_set_hparams(bgpbt_agent* agent, const bgpbt_ppo_hparams* hparams);
+BGPBT_API bgpbt_ppo_arch bgpbt_agent_get_arch(const bgpbt_agent* agent);
+BGPBT_API void bgpbt_agent_get_stats(const bgpbt_agent* agent, bgpbt_agent_stats* out);
+BGPBT_API int bgpbt_agent_failed(const bgpbt_agent* agent);
+BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* agent);
+BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* agent);
+/* PBT exploit: make dst a copy of src (weights, Adam, normaliser, RNG states, hyperparameters,
+   architecture, counters, failed flag). Both must be on the same environment (obs/act sizes).
+   On failure dst is unchanged. */
+BGPBT_API bgpbt_result bgpbt_agent_copy_from(bgpbt_agent* dst, const bgpbt_agent* src);
+/* Serialise everything resumable into a container of kind "AGNT". buf == NULL: size only. */
+BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* agent, void* buf, size_t cap, size_t* size);
+/* Replace the agent's state by a saved one (same obs/act sizes; the architecture may differ).
+   On any error the agent is unchanged. */
+BGPBT_API bgpbt_result bgpbt_agent_load(bgpbt_agent* agent, const void* data, size_t size);
+/* Actions for observations (raw, un-normalised): deterministic (tanh of the mean) or sampled
+   from the agent's evaluation stream. actions[batch][act_dim]. The game use case. */
+BGPBT_API bgpbt_result bgpbt_agent_act(bgpbt_agent* agent, const float* obs, int batch, float* actions,
+                                       int deterministic);
+/* The networks, for inspection and benchmarks (owned by the agent). */
+BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* agent);
+BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* agent);
+/* GAE of one segment, as used per minibatch (exposed for tests and reuse). rewards[T] (already
+   scaled), values[T+1] (values[T] = bootstrap), boot[T] = V(final observation) where truncated,
+   term[T], trunc[T] flags. Outputs vs[T] (value targets) and adv[T]. */
+BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, const float* boot,
+                             const unsigned char* term, const unsigned char* trunc, float discount,
+                             float lambda, float* vs, float* adv);
 
 /* ============================================================================================
    [decl.gp] gp: kernels, exact GP, marginal-likelihood fitting
@@ -2473,6 +2743,206 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
    ============================================================================================ */
 
 /* ---- [impl.linalg.gemm] -------------------------------------------------------------------- */
+
+/* Register blocking per ISA (see [decl.linalg.gemm]). */
+#if defined(BGPBT_SIMD_AVX512)
+#  define BGPBT__GEMM_MR 8
+#  define BGPBT__GEMM_NR 32
+#elif defined(BGPBT_SIMD_AVX2)
+#  define BGPBT__GEMM_MR 6
+#  define BGPBT__GEMM_NR 16
+#else
+#  define BGPBT__GEMM_MR 4
+#  define BGPBT__GEMM_NR (2 * BGPBT_FW_WIDTH)
+#endif
+#define BGPBT__GEMM_KC 256 /* k block: a 32-column B micro-panel of 32 KiB stays in L1/L2 */
+#define BGPBT__GEMM_MC 256 /* rows per output tile (the unit of work of one thread) */
+
+/* acc[MR][NR] = sum_{p < kc} A(row_i, p) B(p, :); then C rows (< mr) = acc (beta 0) or += acc. */
+#if defined(BGPBT_SIMD_AVX512)
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+                                   ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(),
+           c11 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(),
+           c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(),
+           c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps(),
+           c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(),
+           c71 = _mm512_setzero_ps();
+    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5],
+                *a6 = ar[6], *a7 = ar[7];
+    int p;
+    for (p = 0; p < kc; ++p) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), x;
+        ptrdiff_t o = (ptrdiff_t)p * a_cs;
+        b += ldb;
+#  define BGPBT__K512(i) x = _mm512_set1_ps(a##i[o]); c##i##0 = _mm512_fmadd_ps(x, b0, c##i##0); \
+                          c##i##1 = _mm512_fmadd_ps(x, b1, c##i##1);
+        BGPBT__K512(0) BGPBT__K512(1) BGPBT__K512(2) BGPBT__K512(3)
+        BGPBT__K512(4) BGPBT__K512(5) BGPBT__K512(6) BGPBT__K512(7)
+#  undef BGPBT__K512
+    }
+#  define BGPBT__S512(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) { c##i##0 = _mm512_add_ps(_mm512_loadu_ps(cr), c##i##0); \
+                    c##i##1 = _mm512_add_ps(_mm512_loadu_ps(cr + 16), c##i##1); } \
+        _mm512_storeu_ps(cr, c##i##0); _mm512_storeu_ps(cr + 16, c##i##1); }
+    BGPBT__S512(0) BGPBT__S512(1) BGPBT__S512(2) BGPBT__S512(3)
+    BGPBT__S512(4) BGPBT__S512(5) BGPBT__S512(6) BGPBT__S512(7)
+#  undef BGPBT__S512
+}
+#elif defined(BGPBT_SIMD_AVX2)
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+                                   ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
+           c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
+           c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
+           c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5];
+    int p;
+    for (p = 0; p < kc; ++p) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), x;
+        ptrdiff_t o = (ptrdiff_t)p * a_cs;
+        b += ldb;
+#  define BGPBT__K256(i) x = _mm256_broadcast_ss(a##i + o); c##i##0 = _mm256_fmadd_ps(x, b0, c##i##0); \
+                          c##i##1 = _mm256_fmadd_ps(x, b1, c##i##1);
+        BGPBT__K256(0) BGPBT__K256(1) BGPBT__K256(2) BGPBT__K256(3) BGPBT__K256(4) BGPBT__K256(5)
+#  undef BGPBT__K256
+    }
+#  define BGPBT__S256(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) { c##i##0 = _mm256_add_ps(_mm256_loadu_ps(cr), c##i##0); \
+                    c##i##1 = _mm256_add_ps(_mm256_loadu_ps(cr + 8), c##i##1); } \
+        _mm256_storeu_ps(cr, c##i##0); _mm256_storeu_ps(cr + 8, c##i##1); }
+    BGPBT__S256(0) BGPBT__S256(1) BGPBT__S256(2) BGPBT__S256(3) BGPBT__S256(4) BGPBT__S256(5)
+#  undef BGPBT__S256
+}
+#else
+/* Generic kernel on the wide-float vocabulary (SSE2, NEON, scalar): 4 rows x 2 vectors. */
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+                                   ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    bgpbt_fw c00 = bgpbt_fw_zero(), c01 = bgpbt_fw_zero(), c10 = bgpbt_fw_zero(), c11 = bgpbt_fw_zero(),
+             c20 = bgpbt_fw_zero(), c21 = bgpbt_fw_zero(), c30 = bgpbt_fw_zero(), c31 = bgpbt_fw_zero();
+    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3];
+    int p;
+    for (p = 0; p < kc; ++p) {
+        bgpbt_fw b0 = bgpbt_fw_load(b), b1 = bgpbt_fw_load(b + BGPBT_FW_WIDTH), x;
+        ptrdiff_t o = (ptrdiff_t)p * a_cs;
+        b += ldb;
+#  define BGPBT__KG(i) x = bgpbt_fw_set1(a##i[o]); c##i##0 = bgpbt_fw_fma(x, b0, c##i##0); \
+                        c##i##1 = bgpbt_fw_fma(x, b1, c##i##1);
+        BGPBT__KG(0) BGPBT__KG(1) BGPBT__KG(2) BGPBT__KG(3)
+#  undef BGPBT__KG
+    }
+#  define BGPBT__SG(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) { c##i##0 = bgpbt_fw_add(bgpbt_fw_load(cr), c##i##0); \
+                    c##i##1 = bgpbt_fw_add(bgpbt_fw_load(cr + BGPBT_FW_WIDTH), c##i##1); } \
+        bgpbt_fw_store(cr, c##i##0); bgpbt_fw_store(cr + BGPBT_FW_WIDTH, c##i##1); }
+    BGPBT__SG(0) BGPBT__SG(1) BGPBT__SG(2) BGPBT__SG(3)
+#  undef BGPBT__SG
+}
+#endif
+
+BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
+#if defined(BGPBT_SIMD_AVX512)
+    return "avx512-8x32";
+#elif defined(BGPBT_SIMD_AVX2)
+    return "avx2-6x16";
+#elif BGPBT_FW_WIDTH == 4
+    return "generic-4x8";
+#else
+    return "generic-4x2";
+#endif
+}
+
+/* Matrices B and C are addressed in 32-column panels: element (r, j) at
+   base[(j / 32) * ps + r * rs + j % 32]. Row-major is ps = 32, rs = ld; "panel-major" (each
+   32-column panel contiguous, rs = 32, ps = rows * 32) is how the MLP stores its weights, so
+   its B micro-panels are read in place, with no copy. */
+#define BGPBT__PANEL 32
+
+/* One output tile: rows [i0, i0 + mc) x columns [j0, j0 + nc), nc <= NR. */
+BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, const float* a,
+                                     ptrdiff_t a_rs, ptrdiff_t a_cs, const float* b, ptrdiff_t b_rs,
+                                     ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps, int beta) {
+    float bpanel[BGPBT__GEMM_KC * BGPBT__GEMM_NR];
+    float ctile[BGPBT__GEMM_MR * BGPBT__GEMM_NR];
+    const float* ar[BGPBT__GEMM_MR];
+    int kb, ir, r, j;
+    const int full = (nc == BGPBT__GEMM_NR);
+    const float* bcol = b + (ptrdiff_t)(j0 / BGPBT__PANEL) * b_ps + (j0 % BGPBT__PANEL);
+    float* ccol = c + (ptrdiff_t)(j0 / BGPBT__PANEL) * c_ps + (j0 % BGPBT__PANEL);
+    const ptrdiff_t ldb = b_rs;
+    for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
+        int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
+        const float* bp = bcol + (ptrdiff_t)kb * ldb;
+        ptrdiff_t bld = ldb;
+        int bt = beta || kb > 0;
+        if (!full || ldb > BGPBT__PANEL) {
+            /* a contiguous copy of the micro-panel: B rows read in place at a large stride
+               (1 KiB for 256-wide layers) alias to a few L1 sets and evict each other; the
+               copy is reused by every row block of the tile. Zero-padded at the right edge. */
+            int p;
+            if (full)
+                for (p = 0; p < kc; ++p) memcpy(bpanel + p * BGPBT__GEMM_NR, bp + (ptrdiff_t)p * ldb, sizeof(float) * BGPBT__GEMM_NR);
+            else
+                for (p = 0; p < kc; ++p) {
+                    for (j = 0; j < nc; ++j) bpanel[p * BGPBT__GEMM_NR + j] = bp[(ptrdiff_t)p * ldb + j];
+                    for (; j < BGPBT__GEMM_NR; ++j) bpanel[p * BGPBT__GEMM_NR + j] = 0.0f;
+                }
+            bp = bpanel;
+            bld = BGPBT__GEMM_NR;
+        }
+        for (ir = 0; ir < mc; ir += BGPBT__GEMM_MR) {
+            int mr = mc - ir < BGPBT__GEMM_MR ? mc - ir : BGPBT__GEMM_MR;
+            float* cp = ccol + (ptrdiff_t)(i0 + ir) * ldc;
+            for (r = 0; r < BGPBT__GEMM_MR; ++r) /* missing rows re-read row 0: results discarded */
+                ar[r] = a + (ptrdiff_t)(i0 + ir + (r < mr ? r : 0)) * a_rs + (ptrdiff_t)kb * a_cs;
+            if (full) {
+                bgpbt__ukernel(kc, ar, a_cs, bp, bld, cp, ldc, mr, bt);
+            } else {
+                bgpbt__ukernel(kc, ar, a_cs, bp, bld, ctile, BGPBT__GEMM_NR, mr, 0);
+                for (r = 0; r < mr; ++r)
+                    for (j = 0; j < nc; ++j) {
+                        float* o = cp + (ptrdiff_t)r * ldc + j;
+                        *o = bt ? *o + ctile[r * BGPBT__GEMM_NR + j] : ctile[r * BGPBT__GEMM_NR + j];
+                    }
+            }
+        }
+    }
+}
+
+BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                                    const float* b, ptrdiff_t b_rs, ptrdiff_t b_ps, float* c, ptrdiff_t ldc,
+                                    ptrdiff_t c_ps, int beta) {
+    int npan, mtiles, ntiles, t;
+    double work;
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        if (!beta) {
+            int i, j;
+            for (i = 0; i < m; ++i)
+                for (j = 0; j < n; ++j) c[(ptrdiff_t)(j / BGPBT__PANEL) * c_ps + (ptrdiff_t)i * ldc + j % BGPBT__PANEL] = 0.0f;
+        }
+        return;
+    }
+    npan = (n + BGPBT__GEMM_NR - 1) / BGPBT__GEMM_NR;
+    mtiles = (m + BGPBT__GEMM_MC - 1) / BGPBT__GEMM_MC;
+    ntiles = npan * mtiles;
+    work = (double)m * (double)n * (double)k;
+    (void)work;
+    /* tiles are independent outputs: any thread count gives the same bits */
+    BGPBT_OMP(parallel for schedule(static) if (work > 4194304.0 && ntiles > 1))
+    for (t = 0; t < ntiles; ++t) {
+        int mt = t / npan, pj = t - mt * npan;
+        int i0 = mt * BGPBT__GEMM_MC, j0 = pj * BGPBT__GEMM_NR;
+        int mc = m - i0 < BGPBT__GEMM_MC ? m - i0 : BGPBT__GEMM_MC;
+        int nc = n - j0 < BGPBT__GEMM_NR ? n - j0 : BGPBT__GEMM_NR;
+        bgpbt__gemm_tile(i0, mc, j0, nc, k, a, a_rs, a_cs, b, b_rs, b_ps, c, ldc, c_ps, beta);
+    }
+}
+
+BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                           const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta) {
+    bgpbt__sgemm_ex(m, n, k, a, a_rs, a_cs, b, ldb, BGPBT__PANEL, c, ldc, BGPBT__PANEL, beta);
+}
 
 /* ---- [impl.linalg.chol] -------------------------------------------------------------------- */
 
@@ -7808,9 +8278,1707 @@ BGPBT_API bgpbt_result bgpbt_vecenv_render_svg_file(const bgpbt_vecenv* v, int e
    [impl.nn] nn
    ============================================================================================ */
 
+#define BGPBT__NN_PAD 32 /* every fan_out is stored rounded up to this (a GEMM column panel) */
+#define BGPBT__NN_INFER_CHUNK 1024
+#define BGPBT__MLP_KIND BGPBT_FOURCC('M', 'L', 'P', ' ')
+#define BGPBT__MLP_VERSION 1u
+
+struct bgpbt_mlp {
+    bgpbt_mlp_config cfg;
+    int nl;                                  /* linear layers = num_hidden + 1 */
+    int dim[BGPBT_MLP_MAX_HIDDEN + 2];       /* dim[0] = in, dim[l + 1] = fan_out of layer l */
+    int pad[BGPBT_MLP_MAX_HIDDEN + 2];       /* rounded up to BGPBT__NN_PAD (pad[0] too) */
+    size_t woff[BGPBT_MLP_MAX_HIDDEN + 1], boff[BGPBT_MLP_MAX_HIDDEN + 1];
+    size_t np_pad, np, maxpad;
+    float *params, *grads, *m, *v; /* np_pad each */
+    long adam_t;
+    int last_batch;                /* rows of the last training forward (0: none) */
+    float* xin;                    /* [max_batch][in] copy of the last training input */
+    float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* pre-activations [max_batch][pad[l+1]] */
+    float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs [max_batch][pad[l+1]] */
+    float *g0, *g1;                /* backward ping-pong [max_batch][maxpad] */
+    float* xt;                     /* a layer input transposed, [maxpad][max_batch] */
+    float* wt;                     /* transposed weights scratch [maxpad][maxpad] */
+    float *i0, *i1;                /* inference ping-pong [chunk][maxpad] */
+    int chunk;
+    size_t act_floats, infer_floats;
+};
+
+BGPBT__INLINE int bgpbt__nn_pad(int d) { return (d + BGPBT__NN_PAD - 1) / BGPBT__NN_PAD * BGPBT__NN_PAD; }
+
+/* Index of weight (i = input, j = output) of layer l: panel-major, 32 outputs per panel. */
+#define BGPBT__WIDX(n, l, i, j) ((n)->woff[l] + (size_t)((j) / 32) * (size_t)(n)->dim[l] * 32u + (size_t)(i) * 32u + (size_t)((j) % 32))
+
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_config_default(void) {
+    bgpbt_mlp_config c;
+    memset(&c, 0, sizeof c);
+    c.num_hidden = 2;
+    c.hidden[0] = c.hidden[1] = 64;
+    c.activation = BGPBT_ACT_SILU;
+    c.max_batch = 256;
+    c.last_layer_scale = 1.0f;
+    return c;
+}
+
+BGPBT_API bgpbt_adam_config bgpbt_adam_config_default(void) {
+    bgpbt_adam_config a;
+    a.learning_rate = 3e-4f;
+    a.beta1 = 0.9f;
+    a.beta2 = 0.999f;
+    a.eps = 1e-8f;
+    a.max_grad_norm = 0.0f;
+    return a;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_check_config(const bgpbt_mlp_config* c) {
+    const bgpbt_logger* lg = &c->logger;
+    int l;
+    if (c->in_dim < 1 || c->in_dim > (1 << 20) || c->out_dim < 1 || c->out_dim > (1 << 20))
+        return bgpbt__error(lg, BGPBT_ERR_INVALID_ARGUMENT, "mlp: in_dim %d and out_dim %d must be in 1..2^20",
+                            c->in_dim, c->out_dim);
+    if (c->num_hidden < 0 || c->num_hidden > BGPBT_MLP_MAX_HIDDEN)
+        return bgpbt__error(lg, BGPBT_ERR_LIMIT, "mlp: num_hidden %d must be in 0..%d", c->num_hidden,
+                            BGPBT_MLP_MAX_HIDDEN);
+    for (l = 0; l < c->num_hidden; ++l)
+        if (c->hidden[l] < 1 || c->hidden[l] > (1 << 16))
+            return bgpbt__error(lg, BGPBT_ERR_INVALID_ARGUMENT, "mlp: hidden[%d] = %d must be in 1..65536", l,
+                                c->hidden[l]);
+    if ((int)c->activation < 0 || (int)c->activation > 3)
+        return bgpbt__error(lg, BGPBT_ERR_INVALID_ARGUMENT, "mlp: unknown activation %d", (int)c->activation);
+    if (c->max_batch < 0 || c->max_batch > (1 << 24))
+        return bgpbt__error(lg, BGPBT_ERR_LIMIT, "mlp: max_batch %d must be in 0..2^24", c->max_batch);
+    if (!bgpbt__isfinitef(c->last_layer_scale))
+        return bgpbt__error(lg, BGPBT_ERR_NOT_FINITE, "mlp: last_layer_scale is not finite");
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* n) {
+    const bgpbt_allocator* a;
+    int l;
+    size_t mb;
+    if (!n) return;
+    a = &n->cfg.allocator;
+    mb = (size_t)n->cfg.max_batch;
+    bgpbt__cfree(a, n->params, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->grads, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->m, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->v, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->xin, mb * (size_t)n->dim[0], sizeof(float));
+    for (l = 0; l < n->nl; ++l) bgpbt__cfree(a, n->z[l], mb * (size_t)n->pad[l + 1], sizeof(float));
+    for (l = 0; l + 1 < n->nl; ++l) bgpbt__cfree(a, n->h[l], mb * (size_t)n->pad[l + 1], sizeof(float));
+    bgpbt__cfree(a, n->g0, mb * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->g1, mb * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->xt, mb * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->wt, n->maxpad * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->i0, (size_t)n->chunk * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->i1, (size_t)n->chunk * n->maxpad, sizeof(float));
+    bgpbt_mem_free(a, n, sizeof *n);
+}
+
+/* Shapes and buffers, no initialisation. */
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_alloc(const bgpbt_mlp_config* config, bgpbt_mlp** out) {
+    bgpbt_mlp* n;
+    bgpbt_mlp_config c = *config;
+    size_t off = 0, mb;
+    int l, ok = 1;
+    bgpbt_result r;
+    *out = NULL;
+    if (c.max_batch == 0) c.max_batch = 256;
+    if (c.last_layer_scale == 0.0f) c.last_layer_scale = 1.0f;
+    r = bgpbt__mlp_check_config(&c);
+    if (r != BGPBT_OK) return r;
+    n = (bgpbt_mlp*)bgpbt_mem_alloc(&c.allocator, sizeof *n, 64);
+    if (!n) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "mlp: out of memory");
+    memset(n, 0, sizeof *n);
+    n->cfg = c;
+    n->nl = c.num_hidden + 1;
+    n->dim[0] = c.in_dim;
+    for (l = 0; l < c.num_hidden; ++l) n->dim[l + 1] = c.hidden[l];
+    n->dim[n->nl] = c.out_dim;
+    n->maxpad = 0;
+    for (l = 0; l <= n->nl; ++l) {
+        n->pad[l] = bgpbt__nn_pad(n->dim[l]);
+        if ((size_t)n->pad[l] > n->maxpad) n->maxpad = (size_t)n->pad[l];
+    }
+    n->np = 0;
+    for (l = 0; l < n->nl; ++l) {
+        n->woff[l] = off;
+        off += (size_t)n->dim[l] * (size_t)n->pad[l + 1];
+        n->boff[l] = off;
+        off += (size_t)n->pad[l + 1];
+        n->np += (size_t)n->dim[l] * (size_t)n->dim[l + 1] + (size_t)n->dim[l + 1];
+    }
+    n->np_pad = off;
+    mb = (size_t)c.max_batch;
+    n->chunk = c.max_batch < BGPBT__NN_INFER_CHUNK ? c.max_batch : BGPBT__NN_INFER_CHUNK;
+    n->params = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    n->grads = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    n->m = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    n->v = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    ok = n->params && n->grads && n->m && n->v;
+    if (ok) ok = (n->xin = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)c.in_dim, sizeof(float))) != NULL;
+    for (l = 0; ok && l < n->nl; ++l)
+        ok = (n->z[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
+    for (l = 0; ok && l + 1 < n->nl; ++l)
+        ok = (n->h[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
+    if (ok) ok = (n->g0 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->g1 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->xt = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->wt = (float*)bgpbt__calloc(&c.allocator, n->maxpad * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->i0 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->i1 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
+    if (!ok) {
+        bgpbt_mlp_destroy(n);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "mlp: out of memory for %lu parameters",
+                            (unsigned long)off);
+    }
+    *out = n;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_create(const bgpbt_mlp_config* config, bgpbt_mlp** out) {
+    bgpbt_mlp* n;
+    bgpbt_result r;
+    bgpbt_rng rng;
+    int l;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!config) return BGPBT_ERR_INVALID_ARGUMENT;
+    r = bgpbt__mlp_alloc(config, &n);
+    if (r != BGPBT_OK) return r;
+    bgpbt_rng_init(&rng, n->cfg.seed, n->cfg.stream);
+    for (l = 0; l < n->nl; ++l) { /* lecun_uniform: U(+-sqrt(3 / fan_in)), biases 0 */
+        double lim = sqrt(3.0 / (double)n->dim[l]) * (l == n->nl - 1 ? (double)n->cfg.last_layer_scale : 1.0);
+        int i, j;
+        for (i = 0; i < n->dim[l]; ++i)
+            for (j = 0; j < n->dim[l + 1]; ++j)
+                n->params[BGPBT__WIDX(n, l, i, j)] =
+                    (float)(lim * (2.0 * bgpbt_rng_double(&rng) - 1.0));
+    }
+    *out = n;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* n) { return n->cfg; }
+BGPBT_API size_t bgpbt_mlp_num_params(const bgpbt_mlp* n) { return n ? n->np : 0; }
+BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* n) { return n ? n->adam_t : 0; }
+
+/* z += bias, then h = act(z) over rows [0, rows) of width w (a multiple of the vector width). */
+BGPBT__PRIVATE void bgpbt__nn_bias_act(float* z, float* h, const float* bias, int rows, int w,
+                                       bgpbt_activation act) {
+    int i;
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
+    for (i = 0; i < rows; ++i) {
+        float* zr = z + (size_t)i * (size_t)w;
+        float* hr = h ? h + (size_t)i * (size_t)w : NULL;
+        int j;
+        for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
+            bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(zr + j), bgpbt_fw_load(bias + j)), y;
+            bgpbt_fw_store(zr + j, x);
+            if (!hr) continue;
+            switch (act) {
+                case BGPBT_ACT_SILU:
+                    y = bgpbt_fw_div(x, bgpbt_fw_add(bgpbt_fw_set1(1.0f), bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                    break;
+                case BGPBT_ACT_TANH: y = bgpbt_fw_tanh(x); break;
+                case BGPBT_ACT_RELU: y = bgpbt_fw_max(x, bgpbt_fw_zero()); break;
+                default: y = x; break;
+            }
+            bgpbt_fw_store(hr + j, y);
+        }
+    }
+}
+
+/* g *= act'(z) (h = act(z)), rows x w. */
+BGPBT__PRIVATE void bgpbt__nn_act_grad(float* g, const float* z, const float* h, int rows, int w,
+                                       bgpbt_activation act) {
+    int i;
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
+    for (i = 0; i < rows; ++i) {
+        float* gr = g + (size_t)i * (size_t)w;
+        const float* zr = z + (size_t)i * (size_t)w;
+        const float* hr = h + (size_t)i * (size_t)w;
+        int j;
+        for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
+            bgpbt_fw x = bgpbt_fw_load(zr + j), d, one = bgpbt_fw_set1(1.0f);
+            switch (act) {
+                case BGPBT_ACT_SILU: { /* s (1 + x (1 - s)) */
+                    bgpbt_fw s = bgpbt_fw_div(one, bgpbt_fw_add(one, bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                    d = bgpbt_fw_mul(s, bgpbt_fw_add(one, bgpbt_fw_mul(x, bgpbt_fw_sub(one, s))));
+                    break;
+                }
+                case BGPBT_ACT_TANH: {
+                    bgpbt_fw y = bgpbt_fw_load(hr + j);
+                    d = bgpbt_fw_sub(one, bgpbt_fw_mul(y, y));
+                    break;
+                }
+                case BGPBT_ACT_RELU: d = bgpbt_fw_blend(bgpbt_fw_gt(x, bgpbt_fw_zero()), bgpbt_fw_zero(), one); break;
+                default: d = one; break;
+            }
+            bgpbt_fw_store(gr + j, bgpbt_fw_mul(bgpbt_fw_load(gr + j), d));
+        }
+    }
+}
+
+/* Forward of rows [0, rows) of x (row stride ldx) through every layer. With train, into the
+   cache; otherwise through the ping-pong buffers. Returns the output buffer (stride pad[nl]). */
+BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx, int rows, int train) {
+    const float* in = x;
+    ptrdiff_t ld = ldx;
+    int l;
+    for (l = 0; l < n->nl; ++l) {
+        int w = n->pad[l + 1], last = (l == n->nl - 1);
+        float* z = train ? n->z[l] : ((l & 1) ? n->i1 : n->i0);
+        float* h = last ? NULL : (train ? n->h[l] : z);
+        bgpbt__sgemm_ex(rows, w, n->dim[l], in, ld, 1, n->params + n->woff[l], 32,
+                        (ptrdiff_t)n->dim[l] * 32, z, w, 32, 0);
+        bgpbt__nn_bias_act(z, h, n->params + n->boff[l], rows, w,
+                           last ? BGPBT_ACT_LINEAR : n->cfg.activation);
+        in = last ? z : h;
+        ld = w;
+    }
+    return (float*)in;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch, float* y, int train) {
+    int out, wo, i;
+    if (!n || (!x && batch > 0) || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    out = n->dim[n->nl];
+    wo = n->pad[n->nl];
+    if (train) {
+        const float* o;
+        if (batch > n->cfg.max_batch)
+            return bgpbt__error(&n->cfg.logger, BGPBT_ERR_LIMIT, "mlp: training batch %d above max_batch %d",
+                                batch, n->cfg.max_batch);
+        if (batch > 0) memcpy(n->xin, x, (size_t)batch * (size_t)n->dim[0] * sizeof(float));
+        n->last_batch = batch;
+        if (batch == 0) return BGPBT_OK;
+        o = bgpbt__mlp_run(n, n->xin, n->dim[0], batch, 1);
+        if (y)
+            for (i = 0; i < batch; ++i) memcpy(y + (size_t)i * (size_t)out, o + (size_t)i * (size_t)wo, (size_t)out * sizeof(float));
+        return BGPBT_OK;
+    }
+    for (i = 0; i < batch; i += n->chunk) { /* rows are independent: chunking changes no bits */
+        int rows = batch - i < n->chunk ? batch - i : n->chunk, r;
+        const float* o = bgpbt__mlp_run(n, x + (size_t)i * (size_t)n->dim[0], n->dim[0], rows, 0);
+        if (y)
+            for (r = 0; r < rows; ++r)
+                memcpy(y + (size_t)(i + r) * (size_t)out, o + (size_t)r * (size_t)wo, (size_t)out * sizeof(float));
+    }
+    return BGPBT_OK;
+}
+
+BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* n, int* ld) {
+    if (ld) *ld = n->pad[n->nl];
+    return n->z[n->nl - 1];
+}
+
+/* Column sums of g[rows][w] into out[w], rows in order (deterministic). */
+BGPBT__PRIVATE void bgpbt__nn_colsum(const float* g, int rows, int w, float* out) {
+    int j;
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
+    for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
+        bgpbt_fw s = bgpbt_fw_zero();
+        int i;
+        for (i = 0; i < rows; ++i) s = bgpbt_fw_add(s, bgpbt_fw_load(g + (size_t)i * (size_t)w + j));
+        bgpbt_fw_store(out + j, s);
+    }
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int batch, float* dx) {
+    int l, i, out, wo;
+    float *g, *gn;
+    if (!n || (!dy && batch > 0)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (batch != n->last_batch || batch <= 0)
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_WRONG_ORDER,
+                            "mlp: backward on %d rows needs a training forward on the same rows (last: %d)",
+                            batch, n->last_batch);
+    out = n->dim[n->nl];
+    wo = n->pad[n->nl];
+    g = n->g0;
+    gn = n->g1;
+    for (i = 0; i < batch; ++i) {
+        float* gr = g + (size_t)i * (size_t)wo;
+        memcpy(gr, dy + (size_t)i * (size_t)out, (size_t)out * sizeof(float));
+        memset(gr + out, 0, (size_t)(wo - out) * sizeof(float));
+    }
+    for (l = n->nl - 1; l >= 0; --l) {
+        int w = n->pad[l + 1], fin = n->dim[l], pin = n->pad[l], fout = n->dim[l + 1];
+        const float* hin = l == 0 ? n->xin : n->h[l - 1];
+        ptrdiff_t ldin = l == 0 ? n->dim[0] : n->pad[l];
+        if (l < n->nl - 1) bgpbt__nn_act_grad(g, n->z[l], n->h[l], batch, w, n->cfg.activation);
+        /* dW = hin^T g: k runs over the batch, so each thread owns whole dW tiles. hin^T is
+           first copied to contiguous rows: read in place, its columns sit 1 KiB apart (for
+           256-wide layers) and thrash a few L1 sets. */
+        {
+            int c0;
+            BGPBT_OMP(parallel for schedule(static) if ((double)batch * fin > 1048576.0))
+            for (c0 = 0; c0 < fin; c0 += 16) {
+                int c1 = c0 + 16 < fin ? c0 + 16 : fin, r, cc;
+                for (r = 0; r < batch; ++r) {
+                    const float* src = hin + (ptrdiff_t)r * ldin;
+                    for (cc = c0; cc < c1; ++cc) n->xt[(size_t)cc * (size_t)batch + (size_t)r] = src[cc];
+                }
+            }
+        }
+        bgpbt__sgemm_ex(fin, w, batch, n->xt, batch, 1, g, w, 32, n->grads + n->woff[l], 32,
+                        (ptrdiff_t)fin * 32, 0);
+        bgpbt__nn_colsum(g, batch, w, n->grads + n->boff[l]);
+        if (l > 0 || dx) { /* gn = g W^T through a zero-padded transposed copy of W */
+            int a, b2;
+            for (b2 = 0; b2 < fout; ++b2) { /* W^T, panel-major too: [in/32][out][32] */
+                for (a = 0; a < fin; ++a)
+                    n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] =
+                        n->params[BGPBT__WIDX(n, l, a, b2)];
+                for (; a < pin; ++a) n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] = 0.0f;
+            }
+            bgpbt__sgemm_ex(batch, pin, fout, g, w, 1, n->wt, 32, (ptrdiff_t)fout * 32, gn, pin, 32, 0);
+            if (l == 0) {
+                for (i = 0; i < batch; ++i)
+                    memcpy(dx + (size_t)i * (size_t)fin, gn + (size_t)i * (size_t)pin, (size_t)fin * sizeof(float));
+            }
+            { float* t = g; g = gn; gn = t; }
+        }
+    }
+    return BGPBT_OK;
+}
+
+/* Sum of squares of the flat array in a fixed lane order (thread-count independent). */
+BGPBT__PRIVATE double bgpbt__nn_sumsq(const float* p, size_t n) {
+    double s = 0.0;
+    size_t i = 0;
+    for (; i + 256 <= n; i += 256) {
+        bgpbt_fw acc = bgpbt_fw_zero();
+        size_t j;
+        for (j = 0; j < 256; j += BGPBT_FW_WIDTH) {
+            bgpbt_fw x = bgpbt_fw_load(p + i + j);
+            acc = bgpbt_fw_add(acc, bgpbt_fw_mul(x, x));
+        }
+        s += (double)bgpbt_fw_hsum(acc);
+    }
+    for (; i < n; ++i) s += (double)p[i] * (double)p[i];
+    return s;
+}
+
+BGPBT_API double bgpbt_mlp_grad_norm(const bgpbt_mlp* n) { return sqrt(bgpbt__nn_sumsq(n->grads, n->np_pad)); }
+
+BGPBT_API bgpbt_result bgpbt_mlp_adam_step(bgpbt_mlp* n, const bgpbt_adam_config* adam) {
+    bgpbt_adam_config a = adam ? *adam : bgpbt_adam_config_default();
+    double norm2, scale = 1.0, bc1, bc2;
+    float lr_t, eps_t, b1, b2, gs;
+    size_t i, np;
+    long t;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (a.learning_rate == 0.0f) a.learning_rate = 3e-4f;
+    if (a.beta1 == 0.0f) a.beta1 = 0.9f;
+    if (a.beta2 == 0.0f) a.beta2 = 0.999f;
+    if (a.eps == 0.0f) a.eps = 1e-8f;
+    if (!bgpbt__isfinitef(a.learning_rate) || !(a.beta1 > 0.0f && a.beta1 < 1.0f) ||
+        !(a.beta2 > 0.0f && a.beta2 < 1.0f) || !(a.eps > 0.0f) || !(a.max_grad_norm >= 0.0f))
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "adam: bad settings (lr %g, beta1 %g, beta2 %g, eps %g, max_grad_norm %g)",
+                            (double)a.learning_rate, (double)a.beta1, (double)a.beta2, (double)a.eps,
+                            (double)a.max_grad_norm);
+    norm2 = bgpbt__nn_sumsq(n->grads, n->np_pad);
+    if (!bgpbt__isfinite(norm2))
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_NOT_FINITE, "adam: the gradient is not finite");
+    if (a.max_grad_norm > 0.0f && sqrt(norm2) > (double)a.max_grad_norm)
+        scale = (double)a.max_grad_norm / sqrt(norm2);
+    t = n->adam_t + 1;
+    bc1 = 1.0 - pow((double)a.beta1, (double)t);
+    bc2 = 1.0 - pow((double)a.beta2, (double)t);
+    /* p -= lr * mhat / (sqrt(vhat) + eps) with mhat = m / bc1, vhat = v / bc2, rewritten as
+       p -= (lr sqrt(bc2) / bc1) * m / (sqrt(v) + eps sqrt(bc2)) (one division per element) */
+    lr_t = (float)((double)a.learning_rate * sqrt(bc2) / bc1);
+    eps_t = (float)((double)a.eps * sqrt(bc2));
+    b1 = a.beta1;
+    b2 = a.beta2;
+    gs = (float)scale;
+    np = n->np_pad;
+    {
+        bgpbt_fw vb1 = bgpbt_fw_set1(b1), vb2 = bgpbt_fw_set1(b2), vc1 = bgpbt_fw_set1(1.0f - b1),
+                 vc2 = bgpbt_fw_set1(1.0f - b2), vlr = bgpbt_fw_set1(lr_t), veps = bgpbt_fw_set1(eps_t),
+                 vgs = bgpbt_fw_set1(gs);
+        for (i = 0; i < np; i += BGPBT_FW_WIDTH) { /* np_pad is a multiple of 32 */
+            bgpbt_fw g = bgpbt_fw_mul(bgpbt_fw_load(n->grads + i), vgs);
+            bgpbt_fw m = bgpbt_fw_add(bgpbt_fw_mul(vb1, bgpbt_fw_load(n->m + i)), bgpbt_fw_mul(vc1, g));
+            bgpbt_fw v = bgpbt_fw_add(bgpbt_fw_mul(vb2, bgpbt_fw_load(n->v + i)), bgpbt_fw_mul(vc2, bgpbt_fw_mul(g, g)));
+            bgpbt_fw d = bgpbt_fw_div(bgpbt_fw_mul(vlr, m), bgpbt_fw_add(bgpbt_fw_sqrt(v), veps));
+            bgpbt_fw_store(n->m + i, m);
+            bgpbt_fw_store(n->v + i, v);
+            bgpbt_fw_store(n->params + i, bgpbt_fw_sub(bgpbt_fw_load(n->params + i), d));
+        }
+    }
+    n->adam_t = t;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_mlp_reset_adam(bgpbt_mlp* n) {
+    if (!n) return;
+    memset(n->m, 0, n->np_pad * sizeof(float));
+    memset(n->v, 0, n->np_pad * sizeof(float));
+    n->adam_t = 0;
+}
+
+/* Visit the real (unpadded) entries of a padded flat array in the public order. */
+BGPBT__PRIVATE void bgpbt__mlp_pack(const bgpbt_mlp* n, const float* padded, float* out) {
+    int l, i;
+    size_t k = 0;
+    for (l = 0; l < n->nl; ++l) {
+        size_t fo = (size_t)n->dim[l + 1], w = (size_t)n->pad[l + 1];
+        size_t j;
+        (void)w;
+        for (i = 0; i < n->dim[l]; ++i, k += fo)
+            for (j = 0; j < fo; ++j) out[k + j] = padded[BGPBT__WIDX(n, l, i, j)];
+        memcpy(out + k, padded + n->boff[l], fo * sizeof(float));
+        k += fo;
+    }
+}
+BGPBT__PRIVATE void bgpbt__mlp_unpack(bgpbt_mlp* n, const float* in, float* padded) {
+    int l, i;
+    size_t k = 0;
+    for (l = 0; l < n->nl; ++l) {
+        size_t fo = (size_t)n->dim[l + 1], w = (size_t)n->pad[l + 1];
+        size_t j;
+        (void)w;
+        for (i = 0; i < n->dim[l]; ++i, k += fo)
+            for (j = 0; j < fo; ++j) padded[BGPBT__WIDX(n, l, i, j)] = in[k + j];
+        memcpy(padded + n->boff[l], in + k, fo * sizeof(float));
+        k += fo;
+    }
+}
+
+BGPBT_API void bgpbt_mlp_get_params(const bgpbt_mlp* n, float* out) { bgpbt__mlp_pack(n, n->params, out); }
+BGPBT_API void bgpbt_mlp_get_grads(const bgpbt_mlp* n, float* out) { bgpbt__mlp_pack(n, n->grads, out); }
+BGPBT_API bgpbt_result bgpbt_mlp_set_params(bgpbt_mlp* n, const float* p) {
+    size_t i;
+    if (!n || !p) return BGPBT_ERR_INVALID_ARGUMENT;
+    for (i = 0; i < n->np; ++i)
+        if (!bgpbt__isfinitef(p[i]))
+            return bgpbt__error(&n->cfg.logger, BGPBT_ERR_NOT_FINITE, "mlp: parameter %lu is not finite", (unsigned long)i);
+    bgpbt__mlp_unpack(n, p, n->params);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE int bgpbt__mlp_same_arch(const bgpbt_mlp* a, const bgpbt_mlp* b) {
+    int l;
+    if (a->nl != b->nl || a->cfg.activation != b->cfg.activation) return 0;
+    for (l = 0; l <= a->nl; ++l)
+        if (a->dim[l] != b->dim[l]) return 0;
+    return 1;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_copy(bgpbt_mlp* dst, const bgpbt_mlp* src) {
+    if (!dst || !src) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (dst == src) return BGPBT_OK;
+    if (!bgpbt__mlp_same_arch(dst, src))
+        return bgpbt__error(&dst->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "mlp_copy: the architectures differ");
+    memcpy(dst->params, src->params, src->np_pad * sizeof(float));
+    memcpy(dst->m, src->m, src->np_pad * sizeof(float));
+    memcpy(dst->v, src->v, src->np_pad * sizeof(float));
+    dst->adam_t = src->adam_t;
+    return BGPBT_OK;
+}
+
+/* Payload: in, out, num_hidden, hidden[], activation, np (u64), params, adam_t (u64), m, v. */
+BGPBT__PRIVATE void bgpbt__mlp_write(bgpbt_writer* w, const bgpbt_mlp* n) {
+    int l;
+    size_t i;
+    bgpbt_write_u32(w, (uint32_t)n->dim[0]);
+    bgpbt_write_u32(w, (uint32_t)n->dim[n->nl]);
+    bgpbt_write_u32(w, (uint32_t)(n->nl - 1));
+    for (l = 0; l < n->nl - 1; ++l) bgpbt_write_u32(w, (uint32_t)n->dim[l + 1]);
+    bgpbt_write_u32(w, (uint32_t)n->cfg.activation);
+    bgpbt_write_u64(w, (uint64_t)n->np);
+    {
+        const float* arrs[3];
+        int q;
+        arrs[0] = n->params; arrs[1] = n->m; arrs[2] = n->v;
+        for (q = 0; q < 3; ++q) {
+            if (q == 1) bgpbt_write_u64(w, (uint64_t)n->adam_t);
+            for (l = 0; l < n->nl; ++l) {
+                size_t fo = (size_t)n->dim[l + 1], wd = (size_t)n->pad[l + 1];
+                size_t j;
+                (void)wd;
+                for (i = 0; i < (size_t)n->dim[l]; ++i)
+                    for (j = 0; j < fo; ++j) bgpbt_write_f32(w, arrs[q][BGPBT__WIDX(n, l, i, j)]);
+                bgpbt_write_f32s(w, arrs[q] + n->boff[l], fo);
+            }
+        }
+    }
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_save(const bgpbt_mlp* n, void* buf, size_t cap, size_t* size) {
+    bgpbt_writer w;
+    if (!n || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    w.buf = (unsigned char*)buf;
+    w.cap = buf ? cap : 0;
+    w.pos = 0;
+    w.overflow = 0;
+    bgpbt_container_begin(&w, BGPBT__MLP_KIND, BGPBT__MLP_VERSION);
+    bgpbt__mlp_write(&w, n);
+    bgpbt_container_end(&w, 0);
+    *size = w.pos;
+    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    return BGPBT_OK;
+}
+
+/* Read the architecture part of a payload into cfg (bounded). */
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_read_arch(bgpbt_reader* r, bgpbt_mlp_config* cfg) {
+    int l;
+    uint32_t nh;
+    cfg->in_dim = (int)bgpbt_read_u32(r);
+    cfg->out_dim = (int)bgpbt_read_u32(r);
+    nh = bgpbt_read_u32(r);
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    if (nh > BGPBT_MLP_MAX_HIDDEN) return BGPBT_ERR_BAD_FORMAT;
+    cfg->num_hidden = (int)nh;
+    for (l = 0; l < (int)nh; ++l) cfg->hidden[l] = (int)bgpbt_read_u32(r);
+    cfg->activation = (bgpbt_activation)bgpbt_read_u32(r);
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    if (cfg->in_dim < 1 || cfg->in_dim > (1 << 20) || cfg->out_dim < 1 || cfg->out_dim > (1 << 20) ||
+        (int)cfg->activation < 0 || (int)cfg->activation > 3)
+        return BGPBT_ERR_BAD_FORMAT;
+    for (l = 0; l < (int)nh; ++l)
+        if (cfg->hidden[l] < 1 || cfg->hidden[l] > (1 << 16)) return BGPBT_ERR_BAD_FORMAT;
+    return BGPBT_OK;
+}
+
+/* Read params, moments and step count of the payload (after the architecture) into n. */
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_read_body(bgpbt_reader* r, bgpbt_mlp* n) {
+    uint64_t np = bgpbt_read_u64(r);
+    int q, l;
+    size_t i;
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    if (np != (uint64_t)n->np) return BGPBT_ERR_BAD_FORMAT;
+    if ((r->size - r->pos) / 12 < n->np) return BGPBT_ERR_TRUNCATED;
+    for (q = 0; q < 3; ++q) {
+        float* dst = q == 0 ? n->params : q == 1 ? n->m : n->v;
+        if (q == 1) n->adam_t = (long)bgpbt_read_u64(r);
+        for (l = 0; l < n->nl; ++l) {
+            size_t fo = (size_t)n->dim[l + 1], wd = (size_t)n->pad[l + 1];
+            size_t j;
+            (void)wd;
+            for (i = 0; i < (size_t)n->dim[l]; ++i)
+                for (j = 0; j < fo; ++j) dst[BGPBT__WIDX(n, l, i, j)] = bgpbt_read_f32(r);
+            bgpbt_read_f32s(r, dst + n->boff[l], fo);
+        }
+    }
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    for (i = 0; i < n->np_pad; ++i)
+        if (!bgpbt__isfinitef(n->params[i]) || !bgpbt__isfinitef(n->m[i]) || !bgpbt__isfinitef(n->v[i]) || n->v[i] < 0.0f)
+            return BGPBT_ERR_NOT_FINITE;
+    if (n->adam_t < 0) return BGPBT_ERR_BAD_FORMAT;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_create_from_blob(const void* data, size_t size, const bgpbt_mlp_config* config,
+                                                  bgpbt_mlp** out) {
+    bgpbt_mlp_config cfg = config ? *config : bgpbt_mlp_config_default();
+    bgpbt_reader r;
+    bgpbt_result res;
+    bgpbt_mlp* n;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    res = bgpbt_container_open(data, size, BGPBT__MLP_KIND, BGPBT__MLP_VERSION, NULL, &r);
+    if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: not a valid MLP blob (%s)", bgpbt_result_string(res));
+    res = bgpbt__mlp_read_arch(&r, &cfg);
+    if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: bad architecture record");
+    res = bgpbt__mlp_alloc(&cfg, &n);
+    if (res != BGPBT_OK) return res;
+    res = bgpbt__mlp_read_body(&r, n);
+    if (res != BGPBT_OK) {
+        bgpbt_mlp_destroy(n);
+        return bgpbt__error(&cfg.logger, res, "mlp_load: bad parameter record");
+    }
+    *out = n;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_load(bgpbt_mlp* n, const void* data, size_t size) {
+    bgpbt_mlp* tmp;
+    bgpbt_mlp_config cfg;
+    bgpbt_result res;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    cfg = n->cfg;
+    cfg.max_batch = 1; /* the temporary needs no activation buffers of size */
+    res = bgpbt_mlp_create_from_blob(data, size, &cfg, &tmp);
+    if (res != BGPBT_OK) return res;
+    if (!bgpbt__mlp_same_arch(n, tmp)) {
+        bgpbt_mlp_destroy(tmp);
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "mlp_load: the saved architecture differs");
+    }
+    res = bgpbt_mlp_copy(n, tmp);
+    bgpbt_mlp_destroy(tmp);
+    return res;
+}
+
 /* ============================================================================================
    [impl.ppo] ppo
    ============================================================================================ */
+
+#define BGPBT__AGENT_KIND BGPBT_FOURCC('A', 'G', 'N', 'T')
+#define BGPBT__AGENT_VERSION 1u
+#define BGPBT__LOG_SQRT_2PI 0.91893853320467274178
+
+BGPBT_API bgpbt_ppo_hparams bgpbt_ppo_hparams_default(void) {
+    bgpbt_ppo_hparams h;
+    memset(&h, 0, sizeof h);
+    h.learning_rate = 3e-4;
+    h.discount = 0.97;
+    h.entropy_cost = 1e-2;
+    h.unroll_length = 5;
+    h.batch_size = 1024;
+    h.update_epochs = 4;
+    h.reward_scaling = 10.0;
+    h.gae_lambda = 0.95;
+    h.clip_epsilon = 0.3;
+    h.num_minibatches = 32;
+    h.value_coef = 0.25;
+    h.max_grad_norm = 0.0;
+    return h;
+}
+
+BGPBT_API bgpbt_ppo_arch bgpbt_ppo_arch_default(void) {
+    bgpbt_ppo_arch a;
+    a.policy_layers = 4;
+    a.policy_width = 32;
+    a.value_layers = 5;
+    a.value_width = 256;
+    a.activation = BGPBT_ACT_SILU;
+    return a;
+}
+
+BGPBT_API bgpbt_agent_config bgpbt_agent_config_default(void) {
+    bgpbt_agent_config c;
+    memset(&c, 0, sizeof c);
+    c.hparams = bgpbt_ppo_hparams_default();
+    c.arch = bgpbt_ppo_arch_default();
+    c.num_envs = 64;
+    c.eval_episodes = 16;
+    c.obs_clip = 5.0f;
+    return c;
+}
+
+BGPBT_API bgpbt_distill_config bgpbt_distill_config_default(void) {
+    bgpbt_distill_config d;
+    d.alpha_start = 1.0;
+    d.alpha_end = 0.05;
+    d.anneal_steps = 24000000;
+    d.kl_coef = 5.0;
+    d.learning_rate = 3e-4;
+    d.epochs = 4;
+    return d;
+}
+
+struct bgpbt_agent {
+    bgpbt_agent_config cfg;
+    bgpbt_env_def def;
+    char task[64];
+    int obs_dim, act_dim;
+    bgpbt_ppo_hparams hp;
+    bgpbt_ppo_arch arch;
+    bgpbt_mlp *pi, *vf;
+    /* observation normaliser (double accumulators; float copies applied) */
+    double nm_count;
+    double *nm_mean, *nm_m2;
+    float *nm_mu, *nm_is; /* mean and 1/std used for normalising */
+    bgpbt_rng rng, eval_rng;
+    bgpbt_agent_stats st;
+    /* buffers, sized for (num_envs, U, T, B) */
+    int cap_envs, cap_steps, cap_rows_pi, cap_rows_vf, cap_segs;
+    float *obs_buf;      /* [envs][steps + 1][obs] raw */
+    float *u_buf;        /* [envs][steps][act] pre-tanh actions */
+    float *logp_buf, *rew_buf, *boot_buf; /* [envs][steps] */
+    unsigned char *term_buf, *trunc_buf;
+    float *r_obsn, *r_pol, *r_act, *r_eps, *r_fin, *r_vb, *r_u, *r_lp; /* per-step rollout scratch [envs][...] */
+    int* perm;
+    float *mb_vin, *mb_pin, *mb_tin, *mb_pol, *mb_tpol, *mb_val, *mb_dpol, *mb_dval, *mb_eps;
+    float *mb_vs, *mb_adv, *mb_vals; /* [rows] ; mb_vals [B][T+1] */
+    bgpbt_mlp* tpi; /* the teacher's policy, copied at each distill call */
+    float *t_mu, *t_is;
+};
+
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_check_hparams(const bgpbt_logger* lg, bgpbt_ppo_hparams* h) {
+    bgpbt_ppo_hparams d = bgpbt_ppo_hparams_default();
+    if (h->learning_rate == 0.0) h->learning_rate = d.learning_rate;
+    if (h->discount == 0.0) h->discount = d.discount;
+    if (h->unroll_length == 0) h->unroll_length = d.unroll_length;
+    if (h->batch_size == 0) h->batch_size = d.batch_size;
+    if (h->update_epochs == 0) h->update_epochs = d.update_epochs;
+    if (h->reward_scaling == 0.0) h->reward_scaling = d.reward_scaling;
+    if (h->gae_lambda == 0.0) h->gae_lambda = d.gae_lambda;
+    if (h->clip_epsilon == 0.0) h->clip_epsilon = d.clip_epsilon;
+    if (h->num_minibatches == 0) h->num_minibatches = d.num_minibatches;
+    if (h->value_coef == 0.0) h->value_coef = d.value_coef;
+    if (!(h->learning_rate > 0.0 && h->learning_rate <= 1.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: learning_rate %g must be in (0, 1]", h->learning_rate);
+    if (!(h->discount > 0.0 && h->discount <= 1.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: discount %g must be in (0, 1]", h->discount);
+    if (!(h->entropy_cost >= 0.0 && h->entropy_cost <= 10.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: entropy_cost %g must be in [0, 10]", h->entropy_cost);
+    if (h->unroll_length < 1 || h->unroll_length > 10000)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: unroll_length %d must be in 1..10000", h->unroll_length);
+    if (h->batch_size < 1 || h->batch_size > (1 << 20))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: batch_size %d must be in 1..2^20", h->batch_size);
+    if (h->update_epochs < 1 || h->update_epochs > 1000)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: update_epochs %d must be in 1..1000", h->update_epochs);
+    if (!(h->reward_scaling > 0.0 && h->reward_scaling < 1e6))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: reward_scaling %g must be in (0, 1e6)", h->reward_scaling);
+    if (!(h->gae_lambda >= 0.0 && h->gae_lambda <= 1.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: gae_lambda %g must be in [0, 1]", h->gae_lambda);
+    if (!(h->clip_epsilon > 0.0 && h->clip_epsilon <= 10.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: clip_epsilon %g must be in (0, 10]", h->clip_epsilon);
+    if (h->num_minibatches < 1 || h->num_minibatches > 65536)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: num_minibatches %d must be in 1..65536", h->num_minibatches);
+    if ((double)h->batch_size * h->num_minibatches * h->unroll_length > 1e9)
+        return bgpbt__error(lg, BGPBT_ERR_LIMIT, "ppo: batch_size x num_minibatches x unroll_length above 1e9");
+    if (!(h->value_coef > 0.0 && h->value_coef < 1e6))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: value_coef %g must be in (0, 1e6)", h->value_coef);
+    if (!(h->max_grad_norm >= 0.0 && h->max_grad_norm < 1e30))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: max_grad_norm %g must be >= 0", h->max_grad_norm);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_check_arch(const bgpbt_logger* lg, bgpbt_ppo_arch* a) {
+    bgpbt_ppo_arch d = bgpbt_ppo_arch_default();
+    if (a->policy_layers == 0) a->policy_layers = d.policy_layers;
+    if (a->policy_width == 0) a->policy_width = d.policy_width;
+    if (a->value_layers == 0) a->value_layers = d.value_layers;
+    if (a->value_width == 0) a->value_width = d.value_width;
+    if (a->policy_layers < 1 || a->policy_layers > BGPBT_MLP_MAX_HIDDEN || a->value_layers < 1 ||
+        a->value_layers > BGPBT_MLP_MAX_HIDDEN || a->policy_width < 1 || a->policy_width > 4096 ||
+        a->value_width < 1 || a->value_width > 4096 || (int)a->activation < 0 || (int)a->activation > 3)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE,
+                            "ppo: architecture policy %dx%d, value %dx%d, activation %d out of range",
+                            a->policy_layers, a->policy_width, a->value_layers, a->value_width, (int)a->activation);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_make_mlp(const bgpbt_agent* ag, const bgpbt_ppo_arch* a, int policy,
+                                                int max_batch, uint64_t seed, bgpbt_mlp** out) {
+    bgpbt_mlp_config c = bgpbt_mlp_config_default();
+    int l;
+    c.in_dim = ag->obs_dim;
+    c.out_dim = policy ? 2 * ag->act_dim : 1;
+    c.num_hidden = policy ? a->policy_layers : a->value_layers;
+    for (l = 0; l < c.num_hidden; ++l) c.hidden[l] = policy ? a->policy_width : a->value_width;
+    c.activation = a->activation;
+    c.max_batch = max_batch < 1 ? 1 : max_batch;
+    c.seed = seed;
+    c.stream = policy ? 1 : 2;
+    c.allocator = ag->cfg.allocator;
+    c.logger = ag->cfg.logger;
+    return bgpbt_mlp_create(&c, out);
+}
+
+/* Rebuild net with a new max_batch, keeping parameters and Adam state. */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_regrow(bgpbt_mlp** net, int max_batch) {
+    bgpbt_mlp_config c = (*net)->cfg;
+    bgpbt_mlp* n2;
+    bgpbt_result r;
+    if (c.max_batch >= max_batch) return BGPBT_OK;
+    c.max_batch = max_batch;
+    r = bgpbt__mlp_alloc(&c, &n2);
+    if (r != BGPBT_OK) return r;
+    bgpbt_mlp_copy(n2, *net);
+    bgpbt_mlp_destroy(*net);
+    *net = n2;
+    return BGPBT_OK;
+}
+
+#define BGPBT__AG_FREE(p, n) (bgpbt__cfree(a, (p), (size_t)(n), sizeof *(p)), (p) = NULL)
+BGPBT__PRIVATE void bgpbt__agent_free_buffers(bgpbt_agent* g) {
+    const bgpbt_allocator* a = &g->cfg.allocator;
+    size_t E = (size_t)g->cap_envs, S = (size_t)g->cap_steps, O = (size_t)g->obs_dim, A = (size_t)g->act_dim;
+    size_t rp = (size_t)g->cap_rows_pi, rv = (size_t)g->cap_rows_vf;
+    BGPBT__AG_FREE(g->obs_buf, E * (S + 1) * O);
+    BGPBT__AG_FREE(g->u_buf, E * S * A);
+    BGPBT__AG_FREE(g->logp_buf, E * S);
+    BGPBT__AG_FREE(g->rew_buf, E * S);
+    BGPBT__AG_FREE(g->boot_buf, E * S);
+    BGPBT__AG_FREE(g->term_buf, E * S);
+    BGPBT__AG_FREE(g->trunc_buf, E * S);
+    BGPBT__AG_FREE(g->r_obsn, E * O);
+    BGPBT__AG_FREE(g->r_pol, E * 2 * A);
+    BGPBT__AG_FREE(g->r_act, E * A);
+    BGPBT__AG_FREE(g->r_eps, E * A);
+    BGPBT__AG_FREE(g->r_fin, E * O);
+    BGPBT__AG_FREE(g->r_vb, E);
+    BGPBT__AG_FREE(g->r_u, E * A);
+    BGPBT__AG_FREE(g->r_lp, E);
+    BGPBT__AG_FREE(g->perm, (size_t)g->cap_segs);
+    BGPBT__AG_FREE(g->mb_vin, rv * O);
+    BGPBT__AG_FREE(g->mb_pin, rp * O);
+    BGPBT__AG_FREE(g->mb_tin, rp * O);
+    BGPBT__AG_FREE(g->mb_pol, rp * 2 * A);
+    BGPBT__AG_FREE(g->mb_tpol, rp * 2 * A);
+    BGPBT__AG_FREE(g->mb_dpol, rp * 2 * A);
+    BGPBT__AG_FREE(g->mb_eps, rp * A);
+    BGPBT__AG_FREE(g->mb_val, rv);
+    BGPBT__AG_FREE(g->mb_dval, rv);
+    BGPBT__AG_FREE(g->mb_vals, rv);
+    BGPBT__AG_FREE(g->mb_vs, rp);
+    BGPBT__AG_FREE(g->mb_adv, rp);
+    g->cap_envs = g->cap_steps = g->cap_rows_pi = g->cap_rows_vf = g->cap_segs = 0;
+}
+
+/* Size the rollout and minibatch buffers for the current hyperparameters (only grows). */
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_ensure(bgpbt_agent* g) {
+    const bgpbt_allocator* a = &g->cfg.allocator;
+    int E = g->cfg.num_envs, T = g->hp.unroll_length, B = g->hp.batch_size;
+    long long S = (long long)B * g->hp.num_minibatches, U = (S + E - 1) / E;
+    int steps = (int)(U * T), rp = B * T, rv = B * (T + 1);
+    size_t O = (size_t)g->obs_dim, A = (size_t)g->act_dim;
+    bgpbt_result r;
+    int ok = 1;
+    if (E <= g->cap_envs && steps <= g->cap_steps && rp <= g->cap_rows_pi && rv <= g->cap_rows_vf &&
+        U * E <= g->cap_segs)
+        goto nets;
+    bgpbt__agent_free_buffers(g);
+#define BGPBT__AG_ALLOCF(p, n) if (ok) ok = ((p) = (float*)bgpbt__calloc(a, (size_t)(n), sizeof(float))) != NULL
+    BGPBT__AG_ALLOCF(g->obs_buf, (size_t)E * (size_t)(steps + 1) * O);
+    BGPBT__AG_ALLOCF(g->u_buf, (size_t)E * (size_t)steps * A);
+    BGPBT__AG_ALLOCF(g->logp_buf, (size_t)E * (size_t)steps);
+    BGPBT__AG_ALLOCF(g->rew_buf, (size_t)E * (size_t)steps);
+    BGPBT__AG_ALLOCF(g->boot_buf, (size_t)E * (size_t)steps);
+    if (ok) ok = (g->term_buf = (unsigned char*)bgpbt__calloc(a, (size_t)E * (size_t)steps, 1)) != NULL;
+    if (ok) ok = (g->trunc_buf = (unsigned char*)bgpbt__calloc(a, (size_t)E * (size_t)steps, 1)) != NULL;
+    BGPBT__AG_ALLOCF(g->r_obsn, (size_t)E * O);
+    BGPBT__AG_ALLOCF(g->r_pol, (size_t)E * 2 * A);
+    BGPBT__AG_ALLOCF(g->r_act, (size_t)E * A);
+    BGPBT__AG_ALLOCF(g->r_eps, (size_t)E * A);
+    BGPBT__AG_ALLOCF(g->r_fin, (size_t)E * O);
+    BGPBT__AG_ALLOCF(g->r_vb, (size_t)E);
+    BGPBT__AG_ALLOCF(g->r_u, (size_t)E * A);
+    BGPBT__AG_ALLOCF(g->r_lp, (size_t)E);
+    if (ok) ok = (g->perm = (int*)bgpbt__calloc(a, (size_t)(U * E), sizeof(int))) != NULL;
+    BGPBT__AG_ALLOCF(g->mb_vin, (size_t)rv * O);
+    BGPBT__AG_ALLOCF(g->mb_pin, (size_t)rp * O);
+    BGPBT__AG_ALLOCF(g->mb_tin, (size_t)rp * O);
+    BGPBT__AG_ALLOCF(g->mb_pol, (size_t)rp * 2 * A);
+    BGPBT__AG_ALLOCF(g->mb_tpol, (size_t)rp * 2 * A);
+    BGPBT__AG_ALLOCF(g->mb_dpol, (size_t)rp * 2 * A);
+    BGPBT__AG_ALLOCF(g->mb_eps, (size_t)rp * A);
+    BGPBT__AG_ALLOCF(g->mb_val, (size_t)rv);
+    BGPBT__AG_ALLOCF(g->mb_dval, (size_t)rv);
+    BGPBT__AG_ALLOCF(g->mb_vals, (size_t)rv);
+    BGPBT__AG_ALLOCF(g->mb_vs, (size_t)rp);
+    BGPBT__AG_ALLOCF(g->mb_adv, (size_t)rp);
+#undef BGPBT__AG_ALLOCF
+    g->cap_envs = E;
+    g->cap_steps = steps;
+    g->cap_rows_pi = rp;
+    g->cap_rows_vf = rv;
+    g->cap_segs = (int)(U * E);
+    if (!ok) {
+        bgpbt__agent_free_buffers(g);
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "agent: out of memory for rollout buffers");
+    }
+nets:
+    r = bgpbt__ppo_regrow(&g->pi, rp > E ? rp : E);
+    if (r == BGPBT_OK) r = bgpbt__ppo_regrow(&g->vf, rv > E ? rv : E);
+    return r;
+}
+
+BGPBT_API void bgpbt_agent_destroy(bgpbt_agent* g) {
+    const bgpbt_allocator* a;
+    if (!g) return;
+    a = &g->cfg.allocator;
+    bgpbt__agent_free_buffers(g);
+    bgpbt_mlp_destroy(g->pi);
+    bgpbt_mlp_destroy(g->vf);
+    bgpbt_mlp_destroy(g->tpi);
+    bgpbt__cfree(a, g->nm_mean, (size_t)g->obs_dim, sizeof(double));
+    bgpbt__cfree(a, g->nm_m2, (size_t)g->obs_dim, sizeof(double));
+    bgpbt__cfree(a, g->nm_mu, (size_t)g->obs_dim, sizeof(float));
+    bgpbt__cfree(a, g->nm_is, (size_t)g->obs_dim, sizeof(float));
+    bgpbt__cfree(a, g->t_mu, (size_t)g->obs_dim, sizeof(float));
+    bgpbt__cfree(a, g->t_is, (size_t)g->obs_dim, sizeof(float));
+    bgpbt_mem_free(a, g, sizeof *g);
+}
+
+/* The float mean and 1/std applied to observations, from the double accumulators. */
+BGPBT__PRIVATE void bgpbt__nm_refresh(bgpbt_agent* g) {
+    int i;
+    for (i = 0; i < g->obs_dim; ++i) {
+        double var = g->nm_count > 0.0 ? g->nm_m2[i] / g->nm_count : 1.0;
+        if (var < 1e-6) var = 1e-6;
+        if (var > 1e6) var = 1e6;
+        g->nm_mu[i] = (float)g->nm_mean[i];
+        g->nm_is[i] = (float)(1.0 / sqrt(var));
+    }
+}
+
+/* Merge n rows (row stride ld) into the running statistics (Chan et al.'s parallel update:
+   batch mean and M2 in two passes, then combined). Each dimension is owned by one thread and
+   sums its rows in order, so any thread count gives the same bits. */
+BGPBT__PRIVATE void bgpbt__nm_update(bgpbt_agent* g, const float* x, long n, ptrdiff_t ld) {
+    int d, D = g->obs_dim;
+    double nb = (double)n, na = g->nm_count, nt = na + nb;
+    if (n <= 0) return;
+    BGPBT_OMP(parallel for schedule(static) if ((double)n * D > 1048576.0))
+    for (d = 0; d < D; ++d) {
+        double s = 0.0, m, m2 = 0.0, delta;
+        long i;
+        for (i = 0; i < n; ++i) s += (double)x[(ptrdiff_t)i * ld + d];
+        m = s / nb;
+        for (i = 0; i < n; ++i) {
+            double e = (double)x[(ptrdiff_t)i * ld + d] - m;
+            m2 += e * e;
+        }
+        delta = m - g->nm_mean[d];
+        g->nm_mean[d] += delta * nb / nt;
+        g->nm_m2[d] += m2 + delta * delta * na * nb / nt;
+    }
+    g->nm_count = nt;
+    bgpbt__nm_refresh(g);
+}
+
+/* out = clip((x - mu) * is, +-clip), rows x D */
+BGPBT__PRIVATE void bgpbt__nm_apply(const float* mu, const float* is, float clip, int D, const float* x,
+                                    ptrdiff_t ldx, float* out, int rows) {
+    int i, d;
+    for (i = 0; i < rows; ++i) {
+        const float* xr = x + (ptrdiff_t)i * ldx;
+        float* o = out + (size_t)i * (size_t)D;
+        for (d = 0; d < D; ++d) {
+            float v = (xr[d] - mu[d]) * is[d];
+            o[d] = v < -clip ? -clip : v > clip ? clip : v;
+        }
+    }
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_create(const bgpbt_agent_config* config, bgpbt_agent** out) {
+    bgpbt_agent_config c;
+    bgpbt_agent* g;
+    const bgpbt_allocator* a;
+    bgpbt_result r;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!config) return BGPBT_ERR_INVALID_ARGUMENT;
+    c = *config;
+    if (c.num_envs == 0) c.num_envs = 64;
+    if (c.eval_episodes == 0) c.eval_episodes = 16;
+    if (c.obs_clip == 0.0f) c.obs_clip = 5.0f;
+    r = bgpbt__ppo_check_hparams(&c.logger, &c.hparams);
+    if (r != BGPBT_OK) return r;
+    r = bgpbt__ppo_check_arch(&c.logger, &c.arch);
+    if (r != BGPBT_OK) return r;
+    if (c.num_envs < 1 || c.num_envs > (1 << 20) || c.eval_episodes < 1 || c.eval_episodes > (1 << 20) ||
+        c.eval_max_steps < 0 || !(c.obs_clip > 0.0f))
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "agent: num_envs %d, eval_episodes %d, eval_max_steps %d or obs_clip %g out of range",
+                            c.num_envs, c.eval_episodes, c.eval_max_steps, (double)c.obs_clip);
+    if (!c.env_def) {
+        if (!c.task) return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent: neither env_def nor task is set");
+        return bgpbt__error(&c.logger, BGPBT_ERR_UNKNOWN_NAME, "agent: no built-in task named '%s'", c.task);
+    }
+    if (c.env_def->obs_dim < 1 || c.env_def->act_dim < 1 || !c.env_def->reset || (!c.env_def->step && !c.env_def->step_batch))
+        return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent: env_def needs obs_dim, act_dim >= 1 and callbacks");
+    a = &c.allocator;
+    g = (bgpbt_agent*)bgpbt_mem_alloc(a, sizeof *g, 64);
+    if (!g) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "agent: out of memory");
+    memset(g, 0, sizeof *g);
+    g->cfg = c;
+    g->def = *c.env_def;
+    g->cfg.env_def = &g->def;
+    g->cfg.task = NULL;
+    g->obs_dim = g->def.obs_dim;
+    g->act_dim = g->def.act_dim;
+    g->hp = c.hparams;
+    g->arch = c.arch;
+    bgpbt_rng_init(&g->rng, c.seed, 11);
+    bgpbt_rng_init(&g->eval_rng, c.seed, 12);
+    g->st.last_train_return = g->st.last_eval_return = g->st.last_eval_std = NAN;
+    g->nm_mean = (double*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(double));
+    g->nm_m2 = (double*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(double));
+    g->nm_mu = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    g->nm_is = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    g->t_mu = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    g->t_is = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    if (!g->nm_mean || !g->nm_m2 || !g->nm_mu || !g->nm_is || !g->t_mu || !g->t_is) {
+        bgpbt_agent_destroy(g);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "agent: out of memory");
+    }
+    bgpbt__nm_refresh(g);
+    r = bgpbt__ppo_make_mlp(g, &g->arch, 1, c.num_envs, c.seed, &g->pi);
+    if (r == BGPBT_OK) r = bgpbt__ppo_make_mlp(g, &g->arch, 0, c.num_envs, c.seed, &g->vf);
+    if (r != BGPBT_OK) {
+        bgpbt_agent_destroy(g);
+        return r;
+    }
+    *out = g;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_agent_reseed(bgpbt_agent* g, uint64_t seed) {
+    if (!g) return;
+    bgpbt_rng_init(&g->rng, seed, 11);
+    bgpbt_rng_init(&g->eval_rng, seed, 12);
+}
+
+BGPBT_API bgpbt_ppo_hparams bgpbt_agent_get_hparams(const bgpbt_agent* g) { return g->hp; }
+BGPBT_API bgpbt_result bgpbt_agent_set_hparams(bgpbt_agent* g, const bgpbt_ppo_hparams* h) {
+    bgpbt_ppo_hparams c;
+    bgpbt_result r;
+    if (!g || !h) return BGPBT_ERR_INVALID_ARGUMENT;
+    c = *h;
+    r = bgpbt__ppo_check_hparams(&g->cfg.logger, &c);
+    if (r == BGPBT_OK) g->hp = c;
+    return r;
+}
+BGPBT_API bgpbt_ppo_arch bgpbt_agent_get_arch(const bgpbt_agent* g) { return g->arch; }
+BGPBT_API void bgpbt_agent_get_stats(const bgpbt_agent* g, bgpbt_agent_stats* out) {
+    if (!out) return;
+    if (g) *out = g->st;
+    else memset(out, 0, sizeof *out);
+}
+BGPBT_API int bgpbt_agent_failed(const bgpbt_agent* g) { return g ? g->st.failed : 1; }
+BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* g) { return g->obs_dim; }
+BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* g) { return g->act_dim; }
+BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* g) { return g->pi; }
+BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* g) { return g->vf; }
+
+BGPBT__INLINE float bgpbt__softplusf(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+BGPBT__INLINE float bgpbt__sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* log N(u; loc, scale) summed over A dims (policy output row: loc[A], raw scale[A]) */
+BGPBT__PRIVATE double bgpbt__ppo_logp(const float* pol, const float* u, int A) {
+    double s = 0.0;
+    int j;
+    for (j = 0; j < A; ++j) {
+        double sc = (double)bgpbt__softplusf(pol[A + j]) + 0.001, z = ((double)u[j] - pol[j]) / sc;
+        s += -0.5 * z * z - log(sc) - BGPBT__LOG_SQRT_2PI;
+    }
+    return s;
+}
+
+BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, const float* boot,
+                             const unsigned char* term, const unsigned char* trunc, float discount,
+                             float lambda, float* vs, float* adv) {
+    double acc = 0.0, g = discount, next_vs;
+    int t;
+    for (t = T - 1; t >= 0; --t) {
+        double nv, delta;
+        int done = term[t] || trunc[t];
+        nv = term[t] ? 0.0 : trunc[t] ? (double)boot[t] : (double)values[t + 1];
+        delta = (double)rewards[t] + g * nv - (double)values[t];
+        acc = delta + (done ? 0.0 : g * (double)lambda * acc);
+        vs[t] = (float)(acc + (double)values[t]);
+    }
+    next_vs = values[T];
+    for (t = T - 1; t >= 0; --t) { /* V-trace-style advantage, rho = 1 (Brax) */
+        double nv = term[t] ? 0.0 : trunc[t] ? (double)boot[t] : next_vs;
+        adv[t] = (float)((double)rewards[t] + g * nv - (double)values[t]);
+        next_vs = vs[t];
+    }
+}
+
+/* Per-row policy loss and its gradient with respect to the policy output row (loc, raw scale).
+   Returns the row's terms through out[]: [0] surrogate loss, [1] entropy, [2] KL. dpol is
+   d(row loss)/d(output) where row loss = surr - ent_cost * H + kl_w * KL (not yet averaged). */
+BGPBT__PRIVATE void bgpbt__ppo_row(const float* pol, const float* u, double logp_old, double adv, const float* eps,
+                                   double clip, double ent_cost, const float* tpol, double kl_w, int A,
+                                   float* dpol, double* out) {
+    double logp = bgpbt__ppo_logp(pol, u, A), rho, surr_grad, H = 0.0, kl = 0.0;
+    int j;
+    rho = exp(logp - logp_old);
+    {
+        double lo = 1.0 - clip, hi = 1.0 + clip, rc = rho < lo ? lo : rho > hi ? hi : rho;
+        double unc = rho * adv, cl = rc * adv;
+        out[0] = -(unc < cl ? unc : cl);
+        /* gradient of -min(.): -adv through rho when the unclipped term is the minimum */
+        surr_grad = (unc <= cl) ? -adv * rho : 0.0; /* d loss / d logp */
+    }
+    for (j = 0; j < A; ++j) {
+        double s = (double)bgpbt__softplusf(pol[A + j]) + 0.001, zz = ((double)u[j] - pol[j]) / s;
+        double dsig = (double)bgpbt__sigmoidf(pol[A + j]); /* d scale / d raw */
+        /* d logp / d loc = z / s ; d logp / d s = (z^2 - 1) / s */
+        double dloc = surr_grad * zz / s, ds = surr_grad * (zz * zz - 1.0) / s;
+        /* entropy: 0.5 + log sqrt(2 pi) + log s + log-det of tanh at x = loc + s eps */
+        double x = (double)pol[j] + s * (double)eps[j];
+        double ld = 2.0 * (0.69314718055994531 - x - (-2.0 * x > 30.0 ? -2.0 * x : log1p(exp(-2.0 * x))));
+        double dld = -2.0 * tanh(x); /* d logdet / dx */
+        H += 0.5 + BGPBT__LOG_SQRT_2PI + log(s) + ld;
+        dloc += -ent_cost * dld;
+        ds += -ent_cost * (1.0 / s + dld * (double)eps[j]);
+        if (tpol) { /* KL(N(mt, st) || N(m, s)) = log(s/st) + (st^2 + (mt - m)^2) / (2 s^2) - 1/2 */
+            double st = (double)bgpbt__softplusf(tpol[A + j]) + 0.001, dm = (double)tpol[j] - pol[j];
+            kl += log(s / st) + (st * st + dm * dm) / (2.0 * s * s) - 0.5;
+            dloc += kl_w * (-dm / (s * s));
+            ds += kl_w * (1.0 / s - (st * st + dm * dm) / (s * s * s));
+        }
+        dpol[j] = (float)dloc;
+        dpol[A + j] = (float)(ds * dsig);
+    }
+    out[1] = H;
+    out[2] = kl;
+}
+
+/* Loss and gradients of both networks on minibatch segments seg[0..B) (no parameter change).
+   flags: 1 = reuse the entropy noise of the previous call, 2 = reuse its GAE targets (the tests
+   use both to check gradients by finite differences with the targets held fixed, as the
+   stop-gradient intends). */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg, int B, int steps_per_env,
+                                                double kl_coef, int flags) {
+    const int T = g->hp.unroll_length, A = g->act_dim, O = g->obs_dim, E = g->cfg.num_envs;
+    const int rp = B * T, rv = B * (T + 1);
+    const float clipv = g->cfg.obs_clip;
+    const float rs = (float)g->hp.reward_scaling;
+    double sum_surr = 0.0, sum_h = 0.0, sum_kl = 0.0, sum_v = 0.0, inv = 1.0 / (double)rp;
+    bgpbt_result r;
+    int b, t, i;
+    (void)E;
+    /* gather and normalise: value rows b*(T+1)+t, policy rows b*T+t */
+    for (b = 0; b < B; ++b) {
+        int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
+        const float* src = g->obs_buf + ((size_t)e * (size_t)(steps_per_env + 1) + (size_t)u * (size_t)T) * (size_t)O;
+        bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src, O, g->mb_vin + (size_t)b * (size_t)(T + 1) * (size_t)O, T + 1);
+        memcpy(g->mb_pin + (size_t)b * (size_t)T * (size_t)O, g->mb_vin + (size_t)b * (size_t)(T + 1) * (size_t)O,
+               (size_t)T * (size_t)O * sizeof(float));
+        if (g->tpi && kl_coef > 0.0)
+            bgpbt__nm_apply(g->t_mu, g->t_is, clipv, O, src, O, g->mb_tin + (size_t)b * (size_t)T * (size_t)O, T);
+    }
+    r = bgpbt_mlp_forward(g->vf, g->mb_vin, rv, g->mb_val, 1);
+    if (r == BGPBT_OK) r = bgpbt_mlp_forward(g->pi, g->mb_pin, rp, g->mb_pol, 1);
+    if (r == BGPBT_OK && g->tpi && kl_coef > 0.0) r = bgpbt_mlp_forward(g->tpi, g->mb_tin, rp, g->mb_tpol, 0);
+    if (r != BGPBT_OK) return r;
+    if (!(flags & 1)) bgpbt_rng_normals(&g->rng, g->mb_eps, (size_t)rp * (size_t)A);
+    for (b = 0; b < B; ++b) {
+        int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
+        size_t base = (size_t)e * (size_t)steps_per_env + (size_t)u * (size_t)T;
+        float* rew = g->mb_vals; /* scratch: scaled rewards */
+        float* vals = g->mb_val + (size_t)b * (size_t)(T + 1);
+        float *vs = g->mb_vs + (size_t)b * (size_t)T, *adv = g->mb_adv + (size_t)b * (size_t)T;
+        if (!(flags & 2)) {
+            for (t = 0; t < T; ++t) rew[t] = g->rew_buf[base + (size_t)t] * rs;
+            bgpbt_ppo_gae(T, rew, vals, g->boot_buf + base, g->term_buf + base, g->trunc_buf + base,
+                          (float)g->hp.discount, (float)g->hp.gae_lambda, vs, adv);
+        }
+        for (t = 0; t <= T; ++t) {
+            size_t row = (size_t)b * (size_t)(T + 1) + (size_t)t;
+            if (t == T) { g->mb_dval[row] = 0.0f; continue; }
+            {
+                double err = (double)vs[t] - (double)vals[t];
+                sum_v += err * err;
+                g->mb_dval[row] = (float)(-2.0 * g->hp.value_coef * err * inv);
+            }
+        }
+        for (t = 0; t < T; ++t) {
+            size_t row = (size_t)b * (size_t)T + (size_t)t;
+            double o[3];
+            bgpbt__ppo_row(g->mb_pol + row * 2 * (size_t)A, g->u_buf + (base + (size_t)t) * (size_t)A,
+                           (double)g->logp_buf[base + (size_t)t], (double)adv[t], g->mb_eps + row * (size_t)A,
+                           g->hp.clip_epsilon, g->hp.entropy_cost,
+                           (g->tpi && kl_coef > 0.0) ? g->mb_tpol + row * 2 * (size_t)A : NULL, kl_coef / (double)A,
+                           A, g->mb_dpol + row * 2 * (size_t)A, o);
+            sum_surr += o[0];
+            sum_h += o[1];
+            sum_kl += o[2];
+        }
+    }
+    for (i = 0; i < rp * 2 * A; ++i) g->mb_dpol[i] = (float)((double)g->mb_dpol[i] * inv);
+    g->st.last_policy_loss = sum_surr * inv;
+    g->st.last_value_loss = g->hp.value_coef * sum_v * inv;
+    g->st.last_entropy = sum_h * inv;
+    g->st.last_kl = sum_kl * inv / (double)A;
+    g->st.last_loss = g->st.last_policy_loss + g->st.last_value_loss - g->hp.entropy_cost * g->st.last_entropy +
+                      kl_coef * g->st.last_kl;
+    if (!bgpbt__isfinite(g->st.last_loss)) return BGPBT_ERR_AGENT_FAILED;
+    r = bgpbt_mlp_backward(g->pi, g->mb_dpol, rp, NULL);
+    if (r == BGPBT_OK) r = bgpbt_mlp_backward(g->vf, g->mb_dval, rv, NULL);
+    return r;
+}
+
+/* One SGD step on minibatch segments seg[0..B). Returns BGPBT_ERR_AGENT_FAILED on non-finite. */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_sgd(bgpbt_agent* g, const int* seg, int B, int steps_per_env, double kl_coef,
+                                          double lr) {
+    bgpbt_adam_config adam = bgpbt_adam_config_default();
+    bgpbt_result r = bgpbt__ppo_loss_grad(g, seg, B, steps_per_env, kl_coef, 0);
+    if (r != BGPBT_OK) return r;
+    adam.learning_rate = (float)lr;
+    adam.max_grad_norm = (float)g->hp.max_grad_norm;
+    if (bgpbt_mlp_adam_step(g->pi, &adam) != BGPBT_OK || bgpbt_mlp_adam_step(g->vf, &adam) != BGPBT_OK)
+        return BGPBT_ERR_AGENT_FAILED;
+    g->st.updates++;
+    return BGPBT_OK;
+}
+
+/* Rollout scratch: actions for the current observations. */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_policy_step(bgpbt_agent* g, const float* obs, int n, int sample,
+                                                  bgpbt_rng* rng, float* u_out, float* logp_out) {
+    const int A = g->act_dim;
+    int i, j;
+    bgpbt_result r;
+    bgpbt__nm_apply(g->nm_mu, g->nm_is, g->cfg.obs_clip, g->obs_dim, obs, g->obs_dim, g->r_obsn, n);
+    r = bgpbt_mlp_forward(g->pi, g->r_obsn, n, g->r_pol, 0);
+    if (r != BGPBT_OK) return r;
+    if (sample) bgpbt_rng_normals(rng, g->r_eps, (size_t)n * (size_t)A);
+    for (i = 0; i < n; ++i) {
+        const float* pol = g->r_pol + (size_t)i * 2 * (size_t)A;
+        float* u = u_out + (size_t)i * (size_t)A;
+        for (j = 0; j < A; ++j) {
+            float s = bgpbt__softplusf(pol[A + j]) + 0.001f;
+            u[j] = sample ? pol[j] + s * g->r_eps[(size_t)i * (size_t)A + (size_t)j] : pol[j];
+            g->r_act[(size_t)i * (size_t)A + (size_t)j] = tanhf(u[j]);
+        }
+        if (logp_out) logp_out[i] = (float)bgpbt__ppo_logp(pol, u, A);
+    }
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_make_env(bgpbt_agent* g, int n, uint64_t seed, bgpbt_vecenv** v) {
+    bgpbt_vecenv_config vc = bgpbt_vecenv_config_default();
+    vc.num_envs = n;
+    vc.seed = seed;
+    vc.num_threads = g->cfg.env_threads;
+    vc.allocator = g->cfg.allocator;
+    vc.logger = g->cfg.logger;
+    return bgpbt_vecenv_create(&g->def, &vc, v);
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_fail(bgpbt_agent* g, const char* what) {
+    g->st.failed = 1;
+    return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "agent: %s produced non-finite values; the agent is marked failed", what);
+}
+
+/* The training loop shared by train and distill (teacher may be NULL). */
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_run(bgpbt_agent* g, long long env_steps, const bgpbt_distill_config* dc) {
+    const int E = g->cfg.num_envs, T = g->hp.unroll_length, B = g->hp.batch_size, O = g->obs_dim, A = g->act_dim;
+    const int M = g->hp.num_minibatches;
+    const long long S = (long long)B * M, U = (S + E - 1) / E;
+    const int steps = (int)(U * T);
+    bgpbt_vecenv* v = NULL;
+    bgpbt_episode_stats es;
+    long long done = 0;
+    double ret_sum = 0.0;
+    long eps_count = 0;
+    bgpbt_result r;
+    int epochs = dc ? dc->epochs : g->hp.update_epochs;
+    if (g->st.failed) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "agent: failed earlier; copy or load a healthy state");
+    r = bgpbt__agent_ensure(g);
+    if (r != BGPBT_OK) return r;
+    r = bgpbt__agent_make_env(g, E, bgpbt_rng_u64(&g->rng), &v);
+    if (r != BGPBT_OK) return r;
+    r = bgpbt_vecenv_reset(v);
+    bgpbt_vecenv_take_stats(v, &es);
+    while (r == BGPBT_OK && (done < env_steps || done == 0)) {
+        int s, e, ep, mb;
+        /* collect U unrolls of T steps in each of E copies */
+        for (s = 0; s < steps && r == BGPBT_OK; ++s) {
+            const float* obs = bgpbt_vecenv_obs(v);
+            const float *rw, *fin;
+            const unsigned char *te, *tr;
+            int ntr = 0;
+            for (e = 0; e < E; ++e)
+                memcpy(g->obs_buf + ((size_t)e * (size_t)(steps + 1) + (size_t)s) * (size_t)O, obs + (size_t)e * (size_t)O, (size_t)O * sizeof(float));
+            r = bgpbt__ppo_policy_step(g, obs, E, 1, &g->rng, g->r_u, g->r_lp);
+            if (r != BGPBT_OK) break;
+            for (e = 0; e < E; ++e) {
+                memcpy(g->u_buf + ((size_t)e * (size_t)steps + (size_t)s) * (size_t)A, g->r_u + (size_t)e * (size_t)A, (size_t)A * sizeof(float));
+                g->logp_buf[(size_t)e * (size_t)steps + (size_t)s] = g->r_lp[e];
+            }
+            r = bgpbt_vecenv_step(v, g->r_act);
+            if (r != BGPBT_OK) break;
+            rw = bgpbt_vecenv_rewards(v);
+            te = bgpbt_vecenv_terminated(v);
+            tr = bgpbt_vecenv_truncated(v);
+            fin = bgpbt_vecenv_final_obs(v);
+            for (e = 0; e < E; ++e) {
+                size_t k = (size_t)e * (size_t)steps + (size_t)s;
+                g->rew_buf[k] = rw[e];
+                g->term_buf[k] = te[e];
+                g->trunc_buf[k] = (unsigned char)(tr[e] && !te[e]);
+                g->boot_buf[k] = 0.0f;
+                if (tr[e] && !te[e]) { /* bootstrap value of the cut episode, with the current networks */
+                    bgpbt__nm_apply(g->nm_mu, g->nm_is, g->cfg.obs_clip, O, fin + (size_t)e * (size_t)O, O,
+                                    g->r_obsn + (size_t)ntr * (size_t)O, 1);
+                    ntr++;
+                }
+            }
+            if (ntr) {
+                int q = 0;
+                r = bgpbt_mlp_forward(g->vf, g->r_obsn, ntr, g->r_vb, 0);
+                for (e = 0; e < E; ++e)
+                    if (tr[e] && !te[e]) g->boot_buf[(size_t)e * (size_t)steps + (size_t)s] = g->r_vb[q++];
+            }
+        }
+        if (r != BGPBT_OK) break;
+        {
+            const float* obs = bgpbt_vecenv_obs(v);
+            for (e = 0; e < E; ++e)
+                memcpy(g->obs_buf + ((size_t)e * (size_t)(steps + 1) + (size_t)steps) * (size_t)O, obs + (size_t)e * (size_t)O, (size_t)O * sizeof(float));
+        }
+        for (e = 0; e < E; ++e) { /* normaliser sees every collected step, then the update runs */
+            bgpbt__nm_update(g, g->obs_buf + (size_t)e * (size_t)(steps + 1) * (size_t)O, steps, O);
+        }
+        done += (long long)steps * E;
+        g->st.rounds++;
+        {
+            double kl = 0.0, lr = g->hp.learning_rate;
+            if (dc) {
+                double f = dc->anneal_steps > 0 ? (double)g->st.distill_steps / (double)dc->anneal_steps : 1.0;
+                double alpha = dc->alpha_start + (dc->alpha_end - dc->alpha_start) * (f > 1.0 ? 1.0 : f);
+                kl = alpha * dc->kl_coef;
+                lr = dc->learning_rate;
+                g->st.distill_steps += (long long)steps * E;
+            }
+            for (ep = 0; ep < epochs && r == BGPBT_OK; ++ep) {
+                bgpbt_rng_permutation(&g->rng, g->perm, (int)(U * E));
+                for (mb = 0; mb < M; ++mb) {
+                    r = bgpbt__ppo_sgd(g, g->perm + (size_t)mb * (size_t)B, B, steps, kl, lr);
+                    if (r != BGPBT_OK) break;
+                }
+            }
+        }
+        g->st.env_steps += (long long)steps * E;
+        bgpbt_vecenv_take_stats(v, &es);
+        ret_sum += es.return_sum;
+        eps_count += es.episodes;
+    }
+    bgpbt_vecenv_destroy(v);
+    g->st.last_train_episodes = eps_count;
+    g->st.last_train_return = eps_count ? ret_sum / (double)eps_count : NAN;
+    if (r == BGPBT_ERR_AGENT_FAILED) return bgpbt__agent_fail(g, dc ? "distillation" : "training");
+    return r;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_train(bgpbt_agent* g, long long env_steps) {
+    if (!g || env_steps < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    return bgpbt__agent_run(g, env_steps, NULL);
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_distill(bgpbt_agent* g, const bgpbt_agent* teacher, const bgpbt_distill_config* distill,
+                                           long long env_steps) {
+    bgpbt_distill_config d = distill ? *distill : bgpbt_distill_config_default();
+    bgpbt_distill_config def = bgpbt_distill_config_default();
+    bgpbt_result r;
+    int T, B;
+    if (!g || !teacher || env_steps < 0 || teacher == g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (teacher->obs_dim != g->obs_dim || teacher->act_dim != g->act_dim)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "distill: teacher and student see different obs/act sizes");
+    if (d.alpha_start == 0.0 && d.alpha_end == 0.0) { d.alpha_start = def.alpha_start; d.alpha_end = def.alpha_end; }
+    if (d.anneal_steps == 0) d.anneal_steps = def.anneal_steps;
+    if (d.kl_coef == 0.0) d.kl_coef = def.kl_coef;
+    if (d.learning_rate == 0.0) d.learning_rate = def.learning_rate;
+    if (d.epochs == 0) d.epochs = def.epochs;
+    if (!bgpbt__isfinite(d.alpha_start) || !bgpbt__isfinite(d.alpha_end) || d.alpha_start < 0 || d.alpha_end < 0 ||
+        d.anneal_steps < 0 || !(d.kl_coef >= 0 && d.kl_coef < 1e6) || !(d.learning_rate > 0 && d.learning_rate <= 1) ||
+        d.epochs < 1 || d.epochs > 1000)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_OUT_OF_RANGE, "distill: bad schedule or settings");
+    if (teacher->st.failed) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "distill: the teacher has failed");
+    /* a private copy of the teacher's policy and normaliser (the teacher stays read-only) */
+    T = g->hp.unroll_length;
+    B = g->hp.batch_size;
+    if (g->tpi && !bgpbt__mlp_same_arch(g->tpi, teacher->pi)) {
+        bgpbt_mlp_destroy(g->tpi);
+        g->tpi = NULL;
+    }
+    if (!g->tpi) {
+        bgpbt_mlp_config c = teacher->pi->cfg;
+        c.allocator = g->cfg.allocator;
+        c.logger = g->cfg.logger;
+        c.max_batch = B * T;
+        r = bgpbt__mlp_alloc(&c, &g->tpi);
+        if (r != BGPBT_OK) return r;
+    }
+    memcpy(g->tpi->params, teacher->pi->params, teacher->pi->np_pad * sizeof(float));
+    memcpy(g->t_mu, teacher->nm_mu, (size_t)g->obs_dim * sizeof(float));
+    memcpy(g->t_is, teacher->nm_is, (size_t)g->obs_dim * sizeof(float));
+    return bgpbt__agent_run(g, env_steps, &d);
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_evaluate(bgpbt_agent* g, double* mean_return, double* std_return) {
+    bgpbt_vecenv* v = NULL;
+    bgpbt_result r;
+    int n, e, maxs, s, left;
+    double *ret = NULL, sum = 0.0, sq = 0.0;
+    unsigned char* fin = NULL;
+    const bgpbt_allocator* a;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (g->st.failed) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "agent: failed earlier; nothing to evaluate");
+    a = &g->cfg.allocator;
+    n = g->cfg.eval_episodes;
+    maxs = g->cfg.eval_max_steps ? g->cfg.eval_max_steps : (g->def.max_episode_steps ? g->def.max_episode_steps : 1000);
+    if (n > g->cap_envs) { /* eval needs the per-step scratch for n rows */
+        int keep = g->cfg.num_envs;
+        g->cfg.num_envs = n;
+        bgpbt__agent_free_buffers(g);
+        r = bgpbt__agent_ensure(g);
+        g->cfg.num_envs = keep;
+        if (r != BGPBT_OK) return r;
+    } else if (!g->r_obsn) {
+        r = bgpbt__agent_ensure(g);
+        if (r != BGPBT_OK) return r;
+    }
+    ret = (double*)bgpbt__calloc(a, (size_t)n, sizeof(double));
+    fin = (unsigned char*)bgpbt__calloc(a, (size_t)n, 1);
+    if (!ret || !fin) {
+        r = bgpbt__error(&g->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "evaluate: out of memory");
+        goto done;
+    }
+    r = bgpbt__agent_make_env(g, n, bgpbt_rng_u64(&g->eval_rng), &v);
+    if (r != BGPBT_OK) goto done;
+    r = bgpbt_vecenv_reset(v);
+    left = n;
+    for (s = 0; s < maxs && left > 0 && r == BGPBT_OK; ++s) {
+        const float* rw;
+        const unsigned char *te, *tr;
+        r = bgpbt__ppo_policy_step(g, bgpbt_vecenv_obs(v), n, 0, NULL, g->r_u, NULL);
+        if (r == BGPBT_OK) r = bgpbt_vecenv_step(v, g->r_act);
+        if (r != BGPBT_OK) break;
+        rw = bgpbt_vecenv_rewards(v);
+        te = bgpbt_vecenv_terminated(v);
+        tr = bgpbt_vecenv_truncated(v);
+        for (e = 0; e < n; ++e) {
+            if (fin[e]) continue;
+            ret[e] += (double)rw[e];
+            if (te[e] || tr[e]) { fin[e] = 1; left--; }
+        }
+    }
+    if (r == BGPBT_OK) {
+        for (e = 0; e < n; ++e) { sum += ret[e]; }
+        sum /= n;
+        for (e = 0; e < n; ++e) sq += (ret[e] - sum) * (ret[e] - sum);
+        g->st.last_eval_return = sum;
+        g->st.last_eval_std = sqrt(sq / n);
+        if (mean_return) *mean_return = sum;
+        if (std_return) *std_return = g->st.last_eval_std;
+        if (!bgpbt__isfinite(sum)) r = bgpbt__agent_fail(g, "evaluation");
+    }
+done:
+    bgpbt_vecenv_destroy(v);
+    bgpbt__cfree(a, ret, (size_t)n, sizeof(double));
+    bgpbt__cfree(a, fin, (size_t)n, 1);
+    return r;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_act(bgpbt_agent* g, const float* obs, int batch, float* actions, int deterministic) {
+    int done = 0;
+    bgpbt_result r = BGPBT_OK;
+    if (!g || (!obs && batch > 0) || !actions || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g->r_obsn) {
+        r = bgpbt__agent_ensure(g);
+        if (r != BGPBT_OK) return r;
+    }
+    while (done < batch && r == BGPBT_OK) { /* chunks of the rollout scratch size */
+        int n = batch - done < g->cap_envs ? batch - done : g->cap_envs;
+        r = bgpbt__ppo_policy_step(g, obs + (size_t)done * (size_t)g->obs_dim, n, !deterministic, &g->eval_rng, g->r_u, NULL);
+        if (r == BGPBT_OK) memcpy(actions + (size_t)done * (size_t)g->act_dim, g->r_act, (size_t)n * (size_t)g->act_dim * sizeof(float));
+        done += n;
+    }
+    return r;
+}
+
+/* ---- copy and serialisation ---- */
+
+BGPBT__PRIVATE void bgpbt__agent_copy_state(bgpbt_agent* d, const bgpbt_agent* s) {
+    memcpy(d->nm_mean, s->nm_mean, (size_t)d->obs_dim * sizeof(double));
+    memcpy(d->nm_m2, s->nm_m2, (size_t)d->obs_dim * sizeof(double));
+    d->nm_count = s->nm_count;
+    bgpbt__nm_refresh(d);
+    d->rng = s->rng;
+    d->eval_rng = s->eval_rng;
+    d->st = s->st;
+    d->hp = s->hp;
+    d->arch = s->arch;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_copy_from(bgpbt_agent* d, const bgpbt_agent* s) {
+    bgpbt_mlp *pi = NULL, *vf = NULL;
+    bgpbt_result r;
+    if (!d || !s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (d == s) return BGPBT_OK;
+    if (d->obs_dim != s->obs_dim || d->act_dim != s->act_dim)
+        return bgpbt__error(&d->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "agent_copy_from: observation or action sizes differ");
+    if (!bgpbt__mlp_same_arch(d->pi, s->pi) || !bgpbt__mlp_same_arch(d->vf, s->vf)) {
+        r = bgpbt__ppo_make_mlp(d, &s->arch, 1, d->pi->cfg.max_batch, 0, &pi);
+        if (r == BGPBT_OK) r = bgpbt__ppo_make_mlp(d, &s->arch, 0, d->vf->cfg.max_batch, 0, &vf);
+        if (r != BGPBT_OK) {
+            bgpbt_mlp_destroy(pi);
+            bgpbt_mlp_destroy(vf);
+            return r;
+        }
+        bgpbt_mlp_destroy(d->pi);
+        bgpbt_mlp_destroy(d->vf);
+        d->pi = pi;
+        d->vf = vf;
+    }
+    bgpbt_mlp_copy(d->pi, s->pi);
+    bgpbt_mlp_copy(d->vf, s->vf);
+    bgpbt__agent_copy_state(d, s);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE void bgpbt__agent_write(bgpbt_writer* w, const bgpbt_agent* g) {
+    const bgpbt_ppo_hparams* h = &g->hp;
+    uint64_t st[4];
+    size_t n1 = 0, n2 = 0;
+    int q;
+    bgpbt_write_u32(w, (uint32_t)g->obs_dim);
+    bgpbt_write_u32(w, (uint32_t)g->act_dim);
+    bgpbt_write_i32(w, g->arch.policy_layers);
+    bgpbt_write_i32(w, g->arch.policy_width);
+    bgpbt_write_i32(w, g->arch.value_layers);
+    bgpbt_write_i32(w, g->arch.value_width);
+    bgpbt_write_i32(w, (int32_t)g->arch.activation);
+    bgpbt_write_f64(w, h->learning_rate);
+    bgpbt_write_f64(w, h->discount);
+    bgpbt_write_f64(w, h->entropy_cost);
+    bgpbt_write_i32(w, h->unroll_length);
+    bgpbt_write_i32(w, h->batch_size);
+    bgpbt_write_i32(w, h->update_epochs);
+    bgpbt_write_f64(w, h->reward_scaling);
+    bgpbt_write_f64(w, h->gae_lambda);
+    bgpbt_write_f64(w, h->clip_epsilon);
+    bgpbt_write_i32(w, h->num_minibatches);
+    bgpbt_write_f64(w, h->value_coef);
+    bgpbt_write_f64(w, h->max_grad_norm);
+    for (q = 0; q < 2; ++q) {
+        bgpbt_rng_get_state(q ? &g->eval_rng : &g->rng, st);
+        bgpbt_write_u64(w, st[0]); bgpbt_write_u64(w, st[1]); bgpbt_write_u64(w, st[2]); bgpbt_write_u64(w, st[3]);
+    }
+    bgpbt_write_u64(w, (uint64_t)g->st.env_steps);
+    bgpbt_write_u64(w, (uint64_t)g->st.distill_steps);
+    bgpbt_write_u64(w, (uint64_t)g->st.updates);
+    bgpbt_write_u64(w, (uint64_t)g->st.rounds);
+    bgpbt_write_f64(w, g->st.last_train_return);
+    bgpbt_write_f64(w, g->st.last_eval_return);
+    bgpbt_write_f64(w, g->st.last_eval_std);
+    bgpbt_write_u32(w, (uint32_t)g->st.failed);
+    bgpbt_write_f64(w, g->nm_count);
+    bgpbt_write_f64s(w, g->nm_mean, (size_t)g->obs_dim);
+    bgpbt_write_f64s(w, g->nm_m2, (size_t)g->obs_dim);
+    bgpbt_mlp_save(g->pi, NULL, 0, &n1);
+    bgpbt_mlp_save(g->vf, NULL, 0, &n2);
+    bgpbt_write_u64(w, (uint64_t)n1);
+    if (w->buf && !w->overflow && w->cap - w->pos >= n1) bgpbt_mlp_save(g->pi, w->buf + w->pos, n1, &n1);
+    bgpbt_write_bytes(w, w->buf ? w->buf + w->pos : NULL, n1);
+    bgpbt_write_u64(w, (uint64_t)n2);
+    if (w->buf && !w->overflow && w->cap - w->pos >= n2) bgpbt_mlp_save(g->vf, w->buf + w->pos, n2, &n2);
+    bgpbt_write_bytes(w, w->buf ? w->buf + w->pos : NULL, n2);
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* g, void* buf, size_t cap, size_t* size) {
+    bgpbt_writer w;
+    if (!g || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    w.buf = (unsigned char*)buf;
+    w.cap = buf ? cap : 0;
+    w.pos = 0;
+    w.overflow = 0;
+    bgpbt_container_begin(&w, BGPBT__AGENT_KIND, BGPBT__AGENT_VERSION);
+    bgpbt__agent_write(&w, g);
+    bgpbt_container_end(&w, 0);
+    *size = w.pos;
+    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_load(bgpbt_agent* g, const void* data, size_t size) {
+    bgpbt_reader r;
+    bgpbt_result res;
+    bgpbt_agent tmp; /* the parsed state, applied only when everything checked out */
+    bgpbt_mlp *pi = NULL, *vf = NULL;
+    bgpbt_mlp_config pc, vc;
+    uint64_t st[2][4];
+    size_t n;
+    int q, i;
+    const bgpbt_logger* lg;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    lg = &g->cfg.logger;
+    res = bgpbt_container_open(data, size, BGPBT__AGENT_KIND, BGPBT__AGENT_VERSION, NULL, &r);
+    if (res != BGPBT_OK) return bgpbt__error(lg, res, "agent_load: not a valid agent blob (%s)", bgpbt_result_string(res));
+    memset(&tmp, 0, sizeof tmp);
+    if ((int)bgpbt_read_u32(&r) != g->obs_dim || (int)bgpbt_read_u32(&r) != g->act_dim)
+        return bgpbt__error(lg, r.failed ? BGPBT_ERR_TRUNCATED : BGPBT_ERR_SIZE_MISMATCH, "agent_load: observation or action sizes differ");
+    tmp.arch.policy_layers = bgpbt_read_i32(&r);
+    tmp.arch.policy_width = bgpbt_read_i32(&r);
+    tmp.arch.value_layers = bgpbt_read_i32(&r);
+    tmp.arch.value_width = bgpbt_read_i32(&r);
+    tmp.arch.activation = (bgpbt_activation)bgpbt_read_i32(&r);
+    tmp.hp.learning_rate = bgpbt_read_f64(&r);
+    tmp.hp.discount = bgpbt_read_f64(&r);
+    tmp.hp.entropy_cost = bgpbt_read_f64(&r);
+    tmp.hp.unroll_length = bgpbt_read_i32(&r);
+    tmp.hp.batch_size = bgpbt_read_i32(&r);
+    tmp.hp.update_epochs = bgpbt_read_i32(&r);
+    tmp.hp.reward_scaling = bgpbt_read_f64(&r);
+    tmp.hp.gae_lambda = bgpbt_read_f64(&r);
+    tmp.hp.clip_epsilon = bgpbt_read_f64(&r);
+    tmp.hp.num_minibatches = bgpbt_read_i32(&r);
+    tmp.hp.value_coef = bgpbt_read_f64(&r);
+    tmp.hp.max_grad_norm = bgpbt_read_f64(&r);
+    for (q = 0; q < 2; ++q)
+        for (i = 0; i < 4; ++i) st[q][i] = bgpbt_read_u64(&r);
+    tmp.st.env_steps = (long long)bgpbt_read_u64(&r);
+    tmp.st.distill_steps = (long long)bgpbt_read_u64(&r);
+    tmp.st.updates = (long long)bgpbt_read_u64(&r);
+    tmp.st.rounds = (long)bgpbt_read_u64(&r);
+    tmp.st.last_train_return = bgpbt_read_f64(&r);
+    tmp.st.last_eval_return = bgpbt_read_f64(&r);
+    tmp.st.last_eval_std = bgpbt_read_f64(&r);
+    tmp.st.failed = bgpbt_read_u32(&r) ? 1 : 0;
+    tmp.nm_count = bgpbt_read_f64(&r);
+    if (r.failed) return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated record");
+    if (bgpbt__ppo_check_arch(lg, &tmp.arch) != BGPBT_OK || bgpbt__ppo_check_hparams(lg, &tmp.hp) != BGPBT_OK ||
+        !(tmp.nm_count >= 0.0) || !bgpbt__isfinite(tmp.nm_count) || tmp.st.env_steps < 0 ||
+        bgpbt_rng_set_state(&tmp.rng, st[0]) != BGPBT_OK || bgpbt_rng_set_state(&tmp.eval_rng, st[1]) != BGPBT_OK)
+        return bgpbt__error(lg, BGPBT_ERR_BAD_FORMAT, "agent_load: invalid settings in the record");
+    if ((r.size - r.pos) / 16 < (size_t)g->obs_dim) return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated normaliser");
+    {
+        /* normaliser into the target's spare teacher arrays would be unsafe; read into place later */
+        size_t pos_norm = r.pos;
+        r.pos += (size_t)g->obs_dim * 16;
+        n = (size_t)bgpbt_read_u64(&r);
+        if (r.failed || n > r.size - r.pos) return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated policy");
+        pc = g->pi->cfg;
+        res = bgpbt_mlp_create_from_blob(r.buf + r.pos, n, &pc, &pi);
+        r.pos += n;
+        if (res != BGPBT_OK) return res;
+        n = (size_t)bgpbt_read_u64(&r);
+        if (r.failed || n > r.size - r.pos) {
+            bgpbt_mlp_destroy(pi);
+            return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated value network");
+        }
+        vc = g->vf->cfg;
+        res = bgpbt_mlp_create_from_blob(r.buf + r.pos, n, &vc, &vf);
+        if (res != BGPBT_OK) {
+            bgpbt_mlp_destroy(pi);
+            return res;
+        }
+        if (pi->dim[0] != g->obs_dim || pi->dim[pi->nl] != 2 * g->act_dim || vf->dim[0] != g->obs_dim || vf->dim[vf->nl] != 1) {
+            bgpbt_mlp_destroy(pi);
+            bgpbt_mlp_destroy(vf);
+            return bgpbt__error(lg, BGPBT_ERR_BAD_FORMAT, "agent_load: network sizes do not match the environment");
+        }
+        r.pos = pos_norm;
+        for (i = 0; i < 2 * g->obs_dim; ++i) {
+            double x = bgpbt_read_f64(&r);
+            if (!bgpbt__isfinite(x) || (i >= g->obs_dim && x < 0.0)) {
+                bgpbt_mlp_destroy(pi);
+                bgpbt_mlp_destroy(vf);
+                return bgpbt__error(lg, BGPBT_ERR_BAD_FORMAT, "agent_load: invalid normaliser statistics");
+            }
+        }
+        /* commit: nothing below can fail */
+        r.pos = pos_norm;
+        bgpbt_read_f64s(&r, g->nm_mean, (size_t)g->obs_dim);
+        bgpbt_read_f64s(&r, g->nm_m2, (size_t)g->obs_dim);
+    }
+    bgpbt_mlp_destroy(g->pi);
+    bgpbt_mlp_destroy(g->vf);
+    g->pi = pi;
+    g->vf = vf;
+    g->nm_count = tmp.nm_count;
+    bgpbt__nm_refresh(g);
+    g->rng = tmp.rng;
+    g->eval_rng = tmp.eval_rng;
+    g->hp = tmp.hp;
+    g->arch = tmp.arch;
+    g->st = tmp.st;
+    return BGPBT_OK;
+}
 
 /* ============================================================================================
    [impl.gp] gp
