@@ -5626,8 +5626,39 @@ BGPBT__PRIVATE bgpbt_result bgpbt__pbt_build_data(const bgpbt_pbt* s, int pb2, d
 BGPBT__PRIVATE int bgpbt__pbt_suggest_gp(bgpbt_pbt* s, const bgpbt__pbt_member* src, const bgpbt__pbt_gpdata* g,
                                          const double* pending_hp, const int* pending_arch, int n_pending, double* out);
 
+BGPBT__PRIVATE int bgpbt__pbt_suggest1(bgpbt_pbt* s, const bgpbt__pbt_member* src, const double* pending_hp,
+                                       const int* pending_arch, int n_pending, double* out);
+/* The scheduler's GPs hold at most a few hundred points: OpenMP threads cost more than they
+   save there (and a lot on a loaded machine: spinning workers), so the calling thread's team
+   size is set to 1 around them. The gp layer is bit-identical for any thread count, so this
+   changes no result. */
+BGPBT__PRIVATE int bgpbt__pbt_threads_push(void) {
+#if BGPBT__HAS_OPENMP
+    int n = omp_get_max_threads();
+    omp_set_num_threads(1);
+    return n;
+#else
+    return 1;
+#endif
+}
+BGPBT__PRIVATE void bgpbt__pbt_threads_pop(int n) {
+#if BGPBT__HAS_OPENMP
+    omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+
 BGPBT__PRIVATE int bgpbt__pbt_suggest(bgpbt_pbt* s, const bgpbt__pbt_member* src, const double* pending_hp,
                                       const int* pending_arch, int n_pending, double* out) {
+    int nt = bgpbt__pbt_threads_push();
+    int tag = bgpbt__pbt_suggest1(s, src, pending_hp, pending_arch, n_pending, out);
+    bgpbt__pbt_threads_pop(nt);
+    return tag;
+}
+
+BGPBT__PRIVATE int bgpbt__pbt_suggest1(bgpbt_pbt* s, const bgpbt__pbt_member* src, const double* pending_hp,
+                                       const int* pending_arch, int n_pending, double* out) {
     bgpbt__pbt_gpdata g;
     int pb2 = s->cfg.method == BGPBT_PBT_METHOD_PB2, tag = BGPBT_PBT_SRC_RANDOM;
     if (bgpbt__pbt_build_data(s, pb2, src->ret, n_pending + 1, &g) == BGPBT_OK) {
@@ -5915,7 +5946,11 @@ BGPBT__PRIVATE void bgpbt__pbt_build_distill(bgpbt_pbt* s) {
         int tmp[BGPBT_PBT_MAX_POP * BGPBT_PBT_MAX_ARCH];
         int got = 0;
         memset(tmp, 0, sizeof tmp);
-        if (c->arch_proposal == BGPBT_PBT_ARCH_BO) got = bgpbt__pbt_propose_archs(s, n_bo, tmp);
+        if (c->arch_proposal == BGPBT_PBT_ARCH_BO) {
+            int nt = bgpbt__pbt_threads_push();
+            got = bgpbt__pbt_propose_archs(s, n_bo, tmp);
+            bgpbt__pbt_threads_pop(nt);
+        }
         for (i = 0; i < n_bo; ++i) {
             bgpbt__pbt_member* m = &s->cand[n];
             bgpbt__pbt_fresh(s, m, n);
@@ -6208,16 +6243,297 @@ BGPBT_API bgpbt_result bgpbt_pbt_best(const bgpbt_pbt* s, int* id, double* ret, 
     return BGPBT_OK;
 }
 
-/* ---- GP-based parts (filled in when the gp/bo layers are available) ------------------------- */
+/* ---- GP-based parts: PB2's bandit and BG-PBT's trust-region BO (on the bo layer), and the
+        architecture BO of a generation switch (on the gp layer) ----------------------------- */
+
+/* One BO suggestion on data g. BG-PBT: the space is the hyperparameters, then the context
+   dims (architecture, R_before; already normalised to [0,1]); minimise mu - beta sigma of the
+   negated copula target in a trust region of length tr_len around the source agent, time at
+   the latest round. PB2: the whole cube (no trust region), context R_before, time normalised,
+   minimise mu - kappa var of the negated z-scored target (= PB2's UCB), kappa = sqrt(c1 +
+   max(0, log(c2 n))) (Ray's beta_t). Pending points: variance from the data plus the pending
+   configurations (GP-BUCB, kriging believer). */
+BGPBT__PRIVATE int bgpbt__pbt_bo_suggest(bgpbt_pbt* s, const bgpbt__pbt_member* src, const bgpbt__pbt_gpdata* g,
+                                         const double* pending_hp, const int* pending_arch, int n_pending, double* out) {
+    const bgpbt_pbt_config* c = &s->cfg;
+    int pb2 = c->method == BGPBT_PBT_METHOD_PB2;
+    int n_hp = c->n_hp, n_ctx = g->n_ctx, dim = n_hp + n_ctx, i, k, tag = BGPBT_PBT_SRC_RANDOM;
+    int n_arch_ctx = pb2 ? 0 : n_ctx - 1;
+    bgpbt_bo_config bc = bgpbt_bo_config_default();
+    bgpbt_bo* bo = NULL;
+    bgpbt_bo_request req;
+    double *V = NULL, *Y = NULL, *P = NULL, ctx[BGPBT_PBT_MAX_ARCH + 1], center[BGPBT_PBT_MAX_HP + BGPBT_PBT_MAX_ARCH + 1];
+    double res[BGPBT_PBT_MAX_HP + BGPBT_PBT_MAX_ARCH + 1];
+    const bgpbt_allocator* A = &c->allocator;
+    size_t nv = (size_t)(g->n > 0 ? g->n : 1) * (size_t)dim, np = (size_t)(n_pending > 0 ? n_pending : 1) * (size_t)dim;
+    bgpbt_bo_tr_state tr;
+    char name[BGPBT_PBT_NAME_LEN + 8];
+
+    bgpbt_bo_space_init(&bc.space, NULL);
+    for (k = 0; k < n_hp; ++k) {
+        const bgpbt_pbt_param* p = &c->hp[k];
+        if (p->type == BGPBT_PBT_INT) {
+            if (bgpbt_bo_space_add_int(&bc.space, p->name, (int)p->lo, (int)p->hi, p->log) != BGPBT_OK) return tag;
+        } else if (bgpbt_bo_space_add_float(&bc.space, p->name, p->lo, p->hi, p->log) != BGPBT_OK) {
+            return tag;
+        }
+    }
+    for (k = 0; k < n_ctx; ++k) {
+        sprintf(name, "ctx%d", k);
+        if (bgpbt_bo_space_add_context(&bc.space, name, 0.0, 1.0) != BGPBT_OK) return tag;
+    }
+    bc.time_varying = 1;
+    bc.seed = bgpbt_rng_u64(&s->rng);
+    bc.n_restarts = c->acq_restarts;
+    bc.n_steps = c->acq_steps;
+    bc.max_data = g->n + 1;
+    bc.max_pending = n_pending + 1;
+    bc.allocator = c->allocator;
+    if (pb2) {
+        double kappa = sqrt(c->pb2_c1 + (log(c->pb2_c2 * g->n) > 0 ? log(c->pb2_c2 * g->n) : 0.0));
+        bc.gp = bgpbt_gp_config_pb2(dim);
+        bc.gp.output = BGPBT_GP_NONE; /* already z-scored and clipped */
+        bc.acq = BGPBT_BO_ACQ_LCB_VAR;
+        bc.beta = kappa > 0 ? kappa : 1e-9;
+        bc.tr = bgpbt_bo_tr_bgpbt();
+        bc.tr.global = 1;
+    } else {
+        double lmin = 0.01, lmax = sqrt((double)dim);
+        bc.gp = bgpbt_gp_config_default();
+        bc.gp.kernel = BGPBT_GP_MATERN52;
+        bc.gp.ard = 0;
+        bc.gp.output = BGPBT_GP_NONE; /* already copula-standardised */
+        bc.gp.noise_min = 1e-6; bc.gp.noise_max = 0.1; bc.gp.noise_init = 1e-3;
+        bc.gp.outputscale_min = 0.5; bc.gp.outputscale_max = 5; bc.gp.outputscale_init = 1;
+        bc.gp.eps_init = 0.5;
+        bc.gp.lengthscale_min = lmin;
+        bc.gp.lengthscale_max = lmax;
+        bc.gp.lengthscale_init = (lmax - lmin) / 2 + lmin;
+        if (c->gp_fix_lengthscale) bc.gp.lengthscale_min = bc.gp.lengthscale_max = bc.gp.lengthscale_init;
+        bc.acq = BGPBT_BO_ACQ_LCB;
+        bc.beta = c->lcb_beta > 0 ? c->lcb_beta : 1e-9;
+        bc.tr = bgpbt_bo_tr_bgpbt();
+        bc.tr.length_init = s->tr_len;
+        bc.tr.length_min = c->tr_min < s->tr_len ? c->tr_min : s->tr_len;
+        bc.tr.length_max = c->tr_max > s->tr_len ? c->tr_max : s->tr_len;
+        bc.tr.no_restart = 1;
+    }
+    bc.gp.seed = bc.seed ^ 0x5eedu;
+    bc.gp.allocator = c->allocator;
+    V = (double*)bgpbt__calloc(A, nv, sizeof(double));
+    Y = (double*)bgpbt__calloc(A, (size_t)(g->n > 0 ? g->n : 1), sizeof(double));
+    P = (double*)bgpbt__calloc(A, np, sizeof(double));
+    if (!V || !Y || !P) goto done;
+    for (i = 0; i < g->n; ++i) {
+        const double* x = g->X + (size_t)i * (size_t)g->d;
+        double* v = V + (size_t)i * (size_t)dim;
+        if (pb2) {
+            for (k = 0; k < n_hp; ++k) v[k] = bgpbt_pbt_param_decode(&c->hp[k], x[2 + k]);
+            v[n_hp] = x[1];
+        } else {
+            for (k = 0; k < n_hp; ++k) v[k] = bgpbt_pbt_param_decode(&c->hp[k], x[k]);
+            for (k = 0; k < n_ctx; ++k) v[n_hp + k] = x[n_hp + k];
+        }
+        Y[i] = -g->y[i]; /* the bo layer minimises */
+    }
+    /* context of the suggestion: the source agent's architecture and return before */
+    for (k = 0; k < n_arch_ctx; ++k) ctx[k] = bgpbt_pbt_param_encode(&c->arch[k], (double)src->arch[k]);
+    ctx[n_ctx - 1] = bgpbt__pbt_minmax(src->ret, g->rb_lo, g->rb_hi, pb2);
+    if (ctx[n_ctx - 1] < 0) ctx[n_ctx - 1] = 0;
+    if (ctx[n_ctx - 1] > 1) ctx[n_ctx - 1] = 1;
+    for (k = 0; k < n_hp; ++k) center[k] = src->hp[k];
+    for (k = 0; k < n_ctx; ++k) center[n_hp + k] = ctx[k];
+    for (i = 0; i < n_pending; ++i) {
+        double* v = P + (size_t)i * (size_t)dim;
+        for (k = 0; k < n_hp; ++k) v[k] = pending_hp[(size_t)i * BGPBT_PBT_MAX_HP + (size_t)k];
+        for (k = 0; k < n_arch_ctx; ++k)
+            v[n_hp + k] = bgpbt_pbt_param_encode(&c->arch[k], (double)pending_arch[(size_t)i * BGPBT_PBT_MAX_ARCH + (size_t)k]);
+        v[n_hp + n_ctx - 1] = ctx[n_ctx - 1];
+    }
+    if (bgpbt_bo_create(&bc, &bo) != BGPBT_OK) goto done;
+    if (bgpbt_bo_set_data(bo, V, g->t, Y, g->n) != BGPBT_OK) goto done;
+    if (!pb2) {
+        bgpbt_bo_tr_get(bo, &tr);
+        tr.length = s->tr_len;
+        if (bgpbt_bo_tr_set(bo, &tr) != BGPBT_OK) goto done;
+    }
+    memset(&req, 0, sizeof req);
+    req.center = pb2 ? NULL : center;
+    req.context = ctx;
+    req.pending = n_pending > 0 ? P : NULL;
+    req.n_pending = n_pending;
+    if (bgpbt_bo_suggest(bo, &req, 1, res) != BGPBT_OK) goto done;
+    for (k = 0; k < n_hp; ++k) {
+        if (!(res[k] == res[k])) goto done;
+        out[k] = res[k] < c->hp[k].lo ? c->hp[k].lo : res[k] > c->hp[k].hi ? c->hp[k].hi : res[k];
+    }
+    tag = BGPBT_PBT_SRC_BO;
+done:
+    if (bo) bgpbt_bo_destroy(bo);
+    bgpbt__cfree(A, V, nv, sizeof(double));
+    bgpbt__cfree(A, Y, (size_t)(g->n > 0 ? g->n : 1), sizeof(double));
+    bgpbt__cfree(A, P, np, sizeof(double));
+    return tag;
+}
+
+/* PB2's data length (Ray's select_length): with 200 rows or more, fit the GP on the last
+   200, 210, ..., n rows and keep the window with the best log marginal likelihood. */
+BGPBT__PRIVATE int bgpbt__pbt_pb2_select_length(bgpbt_pbt* s, const bgpbt__pbt_gpdata* g) {
+    const bgpbt_pbt_config* c = &s->cfg;
+    int best_w = g->n, w, dim = 1 + c->n_hp, i, k;
+    double best_lml = -HUGE_VAL;
+    double* X;
+    if (g->n < 200) return g->n;
+    X = (double*)bgpbt__calloc(&c->allocator, (size_t)g->n * (size_t)dim, sizeof(double));
+    if (!X) return g->n;
+    for (i = 0; i < g->n; ++i) {
+        for (k = 0; k < dim; ++k) X[(size_t)i * dim + k] = g->X[(size_t)i * g->d + 1 + k];
+    }
+    for (w = 200; w <= g->n; w += 10) {
+        bgpbt_gp_config gc = bgpbt_gp_config_pb2(dim);
+        bgpbt_gp* gp = NULL;
+        bgpbt_gp_fit_info fi;
+        int off = g->n - w;
+        gc.output = BGPBT_GP_NONE;
+        gc.fit_restarts = -1;
+        gc.seed = c->seed;
+        gc.allocator = c->allocator;
+        if (bgpbt_gp_create(&gc, &gp) != BGPBT_OK) break;
+        if (bgpbt_gp_set_data(gp, X + (size_t)off * dim, g->t + off, g->y + off, w) == BGPBT_OK && bgpbt_gp_fit(gp) == BGPBT_OK) {
+            bgpbt_gp_get_fit_info(gp, &fi);
+            if (fi.lml > best_lml) { best_lml = fi.lml; best_w = w; }
+        }
+        bgpbt_gp_destroy(gp);
+    }
+    bgpbt__cfree(&c->allocator, X, (size_t)g->n * (size_t)dim, sizeof(double));
+    return best_w;
+}
 
 BGPBT__PRIVATE int bgpbt__pbt_suggest_gp(bgpbt_pbt* s, const bgpbt__pbt_member* src, const bgpbt__pbt_gpdata* g,
                                          const double* pending_hp, const int* pending_arch, int n_pending, double* out) {
-    (void)s; (void)src; (void)g; (void)pending_hp; (void)pending_arch; (void)n_pending; (void)out;
-    return BGPBT_PBT_SRC_RANDOM;
+    if (s->cfg.method == BGPBT_PBT_METHOD_PB2 && g->n >= 200) {
+        int w = bgpbt__pbt_pb2_select_length(s, g);
+        if (w < g->n) { /* use the last w points: a view of g */
+            bgpbt__pbt_gpdata v = *g;
+            int off = g->n - w;
+            v.X = g->X + (size_t)off * (size_t)g->d;
+            v.y = g->y + off;
+            v.t = g->t + off;
+            v.n = w;
+            return bgpbt__pbt_bo_suggest(s, src, &v, pending_hp, pending_arch, n_pending, out);
+        }
+    }
+    return bgpbt__pbt_bo_suggest(s, src, g, pending_hp, pending_arch, n_pending, out);
 }
+
+/* Architecture BO at a generation switch: a GP (Matern-5/2, copula targets) on the encoded
+   architecture -> the best return it ever reached (every generation, every round); the
+   candidates are every architecture of the space (or 4096 random ones when it is larger)
+   that has not been tried; n are chosen one by one by mu + beta sigma (beta = lcb_beta), each
+   added as a pending point (kriging believer) before the next. Returns how many it proposed
+   (0 when there are fewer than 3 distinct architectures in the data or the GP fails). */
 BGPBT__PRIVATE int bgpbt__pbt_propose_archs(bgpbt_pbt* s, int n, int* out) {
-    (void)s; (void)n; (void)out;
-    return 0;
+    const bgpbt_pbt_config* c = &s->cfg;
+    const bgpbt_allocator* A = &c->allocator;
+    int na = c->n_arch, n_data = 0, i, k, j, got = 0, n_cand = 0, space = 1;
+    int* arch_data = NULL;
+    int* cand = NULL;
+    double *X = NULL, *y = NULL, *Xc = NULL, *mu = NULL, *var = NULL, *Xp = NULL;
+    unsigned char* used = NULL;
+    bgpbt_gp* gp = NULL;
+    bgpbt_gp_config gc;
+    int max_cand = 4096;
+    if (na <= 0 || n <= 0 || s->n_rows == 0) return 0;
+    for (k = 0; k < na; ++k) {
+        double r = c->arch[k].hi - c->arch[k].lo + 1;
+        if (space > max_cand || r > max_cand) { space = max_cand + 1; break; }
+        space *= (int)r;
+    }
+    arch_data = (int*)bgpbt__calloc(A, (size_t)s->n_rows * BGPBT_PBT_MAX_ARCH, sizeof(int));
+    y = (double*)bgpbt__calloc(A, (size_t)s->n_rows, sizeof(double));
+    X = (double*)bgpbt__calloc(A, (size_t)s->n_rows * (size_t)na, sizeof(double));
+    cand = (int*)bgpbt__calloc(A, (size_t)max_cand * BGPBT_PBT_MAX_ARCH, sizeof(int));
+    Xc = (double*)bgpbt__calloc(A, (size_t)max_cand * (size_t)na, sizeof(double));
+    mu = (double*)bgpbt__calloc(A, (size_t)max_cand, sizeof(double));
+    var = (double*)bgpbt__calloc(A, (size_t)max_cand, sizeof(double));
+    used = (unsigned char*)bgpbt__calloc(A, (size_t)max_cand, 1);
+    Xp = (double*)bgpbt__calloc(A, (size_t)(n + 1) * (size_t)na, sizeof(double));
+    if (!arch_data || !y || !X || !cand || !Xc || !mu || !var || !used || !Xp) goto done;
+    /* best return per distinct architecture */
+    for (i = 0; i < s->n_rows; ++i) {
+        const bgpbt_pbt_row* r = &s->rows[i];
+        int found = -1;
+        if (r->failed || !(r->ret == r->ret) || fabs(r->ret) > DBL_MAX) continue;
+        for (j = 0; j < n_data && found < 0; ++j)
+            if (bgpbt__pbt_arch_equal(arch_data + (size_t)j * BGPBT_PBT_MAX_ARCH, r->arch, na)) found = j;
+        if (found < 0) {
+            found = n_data++;
+            memcpy(arch_data + (size_t)found * BGPBT_PBT_MAX_ARCH, r->arch, sizeof(int) * BGPBT_PBT_MAX_ARCH);
+            y[found] = r->ret;
+        } else if (r->ret > y[found]) {
+            y[found] = r->ret;
+        }
+    }
+    if (n_data < 3) goto done;
+    for (i = 0; i < n_data; ++i) {
+        for (k = 0; k < na; ++k)
+            X[(size_t)i * na + k] = bgpbt_pbt_param_encode(&c->arch[k], (double)arch_data[(size_t)i * BGPBT_PBT_MAX_ARCH + k]);
+        y[i] = -y[i]; /* minimise */
+    }
+    gc = bgpbt_gp_config_default();
+    gc.dim = na;
+    gc.kernel = BGPBT_GP_MATERN52;
+    gc.output = BGPBT_GP_COPULA;
+    gc.seed = bgpbt_rng_u64(&s->rng);
+    gc.allocator = c->allocator;
+    if (bgpbt_gp_create(&gc, &gp) != BGPBT_OK) goto done;
+    if (bgpbt_gp_set_data(gp, X, NULL, y, n_data) != BGPBT_OK) goto done;
+    if (bgpbt_gp_fit(gp) != BGPBT_OK) goto done;
+    /* candidates: the untried architectures */
+    if (space <= max_cand) {
+        for (i = 0; i < space; ++i) {
+            int rem = i, tried = 0;
+            int* a = cand + (size_t)n_cand * BGPBT_PBT_MAX_ARCH;
+            for (k = 0; k < na; ++k) {
+                int r = (int)(c->arch[k].hi - c->arch[k].lo + 1);
+                a[k] = (int)c->arch[k].lo + rem % r;
+                rem /= r;
+            }
+            for (j = 0; j < n_data && !tried; ++j) tried = bgpbt__pbt_arch_equal(arch_data + (size_t)j * BGPBT_PBT_MAX_ARCH, a, na);
+            if (!tried) n_cand++;
+        }
+    } else {
+        for (i = 0; i < max_cand; ++i) bgpbt__pbt_random_arch(s, cand + (size_t)n_cand++ * BGPBT_PBT_MAX_ARCH);
+    }
+    for (i = 0; i < n_cand; ++i)
+        for (k = 0; k < na; ++k) Xc[(size_t)i * na + k] = bgpbt_pbt_param_encode(&c->arch[k], (double)cand[(size_t)i * BGPBT_PBT_MAX_ARCH + k]);
+    for (got = 0; got < n && got < n_cand;) {
+        int best = -1;
+        double best_a = HUGE_VAL;
+        if (bgpbt_gp_predict(gp, Xc, NULL, n_cand, mu, var) != BGPBT_OK) break;
+        for (i = 0; i < n_cand; ++i) {
+            double a = mu[i] - c->lcb_beta * sqrt(var[i] > 0 ? var[i] : 0);
+            if (!used[i] && a < best_a) { best_a = a; best = i; }
+        }
+        if (best < 0) break;
+        used[best] = 1;
+        memcpy(out + (size_t)got * BGPBT_PBT_MAX_ARCH, cand + (size_t)best * BGPBT_PBT_MAX_ARCH, sizeof(int) * BGPBT_PBT_MAX_ARCH);
+        memcpy(Xp + (size_t)got * na, Xc + (size_t)best * na, sizeof(double) * (size_t)na);
+        got++;
+        if (bgpbt_gp_set_pending(gp, Xp, NULL, got) != BGPBT_OK) break;
+    }
+done:
+    if (gp) bgpbt_gp_destroy(gp);
+    bgpbt__cfree(A, arch_data, (size_t)s->n_rows * BGPBT_PBT_MAX_ARCH, sizeof(int));
+    bgpbt__cfree(A, y, (size_t)s->n_rows, sizeof(double));
+    bgpbt__cfree(A, X, (size_t)s->n_rows * (size_t)na, sizeof(double));
+    bgpbt__cfree(A, cand, (size_t)max_cand * BGPBT_PBT_MAX_ARCH, sizeof(int));
+    bgpbt__cfree(A, Xc, (size_t)max_cand * (size_t)na, sizeof(double));
+    bgpbt__cfree(A, mu, (size_t)max_cand, sizeof(double));
+    bgpbt__cfree(A, var, (size_t)max_cand, sizeof(double));
+    bgpbt__cfree(A, used, (size_t)max_cand, 1);
+    bgpbt__cfree(A, Xp, (size_t)(n + 1) * (size_t)na, sizeof(double));
+    return got;
 }
 
 /* ---- save / load ---------------------------------------------------------------------------- */

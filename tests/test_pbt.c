@@ -666,7 +666,7 @@ static void pbt_test_save_load(void) {
         const bgpbt_pbt_row *r1, *r2;
         memset(&w1, 0, sizeof w1);
         w1.nan_agent = 5;
-        c.max_steps = 14000;
+        c.max_steps = test_is_fast() ? 9000 : 14000;
         REQUIRE(bgpbt_pbt_create(&c, &a) == BGPBT_OK);
         for (rounds = 0; rounds < 7; ++rounds) if (pbt_run_round(a, &w1, NULL) != 1) break;
         /* mid-round: ask and tell half */
@@ -852,10 +852,105 @@ static void pbt_test_io_writers(void) {
     remove("pbt_svg_test.svg");
 }
 
+/* A log where the improvement per step grows with the first encoded hyperparameter: PB2 and
+   BG-PBT must move it up; BG-PBT must stay inside its trust region. */
+static void pbt_fill_rows(bgpbt_pbt* s, int n, uint64_t seed) {
+    bgpbt_rng rng;
+    bgpbt_pbt_row row;
+    int i, k;
+    bgpbt_rng_init(&rng, seed, 1);
+    for (i = 0; i < n; ++i) {
+        double u0;
+        memset(&row, 0, sizeof row);
+        row.round = 2 + i / 8;
+        row.kind = BGPBT_PBT_ROUND_TRAIN;
+        row.agent = i % 8;
+        row.slot = i % 8;
+        row.steps_before = 1000 * (1 + i / 8);
+        row.steps = row.steps_before + 1000;
+        for (k = 0; k < s->cfg.n_hp; ++k) row.hp[k] = bgpbt_pbt_param_decode(&s->cfg.hp[k], bgpbt_rng_double(&rng));
+        for (k = 0; k < s->cfg.n_arch; ++k) row.arch[k] = s->cfg.default_arch[k];
+        u0 = bgpbt_pbt_param_encode(&s->cfg.hp[0], row.hp[0]);
+        row.ret_before = 1.0 + 0.01 * i;
+        row.ret = row.ret_before + 1000 * (0.001 * u0 + 0.0001 * bgpbt_rng_double(&rng));
+        bgpbt__pbt_push_row(s, &row);
+    }
+}
+
+static void pbt_test_bo_explore(void) {
+    int m;
+    for (m = 0; m < 2; ++m) {
+        bgpbt_pbt_config c = pbt_small_config(m == 0 ? BGPBT_PBT_METHOD_BGPBT : BGPBT_PBT_METHOD_PB2);
+        bgpbt_pbt* s;
+        bgpbt__pbt_member src;
+        double out[BGPBT_PBT_MAX_HP], pend[2 * BGPBT_PBT_MAX_HP];
+        int parch[2 * BGPBT_PBT_MAX_ARCH], k, tag;
+        c.hpo_only = 1;
+        REQUIRE(bgpbt_pbt_create(&c, &s) == BGPBT_OK);
+        /* too little data: random fallback */
+        memset(&src, 0, sizeof src);
+        for (k = 0; k < c.n_hp; ++k) src.hp[k] = bgpbt_pbt_param_decode(&s->cfg.hp[k], 0.5);
+        for (k = 0; k < s->cfg.n_arch; ++k) src.arch[k] = s->cfg.default_arch[k];
+        src.ret = 1.2;
+        CHECK_EQ_INT(bgpbt__pbt_suggest(s, &src, NULL, NULL, 0, out), BGPBT_PBT_SRC_RANDOM);
+        pbt_fill_rows(s, 48, 11);
+        s->tr_len = 0.2;
+        for (k = 0; k < 2 * BGPBT_PBT_MAX_HP; ++k) pend[k] = src.hp[k % BGPBT_PBT_MAX_HP];
+        for (k = 0; k < 2 * BGPBT_PBT_MAX_ARCH; ++k) parch[k] = s->cfg.default_arch[k % BGPBT_PBT_MAX_ARCH];
+        tag = bgpbt__pbt_suggest(s, &src, pend, parch, 2, out);
+        CHECK_EQ_INT(tag, BGPBT_PBT_SRC_BO);
+        for (k = 0; k < c.n_hp; ++k) {
+            const bgpbt_pbt_param* p = &s->cfg.hp[k];
+            double u = bgpbt_pbt_param_encode(p, out[k]);
+            CHECK(out[k] >= p->lo && out[k] <= p->hi);
+            if (m == 0) { /* the trust region: centre 0.5, half-length 0.1 (+ half an integer step) */
+                double slack = p->type == BGPBT_PBT_INT ? 1.0 / (p->hi - p->lo + 1) : 1e-9;
+                CHECK(fabs(u - 0.5) <= 0.1 + slack);
+            }
+        }
+        /* the improvement grows with hp 0: the suggestion moves it up */
+        CHECK(bgpbt_pbt_param_encode(&s->cfg.hp[0], out[0]) > (m == 0 ? 0.55 : 0.6));
+        bgpbt_pbt_destroy(s);
+    }
+}
+
+/* Architecture BO: returns grow with every architecture value; only small architectures were
+   tried; the proposals are untried, distinct, and lean to the large ones. */
+static void pbt_test_arch_bo(void) {
+    bgpbt_pbt_config c = pbt_small_config(BGPBT_PBT_METHOD_BGPBT);
+    bgpbt_pbt* s;
+    bgpbt_pbt_row row;
+    int out[6 * BGPBT_PBT_MAX_ARCH], a, b, k, i, j, got, sum_first = 0;
+    REQUIRE(bgpbt_pbt_create(&c, &s) == BGPBT_OK);
+    CHECK_EQ_INT(bgpbt__pbt_propose_archs(s, 6, out), 0); /* no data */
+    memset(&row, 0, sizeof row);
+    row.kind = BGPBT_PBT_ROUND_TRAIN;
+    for (a = 1; a <= 3; ++a)
+        for (b = 5; b <= 6; ++b) {
+            row.arch[0] = a; row.arch[1] = b; row.arch[2] = a; row.arch[3] = b;
+            row.ret = a + b;
+            REQUIRE(bgpbt__pbt_push_row(s, &row) == BGPBT_OK);
+            row.ret = a + b - 0.5; /* a worse row of the same architecture: the best counts */
+            REQUIRE(bgpbt__pbt_push_row(s, &row) == BGPBT_OK);
+        }
+    got = bgpbt__pbt_propose_archs(s, 6, out);
+    CHECK_EQ_INT(got, 6);
+    for (i = 0; i < got; ++i) {
+        const int* x = out + i * BGPBT_PBT_MAX_ARCH;
+        for (k = 0; k < 4; ++k) CHECK(x[k] >= c.arch[k].lo && x[k] <= c.arch[k].hi);
+        CHECK(!(x[0] <= 3 && x[0] == x[2] && x[1] <= 6 && x[1] == x[3])); /* untried */
+        for (j = 0; j < i; ++j) CHECK(!bgpbt__pbt_arch_equal(x, out + j * BGPBT_PBT_MAX_ARCH, 4));
+    }
+    for (k = 0; k < 4; ++k) sum_first += out[k];
+    CHECK(sum_first > (1 + 5 + 5 + 8) / 2 + 6); /* above the middle of the space (sum 9.5..19) */
+    bgpbt_pbt_destroy(s);
+}
+
 /* Each scheduler improves the synthetic task, and the exploiting ones beat their own start. */
 static void pbt_test_synthetic_end_to_end(void) {
     int method;
     double final_best[4];
+    if (test_skip_slow()) return;
     for (method = 0; method < 4; ++method) {
         bgpbt_pbt_config c = pbt_small_config(method);
         static pbt_world w;
@@ -899,5 +994,7 @@ void suite_pbt(void) {
     RUN(pbt_test_out_of_memory);
     RUN(pbt_test_csv_and_plots);
     RUN(pbt_test_io_writers);
+    RUN(pbt_test_bo_explore);
+    RUN(pbt_test_arch_bo);
     RUN(pbt_test_synthetic_end_to_end);
 }
