@@ -379,6 +379,24 @@ BGPBT_API bgpbt_result bgpbt_svg_write_plots(const char* path, const char* title
 
 /* ---- [decl.linalg.gemm] fp32 GEMM ---------------------------------------------------------- */
 
+/* Single-precision GEMM for the MLP: C = A B (beta 0) or C += A B (beta 1), C row-major
+   m x n with row stride ldc. A(i, k) is read at a[i * a_rs + k * a_cs], so A and A^T cost the
+   same (A: a_rs = lda, a_cs = 1; A^T: a_rs = 1, a_cs = lda). B(k, j) is read at b[k * ldb + j].
+
+   Kernels, chosen at compile time: an 8x32 AVX-512 micro-kernel (16 zmm accumulators, A
+   broadcast from memory), a 6x16 AVX2+FMA one (12 ymm accumulators), and a 4x(2W) kernel on
+   the bgpbt_fw vocabulary for SSE2, NEON and scalar builds. k is blocked by 256 so a B
+   micro-panel stays in L1/L2; A is not packed (its broadcasts read MR rows in place); B is read
+   in place when a full 32-column panel exists and copied to a zero-padded stack panel at the
+   right edge. Every output element is one FMA chain over k from zero per 256-block, the blocks
+   added to C in order, so a row's result does not depend on m, on the tiling or on the thread
+   count. OpenMP splits output tiles (up to 64 rows x one column panel) among threads when the
+   product is large enough to pay for it. Nothing is allocated. */
+BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                           const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta);
+/* The micro-kernel in use: "avx512-8x32", "avx2-6x16" or "generic-4x<2W>". */
+BGPBT_API const char* bgpbt_sgemm_kernel_name(void);
+
 /* ---- [decl.linalg.chol] fp64 Cholesky and triangular solves -------------------------------- */
 
 /* Dense fp64 Cholesky for the Gaussian process. Matrices are row-major with a leading
@@ -415,6 +433,343 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
    [decl.sim] sim: rigid-body model, MJCF subset loader, batched state and stepping
    ============================================================================================ */
 
+/* The simulator: one model, many environments, stepped together.
+
+   API IN SHORT
+
+     bgpbt_sim_model   immutable description: bodies, joints, geoms, sites, actuators, options.
+                       Made by bgpbt_sim_model_from_mjcf / bgpbt_sim_model_load_mjcf (the MJCF
+                       subset below) or by a bgpbt_sim_builder (add bodies, joints, geoms,
+                       actuators by descriptor structs, then bgpbt_sim_builder_finish).
+                       Names are looked up with bgpbt_sim_model_{body,joint,geom,site,actuator}_id
+                       (-1 when absent); sizes with bgpbt_sim_model_sizes.
+     bgpbt_sim         a batch of num_envs copies of one model (the model must outlive it).
+                       Per env: set/get qpos (nq), qvel (nv), ctrl (nu); bgpbt_sim_step advances
+                       every env by frame_skip physics steps (OpenMP over blocks of
+                       BGPBT_FW_WIDTH envs; bit-identical for any thread count). Observables are
+                       read per env after a step or a set: body pose, velocity, centre of mass,
+                       contact force, site position, whole-model centre of mass, geom poses.
+                       An env whose state becomes non-finite or absurd is reset to qpos0,
+                       flagged (bgpbt_sim_env_flagged) and counted (bgpbt_sim_warnings); other
+                       envs are untouched. bgpbt_sim_reset_env clears the flag.
+
+   Conventions follow MuJoCo, so Gymnasium-style observations read the same: quaternions are
+   (w, x, y, z); a free joint has qpos = (position, quaternion) and qvel = (linear velocity of
+   the body origin in the world frame, angular velocity in the body frame); a ball joint has a
+   quaternion qpos and a body-frame angular velocity; hinge and slide joints have one scalar,
+   measured from the joint's `ref`. Body 0 is the world. All state is float32.
+
+   PHYSICS MODEL
+
+   - Generalised coordinates. Forward kinematics as MuJoCo (joints of a body applied in order,
+     hinges about their anchor). The joint-space mass matrix comes from the composite rigid
+     body algorithm, bias forces (gravity, Coriolis, centrifugal, gyroscopic) from recursive
+     Newton-Euler, both on spatial vectors about a per-environment reference point (the first
+     moving body's origin, so float precision does not degrade far from the world origin).
+     The matrix is factorised as L^T D L along the kinematic tree (no fill-in, O(nv * depth)).
+   - Integration: semi-implicit (symplectic) Euler at the model time step, with joint damping
+     and joint stiffness treated implicitly (M + h D + h^2 K), so stiff springs and strong
+     dampers are stable at large steps. Quaternions are advanced by the exact exponential map
+     and renormalised. This is the integrator for every `option integrator` value (see table).
+   - Constraints (contacts, joint limits) are velocity-level complementarity constraints solved
+     by projected Gauss-Seidel in joint space, warm-started from the previous step: normal
+     impulses >= 0, friction impulses inside the Coulomb disc |f_t| <= mu f_n (a circular cone),
+     limits one-sided. Penetration is removed by a bias velocity beta * depth / h with
+     beta = clamp(h / solref_timeconst, 0.05, 0.5); separated contacts within the detection
+     band are speculative (the solver only stops them from closing the gap in one step), so
+     resting contact settles at the surface without jitter and no restitution is added.
+   - Collision pairs: plane-sphere, plane-capsule (2 points: the end caps), plane-box (8
+     corners), sphere-sphere, sphere-capsule, capsule-capsule (closest points of the segments).
+     Every other pair (box with a non-plane, anything with a moving plane) is not collided: the
+     loader reports each such pair once through the logger as a warning. Candidate contacts are
+     fixed per model (no broadphase): a pair is a candidate when MuJoCo's filter admits it
+     (contype/conaffinity, not the same body, not parent and child unless one is the world,
+     not excluded), or when listed in <contact><pair>.
+   - Actuators are motors: force = gear * clamp(ctrl, ctrlrange) on their joint.
+   - Bad states: after every env step, an env whose qpos or qvel is non-finite or exceeds
+     1e4 (in any coordinate) is reset to qpos0 with zero velocity and flagged.
+
+   LIMITS: float32; at most 4096 bodies, dofs, geoms, joints; a ball or free joint must be the
+   only joint of its body (as in MuJoCo for free); no tendons, equality constraints, meshes,
+   heightfields, cylinders, ellipsoids, sensors (elements are refused or ignored as the table
+   says); no restitution; friction is isotropic and sliding only.
+
+   MJCF SUBSET (what every element and attribute means here; angles follow <compiler angle>)
+
+   | element / attribute                       | meaning here                                          |
+   |-------------------------------------------|-------------------------------------------------------|
+   | mujoco model                              | name (ignored)                                        |
+   | compiler angle                            | degree (default) or radian: units of range, euler,    |
+   |                                           | axisangle, ref, springref of hinges                   |
+   | compiler coordinate                       | local (default) or global (positions, axes, fromto    |
+   |                                           | given in the world frame; converted at load)          |
+   | compiler inertiafromgeom                  | true/auto: mass and inertia from geoms unless an      |
+   |                                           | <inertial> is given (auto); false: <inertial> needed  |
+   | compiler settotalmass                     | scale every mass and inertia so the total is this     |
+   | compiler autolimits                       | true (default): a range given means limited           |
+   | compiler eulerseq                         | only "xyz" (the default); others are refused          |
+   | option timestep, gravity                  | physics step, gravity vector                          |
+   | option integrator                         | Euler, RK4, implicit, implicitfast: all run as        |
+   |                                           | semi-implicit Euler with implicit joint damping/      |
+   |                                           | stiffness (documented approximation)                  |
+   | option solver, iterations                 | solver ignored (always PGS); iterations -> PGS        |
+   |                                           | sweeps = clamp(iterations, 4, 30) (default 10)        |
+   | option tolerance, cone, jacobian, flag    | ignored (no effect on the PGS solver)                 |
+   | option viscosity, density, wind, magnetic | refused unless zero                                   |
+   | size, visual, asset, texture, material,   | accepted and ignored (visual or memory settings)      |
+   | light, camera, statistic, sensor, keyframe|                                                       |
+   | custom numeric name data                  | kept; read with bgpbt_sim_model_numeric               |
+   | default class (nested), childclass, class | attribute defaults for joint, geom, site, motor,      |
+   |                                           | inertial-free elements, MuJoCo inheritance rules      |
+   | body name pos quat axisangle euler zaxis  | a body and its frame relative to its parent           |
+   |   childclass                              |                                                       |
+   | inertial pos quat mass diaginertia        | explicit mass properties (fullinertia also accepted)  |
+   | joint type hinge/slide/ball/free, name,   | a joint; pos/axis in the body frame; range, limited;  |
+   |   pos axis range limited damping          | damping (implicit), stiffness + springref (implicit), |
+   |   stiffness springref armature ref        | armature added to the mass matrix diagonal; ref =     |
+   |                                           | the value of qpos0 (MuJoCo semantics)                 |
+   | joint margin, solreflimit, solimplimit    | limit detection margin; solreflimit timeconst sets    |
+   |                                           | the limit's Baumgarte rate as solref does; solimp ignored |
+   | freejoint                                 | a free joint                                          |
+   | geom type sphere/capsule/box/plane, size, | a collision shape; capsule size = (radius, half-      |
+   |   pos quat axisangle euler zaxis fromto   | length) or radius + fromto                            |
+   | geom density, mass                        | mass properties for inertiafromgeom (default 1000)    |
+   | geom friction                             | first value = sliding mu; pair mu = max of both       |
+   |                                           | (torsional and rolling values ignored)                |
+   | geom contype conaffinity                  | MuJoCo's collision filter                             |
+   | geom condim                               | 1: frictionless; 3, 4, 6: sliding friction only       |
+   | geom margin, gap                          | detection band margin; rest separation margin - gap   |
+   |                                           | (MuJoCo semantics)                                    |
+   | geom solref, solimp                       | solref timeconst -> Baumgarte rate beta (above); a    |
+   |                                           | negative (direct stiffness) solref is refused;        |
+   |                                           | solimp ignored (hard contact)                         |
+   | geom rgba, material, group, name, class   | kept for rendering (rgba) or ignored                  |
+   | site name pos quat size type              | a point on a body; read with bgpbt_sim_site_pos       |
+   | actuator motor joint gear ctrlrange       | torque/force actuator (gear: first value)             |
+   |   ctrllimited name class                  |                                                       |
+   | contact exclude body1 body2               | never collide these two bodies                        |
+   | contact pair geom1 geom2 friction         | an explicit candidate pair (friction: first value)    |
+   | tendon, equality, actuator general/       | refused with BGPBT_ERR_UNSUPPORTED, naming the        |
+   |   position/velocity/..., mesh geoms,      | element and its line                                  |
+   |   any other element or attribute          |                                                       |
+
+   solref/solimp/margin/condim/integrator/iterations mapping, in one place:
+
+   | MuJoCo setting           | here                                                             |
+   |--------------------------|------------------------------------------------------------------|
+   | solref (timeconst, d)    | Baumgarte rate beta = clamp(h/timeconst, 0.05, 0.5); d ignored    |
+   | solimp                   | ignored: constraints are hard (impulses, not springs)            |
+   | margin / gap             | contact candidate active when distance < margin (+ a speculative  |
+   |                          | band); target separation margin - gap                            |
+   | condim                   | 1 frictionless; otherwise 2-D Coulomb friction (circular cone)   |
+   | integrator               | always semi-implicit Euler + implicit joint damping/stiffness    |
+   | iterations               | PGS sweeps = clamp(iterations, 4, 30), warm-started              |
+*/
+
+typedef struct bgpbt_sim_model bgpbt_sim_model;
+typedef struct bgpbt_sim_builder bgpbt_sim_builder;
+typedef struct bgpbt_sim bgpbt_sim;
+
+typedef enum bgpbt_sim_geom_type {
+    BGPBT_SIM_GEOM_PLANE = 0,
+    BGPBT_SIM_GEOM_SPHERE = 2,
+    BGPBT_SIM_GEOM_CAPSULE = 3,
+    BGPBT_SIM_GEOM_BOX = 6
+} bgpbt_sim_geom_type; /* values as MuJoCo's mjtGeom */
+
+typedef enum bgpbt_sim_joint_type {
+    BGPBT_SIM_JOINT_FREE = 0,
+    BGPBT_SIM_JOINT_BALL = 1,
+    BGPBT_SIM_JOINT_SLIDE = 2,
+    BGPBT_SIM_JOINT_HINGE = 3
+} bgpbt_sim_joint_type; /* values as MuJoCo's mjtJoint */
+
+typedef struct bgpbt_sim_model_config {
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+} bgpbt_sim_model_config;
+
+/* Sizes of a model. */
+typedef struct bgpbt_sim_sizes {
+    int nq, nv, nu;            /* position coordinates, velocity dofs, actuators */
+    int nbody, njoint, ngeom;  /* nbody counts the world (body 0) */
+    int nsite, ncontact;       /* ncontact: candidate contact points per env */
+} bgpbt_sim_sizes;
+
+/* Descriptors for the builder (and what the model reports back). Get defaults from the
+   *_default() functions; zero quaternions mean identity. */
+typedef struct bgpbt_sim_body_desc {
+    const char* name;  /* optional (copied) */
+    int parent;        /* body id; 0 = world */
+    float pos[3];      /* frame relative to the parent */
+    float quat[4];
+    float mass;        /* > 0: explicit mass properties (com, inertia); 0: from geoms' density */
+    float com[3];      /* centre of mass in the body frame */
+    float inertia[6];  /* about the com, body frame: xx yy zz xy xz yz */
+} bgpbt_sim_body_desc;
+
+typedef struct bgpbt_sim_joint_desc {
+    const char* name;
+    int body;
+    bgpbt_sim_joint_type type; /* default hinge */
+    float pos[3];              /* anchor in the body frame */
+    float axis[3];             /* hinge/slide axis in the body frame (normalised); default z */
+    int limited;               /* 1: range[0] <= q <= range[1] enforced (hinge, slide) */
+    float range[2];            /* radians or metres */
+    float damping, stiffness, springref, armature;
+    float ref;                 /* qpos0 of a hinge/slide; body at its model pose when q == ref */
+    float limit_margin;        /* limit becomes active this far from the bound */
+    float limit_timeconst;     /* Baumgarte time constant of the limit (default 0.02) */
+} bgpbt_sim_joint_desc;
+
+typedef struct bgpbt_sim_geom_desc {
+    const char* name;
+    int body;
+    bgpbt_sim_geom_type type; /* default sphere */
+    float size[3];            /* sphere r; capsule r, half-length (along local z); box half-sizes */
+    float pos[3];             /* frame in the body frame */
+    float quat[4];
+    float density;            /* default 1000 (used when the body's mass comes from geoms) */
+    float mass;               /* > 0: overrides density */
+    float friction;           /* sliding mu, default 1 */
+    int contype, conaffinity; /* default 1, 1 */
+    int condim;               /* 1 or 3 (default 3) */
+    float margin, gap;        /* default 0 */
+    float timeconst;          /* solref[0], default 0.02 */
+    float rgba[4];            /* rendering only; default (0.5, 0.5, 0.5, 1) */
+} bgpbt_sim_geom_desc;
+
+typedef struct bgpbt_sim_actuator_desc {
+    const char* name;
+    int joint;
+    float gear;        /* default 1 */
+    int ctrllimited;   /* default 1 when ctrlrange is non-empty */
+    float ctrlrange[2];
+} bgpbt_sim_actuator_desc;
+
+typedef struct bgpbt_sim_options {
+    float timestep;    /* default 0.002 */
+    float gravity[3];  /* default (0, 0, -9.81) */
+    int iterations;    /* PGS sweeps, default 10 (clamped to 4..30) */
+} bgpbt_sim_options;
+
+BGPBT_API bgpbt_sim_model_config bgpbt_sim_model_config_default(void);
+BGPBT_API bgpbt_sim_body_desc bgpbt_sim_body_desc_default(void);
+BGPBT_API bgpbt_sim_joint_desc bgpbt_sim_joint_desc_default(void);
+BGPBT_API bgpbt_sim_geom_desc bgpbt_sim_geom_desc_default(void);
+BGPBT_API bgpbt_sim_actuator_desc bgpbt_sim_actuator_desc_default(void);
+BGPBT_API bgpbt_sim_options bgpbt_sim_options_default(void);
+
+/* ---- builder: add parts in any order that respects parents, then finish. The id of the new
+   part is written to *id (may be NULL). A failed add changes nothing. */
+BGPBT_API bgpbt_result bgpbt_sim_builder_create(const bgpbt_sim_model_config* config, bgpbt_sim_builder** out);
+BGPBT_API void bgpbt_sim_builder_destroy(bgpbt_sim_builder* b);
+BGPBT_API bgpbt_result bgpbt_sim_builder_set_options(bgpbt_sim_builder* b, const bgpbt_sim_options* opt);
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_body(bgpbt_sim_builder* b, const bgpbt_sim_body_desc* d, int* id);
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_joint(bgpbt_sim_builder* b, const bgpbt_sim_joint_desc* d, int* id);
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_geom(bgpbt_sim_builder* b, const bgpbt_sim_geom_desc* d, int* id);
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_site(bgpbt_sim_builder* b, const char* name, int body,
+                                                  const float pos[3], int* id);
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_actuator(bgpbt_sim_builder* b, const bgpbt_sim_actuator_desc* d, int* id);
+/* Never collide these two bodies (MuJoCo <contact><exclude>). */
+BGPBT_API bgpbt_result bgpbt_sim_builder_exclude(bgpbt_sim_builder* b, int body1, int body2);
+/* Compile into a model. The builder stays valid (and can be destroyed or reused). */
+BGPBT_API bgpbt_result bgpbt_sim_builder_finish(bgpbt_sim_builder* b, bgpbt_sim_model** out);
+
+/* ---- MJCF: xml need not be NUL-terminated (len bytes); errors name the element, attribute
+   and line through config->logger. */
+BGPBT_API bgpbt_result bgpbt_sim_model_from_mjcf(const char* xml, size_t len, const bgpbt_sim_model_config* config,
+                                                 bgpbt_sim_model** out);
+BGPBT_API bgpbt_result bgpbt_sim_model_load_mjcf(const char* path, const bgpbt_sim_model_config* config,
+                                                 bgpbt_sim_model** out);
+BGPBT_API void bgpbt_sim_model_destroy(bgpbt_sim_model* m);
+
+/* ---- model queries */
+BGPBT_API bgpbt_sim_sizes bgpbt_sim_model_sizes(const bgpbt_sim_model* m);
+BGPBT_API bgpbt_sim_options bgpbt_sim_model_options(const bgpbt_sim_model* m);
+BGPBT_API int bgpbt_sim_model_body_id(const bgpbt_sim_model* m, const char* name);     /* -1: none */
+BGPBT_API int bgpbt_sim_model_joint_id(const bgpbt_sim_model* m, const char* name);
+BGPBT_API int bgpbt_sim_model_geom_id(const bgpbt_sim_model* m, const char* name);
+BGPBT_API int bgpbt_sim_model_site_id(const bgpbt_sim_model* m, const char* name);
+BGPBT_API int bgpbt_sim_model_actuator_id(const bgpbt_sim_model* m, const char* name);
+/* Names ("" when unnamed; NULL for a bad id). */
+BGPBT_API const char* bgpbt_sim_model_body_name(const bgpbt_sim_model* m, int id);
+BGPBT_API const char* bgpbt_sim_model_joint_name(const bgpbt_sim_model* m, int id);
+/* The descriptor of a part as compiled (body mass/com/inertia filled in; geom pose relative
+   to its body; joint ranges in radians). */
+BGPBT_API bgpbt_result bgpbt_sim_model_body(const bgpbt_sim_model* m, int id, bgpbt_sim_body_desc* out);
+BGPBT_API bgpbt_result bgpbt_sim_model_joint(const bgpbt_sim_model* m, int id, bgpbt_sim_joint_desc* out);
+BGPBT_API bgpbt_result bgpbt_sim_model_geom(const bgpbt_sim_model* m, int id, bgpbt_sim_geom_desc* out);
+BGPBT_API bgpbt_result bgpbt_sim_model_actuator(const bgpbt_sim_model* m, int id, bgpbt_sim_actuator_desc* out);
+/* Where a joint's coordinates live: qpos[qpos_adr ...], qvel[dof_adr ...]. */
+BGPBT_API int bgpbt_sim_model_joint_qpos_adr(const bgpbt_sim_model* m, int joint);
+BGPBT_API int bgpbt_sim_model_joint_dof_adr(const bgpbt_sim_model* m, int joint);
+BGPBT_API float bgpbt_sim_model_total_mass(const bgpbt_sim_model* m);
+BGPBT_API const float* bgpbt_sim_model_qpos0(const bgpbt_sim_model* m); /* nq values */
+/* <custom><numeric name= data=>: copies up to cap values into out, returns the count (-1 if
+   there is no such numeric). */
+BGPBT_API int bgpbt_sim_model_numeric(const bgpbt_sim_model* m, const char* name, float* out, int cap);
+
+/* ---- the batch */
+typedef struct bgpbt_sim_config {
+    int num_envs;   /* default 1 */
+    int frame_skip; /* physics steps per bgpbt_sim_step, default 1 */
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+} bgpbt_sim_config;
+
+BGPBT_API bgpbt_sim_config bgpbt_sim_config_default(void);
+/* Every env starts at qpos0 with zero velocity and zero ctrl. */
+BGPBT_API bgpbt_result bgpbt_sim_create(const bgpbt_sim_model* model, const bgpbt_sim_config* config, bgpbt_sim** out);
+BGPBT_API void bgpbt_sim_destroy(bgpbt_sim* sim);
+BGPBT_API const bgpbt_sim_model* bgpbt_sim_get_model(const bgpbt_sim* sim);
+BGPBT_API int bgpbt_sim_num_envs(const bgpbt_sim* sim);
+BGPBT_API int bgpbt_sim_frame_skip(const bgpbt_sim* sim);
+BGPBT_API bgpbt_result bgpbt_sim_set_frame_skip(bgpbt_sim* sim, int frame_skip);
+
+/* State of one env. Setting qpos renormalises quaternions (an all-zero one becomes identity),
+   recomputes the env's kinematics and clears its warm-start impulses. NaN/inf input is
+   refused (BGPBT_ERR_NOT_FINITE) and changes nothing. ctrl is clamped to ctrlrange when
+   stepping (the stored value is what was set). */
+BGPBT_API bgpbt_result bgpbt_sim_set_qpos(bgpbt_sim* sim, int env, const float* qpos);
+BGPBT_API bgpbt_result bgpbt_sim_set_qvel(bgpbt_sim* sim, int env, const float* qvel);
+BGPBT_API bgpbt_result bgpbt_sim_set_ctrl(bgpbt_sim* sim, int env, const float* ctrl);
+/* ctrl for all envs at once: ctrl[num_envs][nu]. */
+BGPBT_API bgpbt_result bgpbt_sim_set_ctrl_all(bgpbt_sim* sim, const float* ctrl);
+BGPBT_API void bgpbt_sim_get_qpos(const bgpbt_sim* sim, int env, float* qpos);
+BGPBT_API void bgpbt_sim_get_qvel(const bgpbt_sim* sim, int env, float* qvel);
+BGPBT_API void bgpbt_sim_get_ctrl(const bgpbt_sim* sim, int env, float* ctrl);
+/* Reset one env: qpos (NULL: qpos0), qvel (NULL: zero), ctrl zero, flag cleared. */
+BGPBT_API bgpbt_result bgpbt_sim_reset_env(bgpbt_sim* sim, int env, const float* qpos, const float* qvel);
+
+/* Advance every env by frame_skip physics steps. */
+BGPBT_API bgpbt_result bgpbt_sim_step(bgpbt_sim* sim);
+
+/* Observables of one env (world frame, after the last step or set). Out-of-range ids leave
+   the output untouched. */
+BGPBT_API void bgpbt_sim_body_pos(const bgpbt_sim* sim, int env, int body, float pos[3]);   /* frame origin */
+BGPBT_API void bgpbt_sim_body_quat(const bgpbt_sim* sim, int env, int body, float quat[4]); /* w x y z */
+BGPBT_API void bgpbt_sim_body_mat(const bgpbt_sim* sim, int env, int body, float mat[9]);   /* row-major */
+BGPBT_API void bgpbt_sim_body_com(const bgpbt_sim* sim, int env, int body, float com[3]);
+/* Linear velocity of the body's centre of mass and angular velocity, world frame. */
+BGPBT_API void bgpbt_sim_body_vel(const bgpbt_sim* sim, int env, int body, float lin[3], float ang[3]);
+/* Net contact force on the body and its torque about the body's com (world frame), from the
+   last physics step (MuJoCo's cfrc_ext, but at the com and force first). */
+BGPBT_API void bgpbt_sim_body_contact(const bgpbt_sim* sim, int env, int body, float force[3], float torque[3]);
+BGPBT_API void bgpbt_sim_site_pos(const bgpbt_sim* sim, int env, int site, float pos[3]);
+/* Whole-model centre of mass and its velocity (world bodies excluded). */
+BGPBT_API void bgpbt_sim_com(const bgpbt_sim* sim, int env, float com[3], float vel[3]);
+/* Geom pose for rendering: position and row-major rotation. */
+BGPBT_API void bgpbt_sim_geom_pose(const bgpbt_sim* sim, int env, int geom, float pos[3], float mat[9]);
+/* Number of active contact points in the env after the last step. */
+BGPBT_API int bgpbt_sim_num_contacts(const bgpbt_sim* sim, int env);
+
+/* Bad-state handling: an env whose state went non-finite or absurd was reset to qpos0 and is
+   flagged until bgpbt_sim_reset_env or bgpbt_sim_clear_flag; warnings counts every event. */
+BGPBT_API int bgpbt_sim_env_flagged(const bgpbt_sim* sim, int env);
+BGPBT_API void bgpbt_sim_clear_flag(bgpbt_sim* sim, int env);
+BGPBT_API long bgpbt_sim_warnings(const bgpbt_sim* sim);
+
 /* ============================================================================================
    [decl.env] env: the environment interface, built-in tasks, vectorised environments, rendering
    ============================================================================================ */
@@ -431,7 +786,23 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
                                                          *reward, *terminated (0/1)
    Truncation (the time limit) is the vecenv's job: max_episode_steps. Callbacks run on OpenMP
    worker threads (one environment is only ever touched by one thread at a time), so they must
-   not share mutable state between copies except through `user`, read-only. */
+   not share mutable state between copies except through `user`, read-only.
+
+   Contract of the vecenv (user environments and built-in tasks alike):
+   - bgpbt_vecenv_reset must be called once before the first step (else BGPBT_ERR_WRONG_ORDER).
+   - Copy i draws every random number from its own stream bgpbt_rng_init(seed, stream_base + i),
+     so results are bit-identical for any thread count, and N copies stepped together equal N
+     single-copy vecenvs with stream_base + i stepped one by one.
+   - Actions are clipped to [-1, 1] (+-inf too); a NaN anywhere is BGPBT_ERR_NOT_FINITE and the
+     call changes nothing.
+   - terminated and truncated are exclusive: termination (the task's rule) wins; truncated means
+     the copy reached max_episode_steps. Either way the copy is reset at once to a fresh random
+     initial state drawn from its stream (not a cached one), final_obs() holds the last
+     observation of the old episode (bootstrap from it on truncation), and
+     episode_returns()/episode_lengths() hold the finished episode's return and length.
+   - A copy whose observation or reward becomes NaN/inf is terminated with reward 0 and a zero
+     final observation, and counted in bgpbt_episode_stats.unstable: the learner never sees NaN.
+   - Stepping allocates nothing. */
 typedef struct bgpbt_env_def {
     const char* name;
     int obs_dim;
@@ -442,6 +813,14 @@ typedef struct bgpbt_env_def {
     void (*reset)(void* state, bgpbt_rng* rng, float* obs, void* user);
     void (*step)(void* state, const float* action, bgpbt_rng* rng, float* obs, float* reward,
                  int* terminated, void* user);
+    /* Optional (NULL: use step). A batched step for worlds that are cheaper to advance all at
+       once: called once per vecenv step, from the calling thread, with every copy's state
+       (copy i at (char*)states + i * state_stride), actions[num_envs][act_dim] (already clipped),
+       the per-copy RNG streams, and outputs obs[num_envs][obs_dim], rewards[num_envs],
+       terminated[num_envs]. It may use its own threads; for thread-count-independent results
+       each copy must only read its own row and its own RNG. */
+    void (*step_batch)(void* states, size_t state_stride, int num_envs, const float* actions,
+                       bgpbt_rng* rngs, float* obs, float* rewards, int* terminated, void* user);
 } bgpbt_env_def;
 
 typedef struct bgpbt_vecenv bgpbt_vecenv;
@@ -452,6 +831,8 @@ typedef struct bgpbt_vecenv_config {
     uint64_t stream_base;
     bgpbt_allocator allocator;
     bgpbt_logger logger;
+    int num_threads; /* OpenMP threads for stepping; 0: OpenMP's default. Results do not depend
+                        on it (each copy is owned by one thread; reductions run in index order) */
 } bgpbt_vecenv_config;
 
 /* Statistics of the episodes that ended since the last call to bgpbt_vecenv_take_stats. */
@@ -459,6 +840,8 @@ typedef struct bgpbt_episode_stats {
     long episodes;
     double return_sum, return_sq_sum; /* of episode returns */
     double length_sum;                /* of episode lengths (steps) */
+    long terminated;                  /* episodes that ended by termination (others: time limit) */
+    long unstable;                    /* episodes cut because obs or reward became non-finite */
 } bgpbt_episode_stats;
 
 BGPBT_API bgpbt_vecenv_config bgpbt_vecenv_config_default(void);
@@ -482,13 +865,434 @@ BGPBT_API const unsigned char* bgpbt_vecenv_terminated(const bgpbt_vecenv* venv)
 BGPBT_API const unsigned char* bgpbt_vecenv_truncated(const bgpbt_vecenv* venv);  /* [num_envs] 0/1 */
 BGPBT_API void bgpbt_vecenv_take_stats(bgpbt_vecenv* venv, bgpbt_episode_stats* out);
 
+/* The info record of the last step, per copy (rows valid where terminated or truncated):
+   the return and length of the episode that just ended. */
+BGPBT_API const float* bgpbt_vecenv_episode_returns(const bgpbt_vecenv* venv); /* [num_envs] */
+BGPBT_API const int* bgpbt_vecenv_episode_lengths(const bgpbt_vecenv* venv);   /* [num_envs] */
+/* Steps taken so far in each copy's current episode, and its return so far. */
+BGPBT_API const int* bgpbt_vecenv_step_counts(const bgpbt_vecenv* venv);       /* [num_envs] */
+/* Reward terms of the last step: [num_envs][*num_terms] (built-in tasks list them in the task
+   table; a user environment has none: NULL and 0). For copies that were reset the row still
+   describes the step that ended the old episode. */
+BGPBT_API const float* bgpbt_vecenv_reward_terms(const bgpbt_vecenv* venv, int* num_terms);
+BGPBT_API const char* bgpbt_vecenv_reward_term_name(const bgpbt_vecenv* venv, int term); /* NULL if out of range */
+BGPBT_API const char* bgpbt_vecenv_name(const bgpbt_vecenv* venv);
+BGPBT_API int bgpbt_vecenv_max_episode_steps(const bgpbt_vecenv* venv);
+/* Reset one copy to a fresh random initial state (its episode counters restart at zero). */
+BGPBT_API bgpbt_result bgpbt_vecenv_reset_one(bgpbt_vecenv* venv, int env);
+/* The per-copy state of a user environment (state_bytes of it), for rendering or inspection;
+   NULL for built-in tasks or out-of-range copies. */
+BGPBT_API void* bgpbt_vecenv_user_state(bgpbt_vecenv* venv, int env);
+
+
+/* ---- [decl.env.render] rendering for people, and body transforms for games ----------------
+
+   A picture needs no library: bgpbt_render_svg draws a list of geoms (spheres, capsules, boxes,
+   an infinite ground plane) in orthographic side (x-z, looking along +y) and top (x-y) views,
+   as an SVG document. Capsules project exactly to rounded strokes and boxes to the convex hull
+   of their 8 projected corners; geoms are drawn far to near. With frames > 1 the geoms array
+   holds `frames` consecutive snapshots of num_geoms geoms (a rollout): earlier ones are drawn
+   faded, so one picture shows a gait. Built-in tasks produce their geoms with
+   bgpbt_vecenv_render_geoms; a game can fill bgpbt_render_geom itself. */
+typedef enum bgpbt_geom_type {
+    BGPBT_GEOM_PLANE = 0,   /* ground: the plane z = pos[2] (normal +z); size unused */
+    BGPBT_GEOM_SPHERE = 1,  /* size[0] = radius */
+    BGPBT_GEOM_CAPSULE = 2, /* size[0] = radius, size[1] = half-length of the axis (local z) */
+    BGPBT_GEOM_BOX = 3      /* size[0..2] = half extents */
+} bgpbt_geom_type;
+
+typedef struct bgpbt_render_geom {
+    int type;      /* bgpbt_geom_type */
+    float size[3];
+    float pos[3];  /* world position of the centre */
+    float quat[4]; /* world orientation (w, x, y, z), unit */
+    float rgba[4]; /* colour, components in [0, 1] */
+} bgpbt_render_geom;
+
+typedef struct bgpbt_render_options {
+    int width;          /* pixels per view; default 360 */
+    int views;          /* 1 side, 2 top, 3 both (default) */
+    int frames;         /* snapshots in the geoms array; default 1 */
+    const char* title;  /* optional caption */
+    float extent;       /* metres shown across a view; 0: fit the geoms */
+} bgpbt_render_options;
+
+BGPBT_API bgpbt_render_options bgpbt_render_options_default(void);
+/* Write the SVG text (NUL-terminated) into buf[cap]; *size = its length without the NUL. With
+   buf == NULL only *size is computed. BGPBT_ERR_BUFFER_TOO_SMALL if cap <= *size (nothing
+   useful is written). Non-finite positions are BGPBT_ERR_NOT_FINITE. */
+BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_geoms,
+                                        const bgpbt_render_options* options, char* buf,
+                                        size_t cap, size_t* size);
+/* The same, written atomically to a file (memory from the default allocator). */
+BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_render_geom* geoms,
+                                             int num_geoms, const bgpbt_render_options* options);
+
+
+/* ---- [decl.env.tasks] the built-in tasks ----------------------------------------------------
+
+   Ten tasks, created by name with bgpbt_vecenv_create_task. Each is our own model (MJCF text
+   embedded in this header: bgpbt_task_mjcf gives it back, so the same model runs in MuJoCo),
+   kept close to its Brax v0.0.10 counterpart (research: Brax-v1 envs as used by BG-PBT): same
+   morphology and action meaning, same reward structure and termination rule, comparable
+   observations. Actions are in [-1, 1] and scale the motors' gear (the Brax "strength").
+
+   | task                     | obs | act | dt (timestep x skip) | reward (weights are the defaults)                         | terminated when                 |
+   |--------------------------|-----|-----|----------------------|-----------------------------------------------------------|---------------------------------|
+   | inverted_pendulum        |   4 |   1 | 0.04 (0.01 x 4)      | 1 per step                                                | pole centre <= 0.2 m above hinge|
+   | inverted_double_pendulum |  10 |   1 | 0.05 (0.01 x 5)      | 10 - (0.01 tip_x^2 + (tip_z - 2)^2) - (1e-3 w1^2 + 5e-3 w2^2) | tip z <= 1                  |
+   | reacher                  |  11 |   2 | 0.02 (0.01 x 2)      | -|tip - target| - sum a^2                                 | never (time limit)              |
+   | halfcheetah              |  23 |   6 | 0.05 (0.01 x 5)      | dx_torso/dt - 0.1 sum a^2                                 | never (time limit)              |
+   | hopper                   |  14 |   3 | 0.02 (0.005 x 4)     | dx_com/dt + 1 - 1e-3 sum a^2                              | torso z < 0.7                   |
+   | walker2d                 |  20 |   6 | 0.02 (0.005 x 4)     | dx_com/dt + 1 - 1e-3 sum a^2                              | torso z outside (0.7, 2.0)      |
+   | ant                      |  87 |   8 | 0.05 (0.01 x 5)      | dx_torso/dt - 0.5 sum a^2 - 5e-4 sum clip(cfrc,-1,1)^2 + 1 | torso z < 0.2 or z > 1.0       |
+   | humanoid                 | 233 |  17 | 0.015 (0.003 x 5)    | 1.25 dx_com/dt - 0.01 sum a^2 + 5                         | torso z < 0.7 or z > 2.1        |
+   | ur5e                     |  52 |   6 | 0.02 (0.0025 x 8)    | 0.1 (tool displacement . dir to target) + 1 per hit       | never (time limit)              |
+   | fetch                    |  87 |  10 | 0.02 (0.005 x 4)     | 0.1 (torso displacement . dir) + 0.1 dt up_z + 0.1 dt z   | never (time limit)              |
+   |                          |     |     |                      |   + hit * (torso forward . dir)                           |                                 |
+
+   Episode length 1000 steps for every task (the vecenv truncates). Observations:
+   - inverted_pendulum: cart x, pole angle, cart velocity, pole angular velocity.
+   - inverted_double_pendulum: cart x, sin and cos of both angles, the 3 velocities, tip x
+     relative to the cart, tip z.
+   - reacher: cos and sin of both joint angles, target xy, joint velocities, tip - target (xyz).
+   - halfcheetah, hopper, walker2d (planar): torso z, torso quaternion (w,x,y,z), joint angles,
+     torso velocity (3), [halfcheetah: torso angular velocity (3)], joint velocities.
+   - ant: torso z, quaternion, 8 joint angles, torso velocity (3), angular velocity (3), 8 joint
+     velocities, then clip(contact force and torque, -1, 1) for each of the 10 bodies (world
+     included, as Brax counts the ground).
+   - humanoid: qpos without x, y (22), qvel (23), for the 11 bodies their position relative to
+     the centre of mass, linear and angular velocity (99), actuator torques / 100 (17),
+     clip(contact force/torque, -1, 1) of the 12 bodies (72).
+   - ur5e: tool frame forward and up axes (6), distance to target (1), unit direction to target
+     (3), then for the 6 links: position (3), velocity (3), contact flag (1).
+   - fetch: torso forward and up axes (6), distance to target (1), unit direction to target in
+     the torso frame (3), then for the 11 bodies: position and velocity in the torso frame (6)
+     and a contact flag (1).
+   Reset: joint angles and velocities get uniform noise (halfwidth: 0.1 ant, halfcheetah, reacher
+   angles; 0.005 hopper, walker2d and reacher velocities; 0.01 humanoid and the pendulums;
+   0.05 ur5e; fetch starts at rest with 0.01), scaled by reset_noise_scale. reacher's target is
+   uniform in the disc of radius 0.2; ur5e's target is uniform in a shell 0.35..0.8 m around the
+   shoulder, above 0.1 m, and respawns on a hit (tool within 0.05 m); fetch's target is
+   2..17 m away in a random direction and respawns on a hit (torso within 2 m).
+
+   Departures from Brax v0.0.10 (the physics is this library's articulated simulator, not
+   Brax's spring joints, so returns are not comparable number for number):
+   - Observation sizes: inverted_pendulum (Brax 10), inverted_double_pendulum (Brax 25) use the
+     compact MuJoCo-style state; humanoid (Brax 299) replaces cinert/cvel (165 numbers of
+     Brax-internal inertia terms) by 99 kinematic numbers; ur5e (Brax 66) and fetch (Brax 101)
+     have fewer bodies (the fixed base is part of the world; fetch has 11 bodies, not 12).
+   - Contact forces are the simulator's per-body contact force and torque, clipped to [-1, 1]
+     as Brax clips its contact impulses.
+   - hopper and walker2d do not negate the action (a Brax quirk), and have no velocity
+     amplification (Brax's velocity_damping +1).
+   - ur5e's hit radius is 0.05 m (Brax 0.02) so that early policies see hits; an option.
+   - Auto-reset draws a fresh random state (Brax restores the first cached state). */
+#define BGPBT_TASK_MAX_TERMS 6
+
+typedef struct bgpbt_task_options {
+    int episode_length;     /* 0: the task's default (1000) */
+    float reset_noise_scale; /* multiplies the reset noise; 0: 1 (default); negative: no noise */
+    int frame_skip;         /* physics steps per env step; 0: the task's default (sets dt) */
+    int num_reward_weights; /* 0: defaults; n > 0: reward_weights[0..n-1] replace the defaults */
+    float reward_weights[BGPBT_TASK_MAX_TERMS]; /* in the order of the task's reward terms */
+    float hit_radius;       /* ur5e and fetch: 0 = default (0.05 m, 2 m) */
+} bgpbt_task_options;
+
+typedef struct bgpbt_task_info {
+    const char* name;
+    int obs_dim, act_dim, episode_length, frame_skip;
+    float timestep, dt; /* physics step; env step = timestep * frame_skip */
+    int num_terms;
+    const char* term_names[BGPBT_TASK_MAX_TERMS];
+    float default_weights[BGPBT_TASK_MAX_TERMS];
+    float reset_noise_qpos, reset_noise_qvel;
+} bgpbt_task_info;
+
+BGPBT_API bgpbt_task_options bgpbt_task_options_default(void); /* all zero: defaults */
+BGPBT_API int bgpbt_task_count(void);                          /* 10 */
+BGPBT_API const char* bgpbt_task_name(int index);              /* NULL when out of range */
+BGPBT_API bgpbt_result bgpbt_task_get_info(const char* name, bgpbt_task_info* out);
+/* The task's model as MJCF text (NUL-terminated) into buf[cap]; *size = length without the NUL;
+   buf NULL: size only. */
+BGPBT_API bgpbt_result bgpbt_task_mjcf(const char* name, char* buf, size_t cap, size_t* size);
+/* N copies of a built-in task, stepped together on the batched simulator. options may be NULL. */
+BGPBT_API bgpbt_result bgpbt_vecenv_create_task(const char* name, const bgpbt_task_options* options,
+                                                const bgpbt_vecenv_config* config, bgpbt_vecenv** out);
+
+/* Body transforms of copy `env` (built-in tasks), for a game or renderer to draw each frame:
+   pos[num_bodies][3] and quat[num_bodies][4] (w, x, y, z), world frame; body 0 is the world. */
+BGPBT_API int bgpbt_vecenv_num_bodies(const bgpbt_vecenv* venv);
+BGPBT_API const char* bgpbt_vecenv_body_name(const bgpbt_vecenv* venv, int body);
+BGPBT_API bgpbt_result bgpbt_vecenv_body_transforms(const bgpbt_vecenv* venv, int env, float* pos,
+                                                    float* quat);
+/* The geoms of copy `env` in world frame, plus the task's target when it has one (a sphere):
+   writes at most max geoms, *count = how many there are. Feed them to bgpbt_render_svg. */
+BGPBT_API bgpbt_result bgpbt_vecenv_render_geoms(const bgpbt_vecenv* venv, int env,
+                                                 bgpbt_render_geom* out, int max, int* count);
+/* One picture of copy `env` as an SVG file (side and top view). */
+BGPBT_API bgpbt_result bgpbt_vecenv_render_svg_file(const bgpbt_vecenv* venv, int env, const char* path,
+                                                    const bgpbt_render_options* options);
+
 /* ============================================================================================
    [decl.nn] nn: MLP, batched forward/backward, Adam
    ============================================================================================ */
 
+/* A multilayer perceptron: in -> hidden[0] -> ... -> hidden[L-1] -> out, the chosen activation
+   after every hidden layer, a linear output. It owns its parameters, their gradients, the Adam
+   moments and the activations of the last training forward pass, all allocated at creation:
+   nothing is allocated afterwards.
+
+   Initialisation: Brax's lecun_uniform (variance scaling 1/fan_in, uniform): weights
+   U(-sqrt(3/fan_in), +sqrt(3/fan_in)), biases 0, drawn from the config's (seed, stream).
+   config.last_layer_scale multiplies the output layer's weights (1 by default).
+
+   Layout: weights are stored [fan_in][fan_out rounded up to 32] with zero padding, so every
+   GEMM runs on full 32-column panels; the padding stays exactly zero through Adam. Parameters
+   (and gradients, and Adam moments) are one flat array; bgpbt_mlp_num_params counts only the
+   real ones, which is also what save/load, get/set_params and the gradient norm use.
+
+   Training step: forward(train=1) caches activations; backward(dY) overwrites the gradients
+   (dY is d loss / d output, already divided by whatever the loss averages over) and optionally
+   returns dX; adam_step applies Adam with bias correction and optional global-norm clipping.
+   Batches above max_batch are refused for training (BGPBT_ERR_LIMIT); inference (train=0)
+   runs in chunks of max_batch and accepts any batch. */
+#define BGPBT_MLP_MAX_HIDDEN 16
+
+typedef enum bgpbt_activation {
+    BGPBT_ACT_SILU = 0, /* x * sigmoid(x) (Brax's swish; the default) */
+    BGPBT_ACT_TANH = 1,
+    BGPBT_ACT_RELU = 2,
+    BGPBT_ACT_LINEAR = 3
+} bgpbt_activation;
+
+typedef struct bgpbt_mlp_config {
+    int in_dim, out_dim;               /* required, >= 1 */
+    int num_hidden;                    /* 0..BGPBT_MLP_MAX_HIDDEN; default config: 2 */
+    int hidden[BGPBT_MLP_MAX_HIDDEN];  /* widths >= 1; default config: 64, 64 */
+    bgpbt_activation activation;       /* of the hidden layers; 0 = SiLU */
+    int max_batch;                     /* rows per training forward; 0: 256 */
+    float last_layer_scale;            /* 0: 1 */
+    uint64_t seed, stream;             /* initialisation stream */
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+} bgpbt_mlp_config;
+
+typedef struct bgpbt_adam_config {
+    float learning_rate; /* 0: 3e-4 */
+    float beta1, beta2;  /* 0: 0.9, 0.999 */
+    float eps;           /* 0: 1e-8 */
+    float max_grad_norm; /* > 0: scale the gradient to at most this global L2 norm; 0: off */
+} bgpbt_adam_config;
+
+typedef struct bgpbt_mlp bgpbt_mlp;
+
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_config_default(void);
+BGPBT_API bgpbt_adam_config bgpbt_adam_config_default(void);
+BGPBT_API bgpbt_result bgpbt_mlp_create(const bgpbt_mlp_config* config, bgpbt_mlp** out);
+BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* mlp);
+/* The architecture it was created with (allocator, logger, seed and max_batch included). */
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* mlp);
+BGPBT_API size_t bgpbt_mlp_num_params(const bgpbt_mlp* mlp);
+/* Y[batch][out_dim] = f(X[batch][in_dim]). train = 1 caches what backward needs (batch <=
+   max_batch). Non-finite inputs propagate; the caller checks its loss. */
+BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* mlp, const float* x, int batch, float* y, int train);
+/* After forward(train=1) on the same batch: gradients = d loss / d params for
+   dy[batch][out_dim] (overwritten, not accumulated); dx[batch][in_dim] if not NULL. */
+BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* mlp, const float* dy, int batch, float* dx);
+/* The output of the last training forward, [batch][out_dim] with row stride *ld. */
+BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* mlp, int* ld);
+BGPBT_API double bgpbt_mlp_grad_norm(const bgpbt_mlp* mlp);
+/* One Adam step (t += 1, bias-corrected). Returns BGPBT_ERR_NOT_FINITE and changes nothing if
+   the gradient has a NaN or infinity. */
+BGPBT_API bgpbt_result bgpbt_mlp_adam_step(bgpbt_mlp* mlp, const bgpbt_adam_config* adam);
+BGPBT_API void bgpbt_mlp_reset_adam(bgpbt_mlp* mlp); /* moments and step count to zero */
+BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* mlp);
+/* Parameters and gradients in a flat order: layer by layer, W[fan_in][fan_out] then b[fan_out].
+   get_* copy num_params floats out; set_params copies them in (NaN: BGPBT_ERR_NOT_FINITE, no
+   change). */
+BGPBT_API void bgpbt_mlp_get_params(const bgpbt_mlp* mlp, float* out);
+BGPBT_API bgpbt_result bgpbt_mlp_set_params(bgpbt_mlp* mlp, const float* params);
+BGPBT_API void bgpbt_mlp_get_grads(const bgpbt_mlp* mlp, float* out);
+/* Copy parameters and Adam state between MLPs of the same architecture (else
+   BGPBT_ERR_SIZE_MISMATCH, dst unchanged). */
+BGPBT_API bgpbt_result bgpbt_mlp_copy(bgpbt_mlp* dst, const bgpbt_mlp* src);
+/* Save to a container of kind "MLP " (architecture, parameters, Adam moments and step count).
+   buf == NULL: *size receives the size needed. */
+BGPBT_API bgpbt_result bgpbt_mlp_save(const bgpbt_mlp* mlp, void* buf, size_t cap, size_t* size);
+/* Load into an MLP of the same architecture; on any error (corrupt, truncated, other
+   architecture: BGPBT_ERR_SIZE_MISMATCH) mlp is unchanged. */
+BGPBT_API bgpbt_result bgpbt_mlp_load(bgpbt_mlp* mlp, const void* data, size_t size);
+/* Create a new MLP from a saved one (allocator, logger and max_batch from config; NULL: defaults). */
+BGPBT_API bgpbt_result bgpbt_mlp_create_from_blob(const void* data, size_t size,
+                                                  const bgpbt_mlp_config* config, bgpbt_mlp** out);
+
 /* ============================================================================================
    [decl.ppo] ppo: tanh-Gaussian actor-critic agent, rollouts, GAE, PPO and distillation
    ============================================================================================ */
+
+/* PPO as BG-PBT ran it (the authors' PyTorch port of Brax v0.0.10 PPO), in one resumable object.
+
+   Policy: MLP(obs) -> (loc, raw scale) per action dimension; scale = softplus(raw) + 0.001;
+   u ~ N(loc, scale); action = tanh(u). log pi(a) = log N(u) - sum 2 (log 2 - u - softplus(-2u)).
+   Value: a separate MLP(obs) -> 1. Both see observations normalised by a running mean and
+   variance (all observations of each batch are merged before its update; variance clipped to
+   [1e-6, 1e6]; normalised values clipped to +-obs_clip, 5 by default).
+
+   One training round ("batch"): S = batch_size x num_minibatches segments of unroll_length
+   steps. The vecenv's num_envs copies run U = ceil(S / num_envs) consecutive unrolls (if
+   num_envs does not divide S, a random S of the U x num_envs segments are used). Then
+   update_epochs passes, each over a fresh shuffle of the segments split into num_minibatches
+   minibatches of batch_size segments; per minibatch, like Brax, the value network is run on
+   the unroll_length + 1 observations of each segment with the current parameters and GAE is
+   computed there (V-trace form with rho = 1: vs targets, and advantages r + g vs_{t+1} - V_t).
+   Rewards are multiplied by reward_scaling. Termination cuts the return; truncation (time
+   limit) cuts the trace but bootstraps from V(final observation), computed when the step was
+   collected (Brax instead drops truncated steps; SB3 does what we do). Loss, averaged over the
+   minibatch's rows:
+     L = -min(rho A, clip(rho, 1-eps, 1+eps) A) + value_coef (vs - V)^2 - entropy_cost H
+   with value_coef 0.25 (Brax's 0.5 * 0.5) and H = the Gaussian entropy plus the tanh log-det at
+   a fresh sample (Brax). No advantage normalisation, no value clipping; gradient clipping only
+   if max_grad_norm > 0 (the paper: none). Adam, constant learning rate, one optimiser per network.
+
+   Intervals: every bgpbt_agent_train call starts from fresh environment resets drawn from the
+   agent's RNG and runs whole rounds until at least the requested env steps are done (episodes
+   cut at the end of a call are dropped from the statistics). So everything that determines the
+   future is inside the agent (weights, Adam moments, normaliser, RNG states, hyperparameters,
+   counters): a blob saved between calls resumes bit-identically, and copy_from + train equals
+   train on the source.
+
+   Hyperparameters (bgpbt_ppo_hparams) may be changed between calls; weights, Adam moments and
+   the normaliser are kept. The architecture is fixed per agent (BG-PBT changes it only through
+   a new agent and distillation); copy_from adopts the source's architecture.
+
+   Distillation (BG-PBT's generation switch): the student collects its own rollouts and
+   minimises L_PPO + alpha * kl_coef * KL(teacher || student), the KL between the pre-tanh
+   diagonal Gaussians (each network normalises the observation with its own normaliser),
+   averaged over rows and action dimensions. alpha goes linearly from alpha_start to alpha_end
+   over anneal_steps env steps of distillation and then stays; the student's distillation step
+   counter is part of the agent (saved in the blob), so alpha continues across calls instead of
+   restarting as in the released code. The teacher may have another architecture.
+
+   Failure: if a loss or gradient becomes NaN or infinite, training stops, the agent is marked
+   failed (bgpbt_agent_failed) and every later train/distill/evaluate call returns
+   BGPBT_ERR_AGENT_FAILED until copy_from or load replaces its state.
+
+   Determinism: results are bit-identical for any OpenMP thread count (GEMM tiles and
+   element-wise passes split by output rows; reductions in index order; RNG draws on the
+   calling thread). */
+
+typedef struct bgpbt_ppo_hparams {
+    /* the BG-PBT search space (ranges of the paper in brackets) */
+    double learning_rate;   /* [1e-4, 1e-3] log; 0: 3e-4 */
+    double discount;        /* [0.9, 0.9999] log; 0: 0.97 */
+    double entropy_cost;    /* [1e-6, 0.1] log; 0 means 0 (set it: default config 1e-2) */
+    int unroll_length;      /* [5, 15]; 0: 5 */
+    int batch_size;         /* [64, 1024] segments per minibatch; 0: 1024 */
+    int update_epochs;      /* [2, 16]; 0: 4 */
+    double reward_scaling;  /* [0.05, 20] log; 0: 10 */
+    double gae_lambda;      /* [0.9, 1]; 0: 0.95 */
+    double clip_epsilon;    /* [0.1, 0.4]; 0: 0.3 (Brax trainer default) */
+    /* fixed in the paper */
+    int num_minibatches;    /* 0: 32 */
+    double value_coef;      /* 0: 0.25 */
+    double max_grad_norm;   /* 0: no clipping */
+} bgpbt_ppo_hparams;
+
+typedef struct bgpbt_ppo_arch {
+    int policy_layers, policy_width; /* 0: 4 x 32 (Brax default) */
+    int value_layers, value_width;   /* 0: 5 x 256 */
+    bgpbt_activation activation;     /* 0: SiLU */
+} bgpbt_ppo_arch;
+
+typedef struct bgpbt_agent_config {
+    /* the environment: a user definition, or a built-in task name (when the env layer has it) */
+    const bgpbt_env_def* env_def;
+    const char* task;
+    bgpbt_ppo_hparams hparams;
+    bgpbt_ppo_arch arch;
+    uint64_t seed;
+    int num_envs;           /* training copies; 0: 64 */
+    int eval_episodes;      /* evaluation copies, one full episode each; 0: 16 */
+    int eval_max_steps;     /* cap per evaluation episode; 0: the env's time limit, else 1000 */
+    float obs_clip;         /* 0: 5 */
+    int env_threads;        /* OpenMP threads stepping the environments (bgpbt_vecenv_config
+                               num_threads); 0: OpenMP's default. Set 1 for cheap callbacks,
+                               where a parallel region per step costs more than the step */
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+} bgpbt_agent_config;
+
+typedef struct bgpbt_agent_stats {
+    long long env_steps;          /* training env steps of this agent's lineage (copied by copy_from) */
+    long long distill_steps;      /* env steps spent distilling (drives the alpha schedule) */
+    long long updates;            /* SGD steps */
+    long rounds;                  /* collected batches */
+    double last_train_return;     /* mean return of episodes finished in the last train/distill call (NaN if none) */
+    long last_train_episodes;
+    double last_eval_return;      /* mean and spread of the last evaluation (NaN before any) */
+    double last_eval_std;
+    double last_loss, last_policy_loss, last_value_loss, last_entropy, last_kl; /* last minibatch */
+    int failed;
+} bgpbt_agent_stats;
+
+typedef struct bgpbt_distill_config {
+    double alpha_start, alpha_end; /* 0: 1.0 and 0.05 */
+    long long anneal_steps;        /* 0: 24,000,000 (0.8 of a 30M-step budget) */
+    double kl_coef;                /* 0: 5 (policy_reg_coef) */
+    double learning_rate;          /* 0: 3e-4 (fixed during distillation in the paper) */
+    int epochs;                    /* 0: 4 */
+} bgpbt_distill_config;
+
+typedef struct bgpbt_agent bgpbt_agent;
+
+BGPBT_API bgpbt_ppo_hparams bgpbt_ppo_hparams_default(void); /* Brax ant defaults, clip 0.3 */
+BGPBT_API bgpbt_ppo_arch bgpbt_ppo_arch_default(void);       /* policy 4x32, value 5x256, SiLU */
+BGPBT_API bgpbt_agent_config bgpbt_agent_config_default(void);
+BGPBT_API bgpbt_distill_config bgpbt_distill_config_default(void);
+BGPBT_API bgpbt_result bgpbt_agent_create(const bgpbt_agent_config* config, bgpbt_agent** out);
+BGPBT_API void bgpbt_agent_destroy(bgpbt_agent* agent);
+/* Restart the agent's training and evaluation RNG streams from a new seed (e.g. after a PBT
+   exploit, so the copy does not replay its source's random numbers). */
+BGPBT_API void bgpbt_agent_reseed(bgpbt_agent* agent, uint64_t seed);
+/* Train for at least env_steps environment steps (whole rounds; at least one). */
+BGPBT_API bgpbt_result bgpbt_agent_train(bgpbt_agent* agent, long long env_steps);
+/* Distil from teacher for at least env_steps of the student's own rollouts. */
+BGPBT_API bgpbt_result bgpbt_agent_distill(bgpbt_agent* student, const bgpbt_agent* teacher,
+                                           const bgpbt_distill_config* distill, long long env_steps);
+/* Deterministic policy (tanh of the mean) over eval_episodes full episodes on separate
+   evaluation environments (fresh resets from the agent's evaluation stream). mean/std may be NULL. */
+BGPBT_API bgpbt_result bgpbt_agent_evaluate(bgpbt_agent* agent, double* mean_return, double* std_return);
+BGPBT_API bgpbt_ppo_hparams bgpbt_agent_get_hparams(const bgpbt_agent* agent);
+/* Validated (NaN or out of its sane range: error, nothing changed); takes effect at the next call. */
+BGPBT_API bgpbt_result bgpbt_agent_set_hparams(bgpbt_agent* agent, const bgpbt_ppo_hparams* hparams);
+BGPBT_API bgpbt_ppo_arch bgpbt_agent_get_arch(const bgpbt_agent* agent);
+BGPBT_API void bgpbt_agent_get_stats(const bgpbt_agent* agent, bgpbt_agent_stats* out);
+BGPBT_API int bgpbt_agent_failed(const bgpbt_agent* agent);
+BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* agent);
+BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* agent);
+/* PBT exploit: make dst a copy of src (weights, Adam, normaliser, RNG states, hyperparameters,
+   architecture, counters, failed flag). Both must be on the same environment (obs/act sizes).
+   On failure dst is unchanged. */
+BGPBT_API bgpbt_result bgpbt_agent_copy_from(bgpbt_agent* dst, const bgpbt_agent* src);
+/* Serialise everything resumable into a container of kind "AGNT". buf == NULL: size only. */
+BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* agent, void* buf, size_t cap, size_t* size);
+/* Replace the agent's state by a saved one (same obs/act sizes; the architecture may differ).
+   On any error the agent is unchanged. */
+BGPBT_API bgpbt_result bgpbt_agent_load(bgpbt_agent* agent, const void* data, size_t size);
+/* Actions for observations (raw, un-normalised): deterministic (tanh of the mean) or sampled
+   from the agent's evaluation stream. actions[batch][act_dim]. The game use case. */
+BGPBT_API bgpbt_result bgpbt_agent_act(bgpbt_agent* agent, const float* obs, int batch, float* actions,
+                                       int deterministic);
+/* The networks, for inspection and benchmarks (owned by the agent). */
+BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* agent);
+BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* agent);
+/* GAE of one segment, as used per minibatch (exposed for tests and reuse). rewards[T] (already
+   scaled), values[T+1] (values[T] = bootstrap), boot[T] = V(final observation) where truncated,
+   term[T], trunc[T] flags. Outputs vs[T] (value targets) and adv[T]. */
+BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, const float* boot,
+                             const unsigned char* term, const unsigned char* trunc, float discount,
+                             float lambda, float* vs, float* adv);
 
 /* ============================================================================================
    [decl.gp] gp: kernels, exact GP, marginal-likelihood fitting
@@ -2562,6 +3366,206 @@ BGPBT_API bgpbt_result bgpbt_svg_write_plots(const char* path, const char* title
 
 /* ---- [impl.linalg.gemm] -------------------------------------------------------------------- */
 
+/* Register blocking per ISA (see [decl.linalg.gemm]). */
+#if defined(BGPBT_SIMD_AVX512)
+#  define BGPBT__GEMM_MR 8
+#  define BGPBT__GEMM_NR 32
+#elif defined(BGPBT_SIMD_AVX2)
+#  define BGPBT__GEMM_MR 6
+#  define BGPBT__GEMM_NR 16
+#else
+#  define BGPBT__GEMM_MR 4
+#  define BGPBT__GEMM_NR (2 * BGPBT_FW_WIDTH)
+#endif
+#define BGPBT__GEMM_KC 256 /* k block: a 32-column B micro-panel of 32 KiB stays in L1/L2 */
+#define BGPBT__GEMM_MC 256 /* rows per output tile (the unit of work of one thread) */
+
+/* acc[MR][NR] = sum_{p < kc} A(row_i, p) B(p, :); then C rows (< mr) = acc (beta 0) or += acc. */
+#if defined(BGPBT_SIMD_AVX512)
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+                                   ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(),
+           c11 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(),
+           c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(),
+           c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps(),
+           c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(),
+           c71 = _mm512_setzero_ps();
+    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5],
+                *a6 = ar[6], *a7 = ar[7];
+    int p;
+    for (p = 0; p < kc; ++p) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), x;
+        ptrdiff_t o = (ptrdiff_t)p * a_cs;
+        b += ldb;
+#  define BGPBT__K512(i) x = _mm512_set1_ps(a##i[o]); c##i##0 = _mm512_fmadd_ps(x, b0, c##i##0); \
+                          c##i##1 = _mm512_fmadd_ps(x, b1, c##i##1);
+        BGPBT__K512(0) BGPBT__K512(1) BGPBT__K512(2) BGPBT__K512(3)
+        BGPBT__K512(4) BGPBT__K512(5) BGPBT__K512(6) BGPBT__K512(7)
+#  undef BGPBT__K512
+    }
+#  define BGPBT__S512(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) { c##i##0 = _mm512_add_ps(_mm512_loadu_ps(cr), c##i##0); \
+                    c##i##1 = _mm512_add_ps(_mm512_loadu_ps(cr + 16), c##i##1); } \
+        _mm512_storeu_ps(cr, c##i##0); _mm512_storeu_ps(cr + 16, c##i##1); }
+    BGPBT__S512(0) BGPBT__S512(1) BGPBT__S512(2) BGPBT__S512(3)
+    BGPBT__S512(4) BGPBT__S512(5) BGPBT__S512(6) BGPBT__S512(7)
+#  undef BGPBT__S512
+}
+#elif defined(BGPBT_SIMD_AVX2)
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+                                   ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
+           c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
+           c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
+           c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5];
+    int p;
+    for (p = 0; p < kc; ++p) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), x;
+        ptrdiff_t o = (ptrdiff_t)p * a_cs;
+        b += ldb;
+#  define BGPBT__K256(i) x = _mm256_broadcast_ss(a##i + o); c##i##0 = _mm256_fmadd_ps(x, b0, c##i##0); \
+                          c##i##1 = _mm256_fmadd_ps(x, b1, c##i##1);
+        BGPBT__K256(0) BGPBT__K256(1) BGPBT__K256(2) BGPBT__K256(3) BGPBT__K256(4) BGPBT__K256(5)
+#  undef BGPBT__K256
+    }
+#  define BGPBT__S256(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) { c##i##0 = _mm256_add_ps(_mm256_loadu_ps(cr), c##i##0); \
+                    c##i##1 = _mm256_add_ps(_mm256_loadu_ps(cr + 8), c##i##1); } \
+        _mm256_storeu_ps(cr, c##i##0); _mm256_storeu_ps(cr + 8, c##i##1); }
+    BGPBT__S256(0) BGPBT__S256(1) BGPBT__S256(2) BGPBT__S256(3) BGPBT__S256(4) BGPBT__S256(5)
+#  undef BGPBT__S256
+}
+#else
+/* Generic kernel on the wide-float vocabulary (SSE2, NEON, scalar): 4 rows x 2 vectors. */
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+                                   ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    bgpbt_fw c00 = bgpbt_fw_zero(), c01 = bgpbt_fw_zero(), c10 = bgpbt_fw_zero(), c11 = bgpbt_fw_zero(),
+             c20 = bgpbt_fw_zero(), c21 = bgpbt_fw_zero(), c30 = bgpbt_fw_zero(), c31 = bgpbt_fw_zero();
+    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3];
+    int p;
+    for (p = 0; p < kc; ++p) {
+        bgpbt_fw b0 = bgpbt_fw_load(b), b1 = bgpbt_fw_load(b + BGPBT_FW_WIDTH), x;
+        ptrdiff_t o = (ptrdiff_t)p * a_cs;
+        b += ldb;
+#  define BGPBT__KG(i) x = bgpbt_fw_set1(a##i[o]); c##i##0 = bgpbt_fw_fma(x, b0, c##i##0); \
+                        c##i##1 = bgpbt_fw_fma(x, b1, c##i##1);
+        BGPBT__KG(0) BGPBT__KG(1) BGPBT__KG(2) BGPBT__KG(3)
+#  undef BGPBT__KG
+    }
+#  define BGPBT__SG(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) { c##i##0 = bgpbt_fw_add(bgpbt_fw_load(cr), c##i##0); \
+                    c##i##1 = bgpbt_fw_add(bgpbt_fw_load(cr + BGPBT_FW_WIDTH), c##i##1); } \
+        bgpbt_fw_store(cr, c##i##0); bgpbt_fw_store(cr + BGPBT_FW_WIDTH, c##i##1); }
+    BGPBT__SG(0) BGPBT__SG(1) BGPBT__SG(2) BGPBT__SG(3)
+#  undef BGPBT__SG
+}
+#endif
+
+BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
+#if defined(BGPBT_SIMD_AVX512)
+    return "avx512-8x32";
+#elif defined(BGPBT_SIMD_AVX2)
+    return "avx2-6x16";
+#elif BGPBT_FW_WIDTH == 4
+    return "generic-4x8";
+#else
+    return "generic-4x2";
+#endif
+}
+
+/* Matrices B and C are addressed in 32-column panels: element (r, j) at
+   base[(j / 32) * ps + r * rs + j % 32]. Row-major is ps = 32, rs = ld; "panel-major" (each
+   32-column panel contiguous, rs = 32, ps = rows * 32) is how the MLP stores its weights, so
+   its B micro-panels are read in place, with no copy. */
+#define BGPBT__PANEL 32
+
+/* One output tile: rows [i0, i0 + mc) x columns [j0, j0 + nc), nc <= NR. */
+BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, const float* a,
+                                     ptrdiff_t a_rs, ptrdiff_t a_cs, const float* b, ptrdiff_t b_rs,
+                                     ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps, int beta) {
+    float bpanel[BGPBT__GEMM_KC * BGPBT__GEMM_NR];
+    float ctile[BGPBT__GEMM_MR * BGPBT__GEMM_NR];
+    const float* ar[BGPBT__GEMM_MR];
+    int kb, ir, r, j;
+    const int full = (nc == BGPBT__GEMM_NR);
+    const float* bcol = b + (ptrdiff_t)(j0 / BGPBT__PANEL) * b_ps + (j0 % BGPBT__PANEL);
+    float* ccol = c + (ptrdiff_t)(j0 / BGPBT__PANEL) * c_ps + (j0 % BGPBT__PANEL);
+    const ptrdiff_t ldb = b_rs;
+    for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
+        int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
+        const float* bp = bcol + (ptrdiff_t)kb * ldb;
+        ptrdiff_t bld = ldb;
+        int bt = beta || kb > 0;
+        if (!full || ldb > BGPBT__PANEL) {
+            /* a contiguous copy of the micro-panel: B rows read in place at a large stride
+               (1 KiB for 256-wide layers) alias to a few L1 sets and evict each other; the
+               copy is reused by every row block of the tile. Zero-padded at the right edge. */
+            int p;
+            if (full)
+                for (p = 0; p < kc; ++p) memcpy(bpanel + p * BGPBT__GEMM_NR, bp + (ptrdiff_t)p * ldb, sizeof(float) * BGPBT__GEMM_NR);
+            else
+                for (p = 0; p < kc; ++p) {
+                    for (j = 0; j < nc; ++j) bpanel[p * BGPBT__GEMM_NR + j] = bp[(ptrdiff_t)p * ldb + j];
+                    for (; j < BGPBT__GEMM_NR; ++j) bpanel[p * BGPBT__GEMM_NR + j] = 0.0f;
+                }
+            bp = bpanel;
+            bld = BGPBT__GEMM_NR;
+        }
+        for (ir = 0; ir < mc; ir += BGPBT__GEMM_MR) {
+            int mr = mc - ir < BGPBT__GEMM_MR ? mc - ir : BGPBT__GEMM_MR;
+            float* cp = ccol + (ptrdiff_t)(i0 + ir) * ldc;
+            for (r = 0; r < BGPBT__GEMM_MR; ++r) /* missing rows re-read row 0: results discarded */
+                ar[r] = a + (ptrdiff_t)(i0 + ir + (r < mr ? r : 0)) * a_rs + (ptrdiff_t)kb * a_cs;
+            if (full) {
+                bgpbt__ukernel(kc, ar, a_cs, bp, bld, cp, ldc, mr, bt);
+            } else {
+                bgpbt__ukernel(kc, ar, a_cs, bp, bld, ctile, BGPBT__GEMM_NR, mr, 0);
+                for (r = 0; r < mr; ++r)
+                    for (j = 0; j < nc; ++j) {
+                        float* o = cp + (ptrdiff_t)r * ldc + j;
+                        *o = bt ? *o + ctile[r * BGPBT__GEMM_NR + j] : ctile[r * BGPBT__GEMM_NR + j];
+                    }
+            }
+        }
+    }
+}
+
+BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                                    const float* b, ptrdiff_t b_rs, ptrdiff_t b_ps, float* c, ptrdiff_t ldc,
+                                    ptrdiff_t c_ps, int beta) {
+    int npan, mtiles, ntiles, t;
+    double work;
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        if (!beta) {
+            int i, j;
+            for (i = 0; i < m; ++i)
+                for (j = 0; j < n; ++j) c[(ptrdiff_t)(j / BGPBT__PANEL) * c_ps + (ptrdiff_t)i * ldc + j % BGPBT__PANEL] = 0.0f;
+        }
+        return;
+    }
+    npan = (n + BGPBT__GEMM_NR - 1) / BGPBT__GEMM_NR;
+    mtiles = (m + BGPBT__GEMM_MC - 1) / BGPBT__GEMM_MC;
+    ntiles = npan * mtiles;
+    work = (double)m * (double)n * (double)k;
+    (void)work;
+    /* tiles are independent outputs: any thread count gives the same bits */
+    BGPBT_OMP(parallel for schedule(static) if (work > 4194304.0 && ntiles > 1))
+    for (t = 0; t < ntiles; ++t) {
+        int mt = t / npan, pj = t - mt * npan;
+        int i0 = mt * BGPBT__GEMM_MC, j0 = pj * BGPBT__GEMM_NR;
+        int mc = m - i0 < BGPBT__GEMM_MC ? m - i0 : BGPBT__GEMM_MC;
+        int nc = n - j0 < BGPBT__GEMM_NR ? n - j0 : BGPBT__GEMM_NR;
+        bgpbt__gemm_tile(i0, mc, j0, nc, k, a, a_rs, a_cs, b, b_rs, b_ps, c, ldc, c_ps, beta);
+    }
+}
+
+BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                           const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta) {
+    bgpbt__sgemm_ex(m, n, k, a, a_rs, a_cs, b, ldb, BGPBT__PANEL, c, ldc, BGPBT__PANEL, beta);
+}
+
 /* ---- [impl.linalg.chol] -------------------------------------------------------------------- */
 
 /* fp64 vectors: AVX2/AVX-512 builds use 256-bit double vectors (Zen 4 splits 512-bit ops in
@@ -2820,17 +3824,5836 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
    [impl.sim] sim
    ============================================================================================ */
 
+/* Model storage. Arrays are per part, indexed by id; dofs are in the order of their joints.
+   The model is built in double-free float arithmetic except mass properties (double). */
+
+#define BGPBT__SIM_MAX_PARTS 4096
+#define BGPBT__SIM_BAD_LIMIT 1e4f
+#define BGPBT__SIM_SPEC_BAND 0.01f
+
+typedef struct bgpbt__sim_slot { /* one candidate contact point */
+    int kind;   /* 0 plane-point (sphere, capsule end, box corner), 1 segment-segment */
+    int ga, gb; /* geoms: A is the plane in kind 0; the normal points from A to B */
+    int ba, bb; /* bodies */
+    int sub;    /* capsule end (0/1) or box corner (0..7) */
+    float mu, rest, beta_tc; /* friction (0: frictionless), rest separation, solref timeconst */
+} bgpbt__sim_slot;
+
+struct bgpbt_sim_model {
+    bgpbt_allocator alloc;
+    bgpbt_logger log;
+    bgpbt_sim_options opt;
+    int nbody, njnt, ngeom, nsite, nu, nq, nv, nslot, nlim, nnum;
+    /* bodies */
+    int* body_parent; int* body_jntadr; int* body_jntnum; int* body_free; /* free: joint id or -1 */
+    int* body_chainadr; int* body_chainnum; int* chain; /* dofs of the body and its ancestors */
+    float* body_pos; float* body_quat; float* body_mass; float* body_com; float* body_inertia;
+    /* joints */
+    int* jnt_type; int* jnt_body; int* jnt_qposadr; int* jnt_dofadr; int* jnt_limited;
+    float* jnt_pos; float* jnt_axis; float* jnt_range; float* jnt_damping; float* jnt_stiffness;
+    float* jnt_springref; float* jnt_armature; float* jnt_ref; float* jnt_lmargin; float* jnt_ltc;
+    /* dofs */
+    int* dof_body; int* dof_jnt; int* dof_parent;
+    float* dof_armature; float* dof_damping; float* dof_stiffness;
+    /* geoms */
+    int* geom_type; int* geom_body; int* geom_contype; int* geom_conaff; int* geom_condim;
+    float* geom_size; float* geom_pos; float* geom_quat; float* geom_mat; float* geom_friction;
+    float* geom_margin; float* geom_gap; float* geom_tc; float* geom_rgba; float* geom_density; float* geom_mass;
+    /* sites */
+    int* site_body; float* site_pos;
+    /* actuators */
+    int* act_jnt; int* act_dof; int* act_limited; float* act_gear; float* act_range;
+    /* limits: the joints with limited = 1 (hinge/slide) */
+    int* lim_jnt;
+    float* qpos0;
+    bgpbt__sim_slot* slot;
+    /* custom numerics */
+    int* num_adr; int* num_len; float* num_data; int num_total;
+    /* names: one pool, offsets per part (-1 = unnamed) */
+    char* names; size_t names_len;
+    int* name_body; int* name_jnt; int* name_geom; int* name_site; int* name_act; int* name_num;
+    float total_mass;
+    /* one allocation holds every array above */
+    void* mem; size_t mem_size;
+};
+
+/* ---- small float helpers (model compile, per-env reads: scalar) --------------------------- */
+BGPBT__PRIVATE void bgpbt__q_normalize(float q[4]) {
+    double n = sqrt((double)q[0] * q[0] + (double)q[1] * q[1] + (double)q[2] * q[2] + (double)q[3] * q[3]);
+    if (!(n > 1e-12)) { q[0] = 1; q[1] = q[2] = q[3] = 0; return; }
+    q[0] = (float)(q[0] / n); q[1] = (float)(q[1] / n); q[2] = (float)(q[2] / n); q[3] = (float)(q[3] / n);
+}
+BGPBT__PRIVATE void bgpbt__q_mul(float r[4], const float a[4], const float b[4]) {
+    float t[4];
+    t[0] = a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3];
+    t[1] = a[0] * b[1] + a[1] * b[0] + a[2] * b[3] - a[3] * b[2];
+    t[2] = a[0] * b[2] - a[1] * b[3] + a[2] * b[0] + a[3] * b[1];
+    t[3] = a[0] * b[3] + a[1] * b[2] - a[2] * b[1] + a[3] * b[0];
+    memcpy(r, t, sizeof t);
+}
+BGPBT__PRIVATE void bgpbt__q_to_mat(const float q[4], float m[9]) {
+    float w = q[0], x = q[1], y = q[2], z = q[3];
+    m[0] = 1 - 2 * (y * y + z * z); m[1] = 2 * (x * y - w * z); m[2] = 2 * (x * z + w * y);
+    m[3] = 2 * (x * y + w * z); m[4] = 1 - 2 * (x * x + z * z); m[5] = 2 * (y * z - w * x);
+    m[6] = 2 * (x * z - w * y); m[7] = 2 * (y * z + w * x); m[8] = 1 - 2 * (x * x + y * y);
+}
+BGPBT__PRIVATE void bgpbt__m3_mulv(float r[3], const float m[9], const float v[3]) {
+    float t0 = m[0] * v[0] + m[1] * v[1] + m[2] * v[2];
+    float t1 = m[3] * v[0] + m[4] * v[1] + m[5] * v[2];
+    float t2 = m[6] * v[0] + m[7] * v[1] + m[8] * v[2];
+    r[0] = t0; r[1] = t1; r[2] = t2;
+}
+BGPBT__PRIVATE void bgpbt__m3_tmulv(float r[3], const float m[9], const float v[3]) {
+    float t0 = m[0] * v[0] + m[3] * v[1] + m[6] * v[2];
+    float t1 = m[1] * v[0] + m[4] * v[1] + m[7] * v[2];
+    float t2 = m[2] * v[0] + m[5] * v[1] + m[8] * v[2];
+    r[0] = t0; r[1] = t1; r[2] = t2;
+}
+BGPBT__PRIVATE void bgpbt__q_from_axis_angle(float q[4], const float axis[3], double angle) {
+    double n = sqrt((double)axis[0] * axis[0] + (double)axis[1] * axis[1] + (double)axis[2] * axis[2]);
+    double s = n > 1e-12 ? sin(angle / 2) / n : 0.0;
+    q[0] = (float)cos(angle / 2); q[1] = (float)(axis[0] * s); q[2] = (float)(axis[1] * s); q[3] = (float)(axis[2] * s);
+    if (!(n > 1e-12)) { q[0] = 1; }
+}
+/* Shortest rotation taking (0,0,1) to the direction v (MuJoCo's zaxis/fromto convention). */
+BGPBT__PRIVATE void bgpbt__q_from_zaxis(float q[4], const float v[3]) {
+    double n = sqrt((double)v[0] * v[0] + (double)v[1] * v[1] + (double)v[2] * v[2]);
+    double z[3], c, ax[3], an, ang;
+    float axf[3];
+    q[0] = 1; q[1] = q[2] = q[3] = 0;
+    if (!(n > 1e-12)) return;
+    z[0] = v[0] / n; z[1] = v[1] / n; z[2] = v[2] / n;
+    c = z[2];
+    ax[0] = -z[1]; ax[1] = z[0]; ax[2] = 0; /* (0,0,1) x z */
+    an = sqrt(ax[0] * ax[0] + ax[1] * ax[1]);
+    if (an < 1e-10) {
+        if (c < 0) { q[0] = 0; q[1] = 1; q[2] = 0; q[3] = 0; }
+        return;
+    }
+    ang = atan2(an, c);
+    axf[0] = (float)ax[0]; axf[1] = (float)ax[1]; axf[2] = 0;
+    bgpbt__q_from_axis_angle(q, axf, ang);
+}
+
+/* ---- builder --------------------------------------------------------------------------------- */
+
+typedef struct bgpbt__sim_bbody { bgpbt_sim_body_desc d; int name; } bgpbt__sim_bbody;
+typedef struct bgpbt__sim_bjnt { bgpbt_sim_joint_desc d; int name; } bgpbt__sim_bjnt;
+typedef struct bgpbt__sim_bgeom { bgpbt_sim_geom_desc d; int name; } bgpbt__sim_bgeom;
+typedef struct bgpbt__sim_bsite { int name; int body; float pos[3]; } bgpbt__sim_bsite;
+typedef struct bgpbt__sim_bact { bgpbt_sim_actuator_desc d; int name; } bgpbt__sim_bact;
+typedef struct bgpbt__sim_bpair { int a, b; float mu; int is_pair; } bgpbt__sim_bpair; /* exclude: bodies; pair: geoms */
+typedef struct bgpbt__sim_bnum { int name; int adr, len; } bgpbt__sim_bnum;
+
+struct bgpbt_sim_builder {
+    bgpbt_allocator alloc;
+    bgpbt_logger log;
+    bgpbt_sim_options opt;
+    bgpbt__sim_bbody* body; int nbody, cap_body;
+    bgpbt__sim_bjnt* jnt; int njnt, cap_jnt;
+    bgpbt__sim_bgeom* geom; int ngeom, cap_geom;
+    bgpbt__sim_bsite* site; int nsite, cap_site;
+    bgpbt__sim_bact* act; int nact, cap_act;
+    bgpbt__sim_bpair* pair; int npair, cap_pair;
+    bgpbt__sim_bnum* num; int nnum, cap_num;
+    float* num_data; int num_total, cap_num_data;
+    char* names; size_t names_len, names_cap;
+    float total_mass_target; /* > 0: settotalmass */
+};
+
+BGPBT__PRIVATE int bgpbt__sim_grow(bgpbt_sim_builder* b, void** arr, int* cap, int need, size_t elem) {
+    int nc;
+    void* p;
+    if (need <= *cap) return 1;
+    if (need > BGPBT__SIM_MAX_PARTS * 16) return 0;
+    nc = *cap ? *cap * 2 : 16;
+    while (nc < need) nc *= 2;
+    p = bgpbt__calloc(&b->alloc, (size_t)nc, elem);
+    if (!p) return 0;
+    if (*arr) {
+        memcpy(p, *arr, (size_t)*cap * elem);
+        bgpbt__cfree(&b->alloc, *arr, (size_t)*cap, elem);
+    }
+    *arr = p;
+    *cap = nc;
+    return 1;
+}
+
+/* Copy a name into the pool; returns its offset, -1 for none, -2 on allocation failure. */
+BGPBT__PRIVATE int bgpbt__sim_name(bgpbt_sim_builder* b, const char* s) {
+    size_t n, need;
+    int off;
+    if (!s || !*s) return -1;
+    n = strlen(s);
+    if (n > 1000) n = 1000;
+    need = b->names_len + n + 1;
+    if (need > b->names_cap) {
+        size_t nc = b->names_cap ? b->names_cap * 2 : 256;
+        char* p;
+        while (nc < need) nc *= 2;
+        p = (char*)bgpbt__calloc(&b->alloc, nc, 1);
+        if (!p) return -2;
+        if (b->names) {
+            memcpy(p, b->names, b->names_len);
+            bgpbt__cfree(&b->alloc, b->names, b->names_cap, 1);
+        }
+        b->names = p;
+        b->names_cap = nc;
+    }
+    memcpy(b->names + b->names_len, s, n);
+    b->names[b->names_len + n] = 0;
+    off = (int)b->names_len;
+    b->names_len = need;
+    return off;
+}
+
+BGPBT__PRIVATE int bgpbt__sim_find_name(const char* pool, const int* offs, int n, const char* s) {
+    int i;
+    if (!s || !pool) return -1;
+    for (i = 0; i < n; ++i)
+        if (offs[i] >= 0 && strcmp(pool + offs[i], s) == 0) return i;
+    return -1;
+}
+
+BGPBT_API bgpbt_sim_model_config bgpbt_sim_model_config_default(void) {
+    bgpbt_sim_model_config c;
+    memset(&c, 0, sizeof c);
+    return c;
+}
+BGPBT_API bgpbt_sim_options bgpbt_sim_options_default(void) {
+    bgpbt_sim_options o;
+    memset(&o, 0, sizeof o);
+    o.timestep = 0.002f;
+    o.gravity[2] = -9.81f;
+    o.iterations = 10;
+    return o;
+}
+BGPBT_API bgpbt_sim_body_desc bgpbt_sim_body_desc_default(void) {
+    bgpbt_sim_body_desc d;
+    memset(&d, 0, sizeof d);
+    d.quat[0] = 1;
+    return d;
+}
+BGPBT_API bgpbt_sim_joint_desc bgpbt_sim_joint_desc_default(void) {
+    bgpbt_sim_joint_desc d;
+    memset(&d, 0, sizeof d);
+    d.body = 1;
+    d.type = BGPBT_SIM_JOINT_HINGE;
+    d.axis[2] = 1;
+    d.limit_timeconst = 0.02f;
+    return d;
+}
+BGPBT_API bgpbt_sim_geom_desc bgpbt_sim_geom_desc_default(void) {
+    bgpbt_sim_geom_desc d;
+    memset(&d, 0, sizeof d);
+    d.body = 1;
+    d.type = BGPBT_SIM_GEOM_SPHERE;
+    d.size[0] = 0.1f;
+    d.quat[0] = 1;
+    d.density = 1000;
+    d.friction = 1;
+    d.contype = d.conaffinity = 1;
+    d.condim = 3;
+    d.timeconst = 0.02f;
+    d.rgba[0] = d.rgba[1] = d.rgba[2] = 0.5f;
+    d.rgba[3] = 1;
+    return d;
+}
+BGPBT_API bgpbt_sim_actuator_desc bgpbt_sim_actuator_desc_default(void) {
+    bgpbt_sim_actuator_desc d;
+    memset(&d, 0, sizeof d);
+    d.gear = 1;
+    d.ctrllimited = 1;
+    d.ctrlrange[0] = -1;
+    d.ctrlrange[1] = 1;
+    return d;
+}
+
+BGPBT__PRIVATE int bgpbt__finite_n(const float* x, int n) {
+    int i;
+    for (i = 0; i < n; ++i)
+        if (!(x[i] - x[i] == 0.0f)) return 0;
+    return 1;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_create(const bgpbt_sim_model_config* config, bgpbt_sim_builder** out) {
+    bgpbt_sim_model_config c = config ? *config : bgpbt_sim_model_config_default();
+    bgpbt_sim_builder* b;
+    bgpbt_sim_body_desc world = bgpbt_sim_body_desc_default();
+    if (!out) return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "bgpbt_sim_builder_create: out is NULL");
+    *out = NULL;
+    b = (bgpbt_sim_builder*)bgpbt__calloc(&c.allocator, 1, sizeof *b);
+    if (!b) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->alloc = c.allocator;
+    b->log = c.logger;
+    b->opt = bgpbt_sim_options_default();
+    world.parent = -1;
+    if (!bgpbt__sim_grow(b, (void**)&b->body, &b->cap_body, 1, sizeof *b->body)) {
+        bgpbt_sim_builder_destroy(b);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    }
+    b->body[0].d = world;
+    b->body[0].name = bgpbt__sim_name(b, "world");
+    if (b->body[0].name < 0) {
+        bgpbt_sim_builder_destroy(b);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    }
+    b->nbody = 1;
+    *out = b;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_sim_builder_destroy(bgpbt_sim_builder* b) {
+    bgpbt_allocator a;
+    if (!b) return;
+    a = b->alloc;
+    bgpbt__cfree(&a, b->body, (size_t)b->cap_body, sizeof *b->body);
+    bgpbt__cfree(&a, b->jnt, (size_t)b->cap_jnt, sizeof *b->jnt);
+    bgpbt__cfree(&a, b->geom, (size_t)b->cap_geom, sizeof *b->geom);
+    bgpbt__cfree(&a, b->site, (size_t)b->cap_site, sizeof *b->site);
+    bgpbt__cfree(&a, b->act, (size_t)b->cap_act, sizeof *b->act);
+    bgpbt__cfree(&a, b->pair, (size_t)b->cap_pair, sizeof *b->pair);
+    bgpbt__cfree(&a, b->num, (size_t)b->cap_num, sizeof *b->num);
+    bgpbt__cfree(&a, b->num_data, (size_t)b->cap_num_data, sizeof(float));
+    bgpbt__cfree(&a, b->names, b->names_cap, 1);
+    bgpbt__cfree(&a, b, 1, sizeof *b);
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_set_options(bgpbt_sim_builder* b, const bgpbt_sim_options* opt) {
+    if (!b || !opt) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!(opt->timestep > 0 && opt->timestep <= 1) || !bgpbt__finite_n(opt->gravity, 3))
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim options: timestep %g must be in (0, 1] and gravity finite",
+                            (double)opt->timestep);
+    b->opt = *opt;
+    if (b->opt.iterations <= 0) b->opt.iterations = 10;
+    return BGPBT_OK;
+}
+
+#define BGPBT__SIM_ADD(arr, n, cap)                                                               \
+    if (!bgpbt__sim_grow(b, (void**)&b->arr, &b->cap, b->n + 1, sizeof *b->arr))                  \
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory")
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_body(bgpbt_sim_builder* b, const bgpbt_sim_body_desc* d, int* id) {
+    int nm;
+    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (d->parent < 0 || d->parent >= b->nbody)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim body '%s': parent %d does not exist", d->name ? d->name : "", d->parent);
+    if (b->nbody >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many bodies (max %d)", BGPBT__SIM_MAX_PARTS);
+    if (!bgpbt__finite_n(d->pos, 3) || !bgpbt__finite_n(d->quat, 4) || !bgpbt__finite_n(d->com, 3) ||
+        !bgpbt__finite_n(d->inertia, 6) || !(d->mass >= 0 && d->mass < 1e9f))
+        return bgpbt__error(&b->log, BGPBT_ERR_NOT_FINITE, "sim body '%s': non-finite or negative pose or mass", d->name ? d->name : "");
+    if (d->mass > 0 && (!(d->inertia[0] > 0 && d->inertia[1] > 0 && d->inertia[2] > 0) ||
+                        d->inertia[0] + d->inertia[1] < d->inertia[2] * 0.999f || d->inertia[1] + d->inertia[2] < d->inertia[0] * 0.999f ||
+                        d->inertia[0] + d->inertia[2] < d->inertia[1] * 0.999f))
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim body '%s': inertia must be positive and satisfy the triangle inequality",
+                            d->name ? d->name : "");
+    if (d->name) {
+        int i;
+        for (i = 0; i < b->nbody; ++i)
+            if (b->body[i].name >= 0 && strcmp(b->names + b->body[i].name, d->name) == 0)
+                return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim: repeated body name '%s'", d->name);
+    }
+    BGPBT__SIM_ADD(body, nbody, cap_body);
+    nm = bgpbt__sim_name(b, d->name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->body[b->nbody].d = *d;
+    b->body[b->nbody].d.name = NULL;
+    b->body[b->nbody].name = nm;
+    bgpbt__q_normalize(b->body[b->nbody].d.quat);
+    if (id) *id = b->nbody;
+    b->nbody++;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_joint(bgpbt_sim_builder* b, const bgpbt_sim_joint_desc* d, int* id) {
+    int nm, i;
+    const char* name;
+    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    name = d->name ? d->name : "";
+    if (d->body <= 0 || d->body >= b->nbody)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim joint '%s': body %d does not exist (or is the world)", name, d->body);
+    if (b->njnt > 0 && b->jnt[b->njnt - 1].d.body > d->body)
+        return bgpbt__error(&b->log, BGPBT_ERR_WRONG_ORDER, "sim joint '%s': joints must be added in body order", name);
+    if (d->type != BGPBT_SIM_JOINT_FREE && d->type != BGPBT_SIM_JOINT_BALL && d->type != BGPBT_SIM_JOINT_SLIDE &&
+        d->type != BGPBT_SIM_JOINT_HINGE)
+        return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim joint '%s': unknown type %d", name, (int)d->type);
+    if (!bgpbt__finite_n(d->pos, 3) || !bgpbt__finite_n(d->axis, 3) || !bgpbt__finite_n(d->range, 2) ||
+        !bgpbt__finite_n(&d->damping, 1) || !bgpbt__finite_n(&d->stiffness, 1) || !bgpbt__finite_n(&d->springref, 1) ||
+        !bgpbt__finite_n(&d->armature, 1) || !bgpbt__finite_n(&d->ref, 1) || !bgpbt__finite_n(&d->limit_margin, 1) ||
+        !bgpbt__finite_n(&d->limit_timeconst, 1))
+        return bgpbt__error(&b->log, BGPBT_ERR_NOT_FINITE, "sim joint '%s': non-finite value", name);
+    if (d->damping < 0 || d->stiffness < 0 || d->armature < 0)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim joint '%s': damping, stiffness and armature must be >= 0", name);
+    if (d->limited && d->range[0] >= d->range[1])
+        return bgpbt__error(&b->log, BGPBT_ERR_EMPTY_RANGE, "sim joint '%s': empty range [%g, %g]", name, (double)d->range[0], (double)d->range[1]);
+    if (d->limited && (d->type == BGPBT_SIM_JOINT_BALL || d->type == BGPBT_SIM_JOINT_FREE))
+        return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim joint '%s': limits on ball/free joints are not supported", name);
+    if (d->stiffness > 0 && (d->type == BGPBT_SIM_JOINT_BALL || d->type == BGPBT_SIM_JOINT_FREE))
+        return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim joint '%s': stiffness on ball/free joints is not supported", name);
+    if ((d->type == BGPBT_SIM_JOINT_HINGE || d->type == BGPBT_SIM_JOINT_SLIDE) &&
+        !(fabsf(d->axis[0]) + fabsf(d->axis[1]) + fabsf(d->axis[2]) > 1e-9f))
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim joint '%s': zero axis", name);
+    for (i = 0; i < b->njnt; ++i) {
+        if (b->jnt[i].d.body != d->body) continue;
+        if (d->type == BGPBT_SIM_JOINT_FREE || d->type == BGPBT_SIM_JOINT_BALL || b->jnt[i].d.type == BGPBT_SIM_JOINT_FREE ||
+            b->jnt[i].d.type == BGPBT_SIM_JOINT_BALL)
+            return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim joint '%s': a ball or free joint must be the only joint of its body", name);
+    }
+    if (d->type == BGPBT_SIM_JOINT_FREE && b->body[d->body].d.parent != 0)
+        return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim joint '%s': a free joint must be on a child of the world", name);
+    if (d->name)
+        for (i = 0; i < b->njnt; ++i)
+            if (b->jnt[i].name >= 0 && strcmp(b->names + b->jnt[i].name, d->name) == 0)
+                return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim: repeated joint name '%s'", d->name);
+    if (b->njnt >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many joints");
+    BGPBT__SIM_ADD(jnt, njnt, cap_jnt);
+    nm = bgpbt__sim_name(b, d->name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->jnt[b->njnt].d = *d;
+    b->jnt[b->njnt].d.name = NULL;
+    b->jnt[b->njnt].name = nm;
+    if (b->jnt[b->njnt].d.limit_timeconst <= 0) b->jnt[b->njnt].d.limit_timeconst = 0.02f;
+    {
+        float* ax = b->jnt[b->njnt].d.axis;
+        double n = sqrt((double)ax[0] * ax[0] + (double)ax[1] * ax[1] + (double)ax[2] * ax[2]);
+        if (n > 1e-12) { ax[0] = (float)(ax[0] / n); ax[1] = (float)(ax[1] / n); ax[2] = (float)(ax[2] / n); }
+        else { ax[0] = 0; ax[1] = 0; ax[2] = 1; }
+    }
+    if (id) *id = b->njnt;
+    b->njnt++;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_geom(bgpbt_sim_builder* b, const bgpbt_sim_geom_desc* d, int* id) {
+    int nm, i;
+    const char* name;
+    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    name = d->name ? d->name : "";
+    if (d->body < 0 || d->body >= b->nbody)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim geom '%s': body %d does not exist", name, d->body);
+    if (d->type != BGPBT_SIM_GEOM_PLANE && d->type != BGPBT_SIM_GEOM_SPHERE && d->type != BGPBT_SIM_GEOM_CAPSULE &&
+        d->type != BGPBT_SIM_GEOM_BOX)
+        return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim geom '%s': unsupported type %d", name, (int)d->type);
+    if (!bgpbt__finite_n(d->size, 3) || !bgpbt__finite_n(d->pos, 3) || !bgpbt__finite_n(d->quat, 4) ||
+        !bgpbt__finite_n(&d->density, 1) || !bgpbt__finite_n(&d->mass, 1) || !bgpbt__finite_n(&d->friction, 1) ||
+        !bgpbt__finite_n(&d->margin, 1) || !bgpbt__finite_n(&d->gap, 1) || !bgpbt__finite_n(&d->timeconst, 1))
+        return bgpbt__error(&b->log, BGPBT_ERR_NOT_FINITE, "sim geom '%s': non-finite value", name);
+    if ((d->type == BGPBT_SIM_GEOM_SPHERE && !(d->size[0] > 0)) ||
+        (d->type == BGPBT_SIM_GEOM_CAPSULE && !(d->size[0] > 0 && d->size[1] >= 0)) ||
+        (d->type == BGPBT_SIM_GEOM_BOX && !(d->size[0] > 0 && d->size[1] > 0 && d->size[2] > 0)) ||
+        d->size[0] > 1e6f || d->size[1] > 1e6f || d->size[2] > 1e6f)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim geom '%s': bad size (%g %g %g)", name, (double)d->size[0],
+                            (double)d->size[1], (double)d->size[2]);
+    if (d->density < 0 || d->mass < 0 || d->friction < 0 || d->margin < 0 || d->gap < 0 || d->timeconst < 0)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim geom '%s': density, mass, friction, margin, gap, timeconst must be >= 0", name);
+    if (d->name)
+        for (i = 0; i < b->ngeom; ++i)
+            if (b->geom[i].name >= 0 && strcmp(b->names + b->geom[i].name, d->name) == 0)
+                return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim: repeated geom name '%s'", d->name);
+    if (b->ngeom >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many geoms");
+    BGPBT__SIM_ADD(geom, ngeom, cap_geom);
+    nm = bgpbt__sim_name(b, d->name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->geom[b->ngeom].d = *d;
+    b->geom[b->ngeom].d.name = NULL;
+    b->geom[b->ngeom].name = nm;
+    if (b->geom[b->ngeom].d.timeconst <= 0) b->geom[b->ngeom].d.timeconst = 0.02f;
+    bgpbt__q_normalize(b->geom[b->ngeom].d.quat);
+    if (id) *id = b->ngeom;
+    b->ngeom++;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_site(bgpbt_sim_builder* b, const char* name, int body, const float pos[3], int* id) {
+    int nm;
+    float zero[3] = {0, 0, 0};
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!pos) pos = zero;
+    if (body < 0 || body >= b->nbody)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim site '%s': body %d does not exist", name ? name : "", body);
+    if (!bgpbt__finite_n(pos, 3)) return bgpbt__error(&b->log, BGPBT_ERR_NOT_FINITE, "sim site '%s': non-finite pos", name ? name : "");
+    if (b->nsite >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many sites");
+    BGPBT__SIM_ADD(site, nsite, cap_site);
+    nm = bgpbt__sim_name(b, name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->site[b->nsite].name = nm;
+    b->site[b->nsite].body = body;
+    memcpy(b->site[b->nsite].pos, pos, 3 * sizeof(float));
+    if (id) *id = b->nsite;
+    b->nsite++;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_add_actuator(bgpbt_sim_builder* b, const bgpbt_sim_actuator_desc* d, int* id) {
+    int nm;
+    const char* name;
+    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    name = d->name ? d->name : "";
+    if (d->joint < 0 || d->joint >= b->njnt)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim actuator '%s': joint %d does not exist", name, d->joint);
+    if (b->jnt[d->joint].d.type != BGPBT_SIM_JOINT_HINGE && b->jnt[d->joint].d.type != BGPBT_SIM_JOINT_SLIDE)
+        return bgpbt__error(&b->log, BGPBT_ERR_UNSUPPORTED, "sim actuator '%s': only hinge and slide joints can be actuated", name);
+    if (!bgpbt__finite_n(&d->gear, 1) || !bgpbt__finite_n(d->ctrlrange, 2))
+        return bgpbt__error(&b->log, BGPBT_ERR_NOT_FINITE, "sim actuator '%s': non-finite value", name);
+    if (d->ctrllimited && d->ctrlrange[0] >= d->ctrlrange[1])
+        return bgpbt__error(&b->log, BGPBT_ERR_EMPTY_RANGE, "sim actuator '%s': empty ctrlrange [%g, %g]", name, (double)d->ctrlrange[0],
+                            (double)d->ctrlrange[1]);
+    if (b->nact >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many actuators");
+    BGPBT__SIM_ADD(act, nact, cap_act);
+    nm = bgpbt__sim_name(b, d->name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    b->act[b->nact].d = *d;
+    b->act[b->nact].d.name = NULL;
+    b->act[b->nact].name = nm;
+    if (id) *id = b->nact;
+    b->nact++;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_exclude(bgpbt_sim_builder* b, int body1, int body2) {
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (body1 < 0 || body1 >= b->nbody || body2 < 0 || body2 >= b->nbody)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim exclude: body %d or %d does not exist", body1, body2);
+    if (b->npair >= BGPBT__SIM_MAX_PARTS * 4) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many excludes/pairs");
+    BGPBT__SIM_ADD(pair, npair, cap_pair);
+    b->pair[b->npair].a = body1;
+    b->pair[b->npair].b = body2;
+    b->pair[b->npair].is_pair = 0;
+    b->npair++;
+    return BGPBT_OK;
+}
+
+/* An explicit geom pair (MJCF <contact><pair>); mu < 0: the geoms' own mixing. */
+BGPBT__PRIVATE bgpbt_result bgpbt__sim_builder_pair(bgpbt_sim_builder* b, int g1, int g2, float mu) {
+    if (g1 < 0 || g1 >= b->ngeom || g2 < 0 || g2 >= b->ngeom || g1 == g2)
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim pair: bad geoms %d, %d", g1, g2);
+    if (b->npair >= BGPBT__SIM_MAX_PARTS * 4) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many excludes/pairs");
+    BGPBT__SIM_ADD(pair, npair, cap_pair);
+    b->pair[b->npair].a = g1;
+    b->pair[b->npair].b = g2;
+    b->pair[b->npair].mu = mu;
+    b->pair[b->npair].is_pair = 1;
+    b->npair++;
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__sim_builder_numeric(bgpbt_sim_builder* b, const char* name, const float* data, int n) {
+    int nm;
+    if (n < 0 || n > 1 << 20) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim numeric '%s': too many values", name ? name : "");
+    if (!bgpbt__sim_grow(b, (void**)&b->num_data, &b->cap_num_data, b->num_total + n + 1, sizeof(float)))
+        return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    BGPBT__SIM_ADD(num, nnum, cap_num);
+    nm = bgpbt__sim_name(b, name);
+    if (nm == -2) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim builder: out of memory");
+    if (n) memcpy(b->num_data + b->num_total, data, (size_t)n * sizeof(float));
+    b->num[b->nnum].name = nm;
+    b->num[b->nnum].adr = b->num_total;
+    b->num[b->nnum].len = n;
+    b->num_total += n;
+    b->nnum++;
+    return BGPBT_OK;
+}
+
+/* ---- compile ------------------------------------------------------------------------------- */
+
+/* Mass and inertia (about the com, in the geom frame, diagonal) of a geom. */
+BGPBT__PRIVATE double bgpbt__sim_geom_massprops(const bgpbt_sim_geom_desc* g, double I[3]) {
+    const double pi = 3.14159265358979323846;
+    double r = g->size[0], vol = 0, m, rho;
+    I[0] = I[1] = I[2] = 0;
+    switch (g->type) {
+    case BGPBT_SIM_GEOM_SPHERE: vol = 4.0 / 3.0 * pi * r * r * r; break;
+    case BGPBT_SIM_GEOM_CAPSULE: vol = pi * r * r * (2.0 * g->size[1]) + 4.0 / 3.0 * pi * r * r * r; break;
+    case BGPBT_SIM_GEOM_BOX: vol = 8.0 * g->size[0] * g->size[1] * g->size[2]; break;
+    default: return 0;
+    }
+    rho = g->mass > 0 ? g->mass / vol : g->density;
+    m = rho * vol;
+    switch (g->type) {
+    case BGPBT_SIM_GEOM_SPHERE: I[0] = I[1] = I[2] = 0.4 * m * r * r; break;
+    case BGPBT_SIM_GEOM_CAPSULE: {
+        double h = 2.0 * g->size[1], ms = rho * 4.0 / 3.0 * pi * r * r * r, mc = rho * pi * r * r * h;
+        I[0] = I[1] = mc * (3 * r * r + h * h) / 12.0 + ms * (0.4 * r * r + 0.25 * h * h + 0.375 * h * r);
+        I[2] = mc * r * r / 2.0 + ms * 0.4 * r * r;
+        break;
+    }
+    case BGPBT_SIM_GEOM_BOX: {
+        double a = g->size[0], bb = g->size[1], c = g->size[2];
+        I[0] = m / 3.0 * (bb * bb + c * c); I[1] = m / 3.0 * (a * a + c * c); I[2] = m / 3.0 * (a * a + bb * bb);
+        break;
+    }
+    default: break;
+    }
+    return m;
+}
+
+/* A pair's contact points (kind, count) or 0 when the pair is not collided. */
+BGPBT__PRIVATE int bgpbt__sim_pair_points(int ta, int tb, int* kind) {
+    if (ta == BGPBT_SIM_GEOM_PLANE && tb == BGPBT_SIM_GEOM_PLANE) return 0;
+    if (ta == BGPBT_SIM_GEOM_PLANE) {
+        *kind = 0;
+        return tb == BGPBT_SIM_GEOM_SPHERE ? 1 : tb == BGPBT_SIM_GEOM_CAPSULE ? 2 : 8;
+    }
+    if ((ta == BGPBT_SIM_GEOM_SPHERE || ta == BGPBT_SIM_GEOM_CAPSULE) && (tb == BGPBT_SIM_GEOM_SPHERE || tb == BGPBT_SIM_GEOM_CAPSULE)) {
+        *kind = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Bump allocation over one block: pass 1 (base NULL) only counts. */
+BGPBT__PRIVATE void* bgpbt__sim_carve(unsigned char* base, size_t* used, size_t count, size_t elem) {
+    size_t at = (*used + 63) & ~(size_t)63;
+    *used = at + count * elem;
+    return base ? (void*)(base + at) : NULL;
+}
+
+/* Is the geom pair (i, j) a candidate by MuJoCo's rules? */
+BGPBT__PRIVATE int bgpbt__sim_filter(const bgpbt_sim_builder* b, const int* body_has_dof, int i, int j) {
+    const bgpbt_sim_geom_desc* gi = &b->geom[i].d;
+    const bgpbt_sim_geom_desc* gj = &b->geom[j].d;
+    int bi = gi->body, bj = gj->body, k, pi, pj;
+    if (bi == bj) return 0;
+    if (!body_has_dof[bi] && !body_has_dof[bj]) return 0; /* both welded to the world */
+    if (!((gi->contype & gj->conaffinity) || (gj->contype & gi->conaffinity))) return 0;
+    pi = b->body[bi].d.parent;
+    pj = b->body[bj].d.parent;
+    if ((pi == bj && bj != 0) || (pj == bi && bi != 0)) return 0;
+    for (k = 0; k < b->npair; ++k)
+        if (!b->pair[k].is_pair && ((b->pair[k].a == bi && b->pair[k].b == bj) || (b->pair[k].a == bj && b->pair[k].b == bi))) return 0;
+    return 1;
+}
+
+BGPBT__PRIVATE void bgpbt__sim_fill_slot(const bgpbt_sim_builder* b, bgpbt__sim_slot* s, int ga, int gb, int kind, int sub, float mu_pair) {
+    const bgpbt_sim_geom_desc* a = &b->geom[ga].d;
+    const bgpbt_sim_geom_desc* c = &b->geom[gb].d;
+    float mu = mu_pair >= 0 ? mu_pair : (a->friction > c->friction ? a->friction : c->friction);
+    float margin = a->margin > c->margin ? a->margin : c->margin;
+    float gap = a->gap > c->gap ? a->gap : c->gap;
+    int condim = a->condim > c->condim ? a->condim : c->condim;
+    s->kind = kind;
+    s->ga = ga;
+    s->gb = gb;
+    s->ba = a->body;
+    s->bb = c->body;
+    s->sub = sub;
+    s->mu = condim <= 1 ? 0.0f : mu;
+    s->rest = margin - gap;
+    s->beta_tc = 0.5f * (a->timeconst + c->timeconst);
+}
+
+/* Enumerate contact slots; fills `out` when not NULL. Returns the count. */
+BGPBT__PRIVATE int bgpbt__sim_slots(const bgpbt_sim_builder* b, const int* body_has_dof, bgpbt__sim_slot* out, int warn) {
+    int n = 0, i, j, k, kind = 0, np;
+    for (i = 0; i < b->ngeom; ++i) {
+        for (j = i + 1; j < b->ngeom; ++j) {
+            int ga = i, gb = j;
+            if (!bgpbt__sim_filter(b, body_has_dof, i, j)) continue;
+            if (b->geom[j].d.type == BGPBT_SIM_GEOM_PLANE) { ga = j; gb = i; }
+            np = bgpbt__sim_pair_points(b->geom[ga].d.type, b->geom[gb].d.type, &kind);
+            if (np && kind == 0 && body_has_dof[b->geom[ga].d.body]) np = 0; /* moving plane */
+            if (!np) {
+                if (warn)
+                    bgpbt__log(&b->log, BGPBT_LOG_WARN, "sim: geoms %d and %d (types %d, %d) are a candidate pair but this pair type is not collided",
+                               ga, gb, (int)b->geom[ga].d.type, (int)b->geom[gb].d.type);
+                continue;
+            }
+            for (k = 0; k < np; ++k, ++n)
+                if (out) bgpbt__sim_fill_slot(b, &out[n], ga, gb, kind, k, -1.0f);
+        }
+    }
+    for (k = 0; k < b->npair; ++k) {
+        int ga, gb, q;
+        if (!b->pair[k].is_pair) continue;
+        ga = b->pair[k].a;
+        gb = b->pair[k].b;
+        if (b->geom[gb].d.type == BGPBT_SIM_GEOM_PLANE) { int t = ga; ga = gb; gb = t; }
+        np = bgpbt__sim_pair_points(b->geom[ga].d.type, b->geom[gb].d.type, &kind);
+        if (np && kind == 0 && body_has_dof[b->geom[ga].d.body]) np = 0;
+        if (!np) {
+            if (warn) bgpbt__log(&b->log, BGPBT_LOG_WARN, "sim: explicit pair of geoms %d and %d has a type combination that is not collided", ga, gb);
+            continue;
+        }
+        for (q = 0; q < np; ++q, ++n)
+            if (out) bgpbt__sim_fill_slot(b, &out[n], ga, gb, kind, q, b->pair[k].mu);
+    }
+    return n;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_builder_finish(bgpbt_sim_builder* b, bgpbt_sim_model** out) {
+    bgpbt_sim_model tmp, *m;
+    unsigned char* base = NULL;
+    size_t used = 0;
+    int pass, i, j, k, nq = 0, nv = 0, nlim = 0, nslot, nchain = 0;
+    int* has_dof = NULL;
+    if (!b || !out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    /* sizes */
+    for (j = 0; j < b->njnt; ++j) {
+        int t = b->jnt[j].d.type;
+        nq += t == BGPBT_SIM_JOINT_FREE ? 7 : t == BGPBT_SIM_JOINT_BALL ? 4 : 1;
+        nv += t == BGPBT_SIM_JOINT_FREE ? 6 : t == BGPBT_SIM_JOINT_BALL ? 3 : 1;
+        if (b->jnt[j].d.limited && (t == BGPBT_SIM_JOINT_HINGE || t == BGPBT_SIM_JOINT_SLIDE)) nlim++;
+    }
+    has_dof = (int*)bgpbt__calloc(&b->alloc, (size_t)b->nbody, sizeof(int));
+    if (!has_dof) return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim: out of memory");
+    for (j = 0; j < b->njnt; ++j) has_dof[b->jnt[j].d.body] = 1;
+    for (i = 1; i < b->nbody; ++i) /* a body moves when it or an ancestor has a dof (parents come first) */
+        if (has_dof[b->body[i].d.parent]) has_dof[i] = 1;
+    /* chain lengths: dofs of the body and its ancestors */
+    for (i = 0; i < b->nbody; ++i) {
+        int p = i;
+        while (p > 0) {
+            for (j = 0; j < b->njnt; ++j)
+                if (b->jnt[j].d.body == p) {
+                    int t = b->jnt[j].d.type;
+                    nchain += t == BGPBT_SIM_JOINT_FREE ? 6 : t == BGPBT_SIM_JOINT_BALL ? 3 : 1;
+                }
+            p = b->body[p].d.parent;
+        }
+    }
+    nslot = bgpbt__sim_slots(b, has_dof, NULL, 1);
+
+    for (pass = 0; pass < 2; ++pass) {
+        bgpbt_sim_model* mm = pass ? (bgpbt_sim_model*)base : &tmp;
+        int nb = b->nbody, nj = b->njnt, ng = b->ngeom, ns = b->nsite, na = b->nact;
+        if (!pass) memset(&tmp, 0, sizeof tmp);
+        used = 0;
+        (void)bgpbt__sim_carve(base, &used, 1, sizeof(bgpbt_sim_model));
+#define BGPBT__C(field, n, T) mm->field = (T*)bgpbt__sim_carve(base, &used, (size_t)((n) > 0 ? (n) : 1), sizeof(T))
+        BGPBT__C(body_parent, nb, int); BGPBT__C(body_jntadr, nb, int); BGPBT__C(body_jntnum, nb, int); BGPBT__C(body_free, nb, int);
+        BGPBT__C(body_chainadr, nb, int); BGPBT__C(body_chainnum, nb, int); BGPBT__C(chain, nchain, int);
+        BGPBT__C(body_pos, 3 * nb, float); BGPBT__C(body_quat, 4 * nb, float); BGPBT__C(body_mass, nb, float);
+        BGPBT__C(body_com, 3 * nb, float); BGPBT__C(body_inertia, 6 * nb, float);
+        BGPBT__C(jnt_type, nj, int); BGPBT__C(jnt_body, nj, int); BGPBT__C(jnt_qposadr, nj, int); BGPBT__C(jnt_dofadr, nj, int);
+        BGPBT__C(jnt_limited, nj, int); BGPBT__C(jnt_pos, 3 * nj, float); BGPBT__C(jnt_axis, 3 * nj, float);
+        BGPBT__C(jnt_range, 2 * nj, float); BGPBT__C(jnt_damping, nj, float); BGPBT__C(jnt_stiffness, nj, float);
+        BGPBT__C(jnt_springref, nj, float); BGPBT__C(jnt_armature, nj, float); BGPBT__C(jnt_ref, nj, float);
+        BGPBT__C(jnt_lmargin, nj, float); BGPBT__C(jnt_ltc, nj, float);
+        BGPBT__C(dof_body, nv, int); BGPBT__C(dof_jnt, nv, int); BGPBT__C(dof_parent, nv, int);
+        BGPBT__C(dof_armature, nv, float); BGPBT__C(dof_damping, nv, float); BGPBT__C(dof_stiffness, nv, float);
+        BGPBT__C(geom_type, ng, int); BGPBT__C(geom_body, ng, int); BGPBT__C(geom_contype, ng, int); BGPBT__C(geom_conaff, ng, int);
+        BGPBT__C(geom_condim, ng, int); BGPBT__C(geom_size, 3 * ng, float); BGPBT__C(geom_pos, 3 * ng, float);
+        BGPBT__C(geom_quat, 4 * ng, float); BGPBT__C(geom_mat, 9 * ng, float); BGPBT__C(geom_friction, ng, float);
+        BGPBT__C(geom_margin, ng, float); BGPBT__C(geom_gap, ng, float); BGPBT__C(geom_tc, ng, float);
+        BGPBT__C(geom_rgba, 4 * ng, float); BGPBT__C(geom_density, ng, float); BGPBT__C(geom_mass, ng, float);
+        BGPBT__C(site_body, ns, int); BGPBT__C(site_pos, 3 * ns, float);
+        BGPBT__C(act_jnt, na, int); BGPBT__C(act_dof, na, int); BGPBT__C(act_limited, na, int); BGPBT__C(act_gear, na, float);
+        BGPBT__C(act_range, 2 * na, float);
+        BGPBT__C(lim_jnt, nlim, int); BGPBT__C(qpos0, nq, float); BGPBT__C(slot, nslot, bgpbt__sim_slot);
+        BGPBT__C(num_adr, b->nnum, int); BGPBT__C(num_len, b->nnum, int); BGPBT__C(num_data, b->num_total, float);
+        BGPBT__C(names, b->names_len + 1, char);
+        BGPBT__C(name_body, nb, int); BGPBT__C(name_jnt, nj, int); BGPBT__C(name_geom, ng, int); BGPBT__C(name_site, ns, int);
+        BGPBT__C(name_act, na, int); BGPBT__C(name_num, b->nnum, int);
+#undef BGPBT__C
+        if (!pass) {
+            base = (unsigned char*)bgpbt__calloc(&b->alloc, used, 1);
+            if (!base) {
+                bgpbt__cfree(&b->alloc, has_dof, (size_t)b->nbody, sizeof(int));
+                return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_MEMORY, "sim: out of memory for the model");
+            }
+        }
+    }
+    m = (bgpbt_sim_model*)base;
+    m->mem = base;
+    m->mem_size = used;
+    m->alloc = b->alloc;
+    m->log = b->log;
+    m->opt = b->opt;
+    if (m->opt.iterations < 4) m->opt.iterations = 4;
+    if (m->opt.iterations > 30) m->opt.iterations = 30;
+    m->nbody = b->nbody; m->njnt = b->njnt; m->ngeom = b->ngeom; m->nsite = b->nsite; m->nu = b->nact;
+    m->nq = nq; m->nv = nv; m->nslot = nslot; m->nlim = nlim; m->nnum = b->nnum; m->num_total = b->num_total;
+    if (b->names_len) memcpy(m->names, b->names, b->names_len);
+    m->names_len = b->names_len;
+    /* bodies */
+    for (i = 0; i < b->nbody; ++i) {
+        const bgpbt_sim_body_desc* d = &b->body[i].d;
+        m->name_body[i] = b->body[i].name;
+        m->body_parent[i] = i ? d->parent : -1;
+        memcpy(m->body_pos + 3 * i, d->pos, 3 * sizeof(float));
+        memcpy(m->body_quat + 4 * i, d->quat, 4 * sizeof(float));
+        m->body_free[i] = -1;
+        m->body_jntadr[i] = -1;
+        if (i == 0) continue;
+        if (d->mass > 0) {
+            m->body_mass[i] = d->mass;
+            memcpy(m->body_com + 3 * i, d->com, 3 * sizeof(float));
+            memcpy(m->body_inertia + 6 * i, d->inertia, 6 * sizeof(float));
+        } else { /* from geoms: sum of their masses, parallel-axis theorem about the combined com */
+            double M = 0, c[3] = {0, 0, 0}, I[6] = {0, 0, 0, 0, 0, 0};
+            for (k = 0; k < b->ngeom; ++k) {
+                const bgpbt_sim_geom_desc* g = &b->geom[k].d;
+                double Ig[3], mg;
+                if (g->body != i) continue;
+                mg = bgpbt__sim_geom_massprops(g, Ig);
+                M += mg;
+                c[0] += mg * g->pos[0]; c[1] += mg * g->pos[1]; c[2] += mg * g->pos[2];
+            }
+            if (M > 0) {
+                c[0] /= M; c[1] /= M; c[2] /= M;
+                for (k = 0; k < b->ngeom; ++k) {
+                    const bgpbt_sim_geom_desc* g = &b->geom[k].d;
+                    double Ig[3], mg, R[9], d3[3];
+                    float Rf[9];
+                    int r, s;
+                    if (g->body != i) continue;
+                    mg = bgpbt__sim_geom_massprops(g, Ig);
+                    bgpbt__q_to_mat(g->quat, Rf);
+                    for (r = 0; r < 9; ++r) R[r] = Rf[r];
+                    d3[0] = g->pos[0] - c[0]; d3[1] = g->pos[1] - c[1]; d3[2] = g->pos[2] - c[2];
+                    /* R diag(Ig) R^T + mg (|d|^2 E - d d^T); I = xx yy zz xy xz yz */
+                    {
+                        static const int ir[6] = {0, 1, 2, 0, 0, 1}, ic[6] = {0, 1, 2, 1, 2, 2};
+                        double dd = d3[0] * d3[0] + d3[1] * d3[1] + d3[2] * d3[2];
+                        for (s = 0; s < 6; ++s) {
+                            double v = 0;
+                            for (r = 0; r < 3; ++r) v += R[3 * ir[s] + r] * Ig[r] * R[3 * ic[s] + r];
+                            v += mg * ((ir[s] == ic[s] ? dd : 0.0) - d3[ir[s]] * d3[ic[s]]);
+                            I[s] += v;
+                        }
+                    }
+                }
+            }
+            m->body_mass[i] = (float)M;
+            for (k = 0; k < 3; ++k) m->body_com[3 * i + k] = (float)c[k];
+            for (k = 0; k < 6; ++k) m->body_inertia[6 * i + k] = (float)I[k];
+        }
+    }
+    if (b->total_mass_target > 0) {
+        double tot = 0, s;
+        for (i = 1; i < b->nbody; ++i) tot += m->body_mass[i];
+        if (tot > 0) {
+            s = b->total_mass_target / tot;
+            for (i = 1; i < b->nbody; ++i) {
+                m->body_mass[i] = (float)(m->body_mass[i] * s);
+                for (k = 0; k < 6; ++k) m->body_inertia[6 * i + k] = (float)(m->body_inertia[6 * i + k] * s);
+            }
+        }
+    }
+    m->total_mass = 0;
+    for (i = 1; i < b->nbody; ++i) m->total_mass += m->body_mass[i];
+    /* joints and dofs (joints are in body order, so parents' dofs come first) */
+    nq = nv = nlim = 0;
+    for (j = 0; j < b->njnt; ++j) {
+        const bgpbt_sim_joint_desc* d = &b->jnt[j].d;
+        int t = d->type, nd = t == BGPBT_SIM_JOINT_FREE ? 6 : t == BGPBT_SIM_JOINT_BALL ? 3 : 1, bi = d->body;
+        m->name_jnt[j] = b->jnt[j].name;
+        m->jnt_type[j] = t;
+        m->jnt_body[j] = bi;
+        m->jnt_qposadr[j] = nq;
+        m->jnt_dofadr[j] = nv;
+        m->jnt_limited[j] = d->limited && (t == BGPBT_SIM_JOINT_HINGE || t == BGPBT_SIM_JOINT_SLIDE);
+        memcpy(m->jnt_pos + 3 * j, d->pos, 3 * sizeof(float));
+        memcpy(m->jnt_axis + 3 * j, d->axis, 3 * sizeof(float));
+        memcpy(m->jnt_range + 2 * j, d->range, 2 * sizeof(float));
+        m->jnt_damping[j] = d->damping; m->jnt_stiffness[j] = d->stiffness; m->jnt_springref[j] = d->springref;
+        m->jnt_armature[j] = d->armature; m->jnt_ref[j] = d->ref; m->jnt_lmargin[j] = d->limit_margin; m->jnt_ltc[j] = d->limit_timeconst;
+        if (m->jnt_limited[j]) m->lim_jnt[nlim++] = j;
+        if (m->body_jntadr[bi] < 0) m->body_jntadr[bi] = j;
+        m->body_jntnum[bi]++;
+        if (t == BGPBT_SIM_JOINT_FREE) {
+            m->body_free[bi] = j;
+            memcpy(m->qpos0 + nq, m->body_pos + 3 * bi, 3 * sizeof(float));
+            memcpy(m->qpos0 + nq + 3, m->body_quat + 4 * bi, 4 * sizeof(float));
+        } else if (t == BGPBT_SIM_JOINT_BALL) {
+            m->qpos0[nq] = 1;
+        } else {
+            m->qpos0[nq] = d->ref;
+        }
+        for (k = 0; k < nd; ++k) {
+            int dof = nv + k, p;
+            m->dof_body[dof] = bi;
+            m->dof_jnt[dof] = j;
+            m->dof_armature[dof] = d->armature;
+            m->dof_damping[dof] = d->damping;
+            m->dof_stiffness[dof] = (t == BGPBT_SIM_JOINT_HINGE || t == BGPBT_SIM_JOINT_SLIDE) ? d->stiffness : 0.0f;
+            if (dof > 0 && m->dof_body[dof - 1] == bi) {
+                m->dof_parent[dof] = dof - 1;
+            } else { /* last dof of the nearest ancestor that has one */
+                m->dof_parent[dof] = -1;
+                for (p = b->body[bi].d.parent; p > 0; p = b->body[p].d.parent) {
+                    int q, last = -1;
+                    for (q = dof - 1; q >= 0; --q)
+                        if (m->dof_body[q] == p) { last = q; break; }
+                    if (last >= 0) { m->dof_parent[dof] = last; break; }
+                }
+            }
+        }
+        nq += t == BGPBT_SIM_JOINT_FREE ? 7 : t == BGPBT_SIM_JOINT_BALL ? 4 : 1;
+        nv += nd;
+    }
+    /* chains */
+    nchain = 0;
+    for (i = 0; i < b->nbody; ++i) {
+        int d;
+        m->body_chainadr[i] = nchain;
+        for (d = 0; d < nv; ++d) { /* ascending dof order: d is in the chain when its body is an ancestor-or-self */
+            int p = i;
+            while (p > 0 && p != m->dof_body[d]) p = m->body_parent[p];
+            if (p > 0) m->chain[nchain++] = d;
+        }
+        m->body_chainnum[i] = nchain - m->body_chainadr[i];
+    }
+    /* geoms */
+    for (k = 0; k < b->ngeom; ++k) {
+        const bgpbt_sim_geom_desc* g = &b->geom[k].d;
+        m->name_geom[k] = b->geom[k].name;
+        m->geom_type[k] = g->type; m->geom_body[k] = g->body; m->geom_contype[k] = g->contype; m->geom_conaff[k] = g->conaffinity;
+        m->geom_condim[k] = g->condim;
+        memcpy(m->geom_size + 3 * k, g->size, 3 * sizeof(float));
+        memcpy(m->geom_pos + 3 * k, g->pos, 3 * sizeof(float));
+        memcpy(m->geom_quat + 4 * k, g->quat, 4 * sizeof(float));
+        bgpbt__q_to_mat(g->quat, m->geom_mat + 9 * k);
+        m->geom_friction[k] = g->friction; m->geom_margin[k] = g->margin; m->geom_gap[k] = g->gap; m->geom_tc[k] = g->timeconst;
+        memcpy(m->geom_rgba + 4 * k, g->rgba, 4 * sizeof(float));
+        m->geom_density[k] = g->density; m->geom_mass[k] = g->mass;
+    }
+    for (k = 0; k < b->nsite; ++k) {
+        m->name_site[k] = b->site[k].name;
+        m->site_body[k] = b->site[k].body;
+        memcpy(m->site_pos + 3 * k, b->site[k].pos, 3 * sizeof(float));
+    }
+    for (k = 0; k < b->nact; ++k) {
+        const bgpbt_sim_actuator_desc* d = &b->act[k].d;
+        m->name_act[k] = b->act[k].name;
+        m->act_jnt[k] = d->joint;
+        m->act_dof[k] = m->jnt_dofadr[d->joint];
+        m->act_limited[k] = d->ctrllimited;
+        m->act_gear[k] = d->gear;
+        memcpy(m->act_range + 2 * k, d->ctrlrange, 2 * sizeof(float));
+    }
+    for (k = 0; k < b->nnum; ++k) {
+        m->name_num[k] = b->num[k].name;
+        m->num_adr[k] = b->num[k].adr;
+        m->num_len[k] = b->num[k].len;
+    }
+    if (b->num_total) memcpy(m->num_data, b->num_data, (size_t)b->num_total * sizeof(float));
+    (void)bgpbt__sim_slots(b, has_dof, m->slot, 0);
+    bgpbt__cfree(&b->alloc, has_dof, (size_t)b->nbody, sizeof(int));
+    /* a moving body needs mass, or its dofs need armature: otherwise M is singular */
+    for (k = 0; k < nv; ++k) {
+        int bi = m->dof_body[k], p, massive = 0;
+        for (p = 1; p < m->nbody && !massive; ++p) { /* any body in the subtree of bi with mass */
+            int q = p;
+            while (q > 0 && q != bi) q = m->body_parent[q];
+            if (q == bi && m->body_mass[p] > 0) massive = 1;
+        }
+        if (!massive && !(m->dof_armature[k] > 0)) {
+            bgpbt_sim_model_destroy(m);
+            return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim: body %d has a joint but no mass below it (and no armature)", bi);
+        }
+    }
+    *out = m;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_sim_model_destroy(bgpbt_sim_model* m) {
+    if (!m) return;
+    {
+        bgpbt_allocator a = m->alloc;
+        bgpbt__cfree(&a, m->mem, m->mem_size, 1);
+    }
+}
+
+/* ---- model queries ----------------------------------------------------------------------------- */
+BGPBT_API bgpbt_sim_sizes bgpbt_sim_model_sizes(const bgpbt_sim_model* m) {
+    bgpbt_sim_sizes s;
+    memset(&s, 0, sizeof s);
+    if (!m) return s;
+    s.nq = m->nq; s.nv = m->nv; s.nu = m->nu; s.nbody = m->nbody; s.njoint = m->njnt; s.ngeom = m->ngeom;
+    s.nsite = m->nsite; s.ncontact = m->nslot;
+    return s;
+}
+BGPBT_API bgpbt_sim_options bgpbt_sim_model_options(const bgpbt_sim_model* m) {
+    return m ? m->opt : bgpbt_sim_options_default();
+}
+BGPBT_API int bgpbt_sim_model_body_id(const bgpbt_sim_model* m, const char* name) {
+    return m ? bgpbt__sim_find_name(m->names, m->name_body, m->nbody, name) : -1;
+}
+BGPBT_API int bgpbt_sim_model_joint_id(const bgpbt_sim_model* m, const char* name) {
+    return m ? bgpbt__sim_find_name(m->names, m->name_jnt, m->njnt, name) : -1;
+}
+BGPBT_API int bgpbt_sim_model_geom_id(const bgpbt_sim_model* m, const char* name) {
+    return m ? bgpbt__sim_find_name(m->names, m->name_geom, m->ngeom, name) : -1;
+}
+BGPBT_API int bgpbt_sim_model_site_id(const bgpbt_sim_model* m, const char* name) {
+    return m ? bgpbt__sim_find_name(m->names, m->name_site, m->nsite, name) : -1;
+}
+BGPBT_API int bgpbt_sim_model_actuator_id(const bgpbt_sim_model* m, const char* name) {
+    return m ? bgpbt__sim_find_name(m->names, m->name_act, m->nu, name) : -1;
+}
+BGPBT_API const char* bgpbt_sim_model_body_name(const bgpbt_sim_model* m, int id) {
+    if (!m || id < 0 || id >= m->nbody) return NULL;
+    return m->name_body[id] >= 0 ? m->names + m->name_body[id] : "";
+}
+BGPBT_API const char* bgpbt_sim_model_joint_name(const bgpbt_sim_model* m, int id) {
+    if (!m || id < 0 || id >= m->njnt) return NULL;
+    return m->name_jnt[id] >= 0 ? m->names + m->name_jnt[id] : "";
+}
+BGPBT_API bgpbt_result bgpbt_sim_model_body(const bgpbt_sim_model* m, int id, bgpbt_sim_body_desc* d) {
+    if (!m || !d || id < 0 || id >= m->nbody) return BGPBT_ERR_OUT_OF_RANGE;
+    *d = bgpbt_sim_body_desc_default();
+    d->name = bgpbt_sim_model_body_name(m, id);
+    d->parent = m->body_parent[id];
+    memcpy(d->pos, m->body_pos + 3 * id, 3 * sizeof(float));
+    memcpy(d->quat, m->body_quat + 4 * id, 4 * sizeof(float));
+    d->mass = m->body_mass[id];
+    memcpy(d->com, m->body_com + 3 * id, 3 * sizeof(float));
+    memcpy(d->inertia, m->body_inertia + 6 * id, 6 * sizeof(float));
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_model_joint(const bgpbt_sim_model* m, int id, bgpbt_sim_joint_desc* d) {
+    if (!m || !d || id < 0 || id >= m->njnt) return BGPBT_ERR_OUT_OF_RANGE;
+    *d = bgpbt_sim_joint_desc_default();
+    d->name = bgpbt_sim_model_joint_name(m, id);
+    d->body = m->jnt_body[id];
+    d->type = (bgpbt_sim_joint_type)m->jnt_type[id];
+    memcpy(d->pos, m->jnt_pos + 3 * id, 3 * sizeof(float));
+    memcpy(d->axis, m->jnt_axis + 3 * id, 3 * sizeof(float));
+    d->limited = m->jnt_limited[id];
+    memcpy(d->range, m->jnt_range + 2 * id, 2 * sizeof(float));
+    d->damping = m->jnt_damping[id]; d->stiffness = m->jnt_stiffness[id]; d->springref = m->jnt_springref[id];
+    d->armature = m->jnt_armature[id]; d->ref = m->jnt_ref[id]; d->limit_margin = m->jnt_lmargin[id];
+    d->limit_timeconst = m->jnt_ltc[id];
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_model_geom(const bgpbt_sim_model* m, int id, bgpbt_sim_geom_desc* d) {
+    if (!m || !d || id < 0 || id >= m->ngeom) return BGPBT_ERR_OUT_OF_RANGE;
+    *d = bgpbt_sim_geom_desc_default();
+    d->name = m->name_geom[id] >= 0 ? m->names + m->name_geom[id] : "";
+    d->body = m->geom_body[id];
+    d->type = (bgpbt_sim_geom_type)m->geom_type[id];
+    memcpy(d->size, m->geom_size + 3 * id, 3 * sizeof(float));
+    memcpy(d->pos, m->geom_pos + 3 * id, 3 * sizeof(float));
+    memcpy(d->quat, m->geom_quat + 4 * id, 4 * sizeof(float));
+    d->density = m->geom_density[id]; d->mass = m->geom_mass[id]; d->friction = m->geom_friction[id];
+    d->contype = m->geom_contype[id]; d->conaffinity = m->geom_conaff[id]; d->condim = m->geom_condim[id];
+    d->margin = m->geom_margin[id]; d->gap = m->geom_gap[id]; d->timeconst = m->geom_tc[id];
+    memcpy(d->rgba, m->geom_rgba + 4 * id, 4 * sizeof(float));
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_model_actuator(const bgpbt_sim_model* m, int id, bgpbt_sim_actuator_desc* d) {
+    if (!m || !d || id < 0 || id >= m->nu) return BGPBT_ERR_OUT_OF_RANGE;
+    *d = bgpbt_sim_actuator_desc_default();
+    d->name = m->name_act[id] >= 0 ? m->names + m->name_act[id] : "";
+    d->joint = m->act_jnt[id];
+    d->gear = m->act_gear[id];
+    d->ctrllimited = m->act_limited[id];
+    memcpy(d->ctrlrange, m->act_range + 2 * id, 2 * sizeof(float));
+    return BGPBT_OK;
+}
+BGPBT_API int bgpbt_sim_model_joint_qpos_adr(const bgpbt_sim_model* m, int j) {
+    return (m && j >= 0 && j < m->njnt) ? m->jnt_qposadr[j] : -1;
+}
+BGPBT_API int bgpbt_sim_model_joint_dof_adr(const bgpbt_sim_model* m, int j) {
+    return (m && j >= 0 && j < m->njnt) ? m->jnt_dofadr[j] : -1;
+}
+BGPBT_API float bgpbt_sim_model_total_mass(const bgpbt_sim_model* m) { return m ? m->total_mass : 0.0f; }
+BGPBT_API const float* bgpbt_sim_model_qpos0(const bgpbt_sim_model* m) { return m ? m->qpos0 : NULL; }
+BGPBT_API int bgpbt_sim_model_numeric(const bgpbt_sim_model* m, const char* name, float* out, int cap) {
+    int k = m ? bgpbt__sim_find_name(m->names, m->name_num, m->nnum, name) : -1, n;
+    if (k < 0) return -1;
+    n = m->num_len[k];
+    if (out && cap > 0) memcpy(out, m->num_data + m->num_adr[k], (size_t)(n < cap ? n : cap) * sizeof(float));
+    return n;
+}
+
+/* ---- the batch: structure of arrays, SIMD lanes are environments ------------------------------
+   The state of BGPBT_FW_WIDTH envs (a block) is one contiguous array of bgpbt_fw; field f of
+   env e lives in lane e % W of vector (block e / W, offset f). Every kernel below is written
+   once on bgpbt_fw (width 1 = the scalar path) and never mixes lanes, so an env's result does
+   not depend on its neighbours, on the thread that ran it, or on the batch size. */
+
+struct bgpbt_sim {
+    const bgpbt_sim_model* m;
+    bgpbt_allocator alloc;
+    bgpbt_logger log;
+    int num_envs, frame_skip, nblock, nscratch;
+    size_t stride, scr_stride; /* in bgpbt_fw */
+    /* block offsets */
+    size_t o_qpos, o_qvel, o_ctrl, o_lam, o_laml, o_xpos, o_xquat, o_xmat, o_xipos, o_cdof, o_ref, o_cfrc, o_ncon;
+    /* scratch offsets */
+    size_t s_cinert, s_cvel, s_cdofdot, s_cacc, s_f, s_M, s_dinv, s_qfrc, s_v, s_jan, s_jax, s_gpos, s_gmat, s_rows, s_lrows;
+    int* act_slot; /* per thread: active slot list (nslot) and limit list (nlim) */
+    bgpbt_fw* data;
+    bgpbt_fw* scratch;
+    int* flagged;
+    long* warn;
+};
+
+typedef struct bgpbt__v3 { bgpbt_fw x, y, z; } bgpbt__v3;
+#define BGPBT__K(c) bgpbt_fw_set1(c)
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_ld(const bgpbt_fw* p) { bgpbt__v3 r; r.x = p[0]; r.y = p[1]; r.z = p[2]; return r; }
+BGPBT__INLINE void bgpbt__v3_st(bgpbt_fw* p, bgpbt__v3 v) { p[0] = v.x; p[1] = v.y; p[2] = v.z; }
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_k(const float* c) { bgpbt__v3 r; r.x = BGPBT__K(c[0]); r.y = BGPBT__K(c[1]); r.z = BGPBT__K(c[2]); return r; }
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_add(bgpbt__v3 a, bgpbt__v3 b) {
+    bgpbt__v3 r; r.x = bgpbt_fw_add(a.x, b.x); r.y = bgpbt_fw_add(a.y, b.y); r.z = bgpbt_fw_add(a.z, b.z); return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_sub(bgpbt__v3 a, bgpbt__v3 b) {
+    bgpbt__v3 r; r.x = bgpbt_fw_sub(a.x, b.x); r.y = bgpbt_fw_sub(a.y, b.y); r.z = bgpbt_fw_sub(a.z, b.z); return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_scl(bgpbt__v3 a, bgpbt_fw s) {
+    bgpbt__v3 r; r.x = bgpbt_fw_mul(a.x, s); r.y = bgpbt_fw_mul(a.y, s); r.z = bgpbt_fw_mul(a.z, s); return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_mad(bgpbt__v3 a, bgpbt_fw s, bgpbt__v3 c) { /* a*s + c */
+    bgpbt__v3 r; r.x = bgpbt_fw_muladd(a.x, s, c.x); r.y = bgpbt_fw_muladd(a.y, s, c.y); r.z = bgpbt_fw_muladd(a.z, s, c.z); return r;
+}
+BGPBT__INLINE bgpbt_fw bgpbt__v3_dot(bgpbt__v3 a, bgpbt__v3 b) {
+    return bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(a.x, b.x), bgpbt_fw_mul(a.y, b.y)), bgpbt_fw_mul(a.z, b.z));
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_cross(bgpbt__v3 a, bgpbt__v3 b) {
+    bgpbt__v3 r;
+    r.x = bgpbt_fw_sub(bgpbt_fw_mul(a.y, b.z), bgpbt_fw_mul(a.z, b.y));
+    r.y = bgpbt_fw_sub(bgpbt_fw_mul(a.z, b.x), bgpbt_fw_mul(a.x, b.z));
+    r.z = bgpbt_fw_sub(bgpbt_fw_mul(a.x, b.y), bgpbt_fw_mul(a.y, b.x));
+    return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__v3_blend(bgpbt_fm msk, bgpbt__v3 a, bgpbt__v3 b) {
+    bgpbt__v3 r; r.x = bgpbt_fw_blend(msk, a.x, b.x); r.y = bgpbt_fw_blend(msk, a.y, b.y); r.z = bgpbt_fw_blend(msk, a.z, b.z); return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__m3_mul(const bgpbt_fw* R, bgpbt__v3 v) {
+    bgpbt__v3 r;
+    r.x = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[0], v.x), bgpbt_fw_mul(R[1], v.y)), bgpbt_fw_mul(R[2], v.z));
+    r.y = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[3], v.x), bgpbt_fw_mul(R[4], v.y)), bgpbt_fw_mul(R[5], v.z));
+    r.z = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[6], v.x), bgpbt_fw_mul(R[7], v.y)), bgpbt_fw_mul(R[8], v.z));
+    return r;
+}
+BGPBT__INLINE bgpbt__v3 bgpbt__m3_col(const bgpbt_fw* R, int k) { bgpbt__v3 r; r.x = R[k]; r.y = R[3 + k]; r.z = R[6 + k]; return r; }
+/* r = a * b for quaternions (w x y z); r may alias a or b */
+BGPBT__INLINE void bgpbt__qw_mul(bgpbt_fw* r, const bgpbt_fw* a, const bgpbt_fw* b) {
+    bgpbt_fw t0, t1, t2, t3;
+    t0 = bgpbt_fw_sub(bgpbt_fw_sub(bgpbt_fw_mul(a[0], b[0]), bgpbt_fw_mul(a[1], b[1])), bgpbt_fw_add(bgpbt_fw_mul(a[2], b[2]), bgpbt_fw_mul(a[3], b[3])));
+    t1 = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(a[0], b[1]), bgpbt_fw_mul(a[1], b[0])), bgpbt_fw_sub(bgpbt_fw_mul(a[2], b[3]), bgpbt_fw_mul(a[3], b[2])));
+    t2 = bgpbt_fw_add(bgpbt_fw_sub(bgpbt_fw_mul(a[0], b[2]), bgpbt_fw_mul(a[1], b[3])), bgpbt_fw_add(bgpbt_fw_mul(a[2], b[0]), bgpbt_fw_mul(a[3], b[1])));
+    t3 = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(a[0], b[3]), bgpbt_fw_mul(a[1], b[2])), bgpbt_fw_sub(bgpbt_fw_mul(a[3], b[0]), bgpbt_fw_mul(a[2], b[1])));
+    r[0] = t0; r[1] = t1; r[2] = t2; r[3] = t3;
+}
+BGPBT__INLINE void bgpbt__qw_normalize(bgpbt_fw* q) {
+    bgpbt_fw n2 = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(q[0], q[0]), bgpbt_fw_mul(q[1], q[1])), bgpbt_fw_add(bgpbt_fw_mul(q[2], q[2]), bgpbt_fw_mul(q[3], q[3])));
+    bgpbt_fm tiny = bgpbt_fw_lt(n2, BGPBT__K(1e-20f));
+    bgpbt_fw inv = bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_sqrt(bgpbt_fw_max(n2, BGPBT__K(1e-20f))));
+    q[0] = bgpbt_fw_blend(tiny, bgpbt_fw_mul(q[0], inv), BGPBT__K(1.0f));
+    q[1] = bgpbt_fw_blend(tiny, bgpbt_fw_mul(q[1], inv), bgpbt_fw_zero());
+    q[2] = bgpbt_fw_blend(tiny, bgpbt_fw_mul(q[2], inv), bgpbt_fw_zero());
+    q[3] = bgpbt_fw_blend(tiny, bgpbt_fw_mul(q[3], inv), bgpbt_fw_zero());
+}
+BGPBT__INLINE void bgpbt__qw_to_mat(const bgpbt_fw* q, bgpbt_fw* R) {
+    bgpbt_fw two = BGPBT__K(2.0f), one = BGPBT__K(1.0f);
+    bgpbt_fw xx = bgpbt_fw_mul(q[1], q[1]), yy = bgpbt_fw_mul(q[2], q[2]), zz = bgpbt_fw_mul(q[3], q[3]);
+    bgpbt_fw xy = bgpbt_fw_mul(q[1], q[2]), xz = bgpbt_fw_mul(q[1], q[3]), yz = bgpbt_fw_mul(q[2], q[3]);
+    bgpbt_fw wx = bgpbt_fw_mul(q[0], q[1]), wy = bgpbt_fw_mul(q[0], q[2]), wz = bgpbt_fw_mul(q[0], q[3]);
+    R[0] = bgpbt_fw_sub(one, bgpbt_fw_mul(two, bgpbt_fw_add(yy, zz)));
+    R[1] = bgpbt_fw_mul(two, bgpbt_fw_sub(xy, wz));
+    R[2] = bgpbt_fw_mul(two, bgpbt_fw_add(xz, wy));
+    R[3] = bgpbt_fw_mul(two, bgpbt_fw_add(xy, wz));
+    R[4] = bgpbt_fw_sub(one, bgpbt_fw_mul(two, bgpbt_fw_add(xx, zz)));
+    R[5] = bgpbt_fw_mul(two, bgpbt_fw_sub(yz, wx));
+    R[6] = bgpbt_fw_mul(two, bgpbt_fw_sub(xz, wy));
+    R[7] = bgpbt_fw_mul(two, bgpbt_fw_add(yz, wx));
+    R[8] = bgpbt_fw_sub(one, bgpbt_fw_mul(two, bgpbt_fw_add(xx, yy)));
+}
+/* rotate v by unit quaternion q: v + 2w (u x v) + 2 u x (u x v) */
+BGPBT__INLINE bgpbt__v3 bgpbt__qw_rot(const bgpbt_fw* q, bgpbt__v3 v) {
+    bgpbt__v3 u, t;
+    u.x = q[1]; u.y = q[2]; u.z = q[3];
+    t = bgpbt__v3_scl(bgpbt__v3_cross(u, v), BGPBT__K(2.0f));
+    return bgpbt__v3_add(bgpbt__v3_add(v, bgpbt__v3_scl(t, q[0])), bgpbt__v3_cross(u, t));
+}
+/* sin and cos of any x: x = k 2pi + t with a two-part 2pi, then the [-pi, pi] kernel. */
+BGPBT__INLINE void bgpbt__fw_sincos(bgpbt_fw x, bgpbt_fw* s, bgpbt_fw* c) {
+    bgpbt_fw k = bgpbt__fw_round(bgpbt_fw_mul(bgpbt_fw_clamp(x, BGPBT__K(-1e6f), BGPBT__K(1e6f)), BGPBT__K(0.15915494309189535f)));
+    bgpbt_fw t = bgpbt_fw_sub(x, bgpbt_fw_mul(k, BGPBT__K(6.28125f)));
+    t = bgpbt_fw_sub(t, bgpbt_fw_mul(k, BGPBT__K(1.9353071795864769e-3f)));
+    t = bgpbt_fw_clamp(t, BGPBT__K(-3.14159265f), BGPBT__K(3.14159265f));
+    bgpbt__fw_sincos_pi(t, s, c);
+}
+
+#define BGPBT__B(off) (blk + sim->off)
+#define BGPBT__SC(off) (scr + sim->off)
+
+/* Forward kinematics of one block: body poses, com positions, joint anchors/axes, cdof. */
+BGPBT__PRIVATE void bgpbt__sim_kinematics(const bgpbt_sim* sim, bgpbt_fw* blk, bgpbt_fw* scr) {
+    const bgpbt_sim_model* m = sim->m;
+    bgpbt_fw* qpos = BGPBT__B(o_qpos);
+    bgpbt_fw* xpos = BGPBT__B(o_xpos);
+    bgpbt_fw* xquat = BGPBT__B(o_xquat);
+    bgpbt_fw* xmat = BGPBT__B(o_xmat);
+    bgpbt_fw* xipos = BGPBT__B(o_xipos);
+    bgpbt_fw* cdof = BGPBT__B(o_cdof);
+    bgpbt_fw* jan = BGPBT__SC(s_jan);
+    bgpbt_fw* jax = BGPBT__SC(s_jax);
+    bgpbt__v3 ref;
+    int b, j, k;
+    xpos[0] = xpos[1] = xpos[2] = bgpbt_fw_zero();
+    xquat[0] = BGPBT__K(1.0f);
+    xquat[1] = xquat[2] = xquat[3] = bgpbt_fw_zero();
+    for (k = 0; k < 9; ++k) xmat[k] = BGPBT__K((k % 4) == 0 ? 1.0f : 0.0f);
+    for (b = 1; b < m->nbody; ++b) {
+        int p = m->body_parent[b];
+        bgpbt__v3 pos;
+        bgpbt_fw* q = xquat + 4 * b;
+        if (m->body_free[b] >= 0) {
+            int a = m->jnt_qposadr[m->body_free[b]];
+            j = m->body_free[b];
+            pos = bgpbt__v3_ld(qpos + a);
+            q[0] = qpos[a + 3]; q[1] = qpos[a + 4]; q[2] = qpos[a + 5]; q[3] = qpos[a + 6];
+            bgpbt__qw_normalize(q);
+            bgpbt__v3_st(jan + 3 * j, pos);
+        } else {
+            bgpbt_fw bq[4];
+            pos = bgpbt__v3_add(bgpbt__v3_ld(xpos + 3 * p), bgpbt__m3_mul(xmat + 9 * p, bgpbt__v3_k(m->body_pos + 3 * b)));
+            for (k = 0; k < 4; ++k) bq[k] = BGPBT__K(m->body_quat[4 * b + k]);
+            bgpbt__qw_mul(q, xquat + 4 * p, bq);
+            for (j = m->body_jntadr[b]; j >= 0 && j < m->body_jntadr[b] + m->body_jntnum[b]; ++j) {
+                int t = m->jnt_type[j], a = m->jnt_qposadr[j];
+                bgpbt__v3 jp = bgpbt__v3_k(m->jnt_pos + 3 * j);
+                bgpbt__v3 anchor = bgpbt__v3_add(bgpbt__qw_rot(q, jp), pos);
+                bgpbt__v3 axis = bgpbt__qw_rot(q, bgpbt__v3_k(m->jnt_axis + 3 * j));
+                bgpbt__v3_st(jan + 3 * j, anchor);
+                bgpbt__v3_st(jax + 3 * j, axis);
+                if (t == BGPBT_SIM_JOINT_SLIDE) {
+                    pos = bgpbt__v3_mad(axis, bgpbt_fw_sub(qpos[a], BGPBT__K(m->jnt_ref[j])), pos);
+                } else {
+                    bgpbt_fw ql[4];
+                    if (t == BGPBT_SIM_JOINT_HINGE) {
+                        bgpbt_fw s, c;
+                        bgpbt__fw_sincos(bgpbt_fw_mul(bgpbt_fw_sub(qpos[a], BGPBT__K(m->jnt_ref[j])), BGPBT__K(0.5f)), &s, &c);
+                        ql[0] = c;
+                        ql[1] = bgpbt_fw_mul(s, BGPBT__K(m->jnt_axis[3 * j]));
+                        ql[2] = bgpbt_fw_mul(s, BGPBT__K(m->jnt_axis[3 * j + 1]));
+                        ql[3] = bgpbt_fw_mul(s, BGPBT__K(m->jnt_axis[3 * j + 2]));
+                    } else { /* ball */
+                        ql[0] = qpos[a]; ql[1] = qpos[a + 1]; ql[2] = qpos[a + 2]; ql[3] = qpos[a + 3];
+                        bgpbt__qw_normalize(ql);
+                    }
+                    bgpbt__qw_mul(q, q, ql);
+                    pos = bgpbt__v3_sub(anchor, bgpbt__qw_rot(q, jp));
+                }
+            }
+            bgpbt__qw_normalize(q);
+        }
+        bgpbt__v3_st(xpos + 3 * b, pos);
+        bgpbt__qw_to_mat(q, xmat + 9 * b);
+        bgpbt__v3_st(xipos + 3 * b, bgpbt__v3_add(pos, bgpbt__m3_mul(xmat + 9 * b, bgpbt__v3_k(m->body_com + 3 * b))));
+    }
+    /* reference point of the spatial algebra: the first body's origin */
+    ref = m->nbody > 1 ? bgpbt__v3_ld(xpos + 3) : bgpbt__v3_ld(xpos);
+    bgpbt__v3_st(BGPBT__B(o_ref), ref);
+    for (j = 0; j < m->njnt; ++j) {
+        int t = m->jnt_type[j], d = m->jnt_dofadr[j], b2 = m->jnt_body[j];
+        bgpbt_fw* c = cdof + 6 * d;
+        bgpbt__v3 anchor = bgpbt__v3_ld(jan + 3 * j), off = bgpbt__v3_sub(ref, anchor), ax;
+        if (t == BGPBT_SIM_JOINT_FREE || t == BGPBT_SIM_JOINT_BALL) {
+            if (t == BGPBT_SIM_JOINT_FREE) {
+                for (k = 0; k < 18; ++k) c[k] = bgpbt_fw_zero();
+                c[3] = c[6 + 4] = c[12 + 5] = BGPBT__K(1.0f);
+                c += 18;
+            }
+            for (k = 0; k < 3; ++k) {
+                ax = bgpbt__m3_col(xmat + 9 * b2, k);
+                bgpbt__v3_st(c + 6 * k, ax);
+                bgpbt__v3_st(c + 6 * k + 3, bgpbt__v3_cross(ax, off));
+            }
+        } else {
+            ax = bgpbt__v3_ld(jax + 3 * j);
+            if (t == BGPBT_SIM_JOINT_HINGE) {
+                bgpbt__v3_st(c, ax);
+                bgpbt__v3_st(c + 3, bgpbt__v3_cross(ax, off));
+            } else {
+                c[0] = c[1] = c[2] = bgpbt_fw_zero();
+                bgpbt__v3_st(c + 3, ax);
+            }
+        }
+    }
+}
+
+/* spatial algebra, MuJoCo layout: motion/force = (angular 3, linear 3); inertia = (I 6, h 3, m) */
+BGPBT__INLINE void bgpbt__sp_cross_motion(bgpbt_fw* r, const bgpbt_fw* v, const bgpbt_fw* mo) {
+    bgpbt__v3 va = bgpbt__v3_ld(v), vl = bgpbt__v3_ld(v + 3), ma = bgpbt__v3_ld(mo), ml = bgpbt__v3_ld(mo + 3);
+    bgpbt__v3_st(r, bgpbt__v3_cross(va, ma));
+    bgpbt__v3_st(r + 3, bgpbt__v3_add(bgpbt__v3_cross(va, ml), bgpbt__v3_cross(vl, ma)));
+}
+BGPBT__INLINE void bgpbt__sp_cross_force(bgpbt_fw* r, const bgpbt_fw* v, const bgpbt_fw* f) {
+    bgpbt__v3 va = bgpbt__v3_ld(v), vl = bgpbt__v3_ld(v + 3), fa = bgpbt__v3_ld(f), fl = bgpbt__v3_ld(f + 3);
+    bgpbt__v3_st(r, bgpbt__v3_add(bgpbt__v3_cross(va, fa), bgpbt__v3_cross(vl, fl)));
+    bgpbt__v3_st(r + 3, bgpbt__v3_cross(va, fl));
+}
+BGPBT__INLINE void bgpbt__sp_inert_mul(bgpbt_fw* r, const bgpbt_fw* I, const bgpbt_fw* v) {
+    bgpbt__v3 va = bgpbt__v3_ld(v), vl = bgpbt__v3_ld(v + 3), h = bgpbt__v3_ld(I + 6), Iv, t;
+    Iv.x = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(I[0], va.x), bgpbt_fw_mul(I[3], va.y)), bgpbt_fw_mul(I[4], va.z));
+    Iv.y = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(I[3], va.x), bgpbt_fw_mul(I[1], va.y)), bgpbt_fw_mul(I[5], va.z));
+    Iv.z = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(I[4], va.x), bgpbt_fw_mul(I[5], va.y)), bgpbt_fw_mul(I[2], va.z));
+    bgpbt__v3_st(r, bgpbt__v3_add(Iv, bgpbt__v3_cross(h, vl)));
+    t = bgpbt__v3_sub(bgpbt__v3_scl(vl, I[9]), bgpbt__v3_cross(h, va));
+    bgpbt__v3_st(r + 3, t);
+}
+BGPBT__INLINE bgpbt_fw bgpbt__sp_dot(const bgpbt_fw* a, const bgpbt_fw* b) {
+    return bgpbt_fw_add(bgpbt__v3_dot(bgpbt__v3_ld(a), bgpbt__v3_ld(b)), bgpbt__v3_dot(bgpbt__v3_ld(a + 3), bgpbt__v3_ld(b + 3)));
+}
+
+/* x <- M^-1 x with M = L^T D L stored in the lower triangle (L below the diagonal), D^-1 in dinv */
+BGPBT__PRIVATE void bgpbt__sim_solve(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, bgpbt_fw* x) {
+    int nv = m->nv, k, i;
+    const int* par = m->dof_parent;
+    for (k = nv - 1; k >= 0; --k)
+        for (i = par[k]; i >= 0; i = par[i]) x[i] = bgpbt_fw_sub(x[i], bgpbt_fw_mul(M[k * nv + i], x[k]));
+    for (k = 0; k < nv; ++k) x[k] = bgpbt_fw_mul(x[k], dinv[k]);
+    for (k = 0; k < nv; ++k)
+        for (i = par[k]; i >= 0; i = par[i]) x[k] = bgpbt_fw_sub(x[k], bgpbt_fw_mul(M[k * nv + i], x[i]));
+}
+
+/* Row data of one active contact slot in scratch: J[3][nv], W[3][nv] (= M^-1 J^T), then
+   dinv[3], target, mu, active, point[3], frame n t1 t2 [9]. */
+#define BGPBT__ROW_EXTRA 18
+BGPBT__PRIVATE size_t bgpbt__sim_row_size(const bgpbt_sim_model* m) { return (size_t)6 * (size_t)m->nv + BGPBT__ROW_EXTRA; }
+
+/* J row (into J, nv) for direction u at point pt, body bb minus body ba. */
+BGPBT__PRIVATE void bgpbt__sim_jrow(const bgpbt_sim_model* m, const bgpbt_fw* cdof, bgpbt__v3 r, bgpbt__v3 u, int ba, int bb, bgpbt_fw* J) {
+    bgpbt__v3 w = bgpbt__v3_cross(r, u);
+    int k;
+    for (k = 0; k < m->nv; ++k) J[k] = bgpbt_fw_zero();
+    for (k = 0; k < m->body_chainnum[bb]; ++k) {
+        int d = m->chain[m->body_chainadr[bb] + k];
+        const bgpbt_fw* c = cdof + 6 * d;
+        J[d] = bgpbt_fw_add(J[d], bgpbt_fw_add(bgpbt__v3_dot(bgpbt__v3_ld(c), w), bgpbt__v3_dot(bgpbt__v3_ld(c + 3), u)));
+    }
+    for (k = 0; k < m->body_chainnum[ba]; ++k) {
+        int d = m->chain[m->body_chainadr[ba] + k];
+        const bgpbt_fw* c = cdof + 6 * d;
+        J[d] = bgpbt_fw_sub(J[d], bgpbt_fw_add(bgpbt__v3_dot(bgpbt__v3_ld(c), w), bgpbt__v3_dot(bgpbt__v3_ld(c + 3), u)));
+    }
+}
+
+BGPBT__INLINE bgpbt_fw bgpbt__dotn(const bgpbt_fw* a, const bgpbt_fw* b, int n) {
+    bgpbt_fw s = bgpbt_fw_zero();
+    int k;
+    for (k = 0; k < n; ++k) s = bgpbt_fw_add(s, bgpbt_fw_mul(a[k], b[k]));
+    return s;
+}
+BGPBT__INLINE void bgpbt__axpyn(bgpbt_fw* y, const bgpbt_fw* x, bgpbt_fw a, int n) {
+    int k;
+    for (k = 0; k < n; ++k) y[k] = bgpbt_fw_add(y[k], bgpbt_fw_mul(x[k], a));
+}
+
+/* Closest points of segments [a0,a1] and [b0,b1] (points allowed): parameters s, t in [0, 1]. */
+BGPBT__PRIVATE void bgpbt__sim_segseg(bgpbt__v3 a0, bgpbt__v3 a1, bgpbt__v3 b0, bgpbt__v3 b1, bgpbt__v3* pa, bgpbt__v3* pb) {
+    bgpbt__v3 d1 = bgpbt__v3_sub(a1, a0), d2 = bgpbt__v3_sub(b1, b0), r = bgpbt__v3_sub(a0, b0);
+    bgpbt_fw a = bgpbt__v3_dot(d1, d1), e = bgpbt__v3_dot(d2, d2), f = bgpbt__v3_dot(d2, r), c = bgpbt__v3_dot(d1, r);
+    bgpbt_fw bb = bgpbt__v3_dot(d1, d2), zero = bgpbt_fw_zero(), one = BGPBT__K(1.0f), tiny = BGPBT__K(1e-12f);
+    bgpbt_fw ai = bgpbt_fw_div(one, bgpbt_fw_max(a, tiny)), ei = bgpbt_fw_div(one, bgpbt_fw_max(e, tiny));
+    bgpbt_fw denom = bgpbt_fw_sub(bgpbt_fw_mul(a, e), bgpbt_fw_mul(bb, bb));
+    bgpbt_fm ok = bgpbt_fw_gt(denom, bgpbt_fw_mul(BGPBT__K(1e-6f), bgpbt_fw_mul(a, e)));
+    bgpbt_fw s = bgpbt_fw_blend(ok, zero, bgpbt_fw_clamp(bgpbt_fw_div(bgpbt_fw_sub(bgpbt_fw_mul(bb, f), bgpbt_fw_mul(c, e)), bgpbt_fw_max(denom, tiny)), zero, one));
+    bgpbt_fw t = bgpbt_fw_mul(bgpbt_fw_add(bgpbt_fw_mul(bb, s), f), ei);
+    bgpbt_fm tl = bgpbt_fw_lt(t, zero), th = bgpbt_fw_gt(t, one);
+    bgpbt_fm apt = bgpbt_fw_le(a, tiny), bpt = bgpbt_fw_le(e, tiny);
+    s = bgpbt_fw_blend(tl, s, bgpbt_fw_clamp(bgpbt_fw_mul(bgpbt_fw_neg(c), ai), zero, one));
+    s = bgpbt_fw_blend(th, s, bgpbt_fw_clamp(bgpbt_fw_mul(bgpbt_fw_sub(bb, c), ai), zero, one));
+    t = bgpbt_fw_clamp(t, zero, one);
+    /* degenerate segments: a point against a segment */
+    s = bgpbt_fw_blend(bpt, s, bgpbt_fw_clamp(bgpbt_fw_mul(bgpbt_fw_neg(c), ai), zero, one));
+    t = bgpbt_fw_blend(bpt, t, zero);
+    t = bgpbt_fw_blend(apt, t, bgpbt_fw_clamp(bgpbt_fw_mul(f, ei), zero, one));
+    s = bgpbt_fw_blend(apt, s, zero);
+    *pa = bgpbt__v3_mad(d1, s, a0);
+    *pb = bgpbt__v3_mad(d2, t, b0);
+}
+
+BGPBT__INLINE void bgpbt__geom_seg(const bgpbt_sim_model* m, int g, const bgpbt_fw* gpos, const bgpbt_fw* gmat, bgpbt__v3* p0, bgpbt__v3* p1) {
+    bgpbt__v3 c = bgpbt__v3_ld(gpos + 3 * g);
+    if (m->geom_type[g] == BGPBT_SIM_GEOM_CAPSULE) {
+        bgpbt__v3 ax = bgpbt__v3_scl(bgpbt__m3_col(gmat + 9 * g, 2), BGPBT__K(m->geom_size[3 * g + 1]));
+        *p0 = bgpbt__v3_sub(c, ax);
+        *p1 = bgpbt__v3_add(c, ax);
+    } else {
+        *p0 = c;
+        *p1 = c;
+    }
+}
+
+/* One physics step of one block. */
+BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpbt_fw* scr, int* act_list) {
+    const bgpbt_sim_model* m = sim->m;
+    const int nv = m->nv, nb = m->nbody;
+    const float hf = m->opt.timestep;
+    const bgpbt_fw h = BGPBT__K(hf), zero = bgpbt_fw_zero();
+    bgpbt_fw* qpos = BGPBT__B(o_qpos);
+    bgpbt_fw* qvel = BGPBT__B(o_qvel);
+    bgpbt_fw* ctrl = BGPBT__B(o_ctrl);
+    bgpbt_fw* lam = BGPBT__B(o_lam);
+    bgpbt_fw* laml = BGPBT__B(o_laml);
+    bgpbt_fw* xmat = BGPBT__B(o_xmat);
+    bgpbt_fw* xpos = BGPBT__B(o_xpos);
+    bgpbt_fw* xipos = BGPBT__B(o_xipos);
+    bgpbt_fw* cdof = BGPBT__B(o_cdof);
+    bgpbt_fw* cfrc = BGPBT__B(o_cfrc);
+    bgpbt_fw* cinert = BGPBT__SC(s_cinert);
+    bgpbt_fw* cvel = BGPBT__SC(s_cvel);
+    bgpbt_fw* cdofdot = BGPBT__SC(s_cdofdot);
+    bgpbt_fw* cacc = BGPBT__SC(s_cacc);
+    bgpbt_fw* f = BGPBT__SC(s_f);
+    bgpbt_fw* M = BGPBT__SC(s_M);
+    bgpbt_fw* dinv = BGPBT__SC(s_dinv);
+    bgpbt_fw* qfrc = BGPBT__SC(s_qfrc);
+    bgpbt_fw* v = BGPBT__SC(s_v);
+    bgpbt_fw* gpos = BGPBT__SC(s_gpos);
+    bgpbt_fw* gmat = BGPBT__SC(s_gmat);
+    bgpbt_fw* rows = BGPBT__SC(s_rows);
+    bgpbt_fw* lrows = BGPBT__SC(s_lrows);
+    const size_t rsz = bgpbt__sim_row_size(m), lsz = (size_t)nv + 4;
+    bgpbt__v3 ref = bgpbt__v3_ld(BGPBT__B(o_ref));
+    int b, i, j, k, d, nact = 0, nlact = 0, it;
+
+    /* 1. body inertias about the reference point */
+    for (b = 1; b < nb; ++b) {
+        const float* Il = m->body_inertia + 6 * b;
+        const bgpbt_fw* R = xmat + 9 * b;
+        bgpbt_fw* ci = cinert + 10 * b;
+        bgpbt_fw T[9], mass = BGPBT__K(m->body_mass[b]);
+        bgpbt__v3 c = bgpbt__v3_sub(bgpbt__v3_ld(xipos + 3 * b), ref);
+        bgpbt_fw cc;
+        /* T = R * I_local (I symmetric: xx yy zz xy xz yz) */
+        for (i = 0; i < 3; ++i) {
+            T[3 * i + 0] = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[3 * i], BGPBT__K(Il[0])), bgpbt_fw_mul(R[3 * i + 1], BGPBT__K(Il[3]))), bgpbt_fw_mul(R[3 * i + 2], BGPBT__K(Il[4])));
+            T[3 * i + 1] = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[3 * i], BGPBT__K(Il[3])), bgpbt_fw_mul(R[3 * i + 1], BGPBT__K(Il[1]))), bgpbt_fw_mul(R[3 * i + 2], BGPBT__K(Il[5])));
+            T[3 * i + 2] = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[3 * i], BGPBT__K(Il[4])), bgpbt_fw_mul(R[3 * i + 1], BGPBT__K(Il[5]))), bgpbt_fw_mul(R[3 * i + 2], BGPBT__K(Il[2])));
+        }
+        {
+            static const int ir[6] = {0, 1, 2, 0, 0, 1}, ic[6] = {0, 1, 2, 1, 2, 2};
+            bgpbt_fw cv[3];
+            cv[0] = c.x; cv[1] = c.y; cv[2] = c.z;
+            cc = bgpbt__v3_dot(c, c);
+            for (k = 0; k < 6; ++k) {
+                bgpbt_fw val = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(T[3 * ir[k]], R[3 * ic[k]]), bgpbt_fw_mul(T[3 * ir[k] + 1], R[3 * ic[k] + 1])),
+                                            bgpbt_fw_mul(T[3 * ir[k] + 2], R[3 * ic[k] + 2]));
+                bgpbt_fw par = bgpbt_fw_mul(cv[ir[k]], cv[ic[k]]);
+                if (k < 3) par = bgpbt_fw_sub(cc, par); else par = bgpbt_fw_neg(par);
+                ci[k] = bgpbt_fw_add(val, bgpbt_fw_mul(mass, par));
+            }
+        }
+        bgpbt__v3_st(ci + 6, bgpbt__v3_scl(c, mass));
+        ci[9] = mass;
+    }
+    /* 2. velocities and cdof_dot (MuJoCo's comVel) */
+    for (k = 0; k < 6; ++k) cvel[k] = zero;
+    for (b = 1; b < nb; ++b) {
+        int p = m->body_parent[b];
+        bgpbt_fw* cv = cvel + 6 * b;
+        for (k = 0; k < 6; ++k) cv[k] = cvel[6 * p + k];
+        for (j = m->body_jntadr[b]; j >= 0 && j < m->body_jntadr[b] + m->body_jntnum[b]; ++j) {
+            int t = m->jnt_type[j];
+            d = m->jnt_dofadr[j];
+            if (t == BGPBT_SIM_JOINT_FREE) {
+                for (k = 0; k < 18; ++k) cdofdot[6 * d + k] = zero;
+                for (i = 0; i < 3; ++i) for (k = 0; k < 6; ++k) cv[k] = bgpbt_fw_add(cv[k], bgpbt_fw_mul(cdof[6 * (d + i) + k], qvel[d + i]));
+                d += 3;
+            }
+            if (t == BGPBT_SIM_JOINT_FREE || t == BGPBT_SIM_JOINT_BALL) {
+                for (i = 0; i < 3; ++i) bgpbt__sp_cross_motion(cdofdot + 6 * (d + i), cv, cdof + 6 * (d + i));
+                for (i = 0; i < 3; ++i) for (k = 0; k < 6; ++k) cv[k] = bgpbt_fw_add(cv[k], bgpbt_fw_mul(cdof[6 * (d + i) + k], qvel[d + i]));
+            } else {
+                bgpbt__sp_cross_motion(cdofdot + 6 * d, cv, cdof + 6 * d);
+                for (k = 0; k < 6; ++k) cv[k] = bgpbt_fw_add(cv[k], bgpbt_fw_mul(cdof[6 * d + k], qvel[d]));
+            }
+        }
+    }
+    /* 3. bias forces by recursive Newton-Euler with zero acceleration (gravity as base acceleration) */
+    cacc[0] = cacc[1] = cacc[2] = zero;
+    cacc[3] = BGPBT__K(-m->opt.gravity[0]);
+    cacc[4] = BGPBT__K(-m->opt.gravity[1]);
+    cacc[5] = BGPBT__K(-m->opt.gravity[2]);
+    for (b = 1; b < nb; ++b) {
+        int p = m->body_parent[b];
+        bgpbt_fw* ca = cacc + 6 * b;
+        bgpbt_fw tmp[6], tmp2[6];
+        for (k = 0; k < 6; ++k) ca[k] = cacc[6 * p + k];
+        for (d = 0; d < nv; ++d) {
+            if (m->dof_body[d] != b) continue;
+            for (k = 0; k < 6; ++k) ca[k] = bgpbt_fw_add(ca[k], bgpbt_fw_mul(cdofdot[6 * d + k], qvel[d]));
+        }
+        bgpbt__sp_inert_mul(f + 6 * b, cinert + 10 * b, ca);
+        bgpbt__sp_inert_mul(tmp, cinert + 10 * b, cvel + 6 * b);
+        bgpbt__sp_cross_force(tmp2, cvel + 6 * b, tmp);
+        for (k = 0; k < 6; ++k) f[6 * b + k] = bgpbt_fw_add(f[6 * b + k], tmp2[k]);
+    }
+    for (b = nb - 1; b > 0; --b) {
+        int p = m->body_parent[b];
+        if (p > 0) for (k = 0; k < 6; ++k) f[6 * p + k] = bgpbt_fw_add(f[6 * p + k], f[6 * b + k]);
+    }
+    /* 4. forces: actuators, passive, minus bias */
+    for (d = 0; d < nv; ++d) {
+        bgpbt_fw fr = bgpbt_fw_neg(bgpbt__sp_dot(cdof + 6 * d, f + 6 * m->dof_body[d]));
+        if (m->dof_damping[d] > 0) fr = bgpbt_fw_sub(fr, bgpbt_fw_mul(BGPBT__K(m->dof_damping[d]), qvel[d]));
+        if (m->dof_stiffness[d] > 0) {
+            int jj = m->dof_jnt[d];
+            bgpbt_fw qd = bgpbt_fw_sub(qpos[m->jnt_qposadr[jj]], BGPBT__K(m->jnt_springref[jj]));
+            qd = bgpbt_fw_add(qd, bgpbt_fw_mul(h, qvel[d])); /* implicit: K (q + h v - q_s) */
+            fr = bgpbt_fw_sub(fr, bgpbt_fw_mul(BGPBT__K(m->dof_stiffness[d]), qd));
+        }
+        qfrc[d] = fr;
+    }
+    for (k = 0; k < m->nu; ++k) {
+        bgpbt_fw u = ctrl[k];
+        if (m->act_limited[k]) u = bgpbt_fw_clamp(u, BGPBT__K(m->act_range[2 * k]), BGPBT__K(m->act_range[2 * k + 1]));
+        d = m->act_dof[k];
+        qfrc[d] = bgpbt_fw_add(qfrc[d], bgpbt_fw_mul(u, BGPBT__K(m->act_gear[k])));
+    }
+    /* 5. mass matrix by CRBA (composite inertias accumulated into cinert), implicit terms, L^T D L */
+    for (b = nb - 1; b > 0; --b) {
+        int p = m->body_parent[b];
+        if (p > 0) for (k = 0; k < 10; ++k) cinert[10 * p + k] = bgpbt_fw_add(cinert[10 * p + k], cinert[10 * b + k]);
+    }
+    for (i = 0; i < nv; ++i) {
+        bgpbt_fw buf[6];
+        bgpbt__sp_inert_mul(buf, cinert + 10 * m->dof_body[i], cdof + 6 * i);
+        for (j = i; j >= 0; j = m->dof_parent[j]) M[i * nv + j] = bgpbt__sp_dot(cdof + 6 * j, buf);
+        M[i * nv + i] = bgpbt_fw_add(M[i * nv + i], BGPBT__K(m->dof_armature[i] + hf * m->dof_damping[i] + hf * hf * m->dof_stiffness[i]));
+    }
+    for (k = nv - 1; k >= 0; --k) {
+        bgpbt_fw inv = bgpbt_fw_div(BGPBT__K(1.0f), M[k * nv + k]);
+        dinv[k] = inv;
+        for (i = m->dof_parent[k]; i >= 0; i = m->dof_parent[i]) {
+            bgpbt_fw a = bgpbt_fw_mul(M[k * nv + i], inv);
+            for (j = i; j >= 0; j = m->dof_parent[j]) M[i * nv + j] = bgpbt_fw_sub(M[i * nv + j], bgpbt_fw_mul(M[k * nv + j], a));
+            M[k * nv + i] = a;
+        }
+    }
+    /* 6. unconstrained velocity */
+    bgpbt__sim_solve(m, M, dinv, qfrc);
+    for (d = 0; d < nv; ++d) v[d] = bgpbt_fw_add(qvel[d], bgpbt_fw_mul(h, qfrc[d]));
+
+    /* 7. constraints: contacts */
+    for (k = 0; k < 6 * nb; ++k) cfrc[k] = zero;
+    BGPBT__B(o_ncon)[0] = zero;
+    if (m->nslot > 0) {
+        for (i = 0; i < m->ngeom; ++i) {
+            int bi = m->geom_body[i];
+            bgpbt_fw gm[9];
+            int r, c;
+            bgpbt__v3_st(gpos + 3 * i, bgpbt__v3_add(bgpbt__v3_ld(xpos + 3 * bi), bgpbt__m3_mul(xmat + 9 * bi, bgpbt__v3_k(m->geom_pos + 3 * i))));
+            for (r = 0; r < 3; ++r)
+                for (c = 0; c < 3; ++c)
+                    gm[3 * r + c] = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(xmat[9 * bi + 3 * r], BGPBT__K(m->geom_mat[9 * i + c])),
+                                                              bgpbt_fw_mul(xmat[9 * bi + 3 * r + 1], BGPBT__K(m->geom_mat[9 * i + 3 + c]))),
+                                                 bgpbt_fw_mul(xmat[9 * bi + 3 * r + 2], BGPBT__K(m->geom_mat[9 * i + 6 + c])));
+            for (r = 0; r < 9; ++r) gmat[9 * i + r] = gm[r];
+        }
+    }
+    for (k = 0; k < m->nslot; ++k) {
+        const bgpbt__sim_slot* sl = &m->slot[k];
+        bgpbt__v3 pt, n, t1, t2, rr;
+        bgpbt_fw dist, sv, target, act, beta;
+        bgpbt_fm on;
+        bgpbt_fw* row;
+        int ga = sl->ga, gb = sl->gb;
+        if (sl->kind == 0) {
+            bgpbt__v3 p0 = bgpbt__v3_ld(gpos + 3 * ga), c = bgpbt__v3_ld(gpos + 3 * gb), q;
+            n = bgpbt__m3_col(gmat + 9 * ga, 2);
+            if (m->geom_type[gb] == BGPBT_SIM_GEOM_BOX) {
+                bgpbt__v3 loc;
+                loc.x = BGPBT__K((sl->sub & 1) ? m->geom_size[3 * gb] : -m->geom_size[3 * gb]);
+                loc.y = BGPBT__K((sl->sub & 2) ? m->geom_size[3 * gb + 1] : -m->geom_size[3 * gb + 1]);
+                loc.z = BGPBT__K((sl->sub & 4) ? m->geom_size[3 * gb + 2] : -m->geom_size[3 * gb + 2]);
+                pt = bgpbt__v3_add(c, bgpbt__m3_mul(gmat + 9 * gb, loc));
+                dist = bgpbt__v3_dot(n, bgpbt__v3_sub(pt, p0));
+            } else {
+                bgpbt_fw rad = BGPBT__K(m->geom_size[3 * gb]);
+                q = c;
+                if (m->geom_type[gb] == BGPBT_SIM_GEOM_CAPSULE) {
+                    bgpbt__v3 ax = bgpbt__v3_scl(bgpbt__m3_col(gmat + 9 * gb, 2), BGPBT__K(sl->sub ? m->geom_size[3 * gb + 1] : -m->geom_size[3 * gb + 1]));
+                    q = bgpbt__v3_add(c, ax);
+                }
+                pt = bgpbt__v3_sub(q, bgpbt__v3_scl(n, rad));
+                dist = bgpbt_fw_sub(bgpbt__v3_dot(n, bgpbt__v3_sub(q, p0)), rad);
+            }
+        } else {
+            bgpbt__v3 a0, a1, b0, b1, pa, pb, dd;
+            bgpbt_fw len, ra = BGPBT__K(m->geom_size[3 * ga]), rb = BGPBT__K(m->geom_size[3 * gb]);
+            bgpbt_fm small;
+            bgpbt__geom_seg(m, ga, gpos, gmat, &a0, &a1);
+            bgpbt__geom_seg(m, gb, gpos, gmat, &b0, &b1);
+            bgpbt__sim_segseg(a0, a1, b0, b1, &pa, &pb);
+            dd = bgpbt__v3_sub(pb, pa);
+            len = bgpbt_fw_sqrt(bgpbt__v3_dot(dd, dd));
+            small = bgpbt_fw_lt(len, BGPBT__K(1e-9f));
+            n = bgpbt__v3_scl(dd, bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_max(len, BGPBT__K(1e-9f))));
+            n.z = bgpbt_fw_blend(small, n.z, BGPBT__K(1.0f));
+            dist = bgpbt_fw_sub(bgpbt_fw_sub(len, ra), rb);
+            pt = bgpbt__v3_mad(n, bgpbt_fw_add(ra, bgpbt_fw_mul(dist, BGPBT__K(0.5f))), pa);
+        }
+        sv = bgpbt_fw_sub(dist, BGPBT__K(sl->rest));
+        on = bgpbt_fw_lt(sv, BGPBT__K(BGPBT__SIM_SPEC_BAND));
+        if (!bgpbt_fm_any(on)) {
+            lam[3 * k] = lam[3 * k + 1] = lam[3 * k + 2] = zero;
+            continue;
+        }
+        act = bgpbt_fw_blend(on, zero, BGPBT__K(1.0f));
+        row = rows + rsz * (size_t)nact;
+        act_list[nact++] = k;
+        /* tangent frame */
+        {
+            bgpbt_fm usex = bgpbt_fw_lt(bgpbt_fw_abs(n.z), BGPBT__K(0.9f));
+            bgpbt__v3 e, tt;
+            bgpbt_fw inv;
+            e.x = bgpbt_fw_blend(usex, BGPBT__K(1.0f), zero);
+            e.y = zero;
+            e.z = bgpbt_fw_blend(usex, zero, BGPBT__K(1.0f));
+            tt = bgpbt__v3_cross(e, n); /* perpendicular to n */
+            inv = bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_sqrt(bgpbt_fw_max(bgpbt__v3_dot(tt, tt), BGPBT__K(1e-20f))));
+            t1 = bgpbt__v3_scl(tt, inv);
+            t2 = bgpbt__v3_cross(n, t1);
+        }
+        {
+            float bf = hf / (sl->beta_tc > 0 ? sl->beta_tc : 0.02f);
+            bf = bf < 0.05f ? 0.05f : bf > 0.5f ? 0.5f : bf;
+            beta = BGPBT__K(bf);
+        }
+        /* separated: may close the gap but not cross it; penetrating: pushed out at rate beta */
+        target = bgpbt_fw_blend(bgpbt_fw_gt(sv, zero), bgpbt_fw_mul(bgpbt_fw_neg(sv), bgpbt_fw_div(beta, h)),
+                                bgpbt_fw_div(bgpbt_fw_neg(sv), h));
+        rr = bgpbt__v3_sub(pt, ref);
+        bgpbt__sim_jrow(m, cdof, rr, n, sl->ba, sl->bb, row);
+        bgpbt__sim_jrow(m, cdof, rr, t1, sl->ba, sl->bb, row + nv);
+        bgpbt__sim_jrow(m, cdof, rr, t2, sl->ba, sl->bb, row + 2 * nv);
+        for (i = 0; i < 3; ++i) {
+            bgpbt_fw* W = row + 3 * nv + i * nv;
+            bgpbt_fw A;
+            memcpy(W, row + i * nv, (size_t)nv * sizeof(bgpbt_fw));
+            bgpbt__sim_solve(m, M, dinv, W);
+            A = bgpbt__dotn(row + i * nv, W, nv);
+            row[6 * nv + i] = bgpbt_fw_mul(act, bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_max(A, BGPBT__K(1e-12f))));
+            if (i > 0 && sl->mu <= 0) row[6 * nv + i] = zero;
+        }
+        row[6 * nv + 3] = target;
+        row[6 * nv + 4] = BGPBT__K(sl->mu);
+        row[6 * nv + 5] = act;
+        bgpbt__v3_st(row + 6 * nv + 6, pt);
+        bgpbt__v3_st(row + 6 * nv + 9, n);
+        bgpbt__v3_st(row + 6 * nv + 12, t1);
+        bgpbt__v3_st(row + 6 * nv + 15, t2);
+        /* warm start (inactive lanes start from zero) */
+        for (i = 0; i < 3; ++i) {
+            lam[3 * k + i] = bgpbt_fw_mul(lam[3 * k + i], act);
+            if (sl->mu <= 0 && i > 0) lam[3 * k + i] = zero;
+            bgpbt__axpyn(v, row + 3 * nv + i * nv, lam[3 * k + i], nv);
+        }
+    }
+    /* joint limits */
+    for (k = 0; k < m->nlim; ++k) {
+        int jj = m->lim_jnt[k];
+        bgpbt_fw q = qpos[m->jnt_qposadr[jj]], lo = BGPBT__K(m->jnt_range[2 * jj]), hi = BGPBT__K(m->jnt_range[2 * jj + 1]);
+        bgpbt_fw slo = bgpbt_fw_sub(q, lo), shi = bgpbt_fw_sub(hi, q);
+        bgpbt_fm lower = bgpbt_fw_lt(slo, shi);
+        bgpbt_fw sgn = bgpbt_fw_blend(lower, BGPBT__K(-1.0f), BGPBT__K(1.0f));
+        bgpbt_fw s = bgpbt_fw_min(slo, shi), target, act, bf;
+        bgpbt_fw* row;
+        bgpbt_fm on;
+        float bfs;
+        d = m->jnt_dofadr[jj];
+        s = bgpbt_fw_sub(s, BGPBT__K(m->jnt_lmargin[jj]));
+        on = bgpbt_fw_lt(bgpbt_fw_sub(s, bgpbt_fw_mul(bgpbt_fw_abs(v[d]), BGPBT__K(2.0f * hf))), BGPBT__K(0.01f));
+        if (!bgpbt_fm_any(on)) {
+            laml[k] = zero;
+            continue;
+        }
+        act = bgpbt_fw_blend(on, zero, BGPBT__K(1.0f));
+        row = lrows + lsz * (size_t)nlact;
+        act_list[m->nslot + nlact++] = k;
+        for (i = 0; i < nv; ++i) row[i] = zero;
+        row[d] = sgn;
+        bgpbt__sim_solve(m, M, dinv, row);
+        row[nv] = bgpbt_fw_mul(act, bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_max(bgpbt_fw_mul(row[d], sgn), BGPBT__K(1e-12f))));
+        bfs = hf / (m->jnt_ltc[jj] > 0 ? m->jnt_ltc[jj] : 0.02f);
+        bfs = bfs < 0.05f ? 0.05f : bfs > 0.5f ? 0.5f : bfs;
+        bf = BGPBT__K(bfs);
+        target = bgpbt_fw_blend(bgpbt_fw_gt(s, zero), bgpbt_fw_mul(bgpbt_fw_neg(s), bgpbt_fw_div(bf, h)), bgpbt_fw_div(bgpbt_fw_neg(s), h));
+        row[nv + 1] = target;
+        row[nv + 2] = sgn;
+        row[nv + 3] = act;
+        laml[k] = bgpbt_fw_mul(laml[k], act);
+        bgpbt__axpyn(v, row, laml[k], nv);
+    }
+    /* projected Gauss-Seidel */
+    for (it = 0; it < m->opt.iterations && (nact + nlact) > 0; ++it) {
+        for (i = 0; i < nact; ++i) {
+            int s = act_list[i];
+            bgpbt_fw* row = rows + rsz * (size_t)i;
+            bgpbt_fw* di = row + 6 * nv;
+            bgpbt_fw vn = bgpbt__dotn(row, v, nv), l0 = lam[3 * s], l1, dl;
+            l1 = bgpbt_fw_max(bgpbt_fw_sub(l0, bgpbt_fw_mul(bgpbt_fw_sub(vn, di[3]), di[0])), zero);
+            dl = bgpbt_fw_sub(l1, l0);
+            lam[3 * s] = l1;
+            bgpbt__axpyn(v, row + 3 * nv, dl, nv);
+            if (m->slot[s].mu > 0) {
+                bgpbt_fw v1 = bgpbt__dotn(row + nv, v, nv), v2 = bgpbt__dotn(row + 2 * nv, v, nv);
+                bgpbt_fw a1 = lam[3 * s + 1], a2 = lam[3 * s + 2];
+                bgpbt_fw b1 = bgpbt_fw_sub(a1, bgpbt_fw_mul(v1, di[1])), b2 = bgpbt_fw_sub(a2, bgpbt_fw_mul(v2, di[2]));
+                bgpbt_fw lim = bgpbt_fw_mul(di[4], l1);
+                bgpbt_fw nrm = bgpbt_fw_sqrt(bgpbt_fw_add(bgpbt_fw_mul(b1, b1), bgpbt_fw_mul(b2, b2)));
+                bgpbt_fw sc = bgpbt_fw_min(BGPBT__K(1.0f), bgpbt_fw_div(lim, bgpbt_fw_max(nrm, BGPBT__K(1e-20f))));
+                b1 = bgpbt_fw_mul(b1, sc);
+                b2 = bgpbt_fw_mul(b2, sc);
+                bgpbt__axpyn(v, row + 4 * nv, bgpbt_fw_sub(b1, a1), nv);
+                bgpbt__axpyn(v, row + 5 * nv, bgpbt_fw_sub(b2, a2), nv);
+                lam[3 * s + 1] = b1;
+                lam[3 * s + 2] = b2;
+            }
+        }
+        for (i = 0; i < nlact; ++i) {
+            int s = act_list[m->nslot + i];
+            bgpbt_fw* row = lrows + lsz * (size_t)i;
+            int dd = m->jnt_dofadr[m->lim_jnt[s]];
+            bgpbt_fw vn = bgpbt_fw_mul(v[dd], row[nv + 2]), l0 = laml[s], l1;
+            l1 = bgpbt_fw_max(bgpbt_fw_sub(l0, bgpbt_fw_mul(bgpbt_fw_sub(vn, row[nv + 1]), row[nv])), zero);
+            laml[s] = l1;
+            bgpbt__axpyn(v, row, bgpbt_fw_sub(l1, l0), nv);
+        }
+    }
+    /* contact forces per body (impulse / h) and the active count */
+    for (i = 0; i < nact; ++i) {
+        int s = act_list[i], ba = m->slot[s].ba, bb = m->slot[s].bb;
+        bgpbt_fw* row = rows + rsz * (size_t)i;
+        bgpbt_fw* e = row + 6 * nv;
+        bgpbt_fw ih = BGPBT__K(1.0f / hf);
+        bgpbt__v3 F = bgpbt__v3_scl(bgpbt__v3_ld(e + 9), lam[3 * s]), pt = bgpbt__v3_ld(e + 6), tq;
+        bgpbt_fm touching = bgpbt_fw_gt(lam[3 * s], zero);
+        F = bgpbt__v3_mad(bgpbt__v3_ld(e + 12), lam[3 * s + 1], F);
+        F = bgpbt__v3_mad(bgpbt__v3_ld(e + 15), lam[3 * s + 2], F);
+        F = bgpbt__v3_scl(F, ih);
+        BGPBT__B(o_ncon)[0] = bgpbt_fw_add(BGPBT__B(o_ncon)[0], bgpbt_fw_blend(touching, zero, BGPBT__K(1.0f)));
+        if (bb > 0) {
+            tq = bgpbt__v3_cross(bgpbt__v3_sub(pt, bgpbt__v3_ld(xipos + 3 * bb)), F);
+            bgpbt__v3_st(cfrc + 6 * bb, bgpbt__v3_add(bgpbt__v3_ld(cfrc + 6 * bb), F));
+            bgpbt__v3_st(cfrc + 6 * bb + 3, bgpbt__v3_add(bgpbt__v3_ld(cfrc + 6 * bb + 3), tq));
+        }
+        if (ba > 0) {
+            tq = bgpbt__v3_cross(bgpbt__v3_sub(pt, bgpbt__v3_ld(xipos + 3 * ba)), F);
+            bgpbt__v3_st(cfrc + 6 * ba, bgpbt__v3_sub(bgpbt__v3_ld(cfrc + 6 * ba), F));
+            bgpbt__v3_st(cfrc + 6 * ba + 3, bgpbt__v3_sub(bgpbt__v3_ld(cfrc + 6 * ba + 3), tq));
+        }
+    }
+    /* 8. integrate positions with the new velocity */
+    for (j = 0; j < m->njnt; ++j) {
+        int t = m->jnt_type[j], a = m->jnt_qposadr[j];
+        d = m->jnt_dofadr[j];
+        if (t == BGPBT_SIM_JOINT_HINGE || t == BGPBT_SIM_JOINT_SLIDE) {
+            qpos[a] = bgpbt_fw_add(qpos[a], bgpbt_fw_mul(h, v[d]));
+        } else {
+            bgpbt_fw w2, wn, half, s, c, so, dq[4];
+            bgpbt_fm tiny;
+            if (t == BGPBT_SIM_JOINT_FREE) {
+                for (i = 0; i < 3; ++i) qpos[a + i] = bgpbt_fw_add(qpos[a + i], bgpbt_fw_mul(h, v[d + i]));
+                a += 3;
+                d += 3;
+            }
+            w2 = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(v[d], v[d]), bgpbt_fw_mul(v[d + 1], v[d + 1])), bgpbt_fw_mul(v[d + 2], v[d + 2]));
+            wn = bgpbt_fw_sqrt(w2);
+            half = bgpbt_fw_mul(wn, BGPBT__K(0.5f * hf));
+            bgpbt__fw_sincos(half, &s, &c);
+            tiny = bgpbt_fw_lt(wn, BGPBT__K(1e-12f));
+            so = bgpbt_fw_blend(tiny, bgpbt_fw_div(s, bgpbt_fw_max(wn, BGPBT__K(1e-12f))), BGPBT__K(0.5f * hf));
+            dq[0] = c;
+            dq[1] = bgpbt_fw_mul(v[d], so);
+            dq[2] = bgpbt_fw_mul(v[d + 1], so);
+            dq[3] = bgpbt_fw_mul(v[d + 2], so);
+            bgpbt__qw_mul(qpos + a, qpos + a, dq); /* body-frame angular velocity: q <- q * dq */
+            bgpbt__qw_normalize(qpos + a);
+        }
+    }
+    for (d = 0; d < nv; ++d) qvel[d] = v[d];
+    bgpbt__sim_kinematics(sim, blk, scr);
+}
+
+BGPBT_API bgpbt_sim_config bgpbt_sim_config_default(void) {
+    bgpbt_sim_config c;
+    memset(&c, 0, sizeof c);
+    c.num_envs = 1;
+    c.frame_skip = 1;
+    return c;
+}
+
+BGPBT__INLINE float* bgpbt__sim_lane(const bgpbt_sim* sim, int env, size_t off) {
+    bgpbt_fw* blk = sim->data + (size_t)(env / BGPBT_FW_WIDTH) * sim->stride + off;
+    return (float*)(void*)blk + (env % BGPBT_FW_WIDTH);
+}
+/* element idx of field off for env: lanes are BGPBT_FW_WIDTH floats apart */
+#define BGPBT__LANE(sim, env, off, idx) (bgpbt__sim_lane((sim), (env), (off))[(size_t)(idx) * BGPBT_FW_WIDTH])
+
+BGPBT__PRIVATE bgpbt_fw* bgpbt__sim_scratch(const bgpbt_sim* sim, int t) { return sim->scratch + (size_t)t * sim->scr_stride; }
+
+BGPBT__PRIVATE void bgpbt__sim_reset_lane(bgpbt_sim* sim, int env, const float* qpos, const float* qvel) {
+    const bgpbt_sim_model* m = sim->m;
+    int k;
+    for (k = 0; k < m->nq; ++k) BGPBT__LANE(sim, env, sim->o_qpos, k) = qpos ? qpos[k] : m->qpos0[k];
+    for (k = 0; k < m->nv; ++k) BGPBT__LANE(sim, env, sim->o_qvel, k) = qvel ? qvel[k] : 0.0f;
+    for (k = 0; k < m->nu; ++k) BGPBT__LANE(sim, env, sim->o_ctrl, k) = 0.0f;
+    for (k = 0; k < 3 * m->nslot; ++k) BGPBT__LANE(sim, env, sim->o_lam, k) = 0.0f;
+    for (k = 0; k < m->nlim; ++k) BGPBT__LANE(sim, env, sim->o_laml, k) = 0.0f;
+    for (k = 0; k < 6 * m->nbody; ++k) BGPBT__LANE(sim, env, sim->o_cfrc, k) = 0.0f;
+    BGPBT__LANE(sim, env, sim->o_ncon, 0) = 0.0f;
+}
+
+/* normalise quaternion coordinates of a qpos vector in place */
+BGPBT__PRIVATE void bgpbt__sim_fix_quats(const bgpbt_sim_model* m, float* q) {
+    int j;
+    for (j = 0; j < m->njnt; ++j) {
+        int a = m->jnt_qposadr[j];
+        if (m->jnt_type[j] == BGPBT_SIM_JOINT_FREE) bgpbt__q_normalize(q + a + 3);
+        else if (m->jnt_type[j] == BGPBT_SIM_JOINT_BALL) bgpbt__q_normalize(q + a);
+    }
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_create(const bgpbt_sim_model* model, const bgpbt_sim_config* config, bgpbt_sim** out) {
+    bgpbt_sim_config c = config ? *config : bgpbt_sim_config_default();
+    bgpbt_sim* sim;
+    const bgpbt_sim_model* m = model;
+    size_t o = 0, s = 0;
+    int e, b, t;
+    if (!out) return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "bgpbt_sim_create: out is NULL");
+    *out = NULL;
+    if (!m) return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "bgpbt_sim_create: model is NULL");
+    if (c.num_envs == 0) c.num_envs = 1;
+    if (c.frame_skip == 0) c.frame_skip = 1;
+    if (c.num_envs < 0 || c.num_envs > (1 << 24))
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_RANGE, "bgpbt_sim_create: num_envs %d out of range [1, 2^24]", c.num_envs);
+    if (c.frame_skip < 0 || c.frame_skip > 100000)
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_RANGE, "bgpbt_sim_create: frame_skip %d out of range [1, 100000]", c.frame_skip);
+    sim = (bgpbt_sim*)bgpbt__calloc(&c.allocator, 1, sizeof *sim);
+    if (!sim) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "sim: out of memory");
+    sim->m = m;
+    sim->alloc = c.allocator;
+    sim->log = c.logger;
+    sim->num_envs = c.num_envs;
+    sim->frame_skip = c.frame_skip;
+    sim->nblock = (c.num_envs + BGPBT_FW_WIDTH - 1) / BGPBT_FW_WIDTH;
+    sim->nscratch = bgpbt_max_threads();
+    if (sim->nscratch < 1) sim->nscratch = 1;
+    if (sim->nscratch > sim->nblock) sim->nscratch = sim->nblock;
+#define BGPBT__O(field, n) (sim->field = o, o += (size_t)(n))
+    BGPBT__O(o_qpos, m->nq); BGPBT__O(o_qvel, m->nv); BGPBT__O(o_ctrl, m->nu); BGPBT__O(o_lam, 3 * m->nslot);
+    BGPBT__O(o_laml, m->nlim); BGPBT__O(o_xpos, 3 * m->nbody); BGPBT__O(o_xquat, 4 * m->nbody); BGPBT__O(o_xmat, 9 * m->nbody);
+    BGPBT__O(o_xipos, 3 * m->nbody); BGPBT__O(o_cdof, 6 * m->nv); BGPBT__O(o_ref, 3); BGPBT__O(o_cfrc, 6 * m->nbody);
+    BGPBT__O(o_ncon, 1);
+#undef BGPBT__O
+    sim->stride = o;
+#define BGPBT__S(field, n) (sim->field = s, s += (size_t)(n))
+    BGPBT__S(s_cinert, 10 * m->nbody); BGPBT__S(s_cvel, 6 * m->nbody); BGPBT__S(s_cdofdot, 6 * m->nv); BGPBT__S(s_cacc, 6 * m->nbody);
+    BGPBT__S(s_f, 6 * m->nbody); BGPBT__S(s_M, (size_t)m->nv * m->nv); BGPBT__S(s_dinv, m->nv); BGPBT__S(s_qfrc, m->nv);
+    BGPBT__S(s_v, m->nv); BGPBT__S(s_jan, 3 * m->njnt); BGPBT__S(s_jax, 3 * m->njnt); BGPBT__S(s_gpos, 3 * m->ngeom);
+    BGPBT__S(s_gmat, 9 * m->ngeom); BGPBT__S(s_rows, bgpbt__sim_row_size(m) * (size_t)m->nslot);
+    BGPBT__S(s_lrows, ((size_t)m->nv + 4) * (size_t)m->nlim);
+#undef BGPBT__S
+    sim->scr_stride = s + 1;
+    sim->data = (bgpbt_fw*)bgpbt__calloc(&sim->alloc, sim->stride * (size_t)sim->nblock, sizeof(bgpbt_fw));
+    sim->scratch = (bgpbt_fw*)bgpbt__calloc(&sim->alloc, sim->scr_stride * (size_t)sim->nscratch, sizeof(bgpbt_fw));
+    sim->act_slot = (int*)bgpbt__calloc(&sim->alloc, (size_t)(m->nslot + m->nlim + 1) * (size_t)sim->nscratch, sizeof(int));
+    sim->flagged = (int*)bgpbt__calloc(&sim->alloc, (size_t)sim->nblock * BGPBT_FW_WIDTH, sizeof(int));
+    sim->warn = (long*)bgpbt__calloc(&sim->alloc, (size_t)sim->nblock * BGPBT_FW_WIDTH, sizeof(long));
+    if (!sim->data || !sim->scratch || !sim->act_slot || !sim->flagged || !sim->warn) {
+        bgpbt_sim_destroy(sim);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "sim: out of memory for %d envs", c.num_envs);
+    }
+    for (e = 0; e < sim->nblock * BGPBT_FW_WIDTH; ++e) bgpbt__sim_reset_lane(sim, e, NULL, NULL);
+    for (b = 0; b < sim->nblock; ++b) bgpbt__sim_kinematics(sim, sim->data + (size_t)b * sim->stride, sim->scratch);
+    (void)t;
+    *out = sim;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_sim_destroy(bgpbt_sim* sim) {
+    bgpbt_allocator a;
+    if (!sim) return;
+    a = sim->alloc;
+    bgpbt__cfree(&a, sim->data, sim->stride * (size_t)sim->nblock, sizeof(bgpbt_fw));
+    bgpbt__cfree(&a, sim->scratch, sim->scr_stride * (size_t)sim->nscratch, sizeof(bgpbt_fw));
+    bgpbt__cfree(&a, sim->act_slot, (size_t)(sim->m->nslot + sim->m->nlim + 1) * (size_t)sim->nscratch, sizeof(int));
+    bgpbt__cfree(&a, sim->flagged, (size_t)sim->nblock * BGPBT_FW_WIDTH, sizeof(int));
+    bgpbt__cfree(&a, sim->warn, (size_t)sim->nblock * BGPBT_FW_WIDTH, sizeof(long));
+    bgpbt__cfree(&a, sim, 1, sizeof *sim);
+}
+
+BGPBT_API const bgpbt_sim_model* bgpbt_sim_get_model(const bgpbt_sim* sim) { return sim ? sim->m : NULL; }
+BGPBT_API int bgpbt_sim_num_envs(const bgpbt_sim* sim) { return sim ? sim->num_envs : 0; }
+BGPBT_API int bgpbt_sim_frame_skip(const bgpbt_sim* sim) { return sim ? sim->frame_skip : 0; }
+BGPBT_API bgpbt_result bgpbt_sim_set_frame_skip(bgpbt_sim* sim, int frame_skip) {
+    if (!sim) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (frame_skip < 1 || frame_skip > 100000)
+        return bgpbt__error(&sim->log, BGPBT_ERR_OUT_OF_RANGE, "sim: frame_skip %d out of range [1, 100000]", frame_skip);
+    sim->frame_skip = frame_skip;
+    return BGPBT_OK;
+}
+
+#define BGPBT__VOIDRET
+#define BGPBT__SIM_CHECK_ENV(ret)                                                                  \
+    if (!sim || env < 0 || env >= sim->num_envs) {                                               \
+        if (sim) (void)bgpbt__error(&sim->log, BGPBT_ERR_OUT_OF_RANGE, "sim: env %d out of range", env); \
+        return ret;                                                                              \
+    }
+
+BGPBT__PRIVATE void bgpbt__sim_refresh(bgpbt_sim* sim, int env) {
+    /* recompute the kinematics of the env's block (a pure function of each lane's qpos) */
+    bgpbt__sim_kinematics(sim, sim->data + (size_t)(env / BGPBT_FW_WIDTH) * sim->stride, sim->scratch);
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_set_qpos(bgpbt_sim* sim, int env, const float* qpos) {
+    const bgpbt_sim_model* m;
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT_ERR_OUT_OF_RANGE)
+    m = sim->m;
+    if (!qpos) return bgpbt__error(&sim->log, BGPBT_ERR_INVALID_ARGUMENT, "sim_set_qpos: qpos is NULL");
+    if (!bgpbt__finite_n(qpos, m->nq)) return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_set_qpos: non-finite value (env %d)", env);
+    for (k = 0; k < m->nq; ++k) BGPBT__LANE(sim, env, sim->o_qpos, k) = qpos[k];
+    {
+        float q[4];
+        int j;
+        for (j = 0; j < m->njnt; ++j) {
+            int a = m->jnt_qposadr[j] + (m->jnt_type[j] == BGPBT_SIM_JOINT_FREE ? 3 : 0);
+            if (m->jnt_type[j] != BGPBT_SIM_JOINT_FREE && m->jnt_type[j] != BGPBT_SIM_JOINT_BALL) continue;
+            for (k = 0; k < 4; ++k) q[k] = qpos[a + k];
+            bgpbt__q_normalize(q);
+            for (k = 0; k < 4; ++k) BGPBT__LANE(sim, env, sim->o_qpos, a + k) = q[k];
+        }
+    }
+    for (k = 0; k < 3 * m->nslot; ++k) BGPBT__LANE(sim, env, sim->o_lam, k) = 0.0f;
+    for (k = 0; k < m->nlim; ++k) BGPBT__LANE(sim, env, sim->o_laml, k) = 0.0f;
+    bgpbt__sim_refresh(sim, env);
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_set_qvel(bgpbt_sim* sim, int env, const float* qvel) {
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT_ERR_OUT_OF_RANGE)
+    if (!qvel) return bgpbt__error(&sim->log, BGPBT_ERR_INVALID_ARGUMENT, "sim_set_qvel: qvel is NULL");
+    if (!bgpbt__finite_n(qvel, sim->m->nv)) return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_set_qvel: non-finite value (env %d)", env);
+    for (k = 0; k < sim->m->nv; ++k) BGPBT__LANE(sim, env, sim->o_qvel, k) = qvel[k];
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_set_ctrl(bgpbt_sim* sim, int env, const float* ctrl) {
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT_ERR_OUT_OF_RANGE)
+    if (!ctrl && sim->m->nu) return bgpbt__error(&sim->log, BGPBT_ERR_INVALID_ARGUMENT, "sim_set_ctrl: ctrl is NULL");
+    if (!bgpbt__finite_n(ctrl, sim->m->nu)) return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_set_ctrl: non-finite value (env %d)", env);
+    for (k = 0; k < sim->m->nu; ++k) BGPBT__LANE(sim, env, sim->o_ctrl, k) = ctrl[k];
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_sim_set_ctrl_all(bgpbt_sim* sim, const float* ctrl) {
+    int e, k, nu;
+    if (!sim || (!ctrl && sim->m->nu)) return BGPBT_ERR_INVALID_ARGUMENT;
+    nu = sim->m->nu;
+    if (!bgpbt__finite_n(ctrl, nu * sim->num_envs)) return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_set_ctrl_all: non-finite value");
+    for (e = 0; e < sim->num_envs; ++e)
+        for (k = 0; k < nu; ++k) BGPBT__LANE(sim, e, sim->o_ctrl, k) = ctrl[(size_t)e * nu + k];
+    return BGPBT_OK;
+}
+BGPBT_API void bgpbt_sim_get_qpos(const bgpbt_sim* sim, int env, float* qpos) {
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    if (qpos) for (k = 0; k < sim->m->nq; ++k) qpos[k] = BGPBT__LANE(sim, env, sim->o_qpos, k);
+}
+BGPBT_API void bgpbt_sim_get_qvel(const bgpbt_sim* sim, int env, float* qvel) {
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    if (qvel) for (k = 0; k < sim->m->nv; ++k) qvel[k] = BGPBT__LANE(sim, env, sim->o_qvel, k);
+}
+BGPBT_API void bgpbt_sim_get_ctrl(const bgpbt_sim* sim, int env, float* ctrl) {
+    int k;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    if (ctrl) for (k = 0; k < sim->m->nu; ++k) ctrl[k] = BGPBT__LANE(sim, env, sim->o_ctrl, k);
+}
+BGPBT_API bgpbt_result bgpbt_sim_reset_env(bgpbt_sim* sim, int env, const float* qpos, const float* qvel) {
+    BGPBT__SIM_CHECK_ENV(BGPBT_ERR_OUT_OF_RANGE)
+    if ((qpos && !bgpbt__finite_n(qpos, sim->m->nq)) || (qvel && !bgpbt__finite_n(qvel, sim->m->nv)))
+        return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_reset_env: non-finite qpos or qvel (env %d)", env);
+    bgpbt__sim_reset_lane(sim, env, qpos, qvel);
+    if (qpos) {
+        float q[4];
+        int j, k;
+        for (j = 0; j < sim->m->njnt; ++j) {
+            int a = sim->m->jnt_qposadr[j] + (sim->m->jnt_type[j] == BGPBT_SIM_JOINT_FREE ? 3 : 0);
+            if (sim->m->jnt_type[j] != BGPBT_SIM_JOINT_FREE && sim->m->jnt_type[j] != BGPBT_SIM_JOINT_BALL) continue;
+            for (k = 0; k < 4; ++k) q[k] = qpos[a + k];
+            bgpbt__q_normalize(q);
+            for (k = 0; k < 4; ++k) BGPBT__LANE(sim, env, sim->o_qpos, a + k) = q[k];
+        }
+    }
+    sim->flagged[env] = 0;
+    bgpbt__sim_refresh(sim, env);
+    return BGPBT_OK;
+}
+
+/* Check each lane of a block; reset bad ones to qpos0. Returns 1 if any lane was reset. */
+BGPBT__PRIVATE int bgpbt__sim_check_block(bgpbt_sim* sim, int blkid) {
+    const bgpbt_sim_model* m = sim->m;
+    bgpbt_fw* blk = sim->data + (size_t)blkid * sim->stride;
+    bgpbt_fm good;
+    float lanes[BGPBT_FW_WIDTH];
+    int k, l, any = 0;
+    bgpbt_fw lim = BGPBT__K(BGPBT__SIM_BAD_LIMIT);
+    bgpbt_fw acc = BGPBT__K(1.0f);
+    for (k = 0; k < m->nq; ++k) { /* NaN compares false: the lane's flag drops to 0 */
+        good = bgpbt_fw_le(bgpbt_fw_abs(blk[sim->o_qpos + k]), lim);
+        acc = bgpbt_fw_blend(good, bgpbt_fw_zero(), acc);
+    }
+    for (k = 0; k < m->nv; ++k) {
+        good = bgpbt_fw_le(bgpbt_fw_abs(blk[sim->o_qvel + k]), lim);
+        acc = bgpbt_fw_blend(good, bgpbt_fw_zero(), acc);
+    }
+    bgpbt_fw_store(lanes, acc);
+    for (l = 0; l < BGPBT_FW_WIDTH; ++l) {
+        int env = blkid * BGPBT_FW_WIDTH + l;
+        if (lanes[l] == 1.0f) continue;
+        bgpbt__sim_reset_lane(sim, env, NULL, NULL);
+        sim->flagged[env] = 1;
+        sim->warn[env]++;
+        any = 1;
+    }
+    return any;
+}
+
+BGPBT_API bgpbt_result bgpbt_sim_step(bgpbt_sim* sim) {
+    int nblock, fs;
+    long b;
+    if (!sim) return BGPBT_ERR_INVALID_ARGUMENT;
+    nblock = sim->nblock;
+    fs = sim->frame_skip;
+    BGPBT_OMP(parallel for schedule(static) num_threads(sim->nscratch))
+    for (b = 0; b < nblock; ++b) {
+        int tid = 0, s;
+        bgpbt_fw* blk = sim->data + (size_t)b * sim->stride;
+        bgpbt_fw* scr;
+#if BGPBT__HAS_OPENMP
+        tid = omp_get_thread_num();
+#endif
+        scr = bgpbt__sim_scratch(sim, tid);
+        for (s = 0; s < fs; ++s) bgpbt__sim_substep(sim, blk, scr, sim->act_slot + (size_t)tid * (size_t)(sim->m->nslot + sim->m->nlim + 1));
+        if (bgpbt__sim_check_block(sim, (int)b)) bgpbt__sim_kinematics(sim, blk, scr);
+    }
+    {
+        int e;
+        for (e = 0; e < sim->num_envs; ++e)
+            if (sim->flagged[e] == 1) {
+                sim->flagged[e] = 2; /* logged once */
+                bgpbt__log(&sim->log, BGPBT_LOG_WARN, "sim: env %d became non-finite or absurd; reset to qpos0 and flagged", e);
+            }
+    }
+    return BGPBT_OK;
+}
+
+BGPBT_API int bgpbt_sim_env_flagged(const bgpbt_sim* sim, int env) {
+    BGPBT__SIM_CHECK_ENV(0)
+    return sim->flagged[env] != 0;
+}
+BGPBT_API void bgpbt_sim_clear_flag(bgpbt_sim* sim, int env) {
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    sim->flagged[env] = 0;
+}
+BGPBT_API long bgpbt_sim_warnings(const bgpbt_sim* sim) {
+    long s = 0;
+    int e;
+    if (!sim) return 0;
+    for (e = 0; e < sim->num_envs; ++e) s += sim->warn[e];
+    return s;
+}
+
+/* ---- per-env observables (scalar reads of one lane) ---- */
+#define BGPBT__SIM_CHECK_BODY(ret) BGPBT__SIM_CHECK_ENV(ret) if (body < 0 || body >= sim->m->nbody) return ret;
+
+BGPBT_API void bgpbt_sim_body_pos(const bgpbt_sim* sim, int env, int body, float pos[3]) {
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    for (k = 0; k < 3; ++k) pos[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * body + k);
+}
+BGPBT_API void bgpbt_sim_body_quat(const bgpbt_sim* sim, int env, int body, float quat[4]) {
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    for (k = 0; k < 4; ++k) quat[k] = BGPBT__LANE(sim, env, sim->o_xquat, 4 * body + k);
+}
+BGPBT_API void bgpbt_sim_body_mat(const bgpbt_sim* sim, int env, int body, float mat[9]) {
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    for (k = 0; k < 9; ++k) mat[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * body + k);
+}
+BGPBT_API void bgpbt_sim_body_com(const bgpbt_sim* sim, int env, int body, float com[3]) {
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    for (k = 0; k < 3; ++k) com[k] = BGPBT__LANE(sim, env, sim->o_xipos, 3 * body + k);
+}
+/* spatial velocity (about the reference point) of a body: sum over its chain of cdof * qvel */
+BGPBT__PRIVATE void bgpbt__sim_body_cvel(const bgpbt_sim* sim, int env, int body, double cv[6]) {
+    const bgpbt_sim_model* m = sim->m;
+    int k, i;
+    for (i = 0; i < 6; ++i) cv[i] = 0;
+    for (k = 0; k < m->body_chainnum[body]; ++k) {
+        int d = m->chain[m->body_chainadr[body] + k];
+        double qv = BGPBT__LANE(sim, env, sim->o_qvel, d);
+        for (i = 0; i < 6; ++i) cv[i] += BGPBT__LANE(sim, env, sim->o_cdof, 6 * d + i) * qv;
+    }
+}
+BGPBT_API void bgpbt_sim_body_vel(const bgpbt_sim* sim, int env, int body, float lin[3], float ang[3]) {
+    double cv[6], r[3];
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    bgpbt__sim_body_cvel(sim, env, body, cv);
+    for (k = 0; k < 3; ++k) r[k] = (double)BGPBT__LANE(sim, env, sim->o_xipos, 3 * body + k) - BGPBT__LANE(sim, env, sim->o_ref, k);
+    /* v(point) = v_ref + w x (point - ref) */
+    if (lin) {
+        lin[0] = (float)(cv[3] + cv[1] * r[2] - cv[2] * r[1]);
+        lin[1] = (float)(cv[4] + cv[2] * r[0] - cv[0] * r[2]);
+        lin[2] = (float)(cv[5] + cv[0] * r[1] - cv[1] * r[0]);
+    }
+    if (ang) for (k = 0; k < 3; ++k) ang[k] = (float)cv[k];
+}
+BGPBT_API void bgpbt_sim_body_contact(const bgpbt_sim* sim, int env, int body, float force[3], float torque[3]) {
+    int k;
+    BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
+    for (k = 0; k < 3; ++k) {
+        if (force) force[k] = BGPBT__LANE(sim, env, sim->o_cfrc, 6 * body + k);
+        if (torque) torque[k] = BGPBT__LANE(sim, env, sim->o_cfrc, 6 * body + 3 + k);
+    }
+}
+BGPBT_API void bgpbt_sim_site_pos(const bgpbt_sim* sim, int env, int site, float pos[3]) {
+    float xp[3], R[9], lp[3];
+    int b, k;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    if (site < 0 || site >= sim->m->nsite) return;
+    b = sim->m->site_body[site];
+    for (k = 0; k < 3; ++k) xp[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * b + k);
+    for (k = 0; k < 9; ++k) R[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * b + k);
+    bgpbt__m3_mulv(lp, R, sim->m->site_pos + 3 * site);
+    for (k = 0; k < 3; ++k) pos[k] = xp[k] + lp[k];
+}
+BGPBT_API void bgpbt_sim_com(const bgpbt_sim* sim, int env, float com[3], float vel[3]) {
+    const bgpbt_sim_model* m;
+    double c[3] = {0, 0, 0}, v[3] = {0, 0, 0}, mt = 0;
+    int b, k;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    m = sim->m;
+    for (b = 1; b < m->nbody; ++b) {
+        double mb = m->body_mass[b];
+        float lv[3];
+        if (mb <= 0) continue;
+        mt += mb;
+        bgpbt_sim_body_vel(sim, env, b, lv, NULL);
+        for (k = 0; k < 3; ++k) {
+            c[k] += mb * BGPBT__LANE(sim, env, sim->o_xipos, 3 * b + k);
+            v[k] += mb * lv[k];
+        }
+    }
+    if (mt <= 0) mt = 1;
+    for (k = 0; k < 3; ++k) {
+        if (com) com[k] = (float)(c[k] / mt);
+        if (vel) vel[k] = (float)(v[k] / mt);
+    }
+}
+BGPBT_API void bgpbt_sim_geom_pose(const bgpbt_sim* sim, int env, int geom, float pos[3], float mat[9]) {
+    const bgpbt_sim_model* m;
+    float xp[3], R[9], lp[3];
+    int b, k, r, c;
+    BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
+    m = sim->m;
+    if (geom < 0 || geom >= m->ngeom) return;
+    b = m->geom_body[geom];
+    for (k = 0; k < 3; ++k) xp[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * b + k);
+    for (k = 0; k < 9; ++k) R[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * b + k);
+    bgpbt__m3_mulv(lp, R, m->geom_pos + 3 * geom);
+    if (pos) for (k = 0; k < 3; ++k) pos[k] = xp[k] + lp[k];
+    if (mat)
+        for (r = 0; r < 3; ++r)
+            for (c = 0; c < 3; ++c)
+                mat[3 * r + c] = R[3 * r] * m->geom_mat[9 * geom + c] + R[3 * r + 1] * m->geom_mat[9 * geom + 3 + c] +
+                                 R[3 * r + 2] * m->geom_mat[9 * geom + 6 + c];
+}
+BGPBT_API int bgpbt_sim_num_contacts(const bgpbt_sim* sim, int env) {
+    BGPBT__SIM_CHECK_ENV(0)
+    return (int)BGPBT__LANE(sim, env, sim->o_ncon, 0);
+}
+
+/* ---- MJCF loader ------------------------------------------------------------------------------ */
+BGPBT_API bgpbt_result bgpbt_sim_model_from_mjcf(const char* xml, size_t len, const bgpbt_sim_model_config* config,
+                                                 bgpbt_sim_model** out) {
+    bgpbt_sim_model_config c = config ? *config : bgpbt_sim_model_config_default();
+    (void)xml; (void)len;
+    if (out) *out = NULL;
+    return bgpbt__error(&c.logger, BGPBT_ERR_UNSUPPORTED, "MJCF loader: not yet built");
+}
+BGPBT_API bgpbt_result bgpbt_sim_model_load_mjcf(const char* path, const bgpbt_sim_model_config* config, bgpbt_sim_model** out) {
+    return bgpbt_sim_model_from_mjcf(path, 0, config, out);
+}
+
 /* ============================================================================================
    [impl.env] env
    ============================================================================================ */
+
+/* ---- [impl.env.vecenv] vectorised environments ---------------------------------------------- */
+
+/* A backend steps all copies; the vecenv around it owns clipping, truncation, auto-reset,
+   episode accounting and the info record. The user-callback backend is below; the built-in
+   tasks plug in the same way (bgpbt__task_backend in [impl.env.tasks]). */
+typedef struct bgpbt__env_backend {
+    /* reset copy i: fill obs row i (and whatever state the backend keeps) */
+    void (*reset_one)(bgpbt_vecenv* v, int i);
+    /* step every copy with v->act; fill v->obs, v->rewards, v->iterm (and v->terms) */
+    void (*step_all)(bgpbt_vecenv* v);
+    void (*destroy)(bgpbt_vecenv* v);
+    /* optional, replaces reset_one: reset every copy whose mask byte is set, all at once (a
+       batched simulator resets lanes together; reset_one is then NULL) */
+    void (*reset_mask)(bgpbt_vecenv* v, const unsigned char* mask);
+} bgpbt__env_backend;
+
+struct bgpbt_vecenv {
+    bgpbt_env_def def;
+    char name[48];
+    int n, obs_dim, act_dim, max_steps, num_threads, was_reset;
+    bgpbt_allocator allocator;
+    bgpbt_logger logger;
+    const bgpbt__env_backend* backend;
+    void* task; /* built-in task data (owned by the backend) */
+    size_t state_stride;
+    unsigned char* states; /* user env states, n * state_stride */
+    bgpbt_rng* rngs;       /* n */
+    float *obs, *final_obs, *rewards, *act, *ep_ret_f; /* ep_ret_f: info record */
+    double *ep_ret, *ep_ret_done; /* running return, and the return of the episode just ended */
+    int *ep_len, *ep_len_done, *iterm;
+    unsigned char *term, *trunc, *unstable, *done;
+    int n_terms;
+    float* terms;                  /* n * n_terms */
+    const char* const* term_names; /* n_terms */
+    bgpbt_episode_stats stats;
+};
+
+BGPBT__PRIVATE int bgpbt__venv_threads(const bgpbt_vecenv* v) {
+#if BGPBT__HAS_OPENMP
+    return v->num_threads > 0 ? v->num_threads : omp_get_max_threads();
+#else
+    (void)v;
+    return 1;
+#endif
+}
+
+/* User-callback backend. */
+BGPBT__PRIVATE void bgpbt__user_reset_one(bgpbt_vecenv* v, int i) {
+    void* st = v->states ? (void*)(v->states + (size_t)i * v->state_stride) : NULL;
+    v->def.reset(st, &v->rngs[i], v->obs + (size_t)i * (size_t)v->obs_dim, v->def.user);
+}
+
+BGPBT__PRIVATE void bgpbt__user_step_all(bgpbt_vecenv* v) {
+    int i, n = v->n;
+    if (v->def.step_batch) {
+        v->def.step_batch(v->states, v->state_stride, n, v->act, v->rngs, v->obs, v->rewards,
+                          v->iterm, v->def.user);
+        return;
+    }
+    {
+        int nt = bgpbt__venv_threads(v);
+        (void)nt;
+        BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
+        for (i = 0; i < n; ++i) {
+            void* st = v->states ? (void*)(v->states + (size_t)i * v->state_stride) : NULL;
+            v->def.step(st, v->act + (size_t)i * (size_t)v->act_dim, &v->rngs[i],
+                        v->obs + (size_t)i * (size_t)v->obs_dim, &v->rewards[i], &v->iterm[i],
+                        v->def.user);
+        }
+    }
+}
+
+static const bgpbt__env_backend bgpbt__user_backend = {bgpbt__user_reset_one, bgpbt__user_step_all, NULL, NULL};
+
+BGPBT_API bgpbt_vecenv_config bgpbt_vecenv_config_default(void) {
+    bgpbt_vecenv_config c;
+    memset(&c, 0, sizeof c);
+    c.num_envs = 16;
+    return c;
+}
+
+BGPBT_API void bgpbt_vecenv_destroy(bgpbt_vecenv* v) {
+    size_t n, od, ad;
+    bgpbt_allocator a;
+    if (!v) return;
+    a = v->allocator;
+    n = (size_t)v->n;
+    od = (size_t)v->obs_dim;
+    ad = (size_t)v->act_dim;
+    if (v->backend && v->backend->destroy) v->backend->destroy(v);
+    if (v->states) bgpbt_mem_free(&a, v->states, n * v->state_stride);
+    bgpbt__cfree(&a, v->rngs, n, sizeof(bgpbt_rng));
+    bgpbt__cfree(&a, v->obs, n * od, sizeof(float));
+    bgpbt__cfree(&a, v->final_obs, n * od, sizeof(float));
+    bgpbt__cfree(&a, v->act, n * ad, sizeof(float));
+    bgpbt__cfree(&a, v->rewards, n, sizeof(float));
+    bgpbt__cfree(&a, v->ep_ret_f, n, sizeof(float));
+    bgpbt__cfree(&a, v->ep_ret, n, sizeof(double));
+    bgpbt__cfree(&a, v->ep_ret_done, n, sizeof(double));
+    bgpbt__cfree(&a, v->ep_len, n, sizeof(int));
+    bgpbt__cfree(&a, v->ep_len_done, n, sizeof(int));
+    bgpbt__cfree(&a, v->iterm, n, sizeof(int));
+    bgpbt__cfree(&a, v->term, n, 1);
+    bgpbt__cfree(&a, v->trunc, n, 1);
+    bgpbt__cfree(&a, v->unstable, n, 1);
+    bgpbt__cfree(&a, v->done, n, 1);
+    if (v->n_terms > 0) bgpbt__cfree(&a, v->terms, n * (size_t)v->n_terms, sizeof(float));
+    bgpbt_mem_free(&a, v, sizeof *v);
+}
+
+/* Allocate the common part. The caller fills def/backend; on failure nothing is left. */
+BGPBT__PRIVATE bgpbt_result bgpbt__venv_alloc(const bgpbt_vecenv_config* cfg, const char* name,
+                                              int obs_dim, int act_dim, int n_terms,
+                                              size_t state_bytes, bgpbt_vecenv** out) {
+    bgpbt_vecenv* v;
+    const bgpbt_allocator* a = &cfg->allocator;
+    size_t n, od, ad;
+    int i;
+    v = (bgpbt_vecenv*)bgpbt__calloc(a, 1, sizeof *v);
+    if (!v) return bgpbt__error(&cfg->logger, BGPBT_ERR_OUT_OF_MEMORY, "vecenv: out of memory");
+    v->allocator = cfg->allocator;
+    v->logger = cfg->logger;
+    v->n = cfg->num_envs > 0 ? cfg->num_envs : 16;
+    v->obs_dim = obs_dim;
+    v->act_dim = act_dim;
+    v->num_threads = cfg->num_threads;
+    v->n_terms = n_terms;
+    snprintf(v->name, sizeof v->name, "%s", name ? name : "user");
+    n = (size_t)v->n;
+    od = (size_t)obs_dim;
+    ad = (size_t)act_dim;
+    /* one cache line per copy at least, so threads never share a line of state */
+    v->state_stride = state_bytes ? (state_bytes + 63u) & ~(size_t)63u : 0;
+    if (v->state_stride) {
+        v->states = (unsigned char*)bgpbt__calloc(a, n, v->state_stride);
+        if (!v->states) goto oom;
+    }
+    v->rngs = (bgpbt_rng*)bgpbt__calloc(a, n, sizeof(bgpbt_rng));
+    v->obs = (float*)bgpbt__calloc(a, n * od, sizeof(float));
+    v->final_obs = (float*)bgpbt__calloc(a, n * od, sizeof(float));
+    v->act = (float*)bgpbt__calloc(a, n * ad, sizeof(float));
+    v->rewards = (float*)bgpbt__calloc(a, n, sizeof(float));
+    v->ep_ret_f = (float*)bgpbt__calloc(a, n, sizeof(float));
+    v->ep_ret = (double*)bgpbt__calloc(a, n, sizeof(double));
+    v->ep_ret_done = (double*)bgpbt__calloc(a, n, sizeof(double));
+    v->ep_len = (int*)bgpbt__calloc(a, n, sizeof(int));
+    v->ep_len_done = (int*)bgpbt__calloc(a, n, sizeof(int));
+    v->iterm = (int*)bgpbt__calloc(a, n, sizeof(int));
+    v->term = (unsigned char*)bgpbt__calloc(a, n, 1);
+    v->trunc = (unsigned char*)bgpbt__calloc(a, n, 1);
+    v->unstable = (unsigned char*)bgpbt__calloc(a, n, 1);
+    v->done = (unsigned char*)bgpbt__calloc(a, n, 1);
+    if (!v->rngs || !v->obs || !v->final_obs || !v->act || !v->rewards || !v->ep_ret_f ||
+        !v->ep_ret || !v->ep_ret_done || !v->ep_len || !v->ep_len_done || !v->iterm || !v->term || !v->trunc ||
+        !v->unstable || !v->done)
+        goto oom;
+    if (n_terms > 0) {
+        v->terms = (float*)bgpbt__calloc(a, n * (size_t)n_terms, sizeof(float));
+        if (!v->terms) goto oom;
+    }
+    for (i = 0; i < v->n; ++i) bgpbt_rng_init(&v->rngs[i], cfg->seed, cfg->stream_base + (uint64_t)i);
+    *out = v;
+    return BGPBT_OK;
+oom:
+    bgpbt_vecenv_destroy(v);
+    return bgpbt__error(&cfg->logger, BGPBT_ERR_OUT_OF_MEMORY,
+                        "vecenv '%s': out of memory for %d copies", name ? name : "user",
+                        cfg->num_envs);
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__venv_check_config(const bgpbt_vecenv_config* cfg) {
+    if (cfg->num_envs < 0 || cfg->num_envs > (1 << 24))
+        return bgpbt__error(&cfg->logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv: num_envs = %d, must be in 1..16777216 (0 = 16)", cfg->num_envs);
+    if (cfg->num_threads < 0)
+        return bgpbt__error(&cfg->logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv: num_threads = %d, must be >= 0 (0 = OpenMP default)", cfg->num_threads);
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_create(const bgpbt_env_def* def, const bgpbt_vecenv_config* config,
+                                           bgpbt_vecenv** out) {
+    bgpbt_vecenv_config cfg = config ? *config : bgpbt_vecenv_config_default();
+    bgpbt_vecenv* v = NULL;
+    bgpbt_result r;
+    if (out) *out = NULL;
+    if (!def || !out)
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_create: %s is NULL",
+                            !def ? "def" : "out");
+    if ((r = bgpbt__venv_check_config(&cfg)) != BGPBT_OK) return r;
+    if (def->obs_dim <= 0 || def->obs_dim > (1 << 20) || def->act_dim <= 0 || def->act_dim > (1 << 16))
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv_create: env '%s' has obs_dim %d and act_dim %d; both must be "
+                            "positive (obs_dim <= 2^20, act_dim <= 2^16)",
+                            def->name ? def->name : "user", def->obs_dim, def->act_dim);
+    if (!def->reset || (!def->step && !def->step_batch))
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_INVALID_ARGUMENT,
+                            "vecenv_create: env '%s' needs a reset callback and a step (or "
+                            "step_batch) callback", def->name ? def->name : "user");
+    if (def->max_episode_steps < 0)
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv_create: max_episode_steps = %d, must be >= 0 (0 = no limit)",
+                            def->max_episode_steps);
+    if (def->state_bytes > ((size_t)1 << 30))
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_LIMIT,
+                            "vecenv_create: state_bytes = %lu is above the 1 GiB limit",
+                            (unsigned long)def->state_bytes);
+    r = bgpbt__venv_alloc(&cfg, def->name, def->obs_dim, def->act_dim, 0, def->state_bytes, &v);
+    if (r != BGPBT_OK) return r;
+    v->def = *def;
+    v->def.name = v->name; /* the caller's string need not outlive the vecenv */
+    v->max_steps = def->max_episode_steps;
+    v->backend = &bgpbt__user_backend;
+    *out = v;
+    return BGPBT_OK;
+}
+
+BGPBT_API int bgpbt_vecenv_num_envs(const bgpbt_vecenv* v) { return v ? v->n : 0; }
+BGPBT_API int bgpbt_vecenv_obs_dim(const bgpbt_vecenv* v) { return v ? v->obs_dim : 0; }
+BGPBT_API int bgpbt_vecenv_act_dim(const bgpbt_vecenv* v) { return v ? v->act_dim : 0; }
+BGPBT_API const char* bgpbt_vecenv_name(const bgpbt_vecenv* v) { return v ? v->name : ""; }
+BGPBT_API int bgpbt_vecenv_max_episode_steps(const bgpbt_vecenv* v) { return v ? v->max_steps : 0; }
+BGPBT_API const float* bgpbt_vecenv_obs(const bgpbt_vecenv* v) { return v ? v->obs : NULL; }
+BGPBT_API const float* bgpbt_vecenv_final_obs(const bgpbt_vecenv* v) { return v ? v->final_obs : NULL; }
+BGPBT_API const float* bgpbt_vecenv_rewards(const bgpbt_vecenv* v) { return v ? v->rewards : NULL; }
+BGPBT_API const unsigned char* bgpbt_vecenv_terminated(const bgpbt_vecenv* v) { return v ? v->term : NULL; }
+BGPBT_API const unsigned char* bgpbt_vecenv_truncated(const bgpbt_vecenv* v) { return v ? v->trunc : NULL; }
+BGPBT_API const float* bgpbt_vecenv_episode_returns(const bgpbt_vecenv* v) { return v ? v->ep_ret_f : NULL; }
+BGPBT_API const int* bgpbt_vecenv_episode_lengths(const bgpbt_vecenv* v) { return v ? v->ep_len_done : NULL; }
+BGPBT_API const int* bgpbt_vecenv_step_counts(const bgpbt_vecenv* v) { return v ? v->ep_len : NULL; }
+BGPBT_API const float* bgpbt_vecenv_reward_terms(const bgpbt_vecenv* v, int* num_terms) {
+    if (num_terms) *num_terms = v ? v->n_terms : 0;
+    return v && v->n_terms > 0 ? v->terms : NULL;
+}
+BGPBT_API const char* bgpbt_vecenv_reward_term_name(const bgpbt_vecenv* v, int term) {
+    if (!v || term < 0 || term >= v->n_terms || !v->term_names) return NULL;
+    return v->term_names[term];
+}
+BGPBT_API void* bgpbt_vecenv_user_state(bgpbt_vecenv* v, int env) {
+    if (!v || !v->states || env < 0 || env >= v->n) return NULL;
+    return v->states + (size_t)env * v->state_stride;
+}
+
+BGPBT__PRIVATE void bgpbt__venv_clear_one(bgpbt_vecenv* v, int i) {
+    v->ep_len[i] = 0;
+    v->ep_ret[i] = 0.0;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_reset(bgpbt_vecenv* v) {
+    int i, n, nt;
+    if (!v) return BGPBT_ERR_INVALID_ARGUMENT;
+    n = v->n;
+    nt = bgpbt__venv_threads(v);
+    (void)nt;
+    BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
+    for (i = 0; i < n; ++i) {
+        bgpbt__venv_clear_one(v, i);
+        v->term[i] = v->trunc[i] = v->unstable[i] = 0;
+        v->rewards[i] = 0.0f;
+        v->done[i] = 1;
+        if (v->backend->reset_one) v->backend->reset_one(v, i);
+    }
+    if (v->backend->reset_mask) v->backend->reset_mask(v, v->done);
+    v->was_reset = 1;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_reset_one(bgpbt_vecenv* v, int env) {
+    if (!v) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv_reset_one: env %d is outside 0..%d", env, v->n - 1);
+    if (!v->was_reset)
+        return bgpbt__error(&v->logger, BGPBT_ERR_WRONG_ORDER,
+                            "vecenv_reset_one: call bgpbt_vecenv_reset first");
+    bgpbt__venv_clear_one(v, env);
+    v->term[env] = v->trunc[env] = v->unstable[env] = 0;
+    if (v->backend->reset_one) v->backend->reset_one(v, env);
+    else {
+        memset(v->done, 0, (size_t)v->n);
+        v->done[env] = 1;
+        v->backend->reset_mask(v, v->done);
+    }
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_step(bgpbt_vecenv* v, const float* actions) {
+    size_t k, total;
+    int i, n, nt, od;
+    if (!v) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!actions)
+        return bgpbt__error(&v->logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_step('%s'): actions is NULL", v->name);
+    if (!v->was_reset)
+        return bgpbt__error(&v->logger, BGPBT_ERR_WRONG_ORDER,
+                            "vecenv_step('%s'): call bgpbt_vecenv_reset before the first step", v->name);
+    /* Validate everything before changing anything: a NaN action leaves the vecenv as it was. */
+    total = (size_t)v->n * (size_t)v->act_dim;
+    for (k = 0; k < total; ++k) {
+        if (actions[k] != actions[k]) /* NaN; +-inf is clipped like any large value */
+            return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE,
+                                "vecenv_step('%s'): action %d of env %d is NaN", v->name,
+                                (int)(k % (size_t)v->act_dim), (int)(k / (size_t)v->act_dim));
+    }
+    for (k = 0; k < total; ++k) {
+        float a = actions[k];
+        v->act[k] = a > 1.0f ? 1.0f : a < -1.0f ? -1.0f : a;
+    }
+    v->backend->step_all(v);
+    n = v->n;
+    od = v->obs_dim;
+    nt = bgpbt__venv_threads(v);
+    (void)nt;
+    BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
+    for (i = 0; i < n; ++i) {
+        float* o = v->obs + (size_t)i * (size_t)od;
+        float r = v->rewards[i];
+        int j, bad = !bgpbt__isfinitef(r), t = v->iterm[i] != 0;
+        for (j = 0; j < od && !bad; ++j) bad = !bgpbt__isfinitef(o[j]);
+        if (bad) { /* a blown-up copy ends its episode; the learner never sees the NaN */
+            r = 0.0f;
+            t = 1;
+            for (j = 0; j < od; ++j) o[j] = 0.0f;
+        }
+        v->rewards[i] = r;
+        v->unstable[i] = (unsigned char)bad;
+        v->ep_len[i] += 1;
+        v->ep_ret[i] += (double)r;
+        v->term[i] = (unsigned char)t;
+        v->trunc[i] = (unsigned char)(!t && v->max_steps > 0 && v->ep_len[i] >= v->max_steps);
+        v->done[i] = (unsigned char)(t || v->trunc[i]);
+        if (v->done[i]) {
+            memcpy(v->final_obs + (size_t)i * (size_t)od, o, (size_t)od * sizeof(float));
+            v->ep_ret_done[i] = v->ep_ret[i];
+            v->ep_ret_f[i] = (float)v->ep_ret[i];
+            v->ep_len_done[i] = v->ep_len[i];
+            bgpbt__venv_clear_one(v, i);
+            /* a fresh draw from this copy's stream */
+            if (v->backend->reset_one) v->backend->reset_one(v, i);
+        }
+    }
+    if (v->backend->reset_mask) {
+        int any = 0;
+        for (i = 0; i < n && !any; ++i) any = v->done[i];
+        if (any) v->backend->reset_mask(v, v->done);
+    }
+    /* statistics in index order: the same sums for any thread count */
+    for (i = 0; i < n; ++i) {
+        if (v->term[i] || v->trunc[i]) {
+            double R = v->ep_ret_done[i];
+            v->stats.episodes += 1;
+            v->stats.return_sum += R;
+            v->stats.return_sq_sum += R * R;
+            v->stats.length_sum += (double)v->ep_len_done[i];
+            v->stats.terminated += v->term[i];
+            v->stats.unstable += v->unstable[i];
+        }
+    }
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_vecenv_take_stats(bgpbt_vecenv* v, bgpbt_episode_stats* out) {
+    if (!v) {
+        if (out) memset(out, 0, sizeof *out);
+        return;
+    }
+    if (out) *out = v->stats;
+    memset(&v->stats, 0, sizeof v->stats);
+}
+
+
+/* ---- [impl.env.render] SVG rendering -------------------------------------------------------- */
+
+BGPBT__PRIVATE void bgpbt__env_qrot(const float q[4], const float v[3], float out[3]) {
+    /* v + 2 w (u x v) + 2 u x (u x v), u = (x, y, z) */
+    float ux = q[1], uy = q[2], uz = q[3], w = q[0];
+    float tx = 2.0f * (uy * v[2] - uz * v[1]);
+    float ty = 2.0f * (uz * v[0] - ux * v[2]);
+    float tz = 2.0f * (ux * v[1] - uy * v[0]);
+    out[0] = v[0] + w * tx + (uy * tz - uz * ty);
+    out[1] = v[1] + w * ty + (uz * tx - ux * tz);
+    out[2] = v[2] + w * tz + (ux * ty - uy * tx);
+}
+
+BGPBT_API bgpbt_render_options bgpbt_render_options_default(void) {
+    bgpbt_render_options o;
+    memset(&o, 0, sizeof o);
+    o.width = 360;
+    o.views = 3;
+    o.frames = 1;
+    return o;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+BGPBT__PRIVATE void bgpbt__svgf(bgpbt_writer* w, const char* fmt, ...) {
+    char tmp[512];
+    int len;
+    va_list ap;
+    va_start(ap, fmt);
+    len = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (len > 0) bgpbt_write_bytes(w, tmp, (size_t)len < sizeof tmp ? (size_t)len : sizeof tmp - 1);
+}
+
+/* Projection axes per view: side shows (x, z) with depth y (far = +y), top shows (x, y) with
+   depth z (far = -z). */
+BGPBT__PRIVATE void bgpbt__env_project(int view, const float p[3], float* u, float* v, float* depth) {
+    *u = p[0];
+    if (view == 0) { *v = p[2]; *depth = p[1]; }
+    else { *v = p[1]; *depth = -p[2]; }
+}
+
+/* Half-extent of a geom along world axis k (for fitting the view). */
+BGPBT__PRIVATE float bgpbt__env_geom_extent(const bgpbt_render_geom* g, int k) {
+    float e = 0.0f, ax[3], loc[3] = {0, 0, 0};
+    int j;
+    if (g->type == BGPBT_GEOM_SPHERE) return g->size[0];
+    if (g->type == BGPBT_GEOM_CAPSULE) {
+        loc[2] = g->size[1];
+        bgpbt__env_qrot(g->quat, loc, ax);
+        return (float)fabs(ax[k]) + g->size[0];
+    }
+    if (g->type == BGPBT_GEOM_BOX) {
+        for (j = 0; j < 3; ++j) {
+            loc[0] = loc[1] = loc[2] = 0.0f;
+            loc[j] = g->size[j];
+            bgpbt__env_qrot(g->quat, loc, ax);
+            e += (float)fabs(ax[k]);
+        }
+    }
+    return e;
+}
+
+typedef struct bgpbt__env_draw { float depth; int index; } bgpbt__env_draw;
+
+BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_render_geom* geoms,
+                                        int ng, int frames, float x0, float y0, float size_px,
+                                        float cu, float cv, float extent, bgpbt__env_draw* order) {
+    float sc = size_px / extent;
+    int f, i, j;
+    /* view frame and title */
+    bgpbt__svgf(w, "<g><rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s' stroke='#999'/>\n",
+                x0, y0, size_px, size_px, view == 0 ? "#eef3fa" : "#f4f1ea");
+    bgpbt__svgf(w, "<text x='%.1f' y='%.1f' font-family='sans-serif' font-size='12' fill='#555'>%s</text>\n",
+                x0 + 4, y0 + 14, view == 0 ? "side (x right, z up)" : "top (x right, y up)");
+    /* ground: a line in the side view, a 1 m grid in the top view */
+    for (i = 0; i < ng; ++i) {
+        const bgpbt_render_geom* g = &geoms[i];
+        if (g->type != BGPBT_GEOM_PLANE) continue;
+        if (view == 0) {
+            float py = y0 + size_px * 0.5f - (g->pos[2] - cv) * sc;
+            if (py > y0 && py < y0 + size_px)
+                bgpbt__svgf(w, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='#d9d2c3'/>"
+                            "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#776' stroke-width='1.5'/>\n",
+                            x0, py, size_px, y0 + size_px - py, x0, py, x0 + size_px, py);
+        } else {
+            float g0u = (float)floor(cu - extent * 0.5f), g0v = (float)floor(cv - extent * 0.5f);
+            for (j = 0; j <= (int)extent + 1; ++j) {
+                float pu = x0 + size_px * 0.5f + (g0u + (float)j - cu) * sc;
+                float pv = y0 + size_px * 0.5f - (g0v + (float)j - cv) * sc;
+                if (pu > x0 && pu < x0 + size_px)
+                    bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#ddd6c8'/>\n",
+                                pu, y0, pu, y0 + size_px);
+                if (pv > y0 && pv < y0 + size_px)
+                    bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#ddd6c8'/>\n",
+                                x0, pv, x0 + size_px, pv);
+            }
+        }
+        break;
+    }
+    bgpbt__svgf(w, "<svg x='%.1f' y='%.1f' width='%.1f' height='%.1f' overflow='hidden'>\n",
+                x0, y0, size_px, size_px);
+    for (f = 0; f < frames; ++f) {
+        const bgpbt_render_geom* fg = geoms + (size_t)f * (size_t)ng;
+        float alpha = frames > 1 ? 0.25f + 0.75f * (float)(f + 1) / (float)frames : 1.0f;
+        int m = 0;
+        for (i = 0; i < ng; ++i) {
+            float u, v, d;
+            if (fg[i].type == BGPBT_GEOM_PLANE) continue;
+            bgpbt__env_project(view, fg[i].pos, &u, &v, &d);
+            order[m].depth = d;
+            order[m].index = i;
+            ++m;
+        }
+        /* far to near (insertion sort: a few dozen geoms; ties keep index order) */
+        for (i = 1; i < m; ++i) {
+            bgpbt__env_draw key = order[i];
+            j = i - 1;
+            while (j >= 0 && order[j].depth < key.depth) { order[j + 1] = order[j]; --j; }
+            order[j + 1] = key;
+        }
+        for (i = 0; i < m; ++i) {
+            const bgpbt_render_geom* g = &fg[order[i].index];
+            int rr = (int)(255.0f * (g->rgba[0] < 0 ? 0 : g->rgba[0] > 1 ? 1 : g->rgba[0]));
+            int gg = (int)(255.0f * (g->rgba[1] < 0 ? 0 : g->rgba[1] > 1 ? 1 : g->rgba[1]));
+            int bb = (int)(255.0f * (g->rgba[2] < 0 ? 0 : g->rgba[2] > 1 ? 1 : g->rgba[2]));
+            float op = alpha * (g->rgba[3] <= 0.0f ? 1.0f : g->rgba[3] > 1.0f ? 1.0f : g->rgba[3]);
+            float u, v, d;
+            bgpbt__env_project(view, g->pos, &u, &v, &d);
+            u = size_px * 0.5f + (u - cu) * sc;
+            v = size_px * 0.5f - (v - cv) * sc;
+            if (g->type == BGPBT_GEOM_SPHERE) {
+                bgpbt__svgf(w, "<circle cx='%.1f' cy='%.1f' r='%.2f' fill='#%02x%02x%02x' "
+                            "fill-opacity='%.2f' stroke='#333' stroke-opacity='%.2f' stroke-width='0.8'/>\n",
+                            u, v, g->size[0] * sc, rr, gg, bb, op, op);
+            } else if (g->type == BGPBT_GEOM_CAPSULE) {
+                float loc[3] = {0, 0, 0}, ax[3], pa[3], pb[3], ua, va, ub, vb;
+                loc[2] = g->size[1];
+                bgpbt__env_qrot(g->quat, loc, ax);
+                for (j = 0; j < 3; ++j) { pa[j] = g->pos[j] - ax[j]; pb[j] = g->pos[j] + ax[j]; }
+                bgpbt__env_project(view, pa, &ua, &va, &d);
+                bgpbt__env_project(view, pb, &ub, &vb, &d);
+                ua = size_px * 0.5f + (ua - cu) * sc; va = size_px * 0.5f - (va - cv) * sc;
+                ub = size_px * 0.5f + (ub - cu) * sc; vb = size_px * 0.5f - (vb - cv) * sc;
+                /* outline: a slightly wider dark stroke under the coloured one */
+                bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333' "
+                            "stroke-opacity='%.2f' stroke-width='%.2f' stroke-linecap='round'/>\n",
+                            ua, va, ub, vb, op, 2.0f * g->size[0] * sc + 1.6f);
+                bgpbt__svgf(w, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#%02x%02x%02x' "
+                            "stroke-opacity='%.2f' stroke-width='%.2f' stroke-linecap='round'/>\n",
+                            ua, va, ub, vb, rr, gg, bb, op > 0.999f ? 1.0f : op, 2.0f * g->size[0] * sc);
+            } else if (g->type == BGPBT_GEOM_BOX) {
+                float pu[8], pv[8];
+                int hull[9], nh = 0, start = 0, cur, k;
+                for (k = 0; k < 8; ++k) {
+                    float loc[3], wv[3], p[3];
+                    loc[0] = (k & 1) ? g->size[0] : -g->size[0];
+                    loc[1] = (k & 2) ? g->size[1] : -g->size[1];
+                    loc[2] = (k & 4) ? g->size[2] : -g->size[2];
+                    bgpbt__env_qrot(g->quat, loc, wv);
+                    for (j = 0; j < 3; ++j) p[j] = g->pos[j] + wv[j];
+                    bgpbt__env_project(view, p, &pu[k], &pv[k], &d);
+                    if (pu[k] < pu[start] || (pu[k] == pu[start] && pv[k] < pv[start])) start = k;
+                }
+                /* gift wrapping over 8 points */
+                cur = start;
+                do {
+                    int nxt = (cur + 1) % 8;
+                    hull[nh++] = cur;
+                    for (k = 0; k < 8; ++k) {
+                        float cr = (pu[nxt] - pu[cur]) * (pv[k] - pv[cur]) - (pv[nxt] - pv[cur]) * (pu[k] - pu[cur]);
+                        if (cr < 0.0f) nxt = k;
+                    }
+                    cur = nxt;
+                } while (cur != start && nh < 8);
+                bgpbt__svgf(w, "<polygon points='");
+                for (k = 0; k < nh; ++k)
+                    bgpbt__svgf(w, "%.1f,%.1f ", size_px * 0.5f + (pu[hull[k]] - cu) * sc,
+                                size_px * 0.5f - (pv[hull[k]] - cv) * sc);
+                bgpbt__svgf(w, "' fill='#%02x%02x%02x' fill-opacity='%.2f' stroke='#333' "
+                            "stroke-opacity='%.2f' stroke-width='0.8'/>\n", rr, gg, bb, op, op);
+            }
+        }
+    }
+    bgpbt__svgf(w, "</svg></g>\n");
+}
+
+BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_geoms,
+                                        const bgpbt_render_options* options, char* buf,
+                                        size_t cap, size_t* size) {
+    bgpbt_render_options o = options ? *options : bgpbt_render_options_default();
+    bgpbt_writer w;
+    bgpbt__env_draw order_stack[64];
+    bgpbt__env_draw* order = order_stack;
+    float lo[3] = {1e30f, 1e30f, 1e30f}, hi[3] = {-1e30f, -1e30f, -1e30f}, extent[2], cen[2][2];
+    float ground = 0.0f, size_px, total_w;
+    int i, k, nviews, view, vi, have_ground = 0;
+    size_t total;
+    if (size) *size = 0;
+    if (!size || (num_geoms > 0 && !geoms) || num_geoms < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (buf) { /* size it first, so a short buffer is refused before anything is written */
+        bgpbt_result r = bgpbt_render_svg(geoms, num_geoms, options, NULL, 0, size);
+        if (r != BGPBT_OK) return r;
+        if (cap <= *size) {
+            if (cap > 0) buf[0] = '\0';
+            return BGPBT_ERR_BUFFER_TOO_SMALL;
+        }
+    }
+    if (o.width <= 0) o.width = 360;
+    if (o.views <= 0 || o.views > 3) o.views = 3;
+    if (o.frames <= 0) o.frames = 1;
+    total = (size_t)num_geoms * (size_t)o.frames;
+    for (i = 0; i < (int)total; ++i) {
+        const bgpbt_render_geom* g = &geoms[i];
+        if (!bgpbt__isfinitef(g->pos[0]) || !bgpbt__isfinitef(g->pos[1]) || !bgpbt__isfinitef(g->pos[2]) ||
+            !bgpbt__isfinitef(g->quat[0]) || !bgpbt__isfinitef(g->quat[1]) ||
+            !bgpbt__isfinitef(g->quat[2]) || !bgpbt__isfinitef(g->quat[3]))
+            return BGPBT_ERR_NOT_FINITE;
+        if (g->type == BGPBT_GEOM_PLANE) { ground = g->pos[2]; have_ground = 1; continue; }
+        for (k = 0; k < 3; ++k) {
+            float e = bgpbt__env_geom_extent(g, k);
+            if (g->pos[k] - e < lo[k]) lo[k] = g->pos[k] - e;
+            if (g->pos[k] + e > hi[k]) hi[k] = g->pos[k] + e;
+        }
+    }
+    if (lo[0] > hi[0]) { for (k = 0; k < 3; ++k) { lo[k] = -1.0f; hi[k] = 1.0f; } }
+    if (have_ground && ground < lo[2]) lo[2] = ground;
+    /* one scale for both views, so sizes compare; centre each view on its geoms */
+    extent[0] = hi[0] - lo[0] > hi[2] - lo[2] ? hi[0] - lo[0] : hi[2] - lo[2];
+    extent[1] = hi[0] - lo[0] > hi[1] - lo[1] ? hi[0] - lo[0] : hi[1] - lo[1];
+    {
+        float e = (extent[0] > extent[1] ? extent[0] : extent[1]) * 1.15f + 0.2f;
+        if (o.extent > 0.0f) e = o.extent;
+        extent[0] = extent[1] = e;
+    }
+    cen[0][0] = 0.5f * (lo[0] + hi[0]);
+    cen[0][1] = 0.5f * (lo[2] + hi[2]);
+    cen[1][0] = 0.5f * (lo[0] + hi[0]);
+    cen[1][1] = 0.5f * (lo[1] + hi[1]);
+    if (num_geoms > 64) {
+        order = (bgpbt__env_draw*)bgpbt__calloc(NULL, (size_t)num_geoms, sizeof *order);
+        if (!order) return BGPBT_ERR_OUT_OF_MEMORY;
+    }
+    nviews = (o.views & 1) + ((o.views >> 1) & 1);
+    size_px = (float)o.width;
+    total_w = (size_px + 10.0f) * (float)nviews + 10.0f;
+    memset(&w, 0, sizeof w);
+    w.buf = (unsigned char*)buf;
+    w.cap = buf ? cap : 0;
+    bgpbt__svgf(&w, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 %d %d'>\n",
+                (int)total_w, (int)size_px + 44, (int)total_w, (int)size_px + 44);
+    bgpbt__svgf(&w, "<rect width='100%%' height='100%%' fill='white'/>\n");
+    vi = 0;
+    for (view = 0; view < 2; ++view) {
+        if (!(o.views & (1 << view))) continue;
+        bgpbt__env_svg_view(&w, view, geoms, num_geoms, o.frames, 10.0f + (size_px + 10.0f) * (float)vi,
+                            10.0f, size_px, cen[view][0], cen[view][1], extent[view], order);
+        ++vi;
+    }
+    bgpbt__svgf(&w, "<text x='10' y='%d' font-family='sans-serif' font-size='13' fill='#222'>",
+                (int)size_px + 32);
+    if (o.title) { /* escape the caption */
+        const char* c;
+        for (c = o.title; *c; ++c) {
+            if (*c == '<') bgpbt__svgf(&w, "&lt;");
+            else if (*c == '>') bgpbt__svgf(&w, "&gt;");
+            else if (*c == '&') bgpbt__svgf(&w, "&amp;");
+            else bgpbt_write_bytes(&w, c, 1);
+        }
+    }
+    bgpbt__svgf(&w, " (grid 1 m; view %.2f m across)</text>\n</svg>\n", extent[0]);
+    if (order != order_stack) bgpbt__cfree(NULL, order, (size_t)num_geoms, sizeof *order);
+    *size = w.pos;
+    if (!buf) return BGPBT_OK;
+    if (w.overflow || w.pos >= cap) { /* cannot happen after the sizing pass */
+        if (cap > 0) buf[0] = '\0';
+        return BGPBT_ERR_INTERNAL;
+    }
+    buf[w.pos] = '\0';
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_render_geom* geoms,
+                                             int num_geoms, const bgpbt_render_options* options) {
+    size_t need = 0;
+    char* text;
+    bgpbt_result r;
+    if (!path) return BGPBT_ERR_INVALID_ARGUMENT;
+    r = bgpbt_render_svg(geoms, num_geoms, options, NULL, 0, &need);
+    if (r != BGPBT_OK) return r;
+    text = (char*)bgpbt_mem_alloc(NULL, need + 1, 16);
+    if (!text) return BGPBT_ERR_OUT_OF_MEMORY;
+    r = bgpbt_render_svg(geoms, num_geoms, options, text, need + 1, &need);
+    if (r == BGPBT_OK) r = bgpbt_file_write_atomic(path, text, need);
+    bgpbt_mem_free(NULL, text, need + 1);
+    return r;
+}
+
+static const char* const bgpbt__mjcf_inverted_pendulum[] = {
+    "<mujoco model=\"inverted_pendulum\">",
+    "<compiler angle=\"radian\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.01\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint damping=\"0.05\" armature=\"0\"/>",
+    "<geom contype=\"0\" conaffinity=\"0\" density=\"1000\" rgba=\"0.75 0.55 0.35 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"rail\" type=\"capsule\" fromto=\"-1.1 0 0 1.1 0 0\" size=\"0.02\" rgba=\"0.45 0.45 0.45 1\"/>",
+    "<body name=\"cart\" pos=\"0 0 0\">",
+    "<joint name=\"slider\" type=\"slide\" axis=\"1 0 0\" limited=\"true\" range=\"-1 1\"/>",
+    "<geom name=\"cart\" type=\"capsule\" fromto=\"-0.1 0 0 0.1 0 0\" size=\"0.1\" rgba=\"0.35 0.5 0.75 1\"/>",
+    "<body name=\"pole\" pos=\"0 0 0\">",
+    "<joint name=\"hinge\" type=\"hinge\" axis=\"0 1 0\" limited=\"true\" range=\"-1.57 1.57\"/>",
+    "<geom name=\"pole\" type=\"capsule\" fromto=\"0 0 0 0 0 0.6\" size=\"0.045\"/>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"slider\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_inverted_double_pendulum[] = {
+    "<mujoco model=\"inverted_double_pendulum\">",
+    "<compiler angle=\"radian\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.01\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint damping=\"0.05\" armature=\"0\"/>",
+    "<geom contype=\"0\" conaffinity=\"0\" density=\"1000\" rgba=\"0.75 0.55 0.35 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"rail\" type=\"capsule\" fromto=\"-1.1 0 0 1.1 0 0\" size=\"0.02\" rgba=\"0.45 0.45 0.45 1\"/>",
+    "<body name=\"cart\" pos=\"0 0 0\">",
+    "<joint name=\"slider\" type=\"slide\" axis=\"1 0 0\" limited=\"true\" range=\"-1 1\"/>",
+    "<geom name=\"cart\" type=\"capsule\" fromto=\"-0.1 0 0 0.1 0 0\" size=\"0.1\" rgba=\"0.35 0.5 0.75 1\"/>",
+    "<body name=\"pole1\" pos=\"0 0 0\">",
+    "<joint name=\"hinge1\" type=\"hinge\" axis=\"0 1 0\" limited=\"false\"/>",
+    "<geom name=\"pole1\" type=\"capsule\" fromto=\"0 0 0 0 0 0.6\" size=\"0.045\"/>",
+    "<body name=\"pole2\" pos=\"0 0 0.6\">",
+    "<joint name=\"hinge2\" type=\"hinge\" axis=\"0 1 0\" limited=\"false\"/>",
+    "<geom name=\"pole2\" type=\"capsule\" fromto=\"0 0 0 0 0 0.6\" size=\"0.045\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"slider\" gear=\"500\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_reacher[] = {
+    "<mujoco model=\"reacher\">",
+    "<compiler angle=\"radian\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.01\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint damping=\"1\" armature=\"1\" limited=\"true\"/>",
+    "<geom contype=\"0\" conaffinity=\"0\" density=\"1000\" rgba=\"0.0 0.4 0.6 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"ground\" type=\"plane\" pos=\"0 0 0\" size=\"1 1 0.1\" rgba=\"0.9 0.9 0.9 1\"/>",
+    "<geom name=\"root\" type=\"capsule\" fromto=\"0 0 0 0 0 0.02\" size=\"0.011\" rgba=\"0.9 0.4 0.6 1\"/>",
+    "<body name=\"link0\" pos=\"0 0 0.01\">",
+    "<joint name=\"joint0\" type=\"hinge\" axis=\"0 0 1\" limited=\"false\"/>",
+    "<geom name=\"link0\" type=\"capsule\" fromto=\"0 0 0 0.1 0 0\" size=\"0.01\"/>",
+    "<body name=\"link1\" pos=\"0.1 0 0\">",
+    "<joint name=\"joint1\" type=\"hinge\" axis=\"0 0 1\" range=\"-3.0 3.0\"/>",
+    "<geom name=\"link1\" type=\"capsule\" fromto=\"0 0 0 0.1 0 0\" size=\"0.01\"/>",
+    "<geom name=\"fingertip\" type=\"sphere\" pos=\"0.11 0 0\" size=\"0.01\" rgba=\"0.0 0.8 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"joint0\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"joint1\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_halfcheetah[] = {
+    "<mujoco model=\"halfcheetah\">",
+    "<compiler angle=\"radian\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.01\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"0.1\" damping=\"0.01\"/>",
+    "<geom contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"0.6 0.1 0.1\" density=\"1000\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 0.7\">",
+    "<joint name=\"rootx\" type=\"slide\" axis=\"1 0 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rootz\" type=\"slide\" axis=\"0 0 1\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rooty\" type=\"hinge\" axis=\"0 1 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<geom name=\"torso\" type=\"capsule\" fromto=\"-0.5 0 0 0.5 0 0\" size=\"0.046\"/>",
+    "<geom name=\"head\" type=\"capsule\" fromto=\"0.5 0 0 0.65 0 0.2\" size=\"0.046\"/>",
+    "<body name=\"bthigh\" pos=\"-0.5 0 0\">",
+    "<joint name=\"bthigh\" type=\"hinge\" axis=\"0 1 0\" range=\"-0.52 1.05\" stiffness=\"240\" damping=\"6\"/>",
+    "<geom name=\"bthigh\" type=\"capsule\" fromto=\"0 0 0 0.2 0 -0.26\" size=\"0.046\"/>",
+    "<body name=\"bshin\" pos=\"0.2 0 -0.26\">",
+    "<joint name=\"bshin\" type=\"hinge\" axis=\"0 1 0\" range=\"-0.785 0.785\" stiffness=\"180\" damping=\"4.5\"/>",
+    "<geom name=\"bshin\" type=\"capsule\" fromto=\"0 0 0 -0.28 0 -0.14\" size=\"0.046\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<body name=\"bfoot\" pos=\"-0.28 0 -0.14\">",
+    "<joint name=\"bfoot\" type=\"hinge\" axis=\"0 1 0\" range=\"-0.4 0.785\" stiffness=\"120\" damping=\"3\"/>",
+    "<geom name=\"bfoot\" type=\"capsule\" fromto=\"0 0 0 0.06 0 -0.19\" size=\"0.046\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "<body name=\"fthigh\" pos=\"0.5 0 0\">",
+    "<joint name=\"fthigh\" type=\"hinge\" axis=\"0 1 0\" range=\"-1 0.7\" stiffness=\"180\" damping=\"4.5\"/>",
+    "<geom name=\"fthigh\" type=\"capsule\" fromto=\"0 0 0 -0.14 0 -0.24\" size=\"0.046\"/>",
+    "<body name=\"fshin\" pos=\"-0.14 0 -0.24\">",
+    "<joint name=\"fshin\" type=\"hinge\" axis=\"0 1 0\" range=\"-1.2 0.87\" stiffness=\"120\" damping=\"3\"/>",
+    "<geom name=\"fshin\" type=\"capsule\" fromto=\"0 0 0 0.13 0 -0.18\" size=\"0.046\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<body name=\"ffoot\" pos=\"0.13 0 -0.18\">",
+    "<joint name=\"ffoot\" type=\"hinge\" axis=\"0 1 0\" range=\"-0.5 0.5\" stiffness=\"60\" damping=\"1.5\"/>",
+    "<geom name=\"ffoot\" type=\"capsule\" fromto=\"0 0 0 0.09 0 -0.14\" size=\"0.046\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"bthigh\" gear=\"120\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"bshin\" gear=\"90\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"bfoot\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"fthigh\" gear=\"120\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"fshin\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"ffoot\" gear=\"30\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_hopper[] = {
+    "<mujoco model=\"hopper\">",
+    "<compiler angle=\"degree\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.005\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"1\" damping=\"1\"/>",
+    "<geom contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"0.9 0.1 0.1\" density=\"1000\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 1.25\">",
+    "<joint name=\"rootx\" type=\"slide\" axis=\"1 0 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rootz\" type=\"slide\" axis=\"0 0 1\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rooty\" type=\"hinge\" axis=\"0 1 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<geom name=\"torso\" type=\"capsule\" fromto=\"0 0 0.2 0 0 -0.2\" size=\"0.05\"/>",
+    "<body name=\"thigh\" pos=\"0 0 -0.2\">",
+    "<joint name=\"thigh\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"thigh\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.45\" size=\"0.05\"/>",
+    "<body name=\"leg\" pos=\"0 0 -0.45\">",
+    "<joint name=\"leg\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"leg\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.5\" size=\"0.04\"/>",
+    "<body name=\"foot\" pos=\"0 0 -0.5\">",
+    "<joint name=\"foot\" type=\"hinge\" axis=\"0 -1 0\" range=\"-45 45\"/>",
+    "<geom name=\"foot\" type=\"capsule\" fromto=\"-0.13 0 0 0.26 0 0\" size=\"0.06\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"thigh\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"leg\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"foot\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_walker2d[] = {
+    "<mujoco model=\"walker2d\">",
+    "<compiler angle=\"degree\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.005\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"0.01\" damping=\"0.1\"/>",
+    "<geom contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"0.9 0.1 0.1\" density=\"1000\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 1.25\">",
+    "<joint name=\"rootx\" type=\"slide\" axis=\"1 0 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rootz\" type=\"slide\" axis=\"0 0 1\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<joint name=\"rooty\" type=\"hinge\" axis=\"0 1 0\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<geom name=\"torso\" type=\"capsule\" fromto=\"0 0 0.2 0 0 -0.2\" size=\"0.05\"/>",
+    "<body name=\"thigh\" pos=\"0 0 -0.2\">",
+    "<joint name=\"thigh\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"thigh\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.45\" size=\"0.05\"/>",
+    "<body name=\"leg\" pos=\"0 0 -0.45\">",
+    "<joint name=\"leg\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"leg\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.5\" size=\"0.04\"/>",
+    "<body name=\"foot\" pos=\"0 0 -0.5\">",
+    "<joint name=\"foot\" type=\"hinge\" axis=\"0 -1 0\" range=\"-45 45\"/>",
+    "<geom name=\"foot\" type=\"capsule\" fromto=\"0 0 0 0.2 0 0\" size=\"0.06\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "<body name=\"thigh_left\" pos=\"0 0 -0.2\">",
+    "<joint name=\"thigh_left\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"thigh_left\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.45\" size=\"0.05\" rgba=\"0.7 0.3 0.6 1\"/>",
+    "<body name=\"leg_left\" pos=\"0 0 -0.45\">",
+    "<joint name=\"leg_left\" type=\"hinge\" axis=\"0 -1 0\" range=\"-150 0\"/>",
+    "<geom name=\"leg_left\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.5\" size=\"0.04\" rgba=\"0.7 0.3 0.6 1\"/>",
+    "<body name=\"foot_left\" pos=\"0 0 -0.5\">",
+    "<joint name=\"foot_left\" type=\"hinge\" axis=\"0 -1 0\" range=\"-45 45\"/>",
+    "<geom name=\"foot_left\" type=\"capsule\" fromto=\"0 0 0 0.2 0 0\" size=\"0.06\" rgba=\"0.7 0.3 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"thigh\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"leg\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"foot\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"thigh_left\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"leg_left\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"foot_left\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_ant[] = {
+    "<mujoco model=\"ant\">",
+    "<compiler angle=\"degree\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.01\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"1\" damping=\"1\"/>",
+    "<geom contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"1 0.5 0.5\" density=\"5\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 0.75\">",
+    "<joint name=\"root\" type=\"free\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<geom name=\"torso\" type=\"sphere\" size=\"0.25\"/>",
+    "<body name=\"hip_1\" pos=\"0.2 0.2 0\">",
+    "<joint name=\"hip_1\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
+    "<geom name=\"hip_1\" type=\"capsule\" fromto=\"0 0 0 0.2 0.2 0\" size=\"0.08\"/>",
+    "<body name=\"shin_1\" pos=\"0.2 0.2 0\">",
+    "<joint name=\"knee_1\" type=\"hinge\" axis=\"-1 1 0\" range=\"30 70\"/>",
+    "<geom name=\"shin_1\" type=\"capsule\" fromto=\"0 0 0 0.4 0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"hip_2\" pos=\"-0.2 0.2 0\">",
+    "<joint name=\"hip_2\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
+    "<geom name=\"hip_2\" type=\"capsule\" fromto=\"0 0 0 -0.2 0.2 0\" size=\"0.08\"/>",
+    "<body name=\"shin_2\" pos=\"-0.2 0.2 0\">",
+    "<joint name=\"knee_2\" type=\"hinge\" axis=\"-1 -1 0\" range=\"30 70\"/>",
+    "<geom name=\"shin_2\" type=\"capsule\" fromto=\"0 0 0 -0.4 0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"hip_3\" pos=\"-0.2 -0.2 0\">",
+    "<joint name=\"hip_3\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
+    "<geom name=\"hip_3\" type=\"capsule\" fromto=\"0 0 0 -0.2 -0.2 0\" size=\"0.08\"/>",
+    "<body name=\"shin_3\" pos=\"-0.2 -0.2 0\">",
+    "<joint name=\"knee_3\" type=\"hinge\" axis=\"1 -1 0\" range=\"30 70\"/>",
+    "<geom name=\"shin_3\" type=\"capsule\" fromto=\"0 0 0 -0.4 -0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"hip_4\" pos=\"0.2 -0.2 0\">",
+    "<joint name=\"hip_4\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
+    "<geom name=\"hip_4\" type=\"capsule\" fromto=\"0 0 0 0.2 -0.2 0\" size=\"0.08\"/>",
+    "<body name=\"shin_4\" pos=\"0.2 -0.2 0\">",
+    "<joint name=\"knee_4\" type=\"hinge\" axis=\"1 1 0\" range=\"30 70\"/>",
+    "<geom name=\"shin_4\" type=\"capsule\" fromto=\"0 0 0 0.4 -0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"hip_1\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_1\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_2\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_2\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_3\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_3\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_4\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_4\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_humanoid[] = {
+    "<mujoco model=\"humanoid\">",
+    "<compiler angle=\"degree\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.003\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"0.02\" damping=\"5\" stiffness=\"1\"/>",
+    "<geom contype=\"0\" conaffinity=\"0\" condim=\"3\" friction=\"1 0.1 0.1\" density=\"1000\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 1.4\">",
+    "<joint name=\"root\" type=\"free\" limited=\"false\" armature=\"0\" damping=\"0\" stiffness=\"0\"/>",
+    "<geom name=\"torso\" type=\"capsule\" fromto=\"0 -0.07 0 0 0.07 0\" size=\"0.07\"/>",
+    "<geom name=\"head\" type=\"sphere\" pos=\"0 0 0.19\" size=\"0.09\"/>",
+    "<geom name=\"uwaist\" type=\"capsule\" fromto=\"-0.01 -0.06 -0.12 -0.01 0.06 -0.12\" size=\"0.06\"/>",
+    "<body name=\"lwaist\" pos=\"-0.01 0 -0.26\">",
+    "<joint name=\"abdomen_z\" type=\"hinge\" axis=\"0 0 1\" range=\"-45 45\" stiffness=\"20\"/>",
+    "<joint name=\"abdomen_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-75 30\" stiffness=\"10\"/>",
+    "<geom name=\"lwaist\" type=\"capsule\" fromto=\"0 -0.06 0 0 0.06 0\" size=\"0.06\"/>",
+    "<body name=\"pelvis\" pos=\"0 0 -0.165\">",
+    "<joint name=\"abdomen_x\" type=\"hinge\" axis=\"1 0 0\" range=\"-35 35\" stiffness=\"10\"/>",
+    "<geom name=\"butt\" type=\"capsule\" fromto=\"-0.02 -0.07 0 -0.02 0.07 0\" size=\"0.09\"/>",
+    "<body name=\"right_thigh\" pos=\"0 -0.1 -0.04\">",
+    "<joint name=\"right_hip_x\" type=\"hinge\" axis=\"1 0 0\" range=\"-25 5\" stiffness=\"10\"/>",
+    "<joint name=\"right_hip_z\" type=\"hinge\" axis=\"0 0 1\" range=\"-60 35\" stiffness=\"10\"/>",
+    "<joint name=\"right_hip_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-110 20\" stiffness=\"20\"/>",
+    "<geom name=\"right_thigh\" type=\"capsule\" fromto=\"0 0 0 0 0.01 -0.34\" size=\"0.06\"/>",
+    "<body name=\"right_shin\" pos=\"0 0.01 -0.403\">",
+    "<joint name=\"right_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 -2\"/>",
+    "<geom name=\"right_shin\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.3\" size=\"0.049\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<geom name=\"right_foot\" type=\"sphere\" pos=\"0 0 -0.35\" size=\"0.075\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"left_thigh\" pos=\"0 0.1 -0.04\">",
+    "<joint name=\"left_hip_x\" type=\"hinge\" axis=\"-1 0 0\" range=\"-25 5\" stiffness=\"10\"/>",
+    "<joint name=\"left_hip_z\" type=\"hinge\" axis=\"0 0 -1\" range=\"-60 35\" stiffness=\"10\"/>",
+    "<joint name=\"left_hip_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-110 20\" stiffness=\"20\"/>",
+    "<geom name=\"left_thigh\" type=\"capsule\" fromto=\"0 0 0 0 -0.01 -0.34\" size=\"0.06\"/>",
+    "<body name=\"left_shin\" pos=\"0 -0.01 -0.403\">",
+    "<joint name=\"left_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 -2\"/>",
+    "<geom name=\"left_shin\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.3\" size=\"0.049\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<geom name=\"left_foot\" type=\"sphere\" pos=\"0 0 -0.35\" size=\"0.075\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "<body name=\"right_upper_arm\" pos=\"0 -0.17 0.06\">",
+    "<joint name=\"right_shoulder1\" type=\"hinge\" axis=\"2 1 1\" range=\"-85 60\"/>",
+    "<joint name=\"right_shoulder2\" type=\"hinge\" axis=\"0 -1 1\" range=\"-85 60\"/>",
+    "<geom name=\"right_uarm\" type=\"capsule\" fromto=\"0 0 0 0.16 -0.16 -0.16\" size=\"0.04\"/>",
+    "<body name=\"right_lower_arm\" pos=\"0.18 -0.18 -0.18\">",
+    "<joint name=\"right_elbow\" type=\"hinge\" axis=\"0 -1 1\" range=\"-90 50\"/>",
+    "<geom name=\"right_larm\" type=\"capsule\" fromto=\"0.01 0.01 0.01 0.17 0.17 0.17\" size=\"0.031\"/>",
+    "<geom name=\"right_hand\" type=\"sphere\" pos=\"0.18 0.18 0.18\" size=\"0.04\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"left_upper_arm\" pos=\"0 0.17 0.06\">",
+    "<joint name=\"left_shoulder1\" type=\"hinge\" axis=\"2 -1 1\" range=\"-60 85\"/>",
+    "<joint name=\"left_shoulder2\" type=\"hinge\" axis=\"0 1 1\" range=\"-60 85\"/>",
+    "<geom name=\"left_uarm\" type=\"capsule\" fromto=\"0 0 0 0.16 0.16 -0.16\" size=\"0.04\"/>",
+    "<body name=\"left_lower_arm\" pos=\"0.18 0.18 -0.18\">",
+    "<joint name=\"left_elbow\" type=\"hinge\" axis=\"0 -1 -1\" range=\"-90 50\"/>",
+    "<geom name=\"left_larm\" type=\"capsule\" fromto=\"0.01 -0.01 0.01 0.17 -0.17 0.17\" size=\"0.031\"/>",
+    "<geom name=\"left_hand\" type=\"sphere\" pos=\"0.18 -0.18 0.18\" size=\"0.04\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"abdomen_y\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"abdomen_z\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"abdomen_x\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_hip_x\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_hip_z\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_hip_y\" gear=\"300\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_knee\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_hip_x\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_hip_z\" gear=\"100\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_hip_y\" gear=\"300\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_knee\" gear=\"200\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_shoulder1\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_shoulder2\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"right_elbow\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_shoulder1\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_shoulder2\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"left_elbow\" gear=\"25\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_ur5e[] = {
+    "<mujoco model=\"ur5e\">",
+    "<compiler angle=\"radian\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.0025\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" range=\"-6.2832 6.2832\" armature=\"0.1\" damping=\"5\"/>",
+    "<geom contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"1 0.1 0.1\" density=\"1000\" rgba=\"0.55 0.6 0.7 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<geom name=\"base\" type=\"capsule\" fromto=\"0 0 0.02 0 0 0.09\" size=\"0.075\" contype=\"0\" rgba=\"0.3 0.3 0.35 1\"/>",
+    "<body name=\"shoulder\" pos=\"0 0 0.1625\">",
+    "<joint name=\"shoulder_pan\" type=\"hinge\" axis=\"0 0 1\"/>",
+    "<geom name=\"shoulder\" type=\"capsule\" fromto=\"0 0 -0.05 0 0 0.05\" size=\"0.06\" rgba=\"0.3 0.5 0.8 1\"/>",
+    "<body name=\"upper_arm\" pos=\"0 0.138 0\">",
+    "<joint name=\"shoulder_lift\" type=\"hinge\" axis=\"0 1 0\"/>",
+    "<geom name=\"upper_arm\" type=\"capsule\" fromto=\"0 0 0 0 0 0.425\" size=\"0.054\"/>",
+    "<body name=\"forearm\" pos=\"0 -0.131 0.425\">",
+    "<joint name=\"elbow\" type=\"hinge\" axis=\"0 1 0\" range=\"-3.1416 3.1416\"/>",
+    "<geom name=\"forearm\" type=\"capsule\" fromto=\"0 0 0 0 0 0.392\" size=\"0.04\"/>",
+    "<body name=\"wrist_1\" pos=\"0 0 0.392\">",
+    "<joint name=\"wrist_1\" type=\"hinge\" axis=\"0 1 0\"/>",
+    "<geom name=\"wrist_1\" type=\"capsule\" fromto=\"0 0 0 0 0.127 0\" size=\"0.035\" rgba=\"0.3 0.5 0.8 1\"/>",
+    "<body name=\"wrist_2\" pos=\"0 0.127 0\">",
+    "<joint name=\"wrist_2\" type=\"hinge\" axis=\"0 0 1\"/>",
+    "<geom name=\"wrist_2\" type=\"capsule\" fromto=\"0 0 0 0 0 0.1\" size=\"0.035\" rgba=\"0.3 0.5 0.8 1\"/>",
+    "<body name=\"wrist_3\" pos=\"0 0 0.1\">",
+    "<joint name=\"wrist_3\" type=\"hinge\" axis=\"0 1 0\"/>",
+    "<geom name=\"wrist_3\" type=\"capsule\" fromto=\"0 0 0 0 0.07 0\" size=\"0.03\" rgba=\"0.3 0.5 0.8 1\"/>",
+    "<geom name=\"tool\" type=\"sphere\" pos=\"0 0.1 0\" size=\"0.03\" rgba=\"0.9 0.5 0.2 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"shoulder_pan\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"shoulder_lift\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"elbow\" gear=\"150\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"wrist_1\" gear=\"28\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"wrist_2\" gear=\"28\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"wrist_3\" gear=\"28\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+static const char* const bgpbt__mjcf_fetch[] = {
+    "<mujoco model=\"fetch\">",
+    "<compiler angle=\"degree\" inertiafromgeom=\"true\" coordinate=\"local\"/>",
+    "<option timestep=\"0.005\" gravity=\"0 0 -9.81\"/>",
+    "<default>",
+    "<joint limited=\"true\" armature=\"0.05\" damping=\"1\"/>",
+    "<geom type=\"box\" contype=\"1\" conaffinity=\"0\" condim=\"3\" friction=\"1 0.1 0.1\" density=\"500\" rgba=\"0.8 0.6 0.4 1\"/>",
+    "</default>",
+    "<worldbody>",
+    "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
+    "<body name=\"torso\" pos=\"0 0 0.56\">",
+    "<joint name=\"root\" type=\"free\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
+    "<geom name=\"torso\" type=\"box\" size=\"0.35 0.12 0.08\"/>",
+    "<body name=\"head\" pos=\"0.38 0 0.08\">",
+    "<joint name=\"neck\" type=\"hinge\" axis=\"0 1 0\" range=\"-30 30\"/>",
+    "<geom name=\"head\" type=\"box\" pos=\"0.08 0 0.06\" size=\"0.1 0.07 0.07\" rgba=\"0.7 0.5 0.35 1\"/>",
+    "</body>",
+    "<body name=\"tail\" pos=\"-0.36 0 0.05\">",
+    "<joint name=\"tail\" type=\"hinge\" axis=\"0 0 1\" range=\"-45 45\"/>",
+    "<geom name=\"tail\" type=\"box\" pos=\"-0.12 0 0.03\" size=\"0.12 0.025 0.025\" rgba=\"0.7 0.5 0.35 1\"/>",
+    "</body>",
+    "<body name=\"thigh_fl\" pos=\"0.30 0.14 -0.05\">",
+    "<joint name=\"hip_fl\" type=\"hinge\" axis=\"0 1 0\" range=\"-60 60\"/>",
+    "<geom name=\"thigh_fl\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.04 0.04 0.115\"/>",
+    "<body name=\"shin_fl\" pos=\"0 0 -0.23\">",
+    "<joint name=\"knee_fl\" type=\"hinge\" axis=\"0 1 0\" range=\"-90 30\"/>",
+    "<geom name=\"shin_fl\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.03 0.03 0.115\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"thigh_fr\" pos=\"0.30 -0.14 -0.05\">",
+    "<joint name=\"hip_fr\" type=\"hinge\" axis=\"0 1 0\" range=\"-60 60\"/>",
+    "<geom name=\"thigh_fr\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.04 0.04 0.115\"/>",
+    "<body name=\"shin_fr\" pos=\"0 0 -0.23\">",
+    "<joint name=\"knee_fr\" type=\"hinge\" axis=\"0 1 0\" range=\"-90 30\"/>",
+    "<geom name=\"shin_fr\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.03 0.03 0.115\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"thigh_bl\" pos=\"-0.30 0.14 -0.05\">",
+    "<joint name=\"hip_bl\" type=\"hinge\" axis=\"0 1 0\" range=\"-60 60\"/>",
+    "<geom name=\"thigh_bl\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.04 0.04 0.115\"/>",
+    "<body name=\"shin_bl\" pos=\"0 0 -0.23\">",
+    "<joint name=\"knee_bl\" type=\"hinge\" axis=\"0 1 0\" range=\"-90 30\"/>",
+    "<geom name=\"shin_bl\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.03 0.03 0.115\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "<body name=\"thigh_br\" pos=\"-0.30 -0.14 -0.05\">",
+    "<joint name=\"hip_br\" type=\"hinge\" axis=\"0 1 0\" range=\"-60 60\"/>",
+    "<geom name=\"thigh_br\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.04 0.04 0.115\"/>",
+    "<body name=\"shin_br\" pos=\"0 0 -0.23\">",
+    "<joint name=\"knee_br\" type=\"hinge\" axis=\"0 1 0\" range=\"-90 30\"/>",
+    "<geom name=\"shin_br\" type=\"box\" pos=\"0 0 -0.115\" size=\"0.03 0.03 0.115\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "</body>",
+    "</body>",
+    "</body>",
+    "</worldbody>",
+    "<actuator>",
+    "<motor joint=\"hip_fl\" gear=\"80\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_fl\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_fr\" gear=\"80\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_fr\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_bl\" gear=\"80\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_bl\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"hip_br\" gear=\"80\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"knee_br\" gear=\"60\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"neck\" gear=\"10\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "<motor joint=\"tail\" gear=\"10\" ctrllimited=\"true\" ctrlrange=\"-1 1\"/>",
+    "</actuator>",
+    "</mujoco>",
+    NULL};
+
+
+/* ---- [impl.env.tasks] the built-in tasks ----------------------------------------------------- */
+
+enum {
+    BGPBT__T_IP = 0, BGPBT__T_IDP, BGPBT__T_REACHER, BGPBT__T_CHEETAH, BGPBT__T_HOPPER,
+    BGPBT__T_WALKER, BGPBT__T_ANT, BGPBT__T_HUMANOID, BGPBT__T_UR5E, BGPBT__T_FETCH, BGPBT__T_COUNT
+};
+
+/* the simulator behind the tasks (one model, a batch of copies): see the adapter below */
+typedef struct bgpbt__tsim bgpbt__tsim;
+
+typedef struct bgpbt__task_spec {
+    const char* name;
+    const char* const* mjcf;
+    int obs_dim, act_dim, frame_skip, free_root;
+    float noise_q, noise_v;
+    int n_terms;
+    const char* term_names[BGPBT_TASK_MAX_TERMS];
+    float weights[BGPBT_TASK_MAX_TERMS];
+    const char* track_body; /* body whose motion the reward follows (torso, tool, ...) */
+} bgpbt__task_spec;
+
+static const bgpbt__task_spec bgpbt__task_specs[BGPBT__T_COUNT] = {
+    {"inverted_pendulum", bgpbt__mjcf_inverted_pendulum, 4, 1, 4, 0, 0.01f, 0.01f, 1,
+     {"alive"}, {1.0f}, "pole"},
+    {"inverted_double_pendulum", bgpbt__mjcf_inverted_double_pendulum, 10, 1, 5, 0, 0.01f, 0.01f, 3,
+     {"alive", "distance", "velocity"}, {10.0f, 1.0f, 1.0f}, "pole2"},
+    {"reacher", bgpbt__mjcf_reacher, 11, 2, 2, 0, 0.1f, 0.005f, 2,
+     {"distance", "ctrl"}, {1.0f, 1.0f}, "link1"},
+    {"halfcheetah", bgpbt__mjcf_halfcheetah, 23, 6, 5, 0, 0.1f, 0.1f, 2,
+     {"forward", "ctrl"}, {1.0f, 0.1f}, "torso"},
+    {"hopper", bgpbt__mjcf_hopper, 14, 3, 4, 0, 0.005f, 0.005f, 3,
+     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso"},
+    {"walker2d", bgpbt__mjcf_walker2d, 20, 6, 4, 0, 0.005f, 0.005f, 3,
+     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso"},
+    {"ant", bgpbt__mjcf_ant, 87, 8, 5, 1, 0.1f, 0.1f, 4,
+     {"forward", "ctrl", "contact", "healthy"}, {1.0f, 0.5f, 5e-4f, 1.0f}, "torso"},
+    {"humanoid", bgpbt__mjcf_humanoid, 233, 17, 5, 1, 0.01f, 0.01f, 3,
+     {"forward", "ctrl", "healthy"}, {1.25f, 0.01f, 5.0f}, "torso"},
+    {"ur5e", bgpbt__mjcf_ur5e, 52, 6, 8, 0, 0.05f, 0.05f, 2,
+     {"progress", "hit"}, {0.1f, 1.0f}, "wrist_3"},
+    {"fetch", bgpbt__mjcf_fetch, 87, 10, 4, 1, 0.01f, 0.01f, 4,
+     {"progress", "up", "height", "hit"}, {0.1f, 0.1f, 0.1f, 1.0f}, "torso"},
+};
+
+/* Per-copy task state (floats): the tracked point before the step, the target, counters. */
+enum { BGPBT__TS_PREV = 0, BGPBT__TS_TARGET = 3, BGPBT__TS_HITS = 6, BGPBT__TS_SIZE = 8 };
+
+typedef struct bgpbt__task {
+    const bgpbt__task_spec* spec;
+    int kind, nq, nv, nu, nbody, frame_skip, track, free_root;
+    float timestep, dt, noise_q, noise_v, hit_radius;
+    float w[BGPBT_TASK_MAX_TERMS];
+    float gear[32];
+    bgpbt__tsim* sim;
+    float* qpos0;        /* nq */
+    float* ctrl;         /* n * nu */
+    float* ts;           /* n * BGPBT__TS_SIZE */
+    float* view;         /* n * view_stride: the last gathered state of each copy */
+    size_t view_stride;
+    float* scratch;      /* nq + nv: one reset draw */
+    unsigned char* mask; /* n: copies to reset */
+} bgpbt__task;
+
+BGPBT_API bgpbt_task_options bgpbt_task_options_default(void) {
+    bgpbt_task_options o;
+    memset(&o, 0, sizeof o);
+    return o;
+}
+BGPBT_API int bgpbt_task_count(void) { return BGPBT__T_COUNT; }
+BGPBT_API const char* bgpbt_task_name(int index) {
+    return index >= 0 && index < BGPBT__T_COUNT ? bgpbt__task_specs[index].name : NULL;
+}
+BGPBT__PRIVATE int bgpbt__task_find(const char* name) {
+    int k;
+    if (!name) return -1;
+    for (k = 0; k < BGPBT__T_COUNT; ++k)
+        if (strcmp(name, bgpbt__task_specs[k].name) == 0) return k;
+    return -1;
+}
+
+BGPBT_API bgpbt_result bgpbt_task_mjcf(const char* name, char* buf, size_t cap, size_t* size) {
+    int k = bgpbt__task_find(name), i;
+    size_t len = 0;
+    if (size) *size = 0;
+    if (k < 0) return BGPBT_ERR_UNKNOWN_NAME;
+    if (!size) return BGPBT_ERR_INVALID_ARGUMENT;
+    for (i = 0; bgpbt__task_specs[k].mjcf[i]; ++i) len += strlen(bgpbt__task_specs[k].mjcf[i]) + 1;
+    *size = len;
+    if (!buf) return BGPBT_OK;
+    if (cap <= len) {
+        if (cap) buf[0] = '\0';
+        return BGPBT_ERR_BUFFER_TOO_SMALL;
+    }
+    len = 0;
+    for (i = 0; bgpbt__task_specs[k].mjcf[i]; ++i) {
+        size_t l = strlen(bgpbt__task_specs[k].mjcf[i]);
+        memcpy(buf + len, bgpbt__task_specs[k].mjcf[i], l);
+        buf[len + l] = '\n';
+        len += l + 1;
+    }
+    buf[len] = '\0';
+    return BGPBT_OK;
+}
+
+/* Timestep from the model text (the one number the tables need without building the model). */
+BGPBT__PRIVATE float bgpbt__task_timestep(const bgpbt__task_spec* s) {
+    int i;
+    for (i = 0; s->mjcf[i]; ++i) {
+        const char* p = strstr(s->mjcf[i], "timestep=\"");
+        if (p) return (float)strtod(p + 10, NULL);
+    }
+    return 0.01f;
+}
+
+BGPBT_API bgpbt_result bgpbt_task_get_info(const char* name, bgpbt_task_info* out) {
+    int k = bgpbt__task_find(name), j;
+    const bgpbt__task_spec* s;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    if (k < 0) return BGPBT_ERR_UNKNOWN_NAME;
+    s = &bgpbt__task_specs[k];
+    out->name = s->name;
+    out->obs_dim = s->obs_dim;
+    out->act_dim = s->act_dim;
+    out->episode_length = 1000;
+    out->frame_skip = s->frame_skip;
+    out->timestep = bgpbt__task_timestep(s);
+    out->dt = out->timestep * (float)s->frame_skip;
+    out->num_terms = s->n_terms;
+    for (j = 0; j < s->n_terms; ++j) {
+        out->term_names[j] = s->term_names[j];
+        out->default_weights[j] = s->weights[j];
+    }
+    out->reset_noise_qpos = s->noise_q;
+    out->reset_noise_qvel = s->noise_v;
+    return BGPBT_OK;
+}
+
+/* ---- the view of one copy: what the observation and reward functions read ------------------ */
+
+typedef struct bgpbt__tview {
+    float *qpos, *qvel;  /* nq, nv */
+    float *xpos, *xquat; /* nbody x 3, nbody x 4 (w, x, y, z) */
+    float *bvel;         /* nbody x 6: linear velocity of the body's com, angular velocity (world) */
+    float *cfrc;         /* nbody x 6: contact force and torque on the body (world) */
+    float *com;          /* 3: centre of mass of the whole model */
+} bgpbt__tview;
+
+BGPBT__PRIVATE size_t bgpbt__tview_floats(int nq, int nv, int nb) {
+    /* rounded to 16 floats, so copies never share a cache line */
+    size_t n = (size_t)nq + (size_t)nv + (size_t)nb * 19u + 3u;
+    return (n + 15u) & ~(size_t)15u;
+}
+BGPBT__PRIVATE void bgpbt__tview_at(const bgpbt__task* t, int env, bgpbt__tview* v) {
+    float* p = t->view + (size_t)env * t->view_stride;
+    v->qpos = p; p += t->nq;
+    v->qvel = p; p += t->nv;
+    v->xpos = p; p += 3 * t->nbody;
+    v->xquat = p; p += 4 * t->nbody;
+    v->bvel = p; p += 6 * t->nbody;
+    v->cfrc = p; p += 6 * t->nbody;
+    v->com = p;
+}
+
+/* ---- [impl.env.tasks.sim] the simulator adapter -------------------------------------------- */
+
+/* The adapter between the tasks and the simulator ([decl.sim]): one model, a batch of copies.
+   Everything the tasks read about a copy goes through bgpbt__tsim_view. */
+struct bgpbt__tsim {
+    bgpbt_sim_model* model;
+    bgpbt_sim* sim;
+    bgpbt_sim_sizes sizes;
+    float timestep;
+};
+
+BGPBT__PRIVATE void bgpbt__tsim_destroy(bgpbt__tsim* s, const bgpbt_allocator* a) {
+    if (!s) return;
+    if (s->sim) bgpbt_sim_destroy(s->sim);
+    if (s->model) bgpbt_sim_model_destroy(s->model);
+    bgpbt_mem_free(a, s, sizeof *s);
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__tsim_create(const char* xml, size_t len, int n, int frame_skip,
+                                               const bgpbt_allocator* a, const bgpbt_logger* log,
+                                               bgpbt__tsim** out) {
+    bgpbt__tsim* s = (bgpbt__tsim*)bgpbt__calloc(a, 1, sizeof *s);
+    bgpbt_sim_model_config mc = bgpbt_sim_model_config_default();
+    bgpbt_sim_config sc = bgpbt_sim_config_default();
+    bgpbt_result r;
+    *out = NULL;
+    if (!s) return BGPBT_ERR_OUT_OF_MEMORY;
+    mc.allocator = *a;
+    mc.logger = *log;
+    r = bgpbt_sim_model_from_mjcf(xml, len, &mc, &s->model);
+    if (r != BGPBT_OK) {
+        bgpbt__tsim_destroy(s, a);
+        return r;
+    }
+    sc.num_envs = n;
+    sc.frame_skip = frame_skip;
+    sc.allocator = *a;
+    sc.logger = *log;
+    r = bgpbt_sim_create(s->model, &sc, &s->sim);
+    if (r != BGPBT_OK) {
+        bgpbt__tsim_destroy(s, a);
+        return r;
+    }
+    s->sizes = bgpbt_sim_model_sizes(s->model);
+    s->timestep = bgpbt_sim_model_options(s->model).timestep;
+    *out = s;
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE void bgpbt__tsim_dims(const bgpbt__tsim* s, int* nq, int* nv, int* nu, int* nb, float* ts) {
+    *nq = s->sizes.nq;
+    *nv = s->sizes.nv;
+    *nu = s->sizes.nu;
+    *nb = s->sizes.nbody;
+    *ts = s->timestep;
+}
+BGPBT__PRIVATE int bgpbt__tsim_body_id(const bgpbt__tsim* s, const char* name) {
+    return bgpbt_sim_model_body_id(s->model, name);
+}
+BGPBT__PRIVATE const char* bgpbt__tsim_body_name(const bgpbt__tsim* s, int b) {
+    return bgpbt_sim_model_body_name(s->model, b);
+}
+BGPBT__PRIVATE float bgpbt__tsim_gear(const bgpbt__tsim* s, int u) {
+    bgpbt_sim_actuator_desc d;
+    if (bgpbt_sim_model_actuator(s->model, u, &d) != BGPBT_OK) return 1.0f;
+    return d.gear;
+}
+BGPBT__PRIVATE void bgpbt__tsim_qpos0(const bgpbt__tsim* s, float* q) {
+    memcpy(q, bgpbt_sim_model_qpos0(s->model), (size_t)s->sizes.nq * sizeof(float));
+}
+/* Called from one thread at a time (the reset loop runs in index order). */
+BGPBT__PRIVATE void bgpbt__tsim_set_state(bgpbt__tsim* s, int i, const float* q, const float* qd) {
+    bgpbt_sim_reset_env(s->sim, i, q, qd);
+}
+BGPBT__PRIVATE void bgpbt__tsim_step(bgpbt__tsim* s, const float* ctrl) {
+    bgpbt_sim_set_ctrl_all(s->sim, ctrl);
+    bgpbt_sim_step(s->sim);
+}
+BGPBT__PRIVATE int bgpbt__tsim_unstable(const bgpbt__tsim* s, int i) { return bgpbt_sim_env_flagged(s->sim, i); }
+
+/* Read-only: safe from many threads at once. */
+BGPBT__PRIVATE void bgpbt__tsim_view(const bgpbt__tsim* s, int i, bgpbt__tview* v) {
+    int b, nb = s->sizes.nbody;
+    float vel[3];
+    bgpbt_sim_get_qpos(s->sim, i, v->qpos);
+    bgpbt_sim_get_qvel(s->sim, i, v->qvel);
+    for (b = 0; b < nb; ++b) {
+        bgpbt_sim_body_pos(s->sim, i, b, v->xpos + 3 * b);
+        bgpbt_sim_body_quat(s->sim, i, b, v->xquat + 4 * b);
+        bgpbt_sim_body_vel(s->sim, i, b, v->bvel + 6 * b, v->bvel + 6 * b + 3);
+        bgpbt_sim_body_contact(s->sim, i, b, v->cfrc + 6 * b, v->cfrc + 6 * b + 3);
+    }
+    bgpbt_sim_com(s->sim, i, v->com, vel);
+}
+
+/* Row-major rotation matrix to a unit quaternion (w, x, y, z). */
+BGPBT__PRIVATE void bgpbt__env_mat2quat(const float m[9], float q[4]) {
+    float tr = m[0] + m[4] + m[8], s;
+    if (tr > 0.0f) {
+        s = 0.5f / sqrtf(tr + 1.0f);
+        q[0] = 0.25f / s; q[1] = (m[7] - m[5]) * s; q[2] = (m[2] - m[6]) * s; q[3] = (m[3] - m[1]) * s;
+    } else if (m[0] > m[4] && m[0] > m[8]) {
+        s = 2.0f * sqrtf(1.0f + m[0] - m[4] - m[8]);
+        q[0] = (m[7] - m[5]) / s; q[1] = 0.25f * s; q[2] = (m[1] + m[3]) / s; q[3] = (m[2] + m[6]) / s;
+    } else if (m[4] > m[8]) {
+        s = 2.0f * sqrtf(1.0f + m[4] - m[0] - m[8]);
+        q[0] = (m[2] - m[6]) / s; q[1] = (m[1] + m[3]) / s; q[2] = 0.25f * s; q[3] = (m[5] + m[7]) / s;
+    } else {
+        s = 2.0f * sqrtf(1.0f + m[8] - m[0] - m[4]);
+        q[0] = (m[3] - m[1]) / s; q[1] = (m[2] + m[6]) / s; q[2] = (m[5] + m[7]) / s; q[3] = 0.25f * s;
+    }
+}
+
+/* The geoms of copy i for rendering; returns how many the model has (writes at most max). */
+BGPBT__PRIVATE int bgpbt__tsim_geoms(const bgpbt__tsim* s, int i, bgpbt_render_geom* out, int max) {
+    int g, k;
+    for (g = 0; g < s->sizes.ngeom && g < max; ++g) {
+        bgpbt_sim_geom_desc d;
+        bgpbt_render_geom* o = &out[g];
+        float mat[9];
+        memset(o, 0, sizeof *o);
+        if (bgpbt_sim_model_geom(s->model, g, &d) != BGPBT_OK) continue;
+        o->type = d.type == BGPBT_SIM_GEOM_PLANE ? BGPBT_GEOM_PLANE
+                : d.type == BGPBT_SIM_GEOM_SPHERE ? BGPBT_GEOM_SPHERE
+                : d.type == BGPBT_SIM_GEOM_CAPSULE ? BGPBT_GEOM_CAPSULE : BGPBT_GEOM_BOX;
+        for (k = 0; k < 3; ++k) o->size[k] = d.size[k];
+        for (k = 0; k < 4; ++k) o->rgba[k] = d.rgba[k];
+        bgpbt_sim_geom_pose(s->sim, i, g, o->pos, mat);
+        bgpbt__env_mat2quat(mat, o->quat);
+    }
+    return s->sizes.ngeom;
+}
+
+/* ---- end of the simulator adapter */
+
+
+/* rotate v by the inverse of q: world -> body frame */
+BGPBT__PRIVATE void bgpbt__env_qrot_inv(const float q[4], const float v[3], float out[3]) {
+    float qc[4];
+    qc[0] = q[0]; qc[1] = -q[1]; qc[2] = -q[2]; qc[3] = -q[3];
+    bgpbt__env_qrot(qc, v, out);
+}
+BGPBT__INLINE float bgpbt__clip1(float x) { return x > 1.0f ? 1.0f : x < -1.0f ? -1.0f : x; }
+
+/* The point the reward tracks (before/after a step): torso x, COM, tool tip, ... */
+BGPBT__PRIVATE void bgpbt__task_track_point(const bgpbt__task* t, const bgpbt__tview* v, float p[3]) {
+    int b = t->track;
+    switch (t->kind) {
+        case BGPBT__T_HOPPER: case BGPBT__T_WALKER: case BGPBT__T_HUMANOID:
+            p[0] = v->com[0]; p[1] = v->com[1]; p[2] = v->com[2];
+            return;
+        case BGPBT__T_REACHER: { /* fingertip: 0.11 along link1's x axis */
+            float loc[3] = {0.11f, 0.0f, 0.0f}, w[3];
+            bgpbt__env_qrot(v->xquat + 4 * b, loc, w);
+            p[0] = v->xpos[3 * b] + w[0]; p[1] = v->xpos[3 * b + 1] + w[1]; p[2] = v->xpos[3 * b + 2] + w[2];
+            return;
+        }
+        case BGPBT__T_IP: { /* pole centre: 0.3 along the pole's z axis */
+            float loc[3] = {0.0f, 0.0f, 0.3f}, w[3];
+            bgpbt__env_qrot(v->xquat + 4 * b, loc, w);
+            p[0] = v->xpos[3 * b] + w[0]; p[1] = v->xpos[3 * b + 1] + w[1]; p[2] = v->xpos[3 * b + 2] + w[2];
+            return;
+        }
+        case BGPBT__T_IDP: { /* pole tip: 0.6 along pole2's z axis */
+            float loc[3] = {0.0f, 0.0f, 0.6f}, w[3];
+            bgpbt__env_qrot(v->xquat + 4 * b, loc, w);
+            p[0] = v->xpos[3 * b] + w[0]; p[1] = v->xpos[3 * b + 1] + w[1]; p[2] = v->xpos[3 * b + 2] + w[2];
+            return;
+        }
+        case BGPBT__T_UR5E: { /* tool centre: 0.1 along wrist_3's y axis */
+            float loc[3] = {0.0f, 0.1f, 0.0f}, w[3];
+            bgpbt__env_qrot(v->xquat + 4 * b, loc, w);
+            p[0] = v->xpos[3 * b] + w[0]; p[1] = v->xpos[3 * b + 1] + w[1]; p[2] = v->xpos[3 * b + 2] + w[2];
+            return;
+        }
+        default:
+            p[0] = v->xpos[3 * b]; p[1] = v->xpos[3 * b + 1]; p[2] = v->xpos[3 * b + 2];
+            return;
+    }
+}
+
+/* New target for copy env (reacher, ur5e, fetch), drawn from its stream. */
+BGPBT__PRIVATE void bgpbt__task_new_target(const bgpbt__task* t, bgpbt_rng* rng, const float* from, float* target) {
+    if (t->kind == BGPBT__T_REACHER) {
+        float x, y;
+        do {
+            x = (float)bgpbt_rng_uniform(rng, -0.2, 0.2);
+            y = (float)bgpbt_rng_uniform(rng, -0.2, 0.2);
+        } while (x * x + y * y >= 0.04f);
+        target[0] = x; target[1] = y; target[2] = 0.01f;
+    } else if (t->kind == BGPBT__T_UR5E) {
+        float r, az, el;
+        do {
+            r = (float)bgpbt_rng_uniform(rng, 0.35, 0.8);
+            az = (float)bgpbt_rng_uniform(rng, -3.14159265, 3.14159265);
+            el = (float)bgpbt_rng_uniform(rng, -0.3, 1.2);
+            target[0] = r * cosf(el) * cosf(az);
+            target[1] = r * cosf(el) * sinf(az);
+            target[2] = 0.1625f + r * sinf(el);
+        } while (target[2] < 0.1f);
+    } else { /* fetch: 2..17 m from the torso, any direction, on the ground */
+        float d = (float)bgpbt_rng_uniform(rng, 2.0, 17.0);
+        float az = (float)bgpbt_rng_uniform(rng, -3.14159265, 3.14159265);
+        target[0] = from[0] + d * cosf(az);
+        target[1] = from[1] + d * sinf(az);
+        target[2] = 0.0f;
+    }
+}
+
+/* Observation of one copy. */
+BGPBT__PRIVATE void bgpbt__task_obs(const bgpbt__task* t, const bgpbt__tview* v, const float* ts,
+                                    const float* act, float* o) {
+    int j, k = 0, b;
+    const float* tq = v->xquat + 4 * t->track;
+    switch (t->kind) {
+        case BGPBT__T_IP:
+            o[0] = v->qpos[0]; o[1] = v->qpos[1]; o[2] = v->qvel[0]; o[3] = v->qvel[1];
+            return;
+        case BGPBT__T_IDP: {
+            float tip[3];
+            bgpbt__task_track_point(t, v, tip);
+            o[0] = v->qpos[0];
+            o[1] = sinf(v->qpos[1]); o[2] = sinf(v->qpos[2]);
+            o[3] = cosf(v->qpos[1]); o[4] = cosf(v->qpos[2]);
+            o[5] = v->qvel[0]; o[6] = v->qvel[1]; o[7] = v->qvel[2];
+            o[8] = tip[0] - v->qpos[0]; o[9] = tip[2];
+            return;
+        }
+        case BGPBT__T_REACHER: {
+            float tip[3];
+            bgpbt__task_track_point(t, v, tip);
+            o[0] = cosf(v->qpos[0]); o[1] = cosf(v->qpos[1]);
+            o[2] = sinf(v->qpos[0]); o[3] = sinf(v->qpos[1]);
+            o[4] = ts[BGPBT__TS_TARGET]; o[5] = ts[BGPBT__TS_TARGET + 1];
+            o[6] = v->qvel[0]; o[7] = v->qvel[1];
+            o[8] = tip[0] - ts[BGPBT__TS_TARGET];
+            o[9] = tip[1] - ts[BGPBT__TS_TARGET + 1];
+            o[10] = tip[2] - ts[BGPBT__TS_TARGET + 2];
+            return;
+        }
+        case BGPBT__T_CHEETAH: case BGPBT__T_HOPPER: case BGPBT__T_WALKER: {
+            /* planar: qpos = x, z, pitch, joints; the torso frame is the root's */
+            int nj = t->nq - 3;
+            o[k++] = v->xpos[3 * t->track + 2];
+            for (j = 0; j < 4; ++j) o[k++] = tq[j];
+            for (j = 0; j < nj; ++j) o[k++] = v->qpos[3 + j];
+            o[k++] = v->qvel[0]; o[k++] = 0.0f; o[k++] = v->qvel[1];
+            if (t->kind == BGPBT__T_CHEETAH) { o[k++] = 0.0f; o[k++] = v->qvel[2]; o[k++] = 0.0f; }
+            for (j = 0; j < nj; ++j) o[k++] = v->qvel[3 + j];
+            return;
+        }
+        case BGPBT__T_ANT: {
+            const float* bv = v->bvel + 6 * t->track;
+            o[k++] = v->xpos[3 * t->track + 2];
+            for (j = 0; j < 4; ++j) o[k++] = tq[j];
+            for (j = 7; j < t->nq; ++j) o[k++] = v->qpos[j];
+            for (j = 0; j < 6; ++j) o[k++] = bv[j];
+            for (j = 6; j < t->nv; ++j) o[k++] = v->qvel[j];
+            for (j = 0; j < 6 * t->nbody; ++j) o[k++] = bgpbt__clip1(v->cfrc[j]);
+            return;
+        }
+        case BGPBT__T_HUMANOID: {
+            for (j = 2; j < t->nq; ++j) o[k++] = v->qpos[j];
+            for (j = 0; j < t->nv; ++j) o[k++] = v->qvel[j];
+            for (b = 1; b < t->nbody; ++b) {
+                for (j = 0; j < 3; ++j) o[k++] = v->xpos[3 * b + j] - v->com[j];
+                for (j = 0; j < 6; ++j) o[k++] = v->bvel[6 * b + j];
+            }
+            for (j = 0; j < t->nu; ++j) o[k++] = act ? act[j] * t->gear[j] * 0.01f : 0.0f;
+            for (j = 0; j < 6 * t->nbody; ++j) o[k++] = bgpbt__clip1(v->cfrc[j]);
+            return;
+        }
+        case BGPBT__T_UR5E: case BGPBT__T_FETCH: {
+            float fwd[3], up[3], ex[3] = {1, 0, 0}, ez[3] = {0, 0, 1}, p[3], d[3], dist, dl[3];
+            const float* rp = v->xpos + 3 * t->track;
+            const float* rv = v->bvel + 6 * t->track;
+            int fetch = t->kind == BGPBT__T_FETCH;
+            bgpbt__task_track_point(t, v, p);
+            if (fetch) { bgpbt__env_qrot(tq, ex, fwd); }
+            else { float ey[3] = {0, 1, 0}; bgpbt__env_qrot(tq, ey, fwd); }
+            bgpbt__env_qrot(tq, ez, up);
+            for (j = 0; j < 3; ++j) d[j] = ts[BGPBT__TS_TARGET + j] - p[j];
+            dist = sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+            for (j = 0; j < 3; ++j) d[j] = dist > 1e-6f ? d[j] / dist : 0.0f;
+            for (j = 0; j < 3; ++j) o[k++] = fwd[j];
+            for (j = 0; j < 3; ++j) o[k++] = up[j];
+            o[k++] = dist;
+            if (fetch) bgpbt__env_qrot_inv(tq, d, dl);
+            else { dl[0] = d[0]; dl[1] = d[1]; dl[2] = d[2]; }
+            for (j = 0; j < 3; ++j) o[k++] = dl[j];
+            for (b = 1; b < t->nbody; ++b) {
+                float rel[3], vel[3], c = 0.0f;
+                for (j = 0; j < 3; ++j) {
+                    rel[j] = v->xpos[3 * b + j] - (fetch ? rp[j] : 0.0f);
+                    vel[j] = v->bvel[6 * b + j] - (fetch ? rv[j] : 0.0f);
+                    c += fabsf(v->cfrc[6 * b + j]);
+                }
+                if (fetch) { /* torso frame */
+                    float r2[3], v2[3];
+                    bgpbt__env_qrot_inv(tq, rel, r2);
+                    bgpbt__env_qrot_inv(tq, vel, v2);
+                    for (j = 0; j < 3; ++j) { rel[j] = r2[j]; vel[j] = v2[j]; }
+                }
+                for (j = 0; j < 3; ++j) o[k++] = rel[j];
+                for (j = 0; j < 3; ++j) o[k++] = vel[j];
+                o[k++] = c > 0.0f ? 1.0f : 0.0f;
+            }
+            return;
+        }
+        default: return;
+    }
+}
+
+/* Reward terms (weighted) and termination of one copy after a step. `prev` is the tracked point
+   before the step; ts may be updated (targets respawn). Returns terminated. */
+BGPBT__PRIVATE int bgpbt__task_reward(const bgpbt__task* t, const bgpbt__tview* v, float* ts,
+                                      const float* act, bgpbt_rng* rng, float* terms) {
+    float p[3], sa = 0.0f, z;
+    int j;
+    const float* w = t->w;
+    bgpbt__task_track_point(t, v, p);
+    for (j = 0; j < t->nu; ++j) sa += act[j] * act[j];
+    z = v->xpos[3 * t->track + 2];
+    switch (t->kind) {
+        case BGPBT__T_IP:
+            terms[0] = w[0];
+            return p[2] <= 0.2f; /* pole centre height above the hinge (the rail is at z 0) */
+        case BGPBT__T_IDP: {
+            float wv1 = v->qvel[1], wv2 = v->qvel[2];
+            terms[0] = w[0];
+            terms[1] = -w[1] * (0.01f * p[0] * p[0] + (p[2] - 2.0f) * (p[2] - 2.0f));
+            terms[2] = -w[2] * (1e-3f * wv1 * wv1 + 5e-3f * wv2 * wv2);
+            return p[2] <= 1.0f;
+        }
+        case BGPBT__T_REACHER: {
+            float dx = p[0] - ts[BGPBT__TS_TARGET], dy = p[1] - ts[BGPBT__TS_TARGET + 1];
+            float dz = p[2] - ts[BGPBT__TS_TARGET + 2];
+            terms[0] = -w[0] * sqrtf(dx * dx + dy * dy + dz * dz);
+            terms[1] = -w[1] * sa;
+            return 0;
+        }
+        case BGPBT__T_CHEETAH:
+            terms[0] = w[0] * (p[0] - ts[BGPBT__TS_PREV]) / t->dt;
+            terms[1] = -w[1] * sa;
+            return 0;
+        case BGPBT__T_HOPPER: case BGPBT__T_WALKER:
+            terms[0] = w[0] * (p[0] - ts[BGPBT__TS_PREV]) / t->dt;
+            terms[1] = w[1];
+            terms[2] = -w[2] * sa;
+            return t->kind == BGPBT__T_HOPPER ? z < 0.7f : (z <= 0.7f || z >= 2.0f);
+        case BGPBT__T_ANT: {
+            float c = 0.0f;
+            for (j = 0; j < 6 * t->nbody; ++j) { float f = bgpbt__clip1(v->cfrc[j]); c += f * f; }
+            terms[0] = w[0] * (p[0] - ts[BGPBT__TS_PREV]) / t->dt;
+            terms[1] = -w[1] * sa;
+            terms[2] = -w[2] * c;
+            terms[3] = w[3];
+            return z < 0.2f || z > 1.0f;
+        }
+        case BGPBT__T_HUMANOID:
+            terms[0] = w[0] * (p[0] - ts[BGPBT__TS_PREV]) / t->dt;
+            terms[1] = -w[1] * sa;
+            terms[2] = w[2];
+            return z < 0.7f || z > 2.1f;
+        case BGPBT__T_UR5E: case BGPBT__T_FETCH: {
+            const float* prev = ts + BGPBT__TS_PREV;
+            float* tg = ts + BGPBT__TS_TARGET;
+            float d[3], dist, prog = 0.0f;
+            for (j = 0; j < 3; ++j) d[j] = tg[j] - prev[j];
+            if (t->kind == BGPBT__T_FETCH) d[2] = 0.0f; /* fetch runs on the ground plane */
+            dist = sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+            if (dist > 1e-6f)
+                for (j = 0; j < 3; ++j) prog += (p[j] - prev[j]) * d[j] / dist;
+            terms[0] = w[0] * prog;
+            {
+                float e[3], now;
+                for (j = 0; j < 3; ++j) e[j] = tg[j] - p[j];
+                if (t->kind == BGPBT__T_FETCH) e[2] = 0.0f;
+                now = sqrtf(e[0] * e[0] + e[1] * e[1] + e[2] * e[2]);
+                if (t->kind == BGPBT__T_UR5E) {
+                    terms[1] = 0.0f;
+                    if (now < t->hit_radius) {
+                        terms[1] = w[1];
+                        ts[BGPBT__TS_HITS] += 1.0f;
+                        bgpbt__task_new_target(t, rng, p, tg);
+                    }
+                } else {
+                    float up[3], fwd[3], ez[3] = {0, 0, 1}, ex[3] = {1, 0, 0};
+                    const float* tq = v->xquat + 4 * t->track;
+                    bgpbt__env_qrot(tq, ez, up);
+                    bgpbt__env_qrot(tq, ex, fwd);
+                    terms[1] = w[1] * t->dt * up[2];
+                    terms[2] = w[2] * t->dt * z;
+                    terms[3] = 0.0f;
+                    if (now < t->hit_radius) {
+                        float facing = now > 1e-6f ? (fwd[0] * e[0] + fwd[1] * e[1]) / now : 1.0f;
+                        terms[3] = w[3] * facing;
+                        ts[BGPBT__TS_HITS] += 1.0f;
+                        bgpbt__task_new_target(t, rng, p, tg);
+                    }
+                }
+            }
+            return 0;
+        }
+        default: return 0;
+    }
+}
+
+/* ---- the task backend of the vecenv ------------------------------------------------------------ */
+
+BGPBT__PRIVATE void bgpbt__task_after_step_one(bgpbt_vecenv* v, int i) {
+    bgpbt__task* t = (bgpbt__task*)v->task;
+    bgpbt__tview tv;
+    float* ts = t->ts + (size_t)i * BGPBT__TS_SIZE;
+    float terms[BGPBT_TASK_MAX_TERMS], r = 0.0f, p[3];
+    const float* a = v->act + (size_t)i * (size_t)v->act_dim;
+    int j, term;
+    bgpbt__tview_at(t, i, &tv);
+    bgpbt__tsim_view(t->sim, i, &tv);
+    term = bgpbt__task_reward(t, &tv, ts, a, &v->rngs[i], terms);
+    for (j = 0; j < t->spec->n_terms; ++j) {
+        r += terms[j];
+        v->terms[(size_t)i * (size_t)v->n_terms + (size_t)j] = terms[j];
+    }
+    if (bgpbt__tsim_unstable(t->sim, i)) r = NAN; /* the vecenv ends it and counts it */
+    v->rewards[i] = r;
+    v->iterm[i] = term;
+    bgpbt__task_track_point(t, &tv, p);
+    ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
+    bgpbt__task_obs(t, &tv, ts, a, v->obs + (size_t)i * (size_t)v->obs_dim);
+}
+
+BGPBT__PRIVATE void bgpbt__task_step_all(bgpbt_vecenv* v) {
+    bgpbt__task* t = (bgpbt__task*)v->task;
+    int i, n = v->n, nt = bgpbt__venv_threads(v);
+    (void)nt;
+    /* ctrlrange is [-1, 1] in every model: the clipped action is the control */
+    memcpy(t->ctrl, v->act, (size_t)n * (size_t)t->nu * sizeof(float));
+    bgpbt__tsim_step(t->sim, t->ctrl);
+    BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
+    for (i = 0; i < n; ++i) bgpbt__task_after_step_one(v, i);
+}
+
+/* Draw fresh initial states for the masked copies, set them, observe them. */
+BGPBT__PRIVATE void bgpbt__task_reset_mask(bgpbt_vecenv* v, const unsigned char* mask) {
+    bgpbt__task* t = (bgpbt__task*)v->task;
+    int i, n = v->n, nt = bgpbt__venv_threads(v);
+    (void)nt;
+    /* draws and sets in index order, one thread: the simulator's per-copy reset is cheap and
+       need not be thread-safe */
+    for (i = 0; i < n; ++i) {
+        float* q = t->scratch;
+        float* qd = q + t->nq;
+        bgpbt_rng* rng = &v->rngs[i];
+        int j, first = t->free_root ? 7 : 0;
+        if (!mask[i]) continue;
+        memcpy(q, t->qpos0, (size_t)t->nq * sizeof(float));
+        for (j = first; j < t->nq; ++j) q[j] += t->noise_q * (2.0f * bgpbt_rng_float(rng) - 1.0f);
+        for (j = 0; j < t->nv; ++j) qd[j] = t->noise_v * (2.0f * bgpbt_rng_float(rng) - 1.0f);
+        bgpbt__tsim_set_state(t->sim, i, q, qd);
+    }
+    BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
+    for (i = 0; i < n; ++i) {
+        bgpbt__tview tv;
+        float* ts = t->ts + (size_t)i * BGPBT__TS_SIZE;
+        float p[3];
+        if (!mask[i]) continue;
+        bgpbt__tview_at(t, i, &tv);
+        bgpbt__tsim_view(t->sim, i, &tv);
+        memset(ts, 0, BGPBT__TS_SIZE * sizeof(float));
+        bgpbt__task_track_point(t, &tv, p);
+        ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
+        if (t->kind == BGPBT__T_REACHER || t->kind == BGPBT__T_UR5E || t->kind == BGPBT__T_FETCH)
+            bgpbt__task_new_target(t, &v->rngs[i], p, ts + BGPBT__TS_TARGET);
+        bgpbt__task_obs(t, &tv, ts, NULL, v->obs + (size_t)i * (size_t)v->obs_dim);
+    }
+}
+
+BGPBT__PRIVATE void bgpbt__task_destroy(bgpbt_vecenv* v) {
+    bgpbt__task* t = (bgpbt__task*)v->task;
+    const bgpbt_allocator* a = &v->allocator;
+    size_t n = (size_t)v->n;
+    if (!t) return;
+    if (t->sim) bgpbt__tsim_destroy(t->sim, a);
+    bgpbt__cfree(a, t->qpos0, (size_t)t->nq, sizeof(float));
+    bgpbt__cfree(a, t->ctrl, n * (size_t)t->nu, sizeof(float));
+    bgpbt__cfree(a, t->ts, n * BGPBT__TS_SIZE, sizeof(float));
+    bgpbt__cfree(a, t->view, n * t->view_stride, sizeof(float));
+    bgpbt__cfree(a, t->scratch, (size_t)(t->nq + t->nv), sizeof(float));
+    bgpbt__cfree(a, t->mask, n, 1);
+    bgpbt_mem_free(a, t, sizeof *t);
+    v->task = NULL;
+}
+
+static const bgpbt__env_backend bgpbt__task_backend = {NULL, bgpbt__task_step_all, bgpbt__task_destroy,
+                                                     bgpbt__task_reset_mask};
+
+BGPBT_API bgpbt_result bgpbt_vecenv_create_task(const char* name, const bgpbt_task_options* options,
+                                                const bgpbt_vecenv_config* config, bgpbt_vecenv** out) {
+    bgpbt_vecenv_config cfg = config ? *config : bgpbt_vecenv_config_default();
+    bgpbt_task_options opt = options ? *options : bgpbt_task_options_default();
+    const bgpbt__task_spec* s;
+    bgpbt_vecenv* v = NULL;
+    bgpbt__task* t;
+    bgpbt_result r;
+    char* xml = NULL;
+    size_t xml_len = 0, n;
+    int k, j;
+    if (out) *out = NULL;
+    if (!out) return bgpbt__error(&cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_create_task: out is NULL");
+    k = bgpbt__task_find(name);
+    if (k < 0) {
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_UNKNOWN_NAME,
+                            "vecenv_create_task: unknown task '%s' (known: inverted_pendulum, "
+                            "inverted_double_pendulum, reacher, halfcheetah, hopper, walker2d, ant, "
+                            "humanoid, ur5e, fetch)", name ? name : "(null)");
+    }
+    s = &bgpbt__task_specs[k];
+    if ((r = bgpbt__venv_check_config(&cfg)) != BGPBT_OK) return r;
+    if (opt.episode_length < 0 || opt.frame_skip < 0 || opt.frame_skip > 1000 ||
+        opt.num_reward_weights < 0 || opt.num_reward_weights > s->n_terms || opt.hit_radius < 0.0f ||
+        !bgpbt__isfinitef(opt.reset_noise_scale) || !bgpbt__isfinitef(opt.hit_radius))
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "vecenv_create_task('%s'): bad options (episode_length %d >= 0, frame_skip %d "
+                            "in 0..1000, num_reward_weights %d in 0..%d, hit_radius >= 0, finite noise scale)",
+                            s->name, opt.episode_length, opt.frame_skip, opt.num_reward_weights, s->n_terms);
+    for (j = 0; j < opt.num_reward_weights; ++j)
+        if (!bgpbt__isfinitef(opt.reward_weights[j]))
+            return bgpbt__error(&cfg.logger, BGPBT_ERR_NOT_FINITE,
+                                "vecenv_create_task('%s'): reward weight %d (%s) is not finite", s->name, j,
+                                s->term_names[j]);
+    r = bgpbt__venv_alloc(&cfg, s->name, s->obs_dim, s->act_dim, s->n_terms, 0, &v);
+    if (r != BGPBT_OK) return r;
+    v->max_steps = opt.episode_length > 0 ? opt.episode_length : 1000;
+    v->term_names = s->term_names;
+    v->backend = &bgpbt__task_backend;
+    t = (bgpbt__task*)bgpbt__calloc(&cfg.allocator, 1, sizeof *t);
+    if (!t) goto oom;
+    v->task = t;
+    t->spec = s;
+    t->kind = k;
+    t->frame_skip = opt.frame_skip > 0 ? opt.frame_skip : s->frame_skip;
+    {
+        float scale = opt.reset_noise_scale == 0.0f ? 1.0f : opt.reset_noise_scale < 0.0f ? 0.0f : opt.reset_noise_scale;
+        t->noise_q = s->noise_q * scale;
+        t->noise_v = s->noise_v * scale;
+    }
+    t->hit_radius = opt.hit_radius > 0.0f ? opt.hit_radius : (k == BGPBT__T_FETCH ? 2.0f : 0.05f);
+    for (j = 0; j < s->n_terms; ++j) t->w[j] = j < opt.num_reward_weights ? opt.reward_weights[j] : s->weights[j];
+    t->free_root = s->free_root;
+    /* the model */
+    bgpbt_task_mjcf(s->name, NULL, 0, &xml_len);
+    xml = (char*)bgpbt_mem_alloc(&cfg.allocator, xml_len + 1, 16);
+    if (!xml) goto oom;
+    bgpbt_task_mjcf(s->name, xml, xml_len + 1, &xml_len);
+    r = bgpbt__tsim_create(xml, xml_len, v->n, t->frame_skip, &cfg.allocator, &cfg.logger, &t->sim);
+    bgpbt_mem_free(&cfg.allocator, xml, xml_len + 1);
+    if (r != BGPBT_OK) {
+        bgpbt_vecenv_destroy(v);
+        return r == BGPBT_ERR_OUT_OF_MEMORY ? r
+                                            : bgpbt__error(&cfg.logger, BGPBT_ERR_INTERNAL,
+                                                           "vecenv_create_task('%s'): the built-in model "
+                                                           "did not load (%s)", s->name, bgpbt_result_string(r));
+    }
+    bgpbt__tsim_dims(t->sim, &t->nq, &t->nv, &t->nu, &t->nbody, &t->timestep);
+    if (t->nu != s->act_dim || t->nu > 32) { /* cannot happen: the models are ours */
+        bgpbt_vecenv_destroy(v);
+        return bgpbt__error(&cfg.logger, BGPBT_ERR_INTERNAL, "vecenv_create_task('%s'): model has %d motors",
+                            s->name, t->nu);
+    }
+    t->dt = t->timestep * (float)t->frame_skip;
+    t->track = bgpbt__tsim_body_id(t->sim, s->track_body);
+    for (j = 0; j < t->nu; ++j) t->gear[j] = bgpbt__tsim_gear(t->sim, j);
+    n = (size_t)v->n;
+    t->view_stride = bgpbt__tview_floats(t->nq, t->nv, t->nbody);
+    t->qpos0 = (float*)bgpbt__calloc(&cfg.allocator, (size_t)t->nq, sizeof(float));
+    t->ctrl = (float*)bgpbt__calloc(&cfg.allocator, n * (size_t)t->nu, sizeof(float));
+    t->ts = (float*)bgpbt__calloc(&cfg.allocator, n * BGPBT__TS_SIZE, sizeof(float));
+    t->view = (float*)bgpbt__calloc(&cfg.allocator, n * t->view_stride, sizeof(float));
+    t->scratch = (float*)bgpbt__calloc(&cfg.allocator, (size_t)(t->nq + t->nv), sizeof(float));
+    t->mask = (unsigned char*)bgpbt__calloc(&cfg.allocator, n, 1);
+    if (!t->qpos0 || !t->ctrl || !t->ts || !t->view || !t->scratch || !t->mask) goto oom;
+    bgpbt__tsim_qpos0(t->sim, t->qpos0);
+    *out = v;
+    return BGPBT_OK;
+oom:
+    if (xml) bgpbt_mem_free(&cfg.allocator, xml, xml_len + 1);
+    bgpbt_vecenv_destroy(v);
+    return bgpbt__error(&cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "vecenv_create_task('%s'): out of memory", s->name);
+}
+
+BGPBT_API int bgpbt_vecenv_num_bodies(const bgpbt_vecenv* v) {
+    return v && v->task ? ((const bgpbt__task*)v->task)->nbody : 0;
+}
+BGPBT_API const char* bgpbt_vecenv_body_name(const bgpbt_vecenv* v, int body) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    if (!t || body < 0 || body >= t->nbody) return NULL;
+    return bgpbt__tsim_body_name(t->sim, body);
+}
+BGPBT_API bgpbt_result bgpbt_vecenv_body_transforms(const bgpbt_vecenv* v, int env, float* pos, float* quat) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    bgpbt__tview tv;
+    if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_body_transforms: env %d outside 0..%d",
+                            env, v->n - 1);
+    bgpbt__tview_at(t, env, &tv);
+    if (pos) memcpy(pos, tv.xpos, (size_t)t->nbody * 3 * sizeof(float));
+    if (quat) memcpy(quat, tv.xquat, (size_t)t->nbody * 4 * sizeof(float));
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_render_geoms(const bgpbt_vecenv* v, int env, bgpbt_render_geom* out,
+                                                 int max, int* count) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    int ng, has_target;
+    if (count) *count = 0;
+    if (!t || !count || max < 0 || (max > 0 && !out)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_render_geoms: env %d outside 0..%d",
+                            env, v->n - 1);
+    ng = bgpbt__tsim_geoms(t->sim, env, out, max);
+    has_target = t->kind == BGPBT__T_REACHER || t->kind == BGPBT__T_UR5E || t->kind == BGPBT__T_FETCH;
+    if (has_target && ng < max) {
+        const float* tg = t->ts + (size_t)env * BGPBT__TS_SIZE + BGPBT__TS_TARGET;
+        bgpbt_render_geom* g = &out[ng];
+        memset(g, 0, sizeof *g);
+        g->type = BGPBT_GEOM_SPHERE;
+        g->size[0] = t->kind == BGPBT__T_REACHER ? 0.009f : t->kind == BGPBT__T_UR5E ? 0.03f : 0.25f;
+        g->pos[0] = tg[0]; g->pos[1] = tg[1]; g->pos[2] = tg[2] + (t->kind == BGPBT__T_FETCH ? 0.25f : 0.0f);
+        g->quat[0] = 1.0f;
+        g->rgba[0] = 0.9f; g->rgba[1] = 0.15f; g->rgba[2] = 0.15f; g->rgba[3] = 1.0f;
+    }
+    *count = ng + has_target;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_render_svg_file(const bgpbt_vecenv* v, int env, const char* path,
+                                                    const bgpbt_render_options* options) {
+    bgpbt_render_geom geoms[64];
+    bgpbt_render_options o = options ? *options : bgpbt_render_options_default();
+    int count = 0;
+    bgpbt_result r = bgpbt_vecenv_render_geoms(v, env, geoms, 64, &count);
+    if (r != BGPBT_OK) return r;
+    if (!o.title) o.title = v->name;
+    return bgpbt_render_svg_file(path, geoms, count < 64 ? count : 64, &o);
+}
 
 /* ============================================================================================
    [impl.nn] nn
    ============================================================================================ */
 
+#define BGPBT__NN_PAD 32 /* every fan_out is stored rounded up to this (a GEMM column panel) */
+#define BGPBT__NN_INFER_CHUNK 1024
+#define BGPBT__MLP_KIND BGPBT_FOURCC('M', 'L', 'P', ' ')
+#define BGPBT__MLP_VERSION 1u
+
+struct bgpbt_mlp {
+    bgpbt_mlp_config cfg;
+    int nl;                                  /* linear layers = num_hidden + 1 */
+    int dim[BGPBT_MLP_MAX_HIDDEN + 2];       /* dim[0] = in, dim[l + 1] = fan_out of layer l */
+    int pad[BGPBT_MLP_MAX_HIDDEN + 2];       /* rounded up to BGPBT__NN_PAD (pad[0] too) */
+    size_t woff[BGPBT_MLP_MAX_HIDDEN + 1], boff[BGPBT_MLP_MAX_HIDDEN + 1];
+    size_t np_pad, np, maxpad;
+    float *params, *grads, *m, *v; /* np_pad each */
+    long adam_t;
+    int last_batch;                /* rows of the last training forward (0: none) */
+    float* xin;                    /* [max_batch][in] copy of the last training input */
+    float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* pre-activations [max_batch][pad[l+1]] */
+    float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs [max_batch][pad[l+1]] */
+    float *g0, *g1;                /* backward ping-pong [max_batch][maxpad] */
+    float* xt;                     /* a layer input transposed, [maxpad][max_batch] */
+    float* wt;                     /* transposed weights scratch [maxpad][maxpad] */
+    float *i0, *i1;                /* inference ping-pong [chunk][maxpad] */
+    int chunk;
+    size_t act_floats, infer_floats;
+};
+
+BGPBT__INLINE int bgpbt__nn_pad(int d) { return (d + BGPBT__NN_PAD - 1) / BGPBT__NN_PAD * BGPBT__NN_PAD; }
+
+/* Index of weight (i = input, j = output) of layer l: panel-major, 32 outputs per panel. */
+#define BGPBT__WIDX(n, l, i, j) ((n)->woff[l] + (size_t)((j) / 32) * (size_t)(n)->dim[l] * 32u + (size_t)(i) * 32u + (size_t)((j) % 32))
+
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_config_default(void) {
+    bgpbt_mlp_config c;
+    memset(&c, 0, sizeof c);
+    c.num_hidden = 2;
+    c.hidden[0] = c.hidden[1] = 64;
+    c.activation = BGPBT_ACT_SILU;
+    c.max_batch = 256;
+    c.last_layer_scale = 1.0f;
+    return c;
+}
+
+BGPBT_API bgpbt_adam_config bgpbt_adam_config_default(void) {
+    bgpbt_adam_config a;
+    a.learning_rate = 3e-4f;
+    a.beta1 = 0.9f;
+    a.beta2 = 0.999f;
+    a.eps = 1e-8f;
+    a.max_grad_norm = 0.0f;
+    return a;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_check_config(const bgpbt_mlp_config* c) {
+    const bgpbt_logger* lg = &c->logger;
+    int l;
+    if (c->in_dim < 1 || c->in_dim > (1 << 20) || c->out_dim < 1 || c->out_dim > (1 << 20))
+        return bgpbt__error(lg, BGPBT_ERR_INVALID_ARGUMENT, "mlp: in_dim %d and out_dim %d must be in 1..2^20",
+                            c->in_dim, c->out_dim);
+    if (c->num_hidden < 0 || c->num_hidden > BGPBT_MLP_MAX_HIDDEN)
+        return bgpbt__error(lg, BGPBT_ERR_LIMIT, "mlp: num_hidden %d must be in 0..%d", c->num_hidden,
+                            BGPBT_MLP_MAX_HIDDEN);
+    for (l = 0; l < c->num_hidden; ++l)
+        if (c->hidden[l] < 1 || c->hidden[l] > (1 << 16))
+            return bgpbt__error(lg, BGPBT_ERR_INVALID_ARGUMENT, "mlp: hidden[%d] = %d must be in 1..65536", l,
+                                c->hidden[l]);
+    if ((int)c->activation < 0 || (int)c->activation > 3)
+        return bgpbt__error(lg, BGPBT_ERR_INVALID_ARGUMENT, "mlp: unknown activation %d", (int)c->activation);
+    if (c->max_batch < 0 || c->max_batch > (1 << 24))
+        return bgpbt__error(lg, BGPBT_ERR_LIMIT, "mlp: max_batch %d must be in 0..2^24", c->max_batch);
+    if (!bgpbt__isfinitef(c->last_layer_scale))
+        return bgpbt__error(lg, BGPBT_ERR_NOT_FINITE, "mlp: last_layer_scale is not finite");
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* n) {
+    const bgpbt_allocator* a;
+    int l;
+    size_t mb;
+    if (!n) return;
+    a = &n->cfg.allocator;
+    mb = (size_t)n->cfg.max_batch;
+    bgpbt__cfree(a, n->params, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->grads, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->m, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->v, n->np_pad, sizeof(float));
+    bgpbt__cfree(a, n->xin, mb * (size_t)n->dim[0], sizeof(float));
+    for (l = 0; l < n->nl; ++l) bgpbt__cfree(a, n->z[l], mb * (size_t)n->pad[l + 1], sizeof(float));
+    for (l = 0; l + 1 < n->nl; ++l) bgpbt__cfree(a, n->h[l], mb * (size_t)n->pad[l + 1], sizeof(float));
+    bgpbt__cfree(a, n->g0, mb * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->g1, mb * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->xt, mb * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->wt, n->maxpad * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->i0, (size_t)n->chunk * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->i1, (size_t)n->chunk * n->maxpad, sizeof(float));
+    bgpbt_mem_free(a, n, sizeof *n);
+}
+
+/* Shapes and buffers, no initialisation. */
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_alloc(const bgpbt_mlp_config* config, bgpbt_mlp** out) {
+    bgpbt_mlp* n;
+    bgpbt_mlp_config c = *config;
+    size_t off = 0, mb;
+    int l, ok = 1;
+    bgpbt_result r;
+    *out = NULL;
+    if (c.max_batch == 0) c.max_batch = 256;
+    if (c.last_layer_scale == 0.0f) c.last_layer_scale = 1.0f;
+    r = bgpbt__mlp_check_config(&c);
+    if (r != BGPBT_OK) return r;
+    n = (bgpbt_mlp*)bgpbt_mem_alloc(&c.allocator, sizeof *n, 64);
+    if (!n) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "mlp: out of memory");
+    memset(n, 0, sizeof *n);
+    n->cfg = c;
+    n->nl = c.num_hidden + 1;
+    n->dim[0] = c.in_dim;
+    for (l = 0; l < c.num_hidden; ++l) n->dim[l + 1] = c.hidden[l];
+    n->dim[n->nl] = c.out_dim;
+    n->maxpad = 0;
+    for (l = 0; l <= n->nl; ++l) {
+        n->pad[l] = bgpbt__nn_pad(n->dim[l]);
+        if ((size_t)n->pad[l] > n->maxpad) n->maxpad = (size_t)n->pad[l];
+    }
+    n->np = 0;
+    for (l = 0; l < n->nl; ++l) {
+        n->woff[l] = off;
+        off += (size_t)n->dim[l] * (size_t)n->pad[l + 1];
+        n->boff[l] = off;
+        off += (size_t)n->pad[l + 1];
+        n->np += (size_t)n->dim[l] * (size_t)n->dim[l + 1] + (size_t)n->dim[l + 1];
+    }
+    n->np_pad = off;
+    mb = (size_t)c.max_batch;
+    n->chunk = c.max_batch < BGPBT__NN_INFER_CHUNK ? c.max_batch : BGPBT__NN_INFER_CHUNK;
+    n->params = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    n->grads = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    n->m = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    n->v = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
+    ok = n->params && n->grads && n->m && n->v;
+    if (ok) ok = (n->xin = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)c.in_dim, sizeof(float))) != NULL;
+    for (l = 0; ok && l < n->nl; ++l)
+        ok = (n->z[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
+    for (l = 0; ok && l + 1 < n->nl; ++l)
+        ok = (n->h[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
+    if (ok) ok = (n->g0 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->g1 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->xt = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->wt = (float*)bgpbt__calloc(&c.allocator, n->maxpad * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->i0 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->i1 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
+    if (!ok) {
+        bgpbt_mlp_destroy(n);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "mlp: out of memory for %lu parameters",
+                            (unsigned long)off);
+    }
+    *out = n;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_create(const bgpbt_mlp_config* config, bgpbt_mlp** out) {
+    bgpbt_mlp* n;
+    bgpbt_result r;
+    bgpbt_rng rng;
+    int l;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!config) return BGPBT_ERR_INVALID_ARGUMENT;
+    r = bgpbt__mlp_alloc(config, &n);
+    if (r != BGPBT_OK) return r;
+    bgpbt_rng_init(&rng, n->cfg.seed, n->cfg.stream);
+    for (l = 0; l < n->nl; ++l) { /* lecun_uniform: U(+-sqrt(3 / fan_in)), biases 0 */
+        double lim = sqrt(3.0 / (double)n->dim[l]) * (l == n->nl - 1 ? (double)n->cfg.last_layer_scale : 1.0);
+        int i, j;
+        for (i = 0; i < n->dim[l]; ++i)
+            for (j = 0; j < n->dim[l + 1]; ++j)
+                n->params[BGPBT__WIDX(n, l, i, j)] =
+                    (float)(lim * (2.0 * bgpbt_rng_double(&rng) - 1.0));
+    }
+    *out = n;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* n) { return n->cfg; }
+BGPBT_API size_t bgpbt_mlp_num_params(const bgpbt_mlp* n) { return n ? n->np : 0; }
+BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* n) { return n ? n->adam_t : 0; }
+
+/* z += bias, then h = act(z) over rows [0, rows) of width w (a multiple of the vector width). */
+BGPBT__PRIVATE void bgpbt__nn_bias_act(float* z, float* h, const float* bias, int rows, int w,
+                                       bgpbt_activation act) {
+    int i;
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
+    for (i = 0; i < rows; ++i) {
+        float* zr = z + (size_t)i * (size_t)w;
+        float* hr = h ? h + (size_t)i * (size_t)w : NULL;
+        int j;
+        for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
+            bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(zr + j), bgpbt_fw_load(bias + j)), y;
+            bgpbt_fw_store(zr + j, x);
+            if (!hr) continue;
+            switch (act) {
+                case BGPBT_ACT_SILU:
+                    y = bgpbt_fw_div(x, bgpbt_fw_add(bgpbt_fw_set1(1.0f), bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                    break;
+                case BGPBT_ACT_TANH: y = bgpbt_fw_tanh(x); break;
+                case BGPBT_ACT_RELU: y = bgpbt_fw_max(x, bgpbt_fw_zero()); break;
+                default: y = x; break;
+            }
+            bgpbt_fw_store(hr + j, y);
+        }
+    }
+}
+
+/* g *= act'(z) (h = act(z)), rows x w. */
+BGPBT__PRIVATE void bgpbt__nn_act_grad(float* g, const float* z, const float* h, int rows, int w,
+                                       bgpbt_activation act) {
+    int i;
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
+    for (i = 0; i < rows; ++i) {
+        float* gr = g + (size_t)i * (size_t)w;
+        const float* zr = z + (size_t)i * (size_t)w;
+        const float* hr = h + (size_t)i * (size_t)w;
+        int j;
+        for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
+            bgpbt_fw x = bgpbt_fw_load(zr + j), d, one = bgpbt_fw_set1(1.0f);
+            switch (act) {
+                case BGPBT_ACT_SILU: { /* s (1 + x (1 - s)) */
+                    bgpbt_fw s = bgpbt_fw_div(one, bgpbt_fw_add(one, bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                    d = bgpbt_fw_mul(s, bgpbt_fw_add(one, bgpbt_fw_mul(x, bgpbt_fw_sub(one, s))));
+                    break;
+                }
+                case BGPBT_ACT_TANH: {
+                    bgpbt_fw y = bgpbt_fw_load(hr + j);
+                    d = bgpbt_fw_sub(one, bgpbt_fw_mul(y, y));
+                    break;
+                }
+                case BGPBT_ACT_RELU: d = bgpbt_fw_blend(bgpbt_fw_gt(x, bgpbt_fw_zero()), bgpbt_fw_zero(), one); break;
+                default: d = one; break;
+            }
+            bgpbt_fw_store(gr + j, bgpbt_fw_mul(bgpbt_fw_load(gr + j), d));
+        }
+    }
+}
+
+/* Forward of rows [0, rows) of x (row stride ldx) through every layer. With train, into the
+   cache; otherwise through the ping-pong buffers. Returns the output buffer (stride pad[nl]). */
+BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx, int rows, int train) {
+    const float* in = x;
+    ptrdiff_t ld = ldx;
+    int l;
+    for (l = 0; l < n->nl; ++l) {
+        int w = n->pad[l + 1], last = (l == n->nl - 1);
+        float* z = train ? n->z[l] : ((l & 1) ? n->i1 : n->i0);
+        float* h = last ? NULL : (train ? n->h[l] : z);
+        bgpbt__sgemm_ex(rows, w, n->dim[l], in, ld, 1, n->params + n->woff[l], 32,
+                        (ptrdiff_t)n->dim[l] * 32, z, w, 32, 0);
+        bgpbt__nn_bias_act(z, h, n->params + n->boff[l], rows, w,
+                           last ? BGPBT_ACT_LINEAR : n->cfg.activation);
+        in = last ? z : h;
+        ld = w;
+    }
+    return (float*)in;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch, float* y, int train) {
+    int out, wo, i;
+    if (!n || (!x && batch > 0) || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    out = n->dim[n->nl];
+    wo = n->pad[n->nl];
+    if (train) {
+        const float* o;
+        if (batch > n->cfg.max_batch)
+            return bgpbt__error(&n->cfg.logger, BGPBT_ERR_LIMIT, "mlp: training batch %d above max_batch %d",
+                                batch, n->cfg.max_batch);
+        if (batch > 0) memcpy(n->xin, x, (size_t)batch * (size_t)n->dim[0] * sizeof(float));
+        n->last_batch = batch;
+        if (batch == 0) return BGPBT_OK;
+        o = bgpbt__mlp_run(n, n->xin, n->dim[0], batch, 1);
+        if (y)
+            for (i = 0; i < batch; ++i) memcpy(y + (size_t)i * (size_t)out, o + (size_t)i * (size_t)wo, (size_t)out * sizeof(float));
+        return BGPBT_OK;
+    }
+    for (i = 0; i < batch; i += n->chunk) { /* rows are independent: chunking changes no bits */
+        int rows = batch - i < n->chunk ? batch - i : n->chunk, r;
+        const float* o = bgpbt__mlp_run(n, x + (size_t)i * (size_t)n->dim[0], n->dim[0], rows, 0);
+        if (y)
+            for (r = 0; r < rows; ++r)
+                memcpy(y + (size_t)(i + r) * (size_t)out, o + (size_t)r * (size_t)wo, (size_t)out * sizeof(float));
+    }
+    return BGPBT_OK;
+}
+
+BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* n, int* ld) {
+    if (ld) *ld = n->pad[n->nl];
+    return n->z[n->nl - 1];
+}
+
+/* Column sums of g[rows][w] into out[w], rows in order (deterministic). */
+BGPBT__PRIVATE void bgpbt__nn_colsum(const float* g, int rows, int w, float* out) {
+    int j;
+    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
+    for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
+        bgpbt_fw s = bgpbt_fw_zero();
+        int i;
+        for (i = 0; i < rows; ++i) s = bgpbt_fw_add(s, bgpbt_fw_load(g + (size_t)i * (size_t)w + j));
+        bgpbt_fw_store(out + j, s);
+    }
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int batch, float* dx) {
+    int l, i, out, wo;
+    float *g, *gn;
+    if (!n || (!dy && batch > 0)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (batch != n->last_batch || batch <= 0)
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_WRONG_ORDER,
+                            "mlp: backward on %d rows needs a training forward on the same rows (last: %d)",
+                            batch, n->last_batch);
+    out = n->dim[n->nl];
+    wo = n->pad[n->nl];
+    g = n->g0;
+    gn = n->g1;
+    for (i = 0; i < batch; ++i) {
+        float* gr = g + (size_t)i * (size_t)wo;
+        memcpy(gr, dy + (size_t)i * (size_t)out, (size_t)out * sizeof(float));
+        memset(gr + out, 0, (size_t)(wo - out) * sizeof(float));
+    }
+    for (l = n->nl - 1; l >= 0; --l) {
+        int w = n->pad[l + 1], fin = n->dim[l], pin = n->pad[l], fout = n->dim[l + 1];
+        const float* hin = l == 0 ? n->xin : n->h[l - 1];
+        ptrdiff_t ldin = l == 0 ? n->dim[0] : n->pad[l];
+        if (l < n->nl - 1) bgpbt__nn_act_grad(g, n->z[l], n->h[l], batch, w, n->cfg.activation);
+        /* dW = hin^T g: k runs over the batch, so each thread owns whole dW tiles. hin^T is
+           first copied to contiguous rows: read in place, its columns sit 1 KiB apart (for
+           256-wide layers) and thrash a few L1 sets. */
+        {
+            int c0;
+            BGPBT_OMP(parallel for schedule(static) if ((double)batch * fin > 1048576.0))
+            for (c0 = 0; c0 < fin; c0 += 16) {
+                int c1 = c0 + 16 < fin ? c0 + 16 : fin, r, cc;
+                for (r = 0; r < batch; ++r) {
+                    const float* src = hin + (ptrdiff_t)r * ldin;
+                    for (cc = c0; cc < c1; ++cc) n->xt[(size_t)cc * (size_t)batch + (size_t)r] = src[cc];
+                }
+            }
+        }
+        bgpbt__sgemm_ex(fin, w, batch, n->xt, batch, 1, g, w, 32, n->grads + n->woff[l], 32,
+                        (ptrdiff_t)fin * 32, 0);
+        bgpbt__nn_colsum(g, batch, w, n->grads + n->boff[l]);
+        if (l > 0 || dx) { /* gn = g W^T through a zero-padded transposed copy of W */
+            int a, b2;
+            for (b2 = 0; b2 < fout; ++b2) { /* W^T, panel-major too: [in/32][out][32] */
+                for (a = 0; a < fin; ++a)
+                    n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] =
+                        n->params[BGPBT__WIDX(n, l, a, b2)];
+                for (; a < pin; ++a) n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] = 0.0f;
+            }
+            bgpbt__sgemm_ex(batch, pin, fout, g, w, 1, n->wt, 32, (ptrdiff_t)fout * 32, gn, pin, 32, 0);
+            if (l == 0) {
+                for (i = 0; i < batch; ++i)
+                    memcpy(dx + (size_t)i * (size_t)fin, gn + (size_t)i * (size_t)pin, (size_t)fin * sizeof(float));
+            }
+            { float* t = g; g = gn; gn = t; }
+        }
+    }
+    return BGPBT_OK;
+}
+
+/* Sum of squares of the flat array in a fixed lane order (thread-count independent). */
+BGPBT__PRIVATE double bgpbt__nn_sumsq(const float* p, size_t n) {
+    double s = 0.0;
+    size_t i = 0;
+    for (; i + 256 <= n; i += 256) {
+        bgpbt_fw acc = bgpbt_fw_zero();
+        size_t j;
+        for (j = 0; j < 256; j += BGPBT_FW_WIDTH) {
+            bgpbt_fw x = bgpbt_fw_load(p + i + j);
+            acc = bgpbt_fw_add(acc, bgpbt_fw_mul(x, x));
+        }
+        s += (double)bgpbt_fw_hsum(acc);
+    }
+    for (; i < n; ++i) s += (double)p[i] * (double)p[i];
+    return s;
+}
+
+BGPBT_API double bgpbt_mlp_grad_norm(const bgpbt_mlp* n) { return sqrt(bgpbt__nn_sumsq(n->grads, n->np_pad)); }
+
+BGPBT_API bgpbt_result bgpbt_mlp_adam_step(bgpbt_mlp* n, const bgpbt_adam_config* adam) {
+    bgpbt_adam_config a = adam ? *adam : bgpbt_adam_config_default();
+    double norm2, scale = 1.0, bc1, bc2;
+    float lr_t, eps_t, b1, b2, gs;
+    size_t i, np;
+    long t;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (a.learning_rate == 0.0f) a.learning_rate = 3e-4f;
+    if (a.beta1 == 0.0f) a.beta1 = 0.9f;
+    if (a.beta2 == 0.0f) a.beta2 = 0.999f;
+    if (a.eps == 0.0f) a.eps = 1e-8f;
+    if (!bgpbt__isfinitef(a.learning_rate) || !(a.beta1 > 0.0f && a.beta1 < 1.0f) ||
+        !(a.beta2 > 0.0f && a.beta2 < 1.0f) || !(a.eps > 0.0f) || !(a.max_grad_norm >= 0.0f))
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "adam: bad settings (lr %g, beta1 %g, beta2 %g, eps %g, max_grad_norm %g)",
+                            (double)a.learning_rate, (double)a.beta1, (double)a.beta2, (double)a.eps,
+                            (double)a.max_grad_norm);
+    norm2 = bgpbt__nn_sumsq(n->grads, n->np_pad);
+    if (!bgpbt__isfinite(norm2))
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_NOT_FINITE, "adam: the gradient is not finite");
+    if (a.max_grad_norm > 0.0f && sqrt(norm2) > (double)a.max_grad_norm)
+        scale = (double)a.max_grad_norm / sqrt(norm2);
+    t = n->adam_t + 1;
+    bc1 = 1.0 - pow((double)a.beta1, (double)t);
+    bc2 = 1.0 - pow((double)a.beta2, (double)t);
+    /* p -= lr * mhat / (sqrt(vhat) + eps) with mhat = m / bc1, vhat = v / bc2, rewritten as
+       p -= (lr sqrt(bc2) / bc1) * m / (sqrt(v) + eps sqrt(bc2)) (one division per element) */
+    lr_t = (float)((double)a.learning_rate * sqrt(bc2) / bc1);
+    eps_t = (float)((double)a.eps * sqrt(bc2));
+    b1 = a.beta1;
+    b2 = a.beta2;
+    gs = (float)scale;
+    np = n->np_pad;
+    {
+        bgpbt_fw vb1 = bgpbt_fw_set1(b1), vb2 = bgpbt_fw_set1(b2), vc1 = bgpbt_fw_set1(1.0f - b1),
+                 vc2 = bgpbt_fw_set1(1.0f - b2), vlr = bgpbt_fw_set1(lr_t), veps = bgpbt_fw_set1(eps_t),
+                 vgs = bgpbt_fw_set1(gs);
+        for (i = 0; i < np; i += BGPBT_FW_WIDTH) { /* np_pad is a multiple of 32 */
+            bgpbt_fw g = bgpbt_fw_mul(bgpbt_fw_load(n->grads + i), vgs);
+            bgpbt_fw m = bgpbt_fw_add(bgpbt_fw_mul(vb1, bgpbt_fw_load(n->m + i)), bgpbt_fw_mul(vc1, g));
+            bgpbt_fw v = bgpbt_fw_add(bgpbt_fw_mul(vb2, bgpbt_fw_load(n->v + i)), bgpbt_fw_mul(vc2, bgpbt_fw_mul(g, g)));
+            bgpbt_fw d = bgpbt_fw_div(bgpbt_fw_mul(vlr, m), bgpbt_fw_add(bgpbt_fw_sqrt(v), veps));
+            bgpbt_fw_store(n->m + i, m);
+            bgpbt_fw_store(n->v + i, v);
+            bgpbt_fw_store(n->params + i, bgpbt_fw_sub(bgpbt_fw_load(n->params + i), d));
+        }
+    }
+    n->adam_t = t;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_mlp_reset_adam(bgpbt_mlp* n) {
+    if (!n) return;
+    memset(n->m, 0, n->np_pad * sizeof(float));
+    memset(n->v, 0, n->np_pad * sizeof(float));
+    n->adam_t = 0;
+}
+
+/* Visit the real (unpadded) entries of a padded flat array in the public order. */
+BGPBT__PRIVATE void bgpbt__mlp_pack(const bgpbt_mlp* n, const float* padded, float* out) {
+    int l, i;
+    size_t k = 0;
+    for (l = 0; l < n->nl; ++l) {
+        size_t fo = (size_t)n->dim[l + 1], w = (size_t)n->pad[l + 1];
+        size_t j;
+        (void)w;
+        for (i = 0; i < n->dim[l]; ++i, k += fo)
+            for (j = 0; j < fo; ++j) out[k + j] = padded[BGPBT__WIDX(n, l, i, j)];
+        memcpy(out + k, padded + n->boff[l], fo * sizeof(float));
+        k += fo;
+    }
+}
+BGPBT__PRIVATE void bgpbt__mlp_unpack(bgpbt_mlp* n, const float* in, float* padded) {
+    int l, i;
+    size_t k = 0;
+    for (l = 0; l < n->nl; ++l) {
+        size_t fo = (size_t)n->dim[l + 1], w = (size_t)n->pad[l + 1];
+        size_t j;
+        (void)w;
+        for (i = 0; i < n->dim[l]; ++i, k += fo)
+            for (j = 0; j < fo; ++j) padded[BGPBT__WIDX(n, l, i, j)] = in[k + j];
+        memcpy(padded + n->boff[l], in + k, fo * sizeof(float));
+        k += fo;
+    }
+}
+
+BGPBT_API void bgpbt_mlp_get_params(const bgpbt_mlp* n, float* out) { bgpbt__mlp_pack(n, n->params, out); }
+BGPBT_API void bgpbt_mlp_get_grads(const bgpbt_mlp* n, float* out) { bgpbt__mlp_pack(n, n->grads, out); }
+BGPBT_API bgpbt_result bgpbt_mlp_set_params(bgpbt_mlp* n, const float* p) {
+    size_t i;
+    if (!n || !p) return BGPBT_ERR_INVALID_ARGUMENT;
+    for (i = 0; i < n->np; ++i)
+        if (!bgpbt__isfinitef(p[i]))
+            return bgpbt__error(&n->cfg.logger, BGPBT_ERR_NOT_FINITE, "mlp: parameter %lu is not finite", (unsigned long)i);
+    bgpbt__mlp_unpack(n, p, n->params);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE int bgpbt__mlp_same_arch(const bgpbt_mlp* a, const bgpbt_mlp* b) {
+    int l;
+    if (a->nl != b->nl || a->cfg.activation != b->cfg.activation) return 0;
+    for (l = 0; l <= a->nl; ++l)
+        if (a->dim[l] != b->dim[l]) return 0;
+    return 1;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_copy(bgpbt_mlp* dst, const bgpbt_mlp* src) {
+    if (!dst || !src) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (dst == src) return BGPBT_OK;
+    if (!bgpbt__mlp_same_arch(dst, src))
+        return bgpbt__error(&dst->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "mlp_copy: the architectures differ");
+    memcpy(dst->params, src->params, src->np_pad * sizeof(float));
+    memcpy(dst->m, src->m, src->np_pad * sizeof(float));
+    memcpy(dst->v, src->v, src->np_pad * sizeof(float));
+    dst->adam_t = src->adam_t;
+    return BGPBT_OK;
+}
+
+/* Payload: in, out, num_hidden, hidden[], activation, np (u64), params, adam_t (u64), m, v. */
+BGPBT__PRIVATE void bgpbt__mlp_write(bgpbt_writer* w, const bgpbt_mlp* n) {
+    int l;
+    size_t i;
+    bgpbt_write_u32(w, (uint32_t)n->dim[0]);
+    bgpbt_write_u32(w, (uint32_t)n->dim[n->nl]);
+    bgpbt_write_u32(w, (uint32_t)(n->nl - 1));
+    for (l = 0; l < n->nl - 1; ++l) bgpbt_write_u32(w, (uint32_t)n->dim[l + 1]);
+    bgpbt_write_u32(w, (uint32_t)n->cfg.activation);
+    bgpbt_write_u64(w, (uint64_t)n->np);
+    {
+        const float* arrs[3];
+        int q;
+        arrs[0] = n->params; arrs[1] = n->m; arrs[2] = n->v;
+        for (q = 0; q < 3; ++q) {
+            if (q == 1) bgpbt_write_u64(w, (uint64_t)n->adam_t);
+            for (l = 0; l < n->nl; ++l) {
+                size_t fo = (size_t)n->dim[l + 1], wd = (size_t)n->pad[l + 1];
+                size_t j;
+                (void)wd;
+                for (i = 0; i < (size_t)n->dim[l]; ++i)
+                    for (j = 0; j < fo; ++j) bgpbt_write_f32(w, arrs[q][BGPBT__WIDX(n, l, i, j)]);
+                bgpbt_write_f32s(w, arrs[q] + n->boff[l], fo);
+            }
+        }
+    }
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_save(const bgpbt_mlp* n, void* buf, size_t cap, size_t* size) {
+    bgpbt_writer w;
+    if (!n || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    w.buf = (unsigned char*)buf;
+    w.cap = buf ? cap : 0;
+    w.pos = 0;
+    w.overflow = 0;
+    bgpbt_container_begin(&w, BGPBT__MLP_KIND, BGPBT__MLP_VERSION);
+    bgpbt__mlp_write(&w, n);
+    bgpbt_container_end(&w, 0);
+    *size = w.pos;
+    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    return BGPBT_OK;
+}
+
+/* Read the architecture part of a payload into cfg (bounded). */
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_read_arch(bgpbt_reader* r, bgpbt_mlp_config* cfg) {
+    int l;
+    uint32_t nh;
+    cfg->in_dim = (int)bgpbt_read_u32(r);
+    cfg->out_dim = (int)bgpbt_read_u32(r);
+    nh = bgpbt_read_u32(r);
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    if (nh > BGPBT_MLP_MAX_HIDDEN) return BGPBT_ERR_BAD_FORMAT;
+    cfg->num_hidden = (int)nh;
+    for (l = 0; l < (int)nh; ++l) cfg->hidden[l] = (int)bgpbt_read_u32(r);
+    cfg->activation = (bgpbt_activation)bgpbt_read_u32(r);
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    if (cfg->in_dim < 1 || cfg->in_dim > (1 << 20) || cfg->out_dim < 1 || cfg->out_dim > (1 << 20) ||
+        (int)cfg->activation < 0 || (int)cfg->activation > 3)
+        return BGPBT_ERR_BAD_FORMAT;
+    for (l = 0; l < (int)nh; ++l)
+        if (cfg->hidden[l] < 1 || cfg->hidden[l] > (1 << 16)) return BGPBT_ERR_BAD_FORMAT;
+    return BGPBT_OK;
+}
+
+/* Read params, moments and step count of the payload (after the architecture) into n. */
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_read_body(bgpbt_reader* r, bgpbt_mlp* n) {
+    uint64_t np = bgpbt_read_u64(r);
+    int q, l;
+    size_t i;
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    if (np != (uint64_t)n->np) return BGPBT_ERR_BAD_FORMAT;
+    if ((r->size - r->pos) / 12 < n->np) return BGPBT_ERR_TRUNCATED;
+    for (q = 0; q < 3; ++q) {
+        float* dst = q == 0 ? n->params : q == 1 ? n->m : n->v;
+        if (q == 1) n->adam_t = (long)bgpbt_read_u64(r);
+        for (l = 0; l < n->nl; ++l) {
+            size_t fo = (size_t)n->dim[l + 1], wd = (size_t)n->pad[l + 1];
+            size_t j;
+            (void)wd;
+            for (i = 0; i < (size_t)n->dim[l]; ++i)
+                for (j = 0; j < fo; ++j) dst[BGPBT__WIDX(n, l, i, j)] = bgpbt_read_f32(r);
+            bgpbt_read_f32s(r, dst + n->boff[l], fo);
+        }
+    }
+    if (r->failed) return BGPBT_ERR_TRUNCATED;
+    for (i = 0; i < n->np_pad; ++i)
+        if (!bgpbt__isfinitef(n->params[i]) || !bgpbt__isfinitef(n->m[i]) || !bgpbt__isfinitef(n->v[i]) || n->v[i] < 0.0f)
+            return BGPBT_ERR_NOT_FINITE;
+    if (n->adam_t < 0) return BGPBT_ERR_BAD_FORMAT;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_create_from_blob(const void* data, size_t size, const bgpbt_mlp_config* config,
+                                                  bgpbt_mlp** out) {
+    bgpbt_mlp_config cfg = config ? *config : bgpbt_mlp_config_default();
+    bgpbt_reader r;
+    bgpbt_result res;
+    bgpbt_mlp* n;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    res = bgpbt_container_open(data, size, BGPBT__MLP_KIND, BGPBT__MLP_VERSION, NULL, &r);
+    if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: not a valid MLP blob (%s)", bgpbt_result_string(res));
+    res = bgpbt__mlp_read_arch(&r, &cfg);
+    if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: bad architecture record");
+    res = bgpbt__mlp_alloc(&cfg, &n);
+    if (res != BGPBT_OK) return res;
+    res = bgpbt__mlp_read_body(&r, n);
+    if (res != BGPBT_OK) {
+        bgpbt_mlp_destroy(n);
+        return bgpbt__error(&cfg.logger, res, "mlp_load: bad parameter record");
+    }
+    *out = n;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_mlp_load(bgpbt_mlp* n, const void* data, size_t size) {
+    bgpbt_mlp* tmp;
+    bgpbt_mlp_config cfg;
+    bgpbt_result res;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    cfg = n->cfg;
+    cfg.max_batch = 1; /* the temporary needs no activation buffers of size */
+    res = bgpbt_mlp_create_from_blob(data, size, &cfg, &tmp);
+    if (res != BGPBT_OK) return res;
+    if (!bgpbt__mlp_same_arch(n, tmp)) {
+        bgpbt_mlp_destroy(tmp);
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "mlp_load: the saved architecture differs");
+    }
+    res = bgpbt_mlp_copy(n, tmp);
+    bgpbt_mlp_destroy(tmp);
+    return res;
+}
+
 /* ============================================================================================
    [impl.ppo] ppo
    ============================================================================================ */
+
+#define BGPBT__AGENT_KIND BGPBT_FOURCC('A', 'G', 'N', 'T')
+#define BGPBT__AGENT_VERSION 1u
+#define BGPBT__LOG_SQRT_2PI 0.91893853320467274178
+
+BGPBT_API bgpbt_ppo_hparams bgpbt_ppo_hparams_default(void) {
+    bgpbt_ppo_hparams h;
+    memset(&h, 0, sizeof h);
+    h.learning_rate = 3e-4;
+    h.discount = 0.97;
+    h.entropy_cost = 1e-2;
+    h.unroll_length = 5;
+    h.batch_size = 1024;
+    h.update_epochs = 4;
+    h.reward_scaling = 10.0;
+    h.gae_lambda = 0.95;
+    h.clip_epsilon = 0.3;
+    h.num_minibatches = 32;
+    h.value_coef = 0.25;
+    h.max_grad_norm = 0.0;
+    return h;
+}
+
+BGPBT_API bgpbt_ppo_arch bgpbt_ppo_arch_default(void) {
+    bgpbt_ppo_arch a;
+    a.policy_layers = 4;
+    a.policy_width = 32;
+    a.value_layers = 5;
+    a.value_width = 256;
+    a.activation = BGPBT_ACT_SILU;
+    return a;
+}
+
+BGPBT_API bgpbt_agent_config bgpbt_agent_config_default(void) {
+    bgpbt_agent_config c;
+    memset(&c, 0, sizeof c);
+    c.hparams = bgpbt_ppo_hparams_default();
+    c.arch = bgpbt_ppo_arch_default();
+    c.num_envs = 64;
+    c.eval_episodes = 16;
+    c.obs_clip = 5.0f;
+    return c;
+}
+
+BGPBT_API bgpbt_distill_config bgpbt_distill_config_default(void) {
+    bgpbt_distill_config d;
+    d.alpha_start = 1.0;
+    d.alpha_end = 0.05;
+    d.anneal_steps = 24000000;
+    d.kl_coef = 5.0;
+    d.learning_rate = 3e-4;
+    d.epochs = 4;
+    return d;
+}
+
+struct bgpbt_agent {
+    bgpbt_agent_config cfg;
+    bgpbt_env_def def;
+    char task[64];
+    int obs_dim, act_dim;
+    bgpbt_ppo_hparams hp;
+    bgpbt_ppo_arch arch;
+    bgpbt_mlp *pi, *vf;
+    /* observation normaliser (double accumulators; float copies applied) */
+    double nm_count;
+    double *nm_mean, *nm_m2;
+    float *nm_mu, *nm_is; /* mean and 1/std used for normalising */
+    bgpbt_rng rng, eval_rng;
+    bgpbt_agent_stats st;
+    /* buffers, sized for (num_envs, U, T, B) */
+    int cap_envs, cap_steps, cap_rows_pi, cap_rows_vf, cap_segs;
+    float *obs_buf;      /* [envs][steps + 1][obs] raw */
+    float *u_buf;        /* [envs][steps][act] pre-tanh actions */
+    float *logp_buf, *rew_buf, *boot_buf; /* [envs][steps] */
+    unsigned char *term_buf, *trunc_buf;
+    float *r_obsn, *r_pol, *r_act, *r_eps, *r_fin, *r_vb, *r_u, *r_lp; /* per-step rollout scratch [envs][...] */
+    int* perm;
+    float *mb_vin, *mb_pin, *mb_tin, *mb_pol, *mb_tpol, *mb_val, *mb_dpol, *mb_dval, *mb_eps;
+    float *mb_vs, *mb_adv, *mb_vals; /* [rows] ; mb_vals [B][T+1] */
+    bgpbt_mlp* tpi; /* the teacher's policy, copied at each distill call */
+    float *t_mu, *t_is;
+};
+
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_check_hparams(const bgpbt_logger* lg, bgpbt_ppo_hparams* h) {
+    bgpbt_ppo_hparams d = bgpbt_ppo_hparams_default();
+    if (h->learning_rate == 0.0) h->learning_rate = d.learning_rate;
+    if (h->discount == 0.0) h->discount = d.discount;
+    if (h->unroll_length == 0) h->unroll_length = d.unroll_length;
+    if (h->batch_size == 0) h->batch_size = d.batch_size;
+    if (h->update_epochs == 0) h->update_epochs = d.update_epochs;
+    if (h->reward_scaling == 0.0) h->reward_scaling = d.reward_scaling;
+    if (h->gae_lambda == 0.0) h->gae_lambda = d.gae_lambda;
+    if (h->clip_epsilon == 0.0) h->clip_epsilon = d.clip_epsilon;
+    if (h->num_minibatches == 0) h->num_minibatches = d.num_minibatches;
+    if (h->value_coef == 0.0) h->value_coef = d.value_coef;
+    if (!(h->learning_rate > 0.0 && h->learning_rate <= 1.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: learning_rate %g must be in (0, 1]", h->learning_rate);
+    if (!(h->discount > 0.0 && h->discount <= 1.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: discount %g must be in (0, 1]", h->discount);
+    if (!(h->entropy_cost >= 0.0 && h->entropy_cost <= 10.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: entropy_cost %g must be in [0, 10]", h->entropy_cost);
+    if (h->unroll_length < 1 || h->unroll_length > 10000)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: unroll_length %d must be in 1..10000", h->unroll_length);
+    if (h->batch_size < 1 || h->batch_size > (1 << 20))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: batch_size %d must be in 1..2^20", h->batch_size);
+    if (h->update_epochs < 1 || h->update_epochs > 1000)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: update_epochs %d must be in 1..1000", h->update_epochs);
+    if (!(h->reward_scaling > 0.0 && h->reward_scaling < 1e6))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: reward_scaling %g must be in (0, 1e6)", h->reward_scaling);
+    if (!(h->gae_lambda >= 0.0 && h->gae_lambda <= 1.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: gae_lambda %g must be in [0, 1]", h->gae_lambda);
+    if (!(h->clip_epsilon > 0.0 && h->clip_epsilon <= 10.0))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: clip_epsilon %g must be in (0, 10]", h->clip_epsilon);
+    if (h->num_minibatches < 1 || h->num_minibatches > 65536)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: num_minibatches %d must be in 1..65536", h->num_minibatches);
+    if ((double)h->batch_size * h->num_minibatches * h->unroll_length > 1e9)
+        return bgpbt__error(lg, BGPBT_ERR_LIMIT, "ppo: batch_size x num_minibatches x unroll_length above 1e9");
+    if (!(h->value_coef > 0.0 && h->value_coef < 1e6))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: value_coef %g must be in (0, 1e6)", h->value_coef);
+    if (!(h->max_grad_norm >= 0.0 && h->max_grad_norm < 1e30))
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE, "ppo: max_grad_norm %g must be >= 0", h->max_grad_norm);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_check_arch(const bgpbt_logger* lg, bgpbt_ppo_arch* a) {
+    bgpbt_ppo_arch d = bgpbt_ppo_arch_default();
+    if (a->policy_layers == 0) a->policy_layers = d.policy_layers;
+    if (a->policy_width == 0) a->policy_width = d.policy_width;
+    if (a->value_layers == 0) a->value_layers = d.value_layers;
+    if (a->value_width == 0) a->value_width = d.value_width;
+    if (a->policy_layers < 1 || a->policy_layers > BGPBT_MLP_MAX_HIDDEN || a->value_layers < 1 ||
+        a->value_layers > BGPBT_MLP_MAX_HIDDEN || a->policy_width < 1 || a->policy_width > 4096 ||
+        a->value_width < 1 || a->value_width > 4096 || (int)a->activation < 0 || (int)a->activation > 3)
+        return bgpbt__error(lg, BGPBT_ERR_OUT_OF_RANGE,
+                            "ppo: architecture policy %dx%d, value %dx%d, activation %d out of range",
+                            a->policy_layers, a->policy_width, a->value_layers, a->value_width, (int)a->activation);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_make_mlp(const bgpbt_agent* ag, const bgpbt_ppo_arch* a, int policy,
+                                                int max_batch, uint64_t seed, bgpbt_mlp** out) {
+    bgpbt_mlp_config c = bgpbt_mlp_config_default();
+    int l;
+    c.in_dim = ag->obs_dim;
+    c.out_dim = policy ? 2 * ag->act_dim : 1;
+    c.num_hidden = policy ? a->policy_layers : a->value_layers;
+    for (l = 0; l < c.num_hidden; ++l) c.hidden[l] = policy ? a->policy_width : a->value_width;
+    c.activation = a->activation;
+    c.max_batch = max_batch < 1 ? 1 : max_batch;
+    c.seed = seed;
+    c.stream = policy ? 1 : 2;
+    c.allocator = ag->cfg.allocator;
+    c.logger = ag->cfg.logger;
+    return bgpbt_mlp_create(&c, out);
+}
+
+/* Rebuild net with a new max_batch, keeping parameters and Adam state. */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_regrow(bgpbt_mlp** net, int max_batch) {
+    bgpbt_mlp_config c = (*net)->cfg;
+    bgpbt_mlp* n2;
+    bgpbt_result r;
+    if (c.max_batch >= max_batch) return BGPBT_OK;
+    c.max_batch = max_batch;
+    r = bgpbt__mlp_alloc(&c, &n2);
+    if (r != BGPBT_OK) return r;
+    bgpbt_mlp_copy(n2, *net);
+    bgpbt_mlp_destroy(*net);
+    *net = n2;
+    return BGPBT_OK;
+}
+
+#define BGPBT__AG_FREE(p, n) (bgpbt__cfree(a, (p), (size_t)(n), sizeof *(p)), (p) = NULL)
+BGPBT__PRIVATE void bgpbt__agent_free_buffers(bgpbt_agent* g) {
+    const bgpbt_allocator* a = &g->cfg.allocator;
+    size_t E = (size_t)g->cap_envs, S = (size_t)g->cap_steps, O = (size_t)g->obs_dim, A = (size_t)g->act_dim;
+    size_t rp = (size_t)g->cap_rows_pi, rv = (size_t)g->cap_rows_vf;
+    BGPBT__AG_FREE(g->obs_buf, E * (S + 1) * O);
+    BGPBT__AG_FREE(g->u_buf, E * S * A);
+    BGPBT__AG_FREE(g->logp_buf, E * S);
+    BGPBT__AG_FREE(g->rew_buf, E * S);
+    BGPBT__AG_FREE(g->boot_buf, E * S);
+    BGPBT__AG_FREE(g->term_buf, E * S);
+    BGPBT__AG_FREE(g->trunc_buf, E * S);
+    BGPBT__AG_FREE(g->r_obsn, E * O);
+    BGPBT__AG_FREE(g->r_pol, E * 2 * A);
+    BGPBT__AG_FREE(g->r_act, E * A);
+    BGPBT__AG_FREE(g->r_eps, E * A);
+    BGPBT__AG_FREE(g->r_fin, E * O);
+    BGPBT__AG_FREE(g->r_vb, E);
+    BGPBT__AG_FREE(g->r_u, E * A);
+    BGPBT__AG_FREE(g->r_lp, E);
+    BGPBT__AG_FREE(g->perm, (size_t)g->cap_segs);
+    BGPBT__AG_FREE(g->mb_vin, rv * O);
+    BGPBT__AG_FREE(g->mb_pin, rp * O);
+    BGPBT__AG_FREE(g->mb_tin, rp * O);
+    BGPBT__AG_FREE(g->mb_pol, rp * 2 * A);
+    BGPBT__AG_FREE(g->mb_tpol, rp * 2 * A);
+    BGPBT__AG_FREE(g->mb_dpol, rp * 2 * A);
+    BGPBT__AG_FREE(g->mb_eps, rp * A);
+    BGPBT__AG_FREE(g->mb_val, rv);
+    BGPBT__AG_FREE(g->mb_dval, rv);
+    BGPBT__AG_FREE(g->mb_vals, rv);
+    BGPBT__AG_FREE(g->mb_vs, rp);
+    BGPBT__AG_FREE(g->mb_adv, rp);
+    g->cap_envs = g->cap_steps = g->cap_rows_pi = g->cap_rows_vf = g->cap_segs = 0;
+}
+
+/* Size the rollout and minibatch buffers for the current hyperparameters (only grows). */
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_ensure(bgpbt_agent* g) {
+    const bgpbt_allocator* a = &g->cfg.allocator;
+    int E = g->cfg.num_envs, T = g->hp.unroll_length, B = g->hp.batch_size;
+    long long S = (long long)B * g->hp.num_minibatches, U = (S + E - 1) / E;
+    int steps = (int)(U * T), rp = B * T, rv = B * (T + 1);
+    size_t O = (size_t)g->obs_dim, A = (size_t)g->act_dim;
+    bgpbt_result r;
+    int ok = 1;
+    if (E <= g->cap_envs && steps <= g->cap_steps && rp <= g->cap_rows_pi && rv <= g->cap_rows_vf &&
+        U * E <= g->cap_segs)
+        goto nets;
+    bgpbt__agent_free_buffers(g);
+#define BGPBT__AG_ALLOCF(p, n) if (ok) ok = ((p) = (float*)bgpbt__calloc(a, (size_t)(n), sizeof(float))) != NULL
+    BGPBT__AG_ALLOCF(g->obs_buf, (size_t)E * (size_t)(steps + 1) * O);
+    BGPBT__AG_ALLOCF(g->u_buf, (size_t)E * (size_t)steps * A);
+    BGPBT__AG_ALLOCF(g->logp_buf, (size_t)E * (size_t)steps);
+    BGPBT__AG_ALLOCF(g->rew_buf, (size_t)E * (size_t)steps);
+    BGPBT__AG_ALLOCF(g->boot_buf, (size_t)E * (size_t)steps);
+    if (ok) ok = (g->term_buf = (unsigned char*)bgpbt__calloc(a, (size_t)E * (size_t)steps, 1)) != NULL;
+    if (ok) ok = (g->trunc_buf = (unsigned char*)bgpbt__calloc(a, (size_t)E * (size_t)steps, 1)) != NULL;
+    BGPBT__AG_ALLOCF(g->r_obsn, (size_t)E * O);
+    BGPBT__AG_ALLOCF(g->r_pol, (size_t)E * 2 * A);
+    BGPBT__AG_ALLOCF(g->r_act, (size_t)E * A);
+    BGPBT__AG_ALLOCF(g->r_eps, (size_t)E * A);
+    BGPBT__AG_ALLOCF(g->r_fin, (size_t)E * O);
+    BGPBT__AG_ALLOCF(g->r_vb, (size_t)E);
+    BGPBT__AG_ALLOCF(g->r_u, (size_t)E * A);
+    BGPBT__AG_ALLOCF(g->r_lp, (size_t)E);
+    if (ok) ok = (g->perm = (int*)bgpbt__calloc(a, (size_t)(U * E), sizeof(int))) != NULL;
+    BGPBT__AG_ALLOCF(g->mb_vin, (size_t)rv * O);
+    BGPBT__AG_ALLOCF(g->mb_pin, (size_t)rp * O);
+    BGPBT__AG_ALLOCF(g->mb_tin, (size_t)rp * O);
+    BGPBT__AG_ALLOCF(g->mb_pol, (size_t)rp * 2 * A);
+    BGPBT__AG_ALLOCF(g->mb_tpol, (size_t)rp * 2 * A);
+    BGPBT__AG_ALLOCF(g->mb_dpol, (size_t)rp * 2 * A);
+    BGPBT__AG_ALLOCF(g->mb_eps, (size_t)rp * A);
+    BGPBT__AG_ALLOCF(g->mb_val, (size_t)rv);
+    BGPBT__AG_ALLOCF(g->mb_dval, (size_t)rv);
+    BGPBT__AG_ALLOCF(g->mb_vals, (size_t)rv);
+    BGPBT__AG_ALLOCF(g->mb_vs, (size_t)rp);
+    BGPBT__AG_ALLOCF(g->mb_adv, (size_t)rp);
+#undef BGPBT__AG_ALLOCF
+    g->cap_envs = E;
+    g->cap_steps = steps;
+    g->cap_rows_pi = rp;
+    g->cap_rows_vf = rv;
+    g->cap_segs = (int)(U * E);
+    if (!ok) {
+        bgpbt__agent_free_buffers(g);
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "agent: out of memory for rollout buffers");
+    }
+nets:
+    r = bgpbt__ppo_regrow(&g->pi, rp > E ? rp : E);
+    if (r == BGPBT_OK) r = bgpbt__ppo_regrow(&g->vf, rv > E ? rv : E);
+    return r;
+}
+
+BGPBT_API void bgpbt_agent_destroy(bgpbt_agent* g) {
+    const bgpbt_allocator* a;
+    if (!g) return;
+    a = &g->cfg.allocator;
+    bgpbt__agent_free_buffers(g);
+    bgpbt_mlp_destroy(g->pi);
+    bgpbt_mlp_destroy(g->vf);
+    bgpbt_mlp_destroy(g->tpi);
+    bgpbt__cfree(a, g->nm_mean, (size_t)g->obs_dim, sizeof(double));
+    bgpbt__cfree(a, g->nm_m2, (size_t)g->obs_dim, sizeof(double));
+    bgpbt__cfree(a, g->nm_mu, (size_t)g->obs_dim, sizeof(float));
+    bgpbt__cfree(a, g->nm_is, (size_t)g->obs_dim, sizeof(float));
+    bgpbt__cfree(a, g->t_mu, (size_t)g->obs_dim, sizeof(float));
+    bgpbt__cfree(a, g->t_is, (size_t)g->obs_dim, sizeof(float));
+    bgpbt_mem_free(a, g, sizeof *g);
+}
+
+/* The float mean and 1/std applied to observations, from the double accumulators. */
+BGPBT__PRIVATE void bgpbt__nm_refresh(bgpbt_agent* g) {
+    int i;
+    for (i = 0; i < g->obs_dim; ++i) {
+        double var = g->nm_count > 0.0 ? g->nm_m2[i] / g->nm_count : 1.0;
+        if (var < 1e-6) var = 1e-6;
+        if (var > 1e6) var = 1e6;
+        g->nm_mu[i] = (float)g->nm_mean[i];
+        g->nm_is[i] = (float)(1.0 / sqrt(var));
+    }
+}
+
+/* Merge n rows (row stride ld) into the running statistics (Chan et al.'s parallel update:
+   batch mean and M2 in two passes, then combined). Each dimension is owned by one thread and
+   sums its rows in order, so any thread count gives the same bits. */
+BGPBT__PRIVATE void bgpbt__nm_update(bgpbt_agent* g, const float* x, long n, ptrdiff_t ld) {
+    int d, D = g->obs_dim;
+    double nb = (double)n, na = g->nm_count, nt = na + nb;
+    if (n <= 0) return;
+    BGPBT_OMP(parallel for schedule(static) if ((double)n * D > 1048576.0))
+    for (d = 0; d < D; ++d) {
+        double s = 0.0, m, m2 = 0.0, delta;
+        long i;
+        for (i = 0; i < n; ++i) s += (double)x[(ptrdiff_t)i * ld + d];
+        m = s / nb;
+        for (i = 0; i < n; ++i) {
+            double e = (double)x[(ptrdiff_t)i * ld + d] - m;
+            m2 += e * e;
+        }
+        delta = m - g->nm_mean[d];
+        g->nm_mean[d] += delta * nb / nt;
+        g->nm_m2[d] += m2 + delta * delta * na * nb / nt;
+    }
+    g->nm_count = nt;
+    bgpbt__nm_refresh(g);
+}
+
+/* out = clip((x - mu) * is, +-clip), rows x D */
+BGPBT__PRIVATE void bgpbt__nm_apply(const float* mu, const float* is, float clip, int D, const float* x,
+                                    ptrdiff_t ldx, float* out, int rows) {
+    int i, d;
+    for (i = 0; i < rows; ++i) {
+        const float* xr = x + (ptrdiff_t)i * ldx;
+        float* o = out + (size_t)i * (size_t)D;
+        for (d = 0; d < D; ++d) {
+            float v = (xr[d] - mu[d]) * is[d];
+            o[d] = v < -clip ? -clip : v > clip ? clip : v;
+        }
+    }
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_create(const bgpbt_agent_config* config, bgpbt_agent** out) {
+    bgpbt_agent_config c;
+    bgpbt_agent* g;
+    const bgpbt_allocator* a;
+    bgpbt_result r;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!config) return BGPBT_ERR_INVALID_ARGUMENT;
+    c = *config;
+    if (c.num_envs == 0) c.num_envs = 64;
+    if (c.eval_episodes == 0) c.eval_episodes = 16;
+    if (c.obs_clip == 0.0f) c.obs_clip = 5.0f;
+    r = bgpbt__ppo_check_hparams(&c.logger, &c.hparams);
+    if (r != BGPBT_OK) return r;
+    r = bgpbt__ppo_check_arch(&c.logger, &c.arch);
+    if (r != BGPBT_OK) return r;
+    if (c.num_envs < 1 || c.num_envs > (1 << 20) || c.eval_episodes < 1 || c.eval_episodes > (1 << 20) ||
+        c.eval_max_steps < 0 || !(c.obs_clip > 0.0f))
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_RANGE,
+                            "agent: num_envs %d, eval_episodes %d, eval_max_steps %d or obs_clip %g out of range",
+                            c.num_envs, c.eval_episodes, c.eval_max_steps, (double)c.obs_clip);
+    if (!c.env_def) {
+        if (!c.task) return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent: neither env_def nor task is set");
+        return bgpbt__error(&c.logger, BGPBT_ERR_UNKNOWN_NAME, "agent: no built-in task named '%s'", c.task);
+    }
+    if (c.env_def->obs_dim < 1 || c.env_def->act_dim < 1 || !c.env_def->reset || (!c.env_def->step && !c.env_def->step_batch))
+        return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent: env_def needs obs_dim, act_dim >= 1 and callbacks");
+    a = &c.allocator;
+    g = (bgpbt_agent*)bgpbt_mem_alloc(a, sizeof *g, 64);
+    if (!g) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "agent: out of memory");
+    memset(g, 0, sizeof *g);
+    g->cfg = c;
+    g->def = *c.env_def;
+    g->cfg.env_def = &g->def;
+    g->cfg.task = NULL;
+    g->obs_dim = g->def.obs_dim;
+    g->act_dim = g->def.act_dim;
+    g->hp = c.hparams;
+    g->arch = c.arch;
+    bgpbt_rng_init(&g->rng, c.seed, 11);
+    bgpbt_rng_init(&g->eval_rng, c.seed, 12);
+    g->st.last_train_return = g->st.last_eval_return = g->st.last_eval_std = NAN;
+    g->nm_mean = (double*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(double));
+    g->nm_m2 = (double*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(double));
+    g->nm_mu = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    g->nm_is = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    g->t_mu = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    g->t_is = (float*)bgpbt__calloc(a, (size_t)g->obs_dim, sizeof(float));
+    if (!g->nm_mean || !g->nm_m2 || !g->nm_mu || !g->nm_is || !g->t_mu || !g->t_is) {
+        bgpbt_agent_destroy(g);
+        return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "agent: out of memory");
+    }
+    bgpbt__nm_refresh(g);
+    r = bgpbt__ppo_make_mlp(g, &g->arch, 1, c.num_envs, c.seed, &g->pi);
+    if (r == BGPBT_OK) r = bgpbt__ppo_make_mlp(g, &g->arch, 0, c.num_envs, c.seed, &g->vf);
+    if (r != BGPBT_OK) {
+        bgpbt_agent_destroy(g);
+        return r;
+    }
+    *out = g;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_agent_reseed(bgpbt_agent* g, uint64_t seed) {
+    if (!g) return;
+    bgpbt_rng_init(&g->rng, seed, 11);
+    bgpbt_rng_init(&g->eval_rng, seed, 12);
+}
+
+BGPBT_API bgpbt_ppo_hparams bgpbt_agent_get_hparams(const bgpbt_agent* g) { return g->hp; }
+BGPBT_API bgpbt_result bgpbt_agent_set_hparams(bgpbt_agent* g, const bgpbt_ppo_hparams* h) {
+    bgpbt_ppo_hparams c;
+    bgpbt_result r;
+    if (!g || !h) return BGPBT_ERR_INVALID_ARGUMENT;
+    c = *h;
+    r = bgpbt__ppo_check_hparams(&g->cfg.logger, &c);
+    if (r == BGPBT_OK) g->hp = c;
+    return r;
+}
+BGPBT_API bgpbt_ppo_arch bgpbt_agent_get_arch(const bgpbt_agent* g) { return g->arch; }
+BGPBT_API void bgpbt_agent_get_stats(const bgpbt_agent* g, bgpbt_agent_stats* out) {
+    if (!out) return;
+    if (g) *out = g->st;
+    else memset(out, 0, sizeof *out);
+}
+BGPBT_API int bgpbt_agent_failed(const bgpbt_agent* g) { return g ? g->st.failed : 1; }
+BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* g) { return g->obs_dim; }
+BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* g) { return g->act_dim; }
+BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* g) { return g->pi; }
+BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* g) { return g->vf; }
+
+BGPBT__INLINE float bgpbt__softplusf(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+BGPBT__INLINE float bgpbt__sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* log N(u; loc, scale) summed over A dims (policy output row: loc[A], raw scale[A]) */
+BGPBT__PRIVATE double bgpbt__ppo_logp(const float* pol, const float* u, int A) {
+    double s = 0.0;
+    int j;
+    for (j = 0; j < A; ++j) {
+        double sc = (double)bgpbt__softplusf(pol[A + j]) + 0.001, z = ((double)u[j] - pol[j]) / sc;
+        s += -0.5 * z * z - log(sc) - BGPBT__LOG_SQRT_2PI;
+    }
+    return s;
+}
+
+BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, const float* boot,
+                             const unsigned char* term, const unsigned char* trunc, float discount,
+                             float lambda, float* vs, float* adv) {
+    double acc = 0.0, g = discount, next_vs;
+    int t;
+    for (t = T - 1; t >= 0; --t) {
+        double nv, delta;
+        int done = term[t] || trunc[t];
+        nv = term[t] ? 0.0 : trunc[t] ? (double)boot[t] : (double)values[t + 1];
+        delta = (double)rewards[t] + g * nv - (double)values[t];
+        acc = delta + (done ? 0.0 : g * (double)lambda * acc);
+        vs[t] = (float)(acc + (double)values[t]);
+    }
+    next_vs = values[T];
+    for (t = T - 1; t >= 0; --t) { /* V-trace-style advantage, rho = 1 (Brax) */
+        double nv = term[t] ? 0.0 : trunc[t] ? (double)boot[t] : next_vs;
+        adv[t] = (float)((double)rewards[t] + g * nv - (double)values[t]);
+        next_vs = vs[t];
+    }
+}
+
+/* Per-row policy loss and its gradient with respect to the policy output row (loc, raw scale).
+   Returns the row's terms through out[]: [0] surrogate loss, [1] entropy, [2] KL. dpol is
+   d(row loss)/d(output) where row loss = surr - ent_cost * H + kl_w * KL (not yet averaged). */
+BGPBT__PRIVATE void bgpbt__ppo_row(const float* pol, const float* u, double logp_old, double adv, const float* eps,
+                                   double clip, double ent_cost, const float* tpol, double kl_w, int A,
+                                   float* dpol, double* out) {
+    double logp = bgpbt__ppo_logp(pol, u, A), rho, surr_grad, H = 0.0, kl = 0.0;
+    int j;
+    rho = exp(logp - logp_old);
+    {
+        double lo = 1.0 - clip, hi = 1.0 + clip, rc = rho < lo ? lo : rho > hi ? hi : rho;
+        double unc = rho * adv, cl = rc * adv;
+        out[0] = -(unc < cl ? unc : cl);
+        /* gradient of -min(.): -adv through rho when the unclipped term is the minimum */
+        surr_grad = (unc <= cl) ? -adv * rho : 0.0; /* d loss / d logp */
+    }
+    for (j = 0; j < A; ++j) {
+        double s = (double)bgpbt__softplusf(pol[A + j]) + 0.001, zz = ((double)u[j] - pol[j]) / s;
+        double dsig = (double)bgpbt__sigmoidf(pol[A + j]); /* d scale / d raw */
+        /* d logp / d loc = z / s ; d logp / d s = (z^2 - 1) / s */
+        double dloc = surr_grad * zz / s, ds = surr_grad * (zz * zz - 1.0) / s;
+        /* entropy: 0.5 + log sqrt(2 pi) + log s + log-det of tanh at x = loc + s eps */
+        double x = (double)pol[j] + s * (double)eps[j];
+        double ld = 2.0 * (0.69314718055994531 - x - (-2.0 * x > 30.0 ? -2.0 * x : log1p(exp(-2.0 * x))));
+        double dld = -2.0 * tanh(x); /* d logdet / dx */
+        H += 0.5 + BGPBT__LOG_SQRT_2PI + log(s) + ld;
+        dloc += -ent_cost * dld;
+        ds += -ent_cost * (1.0 / s + dld * (double)eps[j]);
+        if (tpol) { /* KL(N(mt, st) || N(m, s)) = log(s/st) + (st^2 + (mt - m)^2) / (2 s^2) - 1/2 */
+            double st = (double)bgpbt__softplusf(tpol[A + j]) + 0.001, dm = (double)tpol[j] - pol[j];
+            kl += log(s / st) + (st * st + dm * dm) / (2.0 * s * s) - 0.5;
+            dloc += kl_w * (-dm / (s * s));
+            ds += kl_w * (1.0 / s - (st * st + dm * dm) / (s * s * s));
+        }
+        dpol[j] = (float)dloc;
+        dpol[A + j] = (float)(ds * dsig);
+    }
+    out[1] = H;
+    out[2] = kl;
+}
+
+/* Loss and gradients of both networks on minibatch segments seg[0..B) (no parameter change).
+   flags: 1 = reuse the entropy noise of the previous call, 2 = reuse its GAE targets (the tests
+   use both to check gradients by finite differences with the targets held fixed, as the
+   stop-gradient intends). */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg, int B, int steps_per_env,
+                                                double kl_coef, int flags) {
+    const int T = g->hp.unroll_length, A = g->act_dim, O = g->obs_dim, E = g->cfg.num_envs;
+    const int rp = B * T, rv = B * (T + 1);
+    const float clipv = g->cfg.obs_clip;
+    const float rs = (float)g->hp.reward_scaling;
+    double sum_surr = 0.0, sum_h = 0.0, sum_kl = 0.0, sum_v = 0.0, inv = 1.0 / (double)rp;
+    bgpbt_result r;
+    int b, t, i;
+    (void)E;
+    /* gather and normalise: value rows b*(T+1)+t, policy rows b*T+t */
+    for (b = 0; b < B; ++b) {
+        int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
+        const float* src = g->obs_buf + ((size_t)e * (size_t)(steps_per_env + 1) + (size_t)u * (size_t)T) * (size_t)O;
+        bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src, O, g->mb_vin + (size_t)b * (size_t)(T + 1) * (size_t)O, T + 1);
+        memcpy(g->mb_pin + (size_t)b * (size_t)T * (size_t)O, g->mb_vin + (size_t)b * (size_t)(T + 1) * (size_t)O,
+               (size_t)T * (size_t)O * sizeof(float));
+        if (g->tpi && kl_coef > 0.0)
+            bgpbt__nm_apply(g->t_mu, g->t_is, clipv, O, src, O, g->mb_tin + (size_t)b * (size_t)T * (size_t)O, T);
+    }
+    r = bgpbt_mlp_forward(g->vf, g->mb_vin, rv, g->mb_val, 1);
+    if (r == BGPBT_OK) r = bgpbt_mlp_forward(g->pi, g->mb_pin, rp, g->mb_pol, 1);
+    if (r == BGPBT_OK && g->tpi && kl_coef > 0.0) r = bgpbt_mlp_forward(g->tpi, g->mb_tin, rp, g->mb_tpol, 0);
+    if (r != BGPBT_OK) return r;
+    if (!(flags & 1)) bgpbt_rng_normals(&g->rng, g->mb_eps, (size_t)rp * (size_t)A);
+    for (b = 0; b < B; ++b) {
+        int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
+        size_t base = (size_t)e * (size_t)steps_per_env + (size_t)u * (size_t)T;
+        float* rew = g->mb_vals; /* scratch: scaled rewards */
+        float* vals = g->mb_val + (size_t)b * (size_t)(T + 1);
+        float *vs = g->mb_vs + (size_t)b * (size_t)T, *adv = g->mb_adv + (size_t)b * (size_t)T;
+        if (!(flags & 2)) {
+            for (t = 0; t < T; ++t) rew[t] = g->rew_buf[base + (size_t)t] * rs;
+            bgpbt_ppo_gae(T, rew, vals, g->boot_buf + base, g->term_buf + base, g->trunc_buf + base,
+                          (float)g->hp.discount, (float)g->hp.gae_lambda, vs, adv);
+        }
+        for (t = 0; t <= T; ++t) {
+            size_t row = (size_t)b * (size_t)(T + 1) + (size_t)t;
+            if (t == T) { g->mb_dval[row] = 0.0f; continue; }
+            {
+                double err = (double)vs[t] - (double)vals[t];
+                sum_v += err * err;
+                g->mb_dval[row] = (float)(-2.0 * g->hp.value_coef * err * inv);
+            }
+        }
+        for (t = 0; t < T; ++t) {
+            size_t row = (size_t)b * (size_t)T + (size_t)t;
+            double o[3];
+            bgpbt__ppo_row(g->mb_pol + row * 2 * (size_t)A, g->u_buf + (base + (size_t)t) * (size_t)A,
+                           (double)g->logp_buf[base + (size_t)t], (double)adv[t], g->mb_eps + row * (size_t)A,
+                           g->hp.clip_epsilon, g->hp.entropy_cost,
+                           (g->tpi && kl_coef > 0.0) ? g->mb_tpol + row * 2 * (size_t)A : NULL, kl_coef / (double)A,
+                           A, g->mb_dpol + row * 2 * (size_t)A, o);
+            sum_surr += o[0];
+            sum_h += o[1];
+            sum_kl += o[2];
+        }
+    }
+    for (i = 0; i < rp * 2 * A; ++i) g->mb_dpol[i] = (float)((double)g->mb_dpol[i] * inv);
+    g->st.last_policy_loss = sum_surr * inv;
+    g->st.last_value_loss = g->hp.value_coef * sum_v * inv;
+    g->st.last_entropy = sum_h * inv;
+    g->st.last_kl = sum_kl * inv / (double)A;
+    g->st.last_loss = g->st.last_policy_loss + g->st.last_value_loss - g->hp.entropy_cost * g->st.last_entropy +
+                      kl_coef * g->st.last_kl;
+    if (!bgpbt__isfinite(g->st.last_loss)) return BGPBT_ERR_AGENT_FAILED;
+    r = bgpbt_mlp_backward(g->pi, g->mb_dpol, rp, NULL);
+    if (r == BGPBT_OK) r = bgpbt_mlp_backward(g->vf, g->mb_dval, rv, NULL);
+    return r;
+}
+
+/* One SGD step on minibatch segments seg[0..B). Returns BGPBT_ERR_AGENT_FAILED on non-finite. */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_sgd(bgpbt_agent* g, const int* seg, int B, int steps_per_env, double kl_coef,
+                                          double lr) {
+    bgpbt_adam_config adam = bgpbt_adam_config_default();
+    bgpbt_result r = bgpbt__ppo_loss_grad(g, seg, B, steps_per_env, kl_coef, 0);
+    if (r != BGPBT_OK) return r;
+    adam.learning_rate = (float)lr;
+    adam.max_grad_norm = (float)g->hp.max_grad_norm;
+    if (bgpbt_mlp_adam_step(g->pi, &adam) != BGPBT_OK || bgpbt_mlp_adam_step(g->vf, &adam) != BGPBT_OK)
+        return BGPBT_ERR_AGENT_FAILED;
+    g->st.updates++;
+    return BGPBT_OK;
+}
+
+/* Rollout scratch: actions for the current observations. */
+BGPBT__PRIVATE bgpbt_result bgpbt__ppo_policy_step(bgpbt_agent* g, const float* obs, int n, int sample,
+                                                  bgpbt_rng* rng, float* u_out, float* logp_out) {
+    const int A = g->act_dim;
+    int i, j;
+    bgpbt_result r;
+    bgpbt__nm_apply(g->nm_mu, g->nm_is, g->cfg.obs_clip, g->obs_dim, obs, g->obs_dim, g->r_obsn, n);
+    r = bgpbt_mlp_forward(g->pi, g->r_obsn, n, g->r_pol, 0);
+    if (r != BGPBT_OK) return r;
+    if (sample) bgpbt_rng_normals(rng, g->r_eps, (size_t)n * (size_t)A);
+    for (i = 0; i < n; ++i) {
+        const float* pol = g->r_pol + (size_t)i * 2 * (size_t)A;
+        float* u = u_out + (size_t)i * (size_t)A;
+        for (j = 0; j < A; ++j) {
+            float s = bgpbt__softplusf(pol[A + j]) + 0.001f;
+            u[j] = sample ? pol[j] + s * g->r_eps[(size_t)i * (size_t)A + (size_t)j] : pol[j];
+            g->r_act[(size_t)i * (size_t)A + (size_t)j] = tanhf(u[j]);
+        }
+        if (logp_out) logp_out[i] = (float)bgpbt__ppo_logp(pol, u, A);
+    }
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_make_env(bgpbt_agent* g, int n, uint64_t seed, bgpbt_vecenv** v) {
+    bgpbt_vecenv_config vc = bgpbt_vecenv_config_default();
+    vc.num_envs = n;
+    vc.seed = seed;
+    vc.num_threads = g->cfg.env_threads;
+    vc.allocator = g->cfg.allocator;
+    vc.logger = g->cfg.logger;
+    return bgpbt_vecenv_create(&g->def, &vc, v);
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_fail(bgpbt_agent* g, const char* what) {
+    g->st.failed = 1;
+    return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "agent: %s produced non-finite values; the agent is marked failed", what);
+}
+
+/* The training loop shared by train and distill (teacher may be NULL). */
+BGPBT__PRIVATE bgpbt_result bgpbt__agent_run(bgpbt_agent* g, long long env_steps, const bgpbt_distill_config* dc) {
+    const int E = g->cfg.num_envs, T = g->hp.unroll_length, B = g->hp.batch_size, O = g->obs_dim, A = g->act_dim;
+    const int M = g->hp.num_minibatches;
+    const long long S = (long long)B * M, U = (S + E - 1) / E;
+    const int steps = (int)(U * T);
+    bgpbt_vecenv* v = NULL;
+    bgpbt_episode_stats es;
+    long long done = 0;
+    double ret_sum = 0.0;
+    long eps_count = 0;
+    bgpbt_result r;
+    int epochs = dc ? dc->epochs : g->hp.update_epochs;
+    if (g->st.failed) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "agent: failed earlier; copy or load a healthy state");
+    r = bgpbt__agent_ensure(g);
+    if (r != BGPBT_OK) return r;
+    r = bgpbt__agent_make_env(g, E, bgpbt_rng_u64(&g->rng), &v);
+    if (r != BGPBT_OK) return r;
+    r = bgpbt_vecenv_reset(v);
+    bgpbt_vecenv_take_stats(v, &es);
+    while (r == BGPBT_OK && (done < env_steps || done == 0)) {
+        int s, e, ep, mb;
+        /* collect U unrolls of T steps in each of E copies */
+        for (s = 0; s < steps && r == BGPBT_OK; ++s) {
+            const float* obs = bgpbt_vecenv_obs(v);
+            const float *rw, *fin;
+            const unsigned char *te, *tr;
+            int ntr = 0;
+            for (e = 0; e < E; ++e)
+                memcpy(g->obs_buf + ((size_t)e * (size_t)(steps + 1) + (size_t)s) * (size_t)O, obs + (size_t)e * (size_t)O, (size_t)O * sizeof(float));
+            r = bgpbt__ppo_policy_step(g, obs, E, 1, &g->rng, g->r_u, g->r_lp);
+            if (r != BGPBT_OK) break;
+            for (e = 0; e < E; ++e) {
+                memcpy(g->u_buf + ((size_t)e * (size_t)steps + (size_t)s) * (size_t)A, g->r_u + (size_t)e * (size_t)A, (size_t)A * sizeof(float));
+                g->logp_buf[(size_t)e * (size_t)steps + (size_t)s] = g->r_lp[e];
+            }
+            r = bgpbt_vecenv_step(v, g->r_act);
+            if (r != BGPBT_OK) break;
+            rw = bgpbt_vecenv_rewards(v);
+            te = bgpbt_vecenv_terminated(v);
+            tr = bgpbt_vecenv_truncated(v);
+            fin = bgpbt_vecenv_final_obs(v);
+            for (e = 0; e < E; ++e) {
+                size_t k = (size_t)e * (size_t)steps + (size_t)s;
+                g->rew_buf[k] = rw[e];
+                g->term_buf[k] = te[e];
+                g->trunc_buf[k] = (unsigned char)(tr[e] && !te[e]);
+                g->boot_buf[k] = 0.0f;
+                if (tr[e] && !te[e]) { /* bootstrap value of the cut episode, with the current networks */
+                    bgpbt__nm_apply(g->nm_mu, g->nm_is, g->cfg.obs_clip, O, fin + (size_t)e * (size_t)O, O,
+                                    g->r_obsn + (size_t)ntr * (size_t)O, 1);
+                    ntr++;
+                }
+            }
+            if (ntr) {
+                int q = 0;
+                r = bgpbt_mlp_forward(g->vf, g->r_obsn, ntr, g->r_vb, 0);
+                for (e = 0; e < E; ++e)
+                    if (tr[e] && !te[e]) g->boot_buf[(size_t)e * (size_t)steps + (size_t)s] = g->r_vb[q++];
+            }
+        }
+        if (r != BGPBT_OK) break;
+        {
+            const float* obs = bgpbt_vecenv_obs(v);
+            for (e = 0; e < E; ++e)
+                memcpy(g->obs_buf + ((size_t)e * (size_t)(steps + 1) + (size_t)steps) * (size_t)O, obs + (size_t)e * (size_t)O, (size_t)O * sizeof(float));
+        }
+        for (e = 0; e < E; ++e) { /* normaliser sees every collected step, then the update runs */
+            bgpbt__nm_update(g, g->obs_buf + (size_t)e * (size_t)(steps + 1) * (size_t)O, steps, O);
+        }
+        done += (long long)steps * E;
+        g->st.rounds++;
+        {
+            double kl = 0.0, lr = g->hp.learning_rate;
+            if (dc) {
+                double f = dc->anneal_steps > 0 ? (double)g->st.distill_steps / (double)dc->anneal_steps : 1.0;
+                double alpha = dc->alpha_start + (dc->alpha_end - dc->alpha_start) * (f > 1.0 ? 1.0 : f);
+                kl = alpha * dc->kl_coef;
+                lr = dc->learning_rate;
+                g->st.distill_steps += (long long)steps * E;
+            }
+            for (ep = 0; ep < epochs && r == BGPBT_OK; ++ep) {
+                bgpbt_rng_permutation(&g->rng, g->perm, (int)(U * E));
+                for (mb = 0; mb < M; ++mb) {
+                    r = bgpbt__ppo_sgd(g, g->perm + (size_t)mb * (size_t)B, B, steps, kl, lr);
+                    if (r != BGPBT_OK) break;
+                }
+            }
+        }
+        g->st.env_steps += (long long)steps * E;
+        bgpbt_vecenv_take_stats(v, &es);
+        ret_sum += es.return_sum;
+        eps_count += es.episodes;
+    }
+    bgpbt_vecenv_destroy(v);
+    g->st.last_train_episodes = eps_count;
+    g->st.last_train_return = eps_count ? ret_sum / (double)eps_count : NAN;
+    if (r == BGPBT_ERR_AGENT_FAILED) return bgpbt__agent_fail(g, dc ? "distillation" : "training");
+    return r;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_train(bgpbt_agent* g, long long env_steps) {
+    if (!g || env_steps < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    return bgpbt__agent_run(g, env_steps, NULL);
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_distill(bgpbt_agent* g, const bgpbt_agent* teacher, const bgpbt_distill_config* distill,
+                                           long long env_steps) {
+    bgpbt_distill_config d = distill ? *distill : bgpbt_distill_config_default();
+    bgpbt_distill_config def = bgpbt_distill_config_default();
+    bgpbt_result r;
+    int T, B;
+    if (!g || !teacher || env_steps < 0 || teacher == g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (teacher->obs_dim != g->obs_dim || teacher->act_dim != g->act_dim)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "distill: teacher and student see different obs/act sizes");
+    if (d.alpha_start == 0.0 && d.alpha_end == 0.0) { d.alpha_start = def.alpha_start; d.alpha_end = def.alpha_end; }
+    if (d.anneal_steps == 0) d.anneal_steps = def.anneal_steps;
+    if (d.kl_coef == 0.0) d.kl_coef = def.kl_coef;
+    if (d.learning_rate == 0.0) d.learning_rate = def.learning_rate;
+    if (d.epochs == 0) d.epochs = def.epochs;
+    if (!bgpbt__isfinite(d.alpha_start) || !bgpbt__isfinite(d.alpha_end) || d.alpha_start < 0 || d.alpha_end < 0 ||
+        d.anneal_steps < 0 || !(d.kl_coef >= 0 && d.kl_coef < 1e6) || !(d.learning_rate > 0 && d.learning_rate <= 1) ||
+        d.epochs < 1 || d.epochs > 1000)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_OUT_OF_RANGE, "distill: bad schedule or settings");
+    if (teacher->st.failed) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "distill: the teacher has failed");
+    /* a private copy of the teacher's policy and normaliser (the teacher stays read-only) */
+    T = g->hp.unroll_length;
+    B = g->hp.batch_size;
+    if (g->tpi && !bgpbt__mlp_same_arch(g->tpi, teacher->pi)) {
+        bgpbt_mlp_destroy(g->tpi);
+        g->tpi = NULL;
+    }
+    if (!g->tpi) {
+        bgpbt_mlp_config c = teacher->pi->cfg;
+        c.allocator = g->cfg.allocator;
+        c.logger = g->cfg.logger;
+        c.max_batch = B * T;
+        r = bgpbt__mlp_alloc(&c, &g->tpi);
+        if (r != BGPBT_OK) return r;
+    }
+    memcpy(g->tpi->params, teacher->pi->params, teacher->pi->np_pad * sizeof(float));
+    memcpy(g->t_mu, teacher->nm_mu, (size_t)g->obs_dim * sizeof(float));
+    memcpy(g->t_is, teacher->nm_is, (size_t)g->obs_dim * sizeof(float));
+    return bgpbt__agent_run(g, env_steps, &d);
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_evaluate(bgpbt_agent* g, double* mean_return, double* std_return) {
+    bgpbt_vecenv* v = NULL;
+    bgpbt_result r;
+    int n, e, maxs, s, left;
+    double *ret = NULL, sum = 0.0, sq = 0.0;
+    unsigned char* fin = NULL;
+    const bgpbt_allocator* a;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (g->st.failed) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_AGENT_FAILED, "agent: failed earlier; nothing to evaluate");
+    a = &g->cfg.allocator;
+    n = g->cfg.eval_episodes;
+    maxs = g->cfg.eval_max_steps ? g->cfg.eval_max_steps : (g->def.max_episode_steps ? g->def.max_episode_steps : 1000);
+    if (n > g->cap_envs) { /* eval needs the per-step scratch for n rows */
+        int keep = g->cfg.num_envs;
+        g->cfg.num_envs = n;
+        bgpbt__agent_free_buffers(g);
+        r = bgpbt__agent_ensure(g);
+        g->cfg.num_envs = keep;
+        if (r != BGPBT_OK) return r;
+    } else if (!g->r_obsn) {
+        r = bgpbt__agent_ensure(g);
+        if (r != BGPBT_OK) return r;
+    }
+    ret = (double*)bgpbt__calloc(a, (size_t)n, sizeof(double));
+    fin = (unsigned char*)bgpbt__calloc(a, (size_t)n, 1);
+    if (!ret || !fin) {
+        r = bgpbt__error(&g->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "evaluate: out of memory");
+        goto done;
+    }
+    r = bgpbt__agent_make_env(g, n, bgpbt_rng_u64(&g->eval_rng), &v);
+    if (r != BGPBT_OK) goto done;
+    r = bgpbt_vecenv_reset(v);
+    left = n;
+    for (s = 0; s < maxs && left > 0 && r == BGPBT_OK; ++s) {
+        const float* rw;
+        const unsigned char *te, *tr;
+        r = bgpbt__ppo_policy_step(g, bgpbt_vecenv_obs(v), n, 0, NULL, g->r_u, NULL);
+        if (r == BGPBT_OK) r = bgpbt_vecenv_step(v, g->r_act);
+        if (r != BGPBT_OK) break;
+        rw = bgpbt_vecenv_rewards(v);
+        te = bgpbt_vecenv_terminated(v);
+        tr = bgpbt_vecenv_truncated(v);
+        for (e = 0; e < n; ++e) {
+            if (fin[e]) continue;
+            ret[e] += (double)rw[e];
+            if (te[e] || tr[e]) { fin[e] = 1; left--; }
+        }
+    }
+    if (r == BGPBT_OK) {
+        for (e = 0; e < n; ++e) { sum += ret[e]; }
+        sum /= n;
+        for (e = 0; e < n; ++e) sq += (ret[e] - sum) * (ret[e] - sum);
+        g->st.last_eval_return = sum;
+        g->st.last_eval_std = sqrt(sq / n);
+        if (mean_return) *mean_return = sum;
+        if (std_return) *std_return = g->st.last_eval_std;
+        if (!bgpbt__isfinite(sum)) r = bgpbt__agent_fail(g, "evaluation");
+    }
+done:
+    bgpbt_vecenv_destroy(v);
+    bgpbt__cfree(a, ret, (size_t)n, sizeof(double));
+    bgpbt__cfree(a, fin, (size_t)n, 1);
+    return r;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_act(bgpbt_agent* g, const float* obs, int batch, float* actions, int deterministic) {
+    int done = 0;
+    bgpbt_result r = BGPBT_OK;
+    if (!g || (!obs && batch > 0) || !actions || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g->r_obsn) {
+        r = bgpbt__agent_ensure(g);
+        if (r != BGPBT_OK) return r;
+    }
+    while (done < batch && r == BGPBT_OK) { /* chunks of the rollout scratch size */
+        int n = batch - done < g->cap_envs ? batch - done : g->cap_envs;
+        r = bgpbt__ppo_policy_step(g, obs + (size_t)done * (size_t)g->obs_dim, n, !deterministic, &g->eval_rng, g->r_u, NULL);
+        if (r == BGPBT_OK) memcpy(actions + (size_t)done * (size_t)g->act_dim, g->r_act, (size_t)n * (size_t)g->act_dim * sizeof(float));
+        done += n;
+    }
+    return r;
+}
+
+/* ---- copy and serialisation ---- */
+
+BGPBT__PRIVATE void bgpbt__agent_copy_state(bgpbt_agent* d, const bgpbt_agent* s) {
+    memcpy(d->nm_mean, s->nm_mean, (size_t)d->obs_dim * sizeof(double));
+    memcpy(d->nm_m2, s->nm_m2, (size_t)d->obs_dim * sizeof(double));
+    d->nm_count = s->nm_count;
+    bgpbt__nm_refresh(d);
+    d->rng = s->rng;
+    d->eval_rng = s->eval_rng;
+    d->st = s->st;
+    d->hp = s->hp;
+    d->arch = s->arch;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_copy_from(bgpbt_agent* d, const bgpbt_agent* s) {
+    bgpbt_mlp *pi = NULL, *vf = NULL;
+    bgpbt_result r;
+    if (!d || !s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (d == s) return BGPBT_OK;
+    if (d->obs_dim != s->obs_dim || d->act_dim != s->act_dim)
+        return bgpbt__error(&d->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "agent_copy_from: observation or action sizes differ");
+    if (!bgpbt__mlp_same_arch(d->pi, s->pi) || !bgpbt__mlp_same_arch(d->vf, s->vf)) {
+        r = bgpbt__ppo_make_mlp(d, &s->arch, 1, d->pi->cfg.max_batch, 0, &pi);
+        if (r == BGPBT_OK) r = bgpbt__ppo_make_mlp(d, &s->arch, 0, d->vf->cfg.max_batch, 0, &vf);
+        if (r != BGPBT_OK) {
+            bgpbt_mlp_destroy(pi);
+            bgpbt_mlp_destroy(vf);
+            return r;
+        }
+        bgpbt_mlp_destroy(d->pi);
+        bgpbt_mlp_destroy(d->vf);
+        d->pi = pi;
+        d->vf = vf;
+    }
+    bgpbt_mlp_copy(d->pi, s->pi);
+    bgpbt_mlp_copy(d->vf, s->vf);
+    bgpbt__agent_copy_state(d, s);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE void bgpbt__agent_write(bgpbt_writer* w, const bgpbt_agent* g) {
+    const bgpbt_ppo_hparams* h = &g->hp;
+    uint64_t st[4];
+    size_t n1 = 0, n2 = 0;
+    int q;
+    bgpbt_write_u32(w, (uint32_t)g->obs_dim);
+    bgpbt_write_u32(w, (uint32_t)g->act_dim);
+    bgpbt_write_i32(w, g->arch.policy_layers);
+    bgpbt_write_i32(w, g->arch.policy_width);
+    bgpbt_write_i32(w, g->arch.value_layers);
+    bgpbt_write_i32(w, g->arch.value_width);
+    bgpbt_write_i32(w, (int32_t)g->arch.activation);
+    bgpbt_write_f64(w, h->learning_rate);
+    bgpbt_write_f64(w, h->discount);
+    bgpbt_write_f64(w, h->entropy_cost);
+    bgpbt_write_i32(w, h->unroll_length);
+    bgpbt_write_i32(w, h->batch_size);
+    bgpbt_write_i32(w, h->update_epochs);
+    bgpbt_write_f64(w, h->reward_scaling);
+    bgpbt_write_f64(w, h->gae_lambda);
+    bgpbt_write_f64(w, h->clip_epsilon);
+    bgpbt_write_i32(w, h->num_minibatches);
+    bgpbt_write_f64(w, h->value_coef);
+    bgpbt_write_f64(w, h->max_grad_norm);
+    for (q = 0; q < 2; ++q) {
+        bgpbt_rng_get_state(q ? &g->eval_rng : &g->rng, st);
+        bgpbt_write_u64(w, st[0]); bgpbt_write_u64(w, st[1]); bgpbt_write_u64(w, st[2]); bgpbt_write_u64(w, st[3]);
+    }
+    bgpbt_write_u64(w, (uint64_t)g->st.env_steps);
+    bgpbt_write_u64(w, (uint64_t)g->st.distill_steps);
+    bgpbt_write_u64(w, (uint64_t)g->st.updates);
+    bgpbt_write_u64(w, (uint64_t)g->st.rounds);
+    bgpbt_write_f64(w, g->st.last_train_return);
+    bgpbt_write_f64(w, g->st.last_eval_return);
+    bgpbt_write_f64(w, g->st.last_eval_std);
+    bgpbt_write_u32(w, (uint32_t)g->st.failed);
+    bgpbt_write_f64(w, g->nm_count);
+    bgpbt_write_f64s(w, g->nm_mean, (size_t)g->obs_dim);
+    bgpbt_write_f64s(w, g->nm_m2, (size_t)g->obs_dim);
+    bgpbt_mlp_save(g->pi, NULL, 0, &n1);
+    bgpbt_mlp_save(g->vf, NULL, 0, &n2);
+    bgpbt_write_u64(w, (uint64_t)n1);
+    if (w->buf && !w->overflow && w->cap - w->pos >= n1) bgpbt_mlp_save(g->pi, w->buf + w->pos, n1, &n1);
+    bgpbt_write_bytes(w, w->buf ? w->buf + w->pos : NULL, n1);
+    bgpbt_write_u64(w, (uint64_t)n2);
+    if (w->buf && !w->overflow && w->cap - w->pos >= n2) bgpbt_mlp_save(g->vf, w->buf + w->pos, n2, &n2);
+    bgpbt_write_bytes(w, w->buf ? w->buf + w->pos : NULL, n2);
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* g, void* buf, size_t cap, size_t* size) {
+    bgpbt_writer w;
+    if (!g || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    w.buf = (unsigned char*)buf;
+    w.cap = buf ? cap : 0;
+    w.pos = 0;
+    w.overflow = 0;
+    bgpbt_container_begin(&w, BGPBT__AGENT_KIND, BGPBT__AGENT_VERSION);
+    bgpbt__agent_write(&w, g);
+    bgpbt_container_end(&w, 0);
+    *size = w.pos;
+    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    return BGPBT_OK;
+}
+
+BGPBT_API bgpbt_result bgpbt_agent_load(bgpbt_agent* g, const void* data, size_t size) {
+    bgpbt_reader r;
+    bgpbt_result res;
+    bgpbt_agent tmp; /* the parsed state, applied only when everything checked out */
+    bgpbt_mlp *pi = NULL, *vf = NULL;
+    bgpbt_mlp_config pc, vc;
+    uint64_t st[2][4];
+    size_t n;
+    int q, i;
+    const bgpbt_logger* lg;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    lg = &g->cfg.logger;
+    res = bgpbt_container_open(data, size, BGPBT__AGENT_KIND, BGPBT__AGENT_VERSION, NULL, &r);
+    if (res != BGPBT_OK) return bgpbt__error(lg, res, "agent_load: not a valid agent blob (%s)", bgpbt_result_string(res));
+    memset(&tmp, 0, sizeof tmp);
+    if ((int)bgpbt_read_u32(&r) != g->obs_dim || (int)bgpbt_read_u32(&r) != g->act_dim)
+        return bgpbt__error(lg, r.failed ? BGPBT_ERR_TRUNCATED : BGPBT_ERR_SIZE_MISMATCH, "agent_load: observation or action sizes differ");
+    tmp.arch.policy_layers = bgpbt_read_i32(&r);
+    tmp.arch.policy_width = bgpbt_read_i32(&r);
+    tmp.arch.value_layers = bgpbt_read_i32(&r);
+    tmp.arch.value_width = bgpbt_read_i32(&r);
+    tmp.arch.activation = (bgpbt_activation)bgpbt_read_i32(&r);
+    tmp.hp.learning_rate = bgpbt_read_f64(&r);
+    tmp.hp.discount = bgpbt_read_f64(&r);
+    tmp.hp.entropy_cost = bgpbt_read_f64(&r);
+    tmp.hp.unroll_length = bgpbt_read_i32(&r);
+    tmp.hp.batch_size = bgpbt_read_i32(&r);
+    tmp.hp.update_epochs = bgpbt_read_i32(&r);
+    tmp.hp.reward_scaling = bgpbt_read_f64(&r);
+    tmp.hp.gae_lambda = bgpbt_read_f64(&r);
+    tmp.hp.clip_epsilon = bgpbt_read_f64(&r);
+    tmp.hp.num_minibatches = bgpbt_read_i32(&r);
+    tmp.hp.value_coef = bgpbt_read_f64(&r);
+    tmp.hp.max_grad_norm = bgpbt_read_f64(&r);
+    for (q = 0; q < 2; ++q)
+        for (i = 0; i < 4; ++i) st[q][i] = bgpbt_read_u64(&r);
+    tmp.st.env_steps = (long long)bgpbt_read_u64(&r);
+    tmp.st.distill_steps = (long long)bgpbt_read_u64(&r);
+    tmp.st.updates = (long long)bgpbt_read_u64(&r);
+    tmp.st.rounds = (long)bgpbt_read_u64(&r);
+    tmp.st.last_train_return = bgpbt_read_f64(&r);
+    tmp.st.last_eval_return = bgpbt_read_f64(&r);
+    tmp.st.last_eval_std = bgpbt_read_f64(&r);
+    tmp.st.failed = bgpbt_read_u32(&r) ? 1 : 0;
+    tmp.nm_count = bgpbt_read_f64(&r);
+    if (r.failed) return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated record");
+    if (bgpbt__ppo_check_arch(lg, &tmp.arch) != BGPBT_OK || bgpbt__ppo_check_hparams(lg, &tmp.hp) != BGPBT_OK ||
+        !(tmp.nm_count >= 0.0) || !bgpbt__isfinite(tmp.nm_count) || tmp.st.env_steps < 0 ||
+        bgpbt_rng_set_state(&tmp.rng, st[0]) != BGPBT_OK || bgpbt_rng_set_state(&tmp.eval_rng, st[1]) != BGPBT_OK)
+        return bgpbt__error(lg, BGPBT_ERR_BAD_FORMAT, "agent_load: invalid settings in the record");
+    if ((r.size - r.pos) / 16 < (size_t)g->obs_dim) return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated normaliser");
+    {
+        /* normaliser into the target's spare teacher arrays would be unsafe; read into place later */
+        size_t pos_norm = r.pos;
+        r.pos += (size_t)g->obs_dim * 16;
+        n = (size_t)bgpbt_read_u64(&r);
+        if (r.failed || n > r.size - r.pos) return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated policy");
+        pc = g->pi->cfg;
+        res = bgpbt_mlp_create_from_blob(r.buf + r.pos, n, &pc, &pi);
+        r.pos += n;
+        if (res != BGPBT_OK) return res;
+        n = (size_t)bgpbt_read_u64(&r);
+        if (r.failed || n > r.size - r.pos) {
+            bgpbt_mlp_destroy(pi);
+            return bgpbt__error(lg, BGPBT_ERR_TRUNCATED, "agent_load: truncated value network");
+        }
+        vc = g->vf->cfg;
+        res = bgpbt_mlp_create_from_blob(r.buf + r.pos, n, &vc, &vf);
+        if (res != BGPBT_OK) {
+            bgpbt_mlp_destroy(pi);
+            return res;
+        }
+        if (pi->dim[0] != g->obs_dim || pi->dim[pi->nl] != 2 * g->act_dim || vf->dim[0] != g->obs_dim || vf->dim[vf->nl] != 1) {
+            bgpbt_mlp_destroy(pi);
+            bgpbt_mlp_destroy(vf);
+            return bgpbt__error(lg, BGPBT_ERR_BAD_FORMAT, "agent_load: network sizes do not match the environment");
+        }
+        r.pos = pos_norm;
+        for (i = 0; i < 2 * g->obs_dim; ++i) {
+            double x = bgpbt_read_f64(&r);
+            if (!bgpbt__isfinite(x) || (i >= g->obs_dim && x < 0.0)) {
+                bgpbt_mlp_destroy(pi);
+                bgpbt_mlp_destroy(vf);
+                return bgpbt__error(lg, BGPBT_ERR_BAD_FORMAT, "agent_load: invalid normaliser statistics");
+            }
+        }
+        /* commit: nothing below can fail */
+        r.pos = pos_norm;
+        bgpbt_read_f64s(&r, g->nm_mean, (size_t)g->obs_dim);
+        bgpbt_read_f64s(&r, g->nm_m2, (size_t)g->obs_dim);
+    }
+    bgpbt_mlp_destroy(g->pi);
+    bgpbt_mlp_destroy(g->vf);
+    g->pi = pi;
+    g->vf = vf;
+    g->nm_count = tmp.nm_count;
+    bgpbt__nm_refresh(g);
+    g->rng = tmp.rng;
+    g->eval_rng = tmp.eval_rng;
+    g->hp = tmp.hp;
+    g->arch = tmp.arch;
+    g->st = tmp.st;
+    return BGPBT_OK;
+}
 
 /* ============================================================================================
    [impl.gp] gp
