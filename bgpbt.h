@@ -1851,7 +1851,8 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
 
 #define BGPBT__SIM_MAX_PARTS 4096
 #define BGPBT__SIM_BAD_LIMIT 1e4f
-#define BGPBT__SIM_SPEC_BAND 0.01f
+#define BGPBT__SIM_SPEC_BAND 0.01f /* speculative contact band (m) */
+#define BGPBT__SIM_MAX_BIAS 1.0f   /* fastest push-out of a penetration or limit violation (m/s, rad/s) */
 
 typedef struct bgpbt__sim_slot { /* one candidate contact point */
     int kind;   /* 0 plane-point (sphere, capsule end, box corner), 1 segment-segment */
@@ -3432,7 +3433,7 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
             beta = BGPBT__K(bf);
         }
         /* separated: may close the gap but not cross it; penetrating: pushed out at rate beta */
-        target = bgpbt_fw_blend(bgpbt_fw_gt(sv, zero), bgpbt_fw_mul(bgpbt_fw_neg(sv), bgpbt_fw_div(beta, h)),
+        target = bgpbt_fw_blend(bgpbt_fw_gt(sv, zero), bgpbt_fw_min(bgpbt_fw_mul(bgpbt_fw_neg(sv), bgpbt_fw_div(beta, h)), BGPBT__K(BGPBT__SIM_MAX_BIAS)),
                                 bgpbt_fw_div(bgpbt_fw_neg(sv), h));
         rr = bgpbt__v3_sub(pt, ref);
         bgpbt__sim_jrow(m, cdof, rr, n, sl->ba, sl->bb, row);
@@ -3489,7 +3490,8 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
         bfs = hf / (m->jnt_ltc[jj] > 0 ? m->jnt_ltc[jj] : 0.02f);
         bfs = bfs < 0.05f ? 0.05f : bfs > 0.5f ? 0.5f : bfs;
         bf = BGPBT__K(bfs);
-        target = bgpbt_fw_blend(bgpbt_fw_gt(s, zero), bgpbt_fw_mul(bgpbt_fw_neg(s), bgpbt_fw_div(bf, h)), bgpbt_fw_div(bgpbt_fw_neg(s), h));
+        target = bgpbt_fw_blend(bgpbt_fw_gt(s, zero), bgpbt_fw_min(bgpbt_fw_mul(bgpbt_fw_neg(s), bgpbt_fw_div(bf, h)), BGPBT__K(BGPBT__SIM_MAX_BIAS)),
+                                bgpbt_fw_div(bgpbt_fw_neg(s), h));
         row[nv + 1] = target;
         row[nv + 2] = sgn;
         row[nv + 3] = act;
