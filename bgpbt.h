@@ -4830,7 +4830,41 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                        bgpbt__xis(c, ch, "sensor") || bgpbt__xis(c, ch, "keyframe") || bgpbt__xis(c, ch, "extension")) {
                 /* visual, memory or read-only elements: ignored */
             } else if (bgpbt__xis(c, ch, "tendon")) {
-                return bgpbt__mj_unsupported_elem(c, ch, "tendons (fixed or spatial) are not supported; remove them or use a model without tendons");
+                /* A fixed tendon with no limit, spring, damper or friction exerts no force (the
+                   humanoid's are like that): accepted and ignored. Anything else is refused. */
+                int t;
+                if (pass != 2) continue;
+                for (t = c->node[ch].child; t >= 0; t = c->node[t].next) {
+                    int cls = bgpbt__mj_class(c, t, bgpbt__mj_find_class(c, NULL)), jn, err = 0, k;
+                    static const char* const forceful[4] = {"stiffness", "damping", "frictionloss", "armature"};
+                    const bgpbt__xattr* a;
+                    if (cls == -2) return BGPBT_ERR_UNKNOWN_NAME;
+                    if (!bgpbt__xis(c, t, "fixed"))
+                        return bgpbt__mj_unsupported_elem(c, t, "only passive fixed tendons (no limit, spring, damper or friction) are accepted");
+                    if ((r = bgpbt__mj_check_attrs(c, t, "name class limited range stiffness damping frictionloss armature springlength margin solreflimit solimplimit solreffriction solimpfriction rgba width group user")))
+                        return r;
+                    if (bgpbt__mj_bool(c, t, bgpbt__mj_get(c, t, cls, "tendon", "limited"), c->autolimits && bgpbt__mj_get(c, t, cls, "tendon", "range") != NULL, &err) || err)
+                        return err ? c->last_err : bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: a limited <fixed> tendon is not supported (tendon limits are not implemented)", c->node[t].line);
+                    for (k = 0; k < 4; ++k) {
+                        float val = 0;
+                        if (bgpbt__mj_vec(c, t, cls, "tendon", forceful[k], &val, 1, 1) < 0) return c->last_err;
+                        if (val != 0)
+                            return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: <fixed> tendon with %s is not supported (tendon forces are not implemented)", c->node[t].line, forceful[k]);
+                    }
+                    for (jn = c->node[t].child; jn >= 0; jn = c->node[jn].next) {
+                        if (!bgpbt__xis(c, jn, "joint")) return bgpbt__mj_unsupported_elem(c, jn, "inside <fixed>");
+                        if ((r = bgpbt__mj_check_attrs(c, jn, "joint coef"))) return r;
+                        a = bgpbt__xattr_own(c, jn, "joint");
+                        if (!a) return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: tendon <joint> needs a joint", c->node[jn].line);
+                        {
+                            int q, found = 0;
+                            for (q = 0; q < c->b->njnt; ++q)
+                                if (c->b->jnt[q].name >= 0 && (int)strlen(c->b->names + c->b->jnt[q].name) == a->vlen &&
+                                    memcmp(c->b->names + c->b->jnt[q].name, a->val, (size_t)a->vlen) == 0) found = 1;
+                            if (!found) return bgpbt__error(&c->log, BGPBT_ERR_UNKNOWN_NAME, "MJCF line %d: tendon joint '%.*s' does not exist", c->node[jn].line, a->vlen > 60 ? 60 : a->vlen, a->val);
+                        }
+                    }
+                }
             } else if (bgpbt__xis(c, ch, "equality")) {
                 return bgpbt__mj_unsupported_elem(c, ch, "equality constraints are not supported");
             } else {

@@ -460,7 +460,7 @@ static void sim_test_mjcf_errors(void) {
     sim_expect_error("<mujoco><worldbody><geom size='0.1' color='red'/></worldbody></mujoco>", BGPBT_ERR_UNSUPPORTED, "color");
     sim_expect_error("<mujoco><worldbody><body><joint type='screw'/><geom size='1'/></body></worldbody></mujoco>", BGPBT_ERR_PARSE, "screw");
     sim_expect_error("<mujoco><worldbody><geom type='mesh' size='1'/></worldbody></mujoco>", BGPBT_ERR_UNSUPPORTED, "mesh");
-    sim_expect_error("<mujoco>\n<worldbody/>\n<tendon><fixed name='t'/></tendon></mujoco>", BGPBT_ERR_UNSUPPORTED, "<tendon> is not supported");
+    sim_expect_error("<mujoco>\n<worldbody/>\n<tendon><spatial name='t'/></tendon></mujoco>", BGPBT_ERR_UNSUPPORTED, "line 3");
     sim_expect_error("<mujoco><equality/></mujoco>", BGPBT_ERR_UNSUPPORTED, "equality");
     sim_expect_error("<robot/>", BGPBT_ERR_PARSE, "<mujoco>");
     sim_expect_error("<mujoco><worldbody><geom size='1' size='2'/></worldbody></mujoco>", BGPBT_ERR_PARSE, "repeated");
@@ -477,25 +477,36 @@ static void sim_test_mjcf_errors(void) {
     n += snprintf(deep + n, sizeof deep - (size_t)n, "<mujoco><worldbody>");
     for (i = 0; i < 100; ++i) n += snprintf(deep + n, sizeof deep - (size_t)n, "<body>");
     sim_expect_error(deep, BGPBT_ERR_LIMIT, "deeper");
-    /* the humanoid's fixed tendons are refused by name and line */
+    /* fixed tendons: passive ones (the humanoid's) load; a limited or springy one is refused
+       with its line */
     {
-        const char* h = "<mujoco model='humanoid'>\n<worldbody/>\n<tendon>\n<fixed name='left_hipknee'><joint coef='-1' joint='left_hip_y'/></fixed>\n</tendon>\n</mujoco>";
-        sim_expect_error(h, BGPBT_ERR_UNSUPPORTED, "line 3");
+        const char* base = "<mujoco>\n<worldbody><body><joint name='a'/><joint name='b' axis='1 0 0'/><geom size='0.1'/></body></worldbody>\n<tendon>\n"
+                           "<fixed name='t'%s><joint coef='-1' joint='a'/><joint coef='1' joint='b'/></fixed>\n</tendon>\n</mujoco>";
+        char x[1024];
+        bgpbt_sim_model* m;
+        snprintf(x, sizeof x, base, "");
+        m = sim_load(x, NULL);
+        CHECK(m != NULL);
+        bgpbt_sim_model_destroy(m);
+        snprintf(x, sizeof x, base, " range='-1 1'");
+        sim_expect_error(x, BGPBT_ERR_UNSUPPORTED, "line 4");
+        snprintf(x, sizeof x, base, " stiffness='3'");
+        sim_expect_error(x, BGPBT_ERR_UNSUPPORTED, "stiffness");
     }
 }
 
-/* The three Gymnasium models load with the right sizes and stand/settle without warnings. */
+/* The four Gymnasium models load with the right sizes and stand/settle without warnings. */
 static void sim_test_gym_models(void) {
-    static const char* const files[3] = {"ant.xml", "half_cheetah.xml", "hopper.xml"};
-    static const int nq[3] = {15, 9, 6}, nv[3] = {14, 9, 6}, nu[3] = {8, 6, 3}, fs[3] = {5, 5, 4};
+    static const char* const files[4] = {"ant.xml", "half_cheetah.xml", "hopper.xml", "humanoid.xml"};
+    static const int nq[4] = {15, 9, 6, 24}, nv[4] = {14, 9, 6, 23}, nu[4] = {8, 6, 3, 17}, fs[4] = {5, 5, 4, 5};
     int f, i, e;
-    for (f = 0; f < 3; ++f) {
+    for (f = 0; f < 4; ++f) {
         bgpbt_sim_model* m = sim_load_file(files[f]);
         bgpbt_sim_config c = bgpbt_sim_config_default();
         bgpbt_sim* s = NULL;
         bgpbt_sim_sizes sz;
         bgpbt_rng rng;
-        float u[8], p[3];
+        float u[17], p[3];
         int steps = test_is_fast() ? 50 : 400;
         REQUIRE(m != NULL);
         sz = bgpbt_sim_model_sizes(m);
