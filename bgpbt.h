@@ -362,27 +362,42 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
      dampers are stable at large steps. Quaternions are advanced by the exact exponential map
      and renormalised. This is the integrator for every `option integrator` value (see table).
    - Constraints (contacts, joint limits) are velocity-level complementarity constraints solved
-     by projected Gauss-Seidel in joint space, warm-started from the previous step: normal
-     impulses >= 0, friction impulses inside the Coulomb disc |f_t| <= mu f_n (a circular cone),
-     limits one-sided. Penetration is removed by a bias velocity beta * depth / h with
-     beta = clamp(h / solref_timeconst, 0.05, 0.5); separated contacts within the detection
-     band are speculative (the solver only stops them from closing the gap in one step), so
-     resting contact settles at the surface without jitter and no restitution is added.
+     by projected Gauss-Seidel in joint space (rows J, M^-1 J^T from the L^T D L factor),
+     warm-started from the previous step: normal impulses >= 0, friction impulses inside the
+     Coulomb disc |f_t| <= mu f_n (a circular cone; static friction holds exactly), limits
+     one-sided. Penetration (or limit violation) s is removed by a bias velocity
+     min(beta s / h, 1 m/s) with beta = clamp(h / solref_timeconst, 0.05, 0.5). A contact
+     within 1 cm of touching (a limit within 1 cm/rad plus two steps of travel) is already in the
+     solver but only speculatively: it may close the gap in this step, not cross it. So resting
+     contact settles exactly at the surface, fast bodies do not tunnel, and no restitution is
+     added (inelastic impacts). Contact forces are impulses / h.
    - Collision pairs: plane-sphere, plane-capsule (2 points: the end caps), plane-box (8
-     corners), sphere-sphere, sphere-capsule, capsule-capsule (closest points of the segments).
-     Every other pair (box with a non-plane, anything with a moving plane) is not collided: the
-     loader reports each such pair once through the logger as a warning. Candidate contacts are
-     fixed per model (no broadphase): a pair is a candidate when MuJoCo's filter admits it
-     (contype/conaffinity, not the same body, not parent and child unless one is the world,
-     not excluded), or when listed in <contact><pair>.
-   - Actuators are motors: force = gear * clamp(ctrl, ctrlrange) on their joint.
-   - Bad states: after every env step, an env whose qpos or qvel is non-finite or exceeds
-     1e4 (in any coordinate) is reset to qpos0 with zero velocity and flagged.
+     corners), sphere-sphere, sphere-capsule, capsule-capsule (closest points of the segments,
+     one point). Every other pair (box with a non-plane, anything with a moving plane) is not
+     collided: model compilation reports each such pair through the logger as a warning.
+     Candidate contacts are fixed per model (no broadphase: the SIMD lanes share one list): a
+     pair is a candidate when MuJoCo's filter admits it (contype/conaffinity, different bodies,
+     not parent and child unless the parent is the world, not both welded to the world, not
+     excluded), or when listed in <contact><pair>. Friction of a pair = max of the two geoms'.
+   - Actuators are motors: generalized force = gear * clamp(ctrl, ctrlrange) on their joint.
+   - Bad states: after every bgpbt_sim_step, an env whose qpos or qvel is non-finite or beyond
+     1e4 in any coordinate is reset to qpos0 with zero velocity, flagged and counted.
+   - Determinism: an env's trajectory is a function of its own inputs only: bit-identical for
+     any batch size, any position in the batch, any OpenMP thread count, and across SIMD widths
+     (scalar, SSE2, AVX2, AVX-512: the kernels use only the element-wise ops, which round the same
+     on every width; tests/check_sim_simd.sh compares them, tolerance if ever needed 1e-3).
+   - Known behaviour: with the default 10 PGS sweeps, a resting articulated body on several
+     contacts (the ant standing) can creep at ~1e-3 m/s; MJCF `iterations` (up to 30) reduces it.
 
-   LIMITS: float32; at most 4096 bodies, dofs, geoms, joints; a ball or free joint must be the
-   only joint of its body (as in MuJoCo for free); no tendons, equality constraints, meshes,
-   heightfields, cylinders, ellipsoids, sensors (elements are refused or ignored as the table
-   says); no restitution; friction is isotropic and sliding only.
+   Checked against MuJoCo 2.2.2 (not in the test suite, which has no MuJoCo): joint-space
+   accelerations of the ant, half_cheetah, hopper and humanoid in free flight agree to float
+   finite-difference precision (implicit damping makes the stiffest dofs differ by ~1%).
+
+   LIMITS: float32 state; at most 4096 bodies, dofs, geoms, joints, sites, actuators; a ball or
+   free joint must be the only joint of its body (free: on a child of the world); no limits or
+   springs on ball/free joints; no tendon forces, equality constraints, meshes, heightfields,
+   cylinders, ellipsoids (refused by the loader); no restitution; friction is isotropic and
+   sliding only (torsional/rolling friction ignored).
 
    MJCF SUBSET (what every element and attribute means here; angles follow <compiler angle>)
 
@@ -393,8 +408,8 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
    |                                           | axisangle, ref, springref of hinges                   |
    | compiler coordinate                       | local (default) or global (positions, axes, fromto    |
    |                                           | given in the world frame; converted at load)          |
-   | compiler inertiafromgeom                  | true/auto: mass and inertia from geoms unless an      |
-   |                                           | <inertial> is given (auto); false: <inertial> needed  |
+   | compiler inertiafromgeom                  | true: mass/inertia from geoms; auto (default): from   |
+   |                                           | geoms unless <inertial>; false: <inertial> only       |
    | compiler settotalmass                     | scale every mass and inertia so the total is this     |
    | compiler autolimits                       | true (default): a range given means limited           |
    | compiler eulerseq                         | only "xyz" (the default); others are refused          |
@@ -404,22 +419,22 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
    |                                           | stiffness (documented approximation)                  |
    | option solver, iterations                 | solver ignored (always PGS); iterations -> PGS        |
    |                                           | sweeps = clamp(iterations, 4, 30) (default 10)        |
-   | option tolerance, cone, jacobian, flag    | ignored (no effect on the PGS solver)                 |
+   | option tolerance, cone, jacobian, impratio| ignored (no effect on the PGS solver); <flag> ignored |
    | option viscosity, density, wind, magnetic | refused unless zero                                   |
    | size, visual, asset, texture, material,   | accepted and ignored (visual or memory settings)      |
    | light, camera, statistic, sensor, keyframe|                                                       |
    | custom numeric name data                  | kept; read with bgpbt_sim_model_numeric               |
-   | default class (nested), childclass, class | attribute defaults for joint, geom, site, motor,      |
-   |                                           | inertial-free elements, MuJoCo inheritance rules      |
+   | default class (nested), childclass, class | attribute defaults for joint, geom, site, motor, with |
+   |                                           | MuJoCo's inheritance (own value, class, parent class) |
    | body name pos quat axisangle euler zaxis  | a body and its frame relative to its parent           |
-   |   childclass                              |                                                       |
+   |   xyaxes childclass                       | (mocap="true" refused)                                |
    | inertial pos quat mass diaginertia        | explicit mass properties (fullinertia also accepted)  |
    | joint type hinge/slide/ball/free, name,   | a joint; pos/axis in the body frame; range, limited;  |
    |   pos axis range limited damping          | damping (implicit), stiffness + springref (implicit), |
    |   stiffness springref armature ref        | armature added to the mass matrix diagonal; ref =     |
    |                                           | the value of qpos0 (MuJoCo semantics)                 |
-   | joint margin, solreflimit, solimplimit    | limit detection margin; solreflimit timeconst sets    |
-   |                                           | the limit's Baumgarte rate as solref does; solimp ignored |
+   | joint margin, solreflimit, solimplimit    | margin: the limit holds this far inside the range;    |
+   |                                           | solreflimit as solref (below); solimplimit ignored    |
    | freejoint                                 | a free joint                                          |
    | geom type sphere/capsule/box/plane, size, | a collision shape; capsule size = (radius, half-      |
    |   pos quat axisangle euler zaxis fromto   | length) or radius + fromto                            |
@@ -439,18 +454,24 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
    |   ctrllimited name class                  |                                                       |
    | contact exclude body1 body2               | never collide these two bodies                        |
    | contact pair geom1 geom2 friction         | an explicit candidate pair (friction: first value)    |
-   | tendon, equality, actuator general/       | refused with BGPBT_ERR_UNSUPPORTED, naming the        |
-   |   position/velocity/..., mesh geoms,      | element and its line                                  |
-   |   any other element or attribute          |                                                       |
+   | tendon fixed (name class, joint coef)     | accepted only when passive (no limited/range,         |
+   |                                           | stiffness, damping, frictionloss, armature): such a   |
+   |                                           | tendon exerts no force in MuJoCo either; otherwise    |
+   |                                           | refused with the line                                 |
+   | tendon spatial, equality, actuator        | refused with BGPBT_ERR_UNSUPPORTED, naming the        |
+   |   general/position/velocity/..., mesh,    | element or attribute and its line                     |
+   |   mocap bodies, frictionloss, fluid       |                                                       |
+   |   options, any other element/attribute    |                                                       |
 
    solref/solimp/margin/condim/integrator/iterations mapping, in one place:
 
    | MuJoCo setting           | here                                                             |
    |--------------------------|------------------------------------------------------------------|
-   | solref (timeconst, d)    | Baumgarte rate beta = clamp(h/timeconst, 0.05, 0.5); d ignored    |
+   | solref (timeconst, d)    | Baumgarte rate beta = clamp(h/timeconst, 0.05, 0.5), push-out at  |
+   |                          | most 1 m/s; d ignored; solreflimit the same for joint limits      |
    | solimp                   | ignored: constraints are hard (impulses, not springs)            |
-   | margin / gap             | contact candidate active when distance < margin (+ a speculative  |
-   |                          | band); target separation margin - gap                            |
+   | margin / gap             | target separation margin - gap (MuJoCo's rest distance), with a   |
+   |                          | 1 cm speculative band beyond it; joint margin shifts the limit    |
    | condim                   | 1 frictionless; otherwise 2-D Coulomb friction (circular cone)   |
    | integrator               | always semi-implicit Euler + implicit joint damping/stiffness    |
    | iterations               | PGS sweeps = clamp(iterations, 4, 30), warm-started              |
