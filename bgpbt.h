@@ -343,6 +343,10 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
                        flagged (bgpbt_sim_env_flagged) and counted (bgpbt_sim_warnings); other
                        envs are untouched. bgpbt_sim_reset_env clears the flag.
 
+   Threads: bgpbt_sim_step runs OpenMP inside; the observable getters only read and may be
+   called from many threads at once; the setters (set_qpos/qvel/ctrl, reset_env, clear_flag)
+   write one env and recompute its block, so call them from one thread at a time.
+
    Conventions follow MuJoCo, so Gymnasium-style observations read the same: quaternions are
    (w, x, y, z); a free joint has qpos = (position, quaternion) and qvel = (linear velocity of
    the body origin in the world frame, angular velocity in the body frame); a ball joint has a
@@ -3312,9 +3316,11 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
         bgpbt_fw* ca = cacc + 6 * b;
         bgpbt_fw tmp[6], tmp2[6];
         for (k = 0; k < 6; ++k) ca[k] = cacc[6 * p + k];
-        for (d = 0; d < nv; ++d) {
-            if (m->dof_body[d] != b) continue;
-            for (k = 0; k < 6; ++k) ca[k] = bgpbt_fw_add(ca[k], bgpbt_fw_mul(cdofdot[6 * d + k], qvel[d]));
+        if (m->body_jntadr[b] >= 0) { /* the body's dofs are contiguous */
+            int jl = m->body_jntadr[b] + m->body_jntnum[b] - 1, tl = m->jnt_type[jl];
+            int d1 = m->jnt_dofadr[jl] + (tl == BGPBT_SIM_JOINT_FREE ? 6 : tl == BGPBT_SIM_JOINT_BALL ? 3 : 1);
+            for (d = m->jnt_dofadr[m->body_jntadr[b]]; d < d1; ++d)
+                for (k = 0; k < 6; ++k) ca[k] = bgpbt_fw_add(ca[k], bgpbt_fw_mul(cdofdot[6 * d + k], qvel[d]));
         }
         bgpbt__sp_inert_mul(f + 6 * b, cinert + 10 * b, ca);
         bgpbt__sp_inert_mul(tmp, cinert + 10 * b, cvel + 6 * b);
