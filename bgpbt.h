@@ -1902,6 +1902,7 @@ struct bgpbt_sim_model {
     float* jnt_springref; float* jnt_armature; float* jnt_ref; float* jnt_lmargin; float* jnt_ltc;
     /* dofs */
     int* dof_body; int* dof_jnt; int* dof_parent;
+    int* dof_anc_adr; int* dof_anc_num; int* anc; /* the ancestors of each dof, nearest first */
     float* dof_armature; float* dof_damping; float* dof_stiffness;
     /* geoms */
     int* geom_type; int* geom_body; int* geom_contype; int* geom_conaff; int* geom_condim;
@@ -2580,6 +2581,7 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_finish(bgpbt_sim_builder* b, bgpbt_sim_
         BGPBT__C(jnt_lmargin, nj, float); BGPBT__C(jnt_ltc, nj, float);
         BGPBT__C(dof_body, nv, int); BGPBT__C(dof_jnt, nv, int); BGPBT__C(dof_parent, nv, int);
         BGPBT__C(dof_armature, nv, float); BGPBT__C(dof_damping, nv, float); BGPBT__C(dof_stiffness, nv, float);
+        BGPBT__C(dof_anc_adr, nv, int); BGPBT__C(dof_anc_num, nv, int); BGPBT__C(anc, (size_t)nv * (size_t)(nv + 1) / 2, int);
         BGPBT__C(geom_type, ng, int); BGPBT__C(geom_body, ng, int); BGPBT__C(geom_contype, ng, int); BGPBT__C(geom_conaff, ng, int);
         BGPBT__C(geom_condim, ng, int); BGPBT__C(geom_size, 3 * ng, float); BGPBT__C(geom_pos, 3 * ng, float);
         BGPBT__C(geom_quat, 4 * ng, float); BGPBT__C(geom_mat, 9 * ng, float); BGPBT__C(geom_friction, ng, float);
@@ -2730,6 +2732,15 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_finish(bgpbt_sim_builder* b, bgpbt_sim_
         }
         nq += t == BGPBT_SIM_JOINT_FREE ? 7 : t == BGPBT_SIM_JOINT_BALL ? 4 : 1;
         nv += nd;
+    }
+    { /* ancestor lists (at most nv (nv - 1) / 2 entries in all) */
+        int na = 0;
+        for (k = 0; k < nv; ++k) {
+            int a;
+            m->dof_anc_adr[k] = na;
+            for (a = m->dof_parent[k]; a >= 0; a = m->dof_parent[a]) m->anc[na++] = a;
+            m->dof_anc_num[k] = na - m->dof_anc_adr[k];
+        }
     }
     /* chains */
     nchain = 0;
@@ -3140,15 +3151,82 @@ BGPBT__INLINE bgpbt_fw bgpbt__sp_dot(const bgpbt_fw* a, const bgpbt_fw* b) {
     return bgpbt_fw_add(bgpbt__v3_dot(bgpbt__v3_ld(a), bgpbt__v3_ld(b)), bgpbt__v3_dot(bgpbt__v3_ld(a + 3), bgpbt__v3_ld(b + 3)));
 }
 
-/* x <- M^-1 x with M = L^T D L stored in the lower triangle (L below the diagonal), D^-1 in dinv */
+/* x <- M^-1 x with M = L^T D L stored in the lower triangle (L below the diagonal), D^-1 in dinv.
+   The loops run over precomputed ancestor lists (no pointer chasing). */
 BGPBT__PRIVATE void bgpbt__sim_solve(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, bgpbt_fw* x) {
-    int nv = m->nv, k, i;
-    const int* par = m->dof_parent;
-    for (k = nv - 1; k >= 0; --k)
-        for (i = par[k]; i >= 0; i = par[i]) x[i] = bgpbt_fw_sub(x[i], bgpbt_fw_mul(M[k * nv + i], x[k]));
+    int nv = m->nv, k, a;
+    for (k = nv - 1; k >= 0; --k) {
+        const int* an = m->anc + m->dof_anc_adr[k];
+        const bgpbt_fw* L = M + (size_t)k * nv;
+        bgpbt_fw xk = x[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) x[an[a]] = bgpbt_fw_sub(x[an[a]], bgpbt_fw_mul(L[an[a]], xk));
+    }
     for (k = 0; k < nv; ++k) x[k] = bgpbt_fw_mul(x[k], dinv[k]);
-    for (k = 0; k < nv; ++k)
-        for (i = par[k]; i >= 0; i = par[i]) x[k] = bgpbt_fw_sub(x[k], bgpbt_fw_mul(M[k * nv + i], x[i]));
+    for (k = 0; k < nv; ++k) {
+        const int* an = m->anc + m->dof_anc_adr[k];
+        const bgpbt_fw* L = M + (size_t)k * nv;
+        bgpbt_fw xk = x[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) xk = bgpbt_fw_sub(xk, bgpbt_fw_mul(L[an[a]], x[an[a]]));
+        x[k] = xk;
+    }
+}
+/* Three right-hand sides at once (a contact's normal and tangent rows): one pass over L. */
+BGPBT__PRIVATE void bgpbt__sim_solve3(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, bgpbt_fw* x, bgpbt_fw* y, bgpbt_fw* z) {
+    int nv = m->nv, k, a;
+    for (k = nv - 1; k >= 0; --k) {
+        const int* an = m->anc + m->dof_anc_adr[k];
+        const bgpbt_fw* L = M + (size_t)k * nv;
+        bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) {
+            int i = an[a];
+            bgpbt_fw l = L[i];
+            x[i] = bgpbt_fw_sub(x[i], bgpbt_fw_mul(l, xk));
+            y[i] = bgpbt_fw_sub(y[i], bgpbt_fw_mul(l, yk));
+            z[i] = bgpbt_fw_sub(z[i], bgpbt_fw_mul(l, zk));
+        }
+    }
+    for (k = 0; k < nv; ++k) {
+        x[k] = bgpbt_fw_mul(x[k], dinv[k]);
+        y[k] = bgpbt_fw_mul(y[k], dinv[k]);
+        z[k] = bgpbt_fw_mul(z[k], dinv[k]);
+    }
+    for (k = 0; k < nv; ++k) {
+        const int* an = m->anc + m->dof_anc_adr[k];
+        const bgpbt_fw* L = M + (size_t)k * nv;
+        bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) {
+            int i = an[a];
+            bgpbt_fw l = L[i];
+            xk = bgpbt_fw_sub(xk, bgpbt_fw_mul(l, x[i]));
+            yk = bgpbt_fw_sub(yk, bgpbt_fw_mul(l, y[i]));
+            zk = bgpbt_fw_sub(zk, bgpbt_fw_mul(l, z[i]));
+        }
+        x[k] = xk; y[k] = yk; z[k] = zk;
+    }
+}
+/* x <- M^-1 (sgn e_d): the backward pass only touches d and its ancestors. */
+BGPBT__PRIVATE void bgpbt__sim_solve_unit(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, int d, bgpbt_fw sgn, bgpbt_fw* x) {
+    int nv = m->nv, k, a, c;
+    for (k = 0; k < nv; ++k) x[k] = bgpbt_fw_zero();
+    x[d] = sgn;
+    for (c = -1; c < m->dof_anc_num[d]; ++c) { /* d, then its ancestors (descending) */
+        const int* an;
+        const bgpbt_fw* L;
+        bgpbt_fw xk;
+        k = c < 0 ? d : m->anc[m->dof_anc_adr[d] + c];
+        an = m->anc + m->dof_anc_adr[k];
+        L = M + (size_t)k * nv;
+        xk = x[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) x[an[a]] = bgpbt_fw_sub(x[an[a]], bgpbt_fw_mul(L[an[a]], xk));
+    }
+    for (k = 0; k < nv; ++k) x[k] = bgpbt_fw_mul(x[k], dinv[k]);
+    for (k = 0; k < nv; ++k) {
+        const int* an = m->anc + m->dof_anc_adr[k];
+        const bgpbt_fw* L = M + (size_t)k * nv;
+        bgpbt_fw xk = x[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) xk = bgpbt_fw_sub(xk, bgpbt_fw_mul(L[an[a]], x[an[a]]));
+        x[k] = xk;
+    }
 }
 
 /* Row data of one active contact slot in scratch: J[3][nv], W[3][nv] (= M^-1 J^T), then
@@ -3466,11 +3544,11 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
         bgpbt__sim_jrow(m, cdof, rr, n, sl->ba, sl->bb, row);
         bgpbt__sim_jrow(m, cdof, rr, t1, sl->ba, sl->bb, row + nv);
         bgpbt__sim_jrow(m, cdof, rr, t2, sl->ba, sl->bb, row + 2 * nv);
+        memcpy(row + 3 * nv, row, (size_t)(3 * nv) * sizeof(bgpbt_fw));
+        bgpbt__sim_solve3(m, M, dinv, row + 3 * nv, row + 4 * nv, row + 5 * nv);
         for (i = 0; i < 3; ++i) {
             bgpbt_fw* W = row + 3 * nv + i * nv;
             bgpbt_fw A;
-            memcpy(W, row + i * nv, (size_t)nv * sizeof(bgpbt_fw));
-            bgpbt__sim_solve(m, M, dinv, W);
             A = bgpbt__dotn(row + i * nv, W, nv);
             row[6 * nv + i] = bgpbt_fw_mul(act, bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_max(A, BGPBT__K(1e-12f))));
             if (i > 0 && sl->mu <= 0) row[6 * nv + i] = zero;
@@ -3510,9 +3588,7 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
         act = bgpbt_fw_blend(on, zero, BGPBT__K(1.0f));
         row = lrows + lsz * (size_t)nlact;
         act_list[m->nslot + nlact++] = k;
-        for (i = 0; i < nv; ++i) row[i] = zero;
-        row[d] = sgn;
-        bgpbt__sim_solve(m, M, dinv, row);
+        bgpbt__sim_solve_unit(m, M, dinv, d, sgn, row);
         row[nv] = bgpbt_fw_mul(act, bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_max(bgpbt_fw_mul(row[d], sgn), BGPBT__K(1e-12f))));
         bfs = hf / (m->jnt_ltc[jj] > 0 ? m->jnt_ltc[jj] : 0.02f);
         bfs = bfs < 0.05f ? 0.05f : bfs > 0.5f ? 0.5f : bfs;
@@ -3545,8 +3621,12 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
                 bgpbt_fw sc = bgpbt_fw_min(BGPBT__K(1.0f), bgpbt_fw_div(lim, bgpbt_fw_max(nrm, BGPBT__K(1e-20f))));
                 b1 = bgpbt_fw_mul(b1, sc);
                 b2 = bgpbt_fw_mul(b2, sc);
-                bgpbt__axpyn(v, row + 4 * nv, bgpbt_fw_sub(b1, a1), nv);
-                bgpbt__axpyn(v, row + 5 * nv, bgpbt_fw_sub(b2, a2), nv);
+                {
+                    bgpbt_fw d1 = bgpbt_fw_sub(b1, a1), d2 = bgpbt_fw_sub(b2, a2);
+                    const bgpbt_fw* W1 = row + 4 * nv;
+                    const bgpbt_fw* W2 = row + 5 * nv;
+                    for (k = 0; k < nv; ++k) v[k] = bgpbt_fw_add(bgpbt_fw_add(v[k], bgpbt_fw_mul(W1[k], d1)), bgpbt_fw_mul(W2[k], d2));
+                }
                 lam[3 * s + 1] = b1;
                 lam[3 * s + 2] = b2;
             }
