@@ -216,6 +216,67 @@ static void sim_test_free_body_stable_axis(void) {
     bgpbt_sim_model_destroy(m);
 }
 
+/* Two free bodies collide in zero gravity (sphere on capsule, off-centre): total linear and
+   angular momentum are conserved through the impact, kinetic energy does not grow. */
+static void sim_test_collision_momentum(void) {
+    const char* xml =
+        "<mujoco><option timestep='0.001' gravity='0 0 0'/><worldbody>"
+        "<body pos='0 0 0'><freejoint/><geom type='sphere' size='0.1' mass='1'/></body>"
+        "<body pos='1 0.05 0' euler='90 0 0'><freejoint/><geom type='capsule' size='0.08 0.2' mass='3'/></body>"
+        "</worldbody></mujoco>";
+    bgpbt_sim_model* m = sim_load(xml, NULL);
+    bgpbt_sim* s = NULL;
+    float v0[12] = {2, 0, 0, 0, 0, 0, -0.5f, 0, 0, 0, 0, 0};
+    double P0[3], L0[3], KE0 = 0, P[3], L[3], KE;
+    int i, k, touched = 0;
+    REQUIRE(m != NULL);
+    CHECK_OK(bgpbt_sim_create(m, NULL, &s));
+    CHECK_OK(bgpbt_sim_set_qvel(s, 0, v0));
+    for (i = 0; i <= 1000; ++i) {
+        int b;
+        for (k = 0; k < 3; ++k) P[k] = L[k] = 0;
+        KE = 0;
+        for (b = 1; b <= 2; ++b) { /* momenta about the origin: m c x v + I w (I w from the cvel) */
+            bgpbt_sim_body_desc d;
+            float c[3], v[3], w[3], R[9];
+            double Iw[3], wl[3];
+            int r;
+            bgpbt_sim_model_body(m, b, &d);
+            bgpbt_sim_body_com(s, 0, b, c);
+            bgpbt_sim_body_vel(s, 0, b, v, w);
+            bgpbt_sim_body_mat(s, 0, b, R);
+            for (r = 0; r < 3; ++r) wl[r] = R[r] * w[0] + R[3 + r] * w[1] + R[6 + r] * w[2]; /* body frame */
+            Iw[0] = d.inertia[0] * wl[0] + d.inertia[3] * wl[1] + d.inertia[4] * wl[2];
+            Iw[1] = d.inertia[3] * wl[0] + d.inertia[1] * wl[1] + d.inertia[5] * wl[2];
+            Iw[2] = d.inertia[4] * wl[0] + d.inertia[5] * wl[1] + d.inertia[2] * wl[2];
+            KE += 0.5 * d.mass * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) + 0.5 * (Iw[0] * wl[0] + Iw[1] * wl[1] + Iw[2] * wl[2]);
+            for (r = 0; r < 3; ++r) {
+                double Iww = R[3 * r] * Iw[0] + R[3 * r + 1] * Iw[1] + R[3 * r + 2] * Iw[2];
+                P[r] += d.mass * v[r];
+                L[r] += Iww;
+            }
+            L[0] += d.mass * (c[1] * v[2] - c[2] * v[1]);
+            L[1] += d.mass * (c[2] * v[0] - c[0] * v[2]);
+            L[2] += d.mass * (c[0] * v[1] - c[1] * v[0]);
+        }
+        if (i == 0) {
+            for (k = 0; k < 3; ++k) { P0[k] = P[k]; L0[k] = L[k]; }
+            KE0 = KE;
+        }
+        if (bgpbt_sim_num_contacts(s, 0) > 0) touched = 1;
+        bgpbt_sim_step(s);
+    }
+    CHECK(touched);
+    for (k = 0; k < 3; ++k) {
+        CHECK_NEAR(P[k], P0[k], 1e-4);
+        CHECK_NEAR(L[k], L0[k], 2e-3);
+    }
+    CHECK(KE <= KE0 * (1 + 1e-4));
+    CHECK(KE < 0.99 * KE0); /* inelastic: the impact dissipates */
+    bgpbt_sim_destroy(s);
+    bgpbt_sim_model_destroy(m);
+}
+
 /* Resting contact: sphere, lying and standing capsule, box settle at the analytic height
    (within 2 mm) and stay still; total energy never grows while falling and landing. */
 static void sim_check_rest(const char* xml, double z_expect, int steps) {
@@ -738,6 +799,7 @@ void suite_sim(void) {
     RUN(sim_test_double_pendulum_rk4);
     RUN(sim_test_free_body_tennis_racket);
     RUN(sim_test_free_body_stable_axis);
+    RUN(sim_test_collision_momentum);
     RUN(sim_test_resting_heights);
     RUN(sim_test_incline_stick_slide);
     RUN(sim_test_limits_and_ctrlrange);
