@@ -374,11 +374,14 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
      within 1 cm of touching (a limit within 1 cm/rad plus two steps of travel) is already in the
      solver but only speculatively: it may close the gap in this step, not cross it. So resting
      contact settles exactly at the surface, fast bodies do not tunnel, and no restitution is
-     added (inelastic impacts). Contact forces are impulses / h.
+     added (inelastic impacts). Contact forces are impulses / h. Like MuJoCo's soft
+     contacts, pushing a deep penetration out gives the body that velocity (at most 1 m/s).
    - Collision pairs: plane-sphere, plane-capsule (2 points: the end caps), plane-box (8
      corners), sphere-sphere, sphere-capsule, capsule-capsule (closest points of the segments,
-     one point). Every other pair (box with a non-plane, anything with a moving plane) is not
-     collided: model compilation reports each such pair through the logger as a warning.
+     one point), box-sphere (closest point; a centre inside leaves by the nearest face),
+     box-capsule (3 points: both ends and the axis point nearest the box centre). Box-box
+     and anything with a moving plane are not collided: model compilation reports each such
+     pair through the logger as a warning.
      Candidate contacts are fixed per model (no broadphase: the SIMD lanes share one list): a
      pair is a candidate when MuJoCo's filter admits it (contype/conaffinity, different bodies,
      not parent and child unless the parent is the world, not both welded to the world, not
@@ -2447,6 +2450,10 @@ BGPBT__PRIVATE int bgpbt__sim_pair_points(int ta, int tb, int* kind) {
         *kind = 1;
         return 1;
     }
+    if (ta == BGPBT_SIM_GEOM_BOX && (tb == BGPBT_SIM_GEOM_SPHERE || tb == BGPBT_SIM_GEOM_CAPSULE)) {
+        *kind = 2; /* sphere: its centre; capsule: both ends and the axis point nearest the box centre */
+        return tb == BGPBT_SIM_GEOM_SPHERE ? 1 : 3;
+    }
     return 0;
 }
 
@@ -2498,7 +2505,7 @@ BGPBT__PRIVATE int bgpbt__sim_slots(const bgpbt_sim_builder* b, const int* body_
         for (j = i + 1; j < b->ngeom; ++j) {
             int ga = i, gb = j;
             if (!bgpbt__sim_filter(b, body_has_dof, i, j)) continue;
-            if (b->geom[j].d.type == BGPBT_SIM_GEOM_PLANE) { ga = j; gb = i; }
+            if (b->geom[j].d.type == BGPBT_SIM_GEOM_PLANE || (b->geom[j].d.type == BGPBT_SIM_GEOM_BOX && b->geom[i].d.type != BGPBT_SIM_GEOM_PLANE)) { ga = j; gb = i; }
             np = bgpbt__sim_pair_points(b->geom[ga].d.type, b->geom[gb].d.type, &kind);
             if (np && kind == 0 && body_has_dof[b->geom[ga].d.body]) np = 0; /* moving plane */
             if (!np) {
@@ -2516,7 +2523,7 @@ BGPBT__PRIVATE int bgpbt__sim_slots(const bgpbt_sim_builder* b, const int* body_
         if (!b->pair[k].is_pair) continue;
         ga = b->pair[k].a;
         gb = b->pair[k].b;
-        if (b->geom[gb].d.type == BGPBT_SIM_GEOM_PLANE) { int t = ga; ga = gb; gb = t; }
+        if (b->geom[gb].d.type == BGPBT_SIM_GEOM_PLANE || (b->geom[gb].d.type == BGPBT_SIM_GEOM_BOX && b->geom[ga].d.type != BGPBT_SIM_GEOM_PLANE)) { int t = ga; ga = gb; gb = t; }
         np = bgpbt__sim_pair_points(b->geom[ga].d.type, b->geom[gb].d.type, &kind);
         if (np && kind == 0 && body_has_dof[b->geom[ga].d.body]) np = 0;
         if (!np) {
@@ -3495,6 +3502,50 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
                 pt = bgpbt__v3_sub(q, bgpbt__v3_scl(n, rad));
                 dist = bgpbt_fw_sub(bgpbt__v3_dot(n, bgpbt__v3_sub(q, p0)), rad);
             }
+        } else if (sl->kind == 2) { /* box A against a sphere at c (a sphere, or a point of a capsule's axis) */
+            bgpbt__v3 bp = bgpbt__v3_ld(gpos + 3 * ga), c = bgpbt__v3_ld(gpos + 3 * gb), l, q, dl, nl;
+            const bgpbt_fw* R = gmat + 9 * ga;
+            bgpbt_fw rad = BGPBT__K(m->geom_size[3 * gb]), hx = BGPBT__K(m->geom_size[3 * ga]), hy = BGPBT__K(m->geom_size[3 * ga + 1]);
+            bgpbt_fw hz = BGPBT__K(m->geom_size[3 * ga + 2]), len, px, py, pz, one = BGPBT__K(1.0f);
+            bgpbt_fm inside, usex, usey;
+            if (m->geom_type[gb] == BGPBT_SIM_GEOM_CAPSULE) {
+                bgpbt__v3 ax = bgpbt__m3_col(gmat + 9 * gb, 2);
+                bgpbt_fw hl = BGPBT__K(m->geom_size[3 * gb + 1]), t;
+                if (sl->sub < 2) t = BGPBT__K(sl->sub ? m->geom_size[3 * gb + 1] : -m->geom_size[3 * gb + 1]);
+                else t = bgpbt_fw_clamp(bgpbt__v3_dot(ax, bgpbt__v3_sub(bp, c)), bgpbt_fw_neg(hl), hl);
+                c = bgpbt__v3_mad(ax, t, c);
+            }
+            /* the centre in the box frame: l = R^T (c - p) */
+            dl = bgpbt__v3_sub(c, bp);
+            l.x = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[0], dl.x), bgpbt_fw_mul(R[3], dl.y)), bgpbt_fw_mul(R[6], dl.z));
+            l.y = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[1], dl.x), bgpbt_fw_mul(R[4], dl.y)), bgpbt_fw_mul(R[7], dl.z));
+            l.z = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[2], dl.x), bgpbt_fw_mul(R[5], dl.y)), bgpbt_fw_mul(R[8], dl.z));
+            q.x = bgpbt_fw_clamp(l.x, bgpbt_fw_neg(hx), hx);
+            q.y = bgpbt_fw_clamp(l.y, bgpbt_fw_neg(hy), hy);
+            q.z = bgpbt_fw_clamp(l.z, bgpbt_fw_neg(hz), hz);
+            dl = bgpbt__v3_sub(l, q);
+            len = bgpbt_fw_sqrt(bgpbt__v3_dot(dl, dl));
+            inside = bgpbt_fw_lt(len, BGPBT__K(1e-7f));
+            nl = bgpbt__v3_scl(dl, bgpbt_fw_div(one, bgpbt_fw_max(len, BGPBT__K(1e-7f))));
+            /* centre inside the box: leave through the nearest face */
+            px = bgpbt_fw_sub(hx, bgpbt_fw_abs(l.x));
+            py = bgpbt_fw_sub(hy, bgpbt_fw_abs(l.y));
+            pz = bgpbt_fw_sub(hz, bgpbt_fw_abs(l.z));
+            usex = bgpbt_fm_and(bgpbt_fw_le(px, py), bgpbt_fw_le(px, pz));
+            usey = bgpbt_fm_and(bgpbt_fm_not(usex), bgpbt_fw_le(py, pz));
+            {
+                bgpbt__v3 ni;
+                bgpbt_fw pin = bgpbt_fw_blend(usex, bgpbt_fw_blend(usey, pz, py), px);
+                ni.x = bgpbt_fw_blend(usex, zero, bgpbt_fw_blend(bgpbt_fw_lt(l.x, zero), one, BGPBT__K(-1.0f)));
+                ni.y = bgpbt_fw_blend(usey, zero, bgpbt_fw_blend(bgpbt_fw_lt(l.y, zero), one, BGPBT__K(-1.0f)));
+                ni.z = bgpbt_fw_blend(bgpbt_fm_or(usex, usey), bgpbt_fw_blend(bgpbt_fw_lt(l.z, zero), one, BGPBT__K(-1.0f)), zero);
+                nl = bgpbt__v3_blend(inside, nl, ni);
+                dist = bgpbt_fw_blend(inside, bgpbt_fw_sub(len, rad), bgpbt_fw_sub(bgpbt_fw_neg(pin), rad));
+            }
+            n.x = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[0], nl.x), bgpbt_fw_mul(R[1], nl.y)), bgpbt_fw_mul(R[2], nl.z));
+            n.y = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[3], nl.x), bgpbt_fw_mul(R[4], nl.y)), bgpbt_fw_mul(R[5], nl.z));
+            n.z = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[6], nl.x), bgpbt_fw_mul(R[7], nl.y)), bgpbt_fw_mul(R[8], nl.z));
+            pt = bgpbt__v3_sub(c, bgpbt__v3_scl(n, bgpbt_fw_add(rad, bgpbt_fw_mul(dist, BGPBT__K(0.5f)))));
         } else {
             bgpbt__v3 a0, a1, b0, b1, pa, pb, dd;
             bgpbt_fw len, ra = BGPBT__K(m->geom_size[3 * ga]), rb = BGPBT__K(m->geom_size[3 * gb]);

@@ -315,6 +315,11 @@ static void sim_test_resting_heights(void) {
                    "<body pos='0 0 1'><freejoint/><geom type='capsule' size='0.1 0.3'/></body></worldbody></mujoco>", 0.4, 500);
     sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='plane' size='5 5 1'/>"
                    "<body pos='0 0 1' euler='0 0 30'><freejoint/><geom type='box' size='0.1 0.2 0.3'/></body></worldbody></mujoco>", 0.3, 1000);
+    /* a sphere and a lying capsule on a fixed box whose top is at 0.4 (off the box centre) */
+    sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='box' pos='0 0 0.2' size='0.5 0.5 0.2'/>"
+                   "<body pos='0.2 -0.1 1'><freejoint/><geom type='sphere' size='0.1'/></body></worldbody></mujoco>", 0.5, 1000);
+    sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='box' pos='0 0 0.2' size='0.5 0.5 0.2' euler='0 0 20'/>"
+                   "<body pos='0.1 0 0.8' euler='0 90 0'><freejoint/><geom type='capsule' size='0.05 0.2'/></body></worldbody></mujoco>", 0.45, 1000);
     /* a capsule on a fixed crossing capsule (vertical slide, so the balance is not the test):
        axes 0.25 apart */
     sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='capsule' fromto='-1 0 0.1 1 0 0.1' size='0.1'/>"
