@@ -5418,6 +5418,10 @@ BGPBT_API bgpbt_result bgpbt_vecenv_step(bgpbt_vecenv* v, const float* actions) 
     n = v->n;
     od = v->obs_dim;
     nt = bgpbt__venv_threads(v);
+    /* The bookkeeping below costs a few ns per copy: a parallel region (and its barrier, which
+       is slow when the cores are shared) only pays for itself on large batches. User resets
+       run here too, so they are parallel when the batch is large. */
+    if ((size_t)n * (size_t)(od + 16) < ((size_t)1 << 16)) nt = 1;
     (void)nt;
     BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
     for (i = 0; i < n; ++i) {
