@@ -664,7 +664,22 @@ BGPBT_API long bgpbt_sim_warnings(const bgpbt_sim* sim);
    [decl.env] env: the environment interface, built-in tasks, vectorised environments, rendering
    ============================================================================================ */
 
-/* An environment: observations and actions are float vectors; actions are in [-1, 1] (a task
+/* THE ENV LAYER IN SHORT
+
+     bgpbt_vecenv      N copies of one environment stepped together: automatic reset to fresh
+                       random states, one RNG stream per copy, terminated/truncated, final_obs,
+                       an info record (episode return/length, reward terms), episode statistics,
+                       OpenMP over copies (bit-identical for any thread count), no allocation
+                       per step.
+     bgpbt_env_def     a user environment (a game's world) from callbacks        [decl.env]
+     built-in tasks    ten tasks by name on the batched simulator          [decl.env.tasks]
+     rendering         SVG pictures of geoms and rollouts; body transforms  [decl.env.render]
+
+   Threads: the vecenv's own loops use config.num_threads (0: OpenMP's default); a task's
+   simulator step uses OpenMP's default thread count at the time the vecenv was created.
+   Small batches run their bookkeeping on one thread (a parallel region costs more there).
+
+   An environment: observations and actions are float vectors; actions are in [-1, 1] (a task
    scales them to its actuators). Built-in tasks are created by name; a game brings its own world
    through the callbacks of a bgpbt_env_def. Either way it runs through the same vectorised API:
    N copies stepped together, automatic reset when an episode ends, one RNG stream per copy.
@@ -876,6 +891,12 @@ BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_rende
      as Brax clips its contact impulses.
    - hopper and walker2d do not negate the action (a Brax quirk), and have no velocity
      amplification (Brax's velocity_damping +1).
+   - ant: the knee range 30..70 degrees is expressed as -20..20 about a shin built 50 degrees
+     below the horizontal, so the model starts inside its joint limits (qpos 0 = mid-range);
+     the torso starts at z 0.6. humanoid: as in Brax, only the shins and feet touch the
+     floor (a fallen body sinks through it, but the episode has ended by then).
+   - Masses, gears, damping and armature follow the MuJoCo/Gymnasium conventions (Brax's spring
+     joints need their own constants); the env time steps dt are Brax's.
    - ur5e's hit radius is 0.05 m (Brax 0.02) so that early policies see hits; an option.
    - Auto-reset draws a fresh random state (Brax restores the first cached state). */
 #define BGPBT_TASK_MAX_TERMS 6
@@ -6861,9 +6882,16 @@ BGPBT__PRIVATE void bgpbt__task_after_step_one(bgpbt_vecenv* v, int i) {
     bgpbt__task_obs(t, &tv, ts, a, v->obs + (size_t)i * (size_t)v->obs_dim);
 }
 
+/* Threads for the per-copy observation loops: about 0.1 us per body and copy, so small batches
+   run on one thread (a parallel region's barrier costs more, much more on a shared machine). */
+BGPBT__PRIVATE int bgpbt__task_threads(const bgpbt_vecenv* v) {
+    const bgpbt__task* t = (const bgpbt__task*)v->task;
+    return (long)v->n * (long)t->nbody < 512 ? 1 : bgpbt__venv_threads(v);
+}
+
 BGPBT__PRIVATE void bgpbt__task_step_all(bgpbt_vecenv* v) {
     bgpbt__task* t = (bgpbt__task*)v->task;
-    int i, n = v->n, nt = bgpbt__venv_threads(v);
+    int i, n = v->n, nt = bgpbt__task_threads(v);
     (void)nt;
     /* ctrlrange is [-1, 1] in every model: the clipped action is the control */
     memcpy(t->ctrl, v->act, (size_t)n * (size_t)t->nu * sizeof(float));
@@ -6875,7 +6903,7 @@ BGPBT__PRIVATE void bgpbt__task_step_all(bgpbt_vecenv* v) {
 /* Draw fresh initial states for the masked copies, set them, observe them. */
 BGPBT__PRIVATE void bgpbt__task_reset_mask(bgpbt_vecenv* v, const unsigned char* mask) {
     bgpbt__task* t = (bgpbt__task*)v->task;
-    int i, n = v->n, nt = bgpbt__venv_threads(v);
+    int i, n = v->n, nt = bgpbt__task_threads(v);
     (void)nt;
     /* draws and sets in index order, one thread: the simulator's per-copy reset is cheap and
        need not be thread-safe */
