@@ -802,7 +802,22 @@ BGPBT_API long bgpbt_sim_warnings(const bgpbt_sim* sim);
    [decl.env] env: the environment interface, built-in tasks, vectorised environments, rendering
    ============================================================================================ */
 
-/* An environment: observations and actions are float vectors; actions are in [-1, 1] (a task
+/* THE ENV LAYER IN SHORT
+
+     bgpbt_vecenv      N copies of one environment stepped together: automatic reset to fresh
+                       random states, one RNG stream per copy, terminated/truncated, final_obs,
+                       an info record (episode return/length, reward terms), episode statistics,
+                       OpenMP over copies (bit-identical for any thread count), no allocation
+                       per step.
+     bgpbt_env_def     a user environment (a game's world) from callbacks        [decl.env]
+     built-in tasks    ten tasks by name on the batched simulator          [decl.env.tasks]
+     rendering         SVG pictures of geoms and rollouts; body transforms  [decl.env.render]
+
+   Threads: the vecenv's own loops use config.num_threads (0: OpenMP's default); a task's
+   simulator step uses OpenMP's default thread count at the time the vecenv was created.
+   Small batches run their bookkeeping on one thread (a parallel region costs more there).
+
+   An environment: observations and actions are float vectors; actions are in [-1, 1] (a task
    scales them to its actuators). Built-in tasks are created by name; a game brings its own world
    through the callbacks of a bgpbt_env_def. Either way it runs through the same vectorised API:
    N copies stepped together, automatic reset when an episode ends, one RNG stream per copy.
@@ -1014,6 +1029,12 @@ BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_rende
      as Brax clips its contact impulses.
    - hopper and walker2d do not negate the action (a Brax quirk), and have no velocity
      amplification (Brax's velocity_damping +1).
+   - ant: the knee range 30..70 degrees is expressed as -20..20 about a shin built 50 degrees
+     below the horizontal, so the model starts inside its joint limits (qpos 0 = mid-range);
+     the torso starts at z 0.6. humanoid: as in Brax, only the shins and feet touch the
+     floor (a fallen body sinks through it, but the episode has ended by then).
+   - Masses, gears, damping and armature follow the MuJoCo/Gymnasium conventions (Brax's spring
+     joints need their own constants); the env time steps dt are Brax's.
    - ur5e's hit radius is 0.05 m (Brax 0.02) so that early policies see hits; an option.
    - Auto-reset draws a fresh random state (Brax restores the first cached state). */
 #define BGPBT_TASK_MAX_TERMS 6
@@ -7393,6 +7414,10 @@ BGPBT_API bgpbt_result bgpbt_vecenv_step(bgpbt_vecenv* v, const float* actions) 
     n = v->n;
     od = v->obs_dim;
     nt = bgpbt__venv_threads(v);
+    /* The bookkeeping below costs a few ns per copy: a parallel region (and its barrier, which
+       is slow when the cores are shared) only pays for itself on large batches. User resets
+       run here too, so they are parallel when the batch is large. */
+    if ((size_t)n * (size_t)(od + 16) < ((size_t)1 << 16)) nt = 1;
     (void)nt;
     BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
     for (i = 0; i < n; ++i) {
@@ -7979,39 +8004,39 @@ static const char* const bgpbt__mjcf_ant[] = {
     "</default>",
     "<worldbody>",
     "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
-    "<body name=\"torso\" pos=\"0 0 0.75\">",
+    "<body name=\"torso\" pos=\"0 0 0.6\">",
     "<joint name=\"root\" type=\"free\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
     "<geom name=\"torso\" type=\"sphere\" size=\"0.25\"/>",
     "<body name=\"hip_1\" pos=\"0.2 0.2 0\">",
     "<joint name=\"hip_1\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_1\" type=\"capsule\" fromto=\"0 0 0 0.2 0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_1\" pos=\"0.2 0.2 0\">",
-    "<joint name=\"knee_1\" type=\"hinge\" axis=\"-1 1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_1\" type=\"capsule\" fromto=\"0 0 0 0.4 0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_1\" type=\"hinge\" axis=\"-1 1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_1\" type=\"capsule\" fromto=\"0 0 0 0.2571 0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "<body name=\"hip_2\" pos=\"-0.2 0.2 0\">",
     "<joint name=\"hip_2\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_2\" type=\"capsule\" fromto=\"0 0 0 -0.2 0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_2\" pos=\"-0.2 0.2 0\">",
-    "<joint name=\"knee_2\" type=\"hinge\" axis=\"-1 -1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_2\" type=\"capsule\" fromto=\"0 0 0 -0.4 0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_2\" type=\"hinge\" axis=\"-1 -1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_2\" type=\"capsule\" fromto=\"0 0 0 -0.2571 0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "<body name=\"hip_3\" pos=\"-0.2 -0.2 0\">",
     "<joint name=\"hip_3\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_3\" type=\"capsule\" fromto=\"0 0 0 -0.2 -0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_3\" pos=\"-0.2 -0.2 0\">",
-    "<joint name=\"knee_3\" type=\"hinge\" axis=\"1 -1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_3\" type=\"capsule\" fromto=\"0 0 0 -0.4 -0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_3\" type=\"hinge\" axis=\"1 -1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_3\" type=\"capsule\" fromto=\"0 0 0 -0.2571 -0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "<body name=\"hip_4\" pos=\"0.2 -0.2 0\">",
     "<joint name=\"hip_4\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_4\" type=\"capsule\" fromto=\"0 0 0 0.2 -0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_4\" pos=\"0.2 -0.2 0\">",
-    "<joint name=\"knee_4\" type=\"hinge\" axis=\"1 1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_4\" type=\"capsule\" fromto=\"0 0 0 0.4 -0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_4\" type=\"hinge\" axis=\"1 1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_4\" type=\"capsule\" fromto=\"0 0 0 0.2571 -0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "</body>",
@@ -8056,7 +8081,7 @@ static const char* const bgpbt__mjcf_humanoid[] = {
     "<joint name=\"right_hip_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-110 20\" stiffness=\"20\"/>",
     "<geom name=\"right_thigh\" type=\"capsule\" fromto=\"0 0 0 0 0.01 -0.34\" size=\"0.06\"/>",
     "<body name=\"right_shin\" pos=\"0 0.01 -0.403\">",
-    "<joint name=\"right_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 -2\"/>",
+    "<joint name=\"right_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 0\"/>",
     "<geom name=\"right_shin\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.3\" size=\"0.049\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "<geom name=\"right_foot\" type=\"sphere\" pos=\"0 0 -0.35\" size=\"0.075\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
@@ -8067,7 +8092,7 @@ static const char* const bgpbt__mjcf_humanoid[] = {
     "<joint name=\"left_hip_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-110 20\" stiffness=\"20\"/>",
     "<geom name=\"left_thigh\" type=\"capsule\" fromto=\"0 0 0 0 -0.01 -0.34\" size=\"0.06\"/>",
     "<body name=\"left_shin\" pos=\"0 -0.01 -0.403\">",
-    "<joint name=\"left_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 -2\"/>",
+    "<joint name=\"left_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 0\"/>",
     "<geom name=\"left_shin\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.3\" size=\"0.049\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "<geom name=\"left_foot\" type=\"sphere\" pos=\"0 0 -0.35\" size=\"0.075\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
@@ -8832,9 +8857,16 @@ BGPBT__PRIVATE void bgpbt__task_after_step_one(bgpbt_vecenv* v, int i) {
     bgpbt__task_obs(t, &tv, ts, a, v->obs + (size_t)i * (size_t)v->obs_dim);
 }
 
+/* Threads for the per-copy observation loops: about 0.1 us per body and copy, so small batches
+   run on one thread (a parallel region's barrier costs more, much more on a shared machine). */
+BGPBT__PRIVATE int bgpbt__task_threads(const bgpbt_vecenv* v) {
+    const bgpbt__task* t = (const bgpbt__task*)v->task;
+    return (long)v->n * (long)t->nbody < 512 ? 1 : bgpbt__venv_threads(v);
+}
+
 BGPBT__PRIVATE void bgpbt__task_step_all(bgpbt_vecenv* v) {
     bgpbt__task* t = (bgpbt__task*)v->task;
-    int i, n = v->n, nt = bgpbt__venv_threads(v);
+    int i, n = v->n, nt = bgpbt__task_threads(v);
     (void)nt;
     /* ctrlrange is [-1, 1] in every model: the clipped action is the control */
     memcpy(t->ctrl, v->act, (size_t)n * (size_t)t->nu * sizeof(float));
@@ -8846,7 +8878,7 @@ BGPBT__PRIVATE void bgpbt__task_step_all(bgpbt_vecenv* v) {
 /* Draw fresh initial states for the masked copies, set them, observe them. */
 BGPBT__PRIVATE void bgpbt__task_reset_mask(bgpbt_vecenv* v, const unsigned char* mask) {
     bgpbt__task* t = (bgpbt__task*)v->task;
-    int i, n = v->n, nt = bgpbt__venv_threads(v);
+    int i, n = v->n, nt = bgpbt__task_threads(v);
     (void)nt;
     /* draws and sets in index order, one thread: the simulator's per-copy reset is cheap and
        need not be thread-safe */
