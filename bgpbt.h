@@ -2260,6 +2260,7 @@ struct bgpbt_gp {
     double jitter;
     /* factors: L, L^{-1} of the data; Lp, Lp^{-1} of data + pending; scratch */
     double *L, *Linv, *Lp, *Linvp, *Kw, *Lw, *Mw, *grow_buf, *kc, *z; /* Kw..z: ws[0] */
+    double* zf; /* features of the factored rows (data + pending) at the current hyperparameters */
     int nws;
     bgpbt__gpws ws[BGPBT__GP_MAXWS];
     bgpbt_gp_fit_info info;
@@ -2362,6 +2363,7 @@ BGPBT__PRIVATE void bgpbt__gp_free_bufs(bgpbt_gp* gp) {
         }
     }
     bgpbt__cfree(A, gp->kc, c * BGPBT__GP_KCROWS, sizeof(double));
+    bgpbt__cfree(A, gp->zf, c, sizeof(double) * (size_t)(gp->dim + 1));
     gp->cap = 0;
 }
 
@@ -2394,6 +2396,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_reserve(bgpbt_gp* gp, int need) {
     tmp.Lp = (double*)bgpbt__calloc(A, c2, sizeof(double));
     tmp.Linvp = (double*)bgpbt__calloc(A, c2, sizeof(double));
     tmp.kc = (double*)bgpbt__calloc(A, c * BGPBT__GP_KCROWS, sizeof(double));
+    tmp.zf = (double*)bgpbt__calloc(A, c, sizeof(double) * (size_t)(gp->dim + 1));
     tmp.nws = gp->nws;
     {
         int w, bad = 0;
@@ -2408,7 +2411,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_reserve(bgpbt_gp* gp, int need) {
         if (bad) tmp.kc = (bgpbt__cfree(A, tmp.kc, c * BGPBT__GP_KCROWS, sizeof(double)), (double*)NULL);
     }
     if (!tmp.X || !tmp.t || !tmp.yraw || !tmp.y || !tmp.alpha || !tmp.L || !tmp.Linv || !tmp.Lp ||
-        !tmp.Linvp || !tmp.kc) {
+        !tmp.Linvp || !tmp.kc || !tmp.zf) {
         bgpbt__gp_free_bufs(&tmp);
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "gp: cannot allocate room for %d points", cap);
     }
@@ -2427,7 +2430,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_reserve(bgpbt_gp* gp, int need) {
     gp->L = tmp.L; gp->Linv = tmp.Linv; gp->Lp = tmp.Lp; gp->Linvp = tmp.Linvp;
     memcpy(gp->ws, tmp.ws, sizeof gp->ws);
     gp->Kw = tmp.ws[0].Kw; gp->Lw = tmp.ws[0].Lw; gp->Mw = tmp.ws[0].Mw; gp->grow_buf = tmp.ws[0].g;
-    gp->kc = tmp.kc; gp->z = tmp.ws[0].z;
+    gp->kc = tmp.kc; gp->z = tmp.ws[0].z; gp->zf = tmp.zf;
     gp->factored = 0;
     gp->pend_factored = 0;
     return BGPBT_OK;
@@ -2547,7 +2550,7 @@ BGPBT__PRIVATE void bgpbt__gp_feats_to(const bgpbt_gp* gp, const bgpbt__gpk* K, 
     int i, zs = gp->dim + 1;
     for (i = 0; i < rows; ++i) bgpbt__gp_feat(gp, K, gp->X + (size_t)i * gp->dim, z + (size_t)i * zs);
 }
-BGPBT__PRIVATE void bgpbt__gp_feats(bgpbt_gp* gp, const bgpbt__gpk* K, int rows) { bgpbt__gp_feats_to(gp, K, rows, gp->z); }
+BGPBT__PRIVATE void bgpbt__gp_feats(bgpbt_gp* gp, const bgpbt__gpk* K, int rows) { bgpbt__gp_feats_to(gp, K, rows, gp->zf); }
 
 /* lower triangle of K(rows x rows) + noise on the diagonal of the first n_noise rows... all rows
    get the noise (pending points are fantasy observations with the same noise) */
@@ -2606,7 +2609,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_factor(bgpbt_gp* gp, int pending) {
     if (rows == 0) { if (pending) gp->pend_factored = 1; else gp->factored = 1; return BGPBT_OK; }
     bgpbt__gp_consts(gp, &gp->h, &K);
     bgpbt__gp_feats(gp, &K, rows);
-    bgpbt__gp_kmat(gp, &K, gp->h.noise, rows, gp->z, gp->Kw);
+    bgpbt__gp_kmat(gp, &K, gp->h.noise, rows, gp->zf, gp->Kw);
     r = bgpbt_linalg_cholesky_jitter(gp->Kw, gp->cap, L, gp->cap, rows, &jit, &gp->cfg.logger);
     if (r != BGPBT_OK) return r;
     bgpbt_linalg_lower_inverse(L, gp->cap, rows, gp->Mw, gp->cap);
@@ -2914,6 +2917,13 @@ BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, c
 }
 
 #define BGPBT__LBFGS_M 8
+/* Stop when an iteration improves the negative LML by less than this, relatively. scipy's
+   default (factr 1e7 -> 2.2e-9) spends many iterations creeping towards a box bound, which the
+   smooth transform here makes asymptotic; 1e-7 of the LML is far below what changes a
+   prediction. */
+#ifndef BGPBT__LBFGS_FTOL
+#define BGPBT__LBFGS_FTOL 1e-7
+#endif
 
 /* Minimise the negative LML from x (in place). Returns the final value (inf if none finite). */
 BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws, double* x, int maxit, int* evals, int* iters) {
@@ -2982,7 +2992,7 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws,
         memcpy(g, gn, (size_t)P * sizeof(double));
         f = fn;
         (*iters)++;
-        if (rel <= 2.2e-9) break; /* scipy's factr = 1e7 times machine epsilon */
+        if (rel <= BGPBT__LBFGS_FTOL) break;
     }
     return f;
 }
@@ -3109,7 +3119,7 @@ BGPBT__PRIVATE void bgpbt__gp_cross(bgpbt_gp* gp, const bgpbt__gpk* K, const dou
         bgpbt__gpp p;
         bgpbt__gp_feat(gp, K, X + (size_t)c * gp->dim, zc);
         for (i = 0; i < N; ++i) {
-            bgpbt__gp_pair(K, zc, gp->z + (size_t)i * zs, tc - gp->t[i], &p);
+            bgpbt__gp_pair(K, zc, gp->zf + (size_t)i * zs, tc - gp->t[i], &p);
             row[i] = p.k;
         }
         if (kss) kss[c] = bgpbt__gp_kself(K);
@@ -3132,7 +3142,6 @@ BGPBT_API bgpbt_result bgpbt_gp_predict(bgpbt_gp* gp, const double* X, const dou
     Nv = gp->n + gp->npend;
     Linv = gp->npend ? gp->Linvp : gp->Linv;
     bgpbt__gp_consts(gp, &gp->h, &K);
-    bgpbt__gp_feats(gp, &K, Nv);
     for (c0 = 0; c0 < m; c0 += BGPBT__GP_CHUNK) {
         int mc = m - c0 < BGPBT__GP_CHUNK ? m - c0 : BGPBT__GP_CHUNK, g;
         double kss[BGPBT__GP_CHUNK];
@@ -3185,7 +3194,6 @@ BGPBT_API bgpbt_result bgpbt_gp_predict_grad(bgpbt_gp* gp, const double* x, cons
     Linv = gp->npend ? gp->Linvp : gp->Linv;
     L = gp->npend ? gp->Lp : gp->L;
     bgpbt__gp_consts(gp, &gp->h, &K);
-    bgpbt__gp_feats(gp, &K, Nv);
     tc = t ? *t : gp->t_latest;
     bgpbt__gp_feat(gp, &K, x, zc);
     k = gp->kc;
@@ -3194,7 +3202,7 @@ BGPBT_API bgpbt_result bgpbt_gp_predict_grad(bgpbt_gp* gp, const double* x, cons
     /* dk rows: stored in kc rows 3.. (one per continuous dim) */
     for (i = 0; i < Nv; ++i) {
         bgpbt__gpp p;
-        const double* zi = gp->z + (size_t)i * zs;
+        const double* zi = gp->zf + (size_t)i * zs;
         double base;
         bgpbt__gp_pair(&K, zc, zi, tc - gp->t[i], &p);
         k[i] = p.k;
@@ -3244,7 +3252,6 @@ BGPBT_API bgpbt_result bgpbt_gp_sample(bgpbt_gp* gp, const double* X, const doub
     r = bgpbt_gp_predict(gp, X, t, m, mu, NULL);
     if (r != BGPBT_OK) goto done;
     bgpbt__gp_consts(gp, &gp->h, &K);
-    bgpbt__gp_feats(gp, &K, Nv);
     /* V rows: L^{-1} k(x_a) */
     {
         const double* Linv = gp->npend ? gp->Linvp : gp->Linv;
