@@ -1114,9 +1114,11 @@ typedef struct bgpbt_ppo_arch {
 } bgpbt_ppo_arch;
 
 typedef struct bgpbt_agent_config {
-    /* the environment: a user definition, or a built-in task name (when the env layer has it) */
+    /* the environment: a user definition, or a built-in task name (bgpbt_vecenv_create_task;
+       env_def wins when both are set). The name and options are copied. */
     const bgpbt_env_def* env_def;
     const char* task;
+    const bgpbt_task_options* task_options; /* NULL: the task's defaults */
     bgpbt_ppo_hparams hparams;
     bgpbt_ppo_arch arch;
     uint64_t seed;
@@ -7338,7 +7340,9 @@ BGPBT_API bgpbt_distill_config bgpbt_distill_config_default(void) {
 struct bgpbt_agent {
     bgpbt_agent_config cfg;
     bgpbt_env_def def;
+    int is_task;
     char task[64];
+    bgpbt_task_options topt;
     int obs_dim, act_dim;
     bgpbt_ppo_hparams hp;
     bgpbt_ppo_arch arch;
@@ -7635,19 +7639,34 @@ BGPBT_API bgpbt_result bgpbt_agent_create(const bgpbt_agent_config* config, bgpb
                             "agent: num_envs %d, eval_episodes %d, eval_max_steps %d or obs_clip %g out of range",
                             c.num_envs, c.eval_episodes, c.eval_max_steps, (double)c.obs_clip);
     if (!c.env_def) {
+        bgpbt_task_info info;
         if (!c.task) return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent: neither env_def nor task is set");
-        return bgpbt__error(&c.logger, BGPBT_ERR_UNKNOWN_NAME, "agent: no built-in task named '%s'", c.task);
+        if (strlen(c.task) >= 64 || bgpbt_task_get_info(c.task, &info) != BGPBT_OK)
+            return bgpbt__error(&c.logger, BGPBT_ERR_UNKNOWN_NAME, "agent: no built-in task named '%s'", c.task);
     }
-    if (c.env_def->obs_dim < 1 || c.env_def->act_dim < 1 || !c.env_def->reset || (!c.env_def->step && !c.env_def->step_batch))
+    if (c.env_def && (c.env_def->obs_dim < 1 || c.env_def->act_dim < 1 || !c.env_def->reset || (!c.env_def->step && !c.env_def->step_batch)))
         return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent: env_def needs obs_dim, act_dim >= 1 and callbacks");
     a = &c.allocator;
     g = (bgpbt_agent*)bgpbt_mem_alloc(a, sizeof *g, 64);
     if (!g) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "agent: out of memory");
     memset(g, 0, sizeof *g);
     g->cfg = c;
-    g->def = *c.env_def;
-    g->cfg.env_def = &g->def;
-    g->cfg.task = NULL;
+    if (c.env_def) {
+        g->def = *c.env_def;
+    } else { /* a built-in task: its sizes and time limit in def, created by name */
+        bgpbt_task_info info;
+        bgpbt_task_get_info(c.task, &info);
+        g->is_task = 1;
+        strcpy(g->task, c.task);
+        g->topt = c.task_options ? *c.task_options : bgpbt_task_options_default();
+        g->def.name = g->task;
+        g->def.obs_dim = info.obs_dim;
+        g->def.act_dim = info.act_dim;
+        g->def.max_episode_steps = g->topt.episode_length ? g->topt.episode_length : info.episode_length;
+    }
+    g->cfg.env_def = g->is_task ? NULL : &g->def;
+    g->cfg.task = g->is_task ? g->task : NULL;
+    g->cfg.task_options = g->is_task ? &g->topt : NULL;
     g->obs_dim = g->def.obs_dim;
     g->act_dim = g->def.act_dim;
     g->hp = c.hparams;
@@ -7899,6 +7918,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__agent_make_env(bgpbt_agent* g, int n, uint64_
     vc.num_threads = g->cfg.env_threads;
     vc.allocator = g->cfg.allocator;
     vc.logger = g->cfg.logger;
+    if (g->is_task) return bgpbt_vecenv_create_task(g->task, &g->topt, &vc, v);
     return bgpbt_vecenv_create(&g->def, &vc, v);
 }
 
