@@ -6663,7 +6663,7 @@ struct bgpbt_mlp {
     float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* pre-activations [max_batch][pad[l+1]] */
     float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs [max_batch][pad[l+1]] */
     float *g0, *g1;                /* backward ping-pong [max_batch][maxpad] */
-    float* xt;                     /* a layer input transposed, [maxpad][max_batch] */
+    float* xt;                     /* a layer input transposed, [maxpad][max_batch + 32] */
     float* wt;                     /* transposed weights scratch [maxpad][maxpad] */
     float *i0, *i1;                /* inference ping-pong [chunk][maxpad] */
     int chunk;
@@ -6734,7 +6734,7 @@ BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* n) {
     for (l = 0; l + 1 < n->nl; ++l) bgpbt__cfree(a, n->h[l], mb * (size_t)n->pad[l + 1], sizeof(float));
     bgpbt__cfree(a, n->g0, mb * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->g1, mb * n->maxpad, sizeof(float));
-    bgpbt__cfree(a, n->xt, mb * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->xt, (mb + 32) * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->wt, n->maxpad * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->i0, (size_t)n->chunk * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->i1, (size_t)n->chunk * n->maxpad, sizeof(float));
@@ -6789,7 +6789,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mlp_alloc(const bgpbt_mlp_config* config, bgp
         ok = (n->h[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
     if (ok) ok = (n->g0 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->g1 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
-    if (ok) ok = (n->xt = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->xt = (float*)bgpbt__calloc(&c.allocator, (mb + 32) * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->wt = (float*)bgpbt__calloc(&c.allocator, n->maxpad * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->i0 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->i1 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
@@ -6974,21 +6974,48 @@ BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int bat
         ptrdiff_t ldin = l == 0 ? n->dim[0] : n->pad[l];
         if (l < n->nl - 1) bgpbt__nn_act_grad(g, n->z[l], n->h[l], batch, w, n->cfg.activation);
         /* dW = hin^T g: k runs over the batch, so each thread owns whole dW tiles. hin^T is
-           first copied to contiguous rows: read in place, its columns sit 1 KiB apart (for
-           256-wide layers) and thrash a few L1 sets. */
-        {
+           read in place (8 consecutive floats per k) unless hin's row stride is a multiple of
+           1 KiB (256-wide layers): then its rows alias to a few L1 sets and thrash, so it is
+           first copied to contiguous rows. */
+        const int transpose = (ldin % 256) == 0;
+        /* row stride of the copy: a multiple of 16 floats that is not a multiple of 4 KiB (16
+           output rows 4 KiB apart would share one L1 set) */
+        ptrdiff_t ldt = (batch + 15) / 16 * 16;
+        if ((ldt % 1024) == 0) ldt += 16;
+        if (transpose) {
             int c0;
             BGPBT_OMP(parallel for schedule(static) if ((double)batch * fin > 1048576.0))
-            for (c0 = 0; c0 < fin; c0 += 16) {
-                int c1 = c0 + 16 < fin ? c0 + 16 : fin, r, cc;
-                for (r = 0; r < batch; ++r) {
-                    const float* src = hin + (ptrdiff_t)r * ldin;
-                    for (cc = c0; cc < c1; ++cc) n->xt[(size_t)cc * (size_t)batch + (size_t)r] = src[cc];
+            for (c0 = 0; c0 < fin; c0 += 16) { /* 16 x 16 blocks through a local tile */
+                float tile[16][16];
+                int c1 = c0 + 16 < fin ? c0 + 16 : fin, r0, rr, cc;
+                for (r0 = 0; r0 < batch; r0 += 16) {
+                    int r1 = r0 + 16 < batch ? r0 + 16 : batch;
+                    if (r1 - r0 == 16 && c1 - c0 == 16) { /* full block: fixed trip counts */
+                        for (rr = 0; rr < 16; ++rr) {
+                            const float* src = hin + (ptrdiff_t)(r0 + rr) * ldin + c0;
+                            for (cc = 0; cc < 16; ++cc) tile[cc][rr] = src[cc];
+                        }
+                        for (cc = 0; cc < 16; ++cc) {
+                            float* dst = n->xt + (ptrdiff_t)(c0 + cc) * ldt + r0;
+                            for (rr = 0; rr < 16; ++rr) dst[rr] = tile[cc][rr];
+                        }
+                        continue;
+                    }
+                    for (rr = r0; rr < r1; ++rr) {
+                        const float* src = hin + (ptrdiff_t)rr * ldin;
+                        for (cc = c0; cc < c1; ++cc) tile[cc - c0][rr - r0] = src[cc];
+                    }
+                    for (cc = c0; cc < c1; ++cc)
+                        memcpy(n->xt + (ptrdiff_t)cc * ldt + r0, tile[cc - c0], (size_t)(r1 - r0) * sizeof(float));
                 }
             }
         }
-        bgpbt__sgemm_ex(fin, w, batch, n->xt, batch, 1, g, w, 32, n->grads + n->woff[l], 32,
-                        (ptrdiff_t)fin * 32, 0);
+        if (transpose)
+            bgpbt__sgemm_ex(fin, w, batch, n->xt, ldt, 1, g, w, 32, n->grads + n->woff[l], 32,
+                            (ptrdiff_t)fin * 32, 0);
+        else
+            bgpbt__sgemm_ex(fin, w, batch, hin, 1, ldin, g, w, 32, n->grads + n->woff[l], 32,
+                            (ptrdiff_t)fin * 32, 0);
         bgpbt__nn_colsum(g, batch, w, n->grads + n->boff[l]);
         if (l > 0 || dx) { /* gn = g W^T through a zero-padded transposed copy of W */
             int a, b2;
