@@ -6660,7 +6660,7 @@ struct bgpbt_mlp {
     long adam_t;
     int last_batch;                /* rows of the last training forward (0: none) */
     float* xin;                    /* [max_batch][in] copy of the last training input */
-    float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* pre-activations [max_batch][pad[l+1]] */
+    float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* pre-activations [max_batch][pad[l+1]] (SiLU: their sigmoid) */
     float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs [max_batch][pad[l+1]] */
     float *g0, *g1;                /* backward ping-pong [max_batch][maxpad] */
     float* xt;                     /* a layer input transposed, [maxpad][max_batch + 32] */
@@ -6840,15 +6840,20 @@ BGPBT__PRIVATE void bgpbt__nn_bias_act(float* z, float* h, const float* bias, in
         int j;
         for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
             bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(zr + j), bgpbt_fw_load(bias + j)), y;
-            bgpbt_fw_store(zr + j, x);
-            if (!hr) continue;
+            if (!hr) {
+                bgpbt_fw_store(zr + j, x);
+                continue;
+            }
             switch (act) {
-                case BGPBT_ACT_SILU:
-                    y = bgpbt_fw_div(x, bgpbt_fw_add(bgpbt_fw_set1(1.0f), bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                case BGPBT_ACT_SILU: { /* the cache keeps s = sigmoid(x): backward needs only s, h */
+                    bgpbt_fw sg = bgpbt_fw_div(bgpbt_fw_set1(1.0f), bgpbt_fw_add(bgpbt_fw_set1(1.0f), bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                    bgpbt_fw_store(zr + j, sg);
+                    y = bgpbt_fw_mul(x, sg);
                     break;
-                case BGPBT_ACT_TANH: y = bgpbt_fw_tanh(x); break;
-                case BGPBT_ACT_RELU: y = bgpbt_fw_max(x, bgpbt_fw_zero()); break;
-                default: y = x; break;
+                }
+                case BGPBT_ACT_TANH: y = bgpbt_fw_tanh(x); bgpbt_fw_store(zr + j, x); break;
+                case BGPBT_ACT_RELU: y = bgpbt_fw_max(x, bgpbt_fw_zero()); bgpbt_fw_store(zr + j, x); break;
+                default: y = x; bgpbt_fw_store(zr + j, x); break;
             }
             bgpbt_fw_store(hr + j, y);
         }
@@ -6868,9 +6873,9 @@ BGPBT__PRIVATE void bgpbt__nn_act_grad(float* g, const float* z, const float* h,
         for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
             bgpbt_fw x = bgpbt_fw_load(zr + j), d, one = bgpbt_fw_set1(1.0f);
             switch (act) {
-                case BGPBT_ACT_SILU: { /* s (1 + x (1 - s)) */
-                    bgpbt_fw s = bgpbt_fw_div(one, bgpbt_fw_add(one, bgpbt_fw_exp(bgpbt_fw_neg(x))));
-                    d = bgpbt_fw_mul(s, bgpbt_fw_add(one, bgpbt_fw_mul(x, bgpbt_fw_sub(one, s))));
+                case BGPBT_ACT_SILU: { /* s (1 + x (1 - s)) = s + h (1 - s), x holds s here */
+                    bgpbt_fw y = bgpbt_fw_load(hr + j);
+                    d = bgpbt_fw_add(x, bgpbt_fw_mul(y, bgpbt_fw_sub(one, x)));
                     break;
                 }
                 case BGPBT_ACT_TANH: {
@@ -7311,6 +7316,7 @@ BGPBT_API bgpbt_result bgpbt_mlp_load(bgpbt_mlp* n, const void* data, size_t siz
    ============================================================================================ */
 
 #define BGPBT__AGENT_KIND BGPBT_FOURCC('A', 'G', 'N', 'T')
+#define BGPBT__PPO_MAX_ACT 256 /* action dimensions (per-row scratch on the stack) */
 #define BGPBT__AGENT_VERSION 1u
 #define BGPBT__LOG_SQRT_2PI 0.91893853320467274178
 
@@ -7671,7 +7677,7 @@ BGPBT_API bgpbt_result bgpbt_agent_create(const bgpbt_agent_config* config, bgpb
         if (strlen(c.task) >= 64 || bgpbt_task_get_info(c.task, &info) != BGPBT_OK)
             return bgpbt__error(&c.logger, BGPBT_ERR_UNKNOWN_NAME, "agent: no built-in task named '%s'", c.task);
     }
-    if (c.env_def && (c.env_def->obs_dim < 1 || c.env_def->act_dim < 1 || !c.env_def->reset || (!c.env_def->step && !c.env_def->step_batch)))
+    if (c.env_def && (c.env_def->obs_dim < 1 || c.env_def->act_dim < 1 || c.env_def->act_dim > BGPBT__PPO_MAX_ACT || !c.env_def->reset || (!c.env_def->step && !c.env_def->step_batch)))
         return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent: env_def needs obs_dim, act_dim >= 1 and callbacks");
     a = &c.allocator;
     g = (bgpbt_agent*)bgpbt_mem_alloc(a, sizeof *g, 64);
@@ -7750,16 +7756,25 @@ BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* g) { return g->act_dim; }
 BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* g) { return g->pi; }
 BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* g) { return g->vf; }
 
-BGPBT__INLINE float bgpbt__softplusf(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
-BGPBT__INLINE float bgpbt__sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* softplus(r) and sigmoid(r) from one exp */
+BGPBT__INLINE void bgpbt__sp_sig(float r, float* sp, float* sig) {
+    float e = expf(-fabsf(r)); /* in (0, 1] */
+    *sp = (r > 0.0f ? r : 0.0f) + log1pf(e);
+    *sig = r >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
 
 /* log N(u; loc, scale) summed over A dims (policy output row: loc[A], raw scale[A]) */
 BGPBT__PRIVATE double bgpbt__ppo_logp(const float* pol, const float* u, int A) {
     double s = 0.0;
     int j;
     for (j = 0; j < A; ++j) {
-        double sc = (double)bgpbt__softplusf(pol[A + j]) + 0.001, z = ((double)u[j] - pol[j]) / sc;
-        s += -0.5 * z * z - log(sc) - BGPBT__LOG_SQRT_2PI;
+        float sp, sg;
+        double sc, z;
+        bgpbt__sp_sig(pol[A + j], &sp, &sg);
+        sc = (double)sp + 0.001;
+        z = ((double)u[j] - pol[j]) / sc;
+        s += -0.5 * z * z - (double)logf((float)sc) - BGPBT__LOG_SQRT_2PI;
     }
     return s;
 }
@@ -7787,12 +7802,24 @@ BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, c
 
 /* Per-row policy loss and its gradient with respect to the policy output row (loc, raw scale).
    Returns the row's terms through out[]: [0] surrogate loss, [1] entropy, [2] KL. dpol is
-   d(row loss)/d(output) where row loss = surr - ent_cost * H + kl_w * KL (not yet averaged). */
+   d(row loss)/d(output) where row loss = surr - ent_cost * H + kl_w * KL (not yet averaged).
+   Transcendentals in float (one exp per softplus/sigmoid pair, one per tanh/log-det pair),
+   sums in double. */
 BGPBT__PRIVATE void bgpbt__ppo_row(const float* pol, const float* u, double logp_old, double adv, const float* eps,
                                    double clip, double ent_cost, const float* tpol, double kl_w, int A,
                                    float* dpol, double* out) {
-    double logp = bgpbt__ppo_logp(pol, u, A), rho, surr_grad, H = 0.0, kl = 0.0;
+    double sc[BGPBT__PPO_MAX_ACT], zz[BGPBT__PPO_MAX_ACT], lsc[BGPBT__PPO_MAX_ACT], dsg[BGPBT__PPO_MAX_ACT];
+    double logp = 0.0, rho, surr_grad, H = 0.0, kl = 0.0;
     int j;
+    for (j = 0; j < A; ++j) {
+        float sp, sg;
+        bgpbt__sp_sig(pol[A + j], &sp, &sg);
+        sc[j] = (double)sp + 0.001;
+        dsg[j] = sg; /* d scale / d raw */
+        lsc[j] = (double)logf((float)sc[j]);
+        zz[j] = ((double)u[j] - pol[j]) / sc[j];
+        logp += -0.5 * zz[j] * zz[j] - lsc[j] - BGPBT__LOG_SQRT_2PI;
+    }
     rho = exp(logp - logp_old);
     {
         double lo = 1.0 - clip, hi = 1.0 + clip, rc = rho < lo ? lo : rho > hi ? hi : rho;
@@ -7802,25 +7829,32 @@ BGPBT__PRIVATE void bgpbt__ppo_row(const float* pol, const float* u, double logp
         surr_grad = (unc <= cl) ? -adv * rho : 0.0; /* d loss / d logp */
     }
     for (j = 0; j < A; ++j) {
-        double s = (double)bgpbt__softplusf(pol[A + j]) + 0.001, zz = ((double)u[j] - pol[j]) / s;
-        double dsig = (double)bgpbt__sigmoidf(pol[A + j]); /* d scale / d raw */
+        double s = sc[j], z = zz[j];
         /* d logp / d loc = z / s ; d logp / d s = (z^2 - 1) / s */
-        double dloc = surr_grad * zz / s, ds = surr_grad * (zz * zz - 1.0) / s;
-        /* entropy: 0.5 + log sqrt(2 pi) + log s + log-det of tanh at x = loc + s eps */
+        double dloc = surr_grad * z / s, ds = surr_grad * (z * z - 1.0) / s;
+        /* entropy: 0.5 + log sqrt(2 pi) + log s + log-det of tanh at x = loc + s eps, where
+           log-det = 2 (log 2 - x - softplus(-2x)) and its derivative is -2 tanh(x) */
         double x = (double)pol[j] + s * (double)eps[j];
-        double ld = 2.0 * (0.69314718055994531 - x - (-2.0 * x > 30.0 ? -2.0 * x : log1p(exp(-2.0 * x))));
-        double dld = -2.0 * tanh(x); /* d logdet / dx */
-        H += 0.5 + BGPBT__LOG_SQRT_2PI + log(s) + ld;
+        float e2 = expf(-2.0f * fabsf((float)x));
+        double sp2 = (x < 0.0 ? -2.0 * x : 0.0) + (double)log1pf(e2);
+        double th = (double)((1.0f - e2) / (1.0f + e2)) * (x < 0.0 ? -1.0 : 1.0);
+        double ld = 2.0 * (0.69314718055994531 - x - sp2);
+        double dld = -2.0 * th;
+        H += 0.5 + BGPBT__LOG_SQRT_2PI + lsc[j] + ld;
         dloc += -ent_cost * dld;
         ds += -ent_cost * (1.0 / s + dld * (double)eps[j]);
         if (tpol) { /* KL(N(mt, st) || N(m, s)) = log(s/st) + (st^2 + (mt - m)^2) / (2 s^2) - 1/2 */
-            double st = (double)bgpbt__softplusf(tpol[A + j]) + 0.001, dm = (double)tpol[j] - pol[j];
-            kl += log(s / st) + (st * st + dm * dm) / (2.0 * s * s) - 0.5;
+            float tsp, tsg;
+            double st, dm;
+            bgpbt__sp_sig(tpol[A + j], &tsp, &tsg);
+            st = (double)tsp + 0.001;
+            dm = (double)tpol[j] - pol[j];
+            kl += lsc[j] - (double)logf((float)st) + (st * st + dm * dm) / (2.0 * s * s) - 0.5;
             dloc += kl_w * (-dm / (s * s));
             ds += kl_w * (1.0 / s - (st * st + dm * dm) / (s * s * s));
         }
         dpol[j] = (float)dloc;
-        dpol[A + j] = (float)(ds * dsig);
+        dpol[A + j] = (float)(ds * dsg[j]);
     }
     out[1] = H;
     out[2] = kl;
@@ -7929,7 +7963,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_policy_step(bgpbt_agent* g, const float* 
         const float* pol = g->r_pol + (size_t)i * 2 * (size_t)A;
         float* u = u_out + (size_t)i * (size_t)A;
         for (j = 0; j < A; ++j) {
-            float s = bgpbt__softplusf(pol[A + j]) + 0.001f;
+            float sp, sg, s;
+            bgpbt__sp_sig(pol[A + j], &sp, &sg);
+            s = sp + 0.001f;
             u[j] = sample ? pol[j] + s * g->r_eps[(size_t)i * (size_t)A + (size_t)j] : pol[j];
             g->r_act[(size_t)i * (size_t)A + (size_t)j] = tanhf(u[j]);
         }
