@@ -6987,14 +6987,15 @@ BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int bat
            output rows 4 KiB apart would share one L1 set) */
         ptrdiff_t ldt = (batch + 15) / 16 * 16;
         if ((ldt % 1024) == 0) ldt += 16;
-        if (transpose) {
-            int c0;
+        if (transpose) { /* 16 x 16 blocks through a local tile; row blocks outermost so the
+                            input is read sequentially (column strips defeat the prefetcher) */
+            int r0;
             BGPBT_OMP(parallel for schedule(static) if ((double)batch * fin > 1048576.0))
-            for (c0 = 0; c0 < fin; c0 += 16) { /* 16 x 16 blocks through a local tile */
+            for (r0 = 0; r0 < batch; r0 += 16) {
                 float tile[16][16];
-                int c1 = c0 + 16 < fin ? c0 + 16 : fin, r0, rr, cc;
-                for (r0 = 0; r0 < batch; r0 += 16) {
-                    int r1 = r0 + 16 < batch ? r0 + 16 : batch;
+                int r1 = r0 + 16 < batch ? r0 + 16 : batch, c0, rr, cc;
+                for (c0 = 0; c0 < fin; c0 += 16) {
+                    int c1 = c0 + 16 < fin ? c0 + 16 : fin;
                     if (r1 - r0 == 16 && c1 - c0 == 16) { /* full block: fixed trip counts */
                         for (rr = 0; rr < 16; ++rr) {
                             const float* src = hin + (ptrdiff_t)(r0 + rr) * ldin + c0;
