@@ -928,6 +928,17 @@ BGPBT_API bgpbt_result bgpbt_task_mjcf(const char* name, char* buf, size_t cap, 
 BGPBT_API bgpbt_result bgpbt_vecenv_create_task(const char* name, const bgpbt_task_options* options,
                                                 const bgpbt_vecenv_config* config, bgpbt_vecenv** out);
 
+/* The physical state of copy `env` (built-in tasks): qpos[nq], qvel[nv] in MuJoCo's layout
+   (a free root has position then quaternion w, x, y, z; hinges in radians). set_state places
+   the copy in that state (quaternions renormalised), recomputes its observation (obs() row)
+   and restarts its episode counters; its target, if any, is kept. NaN is refused. */
+BGPBT_API bgpbt_result bgpbt_vecenv_state_sizes(const bgpbt_vecenv* venv, int* nq, int* nv);
+BGPBT_API bgpbt_result bgpbt_vecenv_get_state(const bgpbt_vecenv* venv, int env, float* qpos, float* qvel);
+BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* venv, int env, const float* qpos, const float* qvel);
+/* The simulator batch behind a built-in task (NULL for user environments), for reading more
+   observables with the bgpbt_sim_* functions. Do not step it or change its state directly. */
+BGPBT_API const bgpbt_sim* bgpbt_vecenv_sim(const bgpbt_vecenv* venv);
+
 /* Body transforms of copy `env` (built-in tasks), for a game or renderer to draw each frame:
    pos[num_bodies][3] and quat[num_bodies][4] (w, x, y, z), world frame; body 0 is the world. */
 BGPBT_API int bgpbt_vecenv_num_bodies(const bgpbt_vecenv* venv);
@@ -4659,16 +4670,909 @@ BGPBT_API int bgpbt_sim_num_contacts(const bgpbt_sim* sim, int env) {
     return (int)BGPBT__LANE(sim, env, sim->o_ncon, 0);
 }
 
-/* ---- MJCF loader ------------------------------------------------------------------------------ */
+/* ---- MJCF loader ------------------------------------------------------------------------------
+   A small XML parser (elements, attributes, comments, <?...?>, <!...>; no entities, no text
+   content) builds a tree; the tree is walked into a bgpbt_sim_builder. */
+
+#define BGPBT__XML_MAX_DEPTH 64
+#define BGPBT__XML_MAX_NODES 200000
+
+typedef struct bgpbt__xnode {
+    const char* name; int nlen; int line;
+    int parent, child, last, next;
+    int attr, nattr;
+} bgpbt__xnode;
+typedef struct bgpbt__xattr { const char* name; int nlen; const char* val; int vlen; } bgpbt__xattr;
+
+typedef struct bgpbt__mj {
+    bgpbt_allocator alloc;
+    bgpbt_logger log;
+    const char* src; size_t len;
+    bgpbt__xnode* node; int nnode, cap_node;
+    bgpbt__xattr* attr; int nattr, cap_attr;
+    bgpbt_sim_builder* b;
+    int degree, global, autolimits, inertia_mode; /* inertia_mode: 0 false, 1 true, 2 auto */
+    char buf[4096];
+    char msg[160];
+    bgpbt_result last_err; /* code of the last error logged by a value parser */
+} bgpbt__mj;
+
+BGPBT__PRIVATE int bgpbt__mj_grow(bgpbt__mj* c, void** arr, int* cap, int need, size_t elem) {
+    int nc;
+    void* p;
+    if (need <= *cap) return 1;
+    nc = *cap ? *cap * 2 : 64;
+    while (nc < need) nc *= 2;
+    p = bgpbt__calloc(&c->alloc, (size_t)nc, elem);
+    if (!p) return 0;
+    if (*arr) {
+        memcpy(p, *arr, (size_t)*cap * elem);
+        bgpbt__cfree(&c->alloc, *arr, (size_t)*cap, elem);
+    }
+    *arr = p;
+    *cap = nc;
+    return 1;
+}
+
+BGPBT__PRIVATE int bgpbt__xml_namech(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == ':' || ch == '.';
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__xml_parse(bgpbt__mj* c) {
+    const char* s = c->src;
+    size_t n = c->len, i = 0;
+    int line = 1, cur = -1, depth = 0, root_done = 0;
+#define BGPBT__XE(code, ...) return bgpbt__error(&c->log, code, __VA_ARGS__)
+    while (i < n) {
+        char ch = s[i];
+        if (ch == '\n') { line++; i++; continue; }
+        if (ch != '<') {
+            if (ch == 0) BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: NUL byte in the text", line);
+            if (cur < 0 && !(ch == ' ' || ch == '\t' || ch == '\r')) {
+                if (!(i == 0 && n >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF))
+                    BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: text outside the root element", line);
+                i += 3;
+                continue;
+            }
+            i++;
+            continue;
+        }
+        if (i + 3 < n && s[i + 1] == '!' && s[i + 2] == '-' && s[i + 3] == '-') { /* comment */
+            size_t j = i + 4;
+            int l0 = line;
+            while (j + 2 < n && !(s[j] == '-' && s[j + 1] == '-' && s[j + 2] == '>')) { if (s[j] == '\n') line++; j++; }
+            if (j + 2 >= n) BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: unterminated comment", l0);
+            i = j + 3;
+            continue;
+        }
+        if (i + 1 < n && (s[i + 1] == '?' || s[i + 1] == '!')) { /* declaration or processing instruction */
+            size_t j = i + 2;
+            int l0 = line;
+            if (i + 8 < n && memcmp(s + i, "<![CDATA[", 9) == 0) BGPBT__XE(BGPBT_ERR_UNSUPPORTED, "MJCF line %d: CDATA is not supported", line);
+            while (j < n && s[j] != '>') { if (s[j] == '\n') line++; j++; }
+            if (j >= n) BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: unterminated <? or <!", l0);
+            i = j + 1;
+            continue;
+        }
+        if (i + 1 < n && s[i + 1] == '/') { /* closing tag */
+            size_t j = i + 2, st;
+            st = j;
+            while (j < n && bgpbt__xml_namech(s[j])) j++;
+            if (cur < 0) BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: closing tag without an open element", line);
+            if ((int)(j - st) != c->node[cur].nlen || memcmp(s + st, c->node[cur].name, j - st) != 0)
+                BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: closing tag </%.*s> does not match <%.*s> (line %d)", line, (int)(j - st > 60 ? 60 : j - st),
+                          s + st, c->node[cur].nlen > 60 ? 60 : c->node[cur].nlen, c->node[cur].name, c->node[cur].line);
+            while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) { if (s[j] == '\n') line++; j++; }
+            if (j >= n || s[j] != '>') BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: malformed closing tag", line);
+            i = j + 1;
+            cur = c->node[cur].parent;
+            depth--;
+            if (cur < 0) root_done = 1;
+            continue;
+        }
+        { /* opening tag */
+            size_t j = i + 1, st = j;
+            int id, selfclose = 0;
+            bgpbt__xnode* nd;
+            while (j < n && bgpbt__xml_namech(s[j])) j++;
+            if (j == st) BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: '<' not followed by an element name", line);
+            if (root_done || (cur < 0 && c->nnode > 0)) BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: more than one root element", line);
+            if (depth >= BGPBT__XML_MAX_DEPTH) BGPBT__XE(BGPBT_ERR_LIMIT, "MJCF line %d: elements nested deeper than %d", line, BGPBT__XML_MAX_DEPTH);
+            if (c->nnode >= BGPBT__XML_MAX_NODES) BGPBT__XE(BGPBT_ERR_LIMIT, "MJCF line %d: more than %d elements", line, BGPBT__XML_MAX_NODES);
+            if (!bgpbt__mj_grow(c, (void**)&c->node, &c->cap_node, c->nnode + 1, sizeof *c->node))
+                BGPBT__XE(BGPBT_ERR_OUT_OF_MEMORY, "MJCF: out of memory");
+            id = c->nnode++;
+            nd = &c->node[id];
+            nd->name = s + st; nd->nlen = (int)(j - st); nd->line = line;
+            nd->parent = cur; nd->child = nd->last = nd->next = -1;
+            nd->attr = c->nattr; nd->nattr = 0;
+            if (cur >= 0) {
+                if (c->node[cur].last >= 0) c->node[c->node[cur].last].next = id;
+                else c->node[cur].child = id;
+                c->node[cur].last = id;
+            }
+            for (;;) { /* attributes */
+                size_t an, ae, vs;
+                char q;
+                int k;
+                while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) { if (s[j] == '\n') line++; j++; }
+                if (j >= n) BGPBT__XE(BGPBT_ERR_TRUNCATED, "MJCF line %d: the file ends inside <%.*s>", line, nd->nlen > 60 ? 60 : nd->nlen, nd->name);
+                if (s[j] == '>') { j++; break; }
+                if (s[j] == '/' && j + 1 < n && s[j + 1] == '>') { j += 2; selfclose = 1; break; }
+                an = j;
+                while (j < n && bgpbt__xml_namech(s[j])) j++;
+                ae = j;
+                if (ae == an) BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: bad character '%c' in <%.*s>", line, s[j] >= 32 && s[j] < 127 ? s[j] : '?', nd->nlen > 60 ? 60 : nd->nlen, nd->name);
+                while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) { if (s[j] == '\n') line++; j++; }
+                if (j >= n || s[j] != '=') BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: attribute '%.*s' without a value", line, (int)(ae - an > 60 ? 60 : ae - an), s + an);
+                j++;
+                while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) { if (s[j] == '\n') line++; j++; }
+                if (j >= n || (s[j] != '"' && s[j] != '\'')) BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: attribute value must be quoted", line);
+                q = s[j++];
+                vs = j;
+                while (j < n && s[j] != q) { if (s[j] == '\n') line++; if (s[j] == '<' || s[j] == 0) break; j++; }
+                if (j >= n || s[j] != q) BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: unterminated attribute value", line);
+                for (k = nd->attr; k < c->nattr; ++k)
+                    if (c->attr[k].nlen == (int)(ae - an) && memcmp(c->attr[k].name, s + an, ae - an) == 0)
+                        BGPBT__XE(BGPBT_ERR_PARSE, "MJCF line %d: repeated attribute '%.*s'", line, (int)(ae - an > 60 ? 60 : ae - an), s + an);
+                if (c->nattr >= 1000000) BGPBT__XE(BGPBT_ERR_LIMIT, "MJCF line %d: too many attributes", line);
+                if (!bgpbt__mj_grow(c, (void**)&c->attr, &c->cap_attr, c->nattr + 1, sizeof *c->attr))
+                    BGPBT__XE(BGPBT_ERR_OUT_OF_MEMORY, "MJCF: out of memory");
+                nd = &c->node[id];
+                c->attr[c->nattr].name = s + an; c->attr[c->nattr].nlen = (int)(ae - an);
+                c->attr[c->nattr].val = s + vs; c->attr[c->nattr].vlen = (int)(j - vs);
+                c->nattr++;
+                nd->nattr++;
+                j++;
+            }
+            i = j;
+            if (!selfclose) { cur = id; depth++; }
+            else if (cur < 0) root_done = 1;
+        }
+    }
+    if (cur >= 0) BGPBT__XE(BGPBT_ERR_TRUNCATED, "MJCF: the file ends before </%.*s> (opened at line %d)", c->node[cur].nlen > 60 ? 60 : c->node[cur].nlen,
+                            c->node[cur].name, c->node[cur].line);
+    if (c->nnode == 0) BGPBT__XE(BGPBT_ERR_PARSE, "MJCF: no root element");
+#undef BGPBT__XE
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE int bgpbt__xis(const bgpbt__mj* c, int nd, const char* name) {
+    size_t l = strlen(name);
+    return (size_t)c->node[nd].nlen == l && memcmp(c->node[nd].name, name, l) == 0;
+}
+BGPBT__PRIVATE const bgpbt__xattr* bgpbt__xattr_own(const bgpbt__mj* c, int nd, const char* name) {
+    int k;
+    size_t l = strlen(name);
+    if (nd < 0) return NULL;
+    for (k = c->node[nd].attr; k < c->node[nd].attr + c->node[nd].nattr; ++k)
+        if ((size_t)c->attr[k].nlen == l && memcmp(c->attr[k].name, name, l) == 0) return &c->attr[k];
+    return NULL;
+}
+
+/* Attribute lookup through the default classes: own value, then the class chain. `dcls` is the
+   default node of the element's class (or -1), `tag` the element name inside defaults. */
+BGPBT__PRIVATE const bgpbt__xattr* bgpbt__mj_get(const bgpbt__mj* c, int nd, int dcls, const char* tag, const char* name) {
+    const bgpbt__xattr* a = bgpbt__xattr_own(c, nd, name);
+    int d;
+    if (a) return a;
+    for (d = dcls; d >= 0 && bgpbt__xis(c, d, "default"); d = c->node[d].parent) {
+        int ch;
+        for (ch = c->node[d].child; ch >= 0; ch = c->node[ch].next)
+            if (bgpbt__xis(c, ch, tag)) {
+                a = bgpbt__xattr_own(c, ch, name);
+                if (a) return a;
+            }
+    }
+    return NULL;
+}
+
+BGPBT__PRIVATE const char* bgpbt__mj_str(bgpbt__mj* c, const bgpbt__xattr* a) {
+    int l = a->vlen < (int)sizeof c->buf - 1 ? a->vlen : (int)sizeof c->buf - 1;
+    memcpy(c->buf, a->val, (size_t)l);
+    c->buf[l] = 0;
+    return c->buf;
+}
+BGPBT__PRIVATE int bgpbt__mj_streq(const bgpbt__xattr* a, const char* s) {
+    size_t l = strlen(s);
+    return a && (size_t)a->vlen == l && memcmp(a->val, s, l) == 0;
+}
+
+/* Parse up to `maxn` numbers; returns the count or -1 (with an error logged) on bad input. */
+BGPBT__PRIVATE int bgpbt__mj_nums(bgpbt__mj* c, int nd, const bgpbt__xattr* a, double* out, int maxn) {
+    const char* p;
+    int n = 0;
+    if (a->vlen >= (int)sizeof c->buf - 1) {
+        c->last_err = bgpbt__error(&c->log, BGPBT_ERR_LIMIT, "MJCF line %d: attribute '%.*s' is too long", c->node[nd].line, a->nlen > 60 ? 60 : a->nlen, a->name);
+        return -1;
+    }
+    p = bgpbt__mj_str(c, a);
+    for (;;) {
+        char* e;
+        double v;
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+        if (!*p) break;
+        v = strtod(p, &e);
+        if (e == p || (*e && *e != ' ' && *e != '\t' && *e != '\n' && *e != '\r')) {
+            c->last_err = bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: attribute '%.*s' of <%.*s>: not a number list", c->node[nd].line,
+                         a->nlen > 60 ? 60 : a->nlen, a->name, c->node[nd].nlen > 60 ? 60 : c->node[nd].nlen, c->node[nd].name);
+            return -1;
+        }
+        if (!(v - v == 0) || fabs(v) > 1e9) {
+            c->last_err = bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: attribute '%.*s' of <%.*s>: value not finite or beyond 1e9",
+                         c->node[nd].line, a->nlen > 60 ? 60 : a->nlen, a->name, c->node[nd].nlen > 60 ? 60 : c->node[nd].nlen, c->node[nd].name);
+            return -1;
+        }
+        if (n >= maxn) {
+            c->last_err = bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: attribute '%.*s' of <%.*s>: more than %d numbers", c->node[nd].line,
+                         a->nlen > 60 ? 60 : a->nlen, a->name, c->node[nd].nlen > 60 ? 60 : c->node[nd].nlen, c->node[nd].name, maxn);
+            return -1;
+        }
+        out[n++] = v;
+        p = e;
+    }
+    return n;
+}
+
+/* Exactly n numbers (or a prefix of at least `minn`) into a float array. Returns 1 found, 0 absent, -1 error. */
+BGPBT__PRIVATE int bgpbt__mj_vec(bgpbt__mj* c, int nd, int dcls, const char* tag, const char* name, float* out, int minn, int maxn) {
+    const bgpbt__xattr* a = bgpbt__mj_get(c, nd, dcls, tag, name);
+    double v[16];
+    int k, cnt;
+    if (!a) return 0;
+    cnt = bgpbt__mj_nums(c, nd, a, v, maxn < 16 ? maxn : 16);
+    if (cnt < 0) return -1;
+    if (cnt < minn) {
+        c->last_err = bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: attribute '%s' of <%s> needs %d numbers, has %d", c->node[nd].line, name, tag, minn, cnt);
+        return -1;
+    }
+    for (k = 0; k < cnt; ++k) out[k] = (float)v[k];
+    return 1;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__mj_bad_attr(bgpbt__mj* c, int nd, const bgpbt__xattr* a) {
+    return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: attribute '%.*s' of <%.*s> is not supported", c->node[nd].line,
+                        a->nlen > 60 ? 60 : a->nlen, a->name, c->node[nd].nlen > 60 ? 60 : c->node[nd].nlen, c->node[nd].name);
+}
+/* Every attribute of nd must be in the space-separated list. */
+BGPBT__PRIVATE bgpbt_result bgpbt__mj_check_attrs(bgpbt__mj* c, int nd, const char* list) {
+    int k;
+    for (k = c->node[nd].attr; k < c->node[nd].attr + c->node[nd].nattr; ++k) {
+        const bgpbt__xattr* a = &c->attr[k];
+        const char* p = list;
+        int ok = 0;
+        while (*p && !ok) {
+            const char* e = p;
+            while (*e && *e != ' ') e++;
+            if ((int)(e - p) == a->nlen && memcmp(p, a->name, (size_t)a->nlen) == 0) ok = 1;
+            p = *e ? e + 1 : e;
+        }
+        if (!ok) return bgpbt__mj_bad_attr(c, nd, a);
+    }
+    return BGPBT_OK;
+}
+
+#define BGPBT__MJ_JOINT_ATTRS "name class type pos axis range limited damping stiffness springref armature ref margin solreflimit solimplimit frictionloss group user"
+#define BGPBT__MJ_GEOM_ATTRS "name class type size pos quat axisangle euler zaxis xyaxes fromto density mass friction contype conaffinity condim margin gap solref solimp solmix priority rgba material group user"
+#define BGPBT__MJ_SITE_ATTRS "name class type pos quat size rgba group material axisangle euler zaxis xyaxes fromto user"
+#define BGPBT__MJ_MOTOR_ATTRS "name class joint gear ctrlrange ctrllimited forcerange forcelimited group user"
+
+BGPBT__PRIVATE bgpbt_result bgpbt__mj_unsupported_elem(bgpbt__mj* c, int nd, const char* why) {
+    return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: element <%.*s> is not supported%s%s", c->node[nd].line,
+                        c->node[nd].nlen > 60 ? 60 : c->node[nd].nlen, c->node[nd].name, why ? ": " : "", why ? why : "");
+}
+
+/* Validate the default tree: children are joint/geom/site/motor (checked), visual ones ignored. */
+BGPBT__PRIVATE bgpbt_result bgpbt__mj_check_default(bgpbt__mj* c, int nd) {
+    int ch;
+    bgpbt_result r = bgpbt__mj_check_attrs(c, nd, "class");
+    if (r) return r;
+    if (c->node[nd].parent >= 0 && bgpbt__xis(c, c->node[nd].parent, "default") && !bgpbt__xattr_own(c, nd, "class"))
+        return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: a nested <default> needs a class", c->node[nd].line);
+    for (ch = c->node[nd].child; ch >= 0; ch = c->node[ch].next) {
+        if (bgpbt__xis(c, ch, "default")) r = bgpbt__mj_check_default(c, ch);
+        else if (bgpbt__xis(c, ch, "joint")) r = bgpbt__mj_check_attrs(c, ch, BGPBT__MJ_JOINT_ATTRS);
+        else if (bgpbt__xis(c, ch, "geom")) r = bgpbt__mj_check_attrs(c, ch, BGPBT__MJ_GEOM_ATTRS);
+        else if (bgpbt__xis(c, ch, "site")) r = bgpbt__mj_check_attrs(c, ch, BGPBT__MJ_SITE_ATTRS);
+        else if (bgpbt__xis(c, ch, "motor")) r = bgpbt__mj_check_attrs(c, ch, BGPBT__MJ_MOTOR_ATTRS);
+        else if (bgpbt__xis(c, ch, "camera") || bgpbt__xis(c, ch, "light") || bgpbt__xis(c, ch, "material") || bgpbt__xis(c, ch, "mesh") ||
+                 bgpbt__xis(c, ch, "general") || bgpbt__xis(c, ch, "position") || bgpbt__xis(c, ch, "velocity") || bgpbt__xis(c, ch, "tendon") ||
+                 bgpbt__xis(c, ch, "equality") || bgpbt__xis(c, ch, "pair"))
+            r = BGPBT_OK; /* defaults for elements we refuse or ignore elsewhere: harmless here */
+        else r = bgpbt__mj_unsupported_elem(c, ch, "inside <default>");
+        if (r) return r;
+    }
+    return BGPBT_OK;
+}
+
+/* The default node of class name (NULL/absent: the root default). */
+BGPBT__PRIVATE int bgpbt__mj_find_class(const bgpbt__mj* c, const bgpbt__xattr* cls) {
+    int i, root = -1;
+    for (i = 0; i < c->nnode; ++i) {
+        if (!bgpbt__xis(c, i, "default")) continue;
+        if (c->node[i].parent == 0 && root < 0) root = i;
+        if (cls) {
+            const bgpbt__xattr* a = bgpbt__xattr_own(c, i, "class");
+            if (a && a->vlen == cls->vlen && memcmp(a->val, cls->val, (size_t)a->vlen) == 0) return i;
+            if (!a && cls->vlen == 4 && memcmp(cls->val, "main", 4) == 0 && c->node[i].parent == 0) return i;
+        }
+    }
+    return cls ? -2 : root;
+}
+
+/* class of an element: its class attribute, else the inherited childclass */
+BGPBT__PRIVATE int bgpbt__mj_class(bgpbt__mj* c, int nd, int inherited) {
+    const bgpbt__xattr* a = bgpbt__xattr_own(c, nd, "class");
+    int d;
+    if (!a) return inherited;
+    d = bgpbt__mj_find_class(c, a);
+    if (d == -2) {
+        bgpbt__error(&c->log, BGPBT_ERR_UNKNOWN_NAME, "MJCF line %d: unknown class '%.*s'", c->node[nd].line, a->vlen > 60 ? 60 : a->vlen, a->val);
+        return -2;
+    }
+    return d;
+}
+
+BGPBT__PRIVATE void bgpbt__mat_to_quat(const double R[9], float q[4]) {
+    double tr = R[0] + R[4] + R[8], w, x, y, z, s;
+    if (tr > 0) {
+        s = sqrt(tr + 1.0) * 2; w = 0.25 * s; x = (R[7] - R[5]) / s; y = (R[2] - R[6]) / s; z = (R[3] - R[1]) / s;
+    } else if (R[0] > R[4] && R[0] > R[8]) {
+        s = sqrt(1.0 + R[0] - R[4] - R[8]) * 2; w = (R[7] - R[5]) / s; x = 0.25 * s; y = (R[1] + R[3]) / s; z = (R[2] + R[6]) / s;
+    } else if (R[4] > R[8]) {
+        s = sqrt(1.0 + R[4] - R[0] - R[8]) * 2; w = (R[2] - R[6]) / s; x = (R[1] + R[3]) / s; y = 0.25 * s; z = (R[5] + R[7]) / s;
+    } else {
+        s = sqrt(1.0 + R[8] - R[0] - R[4]) * 2; w = (R[3] - R[1]) / s; x = (R[2] + R[6]) / s; y = (R[5] + R[7]) / s; z = 0.25 * s;
+    }
+    q[0] = (float)w; q[1] = (float)x; q[2] = (float)y; q[3] = (float)z;
+    bgpbt__q_normalize(q);
+}
+
+/* Orientation from quat / axisangle / euler / zaxis / xyaxes: 1 found, 0 none, -1 error. */
+BGPBT__PRIVATE int bgpbt__mj_orient(bgpbt__mj* c, int nd, int dcls, const char* tag, float q[4]) {
+    float v[6];
+    int r, found = 0;
+    q[0] = 1; q[1] = q[2] = q[3] = 0;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, tag, "quat", v, 4, 4)) < 0) return -1;
+    if (r) { memcpy(q, v, 4 * sizeof(float)); bgpbt__q_normalize(q); found++; }
+    if ((r = bgpbt__mj_vec(c, nd, dcls, tag, "axisangle", v, 4, 4)) < 0) return -1;
+    if (r) { bgpbt__q_from_axis_angle(q, v, c->degree ? v[3] * 3.14159265358979323846 / 180.0 : v[3]); found++; }
+    if ((r = bgpbt__mj_vec(c, nd, dcls, tag, "euler", v, 3, 3)) < 0) return -1;
+    if (r) { /* intrinsic x, y, z (MuJoCo's default eulerseq "xyz") */
+        static const float ex[3] = {1, 0, 0}, ey[3] = {0, 1, 0}, ez[3] = {0, 0, 1};
+        float qa[4], qb[4], qc[4];
+        double sc = c->degree ? 3.14159265358979323846 / 180.0 : 1.0;
+        bgpbt__q_from_axis_angle(qa, ex, v[0] * sc);
+        bgpbt__q_from_axis_angle(qb, ey, v[1] * sc);
+        bgpbt__q_from_axis_angle(qc, ez, v[2] * sc);
+        bgpbt__q_mul(q, qa, qb);
+        bgpbt__q_mul(q, q, qc);
+        found++;
+    }
+    if ((r = bgpbt__mj_vec(c, nd, dcls, tag, "zaxis", v, 3, 3)) < 0) return -1;
+    if (r) { bgpbt__q_from_zaxis(q, v); found++; }
+    if ((r = bgpbt__mj_vec(c, nd, dcls, tag, "xyaxes", v, 6, 6)) < 0) return -1;
+    if (r) {
+        double x[3], y[3], z[3], nx, d, ny, R[9];
+        int k;
+        for (k = 0; k < 3; ++k) { x[k] = v[k]; y[k] = v[3 + k]; }
+        nx = sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
+        if (!(nx > 1e-9)) { c->last_err = bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: xyaxes has a zero x axis", c->node[nd].line); return -1; }
+        for (k = 0; k < 3; ++k) x[k] /= nx;
+        d = x[0] * y[0] + x[1] * y[1] + x[2] * y[2];
+        for (k = 0; k < 3; ++k) y[k] -= d * x[k];
+        ny = sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2]);
+        if (!(ny > 1e-9)) { c->last_err = bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: xyaxes axes are parallel", c->node[nd].line); return -1; }
+        for (k = 0; k < 3; ++k) y[k] /= ny;
+        z[0] = x[1] * y[2] - x[2] * y[1]; z[1] = x[2] * y[0] - x[0] * y[2]; z[2] = x[0] * y[1] - x[1] * y[0];
+        for (k = 0; k < 3; ++k) { R[3 * k] = x[k]; R[3 * k + 1] = y[k]; R[3 * k + 2] = z[k]; }
+        bgpbt__mat_to_quat(R, q);
+        found++;
+    }
+    if (found > 1) {
+        c->last_err = bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: <%s> has more than one orientation attribute", c->node[nd].line, tag);
+        return -1;
+    }
+    return found;
+}
+
+/* frame helpers for coordinate="global": world pose of the current body */
+typedef struct bgpbt__mj_frame { float pos[3]; float quat[4]; } bgpbt__mj_frame;
+/* world point -> body frame */
+BGPBT__PRIVATE void bgpbt__mj_to_local_pt(const bgpbt__mj_frame* f, const float w[3], float l[3]) {
+    float R[9], d[3];
+    bgpbt__q_to_mat(f->quat, R);
+    d[0] = w[0] - f->pos[0]; d[1] = w[1] - f->pos[1]; d[2] = w[2] - f->pos[2];
+    bgpbt__m3_tmulv(l, R, d);
+}
+BGPBT__PRIVATE void bgpbt__mj_to_local_dir(const bgpbt__mj_frame* f, const float w[3], float l[3]) {
+    float R[9];
+    bgpbt__q_to_mat(f->quat, R);
+    bgpbt__m3_tmulv(l, R, w);
+}
+BGPBT__PRIVATE void bgpbt__mj_to_local_quat(const bgpbt__mj_frame* f, const float w[4], float l[4]) {
+    float inv[4];
+    inv[0] = f->quat[0]; inv[1] = -f->quat[1]; inv[2] = -f->quat[2]; inv[3] = -f->quat[3];
+    bgpbt__q_mul(l, inv, w);
+}
+
+BGPBT__PRIVATE const char* bgpbt__mj_name(bgpbt__mj* c, int nd, char* out, size_t cap) {
+    const bgpbt__xattr* a = bgpbt__xattr_own(c, nd, "name");
+    int l;
+    if (!a) return NULL;
+    l = a->vlen < (int)cap - 1 ? a->vlen : (int)cap - 1;
+    memcpy(out, a->val, (size_t)l);
+    out[l] = 0;
+    return out;
+}
+
+/* true/false/auto attribute: 1, 0, or `dflt` */
+BGPBT__PRIVATE int bgpbt__mj_bool(bgpbt__mj* c, int nd, const bgpbt__xattr* a, int dflt, int* err) {
+    if (!a || bgpbt__mj_streq(a, "auto")) return dflt;
+    if (bgpbt__mj_streq(a, "true")) return 1;
+    if (bgpbt__mj_streq(a, "false")) return 0;
+    c->last_err = bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: '%.*s' must be true, false or auto", c->node[nd].line, a->nlen > 60 ? 60 : a->nlen, a->name);
+    *err = 1;
+    return dflt;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__mj_geom(bgpbt__mj* c, int nd, int dcls, int body, const bgpbt__mj_frame* fr) {
+    bgpbt_sim_geom_desc g = bgpbt_sim_geom_desc_default();
+    const bgpbt__xattr* a;
+    float v[6], fromto[6];
+    char name[256];
+    int r, hasft, k, err = 0;
+    bgpbt_result res = bgpbt__mj_check_attrs(c, nd, BGPBT__MJ_GEOM_ATTRS);
+    if (res) return res;
+    if (dcls == -2) return BGPBT_ERR_UNKNOWN_NAME;
+    g.body = body;
+    g.name = bgpbt__mj_name(c, nd, name, sizeof name);
+    a = bgpbt__mj_get(c, nd, dcls, "geom", "type");
+    if (!a || bgpbt__mj_streq(a, "sphere")) g.type = BGPBT_SIM_GEOM_SPHERE;
+    else if (bgpbt__mj_streq(a, "capsule")) g.type = BGPBT_SIM_GEOM_CAPSULE;
+    else if (bgpbt__mj_streq(a, "box")) g.type = BGPBT_SIM_GEOM_BOX;
+    else if (bgpbt__mj_streq(a, "plane")) g.type = BGPBT_SIM_GEOM_PLANE;
+    else return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: geom type '%.*s' is not supported (sphere, capsule, box, plane)",
+                             c->node[nd].line, a->vlen > 40 ? 40 : a->vlen, a->val);
+    memset(g.size, 0, sizeof g.size);
+    memset(v, 0, sizeof v);
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "size", v, 1, 3)) < 0) return c->last_err;
+    if (r) { a = bgpbt__mj_get(c, nd, dcls, "geom", "size"); memcpy(g.size, v, 3 * sizeof(float)); }
+    if ((r = bgpbt__mj_orient(c, nd, dcls, "geom", g.quat)) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "geom", "pos", g.pos, 3, 3) < 0) return c->last_err;
+    if ((hasft = bgpbt__mj_vec(c, nd, dcls, "geom", "fromto", fromto, 6, 6)) < 0) return c->last_err;
+    if (c->global) {
+        float t[4];
+        bgpbt__mj_to_local_pt(fr, g.pos, v); memcpy(g.pos, v, 3 * sizeof(float));
+        bgpbt__mj_to_local_quat(fr, g.quat, t); memcpy(g.quat, t, sizeof t);
+        if (hasft) { bgpbt__mj_to_local_pt(fr, fromto, v); bgpbt__mj_to_local_pt(fr, fromto + 3, v + 3); memcpy(fromto, v, 6 * sizeof(float)); }
+    }
+    if (hasft) {
+        float d[3];
+        if (g.type != BGPBT_SIM_GEOM_CAPSULE && g.type != BGPBT_SIM_GEOM_BOX)
+            return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: fromto is only supported for capsules and boxes", c->node[nd].line);
+        for (k = 0; k < 3; ++k) { g.pos[k] = 0.5f * (fromto[k] + fromto[3 + k]); d[k] = fromto[3 + k] - fromto[k]; }
+        bgpbt__q_from_zaxis(g.quat, d);
+        if (g.type == BGPBT_SIM_GEOM_CAPSULE) g.size[1] = 0.5f * sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+        else { g.size[1] = g.size[0]; g.size[2] = 0.5f * sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]); }
+    }
+    if (g.type == BGPBT_SIM_GEOM_PLANE) { g.size[0] = g.size[0] > 0 ? g.size[0] : 1; g.size[1] = g.size[1] > 0 ? g.size[1] : 1; g.size[2] = g.size[2] > 0 ? g.size[2] : 1; }
+    if (bgpbt__mj_vec(c, nd, dcls, "geom", "density", &g.density, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "geom", "mass", &g.mass, 1, 1) < 0) return c->last_err;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "friction", v, 1, 3)) < 0) return c->last_err;
+    if (r) g.friction = v[0];
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "contype", v, 1, 1)) < 0) return c->last_err;
+    if (r) g.contype = (int)v[0];
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "conaffinity", v, 1, 1)) < 0) return c->last_err;
+    if (r) g.conaffinity = (int)v[0];
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "condim", v, 1, 1)) < 0) return c->last_err;
+    if (r) {
+        g.condim = (int)v[0];
+        if (g.condim != 1 && g.condim != 3 && g.condim != 4 && g.condim != 6)
+            return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: condim must be 1, 3, 4 or 6", c->node[nd].line);
+    }
+    if (bgpbt__mj_vec(c, nd, dcls, "geom", "margin", &g.margin, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "geom", "gap", &g.gap, 1, 1) < 0) return c->last_err;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "solref", v, 2, 2)) < 0) return c->last_err;
+    if (r) {
+        if (v[0] <= 0) return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: solref with a non-positive time constant (direct stiffness) is not supported", c->node[nd].line);
+        g.timeconst = v[0];
+    }
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "geom", "rgba", v, 4, 4)) < 0) return c->last_err;
+    if (r) memcpy(g.rgba, v, 4 * sizeof(float));
+    (void)err;
+    return bgpbt_sim_builder_add_geom(c->b, &g, NULL);
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__mj_joint(bgpbt__mj* c, int nd, int dcls, int body, const bgpbt__mj_frame* fr, int isfree) {
+    bgpbt_sim_joint_desc j = bgpbt_sim_joint_desc_default();
+    const bgpbt__xattr* a;
+    char name[256];
+    float v[3];
+    int r, hasrange, err = 0, lim;
+    double sc;
+    bgpbt_result res = bgpbt__mj_check_attrs(c, nd, isfree ? "name group" : BGPBT__MJ_JOINT_ATTRS);
+    if (res) return res;
+    if (dcls == -2) return BGPBT_ERR_UNKNOWN_NAME;
+    j.body = body;
+    j.name = bgpbt__mj_name(c, nd, name, sizeof name);
+    if (isfree) {
+        j.type = BGPBT_SIM_JOINT_FREE;
+        return bgpbt_sim_builder_add_joint(c->b, &j, NULL);
+    }
+    a = bgpbt__mj_get(c, nd, dcls, "joint", "type");
+    if (!a || bgpbt__mj_streq(a, "hinge")) j.type = BGPBT_SIM_JOINT_HINGE;
+    else if (bgpbt__mj_streq(a, "slide")) j.type = BGPBT_SIM_JOINT_SLIDE;
+    else if (bgpbt__mj_streq(a, "ball")) j.type = BGPBT_SIM_JOINT_BALL;
+    else if (bgpbt__mj_streq(a, "free")) j.type = BGPBT_SIM_JOINT_FREE;
+    else return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: unknown joint type '%.*s'", c->node[nd].line, a->vlen > 40 ? 40 : a->vlen, a->val);
+    sc = (j.type == BGPBT_SIM_JOINT_HINGE && c->degree) ? 3.14159265358979323846 / 180.0 : 1.0;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "pos", j.pos, 3, 3) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "axis", j.axis, 3, 3) < 0) return c->last_err;
+    if (c->global) {
+        bgpbt__mj_to_local_pt(fr, j.pos, v); memcpy(j.pos, v, sizeof v);
+        bgpbt__mj_to_local_dir(fr, j.axis, v); memcpy(j.axis, v, sizeof v);
+    }
+    if ((hasrange = bgpbt__mj_vec(c, nd, dcls, "joint", "range", j.range, 2, 2)) < 0) return c->last_err;
+    j.range[0] = (float)(j.range[0] * sc);
+    j.range[1] = (float)(j.range[1] * sc);
+    lim = bgpbt__mj_bool(c, nd, bgpbt__mj_get(c, nd, dcls, "joint", "limited"), c->autolimits ? hasrange : 0, &err);
+    if (err) return c->last_err;
+    j.limited = lim;
+    if (j.limited && j.type == BGPBT_SIM_JOINT_BALL)
+        return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: limits on ball joints are not supported", c->node[nd].line);
+    if (j.type == BGPBT_SIM_JOINT_FREE || j.type == BGPBT_SIM_JOINT_BALL) j.limited = 0;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "damping", &j.damping, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "stiffness", &j.stiffness, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "armature", &j.armature, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "ref", &j.ref, 1, 1) < 0) return c->last_err;
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "springref", &j.springref, 1, 1) < 0) return c->last_err;
+    j.ref = (float)(j.ref * sc);
+    j.springref = (float)(j.springref * sc);
+    if (j.type == BGPBT_SIM_JOINT_FREE || j.type == BGPBT_SIM_JOINT_BALL) j.stiffness = 0; /* MuJoCo: no springs there either by default */
+    if (bgpbt__mj_vec(c, nd, dcls, "joint", "margin", &j.limit_margin, 1, 1) < 0) return c->last_err;
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "joint", "solreflimit", v, 2, 2)) < 0) return c->last_err;
+    if (r) {
+        if (v[0] <= 0) return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: solreflimit with a non-positive time constant is not supported", c->node[nd].line);
+        j.limit_timeconst = v[0];
+    }
+    if ((r = bgpbt__mj_vec(c, nd, dcls, "joint", "frictionloss", v, 1, 1)) < 0) return c->last_err;
+    if (r && v[0] != 0) return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: joint frictionloss is not supported", c->node[nd].line);
+    return bgpbt_sim_builder_add_joint(c->b, &j, NULL);
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__mj_body(bgpbt__mj* c, int nd, int body, int childcls, const bgpbt__mj_frame* fr, int depth) {
+    int ch;
+    bgpbt_result r;
+    int has_inertial = 0;
+    /* inertial first (it sets the body's mass before geoms are considered) */
+    for (ch = c->node[nd].child; ch >= 0; ch = c->node[ch].next) {
+        if (!bgpbt__xis(c, ch, "inertial") || body == 0) continue;
+        has_inertial = 1;
+        if (c->inertia_mode == 1) continue; /* inertiafromgeom="true": geoms win */
+        {
+            float mass = 0, ipos[3] = {0, 0, 0}, iq[4], di[3] = {0, 0, 0}, fi[6];
+            int rr, k;
+            bgpbt_sim_body_desc* bd = &c->b->body[body].d;
+            if ((r = bgpbt__mj_check_attrs(c, ch, "pos quat axisangle euler zaxis xyaxes mass diaginertia fullinertia"))) return r;
+            if (bgpbt__mj_vec(c, ch, -1, "inertial", "mass", &mass, 1, 1) < 0) return c->last_err;
+            if (bgpbt__mj_vec(c, ch, -1, "inertial", "pos", ipos, 3, 3) < 0) return c->last_err;
+            if (bgpbt__mj_orient(c, ch, -1, "inertial", iq) < 0) return c->last_err;
+            if (c->global) {
+                float t[4];
+                bgpbt__mj_to_local_pt(fr, ipos, t); memcpy(ipos, t, 3 * sizeof(float));
+                bgpbt__mj_to_local_quat(fr, iq, t); memcpy(iq, t, sizeof t);
+            }
+            if (!(mass > 0)) return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: <inertial> needs a positive mass", c->node[ch].line);
+            if ((rr = bgpbt__mj_vec(c, ch, -1, "inertial", "fullinertia", fi, 6, 6)) < 0) return c->last_err;
+            if (rr) {
+                memcpy(bd->inertia, fi, sizeof fi);
+            } else {
+                float R[9];
+                static const int ir[6] = {0, 1, 2, 0, 0, 1}, ic[6] = {0, 1, 2, 1, 2, 2};
+                if ((rr = bgpbt__mj_vec(c, ch, -1, "inertial", "diaginertia", di, 3, 3)) <= 0)
+                    return rr < 0 ? c->last_err : bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: <inertial> needs diaginertia or fullinertia", c->node[ch].line);
+                bgpbt__q_to_mat(iq, R);
+                for (k = 0; k < 6; ++k)
+                    bd->inertia[k] = R[3 * ir[k]] * di[0] * R[3 * ic[k]] + R[3 * ir[k] + 1] * di[1] * R[3 * ic[k] + 1] + R[3 * ir[k] + 2] * di[2] * R[3 * ic[k] + 2];
+            }
+            if (!(bd->inertia[0] > 0 && bd->inertia[1] > 0 && bd->inertia[2] > 0))
+                return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: inertia must be positive", c->node[ch].line);
+            bd->mass = mass;
+            memcpy(bd->com, ipos, sizeof ipos);
+        }
+    }
+    if (body > 0 && c->inertia_mode == 0 && !has_inertial) { /* massless unless inertial given */ }
+    for (ch = c->node[nd].child; ch >= 0; ch = c->node[ch].next) {
+        int cls = bgpbt__mj_class(c, ch, childcls);
+        if (cls == -2) return BGPBT_ERR_UNKNOWN_NAME;
+        if (bgpbt__xis(c, ch, "inertial")) continue;
+        if (bgpbt__xis(c, ch, "geom")) {
+            if ((r = bgpbt__mj_geom(c, ch, cls, body, fr))) return r;
+            if (c->inertia_mode == 0 || (c->inertia_mode == 2 && has_inertial)) {
+                /* geoms do not contribute mass: mark with zero density unless inertial is absent */
+                c->b->geom[c->b->ngeom - 1].d.density = 0;
+                c->b->geom[c->b->ngeom - 1].d.mass = 0;
+            }
+        } else if (bgpbt__xis(c, ch, "joint") || bgpbt__xis(c, ch, "freejoint")) {
+            if (body == 0) return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: a joint in <worldbody> itself", c->node[ch].line);
+            if ((r = bgpbt__mj_joint(c, ch, cls, body, fr, bgpbt__xis(c, ch, "freejoint")))) return r;
+        } else if (bgpbt__xis(c, ch, "site")) {
+            float pos[3] = {0, 0, 0}, t[3];
+            char name[256];
+            if ((r = bgpbt__mj_check_attrs(c, ch, BGPBT__MJ_SITE_ATTRS))) return r;
+            if (bgpbt__mj_vec(c, ch, cls, "site", "pos", pos, 3, 3) < 0) return c->last_err;
+            if (c->global) { bgpbt__mj_to_local_pt(fr, pos, t); memcpy(pos, t, sizeof t); }
+            if ((r = bgpbt_sim_builder_add_site(c->b, bgpbt__mj_name(c, ch, name, sizeof name), body, pos, NULL))) return r;
+        } else if (bgpbt__xis(c, ch, "body")) {
+            bgpbt_sim_body_desc bd = bgpbt_sim_body_desc_default();
+            bgpbt__mj_frame f2;
+            char name[256];
+            int id, cc = childcls, orr;
+            const bgpbt__xattr* a;
+            if (depth > BGPBT__XML_MAX_DEPTH) return bgpbt__error(&c->log, BGPBT_ERR_LIMIT, "MJCF line %d: bodies nested too deep", c->node[ch].line);
+            if ((r = bgpbt__mj_check_attrs(c, ch, "name pos quat axisangle euler zaxis xyaxes childclass mocap user gravcomp"))) return r;
+            a = bgpbt__xattr_own(c, ch, "mocap");
+            if (a && !bgpbt__mj_streq(a, "false")) return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: mocap bodies are not supported", c->node[ch].line);
+            a = bgpbt__xattr_own(c, ch, "childclass");
+            if (a) {
+                cc = bgpbt__mj_find_class(c, a);
+                if (cc == -2) return bgpbt__error(&c->log, BGPBT_ERR_UNKNOWN_NAME, "MJCF line %d: unknown childclass '%.*s'", c->node[ch].line, a->vlen > 60 ? 60 : a->vlen, a->val);
+            }
+            bd.parent = body;
+            bd.name = bgpbt__mj_name(c, ch, name, sizeof name);
+            if (bgpbt__mj_vec(c, ch, -1, "body", "pos", bd.pos, 3, 3) < 0) return c->last_err;
+            if ((orr = bgpbt__mj_orient(c, ch, -1, "body", bd.quat)) < 0) return c->last_err;
+            if (c->global) {
+                float t[4];
+                memcpy(f2.pos, bd.pos, sizeof f2.pos);
+                memcpy(f2.quat, bd.quat, sizeof f2.quat);
+                bgpbt__mj_to_local_pt(fr, bd.pos, t); memcpy(bd.pos, t, 3 * sizeof(float));
+                bgpbt__mj_to_local_quat(fr, bd.quat, t); memcpy(bd.quat, t, sizeof t);
+            } else { /* world pose of the child (only used in global mode, kept for symmetry) */
+                float R[9], d[3];
+                bgpbt__q_to_mat(fr->quat, R);
+                bgpbt__m3_mulv(d, R, bd.pos);
+                f2.pos[0] = fr->pos[0] + d[0]; f2.pos[1] = fr->pos[1] + d[1]; f2.pos[2] = fr->pos[2] + d[2];
+                bgpbt__q_mul(f2.quat, fr->quat, bd.quat);
+            }
+            if ((r = bgpbt_sim_builder_add_body(c->b, &bd, &id))) return r;
+            if ((r = bgpbt__mj_body(c, ch, id, cc, &f2, depth + 1))) return r;
+        } else if (bgpbt__xis(c, ch, "camera") || bgpbt__xis(c, ch, "light")) {
+            /* visual only */
+        } else {
+            return bgpbt__mj_unsupported_elem(c, ch, "inside <body>");
+        }
+    }
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) {
+    int root = 0, ch, pass;
+    bgpbt_result r;
+    bgpbt_sim_options opt = bgpbt_sim_options_default();
+    bgpbt_sim_model_config mc;
+    if ((r = bgpbt__xml_parse(c))) return r;
+    if (!bgpbt__xis(c, root, "mujoco")) return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: the root element must be <mujoco>", c->node[root].line);
+    if ((r = bgpbt__mj_check_attrs(c, root, "model"))) return r;
+    c->degree = 1; c->global = 0; c->autolimits = 1; c->inertia_mode = 2;
+    mc.allocator = c->alloc;
+    mc.logger = c->log;
+    if ((r = bgpbt_sim_builder_create(&mc, &c->b))) return r;
+    /* pass 0: compiler, option, default, custom, size etc.; pass 1: worldbody; pass 2: contact, actuator */
+    for (pass = 0; pass < 3; ++pass) {
+        for (ch = c->node[root].child; ch >= 0; ch = c->node[ch].next) {
+            if (bgpbt__xis(c, ch, "compiler")) {
+                const bgpbt__xattr* a;
+                if (pass) continue;
+                if ((r = bgpbt__mj_check_attrs(c, ch, "angle coordinate inertiafromgeom settotalmass autolimits eulerseq meshdir texturedir assetdir discardvisual strippath"))) return r;
+                a = bgpbt__xattr_own(c, ch, "angle");
+                if (a) { if (bgpbt__mj_streq(a, "radian")) c->degree = 0; else if (bgpbt__mj_streq(a, "degree")) c->degree = 1; else return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: angle must be degree or radian", c->node[ch].line); }
+                a = bgpbt__xattr_own(c, ch, "coordinate");
+                if (a) { if (bgpbt__mj_streq(a, "global")) c->global = 1; else if (bgpbt__mj_streq(a, "local")) c->global = 0; else return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: coordinate must be local or global", c->node[ch].line); }
+                a = bgpbt__xattr_own(c, ch, "inertiafromgeom");
+                if (a) { if (bgpbt__mj_streq(a, "true")) c->inertia_mode = 1; else if (bgpbt__mj_streq(a, "false")) c->inertia_mode = 0; else if (bgpbt__mj_streq(a, "auto")) c->inertia_mode = 2; else return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: inertiafromgeom must be true, false or auto", c->node[ch].line); }
+                a = bgpbt__xattr_own(c, ch, "autolimits");
+                if (a) { int err = 0; c->autolimits = bgpbt__mj_bool(c, ch, a, 1, &err); if (err) return c->last_err; }
+                a = bgpbt__xattr_own(c, ch, "eulerseq");
+                if (a && !bgpbt__mj_streq(a, "xyz")) return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: only eulerseq=\"xyz\" is supported", c->node[ch].line);
+                {
+                    float tm = 0;
+                    if (bgpbt__mj_vec(c, ch, -1, "compiler", "settotalmass", &tm, 1, 1) < 0) return c->last_err;
+                    c->b->total_mass_target = tm;
+                }
+            } else if (bgpbt__xis(c, ch, "option")) {
+                float v[3];
+                int rr, k;
+                const bgpbt__xattr* a;
+                static const char* const zero_only[] = {"viscosity", "density", "wind", "magnetic"};
+                if (pass) continue;
+                if ((r = bgpbt__mj_check_attrs(c, ch, "timestep gravity integrator solver iterations tolerance cone jacobian impratio viscosity density wind magnetic ls_iterations noslip_iterations mpr_iterations ls_tolerance noslip_tolerance mpr_tolerance apirate collision o_margin o_solref o_solimp"))) return r;
+                if (bgpbt__mj_vec(c, ch, -1, "option", "timestep", &opt.timestep, 1, 1) < 0) return c->last_err;
+                if (bgpbt__mj_vec(c, ch, -1, "option", "gravity", opt.gravity, 3, 3) < 0) return c->last_err;
+                if ((rr = bgpbt__mj_vec(c, ch, -1, "option", "iterations", v, 1, 1)) < 0) return c->last_err;
+                if (rr) opt.iterations = (int)v[0] < 4 ? 4 : (int)v[0] > 30 ? 30 : (int)v[0];
+                a = bgpbt__xattr_own(c, ch, "integrator");
+                if (a && !bgpbt__mj_streq(a, "Euler") && !bgpbt__mj_streq(a, "RK4") && !bgpbt__mj_streq(a, "implicit") && !bgpbt__mj_streq(a, "implicitfast"))
+                    return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: unknown integrator", c->node[ch].line);
+                for (k = 0; k < 4; ++k) {
+                    float z[3] = {0, 0, 0};
+                    if ((rr = bgpbt__mj_vec(c, ch, -1, "option", zero_only[k], z, 1, 3)) < 0) return c->last_err;
+                    if (rr && (z[0] != 0 || z[1] != 0 || z[2] != 0))
+                        return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: option %s must be zero (fluid forces are not supported)", c->node[ch].line, zero_only[k]);
+                }
+                if (!(opt.timestep > 0 && opt.timestep <= 1)) return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: timestep must be in (0, 1]", c->node[ch].line);
+            } else if (bgpbt__xis(c, ch, "default")) {
+                if (pass) continue;
+                if ((r = bgpbt__mj_check_default(c, ch))) return r;
+            } else if (bgpbt__xis(c, ch, "custom")) {
+                int nm;
+                if (pass) continue;
+                for (nm = c->node[ch].child; nm >= 0; nm = c->node[nm].next) {
+                    if (bgpbt__xis(c, nm, "numeric")) {
+                        double vals[512];
+                        float fv[512];
+                        int cnt = 0, size = -1, k;
+                        const bgpbt__xattr* a;
+                        char name[256];
+                        if ((r = bgpbt__mj_check_attrs(c, nm, "name data size"))) return r;
+                        a = bgpbt__xattr_own(c, nm, "data");
+                        if (a && (cnt = bgpbt__mj_nums(c, nm, a, vals, 512)) < 0) return c->last_err;
+                        a = bgpbt__xattr_own(c, nm, "size");
+                        if (a) { double sv; if (bgpbt__mj_nums(c, nm, a, &sv, 1) != 1 || sv < 0 || sv > 512) return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: numeric size must be in [0, 512]", c->node[nm].line); size = (int)sv; }
+                        if (size < cnt) size = cnt;
+                        for (k = 0; k < size; ++k) fv[k] = k < cnt ? (float)vals[k] : 0.0f;
+                        if ((r = bgpbt__sim_builder_numeric(c->b, bgpbt__mj_name(c, nm, name, sizeof name), fv, size))) return r;
+                    } else if (!bgpbt__xis(c, nm, "text") && !bgpbt__xis(c, nm, "tuple")) {
+                        return bgpbt__mj_unsupported_elem(c, nm, "inside <custom>");
+                    }
+                }
+            } else if (bgpbt__xis(c, ch, "worldbody")) {
+                bgpbt__mj_frame f;
+                if (pass != 1) continue;
+                if ((r = bgpbt__mj_check_attrs(c, ch, ""))) return r;
+                memset(&f, 0, sizeof f);
+                f.quat[0] = 1;
+                if ((r = bgpbt__mj_body(c, ch, 0, bgpbt__mj_find_class(c, NULL), &f, 0))) return r;
+            } else if (bgpbt__xis(c, ch, "actuator")) {
+                int a2;
+                if (pass != 2) continue;
+                for (a2 = c->node[ch].child; a2 >= 0; a2 = c->node[a2].next) {
+                    bgpbt_sim_actuator_desc d = bgpbt_sim_actuator_desc_default();
+                    const bgpbt__xattr* a;
+                    char name[256];
+                    float g[6], fr[2];
+                    int cls, rr, hasrange, err = 0;
+                    if (!bgpbt__xis(c, a2, "motor")) return bgpbt__mj_unsupported_elem(c, a2, "only <motor> actuators are supported");
+                    if ((r = bgpbt__mj_check_attrs(c, a2, BGPBT__MJ_MOTOR_ATTRS))) return r;
+                    cls = bgpbt__mj_class(c, a2, bgpbt__mj_find_class(c, NULL));
+                    if (cls == -2) return BGPBT_ERR_UNKNOWN_NAME;
+                    d.name = bgpbt__mj_name(c, a2, name, sizeof name);
+                    a = bgpbt__xattr_own(c, a2, "joint");
+                    if (!a) return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: <motor> needs a joint (other transmissions are not supported)", c->node[a2].line);
+                    {
+                        int k;
+                        d.joint = -1;
+                        for (k = 0; k < c->b->njnt; ++k)
+                            if (c->b->jnt[k].name >= 0 && (int)strlen(c->b->names + c->b->jnt[k].name) == a->vlen &&
+                                memcmp(c->b->names + c->b->jnt[k].name, a->val, (size_t)a->vlen) == 0) d.joint = k;
+                        if (d.joint < 0) return bgpbt__error(&c->log, BGPBT_ERR_UNKNOWN_NAME, "MJCF line %d: <motor> joint '%.*s' does not exist", c->node[a2].line, a->vlen > 60 ? 60 : a->vlen, a->val);
+                    }
+                    if ((rr = bgpbt__mj_vec(c, a2, cls, "motor", "gear", g, 1, 6)) < 0) return c->last_err;
+                    d.gear = rr ? g[0] : 1.0f;
+                    if ((hasrange = bgpbt__mj_vec(c, a2, cls, "motor", "ctrlrange", d.ctrlrange, 2, 2)) < 0) return c->last_err;
+                    if (!hasrange) { d.ctrlrange[0] = 0; d.ctrlrange[1] = 0; }
+                    d.ctrllimited = bgpbt__mj_bool(c, a2, bgpbt__mj_get(c, a2, cls, "motor", "ctrllimited"), c->autolimits ? hasrange : 0, &err);
+                    if (err) return c->last_err;
+                    if (bgpbt__mj_bool(c, a2, bgpbt__mj_get(c, a2, cls, "motor", "forcelimited"), 0, &err) || err) {
+                        (void)fr;
+                        return err ? c->last_err : bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: forcelimited motors are not supported", c->node[a2].line);
+                    }
+                    if ((r = bgpbt_sim_builder_add_actuator(c->b, &d, NULL))) return r;
+                }
+            } else if (bgpbt__xis(c, ch, "contact")) {
+                int e;
+                if (pass != 2) continue;
+                for (e = c->node[ch].child; e >= 0; e = c->node[e].next) {
+                    const bgpbt__xattr *a1, *a2;
+                    int k, i1 = -1, i2 = -1;
+                    int is_ex = bgpbt__xis(c, e, "exclude");
+                    if (!is_ex && !bgpbt__xis(c, e, "pair")) return bgpbt__mj_unsupported_elem(c, e, "inside <contact>");
+                    if ((r = bgpbt__mj_check_attrs(c, e, is_ex ? "name body1 body2" : "name class geom1 geom2 friction condim margin gap solref solimp"))) return r;
+                    a1 = bgpbt__xattr_own(c, e, is_ex ? "body1" : "geom1");
+                    a2 = bgpbt__xattr_own(c, e, is_ex ? "body2" : "geom2");
+                    if (!a1 || !a2) return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: <%s> needs %s", c->node[e].line, is_ex ? "exclude" : "pair", is_ex ? "body1 and body2" : "geom1 and geom2");
+                    if (is_ex) {
+                        for (k = 0; k < c->b->nbody; ++k) {
+                            const char* nmk = c->b->body[k].name >= 0 ? c->b->names + c->b->body[k].name : "";
+                            if ((int)strlen(nmk) == a1->vlen && memcmp(nmk, a1->val, (size_t)a1->vlen) == 0) i1 = k;
+                            if ((int)strlen(nmk) == a2->vlen && memcmp(nmk, a2->val, (size_t)a2->vlen) == 0) i2 = k;
+                        }
+                    } else {
+                        for (k = 0; k < c->b->ngeom; ++k) {
+                            const char* nmk = c->b->geom[k].name >= 0 ? c->b->names + c->b->geom[k].name : "";
+                            if ((int)strlen(nmk) == a1->vlen && memcmp(nmk, a1->val, (size_t)a1->vlen) == 0) i1 = k;
+                            if ((int)strlen(nmk) == a2->vlen && memcmp(nmk, a2->val, (size_t)a2->vlen) == 0) i2 = k;
+                        }
+                    }
+                    if (i1 < 0 || i2 < 0) return bgpbt__error(&c->log, BGPBT_ERR_UNKNOWN_NAME, "MJCF line %d: <%s> names an unknown %s", c->node[e].line, is_ex ? "exclude" : "pair", is_ex ? "body" : "geom");
+                    if (is_ex) { if ((r = bgpbt_sim_builder_exclude(c->b, i1, i2))) return r; }
+                    else {
+                        float fv[5];
+                        int rr = bgpbt__mj_vec(c, e, -1, "pair", "friction", fv, 1, 5);
+                        if (rr < 0) return c->last_err;
+                        if ((r = bgpbt__sim_builder_pair(c->b, i1, i2, rr ? fv[0] : -1.0f))) return r;
+                    }
+                }
+            } else if (bgpbt__xis(c, ch, "size") || bgpbt__xis(c, ch, "visual") || bgpbt__xis(c, ch, "asset") || bgpbt__xis(c, ch, "statistic") ||
+                       bgpbt__xis(c, ch, "sensor") || bgpbt__xis(c, ch, "keyframe") || bgpbt__xis(c, ch, "extension")) {
+                /* visual, memory or read-only elements: ignored */
+            } else if (bgpbt__xis(c, ch, "tendon")) {
+                return bgpbt__mj_unsupported_elem(c, ch, "tendons (fixed or spatial) are not supported; remove them or use a model without tendons");
+            } else if (bgpbt__xis(c, ch, "equality")) {
+                return bgpbt__mj_unsupported_elem(c, ch, "equality constraints are not supported");
+            } else {
+                return bgpbt__mj_unsupported_elem(c, ch, NULL);
+            }
+        }
+        if (pass == 0) {
+            if ((r = bgpbt_sim_builder_set_options(c->b, &opt))) return r;
+        }
+    }
+    return bgpbt_sim_builder_finish(c->b, out);
+}
+
 BGPBT_API bgpbt_result bgpbt_sim_model_from_mjcf(const char* xml, size_t len, const bgpbt_sim_model_config* config,
                                                  bgpbt_sim_model** out) {
-    bgpbt_sim_model_config c = config ? *config : bgpbt_sim_model_config_default();
-    (void)xml; (void)len;
-    if (out) *out = NULL;
-    return bgpbt__error(&c.logger, BGPBT_ERR_UNSUPPORTED, "MJCF loader: not yet built");
+    bgpbt_sim_model_config mc = config ? *config : bgpbt_sim_model_config_default();
+    bgpbt__mj* c;
+    bgpbt_result r;
+    if (!out) return bgpbt__error(&mc.logger, BGPBT_ERR_INVALID_ARGUMENT, "sim_model_from_mjcf: out is NULL");
+    *out = NULL;
+    if (!xml) return bgpbt__error(&mc.logger, BGPBT_ERR_INVALID_ARGUMENT, "sim_model_from_mjcf: xml is NULL");
+    if (len > ((size_t)1 << 28)) return bgpbt__error(&mc.logger, BGPBT_ERR_LIMIT, "sim_model_from_mjcf: text longer than 256 MB");
+    c = (bgpbt__mj*)bgpbt__calloc(&mc.allocator, 1, sizeof *c);
+    if (!c) return bgpbt__error(&mc.logger, BGPBT_ERR_OUT_OF_MEMORY, "MJCF: out of memory");
+    c->alloc = mc.allocator;
+    c->log = mc.logger;
+    c->src = xml;
+    c->len = len;
+    r = bgpbt__mj_load(c, out);
+    if (c->b) bgpbt_sim_builder_destroy(c->b);
+    bgpbt__cfree(&c->alloc, c->node, (size_t)c->cap_node, sizeof *c->node);
+    bgpbt__cfree(&c->alloc, c->attr, (size_t)c->cap_attr, sizeof *c->attr);
+    bgpbt__cfree(&c->alloc, c, 1, sizeof *c);
+    if (r != BGPBT_OK && *out) { bgpbt_sim_model_destroy(*out); *out = NULL; }
+    return r;
 }
+
 BGPBT_API bgpbt_result bgpbt_sim_model_load_mjcf(const char* path, const bgpbt_sim_model_config* config, bgpbt_sim_model** out) {
-    return bgpbt_sim_model_from_mjcf(path, 0, config, out);
+    bgpbt_sim_model_config mc = config ? *config : bgpbt_sim_model_config_default();
+    FILE* f;
+    long sz;
+    char* buf;
+    bgpbt_result r;
+    if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!path) return bgpbt__error(&mc.logger, BGPBT_ERR_INVALID_ARGUMENT, "sim_model_load_mjcf: path is NULL");
+    f = fopen(path, "rb");
+    if (!f) return bgpbt__error(&mc.logger, BGPBT_ERR_IO, "sim_model_load_mjcf: cannot open '%s'", path);
+    if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return bgpbt__error(&mc.logger, BGPBT_ERR_IO, "sim_model_load_mjcf: cannot read '%s'", path);
+    }
+    if (sz > (1L << 28)) { fclose(f); return bgpbt__error(&mc.logger, BGPBT_ERR_LIMIT, "sim_model_load_mjcf: '%s' is larger than 256 MB", path); }
+    buf = (char*)bgpbt__calloc(&mc.allocator, (size_t)sz + 1, 1);
+    if (!buf) { fclose(f); return bgpbt__error(&mc.logger, BGPBT_ERR_OUT_OF_MEMORY, "MJCF: out of memory"); }
+    if (sz > 0 && fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
+        fclose(f);
+        bgpbt__cfree(&mc.allocator, buf, (size_t)sz + 1, 1);
+        return bgpbt__error(&mc.logger, BGPBT_ERR_IO, "sim_model_load_mjcf: cannot read '%s'", path);
+    }
+    fclose(f);
+    r = bgpbt_sim_model_from_mjcf(buf, (size_t)sz, &mc, out);
+    bgpbt__cfree(&mc.allocator, buf, (size_t)sz + 1, 1);
+    return r;
 }
 
 /* ============================================================================================
@@ -4986,6 +5890,10 @@ BGPBT_API bgpbt_result bgpbt_vecenv_step(bgpbt_vecenv* v, const float* actions) 
     n = v->n;
     od = v->obs_dim;
     nt = bgpbt__venv_threads(v);
+    /* The bookkeeping below costs a few ns per copy: a parallel region (and its barrier, which
+       is slow when the cores are shared) only pays for itself on large batches. User resets
+       run here too, so they are parallel when the batch is large. */
+    if ((size_t)n * (size_t)(od + 16) < ((size_t)1 << 16)) nt = 1;
     (void)nt;
     BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
     for (i = 0; i < n; ++i) {
@@ -5572,39 +6480,39 @@ static const char* const bgpbt__mjcf_ant[] = {
     "</default>",
     "<worldbody>",
     "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
-    "<body name=\"torso\" pos=\"0 0 0.75\">",
+    "<body name=\"torso\" pos=\"0 0 0.6\">",
     "<joint name=\"root\" type=\"free\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
     "<geom name=\"torso\" type=\"sphere\" size=\"0.25\"/>",
     "<body name=\"hip_1\" pos=\"0.2 0.2 0\">",
     "<joint name=\"hip_1\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_1\" type=\"capsule\" fromto=\"0 0 0 0.2 0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_1\" pos=\"0.2 0.2 0\">",
-    "<joint name=\"knee_1\" type=\"hinge\" axis=\"-1 1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_1\" type=\"capsule\" fromto=\"0 0 0 0.4 0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_1\" type=\"hinge\" axis=\"-1 1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_1\" type=\"capsule\" fromto=\"0 0 0 0.2571 0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "<body name=\"hip_2\" pos=\"-0.2 0.2 0\">",
     "<joint name=\"hip_2\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_2\" type=\"capsule\" fromto=\"0 0 0 -0.2 0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_2\" pos=\"-0.2 0.2 0\">",
-    "<joint name=\"knee_2\" type=\"hinge\" axis=\"-1 -1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_2\" type=\"capsule\" fromto=\"0 0 0 -0.4 0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_2\" type=\"hinge\" axis=\"-1 -1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_2\" type=\"capsule\" fromto=\"0 0 0 -0.2571 0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "<body name=\"hip_3\" pos=\"-0.2 -0.2 0\">",
     "<joint name=\"hip_3\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_3\" type=\"capsule\" fromto=\"0 0 0 -0.2 -0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_3\" pos=\"-0.2 -0.2 0\">",
-    "<joint name=\"knee_3\" type=\"hinge\" axis=\"1 -1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_3\" type=\"capsule\" fromto=\"0 0 0 -0.4 -0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_3\" type=\"hinge\" axis=\"1 -1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_3\" type=\"capsule\" fromto=\"0 0 0 -0.2571 -0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "<body name=\"hip_4\" pos=\"0.2 -0.2 0\">",
     "<joint name=\"hip_4\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_4\" type=\"capsule\" fromto=\"0 0 0 0.2 -0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_4\" pos=\"0.2 -0.2 0\">",
-    "<joint name=\"knee_4\" type=\"hinge\" axis=\"1 1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_4\" type=\"capsule\" fromto=\"0 0 0 0.4 -0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_4\" type=\"hinge\" axis=\"1 1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_4\" type=\"capsule\" fromto=\"0 0 0 0.2571 -0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "</body>",
@@ -5649,7 +6557,7 @@ static const char* const bgpbt__mjcf_humanoid[] = {
     "<joint name=\"right_hip_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-110 20\" stiffness=\"20\"/>",
     "<geom name=\"right_thigh\" type=\"capsule\" fromto=\"0 0 0 0 0.01 -0.34\" size=\"0.06\"/>",
     "<body name=\"right_shin\" pos=\"0 0.01 -0.403\">",
-    "<joint name=\"right_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 -2\"/>",
+    "<joint name=\"right_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 0\"/>",
     "<geom name=\"right_shin\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.3\" size=\"0.049\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "<geom name=\"right_foot\" type=\"sphere\" pos=\"0 0 -0.35\" size=\"0.075\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
@@ -5660,7 +6568,7 @@ static const char* const bgpbt__mjcf_humanoid[] = {
     "<joint name=\"left_hip_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-110 20\" stiffness=\"20\"/>",
     "<geom name=\"left_thigh\" type=\"capsule\" fromto=\"0 0 0 0 -0.01 -0.34\" size=\"0.06\"/>",
     "<body name=\"left_shin\" pos=\"0 -0.01 -0.403\">",
-    "<joint name=\"left_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 -2\"/>",
+    "<joint name=\"left_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 0\"/>",
     "<geom name=\"left_shin\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.3\" size=\"0.049\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "<geom name=\"left_foot\" type=\"sphere\" pos=\"0 0 -0.35\" size=\"0.075\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
@@ -6071,6 +6979,7 @@ BGPBT__PRIVATE void bgpbt__tsim_step(bgpbt__tsim* s, const float* ctrl) {
     bgpbt_sim_step(s->sim);
 }
 BGPBT__PRIVATE int bgpbt__tsim_unstable(const bgpbt__tsim* s, int i) { return bgpbt_sim_env_flagged(s->sim, i); }
+BGPBT__PRIVATE const bgpbt_sim* bgpbt__tsim_sim(const bgpbt__tsim* s) { return s->sim; }
 
 /* Read-only: safe from many threads at once. */
 BGPBT__PRIVATE void bgpbt__tsim_view(const bgpbt__tsim* s, int i, bgpbt__tview* v) {
@@ -6451,6 +7360,8 @@ BGPBT__PRIVATE void bgpbt__task_reset_mask(bgpbt_vecenv* v, const unsigned char*
         memcpy(q, t->qpos0, (size_t)t->nq * sizeof(float));
         for (j = first; j < t->nq; ++j) q[j] += t->noise_q * (2.0f * bgpbt_rng_float(rng) - 1.0f);
         for (j = 0; j < t->nv; ++j) qd[j] = t->noise_v * (2.0f * bgpbt_rng_float(rng) - 1.0f);
+        if (t->noise_q == 0.0f) memcpy(q, t->qpos0, (size_t)t->nq * sizeof(float)); /* no -0.0 */
+        if (t->noise_v == 0.0f) memset(qd, 0, (size_t)t->nv * sizeof(float));
         bgpbt__tsim_set_state(t->sim, i, q, qd);
     }
     BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
@@ -6549,6 +7460,7 @@ BGPBT_API bgpbt_result bgpbt_vecenv_create_task(const char* name, const bgpbt_ta
     bgpbt_task_mjcf(s->name, xml, xml_len + 1, &xml_len);
     r = bgpbt__tsim_create(xml, xml_len, v->n, t->frame_skip, &cfg.allocator, &cfg.logger, &t->sim);
     bgpbt_mem_free(&cfg.allocator, xml, xml_len + 1);
+    xml = NULL;
     if (r != BGPBT_OK) {
         bgpbt_vecenv_destroy(v);
         return r == BGPBT_ERR_OUT_OF_MEMORY ? r
@@ -6581,6 +7493,56 @@ oom:
     if (xml) bgpbt_mem_free(&cfg.allocator, xml, xml_len + 1);
     bgpbt_vecenv_destroy(v);
     return bgpbt__error(&cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "vecenv_create_task('%s'): out of memory", s->name);
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_state_sizes(const bgpbt_vecenv* v, int* nq, int* nv) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    if (nq) *nq = t ? t->nq : 0;
+    if (nv) *nv = t ? t->nv : 0;
+    return t ? BGPBT_OK : BGPBT_ERR_INVALID_ARGUMENT;
+}
+BGPBT_API bgpbt_result bgpbt_vecenv_get_state(const bgpbt_vecenv* v, int env, float* qpos, float* qvel) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    bgpbt__tview tv;
+    if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_get_state: env %d outside 0..%d", env, v->n - 1);
+    bgpbt__tview_at(t, env, &tv);
+    if (qpos) memcpy(qpos, tv.qpos, (size_t)t->nq * sizeof(float));
+    if (qvel) memcpy(qvel, tv.qvel, (size_t)t->nv * sizeof(float));
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* v, int env, const float* qpos, const float* qvel) {
+    bgpbt__task* t = v ? (bgpbt__task*)v->task : NULL;
+    bgpbt__tview tv;
+    float* ts;
+    float p[3];
+    int j;
+    if (!t || !qpos || !qvel) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_set_state: env %d outside 0..%d", env, v->n - 1);
+    if (!v->was_reset)
+        return bgpbt__error(&v->logger, BGPBT_ERR_WRONG_ORDER, "vecenv_set_state: call bgpbt_vecenv_reset first");
+    for (j = 0; j < t->nq; ++j)
+        if (!bgpbt__isfinitef(qpos[j]))
+            return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE, "vecenv_set_state: qpos[%d] is not finite", j);
+    for (j = 0; j < t->nv; ++j)
+        if (!bgpbt__isfinitef(qvel[j]))
+            return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE, "vecenv_set_state: qvel[%d] is not finite", j);
+    bgpbt__tsim_set_state(t->sim, env, qpos, qvel);
+    bgpbt__tview_at(t, env, &tv);
+    bgpbt__tsim_view(t->sim, env, &tv);
+    ts = t->ts + (size_t)env * BGPBT__TS_SIZE;
+    bgpbt__task_track_point(t, &tv, p);
+    ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
+    bgpbt__task_obs(t, &tv, ts, NULL, v->obs + (size_t)env * (size_t)v->obs_dim);
+    bgpbt__venv_clear_one(v, env);
+    v->term[env] = v->trunc[env] = v->unstable[env] = 0;
+    return BGPBT_OK;
+}
+BGPBT_API const bgpbt_sim* bgpbt_vecenv_sim(const bgpbt_vecenv* v) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    return t ? bgpbt__tsim_sim(t->sim) : NULL;
 }
 
 BGPBT_API int bgpbt_vecenv_num_bodies(const bgpbt_vecenv* v) {
