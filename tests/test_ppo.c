@@ -498,7 +498,7 @@ static void ppo_task_inverted_pendulum(void) {
     if (test_skip_slow()) return;
     c.seed = 1;
     c.num_envs = 64;
-    c.eval_episodes = 16;
+    c.eval_episodes = 8;
     c.arch.policy_layers = c.arch.value_layers = 2;
     c.arch.policy_width = c.arch.value_width = 64;
     c.hparams.learning_rate = 1e-3;
@@ -512,7 +512,7 @@ static void ppo_task_inverted_pendulum(void) {
     g = ppo_task_agent("inverted_pendulum", &c);
     if (!g) return;
     CHECK_OK(bgpbt_agent_evaluate(g, &before, NULL));
-    CHECK_OK(bgpbt_agent_train(g, 150000));
+    CHECK_OK(bgpbt_agent_train(g, 65536)); /* reaches 1000 after ~50k steps */
     CHECK_OK(bgpbt_agent_evaluate(g, &after, NULL));
     printf("  inverted_pendulum: eval return %.1f -> %.1f\n", before, after);
     CHECK(after > 900.0);
@@ -542,7 +542,7 @@ static void ppo_task_halfcheetah(void) {
     g = ppo_task_agent("halfcheetah", &c);
     if (!g) return;
     CHECK_OK(bgpbt_agent_evaluate(g, &before, NULL));
-    CHECK_OK(bgpbt_agent_train(g, 200000));
+    CHECK_OK(bgpbt_agent_train(g, 81920)); /* ~ +300 by then */
     CHECK_OK(bgpbt_agent_evaluate(g, &after, NULL));
     printf("  halfcheetah (300 steps): eval return %.1f -> %.1f\n", before, after);
     CHECK(after > before + 100.0);
