@@ -13966,7 +13966,9 @@ BGPBT__PRIVATE void bgpbt__pbt_complete(bgpbt_pbt* s, const double* rets, const 
         s->exploit_ready = 1;
         if (bgpbt__pbt_arch_search(c) && s->generation < c->max_generations) {
             long long tmax = bgpbt__pbt_max_lineage(s);
-            if ((s->stall >= c->patience || tmax - s->gen_start > c->distill_every) && tmax < c->max_steps) {
+            /* only with room to train the new generation after its distillation */
+            if ((s->stall >= c->patience || tmax - s->gen_start > c->distill_every) &&
+                tmax + c->distill_budget + bgpbt__pbt_tready(s, tmax) <= c->max_steps) {
                 int n_students = c->n_arch_candidates + s->n_archive + 1;
                 long long cost = bgpbt__pbt_sh_cost(c, n_students);
                 if (c->max_total_steps <= 0 || s->total_steps + cost <= c->max_total_steps) s->switch_pending = 1;
