@@ -1020,6 +1020,17 @@ BGPBT_API bgpbt_result bgpbt_task_mjcf(const char* name, char* buf, size_t cap, 
 BGPBT_API bgpbt_result bgpbt_vecenv_create_task(const char* name, const bgpbt_task_options* options,
                                                 const bgpbt_vecenv_config* config, bgpbt_vecenv** out);
 
+/* The physical state of copy `env` (built-in tasks): qpos[nq], qvel[nv] in MuJoCo's layout
+   (a free root has position then quaternion w, x, y, z; hinges in radians). set_state places
+   the copy in that state (quaternions renormalised), recomputes its observation (obs() row)
+   and restarts its episode counters; its target, if any, is kept. NaN is refused. */
+BGPBT_API bgpbt_result bgpbt_vecenv_state_sizes(const bgpbt_vecenv* venv, int* nq, int* nv);
+BGPBT_API bgpbt_result bgpbt_vecenv_get_state(const bgpbt_vecenv* venv, int env, float* qpos, float* qvel);
+BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* venv, int env, const float* qpos, const float* qvel);
+/* The simulator batch behind a built-in task (NULL for user environments), for reading more
+   observables with the bgpbt_sim_* functions. Do not step it or change its state directly. */
+BGPBT_API const bgpbt_sim* bgpbt_vecenv_sim(const bgpbt_vecenv* venv);
+
 /* Body transforms of copy `env` (built-in tasks), for a game or renderer to draw each frame:
    pos[num_bodies][3] and quat[num_bodies][4] (w, x, y, z), world frame; body 0 is the world. */
 BGPBT_API int bgpbt_vecenv_num_bodies(const bgpbt_vecenv* venv);
@@ -1206,9 +1217,11 @@ typedef struct bgpbt_ppo_arch {
 } bgpbt_ppo_arch;
 
 typedef struct bgpbt_agent_config {
-    /* the environment: a user definition, or a built-in task name (when the env layer has it) */
+    /* the environment: a user definition, or a built-in task name (bgpbt_vecenv_create_task;
+       env_def wins when both are set). The name and options are copied. */
     const bgpbt_env_def* env_def;
     const char* task;
+    const bgpbt_task_options* task_options; /* NULL: the task's defaults */
     bgpbt_ppo_hparams hparams;
     bgpbt_ppo_arch arch;
     uint64_t seed;
@@ -7267,6 +7280,10 @@ BGPBT_API bgpbt_result bgpbt_vecenv_step(bgpbt_vecenv* v, const float* actions) 
     n = v->n;
     od = v->obs_dim;
     nt = bgpbt__venv_threads(v);
+    /* The bookkeeping below costs a few ns per copy: a parallel region (and its barrier, which
+       is slow when the cores are shared) only pays for itself on large batches. User resets
+       run here too, so they are parallel when the batch is large. */
+    if ((size_t)n * (size_t)(od + 16) < ((size_t)1 << 16)) nt = 1;
     (void)nt;
     BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
     for (i = 0; i < n; ++i) {
@@ -7853,39 +7870,39 @@ static const char* const bgpbt__mjcf_ant[] = {
     "</default>",
     "<worldbody>",
     "<geom name=\"floor\" type=\"plane\" pos=\"0 0 0\" size=\"40 40 40\" contype=\"0\" conaffinity=\"1\" rgba=\"0.8 0.9 0.8 1\"/>",
-    "<body name=\"torso\" pos=\"0 0 0.75\">",
+    "<body name=\"torso\" pos=\"0 0 0.6\">",
     "<joint name=\"root\" type=\"free\" limited=\"false\" armature=\"0\" damping=\"0\"/>",
     "<geom name=\"torso\" type=\"sphere\" size=\"0.25\"/>",
     "<body name=\"hip_1\" pos=\"0.2 0.2 0\">",
     "<joint name=\"hip_1\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_1\" type=\"capsule\" fromto=\"0 0 0 0.2 0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_1\" pos=\"0.2 0.2 0\">",
-    "<joint name=\"knee_1\" type=\"hinge\" axis=\"-1 1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_1\" type=\"capsule\" fromto=\"0 0 0 0.4 0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_1\" type=\"hinge\" axis=\"-1 1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_1\" type=\"capsule\" fromto=\"0 0 0 0.2571 0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "<body name=\"hip_2\" pos=\"-0.2 0.2 0\">",
     "<joint name=\"hip_2\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_2\" type=\"capsule\" fromto=\"0 0 0 -0.2 0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_2\" pos=\"-0.2 0.2 0\">",
-    "<joint name=\"knee_2\" type=\"hinge\" axis=\"-1 -1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_2\" type=\"capsule\" fromto=\"0 0 0 -0.4 0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_2\" type=\"hinge\" axis=\"-1 -1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_2\" type=\"capsule\" fromto=\"0 0 0 -0.2571 0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "<body name=\"hip_3\" pos=\"-0.2 -0.2 0\">",
     "<joint name=\"hip_3\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_3\" type=\"capsule\" fromto=\"0 0 0 -0.2 -0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_3\" pos=\"-0.2 -0.2 0\">",
-    "<joint name=\"knee_3\" type=\"hinge\" axis=\"1 -1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_3\" type=\"capsule\" fromto=\"0 0 0 -0.4 -0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_3\" type=\"hinge\" axis=\"1 -1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_3\" type=\"capsule\" fromto=\"0 0 0 -0.2571 -0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "<body name=\"hip_4\" pos=\"0.2 -0.2 0\">",
     "<joint name=\"hip_4\" type=\"hinge\" axis=\"0 0 1\" range=\"-30 30\"/>",
     "<geom name=\"hip_4\" type=\"capsule\" fromto=\"0 0 0 0.2 -0.2 0\" size=\"0.08\"/>",
     "<body name=\"shin_4\" pos=\"0.2 -0.2 0\">",
-    "<joint name=\"knee_4\" type=\"hinge\" axis=\"1 1 0\" range=\"30 70\"/>",
-    "<geom name=\"shin_4\" type=\"capsule\" fromto=\"0 0 0 0.4 -0.4 0\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
+    "<joint name=\"knee_4\" type=\"hinge\" axis=\"1 1 0\" range=\"-20 20\"/>",
+    "<geom name=\"shin_4\" type=\"capsule\" fromto=\"0 0 0 0.2571 -0.2571 -0.4333\" size=\"0.08\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
     "</body>",
     "</body>",
@@ -7930,7 +7947,7 @@ static const char* const bgpbt__mjcf_humanoid[] = {
     "<joint name=\"right_hip_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-110 20\" stiffness=\"20\"/>",
     "<geom name=\"right_thigh\" type=\"capsule\" fromto=\"0 0 0 0 0.01 -0.34\" size=\"0.06\"/>",
     "<body name=\"right_shin\" pos=\"0 0.01 -0.403\">",
-    "<joint name=\"right_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 -2\"/>",
+    "<joint name=\"right_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 0\"/>",
     "<geom name=\"right_shin\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.3\" size=\"0.049\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "<geom name=\"right_foot\" type=\"sphere\" pos=\"0 0 -0.35\" size=\"0.075\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
@@ -7941,7 +7958,7 @@ static const char* const bgpbt__mjcf_humanoid[] = {
     "<joint name=\"left_hip_y\" type=\"hinge\" axis=\"0 1 0\" range=\"-110 20\" stiffness=\"20\"/>",
     "<geom name=\"left_thigh\" type=\"capsule\" fromto=\"0 0 0 0 -0.01 -0.34\" size=\"0.06\"/>",
     "<body name=\"left_shin\" pos=\"0 -0.01 -0.403\">",
-    "<joint name=\"left_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 -2\"/>",
+    "<joint name=\"left_knee\" type=\"hinge\" axis=\"0 -1 0\" range=\"-160 0\"/>",
     "<geom name=\"left_shin\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.3\" size=\"0.049\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "<geom name=\"left_foot\" type=\"sphere\" pos=\"0 0 -0.35\" size=\"0.075\" contype=\"1\" rgba=\"0.9 0.6 0.6 1\"/>",
     "</body>",
@@ -8352,6 +8369,7 @@ BGPBT__PRIVATE void bgpbt__tsim_step(bgpbt__tsim* s, const float* ctrl) {
     bgpbt_sim_step(s->sim);
 }
 BGPBT__PRIVATE int bgpbt__tsim_unstable(const bgpbt__tsim* s, int i) { return bgpbt_sim_env_flagged(s->sim, i); }
+BGPBT__PRIVATE const bgpbt_sim* bgpbt__tsim_sim(const bgpbt__tsim* s) { return s->sim; }
 
 /* Read-only: safe from many threads at once. */
 BGPBT__PRIVATE void bgpbt__tsim_view(const bgpbt__tsim* s, int i, bgpbt__tview* v) {
@@ -8732,6 +8750,8 @@ BGPBT__PRIVATE void bgpbt__task_reset_mask(bgpbt_vecenv* v, const unsigned char*
         memcpy(q, t->qpos0, (size_t)t->nq * sizeof(float));
         for (j = first; j < t->nq; ++j) q[j] += t->noise_q * (2.0f * bgpbt_rng_float(rng) - 1.0f);
         for (j = 0; j < t->nv; ++j) qd[j] = t->noise_v * (2.0f * bgpbt_rng_float(rng) - 1.0f);
+        if (t->noise_q == 0.0f) memcpy(q, t->qpos0, (size_t)t->nq * sizeof(float)); /* no -0.0 */
+        if (t->noise_v == 0.0f) memset(qd, 0, (size_t)t->nv * sizeof(float));
         bgpbt__tsim_set_state(t->sim, i, q, qd);
     }
     BGPBT_OMP(parallel for num_threads(nt) schedule(static) if(nt > 1))
@@ -8830,6 +8850,7 @@ BGPBT_API bgpbt_result bgpbt_vecenv_create_task(const char* name, const bgpbt_ta
     bgpbt_task_mjcf(s->name, xml, xml_len + 1, &xml_len);
     r = bgpbt__tsim_create(xml, xml_len, v->n, t->frame_skip, &cfg.allocator, &cfg.logger, &t->sim);
     bgpbt_mem_free(&cfg.allocator, xml, xml_len + 1);
+    xml = NULL;
     if (r != BGPBT_OK) {
         bgpbt_vecenv_destroy(v);
         return r == BGPBT_ERR_OUT_OF_MEMORY ? r
@@ -8862,6 +8883,56 @@ oom:
     if (xml) bgpbt_mem_free(&cfg.allocator, xml, xml_len + 1);
     bgpbt_vecenv_destroy(v);
     return bgpbt__error(&cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "vecenv_create_task('%s'): out of memory", s->name);
+}
+
+BGPBT_API bgpbt_result bgpbt_vecenv_state_sizes(const bgpbt_vecenv* v, int* nq, int* nv) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    if (nq) *nq = t ? t->nq : 0;
+    if (nv) *nv = t ? t->nv : 0;
+    return t ? BGPBT_OK : BGPBT_ERR_INVALID_ARGUMENT;
+}
+BGPBT_API bgpbt_result bgpbt_vecenv_get_state(const bgpbt_vecenv* v, int env, float* qpos, float* qvel) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    bgpbt__tview tv;
+    if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_get_state: env %d outside 0..%d", env, v->n - 1);
+    bgpbt__tview_at(t, env, &tv);
+    if (qpos) memcpy(qpos, tv.qpos, (size_t)t->nq * sizeof(float));
+    if (qvel) memcpy(qvel, tv.qvel, (size_t)t->nv * sizeof(float));
+    return BGPBT_OK;
+}
+BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* v, int env, const float* qpos, const float* qvel) {
+    bgpbt__task* t = v ? (bgpbt__task*)v->task : NULL;
+    bgpbt__tview tv;
+    float* ts;
+    float p[3];
+    int j;
+    if (!t || !qpos || !qvel) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env < 0 || env >= v->n)
+        return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_set_state: env %d outside 0..%d", env, v->n - 1);
+    if (!v->was_reset)
+        return bgpbt__error(&v->logger, BGPBT_ERR_WRONG_ORDER, "vecenv_set_state: call bgpbt_vecenv_reset first");
+    for (j = 0; j < t->nq; ++j)
+        if (!bgpbt__isfinitef(qpos[j]))
+            return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE, "vecenv_set_state: qpos[%d] is not finite", j);
+    for (j = 0; j < t->nv; ++j)
+        if (!bgpbt__isfinitef(qvel[j]))
+            return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE, "vecenv_set_state: qvel[%d] is not finite", j);
+    bgpbt__tsim_set_state(t->sim, env, qpos, qvel);
+    bgpbt__tview_at(t, env, &tv);
+    bgpbt__tsim_view(t->sim, env, &tv);
+    ts = t->ts + (size_t)env * BGPBT__TS_SIZE;
+    bgpbt__task_track_point(t, &tv, p);
+    ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
+    bgpbt__task_obs(t, &tv, ts, NULL, v->obs + (size_t)env * (size_t)v->obs_dim);
+    bgpbt__venv_clear_one(v, env);
+    v->term[env] = v->trunc[env] = v->unstable[env] = 0;
+    return BGPBT_OK;
+}
+BGPBT_API const bgpbt_sim* bgpbt_vecenv_sim(const bgpbt_vecenv* v) {
+    const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
+    return t ? bgpbt__tsim_sim(t->sim) : NULL;
 }
 
 BGPBT_API int bgpbt_vecenv_num_bodies(const bgpbt_vecenv* v) {
@@ -8941,10 +9012,10 @@ struct bgpbt_mlp {
     long adam_t;
     int last_batch;                /* rows of the last training forward (0: none) */
     float* xin;                    /* [max_batch][in] copy of the last training input */
-    float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* pre-activations [max_batch][pad[l+1]] */
+    float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* pre-activations [max_batch][pad[l+1]] (SiLU: their sigmoid) */
     float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs [max_batch][pad[l+1]] */
     float *g0, *g1;                /* backward ping-pong [max_batch][maxpad] */
-    float* xt;                     /* a layer input transposed, [maxpad][max_batch] */
+    float* xt;                     /* a layer input transposed, [maxpad][max_batch + 32] */
     float* wt;                     /* transposed weights scratch [maxpad][maxpad] */
     float *i0, *i1;                /* inference ping-pong [chunk][maxpad] */
     int chunk;
@@ -9015,7 +9086,7 @@ BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* n) {
     for (l = 0; l + 1 < n->nl; ++l) bgpbt__cfree(a, n->h[l], mb * (size_t)n->pad[l + 1], sizeof(float));
     bgpbt__cfree(a, n->g0, mb * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->g1, mb * n->maxpad, sizeof(float));
-    bgpbt__cfree(a, n->xt, mb * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->xt, (mb + 32) * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->wt, n->maxpad * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->i0, (size_t)n->chunk * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->i1, (size_t)n->chunk * n->maxpad, sizeof(float));
@@ -9070,7 +9141,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mlp_alloc(const bgpbt_mlp_config* config, bgp
         ok = (n->h[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
     if (ok) ok = (n->g0 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->g1 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
-    if (ok) ok = (n->xt = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->xt = (float*)bgpbt__calloc(&c.allocator, (mb + 32) * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->wt = (float*)bgpbt__calloc(&c.allocator, n->maxpad * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->i0 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->i1 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
@@ -9121,15 +9192,20 @@ BGPBT__PRIVATE void bgpbt__nn_bias_act(float* z, float* h, const float* bias, in
         int j;
         for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
             bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(zr + j), bgpbt_fw_load(bias + j)), y;
-            bgpbt_fw_store(zr + j, x);
-            if (!hr) continue;
+            if (!hr) {
+                bgpbt_fw_store(zr + j, x);
+                continue;
+            }
             switch (act) {
-                case BGPBT_ACT_SILU:
-                    y = bgpbt_fw_div(x, bgpbt_fw_add(bgpbt_fw_set1(1.0f), bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                case BGPBT_ACT_SILU: { /* the cache keeps s = sigmoid(x): backward needs only s, h */
+                    bgpbt_fw sg = bgpbt_fw_div(bgpbt_fw_set1(1.0f), bgpbt_fw_add(bgpbt_fw_set1(1.0f), bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                    bgpbt_fw_store(zr + j, sg);
+                    y = bgpbt_fw_mul(x, sg);
                     break;
-                case BGPBT_ACT_TANH: y = bgpbt_fw_tanh(x); break;
-                case BGPBT_ACT_RELU: y = bgpbt_fw_max(x, bgpbt_fw_zero()); break;
-                default: y = x; break;
+                }
+                case BGPBT_ACT_TANH: y = bgpbt_fw_tanh(x); bgpbt_fw_store(zr + j, x); break;
+                case BGPBT_ACT_RELU: y = bgpbt_fw_max(x, bgpbt_fw_zero()); bgpbt_fw_store(zr + j, x); break;
+                default: y = x; bgpbt_fw_store(zr + j, x); break;
             }
             bgpbt_fw_store(hr + j, y);
         }
@@ -9149,9 +9225,9 @@ BGPBT__PRIVATE void bgpbt__nn_act_grad(float* g, const float* z, const float* h,
         for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
             bgpbt_fw x = bgpbt_fw_load(zr + j), d, one = bgpbt_fw_set1(1.0f);
             switch (act) {
-                case BGPBT_ACT_SILU: { /* s (1 + x (1 - s)) */
-                    bgpbt_fw s = bgpbt_fw_div(one, bgpbt_fw_add(one, bgpbt_fw_exp(bgpbt_fw_neg(x))));
-                    d = bgpbt_fw_mul(s, bgpbt_fw_add(one, bgpbt_fw_mul(x, bgpbt_fw_sub(one, s))));
+                case BGPBT_ACT_SILU: { /* s (1 + x (1 - s)) = s + h (1 - s), x holds s here */
+                    bgpbt_fw y = bgpbt_fw_load(hr + j);
+                    d = bgpbt_fw_add(x, bgpbt_fw_mul(y, bgpbt_fw_sub(one, x)));
                     break;
                 }
                 case BGPBT_ACT_TANH: {
@@ -9255,21 +9331,49 @@ BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int bat
         ptrdiff_t ldin = l == 0 ? n->dim[0] : n->pad[l];
         if (l < n->nl - 1) bgpbt__nn_act_grad(g, n->z[l], n->h[l], batch, w, n->cfg.activation);
         /* dW = hin^T g: k runs over the batch, so each thread owns whole dW tiles. hin^T is
-           first copied to contiguous rows: read in place, its columns sit 1 KiB apart (for
-           256-wide layers) and thrash a few L1 sets. */
-        {
-            int c0;
+           read in place (8 consecutive floats per k) unless hin's row stride is a multiple of
+           1 KiB (256-wide layers): then its rows alias to a few L1 sets and thrash, so it is
+           first copied to contiguous rows. */
+        const int transpose = (ldin % 256) == 0;
+        /* row stride of the copy: a multiple of 16 floats that is not a multiple of 4 KiB (16
+           output rows 4 KiB apart would share one L1 set) */
+        ptrdiff_t ldt = (batch + 15) / 16 * 16;
+        if ((ldt % 1024) == 0) ldt += 16;
+        if (transpose) { /* 16 x 16 blocks through a local tile; row blocks outermost so the
+                            input is read sequentially (column strips defeat the prefetcher) */
+            int r0;
             BGPBT_OMP(parallel for schedule(static) if ((double)batch * fin > 1048576.0))
-            for (c0 = 0; c0 < fin; c0 += 16) {
-                int c1 = c0 + 16 < fin ? c0 + 16 : fin, r, cc;
-                for (r = 0; r < batch; ++r) {
-                    const float* src = hin + (ptrdiff_t)r * ldin;
-                    for (cc = c0; cc < c1; ++cc) n->xt[(size_t)cc * (size_t)batch + (size_t)r] = src[cc];
+            for (r0 = 0; r0 < batch; r0 += 16) {
+                float tile[16][16];
+                int r1 = r0 + 16 < batch ? r0 + 16 : batch, c0, rr, cc;
+                for (c0 = 0; c0 < fin; c0 += 16) {
+                    int c1 = c0 + 16 < fin ? c0 + 16 : fin;
+                    if (r1 - r0 == 16 && c1 - c0 == 16) { /* full block: fixed trip counts */
+                        for (rr = 0; rr < 16; ++rr) {
+                            const float* src = hin + (ptrdiff_t)(r0 + rr) * ldin + c0;
+                            for (cc = 0; cc < 16; ++cc) tile[cc][rr] = src[cc];
+                        }
+                        for (cc = 0; cc < 16; ++cc) {
+                            float* dst = n->xt + (ptrdiff_t)(c0 + cc) * ldt + r0;
+                            for (rr = 0; rr < 16; ++rr) dst[rr] = tile[cc][rr];
+                        }
+                        continue;
+                    }
+                    for (rr = r0; rr < r1; ++rr) {
+                        const float* src = hin + (ptrdiff_t)rr * ldin;
+                        for (cc = c0; cc < c1; ++cc) tile[cc - c0][rr - r0] = src[cc];
+                    }
+                    for (cc = c0; cc < c1; ++cc)
+                        memcpy(n->xt + (ptrdiff_t)cc * ldt + r0, tile[cc - c0], (size_t)(r1 - r0) * sizeof(float));
                 }
             }
         }
-        bgpbt__sgemm_ex(fin, w, batch, n->xt, batch, 1, g, w, 32, n->grads + n->woff[l], 32,
-                        (ptrdiff_t)fin * 32, 0);
+        if (transpose)
+            bgpbt__sgemm_ex(fin, w, batch, n->xt, ldt, 1, g, w, 32, n->grads + n->woff[l], 32,
+                            (ptrdiff_t)fin * 32, 0);
+        else
+            bgpbt__sgemm_ex(fin, w, batch, hin, 1, ldin, g, w, 32, n->grads + n->woff[l], 32,
+                            (ptrdiff_t)fin * 32, 0);
         bgpbt__nn_colsum(g, batch, w, n->grads + n->boff[l]);
         if (l > 0 || dx) { /* gn = g W^T through a zero-padded transposed copy of W */
             int a, b2;
@@ -9565,6 +9669,7 @@ BGPBT_API bgpbt_result bgpbt_mlp_load(bgpbt_mlp* n, const void* data, size_t siz
    ============================================================================================ */
 
 #define BGPBT__AGENT_KIND BGPBT_FOURCC('A', 'G', 'N', 'T')
+#define BGPBT__PPO_MAX_ACT 256 /* action dimensions (per-row scratch on the stack) */
 #define BGPBT__AGENT_VERSION 1u
 #define BGPBT__LOG_SQRT_2PI 0.91893853320467274178
 
@@ -9621,7 +9726,9 @@ BGPBT_API bgpbt_distill_config bgpbt_distill_config_default(void) {
 struct bgpbt_agent {
     bgpbt_agent_config cfg;
     bgpbt_env_def def;
+    int is_task;
     char task[64];
+    bgpbt_task_options topt;
     int obs_dim, act_dim;
     bgpbt_ppo_hparams hp;
     bgpbt_ppo_arch arch;
@@ -9918,19 +10025,34 @@ BGPBT_API bgpbt_result bgpbt_agent_create(const bgpbt_agent_config* config, bgpb
                             "agent: num_envs %d, eval_episodes %d, eval_max_steps %d or obs_clip %g out of range",
                             c.num_envs, c.eval_episodes, c.eval_max_steps, (double)c.obs_clip);
     if (!c.env_def) {
+        bgpbt_task_info info;
         if (!c.task) return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent: neither env_def nor task is set");
-        return bgpbt__error(&c.logger, BGPBT_ERR_UNKNOWN_NAME, "agent: no built-in task named '%s'", c.task);
+        if (strlen(c.task) >= 64 || bgpbt_task_get_info(c.task, &info) != BGPBT_OK)
+            return bgpbt__error(&c.logger, BGPBT_ERR_UNKNOWN_NAME, "agent: no built-in task named '%s'", c.task);
     }
-    if (c.env_def->obs_dim < 1 || c.env_def->act_dim < 1 || !c.env_def->reset || (!c.env_def->step && !c.env_def->step_batch))
+    if (c.env_def && (c.env_def->obs_dim < 1 || c.env_def->act_dim < 1 || c.env_def->act_dim > BGPBT__PPO_MAX_ACT || !c.env_def->reset || (!c.env_def->step && !c.env_def->step_batch)))
         return bgpbt__error(&c.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent: env_def needs obs_dim, act_dim >= 1 and callbacks");
     a = &c.allocator;
     g = (bgpbt_agent*)bgpbt_mem_alloc(a, sizeof *g, 64);
     if (!g) return bgpbt__error(&c.logger, BGPBT_ERR_OUT_OF_MEMORY, "agent: out of memory");
     memset(g, 0, sizeof *g);
     g->cfg = c;
-    g->def = *c.env_def;
-    g->cfg.env_def = &g->def;
-    g->cfg.task = NULL;
+    if (c.env_def) {
+        g->def = *c.env_def;
+    } else { /* a built-in task: its sizes and time limit in def, created by name */
+        bgpbt_task_info info;
+        bgpbt_task_get_info(c.task, &info);
+        g->is_task = 1;
+        strcpy(g->task, c.task);
+        g->topt = c.task_options ? *c.task_options : bgpbt_task_options_default();
+        g->def.name = g->task;
+        g->def.obs_dim = info.obs_dim;
+        g->def.act_dim = info.act_dim;
+        g->def.max_episode_steps = g->topt.episode_length ? g->topt.episode_length : info.episode_length;
+    }
+    g->cfg.env_def = g->is_task ? NULL : &g->def;
+    g->cfg.task = g->is_task ? g->task : NULL;
+    g->cfg.task_options = g->is_task ? &g->topt : NULL;
     g->obs_dim = g->def.obs_dim;
     g->act_dim = g->def.act_dim;
     g->hp = c.hparams;
@@ -9987,16 +10109,25 @@ BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* g) { return g->act_dim; }
 BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* g) { return g->pi; }
 BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* g) { return g->vf; }
 
-BGPBT__INLINE float bgpbt__softplusf(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
-BGPBT__INLINE float bgpbt__sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* softplus(r) and sigmoid(r) from one exp */
+BGPBT__INLINE void bgpbt__sp_sig(float r, float* sp, float* sig) {
+    float e = expf(-fabsf(r)); /* in (0, 1] */
+    *sp = (r > 0.0f ? r : 0.0f) + log1pf(e);
+    *sig = r >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
 
 /* log N(u; loc, scale) summed over A dims (policy output row: loc[A], raw scale[A]) */
 BGPBT__PRIVATE double bgpbt__ppo_logp(const float* pol, const float* u, int A) {
     double s = 0.0;
     int j;
     for (j = 0; j < A; ++j) {
-        double sc = (double)bgpbt__softplusf(pol[A + j]) + 0.001, z = ((double)u[j] - pol[j]) / sc;
-        s += -0.5 * z * z - log(sc) - BGPBT__LOG_SQRT_2PI;
+        float sp, sg;
+        double sc, z;
+        bgpbt__sp_sig(pol[A + j], &sp, &sg);
+        sc = (double)sp + 0.001;
+        z = ((double)u[j] - pol[j]) / sc;
+        s += -0.5 * z * z - (double)logf((float)sc) - BGPBT__LOG_SQRT_2PI;
     }
     return s;
 }
@@ -10024,12 +10155,24 @@ BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, c
 
 /* Per-row policy loss and its gradient with respect to the policy output row (loc, raw scale).
    Returns the row's terms through out[]: [0] surrogate loss, [1] entropy, [2] KL. dpol is
-   d(row loss)/d(output) where row loss = surr - ent_cost * H + kl_w * KL (not yet averaged). */
+   d(row loss)/d(output) where row loss = surr - ent_cost * H + kl_w * KL (not yet averaged).
+   Transcendentals in float (one exp per softplus/sigmoid pair, one per tanh/log-det pair),
+   sums in double. */
 BGPBT__PRIVATE void bgpbt__ppo_row(const float* pol, const float* u, double logp_old, double adv, const float* eps,
                                    double clip, double ent_cost, const float* tpol, double kl_w, int A,
                                    float* dpol, double* out) {
-    double logp = bgpbt__ppo_logp(pol, u, A), rho, surr_grad, H = 0.0, kl = 0.0;
+    double sc[BGPBT__PPO_MAX_ACT], zz[BGPBT__PPO_MAX_ACT], lsc[BGPBT__PPO_MAX_ACT], dsg[BGPBT__PPO_MAX_ACT];
+    double logp = 0.0, rho, surr_grad, H = 0.0, kl = 0.0;
     int j;
+    for (j = 0; j < A; ++j) {
+        float sp, sg;
+        bgpbt__sp_sig(pol[A + j], &sp, &sg);
+        sc[j] = (double)sp + 0.001;
+        dsg[j] = sg; /* d scale / d raw */
+        lsc[j] = (double)logf((float)sc[j]);
+        zz[j] = ((double)u[j] - pol[j]) / sc[j];
+        logp += -0.5 * zz[j] * zz[j] - lsc[j] - BGPBT__LOG_SQRT_2PI;
+    }
     rho = exp(logp - logp_old);
     {
         double lo = 1.0 - clip, hi = 1.0 + clip, rc = rho < lo ? lo : rho > hi ? hi : rho;
@@ -10039,25 +10182,32 @@ BGPBT__PRIVATE void bgpbt__ppo_row(const float* pol, const float* u, double logp
         surr_grad = (unc <= cl) ? -adv * rho : 0.0; /* d loss / d logp */
     }
     for (j = 0; j < A; ++j) {
-        double s = (double)bgpbt__softplusf(pol[A + j]) + 0.001, zz = ((double)u[j] - pol[j]) / s;
-        double dsig = (double)bgpbt__sigmoidf(pol[A + j]); /* d scale / d raw */
+        double s = sc[j], z = zz[j];
         /* d logp / d loc = z / s ; d logp / d s = (z^2 - 1) / s */
-        double dloc = surr_grad * zz / s, ds = surr_grad * (zz * zz - 1.0) / s;
-        /* entropy: 0.5 + log sqrt(2 pi) + log s + log-det of tanh at x = loc + s eps */
+        double dloc = surr_grad * z / s, ds = surr_grad * (z * z - 1.0) / s;
+        /* entropy: 0.5 + log sqrt(2 pi) + log s + log-det of tanh at x = loc + s eps, where
+           log-det = 2 (log 2 - x - softplus(-2x)) and its derivative is -2 tanh(x) */
         double x = (double)pol[j] + s * (double)eps[j];
-        double ld = 2.0 * (0.69314718055994531 - x - (-2.0 * x > 30.0 ? -2.0 * x : log1p(exp(-2.0 * x))));
-        double dld = -2.0 * tanh(x); /* d logdet / dx */
-        H += 0.5 + BGPBT__LOG_SQRT_2PI + log(s) + ld;
+        float e2 = expf(-2.0f * fabsf((float)x));
+        double sp2 = (x < 0.0 ? -2.0 * x : 0.0) + (double)log1pf(e2);
+        double th = (double)((1.0f - e2) / (1.0f + e2)) * (x < 0.0 ? -1.0 : 1.0);
+        double ld = 2.0 * (0.69314718055994531 - x - sp2);
+        double dld = -2.0 * th;
+        H += 0.5 + BGPBT__LOG_SQRT_2PI + lsc[j] + ld;
         dloc += -ent_cost * dld;
         ds += -ent_cost * (1.0 / s + dld * (double)eps[j]);
         if (tpol) { /* KL(N(mt, st) || N(m, s)) = log(s/st) + (st^2 + (mt - m)^2) / (2 s^2) - 1/2 */
-            double st = (double)bgpbt__softplusf(tpol[A + j]) + 0.001, dm = (double)tpol[j] - pol[j];
-            kl += log(s / st) + (st * st + dm * dm) / (2.0 * s * s) - 0.5;
+            float tsp, tsg;
+            double st, dm;
+            bgpbt__sp_sig(tpol[A + j], &tsp, &tsg);
+            st = (double)tsp + 0.001;
+            dm = (double)tpol[j] - pol[j];
+            kl += lsc[j] - (double)logf((float)st) + (st * st + dm * dm) / (2.0 * s * s) - 0.5;
             dloc += kl_w * (-dm / (s * s));
             ds += kl_w * (1.0 / s - (st * st + dm * dm) / (s * s * s));
         }
         dpol[j] = (float)dloc;
-        dpol[A + j] = (float)(ds * dsig);
+        dpol[A + j] = (float)(ds * dsg[j]);
     }
     out[1] = H;
     out[2] = kl;
@@ -10166,7 +10316,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_policy_step(bgpbt_agent* g, const float* 
         const float* pol = g->r_pol + (size_t)i * 2 * (size_t)A;
         float* u = u_out + (size_t)i * (size_t)A;
         for (j = 0; j < A; ++j) {
-            float s = bgpbt__softplusf(pol[A + j]) + 0.001f;
+            float sp, sg, s;
+            bgpbt__sp_sig(pol[A + j], &sp, &sg);
+            s = sp + 0.001f;
             u[j] = sample ? pol[j] + s * g->r_eps[(size_t)i * (size_t)A + (size_t)j] : pol[j];
             g->r_act[(size_t)i * (size_t)A + (size_t)j] = tanhf(u[j]);
         }
@@ -10182,6 +10334,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__agent_make_env(bgpbt_agent* g, int n, uint64_
     vc.num_threads = g->cfg.env_threads;
     vc.allocator = g->cfg.allocator;
     vc.logger = g->cfg.logger;
+    if (g->is_task) return bgpbt_vecenv_create_task(g->task, &g->topt, &vc, v);
     return bgpbt_vecenv_create(&g->def, &vc, v);
 }
 

@@ -423,6 +423,632 @@ static void env_user_alloc(void) {
     }
 }
 
+
+/* ---- rendering -------------------------------------------------------------------------------- */
+
+static void env_render_svg_basic(void) {
+    bgpbt_render_geom g[3];
+    bgpbt_render_options o = bgpbt_render_options_default();
+    char buf[8192];
+    size_t size = 0, size2 = 0;
+    memset(g, 0, sizeof g);
+    g[0].type = BGPBT_GEOM_PLANE;
+    g[0].quat[0] = 1.0f;
+    g[1].type = BGPBT_GEOM_SPHERE;
+    g[1].size[0] = 0.25f;
+    g[1].pos[2] = 0.5f;
+    g[1].quat[0] = 1.0f;
+    g[1].rgba[0] = 1.0f; g[1].rgba[3] = 1.0f;
+    g[2].type = BGPBT_GEOM_CAPSULE; /* lying along x: quarter turn about y */
+    g[2].size[0] = 0.1f; g[2].size[1] = 0.5f;
+    g[2].pos[2] = 0.1f;
+    g[2].quat[0] = 0.70710678f; g[2].quat[2] = 0.70710678f;
+    o.width = 200;
+    o.extent = 2.0f; /* 100 pixels per metre */
+    o.views = 1;     /* side view only */
+    o.title = "a <b> & c";
+    CHECK_OK(bgpbt_render_svg(g, 3, &o, NULL, 0, &size));
+    REQUIRE(size > 100 && size < sizeof buf);
+    CHECK_OK(bgpbt_render_svg(g, 3, &o, buf, sizeof buf, &size2));
+    CHECK_EQ_INT(size, size2);
+    CHECK_EQ_INT(strlen(buf), size);
+    CHECK(strstr(buf, "r='25.00'") != NULL);            /* sphere radius 0.25 m at 100 px/m */
+    CHECK(strstr(buf, "stroke-width='20.00'") != NULL); /* capsule diameter 0.2 m */
+    CHECK(strstr(buf, "a &lt;b&gt; &amp; c") != NULL);  /* caption escaped */
+    CHECK(strstr(buf, "top (") == NULL);
+    /* the capsule's axis spans 1 m = 100 px horizontally in the side view */
+    {
+        const char* p = strstr(buf, "<line x1='");
+        float x1, y1, x2, y2;
+        int found = 0;
+        while (p && !found) {
+            if (sscanf(p, "<line x1='%f' y1='%f' x2='%f' y2='%f'", &x1, &y1, &x2, &y2) == 4 &&
+                strstr(p, "stroke-linecap") && strstr(p, "stroke-linecap") - p < 200)
+                found = 1;
+            else p = strstr(p + 1, "<line x1='");
+        }
+        CHECK(found);
+        CHECK_NEAR(fabs(x2 - x1), 100.0, 0.2);
+        CHECK_NEAR(y2 - y1, 0.0, 0.2);
+    }
+    CHECK_RESULT(bgpbt_render_svg(g, 3, &o, buf, size, &size2), BGPBT_ERR_BUFFER_TOO_SMALL);
+    g[1].pos[0] = (float)NAN;
+    CHECK_RESULT(bgpbt_render_svg(g, 3, &o, NULL, 0, &size), BGPBT_ERR_NOT_FINITE);
+    g[1].pos[0] = 0.0f;
+    /* two frames of a rollout: both views, earlier frame faded */
+    {
+        bgpbt_render_geom f[6];
+        memcpy(f, g, sizeof g);
+        memcpy(f + 3, g, sizeof g);
+        f[4].pos[0] = 0.5f;
+        o = bgpbt_render_options_default();
+        o.frames = 2;
+        CHECK_OK(bgpbt_render_svg(f, 3, &o, buf, sizeof buf, &size));
+        CHECK(strstr(buf, "top (") != NULL && strstr(buf, "side (") != NULL);
+        CHECK(strstr(buf, "fill-opacity='0.62'") != NULL); /* 0.25 + 0.75 / 2 */
+    }
+}
+
+/* ---- built-in tasks ---------------------------------------------------------------------------- */
+
+static const struct { const char* name; int obs, act, terminates; } env_task_table[10] = {
+    {"inverted_pendulum", 4, 1, 1}, {"inverted_double_pendulum", 10, 1, 1}, {"reacher", 11, 2, 0},
+    {"halfcheetah", 23, 6, 0},      {"hopper", 14, 3, 1},                   {"walker2d", 20, 6, 1},
+    {"ant", 87, 8, 1},              {"humanoid", 233, 17, 1},               {"ur5e", 52, 6, 0},
+    {"fetch", 87, 10, 0}};
+
+static test_log_capture env_task_log; /* expected errors stay quiet; the last one is kept */
+static bgpbt_vecenv* env_task_make(const char* name, int n, uint64_t seed, const bgpbt_task_options* opt) {
+    bgpbt_vecenv_config c = bgpbt_vecenv_config_default();
+    bgpbt_vecenv* v = NULL;
+    c.num_envs = n;
+    c.seed = seed;
+    c.logger.fn = test_log_capture_fn;
+    c.logger.user = &env_task_log;
+    if (bgpbt_vecenv_create_task(name, opt, &c, &v) != BGPBT_OK) return NULL;
+    if (bgpbt_vecenv_reset(v) != BGPBT_OK) { bgpbt_vecenv_destroy(v); return NULL; }
+    return v;
+}
+
+static void env_task_random_actions(bgpbt_rng* r, float* a, int n) {
+    int i;
+    for (i = 0; i < n; ++i) a[i] = 2.0f * bgpbt_rng_float(r) - 1.0f;
+}
+
+static int env_all_finite(const float* x, size_t n) {
+    size_t i;
+    for (i = 0; i < n; ++i) if (!bgpbt__isfinitef(x[i])) return 0;
+    return 1;
+}
+
+static void env_task_names_and_sizes(void) {
+    int k;
+    bgpbt_task_info info;
+    bgpbt_vecenv_config c = bgpbt_vecenv_config_default();
+    bgpbt_vecenv* v = (bgpbt_vecenv*)1;
+    test_log_capture cap;
+    bgpbt_task_options o = bgpbt_task_options_default();
+    CHECK_EQ_INT(bgpbt_task_count(), 10);
+    CHECK(bgpbt_task_name(10) == NULL && bgpbt_task_name(-1) == NULL);
+    for (k = 0; k < 10; ++k) {
+        size_t len = 0;
+        REQUIRE(strcmp(bgpbt_task_name(k), env_task_table[k].name) == 0);
+        CHECK_OK(bgpbt_task_get_info(env_task_table[k].name, &info));
+        CHECK_EQ_INT(info.obs_dim, env_task_table[k].obs);
+        CHECK_EQ_INT(info.act_dim, env_task_table[k].act);
+        CHECK_EQ_INT(info.episode_length, 1000);
+        CHECK(info.dt > 0.0f && info.dt <= 0.05f + 1e-6f);
+        CHECK_OK(bgpbt_task_mjcf(env_task_table[k].name, NULL, 0, &len));
+        CHECK(len > 300);
+        v = env_task_make(env_task_table[k].name, 3, 1, NULL);
+        REQUIRE(v != NULL);
+        CHECK_EQ_INT(bgpbt_vecenv_obs_dim(v), env_task_table[k].obs);
+        CHECK_EQ_INT(bgpbt_vecenv_act_dim(v), env_task_table[k].act);
+        CHECK_EQ_INT(bgpbt_vecenv_max_episode_steps(v), 1000);
+        CHECK(strcmp(bgpbt_vecenv_name(v), env_task_table[k].name) == 0);
+        {
+            int nt = 0, j;
+            bgpbt_vecenv_reward_terms(v, &nt);
+            CHECK_EQ_INT(nt, info.num_terms);
+            for (j = 0; j < nt; ++j) CHECK(strcmp(bgpbt_vecenv_reward_term_name(v, j), info.term_names[j]) == 0);
+        }
+        CHECK(env_all_finite(bgpbt_vecenv_obs(v), (size_t)3 * (size_t)env_task_table[k].obs));
+        bgpbt_vecenv_destroy(v);
+    }
+    memset(&cap, 0, sizeof cap);
+    c.logger.fn = test_log_capture_fn;
+    c.logger.user = &cap;
+    CHECK_RESULT(bgpbt_vecenv_create_task("antt", NULL, &c, &v), BGPBT_ERR_UNKNOWN_NAME);
+    CHECK(v == NULL);
+    CHECK(strstr(cap.last, "antt") != NULL);
+    CHECK_RESULT(bgpbt_task_get_info("nope", &info), BGPBT_ERR_UNKNOWN_NAME);
+    o.num_reward_weights = 5; /* ant has 4 terms */
+    CHECK_RESULT(bgpbt_vecenv_create_task("ant", &o, &c, &v), BGPBT_ERR_OUT_OF_RANGE);
+    o = bgpbt_task_options_default();
+    o.reward_weights[0] = (float)NAN;
+    o.num_reward_weights = 1;
+    CHECK_RESULT(bgpbt_vecenv_create_task("ant", &o, &c, &v), BGPBT_ERR_NOT_FINITE);
+    o = bgpbt_task_options_default();
+    o.episode_length = -1;
+    CHECK_RESULT(bgpbt_vecenv_create_task("ant", &o, &c, &v), BGPBT_ERR_OUT_OF_RANGE);
+}
+
+/* Same seed: same initial observations; another seed or a second reset: different ones. */
+static void env_task_reset_reproducible(void) {
+    int k;
+    for (k = 0; k < 10; ++k) {
+        const char* name = env_task_table[k].name;
+        size_t od = (size_t)env_task_table[k].obs * 4;
+        bgpbt_vecenv *a = env_task_make(name, 4, 7, NULL), *b = env_task_make(name, 4, 7, NULL);
+        bgpbt_vecenv* c = env_task_make(name, 4, 8, NULL);
+        float first[4 * 233];
+        REQUIRE(a && b && c);
+        CHECK(memcmp(bgpbt_vecenv_obs(a), bgpbt_vecenv_obs(b), od * sizeof(float)) == 0);
+        CHECK(memcmp(bgpbt_vecenv_obs(a), bgpbt_vecenv_obs(c), od * sizeof(float)) != 0);
+        /* copies of one vecenv start differently */
+        CHECK(memcmp(bgpbt_vecenv_obs(a), bgpbt_vecenv_obs(a) + env_task_table[k].obs,
+                     (size_t)env_task_table[k].obs * sizeof(float)) != 0);
+        memcpy(first, bgpbt_vecenv_obs(a), od * sizeof(float));
+        CHECK_OK(bgpbt_vecenv_reset(a));
+        CHECK(memcmp(first, bgpbt_vecenv_obs(a), od * sizeof(float)) != 0); /* fresh draw */
+        bgpbt_vecenv_destroy(a);
+        bgpbt_vecenv_destroy(b);
+        bgpbt_vecenv_destroy(c);
+    }
+}
+
+/* Zero actions: 1000 steps (200 with --fast) stay finite and never go unstable. */
+static void env_task_zero_action_finite(void) {
+    int k, t, T = test_is_fast() ? 200 : 1000;
+    float act[4 * 17];
+    memset(act, 0, sizeof act);
+    for (k = 0; k < 10; ++k) {
+        bgpbt_vecenv* v = env_task_make(env_task_table[k].name, 4, 3, NULL);
+        bgpbt_episode_stats st;
+        int ok = 1;
+        REQUIRE(v != NULL);
+        for (t = 0; t < T; ++t) {
+            REQUIRE(bgpbt_vecenv_step(v, act) == BGPBT_OK);
+            ok &= env_all_finite(bgpbt_vecenv_obs(v), (size_t)4 * (size_t)env_task_table[k].obs);
+            ok &= env_all_finite(bgpbt_vecenv_rewards(v), 4);
+        }
+        bgpbt_vecenv_take_stats(v, &st);
+        if (!ok || st.unstable) printf("  task %s: finite %d unstable %ld\n", env_task_table[k].name, ok, st.unstable);
+        CHECK(ok);
+        CHECK_EQ_INT(st.unstable, 0);
+        if (!env_task_table[k].terminates) CHECK_EQ_INT(st.terminated, 0);
+        bgpbt_vecenv_destroy(v);
+    }
+}
+
+/* The termination rule, evaluated on the observation of the step (final_obs when it ended). */
+static int env_task_rule(int k, const float* o) {
+    switch (k) {
+        case 0: return 0.3f * cosf(o[1]) <= 0.2f;        /* pole centre height */
+        case 1: return o[9] <= 1.0f;                     /* tip z */
+        case 4: return o[0] < 0.7f;                      /* hopper torso z */
+        case 5: return o[0] <= 0.7f || o[0] >= 2.0f;     /* walker2d */
+        case 6: return o[0] < 0.2f || o[0] > 1.0f;       /* ant */
+        case 7: return o[0] < 0.7f || o[0] > 2.1f;       /* humanoid: qpos z */
+        default: return 0;
+    }
+}
+
+static void env_task_termination_rule(void) {
+    int k, t, i, T = test_is_fast() ? 150 : 600;
+    bgpbt_rng r;
+    float act[8 * 17];
+    bgpbt_rng_init(&r, 5, 0);
+    for (k = 0; k < 10; ++k) {
+        bgpbt_vecenv* v = env_task_make(env_task_table[k].name, 8, 4, NULL);
+        int od = env_task_table[k].obs, mismatches = 0, ends = 0;
+        REQUIRE(v != NULL);
+        for (t = 0; t < T; ++t) {
+            env_task_random_actions(&r, act, 8 * env_task_table[k].act);
+            REQUIRE(bgpbt_vecenv_step(v, act) == BGPBT_OK);
+            for (i = 0; i < 8; ++i) {
+                int te = bgpbt_vecenv_terminated(v)[i];
+                const float* o = te || bgpbt_vecenv_truncated(v)[i] ? bgpbt_vecenv_final_obs(v) + i * od
+                                                                    : bgpbt_vecenv_obs(v) + i * od;
+                if (te != env_task_rule(k, o) && mismatches < 3)
+                    printf("  %s t %d env %d: terminated %d, obs %g %g %g\n", env_task_table[k].name, t, i, te, o[0], o[1], o[9 % od]);
+                mismatches += te != env_task_rule(k, o);
+                ends += te;
+            }
+        }
+        if (mismatches) printf("  task %s: %d mismatches\n", env_task_table[k].name, mismatches);
+        CHECK_EQ_INT(mismatches, 0);
+        if (env_task_table[k].terminates && k != 6 && k != 5) CHECK(ends > 0); /* random actions topple them */
+        bgpbt_vecenv_destroy(v);
+    }
+}
+
+/* Placing the ant's torso at z 1.6 ends the episode on the next step; at 0.75 or 0.99 it does not. */
+static void env_task_ant_termination_by_state(void) {
+    bgpbt_vecenv* v = env_task_make("ant", 2, 1, NULL);
+    float q[15], qd[14], act[16];
+    int nq = 0, nv = 0;
+    REQUIRE(v != NULL);
+    CHECK_OK(bgpbt_vecenv_state_sizes(v, &nq, &nv));
+    REQUIRE(nq == 15 && nv == 14);
+    memset(act, 0, sizeof act);
+    CHECK_OK(bgpbt_vecenv_get_state(v, 0, q, qd));
+    memset(qd, 0, sizeof qd);
+    q[2] = 1.6f;
+    CHECK_OK(bgpbt_vecenv_set_state(v, 0, q, qd));
+    q[2] = 0.75f;
+    CHECK_OK(bgpbt_vecenv_set_state(v, 1, q, qd));
+    CHECK_NEAR(bgpbt_vecenv_obs(v)[87], 0.75f, 1e-6); /* copy 1's obs[0] is its torso z */
+    CHECK_OK(bgpbt_vecenv_step(v, act));
+    CHECK_EQ_INT(bgpbt_vecenv_terminated(v)[0], 1);
+    CHECK_EQ_INT(bgpbt_vecenv_terminated(v)[1], 0);
+    CHECK(bgpbt_vecenv_final_obs(v)[0] > 1.0f);
+    CHECK_EQ_INT(bgpbt_vecenv_episode_lengths(v)[0], 1);
+    /* just below the upper bound it goes on (falling 1.2 cm in one 0.05 s step at most) */
+    q[2] = 0.99f;
+    CHECK_OK(bgpbt_vecenv_set_state(v, 0, q, qd));
+    CHECK_OK(bgpbt_vecenv_step(v, act));
+    CHECK_EQ_INT(bgpbt_vecenv_terminated(v)[0], 0);
+    q[2] = (float)NAN;
+    CHECK_RESULT(bgpbt_vecenv_set_state(v, 0, q, qd), BGPBT_ERR_NOT_FINITE);
+    bgpbt_vecenv_destroy(v);
+}
+
+/* Reward terms recomputed from the state: forward terms from body positions (or the centre of
+   mass) before and after the step, control terms from the actions, the rest from the observation. */
+#define ENV_ERR(x) do { float env__d = fabsf(x); if (!(env__d <= e)) e = env__d; } while (0)
+static void env_task_reward_terms(void) {
+    int k, t, i, j;
+    bgpbt_rng r;
+    float act[4 * 17];
+    bgpbt_rng_init(&r, 6, 0);
+    for (k = 0; k < 10; ++k) {
+        bgpbt_vecenv* v = env_task_make(env_task_table[k].name, 4, 9, NULL);
+        bgpbt_task_info info;
+        int od = env_task_table[k].obs, ad = env_task_table[k].act, nt = 0;
+        float before[4][3], com_before[4][3], e = 0.0f;
+        const bgpbt_sim* s;
+        REQUIRE(v != NULL);
+        s = bgpbt_vecenv_sim(v);
+        bgpbt_task_get_info(env_task_table[k].name, &info);
+        for (t = 0; t < 40; ++t) {
+            const float* terms;
+            float pos[32 * 3], cv[3];
+            for (i = 0; i < 4; ++i) {
+                bgpbt_vecenv_body_transforms(v, i, pos, NULL);
+                for (j = 0; j < 3; ++j) before[i][j] = pos[3 + j]; /* body 1: the root / torso */
+                if (s) bgpbt_sim_com(s, i, com_before[i], cv);
+            }
+            env_task_random_actions(&r, act, 4 * ad);
+            REQUIRE(bgpbt_vecenv_step(v, act) == BGPBT_OK);
+            terms = bgpbt_vecenv_reward_terms(v, &nt);
+            for (i = 0; i < 4; ++i) {
+                const float* tm = terms + i * nt;
+                int done = bgpbt_vecenv_terminated(v)[i] || bgpbt_vecenv_truncated(v)[i];
+                const float* o = done ? bgpbt_vecenv_final_obs(v) + i * od : bgpbt_vecenv_obs(v) + i * od;
+                const float* a = act + i * ad;
+                float sa = 0.0f, sum = 0.0f, after[3], com[3];
+                for (j = 0; j < ad; ++j) sa += a[j] * a[j];
+                for (j = 0; j < nt; ++j) sum += tm[j];
+                ENV_ERR(sum - bgpbt_vecenv_rewards(v)[i]);
+                if (done) continue; /* the pose was reset: positions are the new episode's */
+                bgpbt_vecenv_body_transforms(v, i, pos, NULL);
+                for (j = 0; j < 3; ++j) after[j] = pos[3 + j];
+                if (s) bgpbt_sim_com(s, i, com, cv);
+                switch (k) {
+                    case 0: ENV_ERR(tm[0] - 1.0f); break;
+                    case 1: {
+                        float tx = o[8] + o[0], tz = o[9];
+                        ENV_ERR(tm[0] - 10.0f);
+                        ENV_ERR(tm[1] + (0.01f * tx * tx + (tz - 2.0f) * (tz - 2.0f)));
+                        ENV_ERR(tm[2] + (1e-3f * o[6] * o[6] + 5e-3f * o[7] * o[7]));
+                        break;
+                    }
+                    case 2:
+                        ENV_ERR(tm[0] + sqrtf(o[8] * o[8] + o[9] * o[9] + o[10] * o[10]));
+                        ENV_ERR(tm[1] + sa);
+                        break;
+                    case 3:
+                        ENV_ERR(tm[0] - (after[0] - before[i][0]) / info.dt);
+                        ENV_ERR(tm[1] + 0.1f * sa);
+                        break;
+                    case 4: case 5: case 7:
+                        if (s) ENV_ERR(tm[0] - (k == 7 ? 1.25f : 1.0f) * (com[0] - com_before[i][0]) / info.dt);
+                        ENV_ERR(tm[k == 7 ? 2 : 1] - (k == 7 ? 5.0f : 1.0f));
+                        ENV_ERR(tm[k == 7 ? 1 : 2] + (k == 7 ? 0.01f : 1e-3f) * sa);
+                        break;
+                    case 6: {
+                        float c = 0.0f;
+                        for (j = 27; j < 87; ++j) c += o[j] * o[j];
+                        ENV_ERR(tm[0] - (after[0] - before[i][0]) / info.dt);
+                        ENV_ERR(tm[1] + 0.5f * sa);
+                        ENV_ERR(tm[2] + 5e-4f * c);
+                        ENV_ERR(tm[3] - 1.0f);
+                        break;
+                    }
+                    case 9: /* fetch: up and height from the torso pose */
+                        ENV_ERR(tm[1] - 0.1f * info.dt * o[5]);
+                        ENV_ERR(tm[2] - 0.1f * info.dt * after[2]);
+                        break;
+                    default: break;
+                }
+            }
+        }
+        if (!(e <= 2e-3f)) printf("  task %s: largest reward term error %g\n", env_task_table[k].name, e);
+        CHECK(e <= 2e-3f);
+        bgpbt_vecenv_destroy(v);
+    }
+}
+
+/* ---- an open-loop gait found by a short random search moves ant and halfcheetah forward ----- */
+typedef struct env_gait { float freq, amp[17], phase[17], bias[17]; } env_gait;
+
+static float env_gait_action(const env_gait* g, int j, int t, float dt) {
+    float a = g->bias[j] + g->amp[j] * sinf(6.2831853f * g->freq * dt * (float)t + g->phase[j]);
+    return a;
+}
+
+/* Run candidate i on copy i for T steps; forward[i] = torso x displacement (m) until the first
+   episode end (-1e9 when it ended), reward_fwd[i] = sum of forward reward terms * dt. */
+static void env_gait_run(const char* name, const env_gait* g, int nc, int T, float* disp, float* fwd_sum) {
+    bgpbt_task_options o = bgpbt_task_options_default();
+    bgpbt_vecenv* v;
+    bgpbt_task_info info;
+    float act[64 * 8], x0[64], pos[32 * 3];
+    int alive[64], t, i, j, ad, nt;
+    o.reset_noise_scale = 0.1f;
+    v = env_task_make(name, nc, 11, &o);
+    if (!v) return;
+    bgpbt_task_get_info(name, &info);
+    ad = info.act_dim;
+    for (i = 0; i < nc; ++i) {
+        bgpbt_vecenv_body_transforms(v, i, pos, NULL);
+        x0[i] = pos[3];
+        alive[i] = 1;
+        fwd_sum[i] = 0.0f;
+        disp[i] = -1e9f;
+    }
+    for (t = 0; t < T; ++t) {
+        const float* terms;
+        for (i = 0; i < nc; ++i)
+            for (j = 0; j < ad; ++j) act[i * ad + j] = env_gait_action(&g[i], j, t, info.dt);
+        bgpbt_vecenv_step(v, act);
+        terms = bgpbt_vecenv_reward_terms(v, &nt);
+        for (i = 0; i < nc; ++i) {
+            if (!alive[i]) continue;
+            fwd_sum[i] += terms[i * nt] * info.dt;
+            if (bgpbt_vecenv_terminated(v)[i] || bgpbt_vecenv_truncated(v)[i]) alive[i] = 0;
+        }
+    }
+    for (i = 0; i < nc; ++i) {
+        if (!alive[i]) continue;
+        bgpbt_vecenv_body_transforms(v, i, pos, NULL);
+        disp[i] = pos[3] - x0[i];
+    }
+    bgpbt_vecenv_destroy(v);
+}
+
+static void env_gait_search(const char* name, float min_speed) {
+    enum { NC = 48 };
+    env_gait g[NC];
+    float disp[NC], fwd[NC], best_disp = -1e9f;
+    int i, j, best = 0, ad = strcmp(name, "ant") == 0 ? 8 : 6, T = 200;
+    bgpbt_task_info info;
+    bgpbt_rng r;
+    bgpbt_rng_init(&r, 2024, 0);
+    bgpbt_task_get_info(name, &info);
+    for (i = 0; i < NC; ++i) {
+        g[i].freq = (float)bgpbt_rng_uniform(&r, 0.5, 3.0);
+        for (j = 0; j < ad; ++j) {
+            g[i].amp[j] = (float)bgpbt_rng_uniform(&r, 0.3, 1.0);
+            g[i].phase[j] = (float)bgpbt_rng_uniform(&r, 0.0, 6.2831853);
+            g[i].bias[j] = (float)bgpbt_rng_uniform(&r, -0.3, 0.3);
+        }
+    }
+    env_gait_run(name, g, NC, T, disp, fwd);
+    for (i = 0; i < NC; ++i) {
+        if (disp[i] > best_disp) { best_disp = disp[i]; best = i; }
+        /* the forward reward integrates to the displacement the bodies show */
+        if (disp[i] > -1e8f) CHECK_NEAR(fwd[i], disp[i], 1e-3 + 1e-3 * fabs(disp[i]));
+    }
+    /* re-run the winner alone, from other initial noise: it still moves forward */
+    {
+        float d2 = 0.0f, f2 = 0.0f, speed;
+        env_gait_run(name, &g[best], 1, T, &d2, &f2);
+        speed = d2 / (info.dt * (float)T);
+        if (test__verbose) printf("  %s gait: best of %d moves %.2f m in %.1f s (%.2f m/s); re-run %.2f m\n", name,
+                                  NC, best_disp, info.dt * (float)T, best_disp / (info.dt * (float)T), d2);
+        CHECK(speed >= min_speed);
+    }
+}
+
+static void env_task_gait_ant(void) { env_gait_search("ant", 0.2f); }
+static void env_task_gait_halfcheetah(void) { env_gait_search("halfcheetah", 0.5f); }
+
+/* ---- batching, threads, options, memory, rendering ----------------------------------------- */
+
+/* N copies together == N single-copy vecenvs with stream_base + i, stepped one by one. */
+static void env_task_vectorised_equals_one_by_one(void) {
+    static const char* names[3] = {"ant", "hopper", "reacher"};
+    enum { N = 5 };
+    int k, t, i;
+    bgpbt_rng r;
+    bgpbt_rng_init(&r, 8, 0);
+    for (k = 0; k < 3; ++k) {
+        bgpbt_vecenv_config c = bgpbt_vecenv_config_default();
+        bgpbt_vecenv *all = NULL, *one[N];
+        bgpbt_task_info info;
+        float act[N * 8], maxdiff = 0.0f;
+        int same_done = 1;
+        bgpbt_task_get_info(names[k], &info);
+        c.num_envs = N;
+        c.seed = 21;
+        REQUIRE(bgpbt_vecenv_create_task(names[k], NULL, &c, &all) == BGPBT_OK);
+        bgpbt_vecenv_reset(all);
+        c.num_envs = 1;
+        for (i = 0; i < N; ++i) {
+            c.stream_base = (uint64_t)i;
+            REQUIRE(bgpbt_vecenv_create_task(names[k], NULL, &c, &one[i]) == BGPBT_OK);
+            bgpbt_vecenv_reset(one[i]);
+        }
+        for (t = 0; t < 120; ++t) {
+            env_task_random_actions(&r, act, N * info.act_dim);
+            bgpbt_vecenv_step(all, act);
+            for (i = 0; i < N; ++i) {
+                int j;
+                bgpbt_vecenv_step(one[i], act + i * info.act_dim);
+                for (j = 0; j < info.obs_dim; ++j) {
+                    float d = fabsf(bgpbt_vecenv_obs(all)[i * info.obs_dim + j] - bgpbt_vecenv_obs(one[i])[j]);
+                    if (!(d <= maxdiff)) maxdiff = d;
+                }
+                same_done &= bgpbt_vecenv_terminated(all)[i] == bgpbt_vecenv_terminated(one[i])[0];
+            }
+        }
+        if (maxdiff != 0.0f) printf("  task %s: batched vs single max |obs diff| %g\n", names[k], maxdiff);
+        CHECK(maxdiff == 0.0f);
+        CHECK(same_done);
+        bgpbt_vecenv_destroy(all);
+        for (i = 0; i < N; ++i) bgpbt_vecenv_destroy(one[i]);
+    }
+}
+
+TEST_FN uint32_t env_task_hash_run(const char* name, int n, int T) {
+    bgpbt_vecenv* v = env_task_make(name, n, 31, NULL);
+    bgpbt_rng r;
+    float act[40 * 17];
+    uint32_t h = 0;
+    int t, od, ad;
+    if (!v) return 0;
+    od = bgpbt_vecenv_obs_dim(v);
+    ad = bgpbt_vecenv_act_dim(v);
+    bgpbt_rng_init(&r, 3, 0);
+    for (t = 0; t < T; ++t) {
+        env_task_random_actions(&r, act, n * ad);
+        bgpbt_vecenv_step(v, act);
+        h = bgpbt_crc32(h, bgpbt_vecenv_obs(v), (size_t)n * (size_t)od * sizeof(float));
+        h = bgpbt_crc32(h, bgpbt_vecenv_rewards(v), (size_t)n * sizeof(float));
+        h = bgpbt_crc32(h, bgpbt_vecenv_terminated(v), (size_t)n);
+    }
+    bgpbt_vecenv_destroy(v);
+    return h;
+}
+
+static void env_task_threads_bit_identical(void) {
+#if BGPBT__HAS_OPENMP
+    static const char* names[3] = {"ant", "walker2d", "fetch"};
+    int k, saved = omp_get_max_threads();
+    for (k = 0; k < 3; ++k) {
+        uint32_t h1, h2;
+        omp_set_num_threads(1);
+        h1 = env_task_hash_run(names[k], 37, 60);
+        omp_set_num_threads(2);
+        h2 = env_task_hash_run(names[k], 37, 60);
+        CHECK(h1 != 0);
+        CHECK(h1 == h2);
+    }
+    omp_set_num_threads(saved);
+#endif
+}
+
+static void env_task_options(void) {
+    bgpbt_task_options o = bgpbt_task_options_default();
+    bgpbt_vecenv* v;
+    float act[3 * 6];
+    int t, nt;
+    bgpbt_episode_stats st;
+    /* episode length */
+    o.episode_length = 7;
+    v = env_task_make("halfcheetah", 3, 1, &o);
+    REQUIRE(v != NULL);
+    memset(act, 0, sizeof act);
+    for (t = 0; t < 21; ++t) bgpbt_vecenv_step(v, act);
+    bgpbt_vecenv_take_stats(v, &st);
+    CHECK_EQ_INT(st.episodes, 9);
+    CHECK_NEAR(st.length_sum, 63, 0);
+    bgpbt_vecenv_destroy(v);
+    /* no reset noise: every copy starts in the same state */
+    o = bgpbt_task_options_default();
+    o.reset_noise_scale = -1.0f;
+    v = env_task_make("halfcheetah", 3, 1, &o);
+    REQUIRE(v != NULL);
+    CHECK(memcmp(bgpbt_vecenv_obs(v), bgpbt_vecenv_obs(v) + 23, 23 * sizeof(float)) == 0);
+    bgpbt_vecenv_destroy(v);
+    /* reward weights replace the defaults, in the order of the terms */
+    o = bgpbt_task_options_default();
+    o.num_reward_weights = 2;
+    o.reward_weights[0] = 0.0f;
+    o.reward_weights[1] = 2.0f;
+    v = env_task_make("halfcheetah", 3, 1, &o);
+    REQUIRE(v != NULL);
+    for (t = 0; t < 18; ++t) act[t] = 0.5f;
+    bgpbt_vecenv_step(v, act);
+    CHECK(bgpbt_vecenv_reward_terms(v, &nt)[0] == 0.0f);
+    CHECK_NEAR(bgpbt_vecenv_reward_terms(v, &nt)[1], -2.0f * 6 * 0.25f, 1e-5);
+    CHECK_NEAR(bgpbt_vecenv_rewards(v)[0], -3.0f, 1e-5);
+    bgpbt_vecenv_destroy(v);
+}
+
+static void env_task_alloc_failure(void) {
+    bgpbt_vecenv_config c = bgpbt_vecenv_config_default();
+    test_failing_alloc fa;
+    long k;
+    c.num_envs = 5;
+    for (k = 1; k < 200; ++k) {
+        bgpbt_vecenv* v = NULL;
+        bgpbt_result r;
+        c.allocator = test_failing_allocator(&fa, k);
+        r = bgpbt_vecenv_create_task("ant", NULL, &c, &v);
+        if (r == BGPBT_OK) {
+            float act[5 * 8];
+            long before = fa.count;
+            int t;
+            memset(act, 0, sizeof act);
+            bgpbt_vecenv_reset(v);
+            for (t = 0; t < 20; ++t) bgpbt_vecenv_step(v, act);
+            CHECK_EQ_INT(fa.count, before); /* no allocation per step or reset */
+            bgpbt_vecenv_destroy(v);
+            CHECK(fa.live_blocks == 0);
+            break;
+        }
+        CHECK_RESULT(r, BGPBT_ERR_OUT_OF_MEMORY);
+        CHECK(fa.live_blocks == 0 && fa.live_bytes == 0);
+    }
+    CHECK(k > 10 && k < 200);
+}
+
+static void env_task_render(void) {
+    int k;
+    for (k = 0; k < 10; ++k) {
+        bgpbt_vecenv* v = env_task_make(env_task_table[k].name, 2, 1, NULL);
+        bgpbt_render_geom g[64];
+        float pos[32 * 3], quat[32 * 4];
+        int count = 0, nb, b, has_target = k == 2 || k == 8 || k == 9;
+        size_t size = 0;
+        char* svg;
+        REQUIRE(v != NULL);
+        nb = bgpbt_vecenv_num_bodies(v);
+        CHECK(nb >= 3 && nb <= 32);
+        CHECK(strcmp(bgpbt_vecenv_body_name(v, 0), "world") == 0 || bgpbt_vecenv_body_name(v, 0) != NULL);
+        CHECK_OK(bgpbt_vecenv_body_transforms(v, 1, pos, quat));
+        for (b = 0; b < nb; ++b) /* unit quaternions */
+            CHECK_NEAR(quat[4 * b] * quat[4 * b] + quat[4 * b + 1] * quat[4 * b + 1] +
+                       quat[4 * b + 2] * quat[4 * b + 2] + quat[4 * b + 3] * quat[4 * b + 3], 1.0, 1e-5);
+        CHECK_RESULT(bgpbt_vecenv_body_transforms(v, 2, pos, quat), BGPBT_ERR_OUT_OF_RANGE);
+        CHECK_OK(bgpbt_vecenv_render_geoms(v, 1, g, 64, &count));
+        CHECK(count >= 2 && count < 64);
+        if (has_target) CHECK(g[count - 1].type == BGPBT_GEOM_SPHERE && g[count - 1].rgba[0] > 0.85f);
+        CHECK_OK(bgpbt_render_svg(g, count, NULL, NULL, 0, &size));
+        svg = (char*)malloc(size + 1);
+        REQUIRE(svg != NULL);
+        CHECK_OK(bgpbt_render_svg(g, count, NULL, svg, size + 1, &size));
+        CHECK(strncmp(svg, "<svg", 4) == 0 && strstr(svg, "</svg>") != NULL);
+        CHECK_EQ_INT(strlen(svg), size);
+        CHECK_RESULT(bgpbt_render_svg(g, count, NULL, svg, size, &size), BGPBT_ERR_BUFFER_TOO_SMALL);
+        free(svg);
+        bgpbt_vecenv_destroy(v);
+    }
+}
+
 void suite_env(void) {
     RUN(env_user_errors);
     RUN(env_user_threads_bit_identical);
@@ -433,4 +1059,18 @@ void suite_env(void) {
     RUN(env_user_nonfinite_obs);
     RUN(env_user_step_batch);
     RUN(env_user_alloc);
+    RUN(env_render_svg_basic);
+    RUN(env_task_names_and_sizes);
+    RUN(env_task_reset_reproducible);
+    RUN(env_task_zero_action_finite);
+    RUN(env_task_termination_rule);
+    RUN(env_task_ant_termination_by_state);
+    RUN(env_task_reward_terms);
+    RUN(env_task_gait_ant);
+    RUN(env_task_gait_halfcheetah);
+    RUN(env_task_vectorised_equals_one_by_one);
+    RUN(env_task_threads_bit_identical);
+    RUN(env_task_options);
+    RUN(env_task_alloc_failure);
+    RUN(env_task_render);
 }

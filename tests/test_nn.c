@@ -103,6 +103,41 @@ static double nn_loss(bgpbt_mlp* n, const float* x, int batch, const float* cw, 
     return s;
 }
 
+/* 256-wide layers take another dW path (a transposed copy of the layer input): check a sample
+   of its parameters by finite differences too. */
+static void nn_gradcheck_wide(void) {
+    static const int hidden[2] = {256, 256};
+    int in = 3, out = 2, batch = 19, k;
+    bgpbt_mlp* n = nn_make(in, out, 2, hidden, BGPBT_ACT_TANH, 32, 5);
+    size_t np;
+    float x[19 * 3], cw[19 * 2], y[19 * 2], *params, *grads;
+    bgpbt_rng r;
+    REQUIRE(n);
+    np = bgpbt_mlp_num_params(n);
+    params = (float*)malloc(sizeof(float) * np);
+    grads = (float*)malloc(sizeof(float) * np);
+    REQUIRE(params && grads);
+    bgpbt_rng_init(&r, 8, 8);
+    nn_fill(&r, x, sizeof x / sizeof x[0], 1.0f);
+    nn_fill(&r, cw, sizeof cw / sizeof cw[0], 1.0f);
+    CHECK_OK(bgpbt_mlp_forward(n, x, batch, y, 1));
+    CHECK_OK(bgpbt_mlp_backward(n, cw, batch, NULL));
+    bgpbt_mlp_get_grads(n, grads);
+    bgpbt_mlp_get_params(n, params);
+    for (k = 0; k < 150; ++k) {
+        size_t p = ((size_t)k * 104729u) % np;
+        float keep = params[p];
+        double h = 2e-3, lp, lm, fd;
+        params[p] = keep + (float)h; bgpbt_mlp_set_params(n, params); lp = nn_loss(n, x, batch, cw, y, out);
+        params[p] = keep - (float)h; bgpbt_mlp_set_params(n, params); lm = nn_loss(n, x, batch, cw, y, out);
+        params[p] = keep; bgpbt_mlp_set_params(n, params);
+        fd = (lp - lm) / (2 * h);
+        CHECK_NEAR(grads[p], fd, 2e-2 * fabs(fd) + 2e-3);
+    }
+    free(params); free(grads);
+    bgpbt_mlp_destroy(n);
+}
+
 /* Finite differences on every parameter (small nets) and on the input, per activation. */
 static void nn_gradcheck(void) {
     static const int hidden[3] = {7, 33, 5};
@@ -371,6 +406,7 @@ void suite_nn(void) {
     RUN(nn_gemm_reference);
     RUN(nn_gemm_deterministic);
     RUN(nn_gradcheck);
+    RUN(nn_gradcheck_wide);
     RUN(nn_adam_hand);
     RUN(nn_learns);
     RUN(nn_copy_save_load);
