@@ -1550,8 +1550,11 @@ BGPBT_API double bgpbt_normal_quantile(double p);
    request's pending points and, in ask/tell use, every point asked but not yet told.
 
    NON-FINITE TARGETS. bgpbt_bo_tell with a NaN or infinite y returns BGPBT_ERR_NOT_FINITE and
-   stores nothing; the point leaves the pending set and counts as a trust-region failure, so the
-   optimiser moves on. bgpbt_bo_set_data rejects the whole set (BGPBT_ERR_NOT_FINITE).
+   records no observation (the GP never sees the NaN, the best is unchanged); the point leaves
+   the pending set, counts as a trust-region failure and is remembered as a failed point of the
+   region (the last 16): at each suggestion these enter the GP with the worst y of the region's
+   data, so the search moves away from crashing configurations (CASMOPOLITAN maps NaN to a
+   number for the same reason). bgpbt_bo_set_data rejects the whole set (BGPBT_ERR_NOT_FINITE).
 
    Differences from the released BG-PBT code, on purpose: the Matern lengthscale(s) are fitted
    (its code leaves them at the box midpoint, research report 1.7), the GP is fitted by
@@ -3756,7 +3759,8 @@ BGPBT__INLINE double bgpbt__ddot(const double* x, const double* y, int n) {
 }
 
 #define BGPBT__CHOL_NB 16
-/* (OpenMP only from n >= 128: below that the fork costs more than it saves) */
+/* OpenMP only from n >= 128 (n >= 512 for the factorisation, which has two barriers per panel
+   of 16 columns: on a busy machine a barrier can cost a scheduler time slice) */
 
 BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
     int j0, fail = 0;
@@ -3766,7 +3770,7 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
         int i0, i, j, k;
         /* 1. panel update with the finished columns k < j0 (rows j0..n-1, cols j0..j0+jb-1) */
         if (j0 > 0) {
-            BGPBT_OMP(parallel for schedule(static) if (n >= 128))
+            BGPBT_OMP(parallel for schedule(static) if (n >= 512))
             for (i0 = j0; i0 < n; i0 += 4) {
                 const double* A[4];
                 const double* B[4];
@@ -3800,7 +3804,7 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
         }
         if (fail) break;
         /* 3. the rows below the diagonal block: a small triangular solve per row */
-        BGPBT_OMP(parallel for schedule(static) if (n >= 128))
+        BGPBT_OMP(parallel for schedule(static) if (n >= 512))
         for (i = j0 + jb; i < n; ++i) {
             double* ri = a + (size_t)i * lda;
             int jj, kk;
@@ -10811,6 +10815,11 @@ BGPBT_API double bgpbt_normal_quantile(double p) {
 /* ---- the GP object ------------------------------------------------------------------------- */
 
 #define BGPBT__GP_MAXP (4 + 2 * BGPBT_GP_MAX_DIM)
+#define BGPBT__GP_MAXWS 8 /* fit restarts run in parallel, each with its own workspace */
+
+/* scratch of one likelihood evaluation: K then K^{-1}, L, L^{-T}, per-row gradients + alpha,
+   scaled features */
+typedef struct bgpbt__gpws { double *Kw, *Lw, *Mw, *g, *z; } bgpbt__gpws;
 #define BGPBT__GP_CHUNK 64
 #define BGPBT__GP_KCROWS (BGPBT_GP_MAX_DIM + 4) /* >= CHUNK: candidates, or k, v, w and dk/dx */
 
@@ -10831,7 +10840,10 @@ struct bgpbt_gp {
     int factored, pend_factored;
     double jitter;
     /* factors: L, L^{-1} of the data; Lp, Lp^{-1} of data + pending; scratch */
-    double *L, *Linv, *Lp, *Linvp, *Kw, *Lw, *Mw, *grow_buf, *kc, *z;
+    double *L, *Linv, *Lp, *Linvp, *Kw, *Lw, *Mw, *grow_buf, *kc, *z; /* Kw..z: ws[0] */
+    double* zf; /* features of the factored rows (data + pending) at the current hyperparameters */
+    int nws;
+    bgpbt__gpws ws[BGPBT__GP_MAXWS];
     bgpbt_gp_fit_info info;
     bgpbt_rng rng;
 };
@@ -10920,12 +10932,19 @@ BGPBT__PRIVATE void bgpbt__gp_free_bufs(bgpbt_gp* gp) {
     bgpbt__cfree(A, gp->Linv, c2, sizeof(double));
     bgpbt__cfree(A, gp->Lp, c2, sizeof(double));
     bgpbt__cfree(A, gp->Linvp, c2, sizeof(double));
-    bgpbt__cfree(A, gp->Kw, c2, sizeof(double));
-    bgpbt__cfree(A, gp->Lw, c2, sizeof(double));
-    bgpbt__cfree(A, gp->Mw, c2, sizeof(double));
-    bgpbt__cfree(A, gp->grow_buf, c, sizeof(double) * BGPBT__GP_MAXP);
+    {
+        int w;
+        for (w = 0; w < gp->nws; ++w) {
+            bgpbt__cfree(A, gp->ws[w].Kw, c2, sizeof(double));
+            bgpbt__cfree(A, gp->ws[w].Lw, c2, sizeof(double));
+            bgpbt__cfree(A, gp->ws[w].Mw, c2, sizeof(double));
+            bgpbt__cfree(A, gp->ws[w].g, c, sizeof(double) * BGPBT__GP_MAXP);
+            bgpbt__cfree(A, gp->ws[w].z, c, sizeof(double) * (size_t)(gp->dim + 1));
+            memset(&gp->ws[w], 0, sizeof gp->ws[w]);
+        }
+    }
     bgpbt__cfree(A, gp->kc, c * BGPBT__GP_KCROWS, sizeof(double));
-    bgpbt__cfree(A, gp->z, c, sizeof(double) * (size_t)(gp->dim + 1));
+    bgpbt__cfree(A, gp->zf, c, sizeof(double) * (size_t)(gp->dim + 1));
     gp->cap = 0;
 }
 
@@ -10957,14 +10976,23 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_reserve(bgpbt_gp* gp, int need) {
     tmp.Linv = (double*)bgpbt__calloc(A, c2, sizeof(double));
     tmp.Lp = (double*)bgpbt__calloc(A, c2, sizeof(double));
     tmp.Linvp = (double*)bgpbt__calloc(A, c2, sizeof(double));
-    tmp.Kw = (double*)bgpbt__calloc(A, c2, sizeof(double));
-    tmp.Lw = (double*)bgpbt__calloc(A, c2, sizeof(double));
-    tmp.Mw = (double*)bgpbt__calloc(A, c2, sizeof(double));
-    tmp.grow_buf = (double*)bgpbt__calloc(A, c, sizeof(double) * BGPBT__GP_MAXP);
     tmp.kc = (double*)bgpbt__calloc(A, c * BGPBT__GP_KCROWS, sizeof(double));
-    tmp.z = (double*)bgpbt__calloc(A, c, sizeof(double) * (size_t)(gp->dim + 1));
+    tmp.zf = (double*)bgpbt__calloc(A, c, sizeof(double) * (size_t)(gp->dim + 1));
+    tmp.nws = gp->nws;
+    {
+        int w, bad = 0;
+        for (w = 0; w < tmp.nws; ++w) {
+            tmp.ws[w].Kw = (double*)bgpbt__calloc(A, c2, sizeof(double));
+            tmp.ws[w].Lw = (double*)bgpbt__calloc(A, c2, sizeof(double));
+            tmp.ws[w].Mw = (double*)bgpbt__calloc(A, c2, sizeof(double));
+            tmp.ws[w].g = (double*)bgpbt__calloc(A, c, sizeof(double) * BGPBT__GP_MAXP);
+            tmp.ws[w].z = (double*)bgpbt__calloc(A, c, sizeof(double) * (size_t)(gp->dim + 1));
+            if (!tmp.ws[w].Kw || !tmp.ws[w].Lw || !tmp.ws[w].Mw || !tmp.ws[w].g || !tmp.ws[w].z) bad = 1;
+        }
+        if (bad) tmp.kc = (bgpbt__cfree(A, tmp.kc, c * BGPBT__GP_KCROWS, sizeof(double)), (double*)NULL);
+    }
     if (!tmp.X || !tmp.t || !tmp.yraw || !tmp.y || !tmp.alpha || !tmp.L || !tmp.Linv || !tmp.Lp ||
-        !tmp.Linvp || !tmp.Kw || !tmp.Lw || !tmp.Mw || !tmp.grow_buf || !tmp.kc || !tmp.z) {
+        !tmp.Linvp || !tmp.kc || !tmp.zf) {
         bgpbt__gp_free_bufs(&tmp);
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "gp: cannot allocate room for %d points", cap);
     }
@@ -10981,8 +11009,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_reserve(bgpbt_gp* gp, int need) {
     gp->cap = cap;
     gp->X = tmp.X; gp->t = tmp.t; gp->yraw = tmp.yraw; gp->y = tmp.y; gp->alpha = tmp.alpha;
     gp->L = tmp.L; gp->Linv = tmp.Linv; gp->Lp = tmp.Lp; gp->Linvp = tmp.Linvp;
-    gp->Kw = tmp.Kw; gp->Lw = tmp.Lw; gp->Mw = tmp.Mw; gp->grow_buf = tmp.grow_buf;
-    gp->kc = tmp.kc; gp->z = tmp.z;
+    memcpy(gp->ws, tmp.ws, sizeof gp->ws);
+    gp->Kw = tmp.ws[0].Kw; gp->Lw = tmp.ws[0].Lw; gp->Mw = tmp.ws[0].Mw; gp->grow_buf = tmp.ws[0].g;
+    gp->kc = tmp.kc; gp->z = tmp.ws[0].z; gp->zf = tmp.zf;
     gp->factored = 0;
     gp->pend_factored = 0;
     return BGPBT_OK;
@@ -11098,23 +11127,24 @@ BGPBT__PRIVATE double bgpbt__gp_kself(const bgpbt__gpk* K) {
 }
 
 /* features of rows 0..rows-1 into gp->z (stride zs) */
-BGPBT__PRIVATE void bgpbt__gp_feats(bgpbt_gp* gp, const bgpbt__gpk* K, int rows) {
+BGPBT__PRIVATE void bgpbt__gp_feats_to(const bgpbt_gp* gp, const bgpbt__gpk* K, int rows, double* z) {
     int i, zs = gp->dim + 1;
-    for (i = 0; i < rows; ++i) bgpbt__gp_feat(gp, K, gp->X + (size_t)i * gp->dim, gp->z + (size_t)i * zs);
+    for (i = 0; i < rows; ++i) bgpbt__gp_feat(gp, K, gp->X + (size_t)i * gp->dim, z + (size_t)i * zs);
 }
+BGPBT__PRIVATE void bgpbt__gp_feats(bgpbt_gp* gp, const bgpbt__gpk* K, int rows) { bgpbt__gp_feats_to(gp, K, rows, gp->zf); }
 
 /* lower triangle of K(rows x rows) + noise on the diagonal of the first n_noise rows... all rows
    get the noise (pending points are fantasy observations with the same noise) */
-BGPBT__PRIVATE void bgpbt__gp_kmat(bgpbt_gp* gp, const bgpbt__gpk* K, double noise, int rows, double* out) {
+BGPBT__PRIVATE void bgpbt__gp_kmat(const bgpbt_gp* gp, const bgpbt__gpk* K, double noise, int rows, const double* z, double* out) {
     int i, zs = gp->dim + 1;
     BGPBT_OMP(parallel for schedule(dynamic, 16) if (rows >= 128))
     for (i = 0; i < rows; ++i) {
         int j;
         bgpbt__gpp p;
-        const double* zi = gp->z + (size_t)i * zs;
+        const double* zi = z + (size_t)i * zs;
         double* row = out + (size_t)i * gp->cap;
         for (j = 0; j <= i; ++j) {
-            bgpbt__gp_pair(K, zi, gp->z + (size_t)j * zs, gp->t[i] - gp->t[j], &p);
+            bgpbt__gp_pair(K, zi, z + (size_t)j * zs, gp->t[i] - gp->t[j], &p);
             row[j] = p.k;
         }
         row[i] += noise;
@@ -11160,7 +11190,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_factor(bgpbt_gp* gp, int pending) {
     if (rows == 0) { if (pending) gp->pend_factored = 1; else gp->factored = 1; return BGPBT_OK; }
     bgpbt__gp_consts(gp, &gp->h, &K);
     bgpbt__gp_feats(gp, &K, rows);
-    bgpbt__gp_kmat(gp, &K, gp->h.noise, rows, gp->Kw);
+    bgpbt__gp_kmat(gp, &K, gp->h.noise, rows, gp->zf, gp->Kw);
     r = bgpbt_linalg_cholesky_jitter(gp->Kw, gp->cap, L, gp->cap, rows, &jit, &gp->cfg.logger);
     if (r != BGPBT_OK) return r;
     bgpbt_linalg_lower_inverse(L, gp->cap, rows, gp->Mw, gp->cap);
@@ -11227,8 +11257,10 @@ BGPBT_API bgpbt_result bgpbt_gp_create(const bgpbt_gp_config* config, bgpbt_gp**
     if (c.fit_restarts == 0) c.fit_restarts = 3;
     if (c.fit_restarts < 0) c.fit_restarts = 0;
     if (c.fit_max_iter <= 0) c.fit_max_iter = 100;
+    if (c.fit_restarts > BGPBT__GP_MAXWS - 1) c.fit_restarts = BGPBT__GP_MAXWS - 1;
     if (c.max_points <= 0) c.max_points = 4096;
     gp->cfg = c;
+    gp->nws = 1 + c.fit_restarts;
     /* layout */
     p = 0;
     gp->i_mean = c.fixed_mean ? -1 : p++;
@@ -11370,41 +11402,41 @@ BGPBT_API bgpbt_result bgpbt_gp_set_data(bgpbt_gp* gp, const double* X, const do
 }
 
 /* LML and gradient at raw parameters; uses Kw, Lw, Mw, grow_buf; leaves L, Linv, alpha. */
-BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(bgpbt_gp* gp, const double* raw, double* lml, double* grad) {
+BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* lml, double* grad) {
     bgpbt_gp_hypers h;
     bgpbt__gpk K;
     int n = gp->n, ld = gp->cap, i, P = gp->np, zs = gp->dim + 1;
     double logdet = 0.0, quad = 0.0, jit;
-    double* a = gp->grow_buf; /* per-row gradient partial sums, then alpha */
+    double* a = ws->g; /* per-row gradient partial sums, then alpha */
     double* alpha;
     bgpbt_result r;
     bgpbt__gp_decode(gp, raw, &h);
     bgpbt__gp_consts(gp, &h, &K);
-    bgpbt__gp_feats(gp, &K, n);
-    bgpbt__gp_kmat(gp, &K, h.noise, n, gp->Kw);
-    r = bgpbt_linalg_cholesky_jitter(gp->Kw, ld, gp->Lw, ld, n, &jit, NULL);
+    bgpbt__gp_feats_to(gp, &K, n, ws->z);
+    bgpbt__gp_kmat(gp, &K, h.noise, n, ws->z, ws->Kw);
+    r = bgpbt_linalg_cholesky_jitter(ws->Kw, ld, ws->Lw, ld, n, &jit, NULL);
     if (r != BGPBT_OK) return r;
     alpha = a + (size_t)n * P; /* grow_buf has cap * MAXP >= n * (P + 1) entries (P <= 68) */
     for (i = 0; i < n; ++i) alpha[i] = gp->y[i] - h.mean;
-    bgpbt_linalg_solve_lower(gp->Lw, ld, n, alpha);
+    bgpbt_linalg_solve_lower(ws->Lw, ld, n, alpha);
     for (i = 0; i < n; ++i) quad += alpha[i] * alpha[i];
-    for (i = 0; i < n; ++i) logdet += log(gp->Lw[(size_t)i * ld + i]);
-    bgpbt_linalg_solve_lower_t(gp->Lw, ld, n, alpha);
+    for (i = 0; i < n; ++i) logdet += log(ws->Lw[(size_t)i * ld + i]);
+    bgpbt_linalg_solve_lower_t(ws->Lw, ld, n, alpha);
     *lml = -0.5 * quad - logdet - 0.5 * n * 1.8378770664093454836;
     if (!grad) return BGPBT_OK;
     /* W = alpha alpha^T - K^{-1} (lower), then dLML/dp = 0.5 sum_ij W_ij dK_ij/dp */
-    bgpbt_linalg_lower_inverse(gp->Lw, ld, n, gp->Mw, ld);
-    bgpbt__gp_kinv(gp->Mw, ld, n, gp->Kw);
+    bgpbt_linalg_lower_inverse(ws->Lw, ld, n, ws->Mw, ld);
+    bgpbt__gp_kinv(ws->Mw, ld, n, ws->Kw);
     BGPBT_OMP(parallel for schedule(dynamic, 8) if (n >= 64))
     for (i = 0; i < n; ++i) {
         double* g = a + (size_t)i * P;
-        const double* zi = gp->z + (size_t)i * zs;
-        const double* Wr = gp->Kw + (size_t)i * ld;
+        const double* zi = ws->z + (size_t)i * zs;
+        const double* Wr = ws->Kw + (size_t)i * ld;
         int j, c, q;
         bgpbt__gpp p;
         for (q = 0; q < P; ++q) g[q] = 0.0;
         for (j = 0; j <= i; ++j) {
-            const double* zj = gp->z + (size_t)j * zs;
+            const double* zj = ws->z + (size_t)j * zs;
             double w = (alpha[i] * alpha[j] - Wr[j]) * (i == j ? 0.5 : 1.0);
             double base;
             bgpbt__gp_pair(&K, zi, zj, gp->t[i] - gp->t[j], &p);
@@ -11447,17 +11479,17 @@ BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml
     bgpbt_result r;
     if (!gp || !raw || !lml) return BGPBT_ERR_INVALID_ARGUMENT;
     if (gp->n == 0) { *lml = 0.0; if (grad) memset(grad, 0, (size_t)gp->np * sizeof(double)); return BGPBT_OK; }
-    r = bgpbt__gp_lml(gp, raw, &v, grad);
+    r = bgpbt__gp_lml(gp, &gp->ws[0], raw, &v, grad);
     *lml = v;
     return r;
 }
 
 /* negative LML as the L-BFGS objective; +inf when the matrix cannot be factored */
-BGPBT__PRIVATE double bgpbt__gp_obj(bgpbt_gp* gp, const double* u, double* g, int* evals) {
+BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, double* g, int* evals) {
     double v;
     int q;
     (*evals)++;
-    if (bgpbt__gp_lml(gp, u, &v, g) != BGPBT_OK || !(v - v == 0.0)) return HUGE_VAL;
+    if (bgpbt__gp_lml(gp, ws, u, &v, g) != BGPBT_OK || !(v - v == 0.0)) return HUGE_VAL;
     for (q = 0; q < gp->np; ++q) {
         g[q] = -g[q];
         if (!(g[q] - g[q] == 0.0)) return HUGE_VAL;
@@ -11466,14 +11498,21 @@ BGPBT__PRIVATE double bgpbt__gp_obj(bgpbt_gp* gp, const double* u, double* g, in
 }
 
 #define BGPBT__LBFGS_M 8
+/* Stop when an iteration improves the negative LML by less than this, relatively. scipy's
+   default (factr 1e7 -> 2.2e-9) spends many iterations creeping towards a box bound, which the
+   smooth transform here makes asymptotic; 1e-7 of the LML is far below what changes a
+   prediction. */
+#ifndef BGPBT__LBFGS_FTOL
+#define BGPBT__LBFGS_FTOL 1e-7
+#endif
 
 /* Minimise the negative LML from x (in place). Returns the final value (inf if none finite). */
-BGPBT__PRIVATE double bgpbt__gp_lbfgs(bgpbt_gp* gp, double* x, int maxit, int* evals, int* iters) {
+BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws, double* x, int maxit, int* evals, int* iters) {
     int P = gp->np, it, k, hist = 0, head = 0;
     double g[BGPBT__GP_MAXP], d[BGPBT__GP_MAXP], xn[BGPBT__GP_MAXP], gn[BGPBT__GP_MAXP];
     double S[BGPBT__LBFGS_M][BGPBT__GP_MAXP], Y[BGPBT__LBFGS_M][BGPBT__GP_MAXP];
     double rho[BGPBT__LBFGS_M], al[BGPBT__LBFGS_M];
-    double f = bgpbt__gp_obj(gp, x, g, evals);
+    double f = bgpbt__gp_obj(gp, ws, x, g, evals);
     if (!(f < HUGE_VAL)) return HUGE_VAL;
     for (it = 0; it < maxit; ++it) {
         double gd = 0.0, step, gmax = 0.0, fn = HUGE_VAL, sy = 0.0, yy = 0.0, rel;
@@ -11513,7 +11552,7 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(bgpbt_gp* gp, double* x, int maxit, int* e
         step = hist == 0 ? (gmax > 1.0 ? 1.0 / gmax : 1.0) : 1.0;
         for (ls = 0; ls < 25; ++ls) {
             for (k = 0; k < P; ++k) xn[k] = x[k] + step * d[k];
-            fn = bgpbt__gp_obj(gp, xn, gn, evals);
+            fn = bgpbt__gp_obj(gp, ws, xn, gn, evals);
             if (fn < HUGE_VAL && fn <= f + 1e-4 * step * gd) { ok = 1; break; }
             step *= fn < HUGE_VAL ? 0.5 : 0.1;
         }
@@ -11534,15 +11573,16 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(bgpbt_gp* gp, double* x, int maxit, int* e
         memcpy(g, gn, (size_t)P * sizeof(double));
         f = fn;
         (*iters)++;
-        if (rel <= 2.2e-9) break; /* scipy's factr = 1e7 times machine epsilon */
+        if (rel <= BGPBT__LBFGS_FTOL) break;
     }
     return f;
 }
 
 BGPBT_API bgpbt_result bgpbt_gp_fit(bgpbt_gp* gp) {
-    double best[BGPBT__GP_MAXP], x[BGPBT__GP_MAXP];
+    double xs[BGPBT__GP_MAXWS][BGPBT__GP_MAXP], fs[BGPBT__GP_MAXWS];
+    int ev[BGPBT__GP_MAXWS], it[BGPBT__GP_MAXWS];
     double fbest = HUGE_VAL;
-    int s, k, P;
+    int s, k, P, ns, best = -1;
     bgpbt_gp_fit_info info;
     if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
     memset(&info, 0, sizeof info);
@@ -11551,20 +11591,30 @@ BGPBT_API bgpbt_result bgpbt_gp_fit(bgpbt_gp* gp) {
         gp->info = info;
         return bgpbt__gp_factor(gp, 0);
     }
-    memcpy(best, gp->raw, (size_t)P * sizeof(double));
-    for (s = 0; s <= gp->cfg.fit_restarts; ++s) {
-        double f;
-        if (s == 0) memcpy(x, gp->raw, (size_t)P * sizeof(double));
-        else
-            for (k = 0; k < P; ++k)
-                x[k] = k == gp->i_mean ? 0.5 * bgpbt_rng_normal(&gp->rng) : bgpbt_rng_uniform(&gp->rng, -3.0, 3.0);
-        info.starts++;
-        f = bgpbt__gp_lbfgs(gp, x, gp->cfg.fit_max_iter, &info.evaluations, &info.iterations);
-        if (!(f < HUGE_VAL)) { info.failed_starts++; continue; }
-        if (f < fbest) { fbest = f; memcpy(best, x, (size_t)P * sizeof(double)); }
+    /* start 0: the current hyperparameters (a warm start); the others: random raw values, drawn
+       here in order so that the result does not depend on the thread count */
+    ns = 1 + gp->cfg.fit_restarts;
+    if (ns > gp->nws) ns = gp->nws;
+    for (s = 0; s < ns; ++s)
+        for (k = 0; k < P; ++k)
+            xs[s][k] = s == 0 ? gp->raw[k] : k == gp->i_mean ? 0.5 * bgpbt_rng_normal(&gp->rng) : bgpbt_rng_uniform(&gp->rng, -3.0, 3.0);
+    /* one start per thread: long independent runs without barriers (the linear algebra inside
+       runs its nested parallel regions on one thread) */
+    BGPBT_OMP(parallel for schedule(dynamic, 1) if (ns > 1 && gp->n >= 32))
+    for (s = 0; s < ns; ++s) {
+        ev[s] = 0;
+        it[s] = 0;
+        fs[s] = bgpbt__gp_lbfgs(gp, &gp->ws[s], xs[s], gp->cfg.fit_max_iter, &ev[s], &it[s]);
     }
-    if (fbest < HUGE_VAL) {
-        memcpy(gp->raw, best, (size_t)P * sizeof(double));
+    for (s = 0; s < ns; ++s) {
+        info.starts++;
+        info.evaluations += ev[s];
+        info.iterations += it[s];
+        if (!(fs[s] < HUGE_VAL)) { info.failed_starts++; continue; }
+        if (fs[s] < fbest) { fbest = fs[s]; best = s; }
+    }
+    if (best >= 0) {
+        memcpy(gp->raw, xs[best], (size_t)P * sizeof(double));
         bgpbt__gp_decode(gp, gp->raw, &gp->h);
     }
     info.lml = -fbest;
@@ -11574,7 +11624,7 @@ BGPBT_API bgpbt_result bgpbt_gp_fit(bgpbt_gp* gp) {
         gp->info = info;
         if (r != BGPBT_OK) return r;
     }
-    if (!(fbest < HUGE_VAL))
+    if (best < 0)
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_NOT_CONVERGED, "gp_fit: no start reached a finite likelihood; hyperparameters kept");
     return BGPBT_OK;
 }
@@ -11650,7 +11700,7 @@ BGPBT__PRIVATE void bgpbt__gp_cross(bgpbt_gp* gp, const bgpbt__gpk* K, const dou
         bgpbt__gpp p;
         bgpbt__gp_feat(gp, K, X + (size_t)c * gp->dim, zc);
         for (i = 0; i < N; ++i) {
-            bgpbt__gp_pair(K, zc, gp->z + (size_t)i * zs, tc - gp->t[i], &p);
+            bgpbt__gp_pair(K, zc, gp->zf + (size_t)i * zs, tc - gp->t[i], &p);
             row[i] = p.k;
         }
         if (kss) kss[c] = bgpbt__gp_kself(K);
@@ -11673,7 +11723,6 @@ BGPBT_API bgpbt_result bgpbt_gp_predict(bgpbt_gp* gp, const double* X, const dou
     Nv = gp->n + gp->npend;
     Linv = gp->npend ? gp->Linvp : gp->Linv;
     bgpbt__gp_consts(gp, &gp->h, &K);
-    bgpbt__gp_feats(gp, &K, Nv);
     for (c0 = 0; c0 < m; c0 += BGPBT__GP_CHUNK) {
         int mc = m - c0 < BGPBT__GP_CHUNK ? m - c0 : BGPBT__GP_CHUNK, g;
         double kss[BGPBT__GP_CHUNK];
@@ -11681,7 +11730,7 @@ BGPBT_API bgpbt_result bgpbt_gp_predict(bgpbt_gp* gp, const double* X, const dou
         if (mean)
             for (g = 0; g < mc; ++g) mean[c0 + g] = gp->h.mean + (n ? bgpbt__ddot(gp->kc + (size_t)g * gp->cap, gp->alpha, n) : 0.0);
         if (var) {
-            BGPBT_OMP(parallel for schedule(static) if (Nv >= 128))
+            BGPBT_OMP(parallel for schedule(static) if ((double)Nv * mc >= 32768.0))
             for (g = 0; g < mc; g += 4) {
                 const double* A[4];
                 const double* B[4];
@@ -11726,7 +11775,6 @@ BGPBT_API bgpbt_result bgpbt_gp_predict_grad(bgpbt_gp* gp, const double* x, cons
     Linv = gp->npend ? gp->Linvp : gp->Linv;
     L = gp->npend ? gp->Lp : gp->L;
     bgpbt__gp_consts(gp, &gp->h, &K);
-    bgpbt__gp_feats(gp, &K, Nv);
     tc = t ? *t : gp->t_latest;
     bgpbt__gp_feat(gp, &K, x, zc);
     k = gp->kc;
@@ -11735,7 +11783,7 @@ BGPBT_API bgpbt_result bgpbt_gp_predict_grad(bgpbt_gp* gp, const double* x, cons
     /* dk rows: stored in kc rows 3.. (one per continuous dim) */
     for (i = 0; i < Nv; ++i) {
         bgpbt__gpp p;
-        const double* zi = gp->z + (size_t)i * zs;
+        const double* zi = gp->zf + (size_t)i * zs;
         double base;
         bgpbt__gp_pair(&K, zc, zi, tc - gp->t[i], &p);
         k[i] = p.k;
@@ -11785,7 +11833,6 @@ BGPBT_API bgpbt_result bgpbt_gp_sample(bgpbt_gp* gp, const double* X, const doub
     r = bgpbt_gp_predict(gp, X, t, m, mu, NULL);
     if (r != BGPBT_OK) goto done;
     bgpbt__gp_consts(gp, &gp->h, &K);
-    bgpbt__gp_feats(gp, &K, Nv);
     /* V rows: L^{-1} k(x_a) */
     {
         const double* Linv = gp->npend ? gp->Linvp : gp->Linv;
@@ -12055,6 +12102,8 @@ BGPBT_API bgpbt_bo_tr_config bgpbt_bo_tr_bgpbt(void) {
 
 /* ---- the optimiser ------------------------------------------------------------------------- */
 
+#define BGPBT__BO_NFAIL 16
+
 struct bgpbt_bo {
     bgpbt_bo_config cfg;
     bgpbt_bo_space space;
@@ -12063,6 +12112,9 @@ struct bgpbt_bo {
     bgpbt_rng rng;
     /* observations: values (user units), t, y */
     int n, cap, region_start;
+    /* points whose target was NaN/inf in this region (ring of BGPBT__BO_NFAIL) */
+    int nfail, fail_head;
+    double fail_vals[16 * BGPBT_BO_MAX_DIM];
     double *vals, *t, *y;
     int best_idx;
     double region_best;
@@ -12084,6 +12136,8 @@ BGPBT_API bgpbt_bo_config bgpbt_bo_config_default(void) {
     bgpbt_bo_space_init(&c.space, NULL);
     c.gp = bgpbt_gp_config_default();
     c.gp.ard = 1;
+    c.gp.fit_restarts = 1; /* refitted at every suggestion from the last fit: one random start is enough */
+    c.gp.fit_max_iter = 50;
     c.acq = BGPBT_BO_ACQ_EI;
     c.beta = 3.0;
     c.tr = bgpbt_bo_tr_casmopolitan();
@@ -12291,6 +12345,7 @@ BGPBT_API bgpbt_result bgpbt_bo_set_data(bgpbt_bo* bo, const double* values, con
     }
     bo->n = n;
     bo->region_start = 0;
+    bo->nfail = 0;
     bo->best_idx = -1;
     for (i = 0; i < n; ++i) if (bo->best_idx < 0 || y[i] < y[bo->best_idx]) bo->best_idx = i;
     bo->region_has_best = n > 0;
@@ -12478,10 +12533,11 @@ BGPBT__PRIVATE bgpbt_result bgpbt__bo_propose(bgpbt_bo* bo, const bgpbt_bo_reque
     double *U = NULL, *Y = NULL, *T = NULL, *P = NULL, *C = NULL, *cm = NULL, *cv = NULL, *nb = NULL, *nmu = NULL, *nvar = NULL, *ts = NULL;
     double ctxraw[BGPBT_BO_MAX_DIM], cvals[BGPBT_BO_MAX_DIM];
     bgpbt_result r = BGPBT_OK;
-    int fitted = 0;
+    int fitted = 0, nfl;
     memset(&X, 0, sizeof X);
     start = bo->n - bo->region_start > bo->cfg.max_data ? bo->n - bo->cfg.max_data : bo->region_start;
     nd = bo->n - start;
+    nfl = nd > 0 ? bo->nfail : 0; /* failed points enter the model with the worst y of the data */
     X.nd = nd;
     /* context values (raw) */
     for (j = 0; j < bo->nctx; ++j) {
@@ -12511,6 +12567,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__bo_propose(bgpbt_bo* bo, const bgpbt_bo_reque
         int d = bo->ctx[j];
         double lo = ctxraw[d], hi = ctxraw[d];
         for (i = start; i < bo->n; ++i) { double v = bo->vals[(size_t)i * dim + d]; if (v < lo) lo = v; if (v > hi) hi = v; }
+        for (i = 0; req && i < req->n_pending; ++i) { double v = req->pending[(size_t)i * dim + d]; if (v < lo) lo = v; if (v > hi) hi = v; }
         X.alo[d] = lo - 1e-8;
         X.ahi[d] = hi + 1e-8;
     }
@@ -12524,9 +12581,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__bo_propose(bgpbt_bo* bo, const bgpbt_bo_reque
         if (p->type == BGPBT_BO_CATEGORICAL) X.ncat_free++;
     }
     npmax = q + (req ? req->n_pending : 0) + (internal ? bo->npend : 0);
-    U = (double*)bgpbt__calloc(A, (size_t)(nd > 0 ? nd : 1), sizeof(double) * (size_t)dim);
-    Y = (double*)bgpbt__calloc(A, (size_t)(nd > 0 ? nd : 1), sizeof(double));
-    T = (double*)bgpbt__calloc(A, (size_t)(nd > 0 ? nd : 1), sizeof(double));
+    U = (double*)bgpbt__calloc(A, (size_t)(nd + nfl > 0 ? nd + nfl : 1), sizeof(double) * (size_t)dim);
+    Y = (double*)bgpbt__calloc(A, (size_t)(nd + nfl > 0 ? nd + nfl : 1), sizeof(double));
+    T = (double*)bgpbt__calloc(A, (size_t)(nd + nfl > 0 ? nd + nfl : 1), sizeof(double));
     P = (double*)bgpbt__calloc(A, (size_t)(npmax > 0 ? npmax : 1), sizeof(double) * (size_t)dim);
     C = (double*)bgpbt__calloc(A, (size_t)nc, sizeof(double) * (size_t)dim);
     cm = (double*)bgpbt__calloc(A, (size_t)nc, sizeof(double));
@@ -12545,8 +12602,20 @@ BGPBT__PRIVATE bgpbt_result bgpbt__bo_propose(bgpbt_bo* bo, const bgpbt_bo_reque
         T[i] = bo->t[start + i];
     }
     X.t = (req && req->use_t) ? req->t : bo->max_t;
+    if (nfl > 0) {
+        double worst = Y[0];
+        for (i = 1; i < nd; ++i) if (Y[i] > worst) worst = Y[i];
+        for (i = 0; i < nfl; ++i) {
+            double tmp[BGPBT_BO_MAX_DIM];
+            memcpy(tmp, bo->fail_vals + (size_t)i * dim, (size_t)dim * sizeof(double));
+            for (j = 0; j < bo->nctx; ++j) tmp[bo->ctx[j]] = ctxraw[bo->ctx[j]];
+            bgpbt__bo_encode(bo, &X, tmp, U + (size_t)(nd + i) * dim);
+            Y[nd + i] = worst;
+            T[nd + i] = X.t;
+        }
+    }
     if (nd >= 2) {
-        r = bgpbt_gp_set_data(bo->gp, U, bo->cfg.time_varying ? T : NULL, Y, nd);
+        r = bgpbt_gp_set_data(bo->gp, U, bo->cfg.time_varying ? T : NULL, Y, nd + nfl);
         if (r == BGPBT_OK) r = bgpbt_gp_fit(bo->gp);
         if (r == BGPBT_OK) fitted = 1;
         else bgpbt__log(&bo->cfg.logger, BGPBT_LOG_WARN, "bo: GP fit failed (%s); suggesting random points", bgpbt_result_string(r));
@@ -12695,9 +12764,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__bo_propose(bgpbt_bo* bo, const bgpbt_bo_reque
     }
     if (fitted) bgpbt_gp_set_pending(bo->gp, NULL, NULL, 0);
 done:
-    bgpbt__cfree(A, U, (size_t)(nd > 0 ? nd : 1), sizeof(double) * (size_t)dim);
-    bgpbt__cfree(A, Y, (size_t)(nd > 0 ? nd : 1), sizeof(double));
-    bgpbt__cfree(A, T, (size_t)(nd > 0 ? nd : 1), sizeof(double));
+    bgpbt__cfree(A, U, (size_t)(nd + nfl > 0 ? nd + nfl : 1), sizeof(double) * (size_t)dim);
+    bgpbt__cfree(A, Y, (size_t)(nd + nfl > 0 ? nd + nfl : 1), sizeof(double));
+    bgpbt__cfree(A, T, (size_t)(nd + nfl > 0 ? nd + nfl : 1), sizeof(double));
     bgpbt__cfree(A, P, (size_t)(npmax > 0 ? npmax : 1), sizeof(double) * (size_t)dim);
     bgpbt__cfree(A, C, (size_t)nc, sizeof(double) * (size_t)dim);
     bgpbt__cfree(A, cm, (size_t)nc, sizeof(double));
@@ -12787,6 +12856,7 @@ BGPBT__PRIVATE void bgpbt__bo_report_tell(bgpbt_bo* bo, int success) {
         bo->tr.restarts++;
         bgpbt_bo_tr_reset(bo);
         bo->region_start = bo->n;
+        bo->nfail = 0;
         bo->region_has_best = 0;
         bo->init_pos = 0;
     }
@@ -12801,6 +12871,9 @@ BGPBT_API bgpbt_result bgpbt_bo_tell(bgpbt_bo* bo, const double* values, double 
     in_bo_phase = bo->n - bo->region_start >= bo->cfg.n_init;
     if (!(y - y == 0.0) || (bo->cfg.time_varying && !(t - t == 0.0))) {
         bgpbt__bo_drop_pending(bo, values);
+        memcpy(bo->fail_vals + (size_t)bo->fail_head * bo->dim, values, (size_t)bo->dim * sizeof(double));
+        bo->fail_head = (bo->fail_head + 1) % BGPBT__BO_NFAIL;
+        if (bo->nfail < BGPBT__BO_NFAIL) bo->nfail++;
         if (in_bo_phase) bgpbt__bo_report_tell(bo, 0);
         return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_NOT_FINITE, "bo_tell: y = %g (t = %g) is not finite; observation rejected", y, t);
     }
