@@ -2058,6 +2058,85 @@ BGPBT_API bgpbt_result bgpbt_pbt_write_csv(const bgpbt_pbt* s, const char* path)
    of each generation's members). */
 BGPBT_API bgpbt_result bgpbt_pbt_write_plots(const bgpbt_pbt* s, const char* prefix);
 
+/* ---- the built-in runner -------------------------------------------------------------------
+
+   bgpbt_pbt_run drives a scheduler over real agents: PPO agents of the learner layer (on a
+   built-in task or your bgpbt_env_def) by default, or your own through bgpbt_pbt_agent_ops.
+   Per round: copies and fresh agents (and a private copy of the teacher for every distilling
+   student, so students never share mutable state), releases, then the jobs in parallel
+   (OpenMP over agents: `threads` at once; each agent is deterministic on its own, so results do
+   not depend on the thread count), then the tells in job order, the CSV log, the plots and an
+   atomic checkpoint (scheduler + every live agent), then one progress line:
+
+     round 12 | env steps 1.23e+06 | 5.1e+04 steps/s | best 123.4 median 80.1 | gen 1 | TR 0.40 | ETA 2m10s
+
+   Checkpoints: <prefix>checkpoint.bgpbt, written to a temporary file and renamed (a crash at
+   any moment leaves a complete checkpoint); the one it replaces is kept as
+   <prefix>checkpoint.bgpbt.prev. resume = 1 continues from the checkpoint if there is one (a
+   corrupt or truncated one is refused with a logged error and the previous one is used), and
+   the continued run is bit-identical to one never interrupted. max_rounds stops a call early
+   (after a checkpoint), e.g. to spread a run over several sessions.
+
+   PPO: hyperparameters are mapped by name onto bgpbt_ppo_hparams (lr or learning_rate, gamma
+   or discount, entropy_cost, unroll_length, log2_batch_size or batch_size, num_update_epochs
+   or update_epochs, reward_scaling, gae_lambda, clip_epsilon, num_minibatches) and the
+   architecture onto bgpbt_ppo_arch (policy_layers, policy_log2_width or policy_width,
+   value_layers, value_log2_width or value_width); names it does not know are ignored (use
+   them in your own ops). Fields not searched come from agent.hparams / agent.arch. Distillation
+   uses bgpbt_agent_distill with alpha from the scheduler's config (annealed over
+   distill_anneal_frac x distill_budget student steps). The return of a job is the agent's
+   deterministic evaluation (bgpbt_agent_evaluate) after the interval. */
+
+typedef struct bgpbt_pbt_agent_ops {
+    void* user;
+    /* A fresh agent of architecture arch (n_arch values) with hyperparameters hp. */
+    bgpbt_result (*create)(void* user, const int* arch, const double* hp, uint64_t seed, void** agent);
+    void (*destroy)(void* user, void* agent);
+    /* A copy of src (weights, optimiser, normaliser, counters) with a new RNG stream `seed`. */
+    bgpbt_result (*clone)(void* user, const void* src, uint64_t seed, void** agent);
+    /* Run job: train (teacher NULL) or distil from teacher for job->steps env steps with
+       job->hp; then evaluate. *ret = return, *steps_run = env steps actually run. Return
+       BGPBT_ERR_AGENT_FAILED (or a non-finite *ret) if training diverged; other errors stop
+       the run. Called from OpenMP worker threads, one agent per thread. */
+    bgpbt_result (*train)(void* user, void* agent, const void* teacher, const bgpbt_pbt_job* job,
+                          double* ret, long long* steps_run);
+    /* Serialise (buf NULL: *size = bytes needed) and restore (a new agent from a blob). */
+    bgpbt_result (*save)(void* user, const void* agent, void* buf, size_t cap, size_t* size);
+    bgpbt_result (*load)(void* user, const void* data, size_t size, void** agent);
+} bgpbt_pbt_agent_ops;
+
+typedef struct bgpbt_pbt_run_config {
+    bgpbt_pbt_config pbt;           /* the scheduler */
+    bgpbt_agent_config agent;       /* PPO agents: env_def or task, num_envs, eval_episodes, and
+                                       the hyperparameters / architecture that are not searched */
+    const bgpbt_pbt_agent_ops* ops; /* your own agents instead of PPO (NULL: PPO) */
+    const char* out_prefix;         /* "<prefix>log.csv", "returns.svg", "schedule.svg",
+                                       "arch.svg", "checkpoint.bgpbt", "best.agent"; NULL: no files */
+    int resume;                     /* 1: continue from the checkpoint if it exists */
+    int threads;                    /* agents trained at once; 0: OpenMP's default */
+    int progress;                   /* 1: a progress line per round on stderr */
+    int max_rounds;                 /* > 0: stop after this many rounds of this call */
+    int plots_every;                /* rounds between plot updates (CSV and checkpoint: every round); 0: 1 */
+} bgpbt_pbt_run_config;
+
+typedef struct bgpbt_pbt_run_result {
+    int rounds;                 /* rounds completed in total (including before a resume) */
+    int resumed_at;             /* round the run resumed after (0: fresh start) */
+    int finished;               /* the scheduler has nothing left to do */
+    long long total_steps;      /* env steps of the whole run */
+    double best_return;         /* best member of the final population */
+    int best_agent;             /* its id (its blob is <prefix>best.agent) */
+    double seconds;             /* wall time of this call */
+} bgpbt_pbt_run_result;
+
+BGPBT_API bgpbt_pbt_run_config bgpbt_pbt_run_config_default(void);
+BGPBT_API bgpbt_result bgpbt_pbt_run(const bgpbt_pbt_run_config* config, bgpbt_pbt_run_result* result);
+/* The PPO mapping above, exposed for ask/tell users: hp (the scheduler's space) over base. */
+BGPBT_API void bgpbt_pbt_ppo_hparams(const bgpbt_pbt_config* c, const double* hp, const bgpbt_ppo_hparams* base,
+                                     bgpbt_ppo_hparams* out);
+BGPBT_API void bgpbt_pbt_ppo_arch(const bgpbt_pbt_config* c, const int* arch, const bgpbt_ppo_arch* base,
+                                  bgpbt_ppo_arch* out);
+
 #ifdef __cplusplus
 }
 #endif
@@ -14335,7 +14414,9 @@ BGPBT__PRIVATE void bgpbt__pbt_complete(bgpbt_pbt* s, const double* rets, const 
         s->exploit_ready = 1;
         if (bgpbt__pbt_arch_search(c) && s->generation < c->max_generations) {
             long long tmax = bgpbt__pbt_max_lineage(s);
-            if ((s->stall >= c->patience || tmax - s->gen_start > c->distill_every) && tmax < c->max_steps) {
+            /* only with room to train the new generation after its distillation */
+            if ((s->stall >= c->patience || tmax - s->gen_start > c->distill_every) &&
+                tmax + c->distill_budget + bgpbt__pbt_tready(s, tmax) <= c->max_steps) {
                 int n_students = c->n_arch_candidates + s->n_archive + 1;
                 long long cost = bgpbt__pbt_sh_cost(c, n_students);
                 if (c->max_total_steps <= 0 || s->total_steps + cost <= c->max_total_steps) s->switch_pending = 1;
@@ -15302,6 +15383,575 @@ done:
     bgpbt__cfree(a, series, (size_t)(max_slot + 2 + BGPBT__PBT_MAX_GEN + 2), sizeof(bgpbt_plot_series));
     if (r != BGPBT_OK) return bgpbt__error(&c->logger, r, "pbt: cannot write the plots '%s*.svg'", prefix);
     return BGPBT_OK;
+}
+
+/* ---- the built-in runner -------------------------------------------------------------------- */
+
+BGPBT_API bgpbt_pbt_run_config bgpbt_pbt_run_config_default(void) {
+    bgpbt_pbt_run_config c;
+    memset(&c, 0, sizeof c);
+    c.pbt = bgpbt_pbt_config_default();
+    c.agent = bgpbt_agent_config_default();
+    c.progress = 1;
+    return c;
+}
+
+BGPBT__PRIVATE int bgpbt__pbt_name_is(const bgpbt_pbt_param* p, const char* a, const char* b) {
+    return !strcmp(p->name, a) || (b && !strcmp(p->name, b));
+}
+
+BGPBT_API void bgpbt_pbt_ppo_hparams(const bgpbt_pbt_config* c, const double* hp, const bgpbt_ppo_hparams* base,
+                                     bgpbt_ppo_hparams* out) {
+    int k;
+    *out = base ? *base : bgpbt_ppo_hparams_default();
+    if (!c || !hp) return;
+    for (k = 0; k < c->n_hp; ++k) {
+        const bgpbt_pbt_param* p = &c->hp[k];
+        double v = hp[k];
+        if (bgpbt__pbt_name_is(p, "lr", "learning_rate")) out->learning_rate = v;
+        else if (bgpbt__pbt_name_is(p, "gamma", "discount")) out->discount = v;
+        else if (bgpbt__pbt_name_is(p, "entropy_cost", NULL)) out->entropy_cost = v;
+        else if (bgpbt__pbt_name_is(p, "unroll_length", NULL)) out->unroll_length = (int)floor(v + 0.5);
+        else if (bgpbt__pbt_name_is(p, "log2_batch_size", NULL)) out->batch_size = 1 << (int)floor(v + 0.5);
+        else if (bgpbt__pbt_name_is(p, "batch_size", NULL)) out->batch_size = (int)floor(v + 0.5);
+        else if (bgpbt__pbt_name_is(p, "num_update_epochs", "update_epochs")) out->update_epochs = (int)floor(v + 0.5);
+        else if (bgpbt__pbt_name_is(p, "reward_scaling", NULL)) out->reward_scaling = v;
+        else if (bgpbt__pbt_name_is(p, "gae_lambda", "lambda")) out->gae_lambda = v;
+        else if (bgpbt__pbt_name_is(p, "clip_epsilon", "ppo_epsilon")) out->clip_epsilon = v;
+        else if (bgpbt__pbt_name_is(p, "num_minibatches", NULL)) out->num_minibatches = (int)floor(v + 0.5);
+    }
+}
+
+BGPBT_API void bgpbt_pbt_ppo_arch(const bgpbt_pbt_config* c, const int* arch, const bgpbt_ppo_arch* base,
+                                  bgpbt_ppo_arch* out) {
+    int k;
+    *out = base ? *base : bgpbt_ppo_arch_default();
+    if (!c || !arch) return;
+    for (k = 0; k < c->n_arch; ++k) {
+        const bgpbt_pbt_param* p = &c->arch[k];
+        int v = arch[k];
+        if (bgpbt__pbt_name_is(p, "policy_layers", NULL)) out->policy_layers = v;
+        else if (bgpbt__pbt_name_is(p, "policy_log2_width", NULL)) out->policy_width = 1 << v;
+        else if (bgpbt__pbt_name_is(p, "policy_width", NULL)) out->policy_width = v;
+        else if (bgpbt__pbt_name_is(p, "value_layers", NULL)) out->value_layers = v;
+        else if (bgpbt__pbt_name_is(p, "value_log2_width", NULL)) out->value_width = 1 << v;
+        else if (bgpbt__pbt_name_is(p, "value_width", NULL)) out->value_width = v;
+    }
+}
+
+/* PPO agents as runner ops; user = the run context (config and resolved scheduler config). */
+typedef struct bgpbt__pbt_ppo_ctx {
+    bgpbt_agent_config agent;
+    bgpbt_pbt_config pbt;
+} bgpbt__pbt_ppo_ctx;
+
+BGPBT__PRIVATE bgpbt_result bgpbt__pbt_ppo_create(void* user, const int* arch, const double* hp, uint64_t seed, void** out) {
+    const bgpbt__pbt_ppo_ctx* x = (const bgpbt__pbt_ppo_ctx*)user;
+    bgpbt_agent_config ac = x->agent;
+    bgpbt_agent* a = NULL;
+    bgpbt_result r;
+    bgpbt_pbt_ppo_hparams(&x->pbt, hp, &x->agent.hparams, &ac.hparams);
+    bgpbt_pbt_ppo_arch(&x->pbt, arch, &x->agent.arch, &ac.arch);
+    ac.seed = seed;
+    r = bgpbt_agent_create(&ac, &a);
+    *out = a;
+    return r;
+}
+BGPBT__PRIVATE void bgpbt__pbt_ppo_destroy(void* user, void* agent) {
+    (void)user;
+    bgpbt_agent_destroy((bgpbt_agent*)agent);
+}
+BGPBT__PRIVATE bgpbt_result bgpbt__pbt_ppo_clone(void* user, const void* src, uint64_t seed, void** out) {
+    const bgpbt__pbt_ppo_ctx* x = (const bgpbt__pbt_ppo_ctx*)user;
+    bgpbt_agent_config ac = x->agent;
+    bgpbt_agent* a = NULL;
+    bgpbt_result r;
+    ac.arch = bgpbt_agent_get_arch((const bgpbt_agent*)src);
+    ac.hparams = bgpbt_agent_get_hparams((const bgpbt_agent*)src);
+    ac.seed = seed;
+    r = bgpbt_agent_create(&ac, &a);
+    if (r == BGPBT_OK) r = bgpbt_agent_copy_from(a, (const bgpbt_agent*)src);
+    if (r != BGPBT_OK) {
+        bgpbt_agent_destroy(a);
+        *out = NULL;
+        return r;
+    }
+    bgpbt_agent_reseed(a, seed);
+    *out = a;
+    return BGPBT_OK;
+}
+BGPBT__PRIVATE bgpbt_result bgpbt__pbt_ppo_train(void* user, void* agent, const void* teacher, const bgpbt_pbt_job* job,
+                                                 double* ret, long long* steps_run) {
+    const bgpbt__pbt_ppo_ctx* x = (const bgpbt__pbt_ppo_ctx*)user;
+    bgpbt_agent* a = (bgpbt_agent*)agent;
+    bgpbt_ppo_hparams h;
+    bgpbt_agent_stats before, after;
+    bgpbt_result r;
+    double mean = (double)NAN;
+    bgpbt_pbt_ppo_hparams(&x->pbt, job->hp, &x->agent.hparams, &h);
+    r = bgpbt_agent_set_hparams(a, &h);
+    if (r != BGPBT_OK) return r;
+    bgpbt_agent_get_stats(a, &before);
+    if (teacher) {
+        bgpbt_distill_config d = bgpbt_distill_config_default();
+        d.alpha_start = x->pbt.distill_alpha_start;
+        d.alpha_end = x->pbt.distill_alpha_end;
+        d.anneal_steps = (long long)(x->pbt.distill_anneal_frac * (double)job->distill_total);
+        if (d.anneal_steps < 1) d.anneal_steps = 1;
+        r = bgpbt_agent_distill(a, (const bgpbt_agent*)teacher, &d, job->steps);
+    } else {
+        r = bgpbt_agent_train(a, job->steps);
+    }
+    bgpbt_agent_get_stats(a, &after);
+    *steps_run = (after.env_steps - before.env_steps) + (after.distill_steps - before.distill_steps);
+    if (teacher && after.distill_steps - before.distill_steps > 0 && after.env_steps != before.env_steps)
+        *steps_run = after.distill_steps - before.distill_steps > after.env_steps - before.env_steps
+                         ? after.distill_steps - before.distill_steps : after.env_steps - before.env_steps;
+    if (*steps_run <= 0) *steps_run = job->steps;
+    if (r != BGPBT_OK) return r;
+    r = bgpbt_agent_evaluate(a, &mean, NULL);
+    *ret = mean;
+    return r;
+}
+BGPBT__PRIVATE bgpbt_result bgpbt__pbt_ppo_save(void* user, const void* agent, void* buf, size_t cap, size_t* size) {
+    (void)user;
+    return bgpbt_agent_save((const bgpbt_agent*)agent, buf, cap, size);
+}
+BGPBT__PRIVATE bgpbt_result bgpbt__pbt_ppo_load(void* user, const void* data, size_t size, void** out) {
+    const bgpbt__pbt_ppo_ctx* x = (const bgpbt__pbt_ppo_ctx*)user;
+    bgpbt_agent_config ac = x->agent;
+    bgpbt_agent* a = NULL;
+    bgpbt_result r = bgpbt_agent_create(&ac, &a);
+    if (r == BGPBT_OK) r = bgpbt_agent_load(a, data, size);
+    if (r != BGPBT_OK) {
+        bgpbt_agent_destroy(a);
+        a = NULL;
+    }
+    *out = a;
+    return r;
+}
+
+/* The agents the runner holds, by id. */
+typedef struct bgpbt__pbt_table {
+    int n, cap;
+    int* ids;
+    void** agents;
+} bgpbt__pbt_table;
+
+BGPBT__PRIVATE void** bgpbt__pbt_table_find(bgpbt__pbt_table* t, int id) {
+    int i;
+    for (i = 0; i < t->n; ++i) if (t->ids[i] == id) return &t->agents[i];
+    return NULL;
+}
+BGPBT__PRIVATE bgpbt_result bgpbt__pbt_table_put(bgpbt__pbt_table* t, int id, void* agent) {
+    if (t->n == t->cap) return BGPBT_ERR_LIMIT;
+    t->ids[t->n] = id;
+    t->agents[t->n] = agent;
+    t->n++;
+    return BGPBT_OK;
+}
+BGPBT__PRIVATE void* bgpbt__pbt_table_take(bgpbt__pbt_table* t, int id) {
+    int i;
+    for (i = 0; i < t->n; ++i)
+        if (t->ids[i] == id) {
+            void* a = t->agents[i];
+            t->ids[i] = t->ids[t->n - 1];
+            t->agents[i] = t->agents[t->n - 1];
+            t->n--;
+            return a;
+        }
+    return NULL;
+}
+
+#define BGPBT__RUN_KIND BGPBT_FOURCC('R', 'U', 'N', ' ')
+
+/* Checkpoint: the scheduler and every held agent, in one container. */
+BGPBT__PRIVATE bgpbt_result bgpbt__pbt_checkpoint(const bgpbt_pbt* s, const bgpbt_pbt_agent_ops* ops, const bgpbt__pbt_table* t,
+                                                  const char* path, const bgpbt_logger* log) {
+    const bgpbt_allocator* A = &s->cfg.allocator;
+    size_t total = BGPBT_CONTAINER_HEADER_SIZE + 16, sz = 0;
+    size_t* sizes = NULL;
+    unsigned char* buf = NULL;
+    bgpbt_writer w;
+    bgpbt_result r;
+    int i;
+    char prev[4200];
+    sizes = (size_t*)bgpbt__calloc(A, (size_t)t->n + 1, sizeof(size_t));
+    if (!sizes) return BGPBT_ERR_OUT_OF_MEMORY;
+    r = bgpbt_pbt_save(s, NULL, 0, &sizes[t->n]);
+    total += sizes[t->n] + 8;
+    for (i = 0; i < t->n && r == BGPBT_OK; ++i) {
+        r = ops->save(ops->user, t->agents[i], NULL, 0, &sizes[i]);
+        total += sizes[i] + 12;
+    }
+    if (r == BGPBT_OK) {
+        buf = (unsigned char*)bgpbt_mem_alloc(A, total, 64);
+        if (!buf) r = BGPBT_ERR_OUT_OF_MEMORY;
+    }
+    if (r == BGPBT_OK) {
+        memset(&w, 0, sizeof w);
+        w.buf = buf;
+        w.cap = total;
+        bgpbt_container_begin(&w, BGPBT__RUN_KIND, 1);
+        bgpbt_write_u64(&w, (uint64_t)sizes[t->n]);
+        r = bgpbt_pbt_save(s, w.buf + w.pos, w.cap - w.pos, &sz);
+        w.pos += sz;
+        bgpbt_write_u32(&w, (uint32_t)t->n);
+        for (i = 0; i < t->n && r == BGPBT_OK; ++i) {
+            bgpbt_write_i32(&w, t->ids[i]);
+            bgpbt_write_u64(&w, (uint64_t)sizes[i]);
+            if (w.cap - w.pos < sizes[i]) { r = BGPBT_ERR_INTERNAL; break; }
+            r = ops->save(ops->user, t->agents[i], w.buf + w.pos, w.cap - w.pos, &sz);
+            if (sz != sizes[i]) r = BGPBT_ERR_INTERNAL;
+            w.pos += sz;
+        }
+        bgpbt_container_end(&w, 0);
+        if (w.overflow && r == BGPBT_OK) r = BGPBT_ERR_INTERNAL;
+    }
+    if (r == BGPBT_OK) {
+        /* keep the previous checkpoint: a crash between the rename and the write leaves it */
+        if (strlen(path) + 6 < sizeof prev) {
+            FILE* f = fopen(path, "rb");
+            snprintf(prev, sizeof prev, "%.4100s.prev", path);
+            if (f) {
+                fclose(f);
+                (void)rename(path, prev);
+            }
+        }
+        r = bgpbt_file_write_atomic(path, buf, w.pos);
+        if (r != BGPBT_OK) bgpbt__error(log, r, "pbt run: cannot write the checkpoint '%s'", path);
+    }
+    if (buf) bgpbt_mem_free(A, buf, total);
+    bgpbt__cfree(A, sizes, (size_t)t->n + 1, sizeof(size_t));
+    return r;
+}
+
+/* Restore scheduler + agents from a checkpoint file; on any error nothing is changed. */
+BGPBT__PRIVATE bgpbt_result bgpbt__pbt_restore(bgpbt_pbt* s, const bgpbt_pbt_agent_ops* ops, bgpbt__pbt_table* t,
+                                               const char* path, const bgpbt_logger* log) {
+    const bgpbt_allocator* A = &s->cfg.allocator;
+    void* data = NULL;
+    size_t size = 0;
+    bgpbt_reader r;
+    bgpbt_result res;
+    uint64_t ssize;
+    uint32_t n, i;
+    bgpbt__pbt_table nt;
+    res = bgpbt_file_read(path, A, (size_t)1 << 40, &data, &size);
+    if (res != BGPBT_OK) return res;
+    res = bgpbt_container_open(data, size, BGPBT__RUN_KIND, 1, NULL, &r);
+    if (res != BGPBT_OK) {
+        bgpbt__error(log, res, "pbt run: checkpoint '%s' refused: %s", path, bgpbt_result_string(res));
+        bgpbt_mem_free(A, data, size);
+        return res;
+    }
+    ssize = bgpbt_read_u64(&r);
+    if (r.failed || ssize > r.size - r.pos) {
+        bgpbt_mem_free(A, data, size);
+        return bgpbt__error(log, BGPBT_ERR_TRUNCATED, "pbt run: checkpoint '%s' is truncated", path);
+    }
+    memset(&nt, 0, sizeof nt);
+    nt.cap = t->cap;
+    nt.ids = (int*)bgpbt__calloc(A, (size_t)nt.cap, sizeof(int));
+    nt.agents = (void**)bgpbt__calloc(A, (size_t)nt.cap, sizeof(void*));
+    if (!nt.ids || !nt.agents) { res = BGPBT_ERR_OUT_OF_MEMORY; goto fail; }
+    {
+        bgpbt_pbt* tmp = NULL;
+        bgpbt_pbt_config c = s->cfg;
+        res = bgpbt_pbt_create(&c, &tmp);
+        if (res == BGPBT_OK) res = bgpbt_pbt_load(tmp, r.buf + r.pos, (size_t)ssize);
+        if (res != BGPBT_OK) {
+            bgpbt_pbt_destroy(tmp);
+            bgpbt__error(log, res, "pbt run: checkpoint '%s': scheduler state refused", path);
+            goto fail;
+        }
+        r.pos += (size_t)ssize;
+        n = bgpbt_read_count(&r, (uint32_t)nt.cap, 12);
+        for (i = 0; i < n && !r.failed; ++i) {
+            int id = bgpbt_read_i32(&r);
+            uint64_t asz = bgpbt_read_u64(&r);
+            void* agent = NULL;
+            if (r.failed || asz > r.size - r.pos) { r.failed = 1; break; }
+            res = ops->load(ops->user, r.buf + r.pos, (size_t)asz, &agent);
+            if (res != BGPBT_OK) break;
+            bgpbt__pbt_table_put(&nt, id, agent);
+            r.pos += (size_t)asz;
+        }
+        if (res == BGPBT_OK && (r.failed || r.pos != r.size)) res = BGPBT_ERR_TRUNCATED;
+        /* every id the scheduler expects to be held must be there */
+        for (i = 0; res == BGPBT_OK && (int)i < tmp->n_alive; ++i)
+            if (!bgpbt__pbt_table_find(&nt, tmp->alive[i])) res = BGPBT_ERR_BAD_FORMAT;
+        if (res != BGPBT_OK) {
+            bgpbt_pbt_destroy(tmp);
+            bgpbt__error(log, res, "pbt run: checkpoint '%s': agents refused", path);
+            goto fail;
+        }
+        /* commit: swap the scheduler state and the table */
+        {
+            bgpbt_pbt swap = *s;
+            *s = *tmp;
+            *tmp = swap;
+            bgpbt_pbt_destroy(tmp);
+        }
+        for (i = 0; (int)i < t->n; ++i) ops->destroy(ops->user, t->agents[i]);
+        bgpbt__cfree(A, t->ids, (size_t)t->cap, sizeof(int));
+        bgpbt__cfree(A, t->agents, (size_t)t->cap, sizeof(void*));
+        *t = nt;
+    }
+    bgpbt_mem_free(A, data, size);
+    return BGPBT_OK;
+fail:
+    for (i = 0; (int)i < nt.n; ++i) ops->destroy(ops->user, nt.agents[i]);
+    bgpbt__cfree(A, nt.ids, (size_t)nt.cap, sizeof(int));
+    bgpbt__cfree(A, nt.agents, (size_t)nt.cap, sizeof(void*));
+    bgpbt_mem_free(A, data, size);
+    return res;
+}
+
+BGPBT__PRIVATE void bgpbt__pbt_fmt_time(char* buf, size_t n, double sec) {
+    if (!(sec >= 0) || sec > 1e8) snprintf(buf, n, "?");
+    else if (sec < 60) snprintf(buf, n, "%.0fs", sec);
+    else if (sec < 3600) snprintf(buf, n, "%dm%02ds", (int)(sec / 60), (int)fmod(sec, 60));
+    else snprintf(buf, n, "%dh%02dm", (int)(sec / 3600), (int)fmod(sec / 60, 60));
+}
+
+BGPBT__PRIVATE void bgpbt__pbt_progress(const bgpbt_pbt* s, double t0, long long steps0) {
+    double rets[BGPBT_PBT_MAX_POP], best = -HUGE_VAL, med = (double)NAN, el = bgpbt_time_seconds() - t0, rate, eta = -1;
+    int n = bgpbt_pbt_population(s, NULL, rets), i, j, m = 0;
+    long long done = s->total_steps - steps0, remaining = 0, tmax = bgpbt__pbt_max_lineage(s);
+    char eta_s[32];
+    for (i = 0; i < n; ++i) if (rets[i] > -HUGE_VAL) rets[m++] = rets[i];
+    for (i = 1; i < m; ++i) { double v = rets[i]; for (j = i - 1; j >= 0 && rets[j] > v; --j) rets[j + 1] = rets[j]; rets[j + 1] = v; }
+    if (m > 0) { best = rets[m - 1]; med = m % 2 ? rets[m / 2] : 0.5 * (rets[m / 2 - 1] + rets[m / 2]); }
+    rate = el > 0 ? (double)done / el : 0;
+    remaining = (long long)s->cfg.pop_size * (s->cfg.max_steps - tmax);
+    if (s->cfg.max_total_steps > 0 && s->cfg.max_total_steps - s->total_steps < remaining)
+        remaining = s->cfg.max_total_steps - s->total_steps;
+    if (remaining < 0) remaining = 0;
+    if (rate > 0) eta = (double)remaining / rate;
+    if (s->phase == BGPBT__PBT_DONE) eta = 0;
+    bgpbt__pbt_fmt_time(eta_s, sizeof eta_s, eta);
+    fprintf(stderr, "round %d%s | env steps %.3g | %.3g steps/s | best %.4g median %.4g | gen %d | TR %.3g | ETA %s\n",
+            s->round_index, s->round_kind == BGPBT_PBT_ROUND_DISTILL ? " (distill)" : s->round_kind == BGPBT_PBT_ROUND_INIT ? " (init)" : "",
+            (double)s->total_steps, rate, best, med, s->generation, s->tr_len, eta_s);
+}
+
+BGPBT_API bgpbt_result bgpbt_pbt_run(const bgpbt_pbt_run_config* config, bgpbt_pbt_run_result* result) {
+    bgpbt_pbt_agent_ops ppo_ops;
+    const bgpbt_pbt_agent_ops* ops;
+    bgpbt__pbt_ppo_ctx* ctx = NULL;
+    bgpbt_pbt* s = NULL;
+    bgpbt__pbt_table t;
+    const bgpbt_logger* log;
+    const bgpbt_allocator* A;
+    bgpbt_result r = BGPBT_OK;
+    char path_ckpt[4100], path[4200];
+    const char* prefix;
+    double t0 = bgpbt_time_seconds();
+    long long steps0 = 0;
+    int rounds_this_call = 0, j, plots_every;
+    void** teachers = NULL;
+    bgpbt_result* job_res = NULL;
+    double* job_ret = NULL;
+    long long* job_steps = NULL;
+    int cap_jobs = 0;
+    if (!config) return BGPBT_ERR_INVALID_ARGUMENT;
+    log = &config->pbt.logger;
+    A = &config->pbt.allocator;
+    prefix = config->out_prefix;
+    if (prefix && strlen(prefix) > 4000) return bgpbt__error(log, BGPBT_ERR_LIMIT, "pbt run: out_prefix is too long");
+    if (result) memset(result, 0, sizeof *result);
+    plots_every = config->plots_every > 0 ? config->plots_every : 1;
+    memset(&t, 0, sizeof t);
+    r = bgpbt_pbt_create(&config->pbt, &s);
+    if (r != BGPBT_OK) return r;
+    if (config->ops) {
+        ops = config->ops;
+        if (!ops->create || !ops->destroy || !ops->clone || !ops->train || !ops->save || !ops->load) {
+            bgpbt_pbt_destroy(s);
+            return bgpbt__error(log, BGPBT_ERR_INVALID_ARGUMENT, "pbt run: every agent operation must be set");
+        }
+    } else {
+        ctx = (bgpbt__pbt_ppo_ctx*)bgpbt__calloc(A, 1, sizeof *ctx);
+        if (!ctx) { bgpbt_pbt_destroy(s); return BGPBT_ERR_OUT_OF_MEMORY; }
+        ctx->agent = config->agent;
+        if (!ctx->agent.logger.fn) ctx->agent.logger = config->pbt.logger;
+        ctx->pbt = s->cfg;
+        memset(&ppo_ops, 0, sizeof ppo_ops);
+        ppo_ops.user = ctx;
+        ppo_ops.create = bgpbt__pbt_ppo_create;
+        ppo_ops.destroy = bgpbt__pbt_ppo_destroy;
+        ppo_ops.clone = bgpbt__pbt_ppo_clone;
+        ppo_ops.train = bgpbt__pbt_ppo_train;
+        ppo_ops.save = bgpbt__pbt_ppo_save;
+        ppo_ops.load = bgpbt__pbt_ppo_load;
+        ops = &ppo_ops;
+    }
+    cap_jobs = s->cap;
+    t.cap = 4 * s->cap + 16;
+    t.ids = (int*)bgpbt__calloc(A, (size_t)t.cap, sizeof(int));
+    t.agents = (void**)bgpbt__calloc(A, (size_t)t.cap, sizeof(void*));
+    teachers = (void**)bgpbt__calloc(A, (size_t)cap_jobs, sizeof(void*));
+    job_res = (bgpbt_result*)bgpbt__calloc(A, (size_t)cap_jobs, sizeof(bgpbt_result));
+    job_ret = (double*)bgpbt__calloc(A, (size_t)cap_jobs, sizeof(double));
+    job_steps = (long long*)bgpbt__calloc(A, (size_t)cap_jobs, sizeof(long long));
+    if (!t.ids || !t.agents || !teachers || !job_res || !job_ret || !job_steps) { r = BGPBT_ERR_OUT_OF_MEMORY; goto done; }
+    if (prefix) snprintf(path_ckpt, sizeof path_ckpt, "%.4000scheckpoint.bgpbt", prefix);
+    if (prefix && config->resume) {
+        FILE* f = fopen(path_ckpt, "rb");
+        if (f) {
+            fclose(f);
+            r = bgpbt__pbt_restore(s, ops, &t, path_ckpt, log);
+            if (r != BGPBT_OK) {
+                snprintf(path, sizeof path, "%.4100s.prev", path_ckpt);
+                bgpbt__log(log, BGPBT_LOG_WARN, "pbt run: trying the previous checkpoint '%s'", path);
+                r = bgpbt__pbt_restore(s, ops, &t, path, log);
+            }
+            if (r != BGPBT_OK) goto done;
+            if (ctx) ctx->pbt = s->cfg;
+            if (result) result->resumed_at = s->round_index;
+            bgpbt__log(log, BGPBT_LOG_INFO, "pbt run: resumed after round %d", s->round_index);
+        }
+    }
+    steps0 = s->total_steps;
+    for (;;) {
+        const bgpbt_pbt_round* rd;
+        int n, fatal = 0;
+        if (config->max_rounds > 0 && rounds_this_call >= config->max_rounds) break;
+        r = bgpbt_pbt_ask(s, &rd);
+        if (r != BGPBT_OK) goto done;
+        n = rd->n_jobs;
+        if (n == 0) break;
+        /* 1. copies and fresh agents, from the states at the end of the last round */
+        {
+            void* made[BGPBT_PBT_MAX_POP];
+            int k;
+            for (j = 0; j < n; ++j) made[j] = NULL;
+            for (j = 0; j < n && r == BGPBT_OK; ++j) {
+                const bgpbt_pbt_job* jb = &rd->jobs[j];
+                teachers[j] = NULL;
+                if (jb->parent == jb->agent) {
+                    if (!bgpbt__pbt_table_find(&t, jb->agent)) r = bgpbt__error(log, BGPBT_ERR_INTERNAL, "pbt run: agent %d is missing", jb->agent);
+                } else if (jb->parent < 0) {
+                    r = ops->create(ops->user, jb->arch, jb->hp, jb->seed, &made[j]);
+                } else {
+                    void** src = bgpbt__pbt_table_find(&t, jb->parent);
+                    if (!src) r = bgpbt__error(log, BGPBT_ERR_INTERNAL, "pbt run: parent %d is missing", jb->parent);
+                    else r = ops->clone(ops->user, *src, jb->seed, &made[j]);
+                }
+                if (r == BGPBT_OK && jb->teacher >= 0) { /* a private copy of the teacher */
+                    void** te = bgpbt__pbt_table_find(&t, jb->teacher);
+                    if (!te) r = bgpbt__error(log, BGPBT_ERR_INTERNAL, "pbt run: teacher %d is missing", jb->teacher);
+                    else r = ops->clone(ops->user, *te, jb->seed ^ 0x7EAC4E5ull, &teachers[j]);
+                }
+            }
+            if (r != BGPBT_OK) {
+                for (k = 0; k < n; ++k) {
+                    if (made[k]) ops->destroy(ops->user, made[k]);
+                    if (teachers[k]) ops->destroy(ops->user, teachers[k]);
+                }
+                goto done;
+            }
+            /* 2. releases, then the new agents join the table */
+            for (k = 0; k < rd->n_release; ++k) {
+                void* a = bgpbt__pbt_table_take(&t, rd->release[k]);
+                if (a) ops->destroy(ops->user, a);
+            }
+            for (j = 0; j < n; ++j)
+                if (made[j] && bgpbt__pbt_table_put(&t, rd->jobs[j].agent, made[j]) != BGPBT_OK) {
+                    ops->destroy(ops->user, made[j]);
+                    r = bgpbt__error(log, BGPBT_ERR_INTERNAL, "pbt run: agent table full");
+                }
+            if (r != BGPBT_OK) {
+                for (k = 0; k < n; ++k) if (teachers[k]) ops->destroy(ops->user, teachers[k]);
+                goto done;
+            }
+        }
+        /* 3. the jobs, in parallel */
+        {
+            void* agents[BGPBT_PBT_MAX_POP];
+            for (j = 0; j < n; ++j) agents[j] = *bgpbt__pbt_table_find(&t, rd->jobs[j].agent);
+#if BGPBT__HAS_OPENMP
+            BGPBT_OMP(parallel for schedule(dynamic, 1) num_threads(config->threads > 0 ? config->threads : omp_get_max_threads()))
+#endif
+            for (j = 0; j < n; ++j) {
+                job_ret[j] = (double)NAN;
+                job_steps[j] = 0;
+                job_res[j] = ops->train(ops->user, agents[j], teachers[j], &rd->jobs[j], &job_ret[j], &job_steps[j]);
+            }
+            for (j = 0; j < n; ++j) {
+                if (teachers[j]) ops->destroy(ops->user, teachers[j]);
+                teachers[j] = NULL;
+                if (job_res[j] != BGPBT_OK && job_res[j] != BGPBT_ERR_AGENT_FAILED && job_res[j] != BGPBT_ERR_NOT_FINITE &&
+                    job_res[j] != BGPBT_ERR_UNSTABLE)
+                    fatal = 1;
+            }
+            if (fatal) {
+                for (j = 0; j < n; ++j)
+                    if (job_res[j] != BGPBT_OK && job_res[j] != BGPBT_ERR_AGENT_FAILED)
+                        r = bgpbt__error(log, job_res[j], "pbt run: job %d (agent %d) failed: %s", j, rd->jobs[j].agent,
+                                         bgpbt_result_string(job_res[j]));
+                goto done;
+            }
+        }
+        /* 4. tell in job order */
+        for (j = 0; j < n; ++j) {
+            int failed = job_res[j] != BGPBT_OK;
+            r = bgpbt_pbt_tell(s, j, job_ret[j], job_steps[j] > 0 ? job_steps[j] : rd->jobs[j].steps, failed);
+            if (r != BGPBT_OK) goto done;
+        }
+        rounds_this_call++;
+        /* 5. files */
+        if (prefix) {
+            snprintf(path, sizeof path, "%.4000slog.csv", prefix);
+            r = bgpbt_pbt_write_csv(s, path);
+            if (r == BGPBT_OK && (rounds_this_call % plots_every == 0)) r = bgpbt_pbt_write_plots(s, prefix);
+            if (r == BGPBT_OK) r = bgpbt__pbt_checkpoint(s, ops, &t, path_ckpt, log);
+            if (r != BGPBT_OK) goto done;
+        }
+        if (config->progress) bgpbt__pbt_progress(s, t0, steps0);
+    }
+    if (prefix) {
+        int id;
+        snprintf(path, sizeof path, "%.4000slog.csv", prefix);
+        r = bgpbt_pbt_write_csv(s, path);
+        if (r == BGPBT_OK && s->n_rows > 0) r = bgpbt_pbt_write_plots(s, prefix);
+        if (r == BGPBT_OK && bgpbt_pbt_best(s, &id, NULL, NULL) == BGPBT_OK) {
+            void** a = bgpbt__pbt_table_find(&t, id);
+            size_t sz = 0;
+            if (a && ops->save(ops->user, *a, NULL, 0, &sz) == BGPBT_OK && sz > 0) {
+                void* buf = bgpbt_mem_alloc(A, sz, 64);
+                if (!buf) r = BGPBT_ERR_OUT_OF_MEMORY;
+                else {
+                    r = ops->save(ops->user, *a, buf, sz, &sz);
+                    snprintf(path, sizeof path, "%.4000sbest.agent", prefix);
+                    if (r == BGPBT_OK) r = bgpbt_file_write_atomic(path, buf, sz);
+                    bgpbt_mem_free(A, buf, sz);
+                }
+            }
+        }
+        if (r != BGPBT_OK) goto done;
+    }
+done:
+    if (result && s) {
+        int id = -1;
+        double best = -HUGE_VAL;
+        result->rounds = s->round_index;
+        result->finished = s->phase == BGPBT__PBT_DONE;
+        result->total_steps = s->total_steps;
+        if (bgpbt_pbt_best(s, &id, &best, NULL) == BGPBT_OK) { result->best_agent = id; result->best_return = best; }
+        result->seconds = bgpbt_time_seconds() - t0;
+    }
+    if (t.agents) for (j = 0; j < t.n; ++j) ops->destroy(ops->user, t.agents[j]);
+    bgpbt__cfree(A, t.ids, (size_t)t.cap, sizeof(int));
+    bgpbt__cfree(A, t.agents, (size_t)t.cap, sizeof(void*));
+    bgpbt__cfree(A, teachers, (size_t)cap_jobs, sizeof(void*));
+    bgpbt__cfree(A, job_res, (size_t)cap_jobs, sizeof(bgpbt_result));
+    bgpbt__cfree(A, job_ret, (size_t)cap_jobs, sizeof(double));
+    bgpbt__cfree(A, job_steps, (size_t)cap_jobs, sizeof(long long));
+    bgpbt__cfree(A, ctx, 1, sizeof *ctx);
+    bgpbt_pbt_destroy(s);
+    return r;
 }
 
 #ifdef __cplusplus

@@ -974,6 +974,320 @@ static void pbt_test_synthetic_end_to_end(void) {
     for (method = 0; method < 4; ++method) CHECK(final_best[method] < 2.2);
 }
 
+/* ---- the runner, on synthetic agents -------------------------------------------------------- */
+
+typedef struct pbt_sagent { double skill; bgpbt_rng rng; int arch0; } pbt_sagent;
+typedef struct pbt_sops_user { bgpbt_pbt_config cfg; int fail_id; } pbt_sops_user;
+
+static bgpbt_result pbt_s_create(void* user, const int* arch, const double* hp, uint64_t seed, void** out) {
+    pbt_sagent* a = (pbt_sagent*)malloc(sizeof *a);
+    (void)user; (void)hp;
+    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
+    a->skill = 0;
+    a->arch0 = arch[0];
+    bgpbt_rng_init(&a->rng, seed, 3);
+    *out = a;
+    return BGPBT_OK;
+}
+static void pbt_s_destroy(void* user, void* agent) { (void)user; free(agent); }
+static bgpbt_result pbt_s_clone(void* user, const void* src, uint64_t seed, void** out) {
+    pbt_sagent* a = (pbt_sagent*)malloc(sizeof *a);
+    (void)user;
+    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
+    *a = *(const pbt_sagent*)src;
+    bgpbt_rng_init(&a->rng, seed, 3);
+    *out = a;
+    return BGPBT_OK;
+}
+static bgpbt_result pbt_s_train(void* user, void* agent, const void* teacher, const bgpbt_pbt_job* job, double* ret,
+                                long long* steps_run) {
+    pbt_sops_user* u = (pbt_sops_user*)user;
+    pbt_sagent* a = (pbt_sagent*)agent;
+    if (job->agent == u->fail_id) return BGPBT_ERR_AGENT_FAILED;
+    if (teacher && a->skill < 0.5 * ((const pbt_sagent*)teacher)->skill) a->skill = 0.5 * ((const pbt_sagent*)teacher)->skill;
+    a->skill += 1e-4 * (double)job->steps * pbt_rate(&u->cfg, job->hp) * (0.9 + 0.2 * bgpbt_rng_double(&a->rng));
+    *ret = a->skill + 0.01 * a->arch0 + 0.02 * bgpbt_rng_double(&a->rng);
+    *steps_run = job->steps;
+    return BGPBT_OK;
+}
+static bgpbt_result pbt_s_save(void* user, const void* agent, void* buf, size_t cap, size_t* size) {
+    (void)user;
+    *size = sizeof(pbt_sagent);
+    if (buf) {
+        if (cap < sizeof(pbt_sagent)) return BGPBT_ERR_BUFFER_TOO_SMALL;
+        memcpy(buf, agent, sizeof(pbt_sagent));
+    }
+    return BGPBT_OK;
+}
+static bgpbt_result pbt_s_load(void* user, const void* data, size_t size, void** out) {
+    pbt_sagent* a;
+    (void)user;
+    if (size != sizeof(pbt_sagent)) return BGPBT_ERR_SIZE_MISMATCH;
+    a = (pbt_sagent*)malloc(sizeof *a);
+    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
+    memcpy(a, data, sizeof *a);
+    *out = a;
+    return BGPBT_OK;
+}
+
+static bgpbt_pbt_agent_ops pbt_sops(pbt_sops_user* u) {
+    bgpbt_pbt_agent_ops o;
+    memset(&o, 0, sizeof o);
+    o.user = u;
+    o.create = pbt_s_create;
+    o.destroy = pbt_s_destroy;
+    o.clone = pbt_s_clone;
+    o.train = pbt_s_train;
+    o.save = pbt_s_save;
+    o.load = pbt_s_load;
+    return o;
+}
+
+static char* pbt_read_file(const char* path, size_t* n) {
+    FILE* f = fopen(path, "rb");
+    char* buf;
+    long len;
+    *n = 0;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = (char*)malloc((size_t)len + 1);
+    if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) { buf[len] = 0; *n = (size_t)len; }
+    fclose(f);
+    return buf;
+}
+
+static void pbt_remove_run(const char* prefix) {
+    static const char* const names[] = {"log.csv", "returns.svg", "schedule.svg", "arch.svg", "checkpoint.bgpbt",
+                                        "checkpoint.bgpbt.prev", "checkpoint.bgpbt.tmp", "best.agent"};
+    char p[256];
+    int i;
+    for (i = 0; i < 8; ++i) { snprintf(p, sizeof p, "%s%s", prefix, names[i]); remove(p); }
+}
+
+/* A run stopped after k rounds and resumed from its checkpoint writes the same log as a run
+   never interrupted; a corrupted or truncated checkpoint is refused and the previous one used. */
+static void pbt_test_run_resume(void) {
+    int method, damage;
+    for (method = 0; method < 4; ++method) {
+        pbt_sops_user u;
+        bgpbt_pbt_agent_ops ops;
+        bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
+        bgpbt_pbt_run_result res;
+        char *a, *b;
+        size_t na, nb;
+        if (test_is_fast() && method != BGPBT_PBT_METHOD_PBT) continue; /* --fast: the GP-free PBT only */
+        rc.pbt = pbt_small_config(method);
+        rc.pbt.max_steps = 12000;
+        rc.pbt.patience = 3;
+        memset(&u, 0, sizeof u);
+        u.fail_id = -1;
+        REQUIRE(bgpbt__pbt_resolve(&rc.pbt, &u.cfg) == BGPBT_OK);
+        ops = pbt_sops(&u);
+        rc.ops = &ops;
+        rc.progress = 0;
+        rc.threads = 2;
+        rc.out_prefix = "pbt_run_a_";
+        pbt_remove_run("pbt_run_a_");
+        CHECK_OK(bgpbt_pbt_run(&rc, &res));
+        CHECK(res.finished);
+        CHECK_EQ_INT(res.resumed_at, 0);
+        a = pbt_read_file("pbt_run_a_log.csv", &na);
+        REQUIRE(a != NULL && na > 100);
+        CHECK(pbt_file_starts("pbt_run_a_best.agent", "") && pbt_file_starts("pbt_run_a_returns.svg", "<svg"));
+        for (damage = 0; damage < 3; ++damage) {
+            test_log_capture cap;
+            memset(&cap, 0, sizeof cap);
+            rc.out_prefix = "pbt_run_b_";
+            pbt_remove_run("pbt_run_b_");
+            rc.max_rounds = 4;
+            rc.threads = 1;
+            rc.resume = 1;
+            CHECK_OK(bgpbt_pbt_run(&rc, &res));
+            CHECK_EQ_INT(res.rounds, 4);
+            CHECK(!res.finished);
+            if (damage > 0) { /* break the newest checkpoint: corrupt a byte, or truncate it */
+                size_t n;
+                char* c = pbt_read_file("pbt_run_b_checkpoint.bgpbt", &n);
+                FILE* f;
+                REQUIRE(c != NULL && n > 64);
+                if (damage == 1) c[n - 10] ^= 0x5A;
+                f = fopen("pbt_run_b_checkpoint.bgpbt", "wb");
+                REQUIRE(f != NULL);
+                fwrite(c, 1, damage == 1 ? n : n / 2, f);
+                fclose(f);
+                free(c);
+            }
+            rc.max_rounds = 0;
+            rc.pbt.logger.fn = test_log_capture_fn;
+            rc.pbt.logger.user = &cap;
+            CHECK_OK(bgpbt_pbt_run(&rc, &res));
+            rc.pbt.logger.fn = NULL;
+            CHECK_EQ_INT(res.resumed_at, damage == 0 ? 4 : 3);
+            CHECK(res.finished);
+            if (damage > 0) CHECK(cap.count >= 2); /* the refusal, then the fallback */
+            b = pbt_read_file("pbt_run_b_log.csv", &nb);
+            REQUIRE(b != NULL);
+            CHECK(na == nb && memcmp(a, b, na) == 0);
+            free(b);
+        }
+        /* both checkpoints broken: the run refuses to start and leaves the files alone */
+        {
+            size_t n1, n2;
+            char* c;
+            FILE* f;
+            rc.max_rounds = 2;
+            pbt_remove_run("pbt_run_b_");
+            rc.resume = 1;
+            CHECK_OK(bgpbt_pbt_run(&rc, &res));
+            CHECK_OK(bgpbt_pbt_run(&rc, &res)); /* now there is a .prev too */
+            c = pbt_read_file("pbt_run_b_checkpoint.bgpbt", &n1);
+            REQUIRE(c != NULL);
+            f = fopen("pbt_run_b_checkpoint.bgpbt", "wb");
+            fwrite(c, 1, n1 / 3, f);
+            fclose(f);
+            free(c);
+            c = pbt_read_file("pbt_run_b_checkpoint.bgpbt.prev", &n2);
+            REQUIRE(c != NULL);
+            c[40] ^= 1;
+            f = fopen("pbt_run_b_checkpoint.bgpbt.prev", "wb");
+            fwrite(c, 1, n2, f);
+            fclose(f);
+            free(c);
+            CHECK(bgpbt_pbt_run(&rc, &res) != BGPBT_OK);
+            c = pbt_read_file("pbt_run_b_checkpoint.bgpbt", &n2);
+            CHECK(c != NULL && n2 == n1 / 3);
+            free(c);
+        }
+        free(a);
+        pbt_remove_run("pbt_run_a_");
+        pbt_remove_run("pbt_run_b_");
+    }
+}
+
+/* An agent whose training fails does not stop the run. */
+static void pbt_test_run_failed_agent(void) {
+    pbt_sops_user u;
+    bgpbt_pbt_agent_ops ops;
+    bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
+    bgpbt_pbt_run_result res;
+    size_t n;
+    char* csv;
+    rc.pbt = pbt_small_config(BGPBT_PBT_METHOD_PB2);
+    rc.pbt.max_steps = 8000;
+    memset(&u, 0, sizeof u);
+    u.fail_id = 5;
+    REQUIRE(bgpbt__pbt_resolve(&rc.pbt, &u.cfg) == BGPBT_OK);
+    ops = pbt_sops(&u);
+    rc.ops = &ops;
+    rc.progress = 0;
+    rc.out_prefix = "pbt_run_f_";
+    CHECK_OK(bgpbt_pbt_run(&rc, &res));
+    CHECK(res.finished);
+    CHECK(res.best_return > 0);
+    csv = pbt_read_file("pbt_run_f_log.csv", &n);
+    REQUIRE(csv != NULL);
+    CHECK(strstr(csv, ",1,0,1000,8000,nan,-inf,") != NULL); /* agent 5, round 1: failed, -inf */
+    free(csv);
+    pbt_remove_run("pbt_run_f_");
+}
+
+/* ---- PPO end to end: each scheduler on a small control task improves its best return ------- */
+
+typedef struct pbt_pm_state { float x, v, g; } pbt_pm_state;
+static void pbt_pm_reset(void* st, bgpbt_rng* rng, float* obs, void* u) {
+    pbt_pm_state* s = (pbt_pm_state*)st;
+    (void)u;
+    s->x = (float)bgpbt_rng_uniform(rng, -1, 1);
+    s->v = 0;
+    s->g = (float)bgpbt_rng_uniform(rng, -1, 1);
+    obs[0] = s->x; obs[1] = s->v; obs[2] = s->g;
+}
+static void pbt_pm_step(void* st, const float* a, bgpbt_rng* rng, float* obs, float* r, int* term, void* u) {
+    pbt_pm_state* s = (pbt_pm_state*)st;
+    (void)u; (void)rng;
+    s->v = 0.9f * s->v + 0.1f * a[0];
+    s->x += 0.1f * s->v;
+    *r = -fabsf(s->x - s->g) - 0.01f * a[0] * a[0];
+    *term = 0;
+    obs[0] = s->x; obs[1] = s->v; obs[2] = s->g;
+}
+
+static void pbt_test_ppo_end_to_end(void) {
+    static bgpbt_env_def def;
+    int method;
+    if (test_skip_slow()) return;
+    memset(&def, 0, sizeof def);
+    def.name = "point";
+    def.obs_dim = 3;
+    def.act_dim = 1;
+    def.max_episode_steps = 50;
+    def.state_bytes = sizeof(pbt_pm_state);
+    def.reset = pbt_pm_reset;
+    def.step = pbt_pm_step;
+    for (method = 0; method < 4; ++method) {
+        bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
+        bgpbt_pbt_run_result res;
+        bgpbt_pbt_config* c = &rc.pbt;
+        bgpbt_pbt* dummy = NULL;
+        double first_best = -1e300;
+        size_t n;
+        char* csv;
+        c->method = method;
+        c->seed = 3;
+        c->pop_size = 4;
+        c->n_init = method == BGPBT_PBT_METHOD_BGPBT ? 6 : 0;
+        c->n_arch_candidates = 6;
+        c->t_ready = 4000;
+        c->max_steps = method == BGPBT_PBT_METHOD_BGPBT ? 40000 : 24000; /* room after a switch */
+        c->distill_budget = 4000;
+        c->distill_every = 8000;
+        c->n_hp = 2;
+        c->hp[0] = bgpbt_pbt_param_make("lr", BGPBT_PBT_FLOAT, 1e-4, 1e-2, 1);
+        c->hp[1] = bgpbt_pbt_param_make("entropy_cost", BGPBT_PBT_FLOAT, 1e-5, 1e-2, 1);
+        c->n_arch = 2;
+        c->arch[0] = bgpbt_pbt_param_make("policy_layers", BGPBT_PBT_INT, 1, 2, 0);
+        c->arch[1] = bgpbt_pbt_param_make("policy_log2_width", BGPBT_PBT_INT, 4, 5, 0);
+        c->default_arch[0] = 2;
+        c->default_arch[1] = 5;
+        rc.agent.env_def = &def;
+        rc.agent.num_envs = 8;
+        rc.agent.eval_episodes = 8;
+        rc.agent.env_threads = 1;
+        rc.agent.hparams.batch_size = 16;
+        rc.agent.hparams.num_minibatches = 4;
+        rc.agent.hparams.unroll_length = 10;
+        rc.agent.arch.value_layers = 2;
+        rc.agent.arch.value_width = 32;
+        rc.progress = 0;
+        rc.out_prefix = "pbt_ppo_";
+        CHECK_OK(bgpbt_pbt_run(&rc, &res));
+        CHECK(res.finished);
+        csv = pbt_read_file("pbt_ppo_log.csv", &n);
+        REQUIRE(csv != NULL);
+        {   /* the best return of round 1, from the log */
+            char* line = strchr(csv, '\n');
+            while (line && line[1]) {
+                int round = atoi(line + 1);
+                if (round == 1) {
+                    int k;
+                    char* p = line + 1;
+                    for (k = 0; k < 15 && p; ++k) { p = strchr(p, ','); if (p) p++; }
+                    if (p && atof(p) > first_best) first_best = atof(p);
+                }
+                line = strchr(line + 1, '\n');
+            }
+        }
+        free(csv);
+        CHECK(first_best > -1e300);
+        if (test__verbose) printf("  %s: round-1 best %.3f, final best %.3f, %lld steps, %.1f s\n", bgpbt_pbt_method_name(method), first_best, res.best_return, res.total_steps, res.seconds);
+        CHECK(res.best_return > first_best);
+        (void)dummy;
+        pbt_remove_run("pbt_ppo_");
+    }
+}
+
 void suite_pbt(void) {
     RUN(pbt_test_encode);
     RUN(pbt_test_math_helpers);
@@ -997,4 +1311,7 @@ void suite_pbt(void) {
     RUN(pbt_test_bo_explore);
     RUN(pbt_test_arch_bo);
     RUN(pbt_test_synthetic_end_to_end);
+    RUN(pbt_test_run_resume);
+    RUN(pbt_test_run_failed_agent);
+    RUN(pbt_test_ppo_end_to_end);
 }
