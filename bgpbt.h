@@ -4846,6 +4846,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                 const bgpbt__xattr* a;
                 if (pass) continue;
                 if ((r = bgpbt__mj_check_attrs(c, ch, "angle coordinate inertiafromgeom settotalmass autolimits eulerseq meshdir texturedir assetdir discardvisual strippath"))) return r;
+                if (c->node[ch].child >= 0) return bgpbt__mj_unsupported_elem(c, c->node[ch].child, "inside <compiler>");
                 a = bgpbt__xattr_own(c, ch, "angle");
                 if (a) { if (bgpbt__mj_streq(a, "radian")) c->degree = 0; else if (bgpbt__mj_streq(a, "degree")) c->degree = 1; else return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: angle must be degree or radian", c->node[ch].line); }
                 a = bgpbt__xattr_own(c, ch, "coordinate");
@@ -4882,6 +4883,11 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                         return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: option %s must be zero (fluid forces are not supported)", c->node[ch].line, zero_only[k]);
                 }
                 if (!(opt.timestep > 0 && opt.timestep <= 1)) return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: timestep must be in (0, 1]", c->node[ch].line);
+                {
+                    int f;
+                    for (f = c->node[ch].child; f >= 0; f = c->node[f].next)
+                        if (!bgpbt__xis(c, f, "flag")) return bgpbt__mj_unsupported_elem(c, f, "inside <option>");
+                }
             } else if (bgpbt__xis(c, ch, "default")) {
                 if (pass) continue;
                 if ((r = bgpbt__mj_check_default(c, ch))) return r;
