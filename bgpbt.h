@@ -2074,16 +2074,30 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
             }
         }
         if (fail) break;
-        /* 3. the rows below the diagonal block: a small triangular solve per row */
-        BGPBT_OMP(parallel for schedule(static) if (n >= 512))
-        for (i = j0 + jb; i < n; ++i) {
-            double* ri = a + (size_t)i * lda;
+        /* 3. the rows below the diagonal block: x L_D^T = row, solved column by column with
+           axpy updates along the row (the block is copied transposed, so they are contiguous
+           and vectorise), 4 rows interleaved so their dependency chains overlap */
+        {
+            double dt[BGPBT__CHOL_NB * BGPBT__CHOL_NB], inv[BGPBT__CHOL_NB];
             int jj, kk;
-            for (jj = j0; jj < j0 + jb; ++jj) {
-                const double* rj = a + (size_t)jj * lda;
-                double s = ri[jj];
-                for (kk = j0; kk < jj; ++kk) s -= ri[kk] * rj[kk];
-                ri[jj] = s / rj[jj];
+            for (jj = 0; jj < jb; ++jj) {
+                inv[jj] = 1.0 / a[(size_t)(j0 + jj) * lda + j0 + jj];
+                for (kk = 0; kk < jb; ++kk) dt[jj * BGPBT__CHOL_NB + kk] = kk > jj ? a[(size_t)(j0 + kk) * lda + j0 + jj] : 0.0;
+            }
+            BGPBT_OMP(parallel for schedule(static) if (n >= 512))
+            for (i = j0 + jb; i < n; i += 4) {
+                double* r4[4];
+                int rr, nr = n - i < 4 ? n - i : 4, q, c;
+                for (rr = 0; rr < nr; ++rr) r4[rr] = a + (size_t)(i + rr) * lda + j0;
+                for (q = 0; q < jb; ++q) {
+                    const double* dq = dt + q * BGPBT__CHOL_NB;
+                    for (rr = 0; rr < nr; ++rr) {
+                        double* ri = r4[rr];
+                        double x = ri[q] * inv[q];
+                        ri[q] = x;
+                        for (c = q + 1; c < jb; ++c) ri[c] -= x * dq[c];
+                    }
+                }
             }
         }
     }
@@ -2238,7 +2252,9 @@ BGPBT_API double bgpbt_normal_quantile(double p) {
 
 /* scratch of one likelihood evaluation: K then K^{-1}, L, L^{-T}, per-row gradients + alpha,
    scaled features */
-typedef struct bgpbt__gpws { double *Kw, *Lw, *Mw, *g, *z; } bgpbt__gpws;
+typedef struct bgpbt__gpws { double *Kw, *Lw, *Mw, *g, *z, *Kc, *Dc; } bgpbt__gpws;
+/* Kc, Dc: k and s k_t dk_x/dr^2 of every pair, cached by the kernel-matrix pass for the gradient
+   pass (continuous kernels; with categorical dims the gradient pass recomputes the pairs) */
 #define BGPBT__GP_CHUNK 64
 #define BGPBT__GP_KCROWS (BGPBT_GP_MAX_DIM + 4) /* >= CHUNK: candidates, or k, v, w and dk/dx */
 
@@ -2359,6 +2375,8 @@ BGPBT__PRIVATE void bgpbt__gp_free_bufs(bgpbt_gp* gp) {
             bgpbt__cfree(A, gp->ws[w].Mw, c2, sizeof(double));
             bgpbt__cfree(A, gp->ws[w].g, c, sizeof(double) * BGPBT__GP_MAXP);
             bgpbt__cfree(A, gp->ws[w].z, c, sizeof(double) * (size_t)(gp->dim + 1));
+            bgpbt__cfree(A, gp->ws[w].Kc, c2, sizeof(double));
+            bgpbt__cfree(A, gp->ws[w].Dc, c2, sizeof(double));
             memset(&gp->ws[w], 0, sizeof gp->ws[w]);
         }
     }
@@ -2406,7 +2424,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_reserve(bgpbt_gp* gp, int need) {
             tmp.ws[w].Mw = (double*)bgpbt__calloc(A, c2, sizeof(double));
             tmp.ws[w].g = (double*)bgpbt__calloc(A, c, sizeof(double) * BGPBT__GP_MAXP);
             tmp.ws[w].z = (double*)bgpbt__calloc(A, c, sizeof(double) * (size_t)(gp->dim + 1));
-            if (!tmp.ws[w].Kw || !tmp.ws[w].Lw || !tmp.ws[w].Mw || !tmp.ws[w].g || !tmp.ws[w].z) bad = 1;
+            tmp.ws[w].Kc = (double*)bgpbt__calloc(A, c2, sizeof(double));
+            tmp.ws[w].Dc = (double*)bgpbt__calloc(A, c2, sizeof(double));
+            if (!tmp.ws[w].Kw || !tmp.ws[w].Lw || !tmp.ws[w].Mw || !tmp.ws[w].g || !tmp.ws[w].z || !tmp.ws[w].Kc || !tmp.ws[w].Dc) bad = 1;
         }
         if (bad) tmp.kc = (bgpbt__cfree(A, tmp.kc, c * BGPBT__GP_KCROWS, sizeof(double)), (double*)NULL);
     }
@@ -2829,10 +2849,27 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
     double* a = ws->g; /* per-row gradient partial sums, then alpha */
     double* alpha;
     bgpbt_result r;
+    int cache;
     bgpbt__gp_decode(gp, raw, &h);
     bgpbt__gp_consts(gp, &h, &K);
     bgpbt__gp_feats_to(gp, &K, n, ws->z);
-    bgpbt__gp_kmat(gp, &K, h.noise, n, ws->z, ws->Kw);
+    cache = gp->ncat == 0 && grad != NULL;
+    if (!cache) bgpbt__gp_kmat(gp, &K, h.noise, n, ws->z, ws->Kw);
+    else {
+        BGPBT_OMP(parallel for schedule(dynamic, 16) if (n >= 128))
+        for (i = 0; i < n; ++i) {
+            int j;
+            bgpbt__gpp p;
+            const double* zi = ws->z + (size_t)i * zs;
+            double *row = ws->Kw + (size_t)i * ld, *kc = ws->Kc + (size_t)i * ld, *dc = ws->Dc + (size_t)i * ld;
+            for (j = 0; j <= i; ++j) {
+                bgpbt__gp_pair(&K, zi, ws->z + (size_t)j * zs, gp->t[i] - gp->t[j], &p);
+                row[j] = kc[j] = p.k;
+                dc[j] = K.s * p.kt * p.dkx_dr2;
+            }
+            row[i] += h.noise;
+        }
+    }
     r = bgpbt_linalg_cholesky_jitter(ws->Kw, ld, ws->Lw, ld, n, &jit, NULL);
     if (r != BGPBT_OK) return r;
     alpha = a + (size_t)n * P; /* grow_buf has cap * MAXP >= n * (P + 1) entries (P <= 68) */
@@ -2854,6 +2891,25 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
         int j, c, q;
         bgpbt__gpp p;
         for (q = 0; q < P; ++q) g[q] = 0.0;
+        if (cache) { /* continuous kernel: k and its r^2-derivative come from the cache */
+            const double *kc = ws->Kc + (size_t)i * ld, *dc = ws->Dc + (size_t)i * ld;
+            double gs = 0.0, ge = 0.0, gl = 0.0;
+            double* gls = gp->n_ls > 1 ? g + gp->i_ls : NULL;
+            for (j = 0; j <= i; ++j) {
+                const double* zj = ws->z + (size_t)j * zs;
+                double w = (alpha[i] * alpha[j] - Wr[j]) * (i == j ? 0.5 : 1.0);
+                double kw = w * kc[j], base = -2.0 * w * dc[j];
+                gs += kw;
+                if (gp->i_eps >= 0) ge += kw * fabs(gp->t[i] - gp->t[j]);
+                if (gls) for (c = 0; c < gp->ncont; ++c) { double d = zi[c] - zj[c]; gls[c] += base * d * d; }
+                else if (gp->n_ls) { double r2 = 0.0; for (c = 0; c < gp->ncont; ++c) { double d = zi[c] - zj[c]; r2 += d * d; } gl += base * r2; }
+            }
+            if (gp->i_scale >= 0) g[gp->i_scale] = gs;
+            if (gp->i_noise >= 0) g[gp->i_noise] = (alpha[i] * alpha[i] - Wr[i]) * 0.5 * h.noise;
+            if (gp->i_eps >= 0) g[gp->i_eps] = ge * 0.5 * K.dlog1me;
+            if (gp->n_ls == 1) g[gp->i_ls] = gl;
+            continue;
+        }
         for (j = 0; j <= i; ++j) {
             const double* zj = ws->z + (size_t)j * zs;
             double w = (alpha[i] * alpha[j] - Wr[j]) * (i == j ? 0.5 : 1.0);
