@@ -2030,8 +2030,14 @@ BGPBT__INLINE double bgpbt__ddot(const double* x, const double* y, int n) {
 }
 
 #define BGPBT__CHOL_NB 16
-/* OpenMP only from n >= 128 (n >= 512 for the factorisation, which has two barriers per panel
-   of 16 columns: on a busy machine a barrier can cost a scheduler time slice) */
+/* OpenMP only from n >= 128. The factorisation itself has two barriers per panel of 16
+   columns; on a busy machine (more runnable threads than cores) a barrier can cost a scheduler
+   time slice, which made a threaded n = 1000 factorisation 50x slower than the serial one in
+   our measurements, so it runs on one thread unless BGPBT_CHOL_PAR_N (a size) is defined lower.
+   The GP fit gets its parallelism from running the restarts on separate threads instead. */
+#ifndef BGPBT_CHOL_PAR_N
+#define BGPBT_CHOL_PAR_N 1000000
+#endif
 
 BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
     int j0, fail = 0;
@@ -2041,7 +2047,7 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
         int i0, i, j, k;
         /* 1. panel update with the finished columns k < j0 (rows j0..n-1, cols j0..j0+jb-1) */
         if (j0 > 0) {
-            BGPBT_OMP(parallel for schedule(static) if (n >= 512))
+            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
             for (i0 = j0; i0 < n; i0 += 4) {
                 const double* A[4];
                 const double* B[4];
@@ -2084,7 +2090,7 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
                 inv[jj] = 1.0 / a[(size_t)(j0 + jj) * lda + j0 + jj];
                 for (kk = 0; kk < jb; ++kk) dt[jj * BGPBT__CHOL_NB + kk] = kk > jj ? a[(size_t)(j0 + kk) * lda + j0 + jj] : 0.0;
             }
-            BGPBT_OMP(parallel for schedule(static) if (n >= 512))
+            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
             for (i = j0 + jb; i < n; i += 4) {
                 double* r4[4];
                 int rr, nr = n - i < 4 ? n - i : 4, q, c;
@@ -2095,6 +2101,17 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
                         double* ri = r4[rr];
                         double x = ri[q] * inv[q];
                         ri[q] = x;
+#if defined(BGPBT__D4)
+                        if (jb == BGPBT__CHOL_NB) { /* full panel: dq is 0 up to q, so update all 16 */
+                            __m256d xv = _mm256_set1_pd(x);
+                            _mm256_storeu_pd(ri, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq), _mm256_loadu_pd(ri)));
+                            _mm256_storeu_pd(ri + 4, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 4), _mm256_loadu_pd(ri + 4)));
+                            _mm256_storeu_pd(ri + 8, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 8), _mm256_loadu_pd(ri + 8)));
+                            _mm256_storeu_pd(ri + 12, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 12), _mm256_loadu_pd(ri + 12)));
+                            ri[q] = x;
+                            continue;
+                        }
+#endif
                         for (c = q + 1; c < jb; ++c) ri[c] -= x * dq[c];
                     }
                 }
@@ -2975,10 +2992,10 @@ BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, c
 #define BGPBT__LBFGS_M 8
 /* Stop when an iteration improves the negative LML by less than this, relatively. scipy's
    default (factr 1e7 -> 2.2e-9) spends many iterations creeping towards a box bound, which the
-   smooth transform here makes asymptotic; 1e-7 of the LML is far below what changes a
+   smooth transform here makes asymptotic; 1e-6 of the LML is far below what changes a
    prediction. */
 #ifndef BGPBT__LBFGS_FTOL
-#define BGPBT__LBFGS_FTOL 1e-7
+#define BGPBT__LBFGS_FTOL 1e-6
 #endif
 
 /* Minimise the negative LML from x (in place). Returns the final value (inf if none finite). */
