@@ -2542,7 +2542,20 @@ BGPBT__INLINE void bgpbt__gp_pair(const bgpbt__gpk* K, const double* za, const d
     p->kx = 1.0; p->kh = 1.0; p->dkx_dr2 = 0.0; p->r2 = 0.0; p->hsum = 0.0;
     if (K->ncont) {
         double r2 = 0.0;
-        for (c = 0; c < K->ncont; ++c) { double d = za[c] - zb[c]; r2 += d * d; }
+        c = 0;
+#if defined(BGPBT__D4)
+        if (K->ncont >= 8) {
+            __m256d s = _mm256_setzero_pd();
+            double t4[4];
+            for (; c + 4 <= K->ncont; c += 4) {
+                __m256d d = _mm256_sub_pd(_mm256_loadu_pd(za + c), _mm256_loadu_pd(zb + c));
+                s = _mm256_fmadd_pd(d, d, s);
+            }
+            _mm256_storeu_pd(t4, s);
+            r2 = (t4[0] + t4[1]) + (t4[2] + t4[3]);
+        }
+#endif
+        for (; c < K->ncont; ++c) { double d = za[c] - zb[c]; r2 += d * d; }
         p->r2 = r2;
         if (K->matern) {
             double r = sqrt(5.0 * r2), e = exp(-r);
@@ -2910,21 +2923,34 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
         for (q = 0; q < P; ++q) g[q] = 0.0;
         if (cache) { /* continuous kernel: k and its r^2-derivative come from the cache */
             const double *kc = ws->Kc + (size_t)i * ld, *dc = ws->Dc + (size_t)i * ld;
-            double gs = 0.0, ge = 0.0, gl = 0.0;
-            double* gls = gp->n_ls > 1 ? g + gp->i_ls : NULL;
+            double gs = 0.0, ge = 0.0, gl = 0.0, acc[BGPBT_GP_MAX_DIM + 4];
+            int ard = gp->n_ls > 1, nc = gp->ncont;
+            if (ard) for (c = 0; c < nc; ++c) acc[c] = 0.0;
             for (j = 0; j <= i; ++j) {
                 const double* zj = ws->z + (size_t)j * zs;
                 double w = (alpha[i] * alpha[j] - Wr[j]) * (i == j ? 0.5 : 1.0);
                 double kw = w * kc[j], base = -2.0 * w * dc[j];
                 gs += kw;
                 if (gp->i_eps >= 0) ge += kw * fabs(gp->t[i] - gp->t[j]);
-                if (gls) for (c = 0; c < gp->ncont; ++c) { double d = zi[c] - zj[c]; gls[c] += base * d * d; }
-                else if (gp->n_ls) { double r2 = 0.0; for (c = 0; c < gp->ncont; ++c) { double d = zi[c] - zj[c]; r2 += d * d; } gl += base * r2; }
+                if (ard) {
+                    c = 0;
+#if defined(BGPBT__D4)
+                    {
+                        __m256d bv = _mm256_set1_pd(base);
+                        for (; c + 4 <= nc; c += 4) {
+                            __m256d d = _mm256_sub_pd(_mm256_loadu_pd(zi + c), _mm256_loadu_pd(zj + c));
+                            _mm256_storeu_pd(acc + c, _mm256_fmadd_pd(_mm256_mul_pd(bv, d), d, _mm256_loadu_pd(acc + c)));
+                        }
+                    }
+#endif
+                    for (; c < nc; ++c) { double d = zi[c] - zj[c]; acc[c] += base * d * d; }
+                } else if (gp->n_ls) { double r2 = 0.0; for (c = 0; c < gp->ncont; ++c) { double d = zi[c] - zj[c]; r2 += d * d; } gl += base * r2; }
             }
             if (gp->i_scale >= 0) g[gp->i_scale] = gs;
             if (gp->i_noise >= 0) g[gp->i_noise] = (alpha[i] * alpha[i] - Wr[i]) * 0.5 * h.noise;
             if (gp->i_eps >= 0) g[gp->i_eps] = ge * 0.5 * K.dlog1me;
             if (gp->n_ls == 1) g[gp->i_ls] = gl;
+            if (ard) for (c = 0; c < nc; ++c) g[gp->i_ls + c] = acc[c];
             continue;
         }
         for (j = 0; j <= i; ++j) {
