@@ -323,8 +323,11 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
    dimension (row stride) lda >= n; only the lower triangle (j <= i) is read or written, the
    strict upper triangle is left untouched. The factorisation is blocked (panels of 16
    columns, 4x4 register tiles of dot products on AVX2/AVX-512 fp64 vectors, a scalar path
-   otherwise) and runs on OpenMP threads for n >= 128; every element is computed by the same
-   code whatever the thread count, so results are bit-identical for any number of threads.
+   otherwise). It runs on one thread unless the implementation file defines BGPBT_CHOL_PAR_N
+   (a size from which to use OpenMP): its two barriers per panel cost a scheduler time slice
+   each on a machine with more runnable threads than cores. bgpbt_linalg_lower_inverse uses
+   OpenMP from n >= 128. Every element is computed by the same code whatever the thread count,
+   so results are bit-identical for any number of threads.
 
    bgpbt_linalg_cholesky: A = L L^T in place. BGPBT_ERR_NOT_POSITIVE_DEFINITE when a pivot is
      not positive and finite (the matrix is then partly overwritten), BGPBT_ERR_INVALID_ARGUMENT
@@ -456,8 +459,10 @@ BGPBT_API void bgpbt_vecenv_take_stats(bgpbt_vecenv* venv, bgpbt_episode_stats* 
    sigmoid(u), m = u (unbounded; the fitted y are standardised). A box with lo == hi fixes that
    hyperparameter and removes it from the raw vector, so e.g. noise_min = noise_max = 1e-4 fixes
    the noise. Fitting maximises the log marginal likelihood with analytic gradients by L-BFGS
-   (our own, in the raw coordinates) from the current values plus `fit_restarts` random
-   starts, and keeps the best; if every start fails the previous hyperparameters are kept.
+   (our own, in the raw coordinates; memory 8, Armijo backtracking, stops when an iteration
+   gains less than 1e-6 relatively or the gradient is below 1e-5) from the current values (a
+   warm start) plus `fit_restarts` random starts (at most 7), which run on separate OpenMP
+   threads, and keeps the best; if every start fails the previous hyperparameters are kept.
 
    Raw vector layout (bgpbt_gp_num_params): [m] [s] [s_n] [eps] [l: 1 or one per continuous dim]
    [w: 1 or one per categorical dim], each present only if it is free.
@@ -2871,6 +2876,11 @@ BGPBT_API bgpbt_result bgpbt_gp_set_data(bgpbt_gp* gp, const double* X, const do
 }
 
 /* LML and gradient at raw parameters; uses Kw, Lw, Mw, grow_buf; leaves L, Linv, alpha. */
+/* The gradient pass: needs the value pass (bgpbt__gp_lml with grad == NULL) just done on the
+   same raw parameters in the same workspace (it reuses L, alpha, the features and the pair
+   cache), so a line search can reject a step without paying for K^{-1}. */
+BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* grad);
+
 BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* lml, double* grad) {
     bgpbt_gp_hypers h;
     bgpbt__gpk K;
@@ -2883,7 +2893,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
     bgpbt__gp_decode(gp, raw, &h);
     bgpbt__gp_consts(gp, &h, &K);
     bgpbt__gp_feats_to(gp, &K, n, ws->z);
-    cache = gp->ncat == 0 && grad != NULL;
+    cache = gp->ncat == 0;
     if (!cache) bgpbt__gp_kmat(gp, &K, h.noise, n, ws->z, ws->Kw);
     else {
         BGPBT_OMP(parallel for schedule(dynamic, 16) if (n >= 128))
@@ -2909,7 +2919,19 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
     for (i = 0; i < n; ++i) logdet += log(ws->Lw[(size_t)i * ld + i]);
     bgpbt_linalg_solve_lower_t(ws->Lw, ld, n, alpha);
     *lml = -0.5 * quad - logdet - 0.5 * n * 1.8378770664093454836;
-    if (!grad) return BGPBT_OK;
+    if (grad) bgpbt__gp_lml_grad(gp, ws, raw, grad);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* grad) {
+    bgpbt_gp_hypers h;
+    bgpbt__gpk K;
+    int n = gp->n, ld = gp->cap, i, P = gp->np, zs = gp->dim + 1;
+    double* a = ws->g;
+    double* alpha = a + (size_t)n * P;
+    int cache = gp->ncat == 0;
+    bgpbt__gp_decode(gp, raw, &h);
+    bgpbt__gp_consts(gp, &h, &K);
     /* W = alpha alpha^T - K^{-1} (lower), then dLML/dp = 0.5 sum_ij W_ij dK_ij/dp */
     bgpbt_linalg_lower_inverse(ws->Lw, ld, n, ws->Mw, ld);
     bgpbt__gp_kinv(ws->Mw, ld, n, ws->Kw);
@@ -2989,7 +3011,6 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
         for (q = 0; q < gp->n_ls; ++q) grad[gp->i_ls + q] *= bgpbt__gp_pos_d(raw[gp->i_ls + q], gp->ls_lo, gp->ls_hi);
         for (q = 0; q < gp->n_cw; ++q) grad[gp->i_cw + q] *= bgpbt__gp_pos_d(raw[gp->i_cw + q], gp->cw_lo, gp->cw_hi);
     }
-    return BGPBT_OK;
 }
 
 BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml, double* grad) {
@@ -3003,16 +3024,21 @@ BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml
 }
 
 /* negative LML as the L-BFGS objective; +inf when the matrix cannot be factored */
-BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, double* g, int* evals) {
+BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, int* evals) {
     double v;
-    int q;
     (*evals)++;
-    if (bgpbt__gp_lml(gp, ws, u, &v, g) != BGPBT_OK || !(v - v == 0.0)) return HUGE_VAL;
+    if (bgpbt__gp_lml(gp, ws, u, &v, NULL) != BGPBT_OK || !(v - v == 0.0)) return HUGE_VAL;
+    return -v;
+}
+/* gradient of the objective at u, right after bgpbt__gp_obj(u) succeeded; 0 if not finite */
+BGPBT__PRIVATE int bgpbt__gp_obj_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, double* g) {
+    int q;
+    bgpbt__gp_lml_grad(gp, ws, u, g);
     for (q = 0; q < gp->np; ++q) {
         g[q] = -g[q];
-        if (!(g[q] - g[q] == 0.0)) return HUGE_VAL;
+        if (!(g[q] - g[q] == 0.0)) return 0;
     }
-    return -v;
+    return 1;
 }
 
 #define BGPBT__LBFGS_M 8
@@ -3030,8 +3056,8 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws,
     double g[BGPBT__GP_MAXP], d[BGPBT__GP_MAXP], xn[BGPBT__GP_MAXP], gn[BGPBT__GP_MAXP];
     double S[BGPBT__LBFGS_M][BGPBT__GP_MAXP], Y[BGPBT__LBFGS_M][BGPBT__GP_MAXP];
     double rho[BGPBT__LBFGS_M], al[BGPBT__LBFGS_M];
-    double f = bgpbt__gp_obj(gp, ws, x, g, evals);
-    if (!(f < HUGE_VAL)) return HUGE_VAL;
+    double f = bgpbt__gp_obj(gp, ws, x, evals);
+    if (!(f < HUGE_VAL) || !bgpbt__gp_obj_grad(gp, ws, x, g)) return HUGE_VAL;
     for (it = 0; it < maxit; ++it) {
         double gd = 0.0, step, gmax = 0.0, fn = HUGE_VAL, sy = 0.0, yy = 0.0, rel;
         int ls, ok = 0;
@@ -3070,8 +3096,12 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws,
         step = hist == 0 ? (gmax > 1.0 ? 1.0 / gmax : 1.0) : 1.0;
         for (ls = 0; ls < 25; ++ls) {
             for (k = 0; k < P; ++k) xn[k] = x[k] + step * d[k];
-            fn = bgpbt__gp_obj(gp, ws, xn, gn, evals);
-            if (fn < HUGE_VAL && fn <= f + 1e-4 * step * gd) { ok = 1; break; }
+            fn = bgpbt__gp_obj(gp, ws, xn, evals);
+            if (fn < HUGE_VAL && fn <= f + 1e-4 * step * gd) {
+                ok = bgpbt__gp_obj_grad(gp, ws, xn, gn); /* only accepted steps pay for K^{-1} */
+                if (!ok) fn = HUGE_VAL;
+                break;
+            }
             step *= fn < HUGE_VAL ? 0.5 : 0.1;
         }
         if (!ok) break;
