@@ -682,6 +682,14 @@ BGPBT_API double bgpbt_normal_quantile(double p);
    data, so the search moves away from crashing configurations (CASMOPOLITAN maps NaN to a
    number for the same reason). bgpbt_bo_set_data rejects the whole set (BGPBT_ERR_NOT_FINITE).
 
+   PB2 WITH THIS LAYER. gp = bgpbt_gp_config_pb2(0) (SE, shared lengthscale, eps <= 0.5,
+   z-scored y clipped to [-2, 2]), time_varying = 1 with t = PB2's min-max normalised time,
+   a context dim (auto-ranged) for the reward before the interval, acq = LCB_VAR on
+   y = -(reward change per step) with request.beta = PB2's kappa, tr.global = 1 (the whole
+   cube), n_restarts = 10; data through bgpbt_bo_set_data and the running trials as
+   request.pending (their variance reduction is PB2's second GP). The acquisition optimiser is
+   ours (screened candidates + projected Adam), not scipy's L-BFGS-B.
+
    Differences from the released BG-PBT code, on purpose: the Matern lengthscale(s) are fitted
    (its code leaves them at the box midpoint, research report 1.7), the GP is fitted by
    L-BFGS in fp64 instead of 200 Adam steps in fp32, and the Hamming ball is enforced. */
@@ -792,6 +800,8 @@ typedef struct bgpbt_bo_request {
     int n_pending;               /* (their context dims: replaced by the request's context) */
     int use_t;                   /* predict at time t (else the latest observed time) */
     double t;
+    double beta;                 /* > 0: overrides config.beta for this request (PB2's kappa
+                                    grows with the data) */
 } bgpbt_bo_request;
 
 typedef struct bgpbt_bo bgpbt_bo;
@@ -3914,7 +3924,7 @@ typedef struct bgpbt__bo_ctx {
     double center[BGPBT_BO_MAX_DIM];
     double alo[BGPBT_BO_MAX_DIM], ahi[BGPBT_BO_MAX_DIM]; /* auto-range context bounds */
     int radius, ncat_free, nfloat, ndisc, nfree;
-    double t, fbest;
+    double t, fbest, beta;
     int nd;
 } bgpbt__bo_ctx;
 
@@ -3943,11 +3953,11 @@ BGPBT__PRIVATE double bgpbt__bo_acq(const bgpbt_bo* bo, const bgpbt__bo_ctx* X, 
     double s = sqrt(var);
     switch (bo->cfg.acq) {
         case BGPBT_BO_ACQ_LCB:
-            if (dmu) { *dmu = 1.0; *dvar = -bo->cfg.beta / (2.0 * s); }
-            return mu - bo->cfg.beta * s;
+            if (dmu) { *dmu = 1.0; *dvar = -X->beta / (2.0 * s); }
+            return mu - X->beta * s;
         case BGPBT_BO_ACQ_LCB_VAR:
-            if (dmu) { *dmu = 1.0; *dvar = -bo->cfg.beta; }
-            return mu - bo->cfg.beta * var;
+            if (dmu) { *dmu = 1.0; *dvar = -X->beta; }
+            return mu - X->beta * var;
         default: {
             double z = (X->fbest - mu) / s, cdf = bgpbt_normal_cdf(z), pdf = bgpbt_normal_pdf(z);
             if (dmu) { *dmu = cdf; *dvar = -pdf / (2.0 * s); }
@@ -4150,6 +4160,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__bo_propose(bgpbt_bo* bo, const bgpbt_bo_reque
         T[i] = bo->t[start + i];
     }
     X.t = (req && req->use_t) ? req->t : bo->max_t;
+    X.beta = (req && req->beta > 0.0) ? req->beta : bo->cfg.beta;
     if (nfl > 0) {
         double worst = Y[0];
         for (i = 1; i < nd; ++i) if (Y[i] > worst) worst = Y[i];
