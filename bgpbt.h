@@ -639,7 +639,9 @@ BGPBT_API double bgpbt_normal_quantile(double p);
 
    MODEL. A bgpbt_gp (see [decl.gp]) on the encoded inputs, configured by config.gp (its dim,
    num_categories and time_varying are filled in from the space), refitted (warm-started) at
-   every suggestion on the last max_data observations.
+   every suggestion on the last max_data observations. bgpbt_bo_config_default sets
+   gp.ard = 1, gp.fit_restarts = 1 and gp.fit_max_iter = 50 (the warm start does most of the
+   work from one suggestion to the next).
 
    TRUST REGION. Centre: the request's centre, else the best observation of the current region.
    Continuous and integer dims: a box centre +- w_i L / 2 clipped to [0, 1], with weights w from
