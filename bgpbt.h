@@ -403,8 +403,11 @@ BGPBT_API const char* bgpbt_sgemm_kernel_name(void);
    dimension (row stride) lda >= n; only the lower triangle (j <= i) is read or written, the
    strict upper triangle is left untouched. The factorisation is blocked (panels of 16
    columns, 4x4 register tiles of dot products on AVX2/AVX-512 fp64 vectors, a scalar path
-   otherwise) and runs on OpenMP threads for n >= 128; every element is computed by the same
-   code whatever the thread count, so results are bit-identical for any number of threads.
+   otherwise). It runs on one thread unless the implementation file defines BGPBT_CHOL_PAR_N
+   (a size from which to use OpenMP): its two barriers per panel cost a scheduler time slice
+   each on a machine with more runnable threads than cores. bgpbt_linalg_lower_inverse uses
+   OpenMP from n >= 128. Every element is computed by the same code whatever the thread count,
+   so results are bit-identical for any number of threads.
 
    bgpbt_linalg_cholesky: A = L L^T in place. BGPBT_ERR_NOT_POSITIVE_DEFINITE when a pivot is
      not positive and finite (the matrix is then partly overwritten), BGPBT_ERR_INVALID_ARGUMENT
@@ -1384,8 +1387,10 @@ BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, c
    sigmoid(u), m = u (unbounded; the fitted y are standardised). A box with lo == hi fixes that
    hyperparameter and removes it from the raw vector, so e.g. noise_min = noise_max = 1e-4 fixes
    the noise. Fitting maximises the log marginal likelihood with analytic gradients by L-BFGS
-   (our own, in the raw coordinates) from the current values plus `fit_restarts` random
-   starts, and keeps the best; if every start fails the previous hyperparameters are kept.
+   (our own, in the raw coordinates; memory 8, Armijo backtracking, stops when an iteration
+   gains less than 1e-6 relatively or the gradient is below 1e-5) from the current values (a
+   warm start) plus `fit_restarts` random starts (at most 7), which run on separate OpenMP
+   threads, and keeps the best; if every start fails the previous hyperparameters are kept.
 
    Raw vector layout (bgpbt_gp_num_params): [m] [s] [s_n] [eps] [l: 1 or one per continuous dim]
    [w: 1 or one per categorical dim], each present only if it is free.
@@ -1562,7 +1567,9 @@ BGPBT_API double bgpbt_normal_quantile(double p);
 
    MODEL. A bgpbt_gp (see [decl.gp]) on the encoded inputs, configured by config.gp (its dim,
    num_categories and time_varying are filled in from the space), refitted (warm-started) at
-   every suggestion on the last max_data observations.
+   every suggestion on the last max_data observations. bgpbt_bo_config_default sets
+   gp.ard = 1, gp.fit_restarts = 1 and gp.fit_max_iter = 50 (the warm start does most of the
+   work from one suggestion to the next).
 
    TRUST REGION. Centre: the request's centre, else the best observation of the current region.
    Continuous and integer dims: a box centre +- w_i L / 2 clipped to [0, 1], with weights w from
@@ -1604,6 +1611,14 @@ BGPBT_API double bgpbt_normal_quantile(double p);
    region (the last 16): at each suggestion these enter the GP with the worst y of the region's
    data, so the search moves away from crashing configurations (CASMOPOLITAN maps NaN to a
    number for the same reason). bgpbt_bo_set_data rejects the whole set (BGPBT_ERR_NOT_FINITE).
+
+   PB2 WITH THIS LAYER. gp = bgpbt_gp_config_pb2(0) (SE, shared lengthscale, eps <= 0.5,
+   z-scored y clipped to [-2, 2]), time_varying = 1 with t = PB2's min-max normalised time,
+   a context dim (auto-ranged) for the reward before the interval, acq = LCB_VAR on
+   y = -(reward change per step) with request.beta = PB2's kappa, tr.global = 1 (the whole
+   cube), n_restarts = 10; data through bgpbt_bo_set_data and the running trials as
+   request.pending (their variance reduction is PB2's second GP). The acquisition optimiser is
+   ours (screened candidates + projected Adam), not scipy's L-BFGS-B.
 
    Differences from the released BG-PBT code, on purpose: the Matern lengthscale(s) are fitted
    (its code leaves them at the box midpoint, research report 1.7), the GP is fitted by
@@ -1715,6 +1730,8 @@ typedef struct bgpbt_bo_request {
     int n_pending;               /* (their context dims: replaced by the request's context) */
     int use_t;                   /* predict at time t (else the latest observed time) */
     double t;
+    double beta;                 /* > 0: overrides config.beta for this request (PB2's kappa
+                                    grows with the data) */
 } bgpbt_bo_request;
 
 typedef struct bgpbt_bo bgpbt_bo;
@@ -3808,8 +3825,14 @@ BGPBT__INLINE double bgpbt__ddot(const double* x, const double* y, int n) {
 }
 
 #define BGPBT__CHOL_NB 16
-/* OpenMP only from n >= 128 (n >= 512 for the factorisation, which has two barriers per panel
-   of 16 columns: on a busy machine a barrier can cost a scheduler time slice) */
+/* OpenMP only from n >= 128. The factorisation itself has two barriers per panel of 16
+   columns; on a busy machine (more runnable threads than cores) a barrier can cost a scheduler
+   time slice, which made a threaded n = 1000 factorisation 50x slower than the serial one in
+   our measurements, so it runs on one thread unless BGPBT_CHOL_PAR_N (a size) is defined lower.
+   The GP fit gets its parallelism from running the restarts on separate threads instead. */
+#ifndef BGPBT_CHOL_PAR_N
+#define BGPBT_CHOL_PAR_N 1000000
+#endif
 
 BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
     int j0, fail = 0;
@@ -3819,7 +3842,7 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
         int i0, i, j, k;
         /* 1. panel update with the finished columns k < j0 (rows j0..n-1, cols j0..j0+jb-1) */
         if (j0 > 0) {
-            BGPBT_OMP(parallel for schedule(static) if (n >= 512))
+            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
             for (i0 = j0; i0 < n; i0 += 4) {
                 const double* A[4];
                 const double* B[4];
@@ -3852,16 +3875,41 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
             }
         }
         if (fail) break;
-        /* 3. the rows below the diagonal block: a small triangular solve per row */
-        BGPBT_OMP(parallel for schedule(static) if (n >= 512))
-        for (i = j0 + jb; i < n; ++i) {
-            double* ri = a + (size_t)i * lda;
+        /* 3. the rows below the diagonal block: x L_D^T = row, solved column by column with
+           axpy updates along the row (the block is copied transposed, so they are contiguous
+           and vectorise), 4 rows interleaved so their dependency chains overlap */
+        {
+            double dt[BGPBT__CHOL_NB * BGPBT__CHOL_NB], inv[BGPBT__CHOL_NB];
             int jj, kk;
-            for (jj = j0; jj < j0 + jb; ++jj) {
-                const double* rj = a + (size_t)jj * lda;
-                double s = ri[jj];
-                for (kk = j0; kk < jj; ++kk) s -= ri[kk] * rj[kk];
-                ri[jj] = s / rj[jj];
+            for (jj = 0; jj < jb; ++jj) {
+                inv[jj] = 1.0 / a[(size_t)(j0 + jj) * lda + j0 + jj];
+                for (kk = 0; kk < jb; ++kk) dt[jj * BGPBT__CHOL_NB + kk] = kk > jj ? a[(size_t)(j0 + kk) * lda + j0 + jj] : 0.0;
+            }
+            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
+            for (i = j0 + jb; i < n; i += 4) {
+                double* r4[4];
+                int rr, nr = n - i < 4 ? n - i : 4, q, c;
+                for (rr = 0; rr < nr; ++rr) r4[rr] = a + (size_t)(i + rr) * lda + j0;
+                for (q = 0; q < jb; ++q) {
+                    const double* dq = dt + q * BGPBT__CHOL_NB;
+                    for (rr = 0; rr < nr; ++rr) {
+                        double* ri = r4[rr];
+                        double x = ri[q] * inv[q];
+                        ri[q] = x;
+#if defined(BGPBT__D4)
+                        if (jb == BGPBT__CHOL_NB) { /* full panel: dq is 0 up to q, so update all 16 */
+                            __m256d xv = _mm256_set1_pd(x);
+                            _mm256_storeu_pd(ri, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq), _mm256_loadu_pd(ri)));
+                            _mm256_storeu_pd(ri + 4, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 4), _mm256_loadu_pd(ri + 4)));
+                            _mm256_storeu_pd(ri + 8, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 8), _mm256_loadu_pd(ri + 8)));
+                            _mm256_storeu_pd(ri + 12, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 12), _mm256_loadu_pd(ri + 12)));
+                            ri[q] = x;
+                            continue;
+                        }
+#endif
+                        for (c = q + 1; c < jb; ++c) ri[c] -= x * dq[c];
+                    }
+                }
             }
         }
     }
@@ -11062,7 +11110,9 @@ BGPBT_API double bgpbt_normal_quantile(double p) {
 
 /* scratch of one likelihood evaluation: K then K^{-1}, L, L^{-T}, per-row gradients + alpha,
    scaled features */
-typedef struct bgpbt__gpws { double *Kw, *Lw, *Mw, *g, *z; } bgpbt__gpws;
+typedef struct bgpbt__gpws { double *Kw, *Lw, *Mw, *g, *z, *Kc, *Dc; } bgpbt__gpws;
+/* Kc, Dc: k and s k_t dk_x/dr^2 of every pair, cached by the kernel-matrix pass for the gradient
+   pass (continuous kernels; with categorical dims the gradient pass recomputes the pairs) */
 #define BGPBT__GP_CHUNK 64
 #define BGPBT__GP_KCROWS (BGPBT_GP_MAX_DIM + 4) /* >= CHUNK: candidates, or k, v, w and dk/dx */
 
@@ -11183,6 +11233,8 @@ BGPBT__PRIVATE void bgpbt__gp_free_bufs(bgpbt_gp* gp) {
             bgpbt__cfree(A, gp->ws[w].Mw, c2, sizeof(double));
             bgpbt__cfree(A, gp->ws[w].g, c, sizeof(double) * BGPBT__GP_MAXP);
             bgpbt__cfree(A, gp->ws[w].z, c, sizeof(double) * (size_t)(gp->dim + 1));
+            bgpbt__cfree(A, gp->ws[w].Kc, c2, sizeof(double));
+            bgpbt__cfree(A, gp->ws[w].Dc, c2, sizeof(double));
             memset(&gp->ws[w], 0, sizeof gp->ws[w]);
         }
     }
@@ -11230,7 +11282,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_reserve(bgpbt_gp* gp, int need) {
             tmp.ws[w].Mw = (double*)bgpbt__calloc(A, c2, sizeof(double));
             tmp.ws[w].g = (double*)bgpbt__calloc(A, c, sizeof(double) * BGPBT__GP_MAXP);
             tmp.ws[w].z = (double*)bgpbt__calloc(A, c, sizeof(double) * (size_t)(gp->dim + 1));
-            if (!tmp.ws[w].Kw || !tmp.ws[w].Lw || !tmp.ws[w].Mw || !tmp.ws[w].g || !tmp.ws[w].z) bad = 1;
+            tmp.ws[w].Kc = (double*)bgpbt__calloc(A, c2, sizeof(double));
+            tmp.ws[w].Dc = (double*)bgpbt__calloc(A, c2, sizeof(double));
+            if (!tmp.ws[w].Kw || !tmp.ws[w].Lw || !tmp.ws[w].Mw || !tmp.ws[w].g || !tmp.ws[w].z || !tmp.ws[w].Kc || !tmp.ws[w].Dc) bad = 1;
         }
         if (bad) tmp.kc = (bgpbt__cfree(A, tmp.kc, c * BGPBT__GP_KCROWS, sizeof(double)), (double*)NULL);
     }
@@ -11329,7 +11383,20 @@ BGPBT__INLINE void bgpbt__gp_pair(const bgpbt__gpk* K, const double* za, const d
     p->kx = 1.0; p->kh = 1.0; p->dkx_dr2 = 0.0; p->r2 = 0.0; p->hsum = 0.0;
     if (K->ncont) {
         double r2 = 0.0;
-        for (c = 0; c < K->ncont; ++c) { double d = za[c] - zb[c]; r2 += d * d; }
+        c = 0;
+#if defined(BGPBT__D4)
+        if (K->ncont >= 8) {
+            __m256d s = _mm256_setzero_pd();
+            double t4[4];
+            for (; c + 4 <= K->ncont; c += 4) {
+                __m256d d = _mm256_sub_pd(_mm256_loadu_pd(za + c), _mm256_loadu_pd(zb + c));
+                s = _mm256_fmadd_pd(d, d, s);
+            }
+            _mm256_storeu_pd(t4, s);
+            r2 = (t4[0] + t4[1]) + (t4[2] + t4[3]);
+        }
+#endif
+        for (; c < K->ncont; ++c) { double d = za[c] - zb[c]; r2 += d * d; }
         p->r2 = r2;
         if (K->matern) {
             double r = sqrt(5.0 * r2), e = exp(-r);
@@ -11645,6 +11712,11 @@ BGPBT_API bgpbt_result bgpbt_gp_set_data(bgpbt_gp* gp, const double* X, const do
 }
 
 /* LML and gradient at raw parameters; uses Kw, Lw, Mw, grow_buf; leaves L, Linv, alpha. */
+/* The gradient pass: needs the value pass (bgpbt__gp_lml with grad == NULL) just done on the
+   same raw parameters in the same workspace (it reuses L, alpha, the features and the pair
+   cache), so a line search can reject a step without paying for K^{-1}. */
+BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* grad);
+
 BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* lml, double* grad) {
     bgpbt_gp_hypers h;
     bgpbt__gpk K;
@@ -11653,10 +11725,27 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
     double* a = ws->g; /* per-row gradient partial sums, then alpha */
     double* alpha;
     bgpbt_result r;
+    int cache;
     bgpbt__gp_decode(gp, raw, &h);
     bgpbt__gp_consts(gp, &h, &K);
     bgpbt__gp_feats_to(gp, &K, n, ws->z);
-    bgpbt__gp_kmat(gp, &K, h.noise, n, ws->z, ws->Kw);
+    cache = gp->ncat == 0;
+    if (!cache) bgpbt__gp_kmat(gp, &K, h.noise, n, ws->z, ws->Kw);
+    else {
+        BGPBT_OMP(parallel for schedule(dynamic, 16) if (n >= 128))
+        for (i = 0; i < n; ++i) {
+            int j;
+            bgpbt__gpp p;
+            const double* zi = ws->z + (size_t)i * zs;
+            double *row = ws->Kw + (size_t)i * ld, *kc = ws->Kc + (size_t)i * ld, *dc = ws->Dc + (size_t)i * ld;
+            for (j = 0; j <= i; ++j) {
+                bgpbt__gp_pair(&K, zi, ws->z + (size_t)j * zs, gp->t[i] - gp->t[j], &p);
+                row[j] = kc[j] = p.k;
+                dc[j] = K.s * p.kt * p.dkx_dr2;
+            }
+            row[i] += h.noise;
+        }
+    }
     r = bgpbt_linalg_cholesky_jitter(ws->Kw, ld, ws->Lw, ld, n, &jit, NULL);
     if (r != BGPBT_OK) return r;
     alpha = a + (size_t)n * P; /* grow_buf has cap * MAXP >= n * (P + 1) entries (P <= 68) */
@@ -11666,7 +11755,19 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
     for (i = 0; i < n; ++i) logdet += log(ws->Lw[(size_t)i * ld + i]);
     bgpbt_linalg_solve_lower_t(ws->Lw, ld, n, alpha);
     *lml = -0.5 * quad - logdet - 0.5 * n * 1.8378770664093454836;
-    if (!grad) return BGPBT_OK;
+    if (grad) bgpbt__gp_lml_grad(gp, ws, raw, grad);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* grad) {
+    bgpbt_gp_hypers h;
+    bgpbt__gpk K;
+    int n = gp->n, ld = gp->cap, i, P = gp->np, zs = gp->dim + 1;
+    double* a = ws->g;
+    double* alpha = a + (size_t)n * P;
+    int cache = gp->ncat == 0;
+    bgpbt__gp_decode(gp, raw, &h);
+    bgpbt__gp_consts(gp, &h, &K);
     /* W = alpha alpha^T - K^{-1} (lower), then dLML/dp = 0.5 sum_ij W_ij dK_ij/dp */
     bgpbt_linalg_lower_inverse(ws->Lw, ld, n, ws->Mw, ld);
     bgpbt__gp_kinv(ws->Mw, ld, n, ws->Kw);
@@ -11678,6 +11779,38 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
         int j, c, q;
         bgpbt__gpp p;
         for (q = 0; q < P; ++q) g[q] = 0.0;
+        if (cache) { /* continuous kernel: k and its r^2-derivative come from the cache */
+            const double *kc = ws->Kc + (size_t)i * ld, *dc = ws->Dc + (size_t)i * ld;
+            double gs = 0.0, ge = 0.0, gl = 0.0, acc[BGPBT_GP_MAX_DIM + 4];
+            int ard = gp->n_ls > 1, nc = gp->ncont;
+            if (ard) for (c = 0; c < nc; ++c) acc[c] = 0.0;
+            for (j = 0; j <= i; ++j) {
+                const double* zj = ws->z + (size_t)j * zs;
+                double w = (alpha[i] * alpha[j] - Wr[j]) * (i == j ? 0.5 : 1.0);
+                double kw = w * kc[j], base = -2.0 * w * dc[j];
+                gs += kw;
+                if (gp->i_eps >= 0) ge += kw * fabs(gp->t[i] - gp->t[j]);
+                if (ard) {
+                    c = 0;
+#if defined(BGPBT__D4)
+                    {
+                        __m256d bv = _mm256_set1_pd(base);
+                        for (; c + 4 <= nc; c += 4) {
+                            __m256d d = _mm256_sub_pd(_mm256_loadu_pd(zi + c), _mm256_loadu_pd(zj + c));
+                            _mm256_storeu_pd(acc + c, _mm256_fmadd_pd(_mm256_mul_pd(bv, d), d, _mm256_loadu_pd(acc + c)));
+                        }
+                    }
+#endif
+                    for (; c < nc; ++c) { double d = zi[c] - zj[c]; acc[c] += base * d * d; }
+                } else if (gp->n_ls) { double r2 = 0.0; for (c = 0; c < gp->ncont; ++c) { double d = zi[c] - zj[c]; r2 += d * d; } gl += base * r2; }
+            }
+            if (gp->i_scale >= 0) g[gp->i_scale] = gs;
+            if (gp->i_noise >= 0) g[gp->i_noise] = (alpha[i] * alpha[i] - Wr[i]) * 0.5 * h.noise;
+            if (gp->i_eps >= 0) g[gp->i_eps] = ge * 0.5 * K.dlog1me;
+            if (gp->n_ls == 1) g[gp->i_ls] = gl;
+            if (ard) for (c = 0; c < nc; ++c) g[gp->i_ls + c] = acc[c];
+            continue;
+        }
         for (j = 0; j <= i; ++j) {
             const double* zj = ws->z + (size_t)j * zs;
             double w = (alpha[i] * alpha[j] - Wr[j]) * (i == j ? 0.5 : 1.0);
@@ -11714,7 +11847,6 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
         for (q = 0; q < gp->n_ls; ++q) grad[gp->i_ls + q] *= bgpbt__gp_pos_d(raw[gp->i_ls + q], gp->ls_lo, gp->ls_hi);
         for (q = 0; q < gp->n_cw; ++q) grad[gp->i_cw + q] *= bgpbt__gp_pos_d(raw[gp->i_cw + q], gp->cw_lo, gp->cw_hi);
     }
-    return BGPBT_OK;
 }
 
 BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml, double* grad) {
@@ -11728,25 +11860,30 @@ BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml
 }
 
 /* negative LML as the L-BFGS objective; +inf when the matrix cannot be factored */
-BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, double* g, int* evals) {
+BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, int* evals) {
     double v;
-    int q;
     (*evals)++;
-    if (bgpbt__gp_lml(gp, ws, u, &v, g) != BGPBT_OK || !(v - v == 0.0)) return HUGE_VAL;
+    if (bgpbt__gp_lml(gp, ws, u, &v, NULL) != BGPBT_OK || !(v - v == 0.0)) return HUGE_VAL;
+    return -v;
+}
+/* gradient of the objective at u, right after bgpbt__gp_obj(u) succeeded; 0 if not finite */
+BGPBT__PRIVATE int bgpbt__gp_obj_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, double* g) {
+    int q;
+    bgpbt__gp_lml_grad(gp, ws, u, g);
     for (q = 0; q < gp->np; ++q) {
         g[q] = -g[q];
-        if (!(g[q] - g[q] == 0.0)) return HUGE_VAL;
+        if (!(g[q] - g[q] == 0.0)) return 0;
     }
-    return -v;
+    return 1;
 }
 
 #define BGPBT__LBFGS_M 8
 /* Stop when an iteration improves the negative LML by less than this, relatively. scipy's
    default (factr 1e7 -> 2.2e-9) spends many iterations creeping towards a box bound, which the
-   smooth transform here makes asymptotic; 1e-7 of the LML is far below what changes a
+   smooth transform here makes asymptotic; 1e-6 of the LML is far below what changes a
    prediction. */
 #ifndef BGPBT__LBFGS_FTOL
-#define BGPBT__LBFGS_FTOL 1e-7
+#define BGPBT__LBFGS_FTOL 1e-6
 #endif
 
 /* Minimise the negative LML from x (in place). Returns the final value (inf if none finite). */
@@ -11755,8 +11892,8 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws,
     double g[BGPBT__GP_MAXP], d[BGPBT__GP_MAXP], xn[BGPBT__GP_MAXP], gn[BGPBT__GP_MAXP];
     double S[BGPBT__LBFGS_M][BGPBT__GP_MAXP], Y[BGPBT__LBFGS_M][BGPBT__GP_MAXP];
     double rho[BGPBT__LBFGS_M], al[BGPBT__LBFGS_M];
-    double f = bgpbt__gp_obj(gp, ws, x, g, evals);
-    if (!(f < HUGE_VAL)) return HUGE_VAL;
+    double f = bgpbt__gp_obj(gp, ws, x, evals);
+    if (!(f < HUGE_VAL) || !bgpbt__gp_obj_grad(gp, ws, x, g)) return HUGE_VAL;
     for (it = 0; it < maxit; ++it) {
         double gd = 0.0, step, gmax = 0.0, fn = HUGE_VAL, sy = 0.0, yy = 0.0, rel;
         int ls, ok = 0;
@@ -11795,8 +11932,12 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws,
         step = hist == 0 ? (gmax > 1.0 ? 1.0 / gmax : 1.0) : 1.0;
         for (ls = 0; ls < 25; ++ls) {
             for (k = 0; k < P; ++k) xn[k] = x[k] + step * d[k];
-            fn = bgpbt__gp_obj(gp, ws, xn, gn, evals);
-            if (fn < HUGE_VAL && fn <= f + 1e-4 * step * gd) { ok = 1; break; }
+            fn = bgpbt__gp_obj(gp, ws, xn, evals);
+            if (fn < HUGE_VAL && fn <= f + 1e-4 * step * gd) {
+                ok = bgpbt__gp_obj_grad(gp, ws, xn, gn); /* only accepted steps pay for K^{-1} */
+                if (!ok) fn = HUGE_VAL;
+                break;
+            }
             step *= fn < HUGE_VAL ? 0.5 : 0.1;
         }
         if (!ok) break;
@@ -12609,7 +12750,7 @@ typedef struct bgpbt__bo_ctx {
     double center[BGPBT_BO_MAX_DIM];
     double alo[BGPBT_BO_MAX_DIM], ahi[BGPBT_BO_MAX_DIM]; /* auto-range context bounds */
     int radius, ncat_free, nfloat, ndisc, nfree;
-    double t, fbest;
+    double t, fbest, beta;
     int nd;
 } bgpbt__bo_ctx;
 
@@ -12638,11 +12779,11 @@ BGPBT__PRIVATE double bgpbt__bo_acq(const bgpbt_bo* bo, const bgpbt__bo_ctx* X, 
     double s = sqrt(var);
     switch (bo->cfg.acq) {
         case BGPBT_BO_ACQ_LCB:
-            if (dmu) { *dmu = 1.0; *dvar = -bo->cfg.beta / (2.0 * s); }
-            return mu - bo->cfg.beta * s;
+            if (dmu) { *dmu = 1.0; *dvar = -X->beta / (2.0 * s); }
+            return mu - X->beta * s;
         case BGPBT_BO_ACQ_LCB_VAR:
-            if (dmu) { *dmu = 1.0; *dvar = -bo->cfg.beta; }
-            return mu - bo->cfg.beta * var;
+            if (dmu) { *dmu = 1.0; *dvar = -X->beta; }
+            return mu - X->beta * var;
         default: {
             double z = (X->fbest - mu) / s, cdf = bgpbt_normal_cdf(z), pdf = bgpbt_normal_pdf(z);
             if (dmu) { *dmu = cdf; *dvar = -pdf / (2.0 * s); }
@@ -12845,6 +12986,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__bo_propose(bgpbt_bo* bo, const bgpbt_bo_reque
         T[i] = bo->t[start + i];
     }
     X.t = (req && req->use_t) ? req->t : bo->max_t;
+    X.beta = (req && req->beta > 0.0) ? req->beta : bo->cfg.beta;
     if (nfl > 0) {
         double worst = Y[0];
         for (i = 1; i < nd; ++i) if (Y[i] > worst) worst = Y[i];
