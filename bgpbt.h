@@ -6304,29 +6304,37 @@ typedef struct bgpbt__task_spec {
     const char* term_names[BGPBT_TASK_MAX_TERMS];
     float weights[BGPBT_TASK_MAX_TERMS];
     const char* track_body; /* body whose motion the reward follows (torso, tool, ...) */
+    int gather;             /* BGPBT__G_* flags: what the observation and reward read */
 } bgpbt__task_spec;
+
+/* What a task reads each step beyond qpos, qvel and the tracked body's pose (reading less is
+   faster: these are per-body lane gathers from the simulator's batched state). */
+enum { BGPBT__G_POSES = 1, BGPBT__G_VELS = 2, BGPBT__G_TRACK_VEL = 4, BGPBT__G_CONTACT = 8, BGPBT__G_COM = 16 };
 
 static const bgpbt__task_spec bgpbt__task_specs[BGPBT__T_COUNT] = {
     {"inverted_pendulum", bgpbt__mjcf_inverted_pendulum, 4, 1, 4, 0, 0.01f, 0.01f, 1,
-     {"alive"}, {1.0f}, "pole"},
+     {"alive"}, {1.0f}, "pole", 0},
     {"inverted_double_pendulum", bgpbt__mjcf_inverted_double_pendulum, 10, 1, 5, 0, 0.01f, 0.01f, 3,
-     {"alive", "distance", "velocity"}, {10.0f, 1.0f, 1.0f}, "pole2"},
+     {"alive", "distance", "velocity"}, {10.0f, 1.0f, 1.0f}, "pole2", 0},
     {"reacher", bgpbt__mjcf_reacher, 11, 2, 2, 0, 0.1f, 0.005f, 2,
-     {"distance", "ctrl"}, {1.0f, 1.0f}, "link1"},
+     {"distance", "ctrl"}, {1.0f, 1.0f}, "link1", 0},
     {"halfcheetah", bgpbt__mjcf_halfcheetah, 23, 6, 5, 0, 0.1f, 0.1f, 2,
-     {"forward", "ctrl"}, {1.0f, 0.1f}, "torso"},
+     {"forward", "ctrl"}, {1.0f, 0.1f}, "torso", 0},
     {"hopper", bgpbt__mjcf_hopper, 14, 3, 4, 0, 0.005f, 0.005f, 3,
-     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso"},
+     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso", BGPBT__G_COM},
     {"walker2d", bgpbt__mjcf_walker2d, 20, 6, 4, 0, 0.005f, 0.005f, 3,
-     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso"},
+     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso", BGPBT__G_COM},
     {"ant", bgpbt__mjcf_ant, 87, 8, 5, 1, 0.1f, 0.1f, 4,
-     {"forward", "ctrl", "contact", "healthy"}, {1.0f, 0.5f, 5e-4f, 1.0f}, "torso"},
+     {"forward", "ctrl", "contact", "healthy"}, {1.0f, 0.5f, 5e-4f, 1.0f}, "torso",
+     BGPBT__G_TRACK_VEL | BGPBT__G_CONTACT},
     {"humanoid", bgpbt__mjcf_humanoid, 233, 17, 5, 1, 0.01f, 0.01f, 3,
-     {"forward", "ctrl", "healthy"}, {1.25f, 0.01f, 5.0f}, "torso"},
+     {"forward", "ctrl", "healthy"}, {1.25f, 0.01f, 5.0f}, "torso",
+     BGPBT__G_POSES | BGPBT__G_VELS | BGPBT__G_CONTACT | BGPBT__G_COM},
     {"ur5e", bgpbt__mjcf_ur5e, 52, 6, 8, 0, 0.05f, 0.05f, 2,
-     {"progress", "hit"}, {0.1f, 1.0f}, "wrist_3"},
+     {"progress", "hit"}, {0.1f, 1.0f}, "wrist_3", BGPBT__G_POSES | BGPBT__G_VELS | BGPBT__G_CONTACT},
     {"fetch", bgpbt__mjcf_fetch, 87, 10, 4, 1, 0.01f, 0.01f, 4,
-     {"progress", "up", "height", "hit"}, {0.1f, 0.1f, 0.1f, 1.0f}, "torso"},
+     {"progress", "up", "height", "hit"}, {0.1f, 0.1f, 0.1f, 1.0f}, "torso",
+     BGPBT__G_POSES | BGPBT__G_VELS | BGPBT__G_CONTACT},
 };
 
 /* Per-copy task state (floats): the tracked point before the step, the target, counters. */
@@ -6531,18 +6539,30 @@ BGPBT__PRIVATE int bgpbt__tsim_unstable(const bgpbt__tsim* s, int i) { return bg
 BGPBT__PRIVATE const bgpbt_sim* bgpbt__tsim_sim(const bgpbt__tsim* s) { return s->sim; }
 
 /* Read-only: safe from many threads at once. */
-BGPBT__PRIVATE void bgpbt__tsim_view(const bgpbt__tsim* s, int i, bgpbt__tview* v) {
+BGPBT__PRIVATE void bgpbt__tsim_view(const bgpbt__tsim* s, int i, bgpbt__tview* v, int track, int gather) {
     int b, nb = s->sizes.nbody;
     float vel[3];
     bgpbt_sim_get_qpos(s->sim, i, v->qpos);
     bgpbt_sim_get_qvel(s->sim, i, v->qvel);
     for (b = 0; b < nb; ++b) {
-        bgpbt_sim_body_pos(s->sim, i, b, v->xpos + 3 * b);
-        bgpbt_sim_body_quat(s->sim, i, b, v->xquat + 4 * b);
-        bgpbt_sim_body_vel(s->sim, i, b, v->bvel + 6 * b, v->bvel + 6 * b + 3);
-        bgpbt_sim_body_contact(s->sim, i, b, v->cfrc + 6 * b, v->cfrc + 6 * b + 3);
+        if (b == track || (gather & BGPBT__G_POSES)) {
+            bgpbt_sim_body_pos(s->sim, i, b, v->xpos + 3 * b);
+            bgpbt_sim_body_quat(s->sim, i, b, v->xquat + 4 * b);
+        }
+        if ((gather & BGPBT__G_VELS) || (b == track && (gather & BGPBT__G_TRACK_VEL)))
+            bgpbt_sim_body_vel(s->sim, i, b, v->bvel + 6 * b, v->bvel + 6 * b + 3);
+        if (gather & BGPBT__G_CONTACT)
+            bgpbt_sim_body_contact(s->sim, i, b, v->cfrc + 6 * b, v->cfrc + 6 * b + 3);
     }
-    bgpbt_sim_com(s->sim, i, v->com, vel);
+    if (gather & BGPBT__G_COM) bgpbt_sim_com(s->sim, i, v->com, vel);
+}
+/* Every body's pose of copy i (for games and renderers). */
+BGPBT__PRIVATE void bgpbt__tsim_poses(const bgpbt__tsim* s, int i, float* pos, float* quat) {
+    int b;
+    for (b = 0; b < s->sizes.nbody; ++b) {
+        if (pos) bgpbt_sim_body_pos(s->sim, i, b, pos + 3 * b);
+        if (quat) bgpbt_sim_body_quat(s->sim, i, b, quat + 4 * b);
+    }
 }
 
 /* Row-major rotation matrix to a unit quaternion (w, x, y, z). */
@@ -6868,7 +6888,7 @@ BGPBT__PRIVATE void bgpbt__task_after_step_one(bgpbt_vecenv* v, int i) {
     const float* a = v->act + (size_t)i * (size_t)v->act_dim;
     int j, term;
     bgpbt__tview_at(t, i, &tv);
-    bgpbt__tsim_view(t->sim, i, &tv);
+    bgpbt__tsim_view(t->sim, i, &tv, t->track, t->spec->gather);
     term = bgpbt__task_reward(t, &tv, ts, a, &v->rngs[i], terms);
     for (j = 0; j < t->spec->n_terms; ++j) {
         r += terms[j];
@@ -6927,7 +6947,7 @@ BGPBT__PRIVATE void bgpbt__task_reset_mask(bgpbt_vecenv* v, const unsigned char*
         float p[3];
         if (!mask[i]) continue;
         bgpbt__tview_at(t, i, &tv);
-        bgpbt__tsim_view(t->sim, i, &tv);
+        bgpbt__tsim_view(t->sim, i, &tv, t->track, t->spec->gather);
         memset(ts, 0, BGPBT__TS_SIZE * sizeof(float));
         bgpbt__task_track_point(t, &tv, p);
         ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
@@ -7087,7 +7107,7 @@ BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* v, int env, const fl
             return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE, "vecenv_set_state: qvel[%d] is not finite", j);
     bgpbt__tsim_set_state(t->sim, env, qpos, qvel);
     bgpbt__tview_at(t, env, &tv);
-    bgpbt__tsim_view(t->sim, env, &tv);
+    bgpbt__tsim_view(t->sim, env, &tv, t->track, t->spec->gather);
     ts = t->ts + (size_t)env * BGPBT__TS_SIZE;
     bgpbt__task_track_point(t, &tv, p);
     ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
@@ -7111,14 +7131,11 @@ BGPBT_API const char* bgpbt_vecenv_body_name(const bgpbt_vecenv* v, int body) {
 }
 BGPBT_API bgpbt_result bgpbt_vecenv_body_transforms(const bgpbt_vecenv* v, int env, float* pos, float* quat) {
     const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
-    bgpbt__tview tv;
     if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
     if (env < 0 || env >= v->n)
         return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_body_transforms: env %d outside 0..%d",
                             env, v->n - 1);
-    bgpbt__tview_at(t, env, &tv);
-    if (pos) memcpy(pos, tv.xpos, (size_t)t->nbody * 3 * sizeof(float));
-    if (quat) memcpy(quat, tv.xquat, (size_t)t->nbody * 4 * sizeof(float));
+    bgpbt__tsim_poses(t->sim, env, pos, quat);
     return BGPBT_OK;
 }
 
