@@ -343,6 +343,10 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
                        flagged (bgpbt_sim_env_flagged) and counted (bgpbt_sim_warnings); other
                        envs are untouched. bgpbt_sim_reset_env clears the flag.
 
+   Threads: bgpbt_sim_step runs OpenMP inside; the observable getters only read and may be
+   called from many threads at once; the setters (set_qpos/qvel/ctrl, reset_env, clear_flag)
+   write one env and recompute its block, so call them from one thread at a time.
+
    Conventions follow MuJoCo, so Gymnasium-style observations read the same: quaternions are
    (w, x, y, z); a free joint has qpos = (position, quaternion) and qvel = (linear velocity of
    the body origin in the world frame, angular velocity in the body frame); a ball joint has a
@@ -362,27 +366,45 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
      dampers are stable at large steps. Quaternions are advanced by the exact exponential map
      and renormalised. This is the integrator for every `option integrator` value (see table).
    - Constraints (contacts, joint limits) are velocity-level complementarity constraints solved
-     by projected Gauss-Seidel in joint space, warm-started from the previous step: normal
-     impulses >= 0, friction impulses inside the Coulomb disc |f_t| <= mu f_n (a circular cone),
-     limits one-sided. Penetration is removed by a bias velocity beta * depth / h with
-     beta = clamp(h / solref_timeconst, 0.05, 0.5); separated contacts within the detection
-     band are speculative (the solver only stops them from closing the gap in one step), so
-     resting contact settles at the surface without jitter and no restitution is added.
+     by projected Gauss-Seidel in joint space (rows J, M^-1 J^T from the L^T D L factor),
+     warm-started from the previous step: normal impulses >= 0, friction impulses inside the
+     Coulomb disc |f_t| <= mu f_n (a circular cone; static friction holds exactly), limits
+     one-sided. Penetration (or limit violation) s is removed by a bias velocity
+     min(beta s / h, 1 m/s) with beta = clamp(h / solref_timeconst, 0.05, 0.5). A contact
+     within 1 cm of touching (a limit within 1 cm/rad plus two steps of travel) is already in the
+     solver but only speculatively: it may close the gap in this step, not cross it. So resting
+     contact settles exactly at the surface, fast bodies do not tunnel, and no restitution is
+     added (inelastic impacts). Contact forces are impulses / h. Like MuJoCo's soft
+     contacts, pushing a deep penetration out gives the body that velocity (at most 1 m/s).
    - Collision pairs: plane-sphere, plane-capsule (2 points: the end caps), plane-box (8
-     corners), sphere-sphere, sphere-capsule, capsule-capsule (closest points of the segments).
-     Every other pair (box with a non-plane, anything with a moving plane) is not collided: the
-     loader reports each such pair once through the logger as a warning. Candidate contacts are
-     fixed per model (no broadphase): a pair is a candidate when MuJoCo's filter admits it
-     (contype/conaffinity, not the same body, not parent and child unless one is the world,
-     not excluded), or when listed in <contact><pair>.
-   - Actuators are motors: force = gear * clamp(ctrl, ctrlrange) on their joint.
-   - Bad states: after every env step, an env whose qpos or qvel is non-finite or exceeds
-     1e4 (in any coordinate) is reset to qpos0 with zero velocity and flagged.
+     corners), sphere-sphere, sphere-capsule, capsule-capsule (closest points of the segments,
+     one point), box-sphere (closest point; a centre inside leaves by the nearest face),
+     box-capsule (3 points: both ends and the axis point nearest the box centre). Box-box
+     and anything with a moving plane are not collided: model compilation reports each such
+     pair through the logger as a warning.
+     Candidate contacts are fixed per model (no broadphase: the SIMD lanes share one list): a
+     pair is a candidate when MuJoCo's filter admits it (contype/conaffinity, different bodies,
+     not parent and child unless the parent is the world, not both welded to the world, not
+     excluded), or when listed in <contact><pair>. Friction of a pair = max of the two geoms'.
+   - Actuators are motors: generalized force = gear * clamp(ctrl, ctrlrange) on their joint.
+   - Bad states: after every bgpbt_sim_step, an env whose qpos or qvel is non-finite or beyond
+     1e4 in any coordinate is reset to qpos0 with zero velocity, flagged and counted.
+   - Determinism: an env's trajectory is a function of its own inputs only: bit-identical for
+     any batch size, any position in the batch, any OpenMP thread count, and across SIMD widths
+     (scalar, SSE2, AVX2, AVX-512: the kernels use only the element-wise ops, which round the same
+     on every width; tests/check_sim_simd.sh compares them, tolerance if ever needed 1e-3).
+   - Known behaviour: with the default 10 PGS sweeps, a resting articulated body on several
+     contacts (the ant standing) can creep at ~1e-3 m/s; MJCF `iterations` (up to 30) reduces it.
 
-   LIMITS: float32; at most 4096 bodies, dofs, geoms, joints; a ball or free joint must be the
-   only joint of its body (as in MuJoCo for free); no tendons, equality constraints, meshes,
-   heightfields, cylinders, ellipsoids, sensors (elements are refused or ignored as the table
-   says); no restitution; friction is isotropic and sliding only.
+   Checked against MuJoCo 2.2.2 (not in the test suite, which has no MuJoCo): joint-space
+   accelerations of the ant, half_cheetah, hopper and humanoid in free flight agree to float
+   finite-difference precision (implicit damping makes the stiffest dofs differ by ~1%).
+
+   LIMITS: float32 state; at most 4096 bodies, dofs, geoms, joints, sites, actuators; a ball or
+   free joint must be the only joint of its body (free: on a child of the world); no limits or
+   springs on ball/free joints; no tendon forces, equality constraints, meshes, heightfields,
+   cylinders, ellipsoids (refused by the loader); no restitution; friction is isotropic and
+   sliding only (torsional/rolling friction ignored).
 
    MJCF SUBSET (what every element and attribute means here; angles follow <compiler angle>)
 
@@ -393,8 +415,8 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
    |                                           | axisangle, ref, springref of hinges                   |
    | compiler coordinate                       | local (default) or global (positions, axes, fromto    |
    |                                           | given in the world frame; converted at load)          |
-   | compiler inertiafromgeom                  | true/auto: mass and inertia from geoms unless an      |
-   |                                           | <inertial> is given (auto); false: <inertial> needed  |
+   | compiler inertiafromgeom                  | true: mass/inertia from geoms; auto (default): from   |
+   |                                           | geoms unless <inertial>; false: <inertial> only       |
    | compiler settotalmass                     | scale every mass and inertia so the total is this     |
    | compiler autolimits                       | true (default): a range given means limited           |
    | compiler eulerseq                         | only "xyz" (the default); others are refused          |
@@ -404,22 +426,22 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
    |                                           | stiffness (documented approximation)                  |
    | option solver, iterations                 | solver ignored (always PGS); iterations -> PGS        |
    |                                           | sweeps = clamp(iterations, 4, 30) (default 10)        |
-   | option tolerance, cone, jacobian, flag    | ignored (no effect on the PGS solver)                 |
+   | option tolerance, cone, jacobian, impratio| ignored (no effect on the PGS solver); <flag> ignored |
    | option viscosity, density, wind, magnetic | refused unless zero                                   |
    | size, visual, asset, texture, material,   | accepted and ignored (visual or memory settings)      |
    | light, camera, statistic, sensor, keyframe|                                                       |
    | custom numeric name data                  | kept; read with bgpbt_sim_model_numeric               |
-   | default class (nested), childclass, class | attribute defaults for joint, geom, site, motor,      |
-   |                                           | inertial-free elements, MuJoCo inheritance rules      |
+   | default class (nested), childclass, class | attribute defaults for joint, geom, site, motor, with |
+   |                                           | MuJoCo's inheritance (own value, class, parent class) |
    | body name pos quat axisangle euler zaxis  | a body and its frame relative to its parent           |
-   |   childclass                              |                                                       |
+   |   xyaxes childclass                       | (mocap="true" refused)                                |
    | inertial pos quat mass diaginertia        | explicit mass properties (fullinertia also accepted)  |
    | joint type hinge/slide/ball/free, name,   | a joint; pos/axis in the body frame; range, limited;  |
    |   pos axis range limited damping          | damping (implicit), stiffness + springref (implicit), |
    |   stiffness springref armature ref        | armature added to the mass matrix diagonal; ref =     |
    |                                           | the value of qpos0 (MuJoCo semantics)                 |
-   | joint margin, solreflimit, solimplimit    | limit detection margin; solreflimit timeconst sets    |
-   |                                           | the limit's Baumgarte rate as solref does; solimp ignored |
+   | joint margin, solreflimit, solimplimit    | margin: the limit holds this far inside the range;    |
+   |                                           | solreflimit as solref (below); solimplimit ignored    |
    | freejoint                                 | a free joint                                          |
    | geom type sphere/capsule/box/plane, size, | a collision shape; capsule size = (radius, half-      |
    |   pos quat axisangle euler zaxis fromto   | length) or radius + fromto                            |
@@ -439,18 +461,24 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
    |   ctrllimited name class                  |                                                       |
    | contact exclude body1 body2               | never collide these two bodies                        |
    | contact pair geom1 geom2 friction         | an explicit candidate pair (friction: first value)    |
-   | tendon, equality, actuator general/       | refused with BGPBT_ERR_UNSUPPORTED, naming the        |
-   |   position/velocity/..., mesh geoms,      | element and its line                                  |
-   |   any other element or attribute          |                                                       |
+   | tendon fixed (name class, joint coef)     | accepted only when passive (no limited/range,         |
+   |                                           | stiffness, damping, frictionloss, armature): such a   |
+   |                                           | tendon exerts no force in MuJoCo either; otherwise    |
+   |                                           | refused with the line                                 |
+   | tendon spatial, equality, actuator        | refused with BGPBT_ERR_UNSUPPORTED, naming the        |
+   |   general/position/velocity/..., mesh,    | element or attribute and its line                     |
+   |   mocap bodies, frictionloss, fluid       |                                                       |
+   |   options, any other element/attribute    |                                                       |
 
    solref/solimp/margin/condim/integrator/iterations mapping, in one place:
 
    | MuJoCo setting           | here                                                             |
    |--------------------------|------------------------------------------------------------------|
-   | solref (timeconst, d)    | Baumgarte rate beta = clamp(h/timeconst, 0.05, 0.5); d ignored    |
+   | solref (timeconst, d)    | Baumgarte rate beta = clamp(h/timeconst, 0.05, 0.5), push-out at  |
+   |                          | most 1 m/s; d ignored; solreflimit the same for joint limits      |
    | solimp                   | ignored: constraints are hard (impulses, not springs)            |
-   | margin / gap             | contact candidate active when distance < margin (+ a speculative  |
-   |                          | band); target separation margin - gap                            |
+   | margin / gap             | target separation margin - gap (MuJoCo's rest distance), with a   |
+   |                          | 1 cm speculative band beyond it; joint margin shifts the limit    |
    | condim                   | 1 frictionless; otherwise 2-D Coulomb friction (circular cone)   |
    | integrator               | always semi-implicit Euler + implicit joint damping/stiffness    |
    | iterations               | PGS sweeps = clamp(iterations, 4, 30), warm-started              |
@@ -2080,7 +2108,8 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
 
 #define BGPBT__SIM_MAX_PARTS 4096
 #define BGPBT__SIM_BAD_LIMIT 1e4f
-#define BGPBT__SIM_SPEC_BAND 0.01f
+#define BGPBT__SIM_SPEC_BAND 0.01f /* speculative contact band (m) */
+#define BGPBT__SIM_MAX_BIAS 1.0f   /* fastest push-out of a penetration or limit violation (m/s, rad/s) */
 
 typedef struct bgpbt__sim_slot { /* one candidate contact point */
     int kind;   /* 0 plane-point (sphere, capsule end, box corner), 1 segment-segment */
@@ -2105,6 +2134,7 @@ struct bgpbt_sim_model {
     float* jnt_springref; float* jnt_armature; float* jnt_ref; float* jnt_lmargin; float* jnt_ltc;
     /* dofs */
     int* dof_body; int* dof_jnt; int* dof_parent;
+    int* dof_anc_adr; int* dof_anc_num; int* anc; /* the ancestors of each dof, nearest first */
     float* dof_armature; float* dof_damping; float* dof_stiffness;
     /* geoms */
     int* geom_type; int* geom_body; int* geom_contype; int* geom_conaff; int* geom_condim;
@@ -2649,6 +2679,10 @@ BGPBT__PRIVATE int bgpbt__sim_pair_points(int ta, int tb, int* kind) {
         *kind = 1;
         return 1;
     }
+    if (ta == BGPBT_SIM_GEOM_BOX && (tb == BGPBT_SIM_GEOM_SPHERE || tb == BGPBT_SIM_GEOM_CAPSULE)) {
+        *kind = 2; /* sphere: its centre; capsule: both ends and the axis point nearest the box centre */
+        return tb == BGPBT_SIM_GEOM_SPHERE ? 1 : 3;
+    }
     return 0;
 }
 
@@ -2700,7 +2734,7 @@ BGPBT__PRIVATE int bgpbt__sim_slots(const bgpbt_sim_builder* b, const int* body_
         for (j = i + 1; j < b->ngeom; ++j) {
             int ga = i, gb = j;
             if (!bgpbt__sim_filter(b, body_has_dof, i, j)) continue;
-            if (b->geom[j].d.type == BGPBT_SIM_GEOM_PLANE) { ga = j; gb = i; }
+            if (b->geom[j].d.type == BGPBT_SIM_GEOM_PLANE || (b->geom[j].d.type == BGPBT_SIM_GEOM_BOX && b->geom[i].d.type != BGPBT_SIM_GEOM_PLANE)) { ga = j; gb = i; }
             np = bgpbt__sim_pair_points(b->geom[ga].d.type, b->geom[gb].d.type, &kind);
             if (np && kind == 0 && body_has_dof[b->geom[ga].d.body]) np = 0; /* moving plane */
             if (!np) {
@@ -2718,7 +2752,7 @@ BGPBT__PRIVATE int bgpbt__sim_slots(const bgpbt_sim_builder* b, const int* body_
         if (!b->pair[k].is_pair) continue;
         ga = b->pair[k].a;
         gb = b->pair[k].b;
-        if (b->geom[gb].d.type == BGPBT_SIM_GEOM_PLANE) { int t = ga; ga = gb; gb = t; }
+        if (b->geom[gb].d.type == BGPBT_SIM_GEOM_PLANE || (b->geom[gb].d.type == BGPBT_SIM_GEOM_BOX && b->geom[ga].d.type != BGPBT_SIM_GEOM_PLANE)) { int t = ga; ga = gb; gb = t; }
         np = bgpbt__sim_pair_points(b->geom[ga].d.type, b->geom[gb].d.type, &kind);
         if (np && kind == 0 && body_has_dof[b->geom[ga].d.body]) np = 0;
         if (!np) {
@@ -2783,6 +2817,7 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_finish(bgpbt_sim_builder* b, bgpbt_sim_
         BGPBT__C(jnt_lmargin, nj, float); BGPBT__C(jnt_ltc, nj, float);
         BGPBT__C(dof_body, nv, int); BGPBT__C(dof_jnt, nv, int); BGPBT__C(dof_parent, nv, int);
         BGPBT__C(dof_armature, nv, float); BGPBT__C(dof_damping, nv, float); BGPBT__C(dof_stiffness, nv, float);
+        BGPBT__C(dof_anc_adr, nv, int); BGPBT__C(dof_anc_num, nv, int); BGPBT__C(anc, (size_t)nv * (size_t)(nv + 1) / 2, int);
         BGPBT__C(geom_type, ng, int); BGPBT__C(geom_body, ng, int); BGPBT__C(geom_contype, ng, int); BGPBT__C(geom_conaff, ng, int);
         BGPBT__C(geom_condim, ng, int); BGPBT__C(geom_size, 3 * ng, float); BGPBT__C(geom_pos, 3 * ng, float);
         BGPBT__C(geom_quat, 4 * ng, float); BGPBT__C(geom_mat, 9 * ng, float); BGPBT__C(geom_friction, ng, float);
@@ -2933,6 +2968,15 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_finish(bgpbt_sim_builder* b, bgpbt_sim_
         }
         nq += t == BGPBT_SIM_JOINT_FREE ? 7 : t == BGPBT_SIM_JOINT_BALL ? 4 : 1;
         nv += nd;
+    }
+    { /* ancestor lists (at most nv (nv - 1) / 2 entries in all) */
+        int na = 0;
+        for (k = 0; k < nv; ++k) {
+            int a;
+            m->dof_anc_adr[k] = na;
+            for (a = m->dof_parent[k]; a >= 0; a = m->dof_parent[a]) m->anc[na++] = a;
+            m->dof_anc_num[k] = na - m->dof_anc_adr[k];
+        }
     }
     /* chains */
     nchain = 0;
@@ -3343,15 +3387,82 @@ BGPBT__INLINE bgpbt_fw bgpbt__sp_dot(const bgpbt_fw* a, const bgpbt_fw* b) {
     return bgpbt_fw_add(bgpbt__v3_dot(bgpbt__v3_ld(a), bgpbt__v3_ld(b)), bgpbt__v3_dot(bgpbt__v3_ld(a + 3), bgpbt__v3_ld(b + 3)));
 }
 
-/* x <- M^-1 x with M = L^T D L stored in the lower triangle (L below the diagonal), D^-1 in dinv */
+/* x <- M^-1 x with M = L^T D L stored in the lower triangle (L below the diagonal), D^-1 in dinv.
+   The loops run over precomputed ancestor lists (no pointer chasing). */
 BGPBT__PRIVATE void bgpbt__sim_solve(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, bgpbt_fw* x) {
-    int nv = m->nv, k, i;
-    const int* par = m->dof_parent;
-    for (k = nv - 1; k >= 0; --k)
-        for (i = par[k]; i >= 0; i = par[i]) x[i] = bgpbt_fw_sub(x[i], bgpbt_fw_mul(M[k * nv + i], x[k]));
+    int nv = m->nv, k, a;
+    for (k = nv - 1; k >= 0; --k) {
+        const int* an = m->anc + m->dof_anc_adr[k];
+        const bgpbt_fw* L = M + (size_t)k * nv;
+        bgpbt_fw xk = x[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) x[an[a]] = bgpbt_fw_sub(x[an[a]], bgpbt_fw_mul(L[an[a]], xk));
+    }
     for (k = 0; k < nv; ++k) x[k] = bgpbt_fw_mul(x[k], dinv[k]);
-    for (k = 0; k < nv; ++k)
-        for (i = par[k]; i >= 0; i = par[i]) x[k] = bgpbt_fw_sub(x[k], bgpbt_fw_mul(M[k * nv + i], x[i]));
+    for (k = 0; k < nv; ++k) {
+        const int* an = m->anc + m->dof_anc_adr[k];
+        const bgpbt_fw* L = M + (size_t)k * nv;
+        bgpbt_fw xk = x[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) xk = bgpbt_fw_sub(xk, bgpbt_fw_mul(L[an[a]], x[an[a]]));
+        x[k] = xk;
+    }
+}
+/* Three right-hand sides at once (a contact's normal and tangent rows): one pass over L. */
+BGPBT__PRIVATE void bgpbt__sim_solve3(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, bgpbt_fw* x, bgpbt_fw* y, bgpbt_fw* z) {
+    int nv = m->nv, k, a;
+    for (k = nv - 1; k >= 0; --k) {
+        const int* an = m->anc + m->dof_anc_adr[k];
+        const bgpbt_fw* L = M + (size_t)k * nv;
+        bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) {
+            int i = an[a];
+            bgpbt_fw l = L[i];
+            x[i] = bgpbt_fw_sub(x[i], bgpbt_fw_mul(l, xk));
+            y[i] = bgpbt_fw_sub(y[i], bgpbt_fw_mul(l, yk));
+            z[i] = bgpbt_fw_sub(z[i], bgpbt_fw_mul(l, zk));
+        }
+    }
+    for (k = 0; k < nv; ++k) {
+        x[k] = bgpbt_fw_mul(x[k], dinv[k]);
+        y[k] = bgpbt_fw_mul(y[k], dinv[k]);
+        z[k] = bgpbt_fw_mul(z[k], dinv[k]);
+    }
+    for (k = 0; k < nv; ++k) {
+        const int* an = m->anc + m->dof_anc_adr[k];
+        const bgpbt_fw* L = M + (size_t)k * nv;
+        bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) {
+            int i = an[a];
+            bgpbt_fw l = L[i];
+            xk = bgpbt_fw_sub(xk, bgpbt_fw_mul(l, x[i]));
+            yk = bgpbt_fw_sub(yk, bgpbt_fw_mul(l, y[i]));
+            zk = bgpbt_fw_sub(zk, bgpbt_fw_mul(l, z[i]));
+        }
+        x[k] = xk; y[k] = yk; z[k] = zk;
+    }
+}
+/* x <- M^-1 (sgn e_d): the backward pass only touches d and its ancestors. */
+BGPBT__PRIVATE void bgpbt__sim_solve_unit(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, int d, bgpbt_fw sgn, bgpbt_fw* x) {
+    int nv = m->nv, k, a, c;
+    for (k = 0; k < nv; ++k) x[k] = bgpbt_fw_zero();
+    x[d] = sgn;
+    for (c = -1; c < m->dof_anc_num[d]; ++c) { /* d, then its ancestors (descending) */
+        const int* an;
+        const bgpbt_fw* L;
+        bgpbt_fw xk;
+        k = c < 0 ? d : m->anc[m->dof_anc_adr[d] + c];
+        an = m->anc + m->dof_anc_adr[k];
+        L = M + (size_t)k * nv;
+        xk = x[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) x[an[a]] = bgpbt_fw_sub(x[an[a]], bgpbt_fw_mul(L[an[a]], xk));
+    }
+    for (k = 0; k < nv; ++k) x[k] = bgpbt_fw_mul(x[k], dinv[k]);
+    for (k = 0; k < nv; ++k) {
+        const int* an = m->anc + m->dof_anc_adr[k];
+        const bgpbt_fw* L = M + (size_t)k * nv;
+        bgpbt_fw xk = x[k];
+        for (a = 0; a < m->dof_anc_num[k]; ++a) xk = bgpbt_fw_sub(xk, bgpbt_fw_mul(L[an[a]], x[an[a]]));
+        x[k] = xk;
+    }
 }
 
 /* Row data of one active contact slot in scratch: J[3][nv], W[3][nv] (= M^-1 J^T), then
@@ -3519,9 +3630,11 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
         bgpbt_fw* ca = cacc + 6 * b;
         bgpbt_fw tmp[6], tmp2[6];
         for (k = 0; k < 6; ++k) ca[k] = cacc[6 * p + k];
-        for (d = 0; d < nv; ++d) {
-            if (m->dof_body[d] != b) continue;
-            for (k = 0; k < 6; ++k) ca[k] = bgpbt_fw_add(ca[k], bgpbt_fw_mul(cdofdot[6 * d + k], qvel[d]));
+        if (m->body_jntadr[b] >= 0) { /* the body's dofs are contiguous */
+            int jl = m->body_jntadr[b] + m->body_jntnum[b] - 1, tl = m->jnt_type[jl];
+            int d1 = m->jnt_dofadr[jl] + (tl == BGPBT_SIM_JOINT_FREE ? 6 : tl == BGPBT_SIM_JOINT_BALL ? 3 : 1);
+            for (d = m->jnt_dofadr[m->body_jntadr[b]]; d < d1; ++d)
+                for (k = 0; k < 6; ++k) ca[k] = bgpbt_fw_add(ca[k], bgpbt_fw_mul(cdofdot[6 * d + k], qvel[d]));
         }
         bgpbt__sp_inert_mul(f + 6 * b, cinert + 10 * b, ca);
         bgpbt__sp_inert_mul(tmp, cinert + 10 * b, cvel + 6 * b);
@@ -3618,6 +3731,50 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
                 pt = bgpbt__v3_sub(q, bgpbt__v3_scl(n, rad));
                 dist = bgpbt_fw_sub(bgpbt__v3_dot(n, bgpbt__v3_sub(q, p0)), rad);
             }
+        } else if (sl->kind == 2) { /* box A against a sphere at c (a sphere, or a point of a capsule's axis) */
+            bgpbt__v3 bp = bgpbt__v3_ld(gpos + 3 * ga), c = bgpbt__v3_ld(gpos + 3 * gb), l, q, dl, nl;
+            const bgpbt_fw* R = gmat + 9 * ga;
+            bgpbt_fw rad = BGPBT__K(m->geom_size[3 * gb]), hx = BGPBT__K(m->geom_size[3 * ga]), hy = BGPBT__K(m->geom_size[3 * ga + 1]);
+            bgpbt_fw hz = BGPBT__K(m->geom_size[3 * ga + 2]), len, px, py, pz, one = BGPBT__K(1.0f);
+            bgpbt_fm inside, usex, usey;
+            if (m->geom_type[gb] == BGPBT_SIM_GEOM_CAPSULE) {
+                bgpbt__v3 ax = bgpbt__m3_col(gmat + 9 * gb, 2);
+                bgpbt_fw hl = BGPBT__K(m->geom_size[3 * gb + 1]), t;
+                if (sl->sub < 2) t = BGPBT__K(sl->sub ? m->geom_size[3 * gb + 1] : -m->geom_size[3 * gb + 1]);
+                else t = bgpbt_fw_clamp(bgpbt__v3_dot(ax, bgpbt__v3_sub(bp, c)), bgpbt_fw_neg(hl), hl);
+                c = bgpbt__v3_mad(ax, t, c);
+            }
+            /* the centre in the box frame: l = R^T (c - p) */
+            dl = bgpbt__v3_sub(c, bp);
+            l.x = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[0], dl.x), bgpbt_fw_mul(R[3], dl.y)), bgpbt_fw_mul(R[6], dl.z));
+            l.y = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[1], dl.x), bgpbt_fw_mul(R[4], dl.y)), bgpbt_fw_mul(R[7], dl.z));
+            l.z = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[2], dl.x), bgpbt_fw_mul(R[5], dl.y)), bgpbt_fw_mul(R[8], dl.z));
+            q.x = bgpbt_fw_clamp(l.x, bgpbt_fw_neg(hx), hx);
+            q.y = bgpbt_fw_clamp(l.y, bgpbt_fw_neg(hy), hy);
+            q.z = bgpbt_fw_clamp(l.z, bgpbt_fw_neg(hz), hz);
+            dl = bgpbt__v3_sub(l, q);
+            len = bgpbt_fw_sqrt(bgpbt__v3_dot(dl, dl));
+            inside = bgpbt_fw_lt(len, BGPBT__K(1e-7f));
+            nl = bgpbt__v3_scl(dl, bgpbt_fw_div(one, bgpbt_fw_max(len, BGPBT__K(1e-7f))));
+            /* centre inside the box: leave through the nearest face */
+            px = bgpbt_fw_sub(hx, bgpbt_fw_abs(l.x));
+            py = bgpbt_fw_sub(hy, bgpbt_fw_abs(l.y));
+            pz = bgpbt_fw_sub(hz, bgpbt_fw_abs(l.z));
+            usex = bgpbt_fm_and(bgpbt_fw_le(px, py), bgpbt_fw_le(px, pz));
+            usey = bgpbt_fm_and(bgpbt_fm_not(usex), bgpbt_fw_le(py, pz));
+            {
+                bgpbt__v3 ni;
+                bgpbt_fw pin = bgpbt_fw_blend(usex, bgpbt_fw_blend(usey, pz, py), px);
+                ni.x = bgpbt_fw_blend(usex, zero, bgpbt_fw_blend(bgpbt_fw_lt(l.x, zero), one, BGPBT__K(-1.0f)));
+                ni.y = bgpbt_fw_blend(usey, zero, bgpbt_fw_blend(bgpbt_fw_lt(l.y, zero), one, BGPBT__K(-1.0f)));
+                ni.z = bgpbt_fw_blend(bgpbt_fm_or(usex, usey), bgpbt_fw_blend(bgpbt_fw_lt(l.z, zero), one, BGPBT__K(-1.0f)), zero);
+                nl = bgpbt__v3_blend(inside, nl, ni);
+                dist = bgpbt_fw_blend(inside, bgpbt_fw_sub(len, rad), bgpbt_fw_sub(bgpbt_fw_neg(pin), rad));
+            }
+            n.x = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[0], nl.x), bgpbt_fw_mul(R[1], nl.y)), bgpbt_fw_mul(R[2], nl.z));
+            n.y = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[3], nl.x), bgpbt_fw_mul(R[4], nl.y)), bgpbt_fw_mul(R[5], nl.z));
+            n.z = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_mul(R[6], nl.x), bgpbt_fw_mul(R[7], nl.y)), bgpbt_fw_mul(R[8], nl.z));
+            pt = bgpbt__v3_sub(c, bgpbt__v3_scl(n, bgpbt_fw_add(rad, bgpbt_fw_mul(dist, BGPBT__K(0.5f)))));
         } else {
             bgpbt__v3 a0, a1, b0, b1, pa, pb, dd;
             bgpbt_fw len, ra = BGPBT__K(m->geom_size[3 * ga]), rb = BGPBT__K(m->geom_size[3 * gb]);
@@ -3661,17 +3818,17 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
             beta = BGPBT__K(bf);
         }
         /* separated: may close the gap but not cross it; penetrating: pushed out at rate beta */
-        target = bgpbt_fw_blend(bgpbt_fw_gt(sv, zero), bgpbt_fw_mul(bgpbt_fw_neg(sv), bgpbt_fw_div(beta, h)),
+        target = bgpbt_fw_blend(bgpbt_fw_gt(sv, zero), bgpbt_fw_min(bgpbt_fw_mul(bgpbt_fw_neg(sv), bgpbt_fw_div(beta, h)), BGPBT__K(BGPBT__SIM_MAX_BIAS)),
                                 bgpbt_fw_div(bgpbt_fw_neg(sv), h));
         rr = bgpbt__v3_sub(pt, ref);
         bgpbt__sim_jrow(m, cdof, rr, n, sl->ba, sl->bb, row);
         bgpbt__sim_jrow(m, cdof, rr, t1, sl->ba, sl->bb, row + nv);
         bgpbt__sim_jrow(m, cdof, rr, t2, sl->ba, sl->bb, row + 2 * nv);
+        memcpy(row + 3 * nv, row, (size_t)(3 * nv) * sizeof(bgpbt_fw));
+        bgpbt__sim_solve3(m, M, dinv, row + 3 * nv, row + 4 * nv, row + 5 * nv);
         for (i = 0; i < 3; ++i) {
             bgpbt_fw* W = row + 3 * nv + i * nv;
             bgpbt_fw A;
-            memcpy(W, row + i * nv, (size_t)nv * sizeof(bgpbt_fw));
-            bgpbt__sim_solve(m, M, dinv, W);
             A = bgpbt__dotn(row + i * nv, W, nv);
             row[6 * nv + i] = bgpbt_fw_mul(act, bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_max(A, BGPBT__K(1e-12f))));
             if (i > 0 && sl->mu <= 0) row[6 * nv + i] = zero;
@@ -3711,14 +3868,13 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
         act = bgpbt_fw_blend(on, zero, BGPBT__K(1.0f));
         row = lrows + lsz * (size_t)nlact;
         act_list[m->nslot + nlact++] = k;
-        for (i = 0; i < nv; ++i) row[i] = zero;
-        row[d] = sgn;
-        bgpbt__sim_solve(m, M, dinv, row);
+        bgpbt__sim_solve_unit(m, M, dinv, d, sgn, row);
         row[nv] = bgpbt_fw_mul(act, bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_max(bgpbt_fw_mul(row[d], sgn), BGPBT__K(1e-12f))));
         bfs = hf / (m->jnt_ltc[jj] > 0 ? m->jnt_ltc[jj] : 0.02f);
         bfs = bfs < 0.05f ? 0.05f : bfs > 0.5f ? 0.5f : bfs;
         bf = BGPBT__K(bfs);
-        target = bgpbt_fw_blend(bgpbt_fw_gt(s, zero), bgpbt_fw_mul(bgpbt_fw_neg(s), bgpbt_fw_div(bf, h)), bgpbt_fw_div(bgpbt_fw_neg(s), h));
+        target = bgpbt_fw_blend(bgpbt_fw_gt(s, zero), bgpbt_fw_min(bgpbt_fw_mul(bgpbt_fw_neg(s), bgpbt_fw_div(bf, h)), BGPBT__K(BGPBT__SIM_MAX_BIAS)),
+                                bgpbt_fw_div(bgpbt_fw_neg(s), h));
         row[nv + 1] = target;
         row[nv + 2] = sgn;
         row[nv + 3] = act;
@@ -3745,8 +3901,12 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
                 bgpbt_fw sc = bgpbt_fw_min(BGPBT__K(1.0f), bgpbt_fw_div(lim, bgpbt_fw_max(nrm, BGPBT__K(1e-20f))));
                 b1 = bgpbt_fw_mul(b1, sc);
                 b2 = bgpbt_fw_mul(b2, sc);
-                bgpbt__axpyn(v, row + 4 * nv, bgpbt_fw_sub(b1, a1), nv);
-                bgpbt__axpyn(v, row + 5 * nv, bgpbt_fw_sub(b2, a2), nv);
+                {
+                    bgpbt_fw d1 = bgpbt_fw_sub(b1, a1), d2 = bgpbt_fw_sub(b2, a2);
+                    const bgpbt_fw* W1 = row + 4 * nv;
+                    const bgpbt_fw* W2 = row + 5 * nv;
+                    for (k = 0; k < nv; ++k) v[k] = bgpbt_fw_add(bgpbt_fw_add(v[k], bgpbt_fw_mul(W1[k], d1)), bgpbt_fw_mul(W2[k], d2));
+                }
                 lam[3 * s + 1] = b1;
                 lam[3 * s + 2] = b2;
             }
@@ -5057,7 +5217,41 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                        bgpbt__xis(c, ch, "sensor") || bgpbt__xis(c, ch, "keyframe") || bgpbt__xis(c, ch, "extension")) {
                 /* visual, memory or read-only elements: ignored */
             } else if (bgpbt__xis(c, ch, "tendon")) {
-                return bgpbt__mj_unsupported_elem(c, ch, "tendons (fixed or spatial) are not supported; remove them or use a model without tendons");
+                /* A fixed tendon with no limit, spring, damper or friction exerts no force (the
+                   humanoid's are like that): accepted and ignored. Anything else is refused. */
+                int t;
+                if (pass != 2) continue;
+                for (t = c->node[ch].child; t >= 0; t = c->node[t].next) {
+                    int cls = bgpbt__mj_class(c, t, bgpbt__mj_find_class(c, NULL)), jn, err = 0, k;
+                    static const char* const forceful[4] = {"stiffness", "damping", "frictionloss", "armature"};
+                    const bgpbt__xattr* a;
+                    if (cls == -2) return BGPBT_ERR_UNKNOWN_NAME;
+                    if (!bgpbt__xis(c, t, "fixed"))
+                        return bgpbt__mj_unsupported_elem(c, t, "only passive fixed tendons (no limit, spring, damper or friction) are accepted");
+                    if ((r = bgpbt__mj_check_attrs(c, t, "name class limited range stiffness damping frictionloss armature springlength margin solreflimit solimplimit solreffriction solimpfriction rgba width group user")))
+                        return r;
+                    if (bgpbt__mj_bool(c, t, bgpbt__mj_get(c, t, cls, "tendon", "limited"), c->autolimits && bgpbt__mj_get(c, t, cls, "tendon", "range") != NULL, &err) || err)
+                        return err ? c->last_err : bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: a limited <fixed> tendon is not supported (tendon limits are not implemented)", c->node[t].line);
+                    for (k = 0; k < 4; ++k) {
+                        float val = 0;
+                        if (bgpbt__mj_vec(c, t, cls, "tendon", forceful[k], &val, 1, 1) < 0) return c->last_err;
+                        if (val != 0)
+                            return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: <fixed> tendon with %s is not supported (tendon forces are not implemented)", c->node[t].line, forceful[k]);
+                    }
+                    for (jn = c->node[t].child; jn >= 0; jn = c->node[jn].next) {
+                        if (!bgpbt__xis(c, jn, "joint")) return bgpbt__mj_unsupported_elem(c, jn, "inside <fixed>");
+                        if ((r = bgpbt__mj_check_attrs(c, jn, "joint coef"))) return r;
+                        a = bgpbt__xattr_own(c, jn, "joint");
+                        if (!a) return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: tendon <joint> needs a joint", c->node[jn].line);
+                        {
+                            int q, found = 0;
+                            for (q = 0; q < c->b->njnt; ++q)
+                                if (c->b->jnt[q].name >= 0 && (int)strlen(c->b->names + c->b->jnt[q].name) == a->vlen &&
+                                    memcmp(c->b->names + c->b->jnt[q].name, a->val, (size_t)a->vlen) == 0) found = 1;
+                            if (!found) return bgpbt__error(&c->log, BGPBT_ERR_UNKNOWN_NAME, "MJCF line %d: tendon joint '%.*s' does not exist", c->node[jn].line, a->vlen > 60 ? 60 : a->vlen, a->val);
+                        }
+                    }
+                }
             } else if (bgpbt__xis(c, ch, "equality")) {
                 return bgpbt__mj_unsupported_elem(c, ch, "equality constraints are not supported");
             } else {

@@ -216,6 +216,67 @@ static void sim_test_free_body_stable_axis(void) {
     bgpbt_sim_model_destroy(m);
 }
 
+/* Two free bodies collide in zero gravity (sphere on capsule, off-centre): total linear and
+   angular momentum are conserved through the impact, kinetic energy does not grow. */
+static void sim_test_collision_momentum(void) {
+    const char* xml =
+        "<mujoco><option timestep='0.001' gravity='0 0 0'/><worldbody>"
+        "<body pos='0 0 0'><freejoint/><geom type='sphere' size='0.1' mass='1'/></body>"
+        "<body pos='1 0.05 0' euler='90 0 0'><freejoint/><geom type='capsule' size='0.08 0.2' mass='3'/></body>"
+        "</worldbody></mujoco>";
+    bgpbt_sim_model* m = sim_load(xml, NULL);
+    bgpbt_sim* s = NULL;
+    float v0[12] = {2, 0, 0, 0, 0, 0, -0.5f, 0, 0, 0, 0, 0};
+    double P0[3], L0[3], KE0 = 0, P[3], L[3], KE;
+    int i, k, touched = 0;
+    REQUIRE(m != NULL);
+    CHECK_OK(bgpbt_sim_create(m, NULL, &s));
+    CHECK_OK(bgpbt_sim_set_qvel(s, 0, v0));
+    for (i = 0; i <= 1000; ++i) {
+        int b;
+        for (k = 0; k < 3; ++k) P[k] = L[k] = 0;
+        KE = 0;
+        for (b = 1; b <= 2; ++b) { /* momenta about the origin: m c x v + I w (I w from the cvel) */
+            bgpbt_sim_body_desc d;
+            float c[3], v[3], w[3], R[9];
+            double Iw[3], wl[3];
+            int r;
+            bgpbt_sim_model_body(m, b, &d);
+            bgpbt_sim_body_com(s, 0, b, c);
+            bgpbt_sim_body_vel(s, 0, b, v, w);
+            bgpbt_sim_body_mat(s, 0, b, R);
+            for (r = 0; r < 3; ++r) wl[r] = R[r] * w[0] + R[3 + r] * w[1] + R[6 + r] * w[2]; /* body frame */
+            Iw[0] = d.inertia[0] * wl[0] + d.inertia[3] * wl[1] + d.inertia[4] * wl[2];
+            Iw[1] = d.inertia[3] * wl[0] + d.inertia[1] * wl[1] + d.inertia[5] * wl[2];
+            Iw[2] = d.inertia[4] * wl[0] + d.inertia[5] * wl[1] + d.inertia[2] * wl[2];
+            KE += 0.5 * d.mass * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) + 0.5 * (Iw[0] * wl[0] + Iw[1] * wl[1] + Iw[2] * wl[2]);
+            for (r = 0; r < 3; ++r) {
+                double Iww = R[3 * r] * Iw[0] + R[3 * r + 1] * Iw[1] + R[3 * r + 2] * Iw[2];
+                P[r] += d.mass * v[r];
+                L[r] += Iww;
+            }
+            L[0] += d.mass * (c[1] * v[2] - c[2] * v[1]);
+            L[1] += d.mass * (c[2] * v[0] - c[0] * v[2]);
+            L[2] += d.mass * (c[0] * v[1] - c[1] * v[0]);
+        }
+        if (i == 0) {
+            for (k = 0; k < 3; ++k) { P0[k] = P[k]; L0[k] = L[k]; }
+            KE0 = KE;
+        }
+        if (bgpbt_sim_num_contacts(s, 0) > 0) touched = 1;
+        bgpbt_sim_step(s);
+    }
+    CHECK(touched);
+    for (k = 0; k < 3; ++k) {
+        CHECK_NEAR(P[k], P0[k], 1e-4);
+        CHECK_NEAR(L[k], L0[k], 2e-3);
+    }
+    CHECK(KE <= KE0 * (1 + 1e-4));
+    CHECK(KE < 0.99 * KE0); /* inelastic: the impact dissipates */
+    bgpbt_sim_destroy(s);
+    bgpbt_sim_model_destroy(m);
+}
+
 /* Resting contact: sphere, lying and standing capsule, box settle at the analytic height
    (within 2 mm) and stay still; total energy never grows while falling and landing. */
 static void sim_check_rest(const char* xml, double z_expect, int steps) {
@@ -254,6 +315,11 @@ static void sim_test_resting_heights(void) {
                    "<body pos='0 0 1'><freejoint/><geom type='capsule' size='0.1 0.3'/></body></worldbody></mujoco>", 0.4, 500);
     sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='plane' size='5 5 1'/>"
                    "<body pos='0 0 1' euler='0 0 30'><freejoint/><geom type='box' size='0.1 0.2 0.3'/></body></worldbody></mujoco>", 0.3, 1000);
+    /* a sphere and a lying capsule on a fixed box whose top is at 0.4 (off the box centre) */
+    sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='box' pos='0 0 0.2' size='0.5 0.5 0.2'/>"
+                   "<body pos='0.2 -0.1 1'><freejoint/><geom type='sphere' size='0.1'/></body></worldbody></mujoco>", 0.5, 1000);
+    sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='box' pos='0 0 0.2' size='0.5 0.5 0.2' euler='0 0 20'/>"
+                   "<body pos='0.1 0 0.8' euler='0 90 0'><freejoint/><geom type='capsule' size='0.05 0.2'/></body></worldbody></mujoco>", 0.45, 1000);
     /* a capsule on a fixed crossing capsule (vertical slide, so the balance is not the test):
        axes 0.25 apart */
     sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='capsule' fromto='-1 0 0.1 1 0 0.1' size='0.1'/>"
@@ -460,7 +526,7 @@ static void sim_test_mjcf_errors(void) {
     sim_expect_error("<mujoco><worldbody><geom size='0.1' color='red'/></worldbody></mujoco>", BGPBT_ERR_UNSUPPORTED, "color");
     sim_expect_error("<mujoco><worldbody><body><joint type='screw'/><geom size='1'/></body></worldbody></mujoco>", BGPBT_ERR_PARSE, "screw");
     sim_expect_error("<mujoco><worldbody><geom type='mesh' size='1'/></worldbody></mujoco>", BGPBT_ERR_UNSUPPORTED, "mesh");
-    sim_expect_error("<mujoco>\n<worldbody/>\n<tendon><fixed name='t'/></tendon></mujoco>", BGPBT_ERR_UNSUPPORTED, "<tendon> is not supported");
+    sim_expect_error("<mujoco>\n<worldbody/>\n<tendon><spatial name='t'/></tendon></mujoco>", BGPBT_ERR_UNSUPPORTED, "line 3");
     sim_expect_error("<mujoco><equality/></mujoco>", BGPBT_ERR_UNSUPPORTED, "equality");
     sim_expect_error("<robot/>", BGPBT_ERR_PARSE, "<mujoco>");
     sim_expect_error("<mujoco><worldbody><geom size='1' size='2'/></worldbody></mujoco>", BGPBT_ERR_PARSE, "repeated");
@@ -477,26 +543,37 @@ static void sim_test_mjcf_errors(void) {
     n += snprintf(deep + n, sizeof deep - (size_t)n, "<mujoco><worldbody>");
     for (i = 0; i < 100; ++i) n += snprintf(deep + n, sizeof deep - (size_t)n, "<body>");
     sim_expect_error(deep, BGPBT_ERR_LIMIT, "deeper");
-    /* the humanoid's fixed tendons are refused by name and line */
+    /* fixed tendons: passive ones (the humanoid's) load; a limited or springy one is refused
+       with its line */
     {
-        const char* h = "<mujoco model='humanoid'>\n<worldbody/>\n<tendon>\n<fixed name='left_hipknee'><joint coef='-1' joint='left_hip_y'/></fixed>\n</tendon>\n</mujoco>";
-        sim_expect_error(h, BGPBT_ERR_UNSUPPORTED, "line 3");
+        const char* base = "<mujoco>\n<worldbody><body><joint name='a'/><joint name='b' axis='1 0 0'/><geom size='0.1'/></body></worldbody>\n<tendon>\n"
+                           "<fixed name='t'%s><joint coef='-1' joint='a'/><joint coef='1' joint='b'/></fixed>\n</tendon>\n</mujoco>";
+        char x[1024];
+        bgpbt_sim_model* m;
+        snprintf(x, sizeof x, base, "");
+        m = sim_load(x, NULL);
+        CHECK(m != NULL);
+        bgpbt_sim_model_destroy(m);
+        snprintf(x, sizeof x, base, " range='-1 1'");
+        sim_expect_error(x, BGPBT_ERR_UNSUPPORTED, "line 4");
+        snprintf(x, sizeof x, base, " stiffness='3'");
+        sim_expect_error(x, BGPBT_ERR_UNSUPPORTED, "stiffness");
     }
 }
 
-/* The three Gymnasium models load with the right sizes and stand/settle without warnings. */
+/* The four Gymnasium models load with the right sizes and stand/settle without warnings. */
 static void sim_test_gym_models(void) {
-    static const char* const files[3] = {"ant.xml", "half_cheetah.xml", "hopper.xml"};
-    static const int nq[3] = {15, 9, 6}, nv[3] = {14, 9, 6}, nu[3] = {8, 6, 3}, fs[3] = {5, 5, 4};
+    static const char* const files[4] = {"ant.xml", "half_cheetah.xml", "hopper.xml", "humanoid.xml"};
+    static const int nq[4] = {15, 9, 6, 24}, nv[4] = {14, 9, 6, 23}, nu[4] = {8, 6, 3, 17}, fs[4] = {5, 5, 4, 5};
     int f, i, e;
-    for (f = 0; f < 3; ++f) {
+    for (f = 0; f < 4; ++f) {
         bgpbt_sim_model* m = sim_load_file(files[f]);
         bgpbt_sim_config c = bgpbt_sim_config_default();
         bgpbt_sim* s = NULL;
         bgpbt_sim_sizes sz;
         bgpbt_rng rng;
-        float u[8], p[3];
-        int steps = test_is_fast() ? 50 : 400;
+        float u[17], p[3];
+        int steps = test_is_fast() ? 50 : f == 3 ? 600 : 3000; /* slow build: 3000 env steps = 60 s of sim time */
         REQUIRE(m != NULL);
         sz = bgpbt_sim_model_sizes(m);
         CHECK_EQ_INT(sz.nq, nq[f]);
@@ -513,8 +590,16 @@ static void sim_test_gym_models(void) {
                 bgpbt_sim_set_ctrl(s, e, u);
             }
             bgpbt_sim_step(s);
+            if (i % 500 == 499) /* new episodes from qpos0, as a task resets */
+                for (e = 0; e < c.num_envs; ++e) bgpbt_sim_reset_env(s, e, NULL, NULL);
         }
         CHECK_EQ_INT(bgpbt_sim_warnings(s), 0);
+        for (e = 0; e < c.num_envs; ++e) {
+            float v[23];
+            int k;
+            bgpbt_sim_get_qvel(s, e, v);
+            for (k = 0; k < sz.nv; ++k) CHECK(fabsf(v[k]) < 100.0f); /* no explosion */
+        }
         for (e = 0; e < c.num_envs; ++e) {
             bgpbt_sim_body_pos(s, e, 1, p);
             CHECK(p[2] > -0.05f && p[2] < 3.0f); /* never through the floor, never launched */
@@ -719,6 +804,7 @@ void suite_sim(void) {
     RUN(sim_test_double_pendulum_rk4);
     RUN(sim_test_free_body_tennis_racket);
     RUN(sim_test_free_body_stable_axis);
+    RUN(sim_test_collision_momentum);
     RUN(sim_test_resting_heights);
     RUN(sim_test_incline_stick_slide);
     RUN(sim_test_limits_and_ctrlrange);
