@@ -865,7 +865,8 @@ BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_rende
 /* ---- [decl.env.tasks] the built-in tasks ----------------------------------------------------
 
    Ten tasks, created by name with bgpbt_vecenv_create_task. Each is our own model (MJCF text
-   embedded in this header: bgpbt_task_mjcf gives it back, so the same model runs in MuJoCo),
+   embedded in this header: bgpbt_task_mjcf gives it back, and all ten load unchanged in MuJoCo
+   2.2.2, where they settle and move alike: see README),
    kept close to its Brax v0.0.10 counterpart (research: Brax-v1 envs as used by BG-PBT): same
    morphology and action meaning, same reward structure and termination rule, comparable
    observations. Actions are in [-1, 1] and scale the motors' gear (the Brax "strength").
