@@ -825,7 +825,8 @@ BGPBT_API void* bgpbt_vecenv_user_state(bgpbt_vecenv* venv, int env);
    as an SVG document. Capsules project exactly to rounded strokes and boxes to the convex hull
    of their 8 projected corners; geoms are drawn far to near. With frames > 1 the geoms array
    holds `frames` consecutive snapshots of num_geoms geoms (a rollout): earlier ones are drawn
-   faded, so one picture shows a gait. Built-in tasks produce their geoms with
+   faded, so one picture shows a gait; with frame_seconds > 0 the frames play as a looping
+   animation instead. Built-in tasks produce their geoms with
    bgpbt_vecenv_render_geoms; a game can fill bgpbt_render_geom itself. */
 typedef enum bgpbt_geom_type {
     BGPBT_GEOM_PLANE = 0,   /* ground: the plane z = pos[2] (normal +z); size unused */
@@ -848,6 +849,8 @@ typedef struct bgpbt_render_options {
     int frames;         /* snapshots in the geoms array; default 1 */
     const char* title;  /* optional caption */
     float extent;       /* metres shown across a view; 0: fit the geoms */
+    float frame_seconds; /* > 0 and frames > 1: an animation (one frame at a time, this long
+                            each, looping; browsers play SVG animations) instead of an overlay */
 } bgpbt_render_options;
 
 BGPBT_API bgpbt_render_options bgpbt_render_options_default(void);
@@ -5765,7 +5768,8 @@ typedef struct bgpbt__env_draw { float depth; int index; } bgpbt__env_draw;
 
 BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_render_geom* geoms,
                                         int ng, int frames, float x0, float y0, float size_px,
-                                        float cu, float cv, float extent, bgpbt__env_draw* order) {
+                                        float cu, float cv, float extent, bgpbt__env_draw* order,
+                                        float frame_seconds) {
     float sc = size_px / extent;
     int f, i, j;
     /* view frame and title */
@@ -5802,8 +5806,14 @@ BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_r
                 x0, y0, size_px, size_px);
     for (f = 0; f < frames; ++f) {
         const bgpbt_render_geom* fg = geoms + (size_t)f * (size_t)ng;
-        float alpha = frames > 1 ? 0.25f + 0.75f * (float)(f + 1) / (float)frames : 1.0f;
+        int animate = frames > 1 && frame_seconds > 0.0f;
+        float alpha = frames > 1 && !animate ? 0.25f + 0.75f * (float)(f + 1) / (float)frames : 1.0f;
         int m = 0;
+        if (animate) /* visible from f/frames to (f+1)/frames of the loop */
+            bgpbt__svgf(w, "<g visibility='hidden'><animate attributeName='visibility' values='hidden;visible;hidden' "
+                        "keyTimes='0;%.5f;%.5f' calcMode='discrete' dur='%.3fs' repeatCount='indefinite'/>\n",
+                        (double)f / (double)frames, (double)(f + 1) / (double)frames,
+                        (double)frame_seconds * (double)frames);
         for (i = 0; i < ng; ++i) {
             float u, v, d;
             if (fg[i].type == BGPBT_GEOM_PLANE) continue;
@@ -5881,6 +5891,7 @@ BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_r
                             "stroke-opacity='%.2f' stroke-width='0.8'/>\n", rr, gg, bb, op, op);
             }
         }
+        if (animate) bgpbt__svgf(w, "</g>\n");
     }
     bgpbt__svgf(w, "</svg></g>\n");
 }
@@ -5954,7 +5965,7 @@ BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_
     for (view = 0; view < 2; ++view) {
         if (!(o.views & (1 << view))) continue;
         bgpbt__env_svg_view(&w, view, geoms, num_geoms, o.frames, 10.0f + (size_px + 10.0f) * (float)vi,
-                            10.0f, size_px, cen[view][0], cen[view][1], extent[view], order);
+                            10.0f, size_px, cen[view][0], cen[view][1], extent[view], order, o.frame_seconds);
         ++vi;
     }
     bgpbt__svgf(&w, "<text x='10' y='%d' font-family='sans-serif' font-size='13' fill='#222'>",

@@ -486,6 +486,18 @@ static void env_render_svg_basic(void) {
         CHECK_OK(bgpbt_render_svg(f, 3, &o, buf, sizeof buf, &size));
         CHECK(strstr(buf, "top (") != NULL && strstr(buf, "side (") != NULL);
         CHECK(strstr(buf, "fill-opacity='0.62'") != NULL); /* 0.25 + 0.75 / 2 */
+        /* the same two frames as a looping animation: one <animate> per frame and view */
+        o.frame_seconds = 0.5f;
+        CHECK_OK(bgpbt_render_svg(f, 3, &o, buf, sizeof buf, &size));
+        {
+            const char* p = buf;
+            int n = 0;
+            while ((p = strstr(p, "<animate ")) != NULL) { ++n; ++p; }
+            CHECK_EQ_INT(n, 4);
+        }
+        CHECK(strstr(buf, "keyTimes='0;0.50000;1.00000'") != NULL);
+        CHECK(strstr(buf, "dur='1.000s'") != NULL);
+        CHECK(strstr(buf, "fill-opacity='0.62'") == NULL); /* not faded */
     }
 }
 
