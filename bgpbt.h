@@ -3680,11 +3680,15 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
     }
     for (k = nv - 1; k >= 0; --k) {
         bgpbt_fw inv = bgpbt_fw_div(BGPBT__K(1.0f), M[k * nv + k]);
+        const int* ak = m->anc + m->dof_anc_adr[k];
+        int na = m->dof_anc_num[k], x, y;
         dinv[k] = inv;
-        for (i = m->dof_parent[k]; i >= 0; i = m->dof_parent[i]) {
-            bgpbt_fw a = bgpbt_fw_mul(M[k * nv + i], inv);
-            for (j = i; j >= 0; j = m->dof_parent[j]) M[i * nv + j] = bgpbt_fw_sub(M[i * nv + j], bgpbt_fw_mul(M[k * nv + j], a));
-            M[k * nv + i] = a;
+        for (x = 0; x < na; ++x) { /* i = ak[x]; its ancestors are ak[x+1..] (a chain) */
+            bgpbt_fw* Mi = M + (size_t)ak[x] * nv;
+            const bgpbt_fw* Mk = M + (size_t)k * nv;
+            bgpbt_fw a = bgpbt_fw_mul(Mk[ak[x]], inv);
+            for (y = x; y < na; ++y) Mi[ak[y]] = bgpbt_fw_sub(Mi[ak[y]], bgpbt_fw_mul(Mk[ak[y]], a));
+            M[k * nv + ak[x]] = a;
         }
     }
     /* 6. unconstrained velocity */
@@ -3715,6 +3719,17 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
         bgpbt_fm on;
         bgpbt_fw* row;
         int ga = sl->ga, gb = sl->gb;
+        if (sl->kind != 0) { /* bounding spheres: skip the pair early when no lane is near */
+            bgpbt__v3 dc = bgpbt__v3_sub(bgpbt__v3_ld(gpos + 3 * gb), bgpbt__v3_ld(gpos + 3 * ga));
+            float ra = m->geom_type[ga] == BGPBT_SIM_GEOM_BOX ? sqrtf(m->geom_size[3 * ga] * m->geom_size[3 * ga] + m->geom_size[3 * ga + 1] * m->geom_size[3 * ga + 1] + m->geom_size[3 * ga + 2] * m->geom_size[3 * ga + 2])
+                                                              : m->geom_size[3 * ga] + (m->geom_type[ga] == BGPBT_SIM_GEOM_CAPSULE ? m->geom_size[3 * ga + 1] : 0.0f);
+            float rb = m->geom_size[3 * gb] + (m->geom_type[gb] == BGPBT_SIM_GEOM_CAPSULE ? m->geom_size[3 * gb + 1] : 0.0f);
+            float reach = ra + rb + (sl->rest > 0 ? sl->rest : 0.0f) + BGPBT__SIM_SPEC_BAND + 1e-3f;
+            if (!bgpbt_fm_any(bgpbt_fw_le(bgpbt__v3_dot(dc, dc), BGPBT__K(reach * reach)))) {
+                lam[3 * k] = lam[3 * k + 1] = lam[3 * k + 2] = zero;
+                continue;
+            }
+        }
         if (sl->kind == 0) {
             bgpbt__v3 p0 = bgpbt__v3_ld(gpos + 3 * ga), c = bgpbt__v3_ld(gpos + 3 * gb), q;
             n = bgpbt__m3_col(gmat + 9 * ga, 2);
@@ -5079,6 +5094,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                 const bgpbt__xattr* a;
                 if (pass) continue;
                 if ((r = bgpbt__mj_check_attrs(c, ch, "angle coordinate inertiafromgeom settotalmass autolimits eulerseq meshdir texturedir assetdir discardvisual strippath"))) return r;
+                if (c->node[ch].child >= 0) return bgpbt__mj_unsupported_elem(c, c->node[ch].child, "inside <compiler>");
                 a = bgpbt__xattr_own(c, ch, "angle");
                 if (a) { if (bgpbt__mj_streq(a, "radian")) c->degree = 0; else if (bgpbt__mj_streq(a, "degree")) c->degree = 1; else return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: angle must be degree or radian", c->node[ch].line); }
                 a = bgpbt__xattr_own(c, ch, "coordinate");
@@ -5115,6 +5131,11 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                         return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: option %s must be zero (fluid forces are not supported)", c->node[ch].line, zero_only[k]);
                 }
                 if (!(opt.timestep > 0 && opt.timestep <= 1)) return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: timestep must be in (0, 1]", c->node[ch].line);
+                {
+                    int f;
+                    for (f = c->node[ch].child; f >= 0; f = c->node[f].next)
+                        if (!bgpbt__xis(c, f, "flag")) return bgpbt__mj_unsupported_elem(c, f, "inside <option>");
+                }
             } else if (bgpbt__xis(c, ch, "default")) {
                 if (pass) continue;
                 if ((r = bgpbt__mj_check_default(c, ch))) return r;
