@@ -1194,7 +1194,8 @@ BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* agent);
 BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* agent);
 /* PBT exploit: make dst a copy of src (weights, Adam, normaliser, RNG states, hyperparameters,
    architecture, counters, failed flag). Both must be on the same environment (obs/act sizes).
-   On failure dst is unchanged. */
+   On failure dst is unchanged. dst then replays src's random numbers: call bgpbt_agent_reseed
+   on it when the copy should explore on its own. */
 BGPBT_API bgpbt_result bgpbt_agent_copy_from(bgpbt_agent* dst, const bgpbt_agent* src);
 /* Serialise everything resumable into a container of kind "AGNT". buf == NULL: size only. */
 BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* agent, void* buf, size_t cap, size_t* size);
