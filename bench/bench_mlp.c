@@ -15,7 +15,8 @@
                                     tile); .at = A read transposed in place. The MLP's forward
                                     reads its panel-major weights in place (mlp.gemm.*.pm); its dW
                                     GEMM is <fan_in>x<batch>x<fan_out> on a transposed copy.
-     mlp.<case>.t<T>.ms, .torch_ms, .vs_torch               PPO minibatch update (torch / ours)
+     mlp.<case>.t<T>.ms, .torch_ms, .vs_torch               PPO minibatch update (torch / ours);
+                                                            the case is ppo_update_<net>.t<T>
      mlp.latency_1obs_<net>.t1.us, .torch_us, .vs_torch     policy action for one observation
    Cases: ppo_update_default = policy 4x32 + value 5x256 (SiLU), obs 87, act 8, 1024 segments x
    unroll 5 (value on 6144 rows, policy on 5120); ppo_update_small_b256 / _b1024 = 2x64 nets,
@@ -296,8 +297,7 @@ int main(int argc, char** argv) {
                 if (theirs > 0) {
                     sprintf(name, "mlp.%s.t%d.torch_ms", cases[i], th);
                     report(name, theirs * 1e3, "ms");
-                    sprintf(name, "mlp.%s.vs_torch", cases[i]);
-                    if (th == 2) sprintf(name, "mlp.%s.t2.vs_torch", cases[i]);
+                    sprintf(name, "mlp.%s.t%d.vs_torch", cases[i], th);
                     report(name, theirs / ours, "x");
                 }
             }
