@@ -9861,6 +9861,17 @@ BGPBT_API bgpbt_result bgpbt_mlp_create_from_blob(const void* data, size_t size,
     if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: not a valid MLP blob (%s)", bgpbt_result_string(res));
     res = bgpbt__mlp_read_arch(&r, &cfg);
     if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: bad architecture record");
+    { /* the blob must hold the parameters and both moments before anything is allocated */
+        uint64_t np = 0, fan_in = (uint64_t)cfg.in_dim;
+        int l;
+        for (l = 0; l <= cfg.num_hidden; ++l) {
+            uint64_t fo = (uint64_t)(l < cfg.num_hidden ? cfg.hidden[l] : cfg.out_dim);
+            np += (fan_in + 1) * fo;
+            fan_in = fo;
+        }
+        if (np > (uint64_t)(r.size - r.pos) / 12)
+            return bgpbt__error(&cfg.logger, BGPBT_ERR_TRUNCATED, "mlp_load: the blob is shorter than its architecture needs");
+    }
     res = bgpbt__mlp_alloc(&cfg, &n);
     if (res != BGPBT_OK) return res;
     res = bgpbt__mlp_read_body(&r, n);
