@@ -15095,7 +15095,9 @@ BGPBT_API bgpbt_result bgpbt_pbt_load(bgpbt_pbt* target, const void* data, size_
         s->res_ret[i] = bgpbt_read_f64(&r);
         s->res_steps[i] = bgpbt__pbt_r_i64(&r);
         s->res_failed[i] = (unsigned char)(bgpbt_read_i32(&r) != 0);
-        if (s->job_member[i] < 0 || s->job_member[i] >= lim || s->res_steps[i] < 0) bad = 1;
+        /* job_member indexes the member lists only while the round is open: a closed init or
+           distillation round has already moved its candidates into the population */
+        if ((s->round_open && (s->job_member[i] < 0 || s->job_member[i] >= lim)) || s->res_steps[i] < 0) bad = 1;
     }
     n = bgpbt_read_count(&r, (uint32_t)s->cap * 3, 4);
     s->n_alive = (int)n;
