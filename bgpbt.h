@@ -9134,7 +9134,8 @@ BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* v, int env, const fl
     float* ts;
     float p[3];
     int j;
-    if (!t || !qpos || !qvel) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!qpos || !qvel) return bgpbt__error(&v->logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_set_state: qpos and qvel must not be NULL");
     if (env < 0 || env >= v->n)
         return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_set_state: env %d outside 0..%d", env, v->n - 1);
     if (!v->was_reset)
