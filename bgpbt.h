@@ -9492,7 +9492,9 @@ BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx
 
 BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch, float* y, int train) {
     int out, wo, i;
-    if (!n || (!x && batch > 0) || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if ((!x && batch > 0) || batch < 0)
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_forward: batch %d with input %p", batch, (const void*)x);
     out = n->dim[n->nl];
     wo = n->pad[n->nl];
     if (train) {
@@ -9651,7 +9653,7 @@ BGPBT_API bgpbt_result bgpbt_mlp_adam_step(bgpbt_mlp* n, const bgpbt_adam_config
     if (a.beta1 == 0.0f) a.beta1 = 0.9f;
     if (a.beta2 == 0.0f) a.beta2 = 0.999f;
     if (a.eps == 0.0f) a.eps = 1e-8f;
-    if (!bgpbt__isfinitef(a.learning_rate) || !(a.beta1 > 0.0f && a.beta1 < 1.0f) ||
+    if (!bgpbt__isfinitef(a.learning_rate) || !(a.learning_rate > 0.0f) || !(a.beta1 > 0.0f && a.beta1 < 1.0f) ||
         !(a.beta2 > 0.0f && a.beta2 < 1.0f) || !(a.eps > 0.0f) || !(a.max_grad_norm >= 0.0f))
         return bgpbt__error(&n->cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
                             "adam: bad settings (lr %g, beta1 %g, beta2 %g, eps %g, max_grad_norm %g)",
@@ -9797,7 +9799,9 @@ BGPBT_API bgpbt_result bgpbt_mlp_save(const bgpbt_mlp* n, void* buf, size_t cap,
     bgpbt__mlp_write(&w, n);
     bgpbt_container_end(&w, 0);
     *size = w.pos;
-    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    if (buf && w.overflow)
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_BUFFER_TOO_SMALL, "mlp_save: %lu bytes needed, buffer has %lu",
+                            (unsigned long)w.pos, (unsigned long)cap);
     return BGPBT_OK;
 }
 
