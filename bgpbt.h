@@ -10687,7 +10687,8 @@ BGPBT__PRIVATE bgpbt_result bgpbt__agent_run(bgpbt_agent* g, long long env_steps
 }
 
 BGPBT_API bgpbt_result bgpbt_agent_train(bgpbt_agent* g, long long env_steps) {
-    if (!g || env_steps < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env_steps < 0) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_train: env_steps %lld < 0", env_steps);
     return bgpbt__agent_run(g, env_steps, NULL);
 }
 
@@ -10697,7 +10698,9 @@ BGPBT_API bgpbt_result bgpbt_agent_distill(bgpbt_agent* g, const bgpbt_agent* te
     bgpbt_distill_config def = bgpbt_distill_config_default();
     bgpbt_result r;
     int T, B;
-    if (!g || !teacher || env_steps < 0 || teacher == g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!teacher || env_steps < 0 || teacher == g)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "distill: needs a teacher other than the student and env_steps >= 0");
     if (teacher->obs_dim != g->obs_dim || teacher->act_dim != g->act_dim)
         return bgpbt__error(&g->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "distill: teacher and student see different obs/act sizes");
     if (d.alpha_start == 0.0 && d.alpha_end == 0.0) { d.alpha_start = def.alpha_start; d.alpha_end = def.alpha_end; }
@@ -10799,7 +10802,15 @@ done:
 BGPBT_API bgpbt_result bgpbt_agent_act(bgpbt_agent* g, const float* obs, int batch, float* actions, int deterministic) {
     int done = 0;
     bgpbt_result r = BGPBT_OK;
-    if (!g || (!obs && batch > 0) || !actions || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    size_t k;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if ((!obs && batch > 0) || !actions || batch < 0)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_act: batch %d, obs and actions must not be NULL", batch);
+    /* a NaN observation would come back as NaN actions: refuse it (the game use case) */
+    for (k = 0; k < (size_t)batch * (size_t)g->obs_dim; ++k)
+        if (!bgpbt__isfinitef(obs[k]))
+            return bgpbt__error(&g->cfg.logger, BGPBT_ERR_NOT_FINITE, "agent_act: observation %lu of row %lu is %g",
+                                (unsigned long)(k % (size_t)g->obs_dim), (unsigned long)(k / (size_t)g->obs_dim), (double)obs[k]);
     if (!g->r_obsn) {
         r = bgpbt__agent_ensure(g);
         if (r != BGPBT_OK) return r;
@@ -10913,7 +10924,9 @@ BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* g, void* buf, size_t 
     bgpbt__agent_write(&w, g);
     bgpbt_container_end(&w, 0);
     *size = w.pos;
-    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    if (buf && w.overflow)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_BUFFER_TOO_SMALL, "agent_save: %lu bytes needed, buffer has %lu",
+                            (unsigned long)w.pos, (unsigned long)cap);
     return BGPBT_OK;
 }
 
