@@ -11963,7 +11963,8 @@ BGPBT_API bgpbt_result bgpbt_gp_predict(bgpbt_gp* gp, const double* X, const dou
     bgpbt__gpk K;
     int c0, n, Nv;
     const double* Linv;
-    if (!gp || m < 0 || (m > 0 && !X)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (m < 0 || (m > 0 && !X)) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_predict: m = %d, X %p", m, (const void*)X);
     if (!gp->factored || !gp->pend_factored)
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_WRONG_ORDER, "gp_predict: the GP has no valid factorisation");
     {
@@ -12068,7 +12069,9 @@ BGPBT_API bgpbt_result bgpbt_gp_sample(bgpbt_gp* gp, const double* X, const doub
     double *C, *V, *mu, *z;
     int Nv, a, b, s;
     bgpbt_result r;
-    if (!gp || m < 0 || ns < 0 || (m > 0 && (!X || !out || !rng))) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (m < 0 || ns < 0 || (m > 0 && (!X || !out || !rng)))
+        return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_sample: m = %d, ns = %d, X, out and rng must not be NULL", m, ns);
     if (m == 0 || ns == 0) return BGPBT_OK;
     if (!gp->factored || !gp->pend_factored)
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_WRONG_ORDER, "gp_sample: the GP has no valid factorisation");
