@@ -12214,7 +12214,8 @@ BGPBT__PRIVATE bgpbt_bo_param bgpbt__bo_param(const char* name, bgpbt_bo_param_t
 
 BGPBT_API bgpbt_result bgpbt_bo_space_add_float(bgpbt_bo_space* s, const char* name, double lo, double hi, int log_scale) {
     bgpbt_bo_param p;
-    if (!s || !name) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!name) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: a parameter needs a name");
     if (strlen(name) >= BGPBT_BO_NAME_MAX) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: name '%.40s...' is too long", name);
     p = bgpbt__bo_param(name, BGPBT_BO_FLOAT, lo, hi, log_scale);
     return bgpbt_bo_space_add(s, &p);
@@ -12428,6 +12429,8 @@ BGPBT_API bgpbt_result bgpbt_bo_create(const bgpbt_bo_config* config, bgpbt_bo**
         !(c.tr.cat_length_min > 0.0 && c.tr.cat_length_min <= c.tr.cat_length_init && c.tr.cat_length_init <= c.tr.cat_length_max) ||
         !(c.tr.multiplier > 1.0) || c.tr.succ_tol < 1 || c.tr.fail_tol < 1)
         return bgpbt__error(log, BGPBT_ERR_EMPTY_RANGE, "bo_create: trust-region lengths must satisfy 0 < min <= init <= max, multiplier > 1, tolerances >= 1");
+    if (!bgpbt__isfinite(c.beta) || !bgpbt__isfinite(c.step_size))
+        return bgpbt__error(log, BGPBT_ERR_NOT_FINITE, "bo_create: beta %g or step_size %g is not finite", c.beta, c.step_size);
     if (c.beta <= 0.0) c.beta = 3.0;
     if (c.n_init <= 0) { c.n_init = 2 * nfree; if (c.n_init < 4) c.n_init = 4; if (c.n_init > 20) c.n_init = 20; }
     if (c.n_restarts <= 0) c.n_restarts = 3;
@@ -12577,7 +12580,9 @@ BGPBT_API bgpbt_result bgpbt_bo_set_data(bgpbt_bo* bo, const double* values, con
                                          const double* y, int n) {
     int i;
     bgpbt_result r;
-    if (!bo || n < 0 || (n > 0 && (!values || !y))) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (n < 0 || (n > 0 && (!values || !y)))
+        return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_set_data: n = %d, values and y must not be NULL", n);
     if (n > 0 && bo->cfg.time_varying && !t)
         return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_set_data: time-varying BO needs t");
     for (i = 0; i < n; ++i) {
@@ -13033,7 +13038,8 @@ done:
 }
 
 BGPBT_API bgpbt_result bgpbt_bo_suggest(bgpbt_bo* bo, const bgpbt_bo_request* req, int q, double* values) {
-    if (!bo || q < 1 || !values) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (q < 1 || !values) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_suggest: q = %d (>= 1) and values must not be NULL", q);
     if (req && (req->n_pending < 0 || (req->n_pending > 0 && !req->pending)))
         return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_suggest: n_pending = %d with NULL pending", req->n_pending);
     return bgpbt__bo_propose(bo, req, q, values, 0);
@@ -13072,7 +13078,8 @@ BGPBT__PRIVATE void bgpbt__bo_push_pending(bgpbt_bo* bo, const double* v) {
 BGPBT_API bgpbt_result bgpbt_bo_ask(bgpbt_bo* bo, const double* context, int q, double* values) {
     int k = 0, i;
     bgpbt_result r;
-    if (!bo || q < 1 || !values) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (q < 1 || !values) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_ask: q = %d (>= 1) and values must not be NULL", q);
     if (bo->nctx && context)
         for (i = 0; i < bo->nctx; ++i)
             if (!(context[i] - context[i] == 0.0))
