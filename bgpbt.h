@@ -9266,7 +9266,8 @@ BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* v, int env, const fl
     float* ts;
     float p[3];
     int j;
-    if (!t || !qpos || !qvel) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!qpos || !qvel) return bgpbt__error(&v->logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_set_state: qpos and qvel must not be NULL");
     if (env < 0 || env >= v->n)
         return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_set_state: env %d outside 0..%d", env, v->n - 1);
     if (!v->was_reset)
@@ -9635,7 +9636,9 @@ BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx
 
 BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch, float* y, int train) {
     int out, wo, i;
-    if (!n || (!x && batch > 0) || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if ((!x && batch > 0) || batch < 0)
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_forward: batch %d with input %p", batch, (const void*)x);
     out = n->dim[n->nl];
     wo = n->pad[n->nl];
     if (train) {
@@ -9799,7 +9802,7 @@ BGPBT_API bgpbt_result bgpbt_mlp_adam_step(bgpbt_mlp* n, const bgpbt_adam_config
     if (a.beta1 == 0.0f) a.beta1 = 0.9f;
     if (a.beta2 == 0.0f) a.beta2 = 0.999f;
     if (a.eps == 0.0f) a.eps = 1e-8f;
-    if (!bgpbt__isfinitef(a.learning_rate) || !(a.beta1 > 0.0f && a.beta1 < 1.0f) ||
+    if (!bgpbt__isfinitef(a.learning_rate) || !(a.learning_rate > 0.0f) || !(a.beta1 > 0.0f && a.beta1 < 1.0f) ||
         !(a.beta2 > 0.0f && a.beta2 < 1.0f) || !(a.eps > 0.0f) || !(a.max_grad_norm >= 0.0f))
         return bgpbt__error(&n->cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
                             "adam: bad settings (lr %g, beta1 %g, beta2 %g, eps %g, max_grad_norm %g)",
@@ -9945,7 +9948,9 @@ BGPBT_API bgpbt_result bgpbt_mlp_save(const bgpbt_mlp* n, void* buf, size_t cap,
     bgpbt__mlp_write(&w, n);
     bgpbt_container_end(&w, 0);
     *size = w.pos;
-    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    if (buf && w.overflow)
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_BUFFER_TOO_SMALL, "mlp_save: %lu bytes needed, buffer has %lu",
+                            (unsigned long)w.pos, (unsigned long)cap);
     return BGPBT_OK;
 }
 
@@ -10010,6 +10015,17 @@ BGPBT_API bgpbt_result bgpbt_mlp_create_from_blob(const void* data, size_t size,
     if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: not a valid MLP blob (%s)", bgpbt_result_string(res));
     res = bgpbt__mlp_read_arch(&r, &cfg);
     if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: bad architecture record");
+    { /* the blob must hold the parameters and both moments before anything is allocated */
+        uint64_t np = 0, fan_in = (uint64_t)cfg.in_dim;
+        int l;
+        for (l = 0; l <= cfg.num_hidden; ++l) {
+            uint64_t fo = (uint64_t)(l < cfg.num_hidden ? cfg.hidden[l] : cfg.out_dim);
+            np += (fan_in + 1) * fo;
+            fan_in = fo;
+        }
+        if (np > (uint64_t)(r.size - r.pos) / 12)
+            return bgpbt__error(&cfg.logger, BGPBT_ERR_TRUNCATED, "mlp_load: the blob is shorter than its architecture needs");
+    }
     res = bgpbt__mlp_alloc(&cfg, &n);
     if (res != BGPBT_OK) return res;
     res = bgpbt__mlp_read_body(&r, n);
@@ -10820,7 +10836,8 @@ BGPBT__PRIVATE bgpbt_result bgpbt__agent_run(bgpbt_agent* g, long long env_steps
 }
 
 BGPBT_API bgpbt_result bgpbt_agent_train(bgpbt_agent* g, long long env_steps) {
-    if (!g || env_steps < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env_steps < 0) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_train: env_steps %lld < 0", env_steps);
     return bgpbt__agent_run(g, env_steps, NULL);
 }
 
@@ -10830,7 +10847,9 @@ BGPBT_API bgpbt_result bgpbt_agent_distill(bgpbt_agent* g, const bgpbt_agent* te
     bgpbt_distill_config def = bgpbt_distill_config_default();
     bgpbt_result r;
     int T, B;
-    if (!g || !teacher || env_steps < 0 || teacher == g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!teacher || env_steps < 0 || teacher == g)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "distill: needs a teacher other than the student and env_steps >= 0");
     if (teacher->obs_dim != g->obs_dim || teacher->act_dim != g->act_dim)
         return bgpbt__error(&g->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "distill: teacher and student see different obs/act sizes");
     if (d.alpha_start == 0.0 && d.alpha_end == 0.0) { d.alpha_start = def.alpha_start; d.alpha_end = def.alpha_end; }
@@ -10932,7 +10951,15 @@ done:
 BGPBT_API bgpbt_result bgpbt_agent_act(bgpbt_agent* g, const float* obs, int batch, float* actions, int deterministic) {
     int done = 0;
     bgpbt_result r = BGPBT_OK;
-    if (!g || (!obs && batch > 0) || !actions || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    size_t k;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if ((!obs && batch > 0) || !actions || batch < 0)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_act: batch %d, obs and actions must not be NULL", batch);
+    /* a NaN observation would come back as NaN actions: refuse it (the game use case) */
+    for (k = 0; k < (size_t)batch * (size_t)g->obs_dim; ++k)
+        if (!bgpbt__isfinitef(obs[k]))
+            return bgpbt__error(&g->cfg.logger, BGPBT_ERR_NOT_FINITE, "agent_act: observation %lu of row %lu is %g",
+                                (unsigned long)(k % (size_t)g->obs_dim), (unsigned long)(k / (size_t)g->obs_dim), (double)obs[k]);
     if (!g->r_obsn) {
         r = bgpbt__agent_ensure(g);
         if (r != BGPBT_OK) return r;
@@ -11046,7 +11073,9 @@ BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* g, void* buf, size_t 
     bgpbt__agent_write(&w, g);
     bgpbt_container_end(&w, 0);
     *size = w.pos;
-    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    if (buf && w.overflow)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_BUFFER_TOO_SMALL, "agent_save: %lu bytes needed, buffer has %lu",
+                            (unsigned long)w.pos, (unsigned long)cap);
     return BGPBT_OK;
 }
 
@@ -12176,7 +12205,8 @@ BGPBT_API bgpbt_result bgpbt_gp_predict(bgpbt_gp* gp, const double* X, const dou
     bgpbt__gpk K;
     int c0, n, Nv;
     const double* Linv;
-    if (!gp || m < 0 || (m > 0 && !X)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (m < 0 || (m > 0 && !X)) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_predict: m = %d, X %p", m, (const void*)X);
     if (!gp->factored || !gp->pend_factored)
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_WRONG_ORDER, "gp_predict: the GP has no valid factorisation");
     {
@@ -12281,7 +12311,9 @@ BGPBT_API bgpbt_result bgpbt_gp_sample(bgpbt_gp* gp, const double* X, const doub
     double *C, *V, *mu, *z;
     int Nv, a, b, s;
     bgpbt_result r;
-    if (!gp || m < 0 || ns < 0 || (m > 0 && (!X || !out || !rng))) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (m < 0 || ns < 0 || (m > 0 && (!X || !out || !rng)))
+        return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_sample: m = %d, ns = %d, X, out and rng must not be NULL", m, ns);
     if (m == 0 || ns == 0) return BGPBT_OK;
     if (!gp->factored || !gp->pend_factored)
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_WRONG_ORDER, "gp_sample: the GP has no valid factorisation");
@@ -12424,7 +12456,8 @@ BGPBT__PRIVATE bgpbt_bo_param bgpbt__bo_param(const char* name, bgpbt_bo_param_t
 
 BGPBT_API bgpbt_result bgpbt_bo_space_add_float(bgpbt_bo_space* s, const char* name, double lo, double hi, int log_scale) {
     bgpbt_bo_param p;
-    if (!s || !name) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!name) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: a parameter needs a name");
     if (strlen(name) >= BGPBT_BO_NAME_MAX) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: name '%.40s...' is too long", name);
     p = bgpbt__bo_param(name, BGPBT_BO_FLOAT, lo, hi, log_scale);
     return bgpbt_bo_space_add(s, &p);
@@ -12638,6 +12671,8 @@ BGPBT_API bgpbt_result bgpbt_bo_create(const bgpbt_bo_config* config, bgpbt_bo**
         !(c.tr.cat_length_min > 0.0 && c.tr.cat_length_min <= c.tr.cat_length_init && c.tr.cat_length_init <= c.tr.cat_length_max) ||
         !(c.tr.multiplier > 1.0) || c.tr.succ_tol < 1 || c.tr.fail_tol < 1)
         return bgpbt__error(log, BGPBT_ERR_EMPTY_RANGE, "bo_create: trust-region lengths must satisfy 0 < min <= init <= max, multiplier > 1, tolerances >= 1");
+    if (!bgpbt__isfinite(c.beta) || !bgpbt__isfinite(c.step_size))
+        return bgpbt__error(log, BGPBT_ERR_NOT_FINITE, "bo_create: beta %g or step_size %g is not finite", c.beta, c.step_size);
     if (c.beta <= 0.0) c.beta = 3.0;
     if (c.n_init <= 0) { c.n_init = 2 * nfree; if (c.n_init < 4) c.n_init = 4; if (c.n_init > 20) c.n_init = 20; }
     if (c.n_restarts <= 0) c.n_restarts = 3;
@@ -12787,7 +12822,9 @@ BGPBT_API bgpbt_result bgpbt_bo_set_data(bgpbt_bo* bo, const double* values, con
                                          const double* y, int n) {
     int i;
     bgpbt_result r;
-    if (!bo || n < 0 || (n > 0 && (!values || !y))) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (n < 0 || (n > 0 && (!values || !y)))
+        return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_set_data: n = %d, values and y must not be NULL", n);
     if (n > 0 && bo->cfg.time_varying && !t)
         return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_set_data: time-varying BO needs t");
     for (i = 0; i < n; ++i) {
@@ -13244,7 +13281,8 @@ done:
 }
 
 BGPBT_API bgpbt_result bgpbt_bo_suggest(bgpbt_bo* bo, const bgpbt_bo_request* req, int q, double* values) {
-    if (!bo || q < 1 || !values) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (q < 1 || !values) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_suggest: q = %d (>= 1) and values must not be NULL", q);
     if (req && (req->n_pending < 0 || (req->n_pending > 0 && !req->pending)))
         return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_suggest: n_pending = %d with NULL pending", req->n_pending);
     return bgpbt__bo_propose(bo, req, q, values, 0);
@@ -13283,7 +13321,8 @@ BGPBT__PRIVATE void bgpbt__bo_push_pending(bgpbt_bo* bo, const double* v) {
 BGPBT_API bgpbt_result bgpbt_bo_ask(bgpbt_bo* bo, const double* context, int q, double* values) {
     int k = 0, i;
     bgpbt_result r;
-    if (!bo || q < 1 || !values) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (q < 1 || !values) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_ask: q = %d (>= 1) and values must not be NULL", q);
     if (bo->nctx && context)
         for (i = 0; i < bo->nctx; ++i)
             if (!(context[i] - context[i] == 0.0))
@@ -15327,7 +15366,9 @@ BGPBT_API bgpbt_result bgpbt_pbt_load(bgpbt_pbt* target, const void* data, size_
         s->res_ret[i] = bgpbt_read_f64(&r);
         s->res_steps[i] = bgpbt__pbt_r_i64(&r);
         s->res_failed[i] = (unsigned char)(bgpbt_read_i32(&r) != 0);
-        if (s->job_member[i] < 0 || s->job_member[i] >= lim || s->res_steps[i] < 0) bad = 1;
+        /* job_member indexes the member lists only while the round is open: a closed init or
+           distillation round has already moved its candidates into the population */
+        if ((s->round_open && (s->job_member[i] < 0 || s->job_member[i] >= lim)) || s->res_steps[i] < 0) bad = 1;
     }
     n = bgpbt_read_count(&r, (uint32_t)s->cap * 3, 4);
     s->n_alive = (int)n;
