@@ -13999,6 +13999,9 @@ BGPBT__PRIVATE void bgpbt__pbt_issue(bgpbt_pbt* s, int kind, bgpbt__pbt_member* 
     for (k = 0; k < s->n_alive; ++k) {
         int id = s->alive[k], needed = 0;
         for (j = 0; j < n && !needed; ++j) needed = s->jobs[j].agent == id || s->jobs[j].teacher == id;
+        /* a live member that does not train this round (its budget is spent) keeps its state */
+        for (j = 0; kind == BGPBT_PBT_ROUND_TRAIN && j < s->n_pop && !needed; ++j)
+            needed = s->pop[j].id == id && !s->pop[j].dead;
         if (!needed) s->release[nr++] = id;
     }
     s->n_release = nr;
@@ -15111,7 +15114,8 @@ BGPBT_API bgpbt_result bgpbt_pbt_load(bgpbt_pbt* target, const void* data, size_
         s->res_ret[i] = bgpbt_read_f64(&r);
         s->res_steps[i] = bgpbt__pbt_r_i64(&r);
         s->res_failed[i] = (unsigned char)(bgpbt_read_i32(&r) != 0);
-        if (s->job_member[i] < 0 || s->job_member[i] >= lim || s->res_steps[i] < 0) bad = 1;
+        /* a closed round's job_member indices are history (the candidates may have been cut since) */
+        if ((s->round_open && (s->job_member[i] < 0 || s->job_member[i] >= lim)) || s->res_steps[i] < 0) bad = 1;
     }
     n = bgpbt_read_count(&r, (uint32_t)s->cap * 3, 4);
     s->n_alive = (int)n;

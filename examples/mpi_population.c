@@ -28,14 +28,18 @@
 
    FAILURES. Rank 0 waits for each round's messages with a deadline (--timeout). A rank that
    has not answered by then (hung, or dead without taking the job down) is reported with its
-   agents' last results, and the job is aborted (MPI_Abort): the checkpoint of the last
-   complete round is intact. When a process dies, OpenMPI's mpirun normally kills the whole
-   job at once (its "mpirun noticed that process rank N ... exited on signal" message), before
-   rank 0 can speak; for that case rank 0 writes PREFIXranks.txt at the start of every round
-   (which rank trains which agent, with their last returns). Either way, continue with
-   --resume on any number of ranks: the checkpoint holds the scheduler and every agent, and
-   the continued run is bit-identical to one never interrupted. MPI itself gives no way to
-   continue a job without the lost rank (that is ULFM, not in Debian's OpenMPI).
+   agents' last results, on stderr and in PREFIXranks.txt ("ABORTED ..."), and the job is
+   aborted (MPI_Abort, exit status 3): the checkpoint of the last complete round is intact.
+   When a process dies, OpenMPI's mpirun normally kills the whole job at once (its "mpirun
+   noticed that process rank N ... exited on signal" message), before rank 0 can speak; for
+   that case rank 0 writes PREFIXranks.txt at the start of every round (which rank trains
+   which agent, with their last returns). With `mpirun --enable-recovery` rank 0 outlives a
+   dead rank and reports it after the deadline (OpenMPI 4.1 then exits with status 0 after
+   MPI_Abort: look for ABORTED in ranks.txt; the last line is FINISHED/STOPPED on success).
+   Either way, continue with --resume on any number of ranks: the checkpoint holds the
+   scheduler and every agent, and the continued run is bit-identical to one never
+   interrupted. MPI itself offers no way to go on without the lost rank (that is ULFM's
+   MPIX_Comm_shrink, not in Debian's OpenMPI build).
 
    Options (all optional; the same on every rank):
      --task NAME      a built-in task (default inverted_double_pendulum) or "point" (a user
@@ -457,8 +461,21 @@ static void report_and_abort(const bgpbt_pbt* s, const bgpbt_pbt_round* rd, cons
     if (ckpt)
         fprintf(stderr, "mpi_population: the checkpoint after round %d (%s) is intact; continue with the same options "
                         "plus --resume, on any number of ranks\n", rd->index - 1, ckpt);
-    (void)o;
+    if (o->out) { /* the report also goes next to the checkpoint, for scripts */
+        char path[4200];
+        FILE* f;
+        snprintf(path, sizeof path, "%sranks.txt", o->out);
+        f = fopen(path, "a");
+        if (f) {
+            fprintf(f, "ABORTED in round %d: no answer within %.0f s from rank(s)", rd->index, timeout);
+            for (r = 1; r < g_nranks; ++r) if (!answered[r]) fprintf(f, " %d", r);
+            fprintf(f, "; resume from the checkpoint after round %d\n", rd->index - 1);
+            fclose(f);
+        }
+    }
     fflush(stderr);
+    /* MPI_Abort also ends a hung rank. mpirun exits with 3, except under --enable-recovery
+       where OpenMPI 4.1 reports 0: scripts should look for ABORTED in ranks.txt */
     MPI_Abort(MPI_COMM_WORLD, 3);
     exit(3);
 }
@@ -669,6 +686,17 @@ static int scheduler_main(const options* o, const bgpbt_pbt_run_config* rc, cons
             int i = store_find(st, id);
             snprintf(path, sizeof path, "%sbest.agent", o->out);
             if (i >= 0 && bgpbt_file_write_atomic(path, st->b[i]->data, st->b[i]->size) != BGPBT_OK) die("cannot write best.agent");
+        }
+    }
+    if (o->out) {
+        FILE* f;
+        snprintf(path, sizeof path, "%sranks.txt", o->out);
+        f = fopen(path, "a");
+        if (f) {
+            int nr;
+            const bgpbt_pbt_row* rows = bgpbt_pbt_rows(s, &nr);
+            fprintf(f, "%s after round %d\n", bgpbt_pbt_done(s) ? "FINISHED" : "STOPPED", nr > 0 ? rows[nr - 1].round : 0);
+            fclose(f);
         }
     }
     if (!o->quiet && rounds_stat > 0)
