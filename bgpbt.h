@@ -1335,7 +1335,8 @@ BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* agent);
 BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* agent);
 /* PBT exploit: make dst a copy of src (weights, Adam, normaliser, RNG states, hyperparameters,
    architecture, counters, failed flag). Both must be on the same environment (obs/act sizes).
-   On failure dst is unchanged. */
+   On failure dst is unchanged. dst then replays src's random numbers: call bgpbt_agent_reseed
+   on it when the copy should explore on its own. */
 BGPBT_API bgpbt_result bgpbt_agent_copy_from(bgpbt_agent* dst, const bgpbt_agent* src);
 /* Serialise everything resumable into a container of kind "AGNT". buf == NULL: size only. */
 BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* agent, void* buf, size_t cap, size_t* size);
@@ -3633,6 +3634,26 @@ BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_c
 }
 #endif
 
+/* One row (single-observation inference): the same FMA chain per element as the MR-row
+   kernels (NR = 2 vectors on every ISA), so results are bit-identical to a row of a batch. */
+BGPBT__PRIVATE void bgpbt__ukernel1(int kc, const float* a0, ptrdiff_t a_cs, const float* b, ptrdiff_t ldb,
+                                    float* c, int beta) {
+    bgpbt_fw c0 = bgpbt_fw_zero(), c1 = bgpbt_fw_zero();
+    int p;
+    for (p = 0; p < kc; ++p) {
+        bgpbt_fw x = bgpbt_fw_set1(a0[(ptrdiff_t)p * a_cs]);
+        c0 = bgpbt_fw_fma(x, bgpbt_fw_load(b), c0);
+        c1 = bgpbt_fw_fma(x, bgpbt_fw_load(b + BGPBT_FW_WIDTH), c1);
+        b += ldb;
+    }
+    if (beta) {
+        c0 = bgpbt_fw_add(bgpbt_fw_load(c), c0);
+        c1 = bgpbt_fw_add(bgpbt_fw_load(c + BGPBT_FW_WIDTH), c1);
+    }
+    bgpbt_fw_store(c, c0);
+    bgpbt_fw_store(c + BGPBT_FW_WIDTH, c1);
+}
+
 BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
 #if defined(BGPBT_SIMD_AVX512)
     return "avx512-8x32";
@@ -3688,7 +3709,9 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, cons
             float* cp = ccol + (ptrdiff_t)(i0 + ir) * ldc;
             for (r = 0; r < BGPBT__GEMM_MR; ++r) /* missing rows re-read row 0: results discarded */
                 ar[r] = a + (ptrdiff_t)(i0 + ir + (r < mr ? r : 0)) * a_rs + (ptrdiff_t)kb * a_cs;
-            if (full) {
+            if (full && mr == 1) {
+                bgpbt__ukernel1(kc, ar[0], a_cs, bp, bld, cp, bt);
+            } else if (full) {
                 bgpbt__ukernel(kc, ar, a_cs, bp, bld, cp, ldc, mr, bt);
             } else {
                 bgpbt__ukernel(kc, ar, a_cs, bp, bld, ctile, BGPBT__GEMM_NR, mr, 0);
@@ -3721,15 +3744,23 @@ BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff
     ntiles = npan * mtiles;
     work = (double)m * (double)n * (double)k;
     (void)work;
-    /* tiles are independent outputs: any thread count gives the same bits */
-    BGPBT_OMP(parallel for schedule(static) if (work > 4194304.0 && ntiles > 1))
-    for (t = 0; t < ntiles; ++t) {
-        int mt = t / npan, pj = t - mt * npan;
-        int i0 = mt * BGPBT__GEMM_MC, j0 = pj * BGPBT__GEMM_NR;
-        int mc = m - i0 < BGPBT__GEMM_MC ? m - i0 : BGPBT__GEMM_MC;
-        int nc = n - j0 < BGPBT__GEMM_NR ? n - j0 : BGPBT__GEMM_NR;
-        bgpbt__gemm_tile(i0, mc, j0, nc, k, a, a_rs, a_cs, b, b_rs, b_ps, c, ldc, c_ps, beta);
+    /* tiles are independent outputs: any thread count gives the same bits. Small products
+       skip the parallel region entirely (entering one, even with if(0), costs ~0.3 us). */
+#define BGPBT__GEMM_TILE(t)                                                                       \
+    do {                                                                                          \
+        int mt_ = (t) / npan, pj_ = (t) - mt_ * npan;                                             \
+        int i0_ = mt_ * BGPBT__GEMM_MC, j0_ = pj_ * BGPBT__GEMM_NR;                               \
+        int mc_ = m - i0_ < BGPBT__GEMM_MC ? m - i0_ : BGPBT__GEMM_MC;                            \
+        int nc_ = n - j0_ < BGPBT__GEMM_NR ? n - j0_ : BGPBT__GEMM_NR;                            \
+        bgpbt__gemm_tile(i0_, mc_, j0_, nc_, k, a, a_rs, a_cs, b, b_rs, b_ps, c, ldc, c_ps, beta); \
+    } while (0)
+    if (BGPBT__HAS_OPENMP && work > 4194304.0 && ntiles > 1) {
+        BGPBT_OMP(parallel for schedule(static))
+        for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
+    } else {
+        for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
     }
+#undef BGPBT__GEMM_TILE
 }
 
 BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
@@ -9434,65 +9465,80 @@ BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* n) { return n->
 BGPBT_API size_t bgpbt_mlp_num_params(const bgpbt_mlp* n) { return n ? n->np : 0; }
 BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* n) { return n ? n->adam_t : 0; }
 
-/* z += bias, then h = act(z) over rows [0, rows) of width w (a multiple of the vector width). */
-BGPBT__PRIVATE void bgpbt__nn_bias_act(float* z, float* h, const float* bias, int rows, int w,
-                                       bgpbt_activation act) {
-    int i;
-    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
-    for (i = 0; i < rows; ++i) {
-        float* zr = z + (size_t)i * (size_t)w;
-        float* hr = h ? h + (size_t)i * (size_t)w : NULL;
-        int j;
-        for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
-            bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(zr + j), bgpbt_fw_load(bias + j)), y;
-            if (!hr) {
-                bgpbt_fw_store(zr + j, x);
-                continue;
-            }
-            switch (act) {
-                case BGPBT_ACT_SILU: { /* the cache keeps s = sigmoid(x): backward needs only s, h */
-                    bgpbt_fw sg = bgpbt_fw_div(bgpbt_fw_set1(1.0f), bgpbt_fw_add(bgpbt_fw_set1(1.0f), bgpbt_fw_exp(bgpbt_fw_neg(x))));
-                    bgpbt_fw_store(zr + j, sg);
-                    y = bgpbt_fw_mul(x, sg);
-                    break;
-                }
-                case BGPBT_ACT_TANH: y = bgpbt_fw_tanh(x); bgpbt_fw_store(zr + j, x); break;
-                case BGPBT_ACT_RELU: y = bgpbt_fw_max(x, bgpbt_fw_zero()); bgpbt_fw_store(zr + j, x); break;
-                default: y = x; bgpbt_fw_store(zr + j, x); break;
-            }
-            bgpbt_fw_store(hr + j, y);
+/* z += bias, then h = act(z) on row i of width w (a multiple of the vector width). */
+BGPBT__INLINE void bgpbt__nn_bias_act_row(float* z, float* h, const float* bias, int i, int w,
+                                          bgpbt_activation act) {
+    float* zr = z + (size_t)i * (size_t)w;
+    float* hr = h ? h + (size_t)i * (size_t)w : NULL;
+    int j;
+    for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
+        bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(zr + j), bgpbt_fw_load(bias + j)), y;
+        if (!hr) {
+            bgpbt_fw_store(zr + j, x);
+            continue;
         }
+        switch (act) {
+            case BGPBT_ACT_SILU: { /* the cache keeps s = sigmoid(x): backward needs only s, h */
+                bgpbt_fw sg = bgpbt_fw_div(bgpbt_fw_set1(1.0f), bgpbt_fw_add(bgpbt_fw_set1(1.0f), bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                bgpbt_fw_store(zr + j, sg);
+                y = bgpbt_fw_mul(x, sg);
+                break;
+            }
+            case BGPBT_ACT_TANH: y = bgpbt_fw_tanh(x); bgpbt_fw_store(zr + j, x); break;
+            case BGPBT_ACT_RELU: y = bgpbt_fw_max(x, bgpbt_fw_zero()); bgpbt_fw_store(zr + j, x); break;
+            default: y = x; bgpbt_fw_store(zr + j, x); break;
+        }
+        bgpbt_fw_store(hr + j, y);
     }
 }
 
-/* g *= act'(z) (h = act(z)), rows x w. */
+/* The same over rows [0, rows); parallel only when it pays. */
+BGPBT__PRIVATE void bgpbt__nn_bias_act(float* z, float* h, const float* bias, int rows, int w,
+                                       bgpbt_activation act) {
+    int i;
+    if (BGPBT__HAS_OPENMP && (double)rows * w > 1048576.0) {
+        BGPBT_OMP(parallel for schedule(static))
+        for (i = 0; i < rows; ++i) bgpbt__nn_bias_act_row(z, h, bias, i, w, act);
+    } else {
+        for (i = 0; i < rows; ++i) bgpbt__nn_bias_act_row(z, h, bias, i, w, act);
+    }
+}
+
+/* g *= act'(z) on row i (h = act(z); for SiLU the cache holds sigmoid(z)). */
+BGPBT__INLINE void bgpbt__nn_act_grad_row(float* g, const float* z, const float* h, int i, int w,
+                                          bgpbt_activation act) {
+    float* gr = g + (size_t)i * (size_t)w;
+    const float* zr = z + (size_t)i * (size_t)w;
+    const float* hr = h + (size_t)i * (size_t)w;
+    int j;
+    for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
+        bgpbt_fw x = bgpbt_fw_load(zr + j), d, one = bgpbt_fw_set1(1.0f);
+        switch (act) {
+            case BGPBT_ACT_SILU: { /* s (1 + x (1 - s)) = s + h (1 - s), x holds s here */
+                bgpbt_fw y = bgpbt_fw_load(hr + j);
+                d = bgpbt_fw_add(x, bgpbt_fw_mul(y, bgpbt_fw_sub(one, x)));
+                break;
+            }
+            case BGPBT_ACT_TANH: {
+                bgpbt_fw y = bgpbt_fw_load(hr + j);
+                d = bgpbt_fw_sub(one, bgpbt_fw_mul(y, y));
+                break;
+            }
+            case BGPBT_ACT_RELU: d = bgpbt_fw_blend(bgpbt_fw_gt(x, bgpbt_fw_zero()), bgpbt_fw_zero(), one); break;
+            default: d = one; break;
+        }
+        bgpbt_fw_store(gr + j, bgpbt_fw_mul(bgpbt_fw_load(gr + j), d));
+    }
+}
+
 BGPBT__PRIVATE void bgpbt__nn_act_grad(float* g, const float* z, const float* h, int rows, int w,
                                        bgpbt_activation act) {
     int i;
-    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
-    for (i = 0; i < rows; ++i) {
-        float* gr = g + (size_t)i * (size_t)w;
-        const float* zr = z + (size_t)i * (size_t)w;
-        const float* hr = h + (size_t)i * (size_t)w;
-        int j;
-        for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
-            bgpbt_fw x = bgpbt_fw_load(zr + j), d, one = bgpbt_fw_set1(1.0f);
-            switch (act) {
-                case BGPBT_ACT_SILU: { /* s (1 + x (1 - s)) = s + h (1 - s), x holds s here */
-                    bgpbt_fw y = bgpbt_fw_load(hr + j);
-                    d = bgpbt_fw_add(x, bgpbt_fw_mul(y, bgpbt_fw_sub(one, x)));
-                    break;
-                }
-                case BGPBT_ACT_TANH: {
-                    bgpbt_fw y = bgpbt_fw_load(hr + j);
-                    d = bgpbt_fw_sub(one, bgpbt_fw_mul(y, y));
-                    break;
-                }
-                case BGPBT_ACT_RELU: d = bgpbt_fw_blend(bgpbt_fw_gt(x, bgpbt_fw_zero()), bgpbt_fw_zero(), one); break;
-                default: d = one; break;
-            }
-            bgpbt_fw_store(gr + j, bgpbt_fw_mul(bgpbt_fw_load(gr + j), d));
-        }
+    if (BGPBT__HAS_OPENMP && (double)rows * w > 1048576.0) {
+        BGPBT_OMP(parallel for schedule(static))
+        for (i = 0; i < rows; ++i) bgpbt__nn_act_grad_row(g, z, h, i, w, act);
+    } else {
+        for (i = 0; i < rows; ++i) bgpbt__nn_act_grad_row(g, z, h, i, w, act);
     }
 }
 
@@ -9550,14 +9596,19 @@ BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* n, int* ld) {
 }
 
 /* Column sums of g[rows][w] into out[w], rows in order (deterministic). */
+BGPBT__INLINE void bgpbt__nn_colsum_col(const float* g, int rows, int w, float* out, int j) {
+    bgpbt_fw s = bgpbt_fw_zero();
+    int i;
+    for (i = 0; i < rows; ++i) s = bgpbt_fw_add(s, bgpbt_fw_load(g + (size_t)i * (size_t)w + j));
+    bgpbt_fw_store(out + j, s);
+}
 BGPBT__PRIVATE void bgpbt__nn_colsum(const float* g, int rows, int w, float* out) {
     int j;
-    BGPBT_OMP(parallel for schedule(static) if ((double)rows * w > 1048576.0))
-    for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
-        bgpbt_fw s = bgpbt_fw_zero();
-        int i;
-        for (i = 0; i < rows; ++i) s = bgpbt_fw_add(s, bgpbt_fw_load(g + (size_t)i * (size_t)w + j));
-        bgpbt_fw_store(out + j, s);
+    if (BGPBT__HAS_OPENMP && (double)rows * w > 1048576.0) {
+        BGPBT_OMP(parallel for schedule(static))
+        for (j = 0; j < w; j += BGPBT_FW_WIDTH) bgpbt__nn_colsum_col(g, rows, w, out, j);
+    } else {
+        for (j = 0; j < w; j += BGPBT_FW_WIDTH) bgpbt__nn_colsum_col(g, rows, w, out, j);
     }
 }
 

@@ -2,7 +2,8 @@
 and the same single-observation policy latency, at a given thread count.
 
 Usage: /usr/bin/python3 torch_ppo_update.py THREADS
-Prints `case seconds` lines (the best of timed repeats: the machine is shared). Run it with the OpenMP OpenBLAS first on
+Prints `case seconds` lines: the best of timed repeats, in process CPU time at 1 thread and
+wall time at 2 (the machine is shared; bench_mlp.c measures itself the same way). Run it with the OpenMP OpenBLAS first on
 LD_LIBRARY_PATH (bench_mlp.c does): see ../shared/peers/RESULTS.md for why.
 
 The update, per minibatch of B segments of T steps (obs dim O, action dim A):
@@ -95,25 +96,31 @@ class Case:
             return torch.tanh(self.pi(x)[..., :self.A])
 
 
+CLOCK = time.perf_counter
+
+
 def timeit(fn, min_time=0.1, repeats=10):
     fn()
     fn()
-    t0, n = time.perf_counter(), 0
-    while time.perf_counter() - t0 < 0.05:
+    t0, n = CLOCK(), 0
+    while CLOCK() - t0 < 0.05:
         fn()
         n += 1
-    per = max(1, int(min_time / ((time.perf_counter() - t0) / n)))
+    per = max(1, int(min_time / ((CLOCK() - t0) / n)))
     res = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(per):
             fn()
-        res.append((time.perf_counter() - t0) / per)
+        res.append((CLOCK() - t0) / per)
     return min(res)  # best repeat: the machine is shared (bench_mlp.c does the same)
 
 
 def main():
+    global CLOCK
     T = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    # one thread: process CPU time (the machine is shared; bench_mlp.c does the same)
+    CLOCK = time.process_time if T == 1 else time.perf_counter
     torch.set_num_threads(T)
     torch.manual_seed(0)
     ctx = threadpool_limits(limits=T, user_api="blas") if threadpool_limits else None
