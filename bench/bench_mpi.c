@@ -15,6 +15,9 @@
                                      steps incl. rollouts, GAE and the update epochs; default
                                      networks and hyperparameters, num_minibatches 4 instead of 32
                                      to keep a round short: the cost per env step is the same)
+   mpi.paper.*                       the paper-scale run (B = 8, 150M steps per agent, defaults):
+                                     rounds, env steps in total (distillation included), and a
+                                     wall-time model on P cores (see paper_model)
    Everything runs on one thread and is timed in process CPU time (the machine is shared). */
 #define BGPBT_IMPLEMENTATION
 #include "bgpbt.h"
@@ -60,6 +63,9 @@ static void sched_run(int method, int B, size_t blob, int rounds) {
     char nm[96];
     c.method = method;
     c.pop_size = B;
+    c.n_init = 3 * B;           /* the paper's 24 for B = 8 */
+    c.n_arch_candidates = 3 * B > 160 ? 2 * B : 3 * B; /* the candidate cap is 256 with the archive */
+    c.logger.fn = bgpbt_log_stderr;
     c.seed = 7;
     if (bgpbt_pbt_create(&c, &s) != BGPBT_OK) return;
     c = *bgpbt_pbt_get_config(s);
@@ -102,6 +108,67 @@ static void sched_run(int method, int B, size_t blob, int rounds) {
     bgpbt_pbt_destroy(s);
 }
 
+/* The paper-scale experiment (B = 8, 150M env steps per agent, t_ready 1M, generations and
+   distillation with the defaults) on P cores, one agent per core: the real scheduler's round
+   structure (synthetic returns), each round lasting ceil(jobs / P) x steps / rate, plus the
+   measured scheduler time, the blobs through rank 0 over a 10 Gb/s link (1.25e9 B/s) and a
+   checkpoint write at 1 GB/s. */
+static void paper_model(double rate, size_t blob) {
+    enum { MAXR = 2000 };
+    static int jobs[MAXR];
+    static long long steps[MAXR];
+    static double sched[MAXR];
+    static double ret_of[1 << 16];
+    static const int Ps[] = {1, 8, 16, 32, 64};
+    bgpbt_pbt_config c = bgpbt_pbt_config_default();
+    bgpbt_pbt* s = NULL;
+    const bgpbt_pbt_round* rd;
+    bgpbt_rng rng;
+    int n = 0, j, k, i, n_distill = 0, widest = 0;
+    char nm[96];
+    c.seed = 7;
+    if (bgpbt_pbt_create(&c, &s) != BGPBT_OK) return;
+    c = *bgpbt_pbt_get_config(s);
+    bgpbt_rng_init(&rng, 13, 0);
+    while (n < MAXR) {
+        double t0 = cpu_seconds();
+        if (bgpbt_pbt_ask(s, &rd) != BGPBT_OK || rd->n_jobs == 0) break;
+        jobs[n] = rd->n_jobs;
+        steps[n] = 0;
+        for (j = 0; j < rd->n_jobs; ++j) {
+            const bgpbt_pbt_job* jb = &rd->jobs[j];
+            double before = jb->parent >= 0 ? ret_of[jb->parent & 0xFFFF] : 0, g = 0;
+            for (k = 0; k < c.n_hp; ++k) {
+                double u = bgpbt_pbt_param_encode(&c.hp[k], jb->hp[k]) - 0.3;
+                g -= u * u;
+            }
+            ret_of[jb->agent & 0xFFFF] = before + 10 * (1 + g) + bgpbt_rng_normal(&rng);
+            if (jb->steps > steps[n]) steps[n] = jb->steps;
+            bgpbt_pbt_tell(s, j, ret_of[jb->agent & 0xFFFF], jb->steps, 0);
+        }
+        sched[n] = cpu_seconds() - t0;
+        n_distill += rd->kind == BGPBT_PBT_ROUND_DISTILL;
+        if (rd->n_jobs > widest) widest = rd->n_jobs;
+        n++;
+    }
+    report("mpi.paper.rounds", n, "rounds");
+    report("mpi.paper.distill_rounds", n_distill, "rounds");
+    report("mpi.paper.widest_round", widest, "jobs");
+    report("mpi.paper.total_env_steps", (double)bgpbt_pbt_total_steps(s), "env_steps");
+    for (i = 0; i < (int)(sizeof Ps / sizeof Ps[0]); ++i) {
+        double t = 0;
+        for (k = 0; k < n; ++k) {
+            double waves = (double)((jobs[k] + Ps[i] - 1) / Ps[i]);
+            double bytes = 2.0 * jobs[k] * (double)blob; /* worst case: every job's state in and out */
+            t += waves * (double)steps[k] / rate + sched[k] + (Ps[i] > 1 ? bytes / 1.25e9 : 0) + jobs[k] * (double)blob / 1e9;
+        }
+        snprintf(nm, sizeof nm, "mpi.paper.hours.P%d", Ps[i]);
+        report(nm, t / 3600, "hours");
+    }
+    bgpbt_pbt_destroy(s);
+}
+
+static double g_rate = 9e3;
 static void ppo_rate(int threads) {
     bgpbt_agent_config c = bgpbt_agent_config_default();
     bgpbt_agent* a = NULL;
@@ -125,6 +192,7 @@ static void ppo_rate(int threads) {
         t0 = (double)(st1.env_steps - st0.env_steps) / (cpu_seconds() - t0);
         if (t0 > best) best = t0;
     }
+    g_rate = best;
     snprintf(nm, sizeof nm, "mpi.ppo_steps_per_s.halfcheetah.T%d", threads);
     (void)nm;
     report(nm, best, "env_steps/s");
@@ -154,6 +222,7 @@ int main(int argc, char** argv) {
 #ifdef _OPENMP
     omp_set_num_threads(1);
 #endif
-    if (wanted("mpi.ppo_steps_per_s")) ppo_rate(1);
+    if (wanted("mpi.ppo_steps_per_s") || wanted("mpi.paper")) ppo_rate(1);
+    if (wanted("mpi.paper")) paper_model(g_rate, hc);
     return 0;
 }

@@ -51,6 +51,10 @@
      --num-envs N, --eval-episodes N   per agent (default 32, 16)
      --default-net    no architecture search: every agent has the paper's networks
                       (policy 4x32, value 5x256)
+     --paper          the paper's experiment: every scheduler and PPO setting at the library's
+                      defaults (150M env steps per agent, t_ready 1M, n_init 24, generations,
+                      distillation budget 30M, Brax PPO hyperparameters); only --task,
+                      --method, --pop and --seed still apply
      --out PREFIX     output prefix (default "mpi_out/"): log.csv, checkpoint.bgpbt (and .prev),
                       best.agent, ranks.txt, *.svg
      --resume         continue from PREFIXcheckpoint.bgpbt (any number of ranks)
@@ -135,7 +139,7 @@ static void point_step(void* st, const float* a, bgpbt_rng* rng, float* obs, flo
 typedef struct options {
     const char *task, *method, *out, *dump, *fault_kind;
     long long steps, total;
-    int pop, intervals, num_envs, eval_episodes, default_net, resume, max_rounds, runner, quiet;
+    int pop, intervals, num_envs, eval_episodes, default_net, paper, resume, max_rounds, runner, quiet;
     int fault_rank, fault_round;
     double timeout;
     uint64_t seed;
@@ -179,6 +183,14 @@ static void build_config(const options* o, bgpbt_pbt_run_config* rc) {
         c->arch[3] = bgpbt_pbt_param_make("value_log2_width", BGPBT_PBT_INT, 4, 7, 0);
         c->default_arch[0] = 2; c->default_arch[1] = 5; c->default_arch[2] = 2; c->default_arch[3] = 6;
     }
+    if (o->paper) { /* the paper's experiment: every scheduler and PPO constant at its default */
+        bgpbt_pbt_config d = bgpbt_pbt_config_default();
+        d.method = c->method;
+        d.pop_size = o->pop;
+        d.seed = o->seed;
+        *c = d;
+        rc->agent = bgpbt_agent_config_default();
+    }
     c->logger.fn = bgpbt_log_stderr;
     if (!strcmp(o->task, "point")) {
         g_point.name = "point";
@@ -192,10 +204,12 @@ static void build_config(const options* o, bgpbt_pbt_run_config* rc) {
     } else {
         rc->agent.task = o->task;
     }
-    rc->agent.num_envs = o->num_envs;
-    rc->agent.eval_episodes = o->eval_episodes;
+    if (!o->paper) {
+        rc->agent.num_envs = o->num_envs;
+        rc->agent.eval_episodes = o->eval_episodes;
+        rc->agent.hparams.num_minibatches = 4;
+    }
     rc->agent.env_threads = 1;       /* agents run in parallel; each steps its envs on one thread */
-    rc->agent.hparams.num_minibatches = 4;
     rc->out_prefix = o->out;
     rc->resume = o->resume;
     rc->progress = !o->quiet;
@@ -794,6 +808,7 @@ int main(int argc, char** argv) {
         else if (!strcmp(a, "--num-envs") && more) o.num_envs = atoi(argv[++i]);
         else if (!strcmp(a, "--eval-episodes") && more) o.eval_episodes = atoi(argv[++i]);
         else if (!strcmp(a, "--default-net")) o.default_net = 1;
+        else if (!strcmp(a, "--paper")) o.paper = 1;
         else if (!strcmp(a, "--out") && more) o.out = argv[++i];
         else if (!strcmp(a, "--resume")) o.resume = 1;
         else if (!strcmp(a, "--max-rounds") && more) o.max_rounds = atoi(argv[++i]);
