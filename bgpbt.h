@@ -2159,6 +2159,33 @@ BGPBT_API void bgpbt_pbt_ppo_hparams(const bgpbt_pbt_config* c, const double* hp
 BGPBT_API void bgpbt_pbt_ppo_arch(const bgpbt_pbt_config* c, const int* arch, const bgpbt_ppo_arch* base,
                                   bgpbt_ppo_arch* out);
 
+/* ---- [decl.pbt.driver] the runner's pieces, for drivers that place the jobs themselves -------
+
+   A driver that spreads a round's jobs over processes or machines (examples/mpi_population.c
+   does it with MPI) gets bgpbt_pbt_run's results bit for bit by using the runner's own pieces:
+
+   - bgpbt_pbt_ppo_ops_create: the runner's PPO agent operations (create, clone, train, save,
+     load; see bgpbt_pbt_agent_ops). ops.train runs ONE job of one interval on one agent in
+     isolation (set hyperparameters, train or distil, evaluate); its result depends only on
+     the agent's state and the job, never on which process or thread runs it. Pass the
+     scheduler's resolved config (bgpbt_pbt_get_config). A state moved as a blob (save, then
+     load elsewhere) continues exactly like the original; a copy for an exploit is load, then
+     bgpbt_agent_reseed(job->seed) (what ops.clone does in memory); the runner's private copy of
+     a distillation teacher is reseeded with BGPBT_PBT_TEACHER_SEED(job->seed).
+   - bgpbt_pbt_checkpoint_save / _load: the runner's checkpoint file (scheduler + one blob per
+     held agent; written atomically, the previous one kept as <path>.prev), so a driver's
+     checkpoint resumes under bgpbt_pbt_run and the other way round. `agents` are whatever
+     ops.save / ops.load handle: live agents, or byte blobs through your own ops. load
+     replaces *s and fills ids/agents (at most cap) or changes nothing on error. */
+#define BGPBT_PBT_TEACHER_SEED(seed) ((seed) ^ 0x7EAC4E5ull)
+BGPBT_API bgpbt_result bgpbt_pbt_ppo_ops_create(const bgpbt_pbt_config* resolved, const bgpbt_agent_config* agent,
+                                                bgpbt_pbt_agent_ops* ops);
+BGPBT_API void bgpbt_pbt_ppo_ops_destroy(bgpbt_pbt_agent_ops* ops);
+BGPBT_API bgpbt_result bgpbt_pbt_checkpoint_save(const bgpbt_pbt* s, const bgpbt_pbt_agent_ops* ops, int n, const int* ids,
+                                                 void* const* agents, const char* path);
+BGPBT_API bgpbt_result bgpbt_pbt_checkpoint_load(bgpbt_pbt* s, const bgpbt_pbt_agent_ops* ops, const char* path, int cap,
+                                                 int* ids, void** agents, int* n);
+
 #ifdef __cplusplus
 }
 #endif
@@ -14254,6 +14281,9 @@ BGPBT__PRIVATE void bgpbt__pbt_issue(bgpbt_pbt* s, int kind, bgpbt__pbt_member* 
     for (k = 0; k < s->n_alive; ++k) {
         int id = s->alive[k], needed = 0;
         for (j = 0; j < n && !needed; ++j) needed = s->jobs[j].agent == id || s->jobs[j].teacher == id;
+        /* a live member that does not train this round (its budget is spent) keeps its state */
+        for (j = 0; kind == BGPBT_PBT_ROUND_TRAIN && j < s->n_pop && !needed; ++j)
+            needed = s->pop[j].id == id && !s->pop[j].dead;
         if (!needed) s->release[nr++] = id;
     }
     s->n_release = nr;
@@ -16235,6 +16265,76 @@ done:
     bgpbt__cfree(A, job_steps, (size_t)cap_jobs, sizeof(long long));
     bgpbt__cfree(A, ctx, 1, sizeof *ctx);
     bgpbt_pbt_destroy(s);
+    return r;
+}
+
+/* ---- [impl.pbt.driver] the runner's pieces for drivers (see [decl.pbt.driver]) -------------- */
+
+BGPBT_API bgpbt_result bgpbt_pbt_ppo_ops_create(const bgpbt_pbt_config* resolved, const bgpbt_agent_config* agent,
+                                                bgpbt_pbt_agent_ops* ops) {
+    bgpbt__pbt_ppo_ctx* ctx;
+    if (!ops) return BGPBT_ERR_INVALID_ARGUMENT;
+    memset(ops, 0, sizeof *ops);
+    if (!resolved || !agent) return BGPBT_ERR_INVALID_ARGUMENT;
+    ctx = (bgpbt__pbt_ppo_ctx*)bgpbt__calloc(&resolved->allocator, 1, sizeof *ctx);
+    if (!ctx) return BGPBT_ERR_OUT_OF_MEMORY;
+    ctx->agent = *agent;
+    if (!ctx->agent.logger.fn) ctx->agent.logger = resolved->logger; /* as bgpbt_pbt_run */
+    ctx->pbt = *resolved;
+    ops->user = ctx;
+    ops->create = bgpbt__pbt_ppo_create;
+    ops->destroy = bgpbt__pbt_ppo_destroy;
+    ops->clone = bgpbt__pbt_ppo_clone;
+    ops->train = bgpbt__pbt_ppo_train;
+    ops->save = bgpbt__pbt_ppo_save;
+    ops->load = bgpbt__pbt_ppo_load;
+    return BGPBT_OK;
+}
+
+BGPBT_API void bgpbt_pbt_ppo_ops_destroy(bgpbt_pbt_agent_ops* ops) {
+    bgpbt__pbt_ppo_ctx* ctx;
+    if (!ops || !ops->user) return;
+    ctx = (bgpbt__pbt_ppo_ctx*)ops->user;
+    {
+        bgpbt_allocator A = ctx->pbt.allocator;
+        bgpbt__cfree(&A, ctx, 1, sizeof *ctx);
+    }
+    memset(ops, 0, sizeof *ops);
+}
+
+BGPBT_API bgpbt_result bgpbt_pbt_checkpoint_save(const bgpbt_pbt* s, const bgpbt_pbt_agent_ops* ops, int n, const int* ids,
+                                                 void* const* agents, const char* path) {
+    bgpbt__pbt_table t;
+    if (!s || !ops || !ops->save || !path || n < 0 || (n > 0 && (!ids || !agents)))
+        return BGPBT_ERR_INVALID_ARGUMENT;
+    if (strlen(path) > 4000) return bgpbt__error(&s->cfg.logger, BGPBT_ERR_LIMIT, "pbt: checkpoint path is too long");
+    t.n = t.cap = n;
+    t.ids = (int*)ids;            /* read only: bgpbt__pbt_checkpoint takes the table as const */
+    t.agents = (void**)agents;
+    return bgpbt__pbt_checkpoint(s, ops, &t, path, &s->cfg.logger);
+}
+
+BGPBT_API bgpbt_result bgpbt_pbt_checkpoint_load(bgpbt_pbt* s, const bgpbt_pbt_agent_ops* ops, const char* path, int cap,
+                                                 int* ids, void** agents, int* n) {
+    const bgpbt_allocator* A;
+    bgpbt__pbt_table t;
+    bgpbt_result r;
+    int i;
+    if (!s || !ops || !ops->load || !ops->destroy || !path || cap < 1 || !ids || !agents || !n)
+        return BGPBT_ERR_INVALID_ARGUMENT;
+    A = &s->cfg.allocator;
+    memset(&t, 0, sizeof t);
+    t.cap = cap;
+    t.ids = (int*)bgpbt__calloc(A, (size_t)cap, sizeof(int));
+    t.agents = (void**)bgpbt__calloc(A, (size_t)cap, sizeof(void*));
+    if (!t.ids || !t.agents) { r = BGPBT_ERR_OUT_OF_MEMORY; goto done; }
+    r = bgpbt__pbt_restore(s, ops, &t, path, &s->cfg.logger);
+    if (r != BGPBT_OK) goto done;
+    for (i = 0; i < t.n; ++i) { ids[i] = t.ids[i]; agents[i] = t.agents[i]; }
+    *n = t.n;
+done:
+    bgpbt__cfree(A, t.ids, (size_t)cap, sizeof(int));
+    bgpbt__cfree(A, t.agents, (size_t)cap, sizeof(void*));
     return r;
 }
 
