@@ -6,18 +6,33 @@
    before you include this file in *one* C or C++ file to create the implementation.
    Every other file just includes "bgpbt.h".
 
-   QUICK START
+   QUICK START: BG-PBT tunes 8 PPO agents on a built-in task
 
        #define BGPBT_IMPLEMENTATION
        #include "bgpbt.h"
+       #include <stdio.h>
        int main(void) {
-           bgpbt_rng rng;
-           bgpbt_rng_init(&rng, 42, 0);          // seed 42, stream 0
-           printf("%s %f\n", bgpbt_version_string(), bgpbt_rng_normal(&rng));
+           bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
+           bgpbt_pbt_run_result res;
+           rc.pbt.method = BGPBT_PBT_METHOD_BGPBT;  // or _PB2, _PBT, _RANDOM
+           rc.pbt.pop_size = 8;
+           rc.pbt.t_ready = 50000;                  // env steps between exploit/explore
+           rc.pbt.max_steps = 1000000;              // env steps per agent
+           rc.agent.task = "halfcheetah";           // or rc.agent.env_def = &your_game;
+           rc.out_prefix = "run_";                  // run_log.csv, run_returns.svg, checkpoint, ...
+           rc.progress = 1;                         // one progress line per interval
+           if (bgpbt_pbt_run(&rc, &res) != BGPBT_OK) return 1;
+           printf("best return %.1f after %lld env steps\n", res.best_return, res.total_steps);
            return 0;
        }
 
        cc -O2 -march=native -fopenmp main.c -lm      (-fopenmp is optional)
+
+   Every layer below is usable on its own: the simulator for a game, the GP/BO for any black-box
+   function (bgpbt_bo_minimize), PPO for one agent (bgpbt_agent_*), the scheduler through
+   ask/tell for agents trained elsewhere (bgpbt_pbt_ask / bgpbt_pbt_tell; see
+   examples/mpi_population.c). The examples/ folder has one program per use, each with its
+   one-line build at the top.
 
    WHAT IS INSIDE
 
@@ -27,7 +42,21 @@
 
        core     result codes, allocator hooks, logger, RNG streams, arena, timer, OpenMP macro
        simd     one wide-float vocabulary over AVX-512 / AVX2+FMA / SSE2 / NEON / scalar
-       io       CRC-32, byte streams, the checkpoint container, atomic file writes
+       io       CRC-32, byte streams, checkpoint container, atomic files, CSV and SVG plots
+       linalg   fp32 GEMM micro-kernels (MLP); fp64 blocked Cholesky and triangular solves (GP)
+       sim      articulated rigid bodies in generalized coordinates, contacts with friction,
+                an MJCF subset loader; batched: SIMD lanes are environments
+       env      vectorised environments, user environments from callbacks, ten built-in tasks
+                (ant, halfcheetah, hopper, humanoid, reacher, fetch, ur5e, walker2d,
+                inverted_pendulum, inverted_double_pendulum), SVG rendering
+       nn       MLP of any depth and width, batched forward/backward, Adam
+       ppo      the PPO agent as BG-PBT ran it (tanh-Gaussian policy, GAE, observation
+                normaliser), evaluation, distillation, copy and save/load
+       gp       exact Gaussian processes: Matern/SE/overlap/mixture/time-varying kernels,
+                marginal-likelihood fitting with analytic gradients
+       bo       search spaces, CASMOPOLITAN trust regions, acquisitions, ask/tell
+       pbt      the population: random search, PBT, PB2 and BG-PBT with generations,
+                architecture search and distillation; ask/tell, runner, checkpoints, logs, plots
 
    TABLE OF CONTENTS (search for the tag to jump)
 
@@ -35,10 +64,17 @@
        [doc.determinism]    what is bit-identical and what agrees within a tolerance
        [doc.errors]         result codes and the logger
        [decl.core]          declarations, one section per layer, lowest first
-       [decl.io]
+       [decl.io]  [decl.io.plot]
+       [decl.linalg]  [decl.linalg.gemm]  [decl.linalg.chol]
+       [decl.sim]           (its MJCF subset table and physics model are at its top)
+       [decl.env]  [decl.env.render]  [decl.env.tasks]   (the task table)
+       [decl.nn]  [decl.ppo]
+       [decl.gp]  [decl.bo]
+       [decl.pbt]  [decl.pbt.driver]
        [impl.core]          implementation, in the same order
-       [impl.simd]
-       [impl.io]
+       [impl.simd]          (the SIMD vocabulary and its measured error bounds)
+       [impl.io]  [impl.linalg]  [impl.sim]  [impl.env]  [impl.nn]  [impl.ppo]
+       [impl.gp]  [impl.bo]  [impl.pbt]
        [license]
 
    [doc.options] COMPILE-TIME OPTIONS
