@@ -7394,7 +7394,8 @@ struct bgpbt_vecenv {
 
 BGPBT__PRIVATE int bgpbt__venv_threads(const bgpbt_vecenv* v) {
 #if BGPBT__HAS_OPENMP
-    return v->num_threads > 0 ? v->num_threads : omp_get_max_threads();
+    int nt = v->num_threads > 0 ? v->num_threads : omp_get_max_threads();
+    return nt < v->n ? nt : v->n; /* never more threads than copies */
 #else
     (void)v;
     return 1;
