@@ -3730,7 +3730,7 @@ BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
 #define BGPBT__PANEL 32
 
 /* One output tile: rows [i0, i0 + mc) x columns [j0, j0 + nc), nc <= NR. */
-BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, const float* a,
+BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int kbeg, int k, const float* a,
                                      ptrdiff_t a_rs, ptrdiff_t a_cs, const float* b, ptrdiff_t b_rs,
                                      ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps, int beta) {
     float bpanel[BGPBT__GEMM_KC * BGPBT__GEMM_NR];
@@ -3741,7 +3741,7 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, cons
     const float* bcol = b + (ptrdiff_t)(j0 / BGPBT__PANEL) * b_ps + (j0 % BGPBT__PANEL);
     float* ccol = c + (ptrdiff_t)(j0 / BGPBT__PANEL) * c_ps + (j0 % BGPBT__PANEL);
     const ptrdiff_t ldb = b_rs;
-    for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
+    for (kb = kbeg; kb < k; kb += BGPBT__GEMM_KC) {
         int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
         const float* bp = bcol + (ptrdiff_t)kb * ldb;
         ptrdiff_t bld = ldb;
@@ -3785,7 +3785,7 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, cons
 BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
                                     const float* b, ptrdiff_t b_rs, ptrdiff_t b_ps, float* c, ptrdiff_t ldc,
                                     ptrdiff_t c_ps, int beta) {
-    int npan, mtiles, ntiles, t;
+    int npan, mtiles, ntiles, t, kb0;
     double work;
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
@@ -3809,13 +3809,19 @@ BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff
         int i0_ = mt_ * BGPBT__GEMM_MC, j0_ = pj_ * BGPBT__GEMM_NR;                               \
         int mc_ = m - i0_ < BGPBT__GEMM_MC ? m - i0_ : BGPBT__GEMM_MC;                            \
         int nc_ = n - j0_ < BGPBT__GEMM_NR ? n - j0_ : BGPBT__GEMM_NR;                            \
-        bgpbt__gemm_tile(i0_, mc_, j0_, nc_, k, a, a_rs, a_cs, b, b_rs, b_ps, c, ldc, c_ps, beta); \
+        bgpbt__gemm_tile(i0_, mc_, j0_, nc_, kb0, kb1, a, a_rs, a_cs, b, b_rs, b_ps, c, ldc, c_ps, beta); \
     } while (0)
-    if (BGPBT__HAS_OPENMP && work > 4194304.0 && ntiles > 1) {
-        BGPBT_OMP(parallel for schedule(static))
-        for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
-    } else {
-        for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
+    /* k blocks outermost: the A block of one k block is reused by every column panel while it
+       is in L2 (with k innermost, a long k re-streams all of A once per panel); C blocks are
+       still summed in k order, so the bits do not change. */
+    for (kb0 = 0; kb0 < k; kb0 += BGPBT__GEMM_KC) {
+        int kb1 = k - kb0 < BGPBT__GEMM_KC ? k : kb0 + BGPBT__GEMM_KC;
+        if (BGPBT__HAS_OPENMP && work > 4194304.0 && ntiles > 1) {
+            BGPBT_OMP(parallel for schedule(static))
+            for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
+        } else {
+            for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
+        }
     }
 #undef BGPBT__GEMM_TILE
 }
