@@ -91,6 +91,10 @@
    | BGPBT_FREE(ptr)        | free(ptr)          | the implementation file  | BGPBT_FREE together or neither (#error)     |
    | BGPBT_ASSERT(x)        | assert(x)          | the implementation file  | internal invariant checks                   |
 
+   For results that are bit-identical across -O levels and between gcc and clang, compile the
+   implementation file with -ffp-contract=off (gcc's default under -std=c99 / -std=c11); see
+   [doc.determinism].
+
    SIMD is chosen at compile time from the compiler's flags: AVX-512F (-mavx512f or
    -march=native on a machine that has it), else AVX2 with FMA (-mavx2 -mfma), else SSE2 (every
    x86-64), else NEON (AArch64), else scalar. There is no run-time CPU dispatch: build for the
@@ -100,16 +104,39 @@
    [doc.determinism] DETERMINISM CONTRACT
 
    - Same build, same inputs, same seed: bit-identical results, for any OpenMP thread count and
-     with OpenMP off. Work is split by output ownership (each thread writes its own
-     environments, rows or agents) and every reduction runs in index order, never in thread
-     order. Each environment, agent and optimiser draws from its own RNG stream, derived from
-     (seed, stream id), so environment i at step t sees the same numbers whatever thread runs it.
+     with OpenMP off (the same flags without -fopenmp). Work is split by output ownership (each
+     thread writes its own environments, rows or agents) and every reduction runs in index
+     order, never in thread order. Each environment, agent and optimiser draws from its own RNG
+     stream, derived from (seed, stream id), so environment i at step t sees the same numbers
+     whatever thread runs it.
+   - Across optimisation levels and compilers: bit-identical when the compiler does not
+     contract a*b+c into a fused multiply-add on its own, i.e. gcc in an ISO mode (-std=c99,
+     -std=c11: there -ffp-contract=off is gcc's default) or any gcc/clang with
+     -ffp-contract=off. Then -O0 and -O2 (tested; -O1 and -O3 are expected to match) and gcc
+     and clang give the same bits for the same SIMD width. Not guaranteed: gcc's GNU modes (-std=gnu99, the default without
+     -std) contract at -O2 and above when the target has FMA (-march=native, -mfma), and clang
+     contracts by default (-ffp-contract=on) even at -O0; both change the last bits of sums
+     and products, and trajectories through chaotic dynamics (contacts, training) then drift
+     apart: compare such builds statistically, not bit for bit. Explicit FMA in the SIMD layer is used the same way at every
+     -O level, so it does not break this.
    - Across SIMD widths (scalar, SSE2, AVX2, AVX-512): the element-wise vocabulary (add, mul,
-     min, max, blend, the separate-rounding multiply-add) is bit-identical lane for lane. The
-     transcendental approximations use the same polynomials on every width; they agree with
-     the scalar reference within the bounds in [impl.simd] (a few ulp; the compiler may fuse a
-     scalar multiply-add into an FMA). Reductions (sums, dot products, GEMM) sum in a different
-     order per width and agree within a relative 1e-5 of the summed magnitudes.
+     min, max, blend, the separate-rounding multiply-add) is bit-identical lane for lane, and
+     the simulator's kernels use only that vocabulary: a rollout is bit-identical on every
+     width (tests/check_sim_simd.sh; tolerance if it ever is not: 1e-3 absolute after 500
+     physics steps). The transcendental approximations use the same polynomials on every
+     width; they agree with the scalar reference within the bounds in [impl.simd] (a few ulp).
+     Reductions (sums, dot products, GEMM) may sum in a different order or with fused
+     multiply-adds on one width and not another; they agree within a relative 1e-5 of the
+     summed magnitudes per operation. Measured with tests/determinism.c (gcc -std=c99 -O2, an
+     AVX-512 machine): the physics rollout hash is the same for scalar, SSE2, AVX2+FMA and
+     AVX-512; the PPO update hash is the same for scalar (-march=native), AVX2+FMA and
+     AVX-512 but differs for SSE2 (no FMA); the BO suggestion hash is the same for AVX2+FMA and
+     AVX-512 and for scalar and SSE2, but differs between those two groups. So a PPO or BO run
+     built for another width is a different, equally valid run: compare such runs with a
+     tolerance (or statistically), not bit for bit.
+   - Tested by: the hardening suite (1 and 2 threads, in every build of tests/run.sh) and
+     tests/check_determinism.sh (golden hashes of a physics rollout, a PPO update and a BO
+     suggestion: 1 and 2 threads, OpenMP off, -O0 and -O2, gcc and clang with contraction off).
    - -ffast-math is not supported (it breaks NaN checks and reduction order).
    - RNG streams are identical on every platform (integer arithmetic only), and the bulk
      normal generator pairs its uniforms in the same order on every SIMD width.
