@@ -403,8 +403,11 @@ BGPBT_API const char* bgpbt_sgemm_kernel_name(void);
    dimension (row stride) lda >= n; only the lower triangle (j <= i) is read or written, the
    strict upper triangle is left untouched. The factorisation is blocked (panels of 16
    columns, 4x4 register tiles of dot products on AVX2/AVX-512 fp64 vectors, a scalar path
-   otherwise) and runs on OpenMP threads for n >= 128; every element is computed by the same
-   code whatever the thread count, so results are bit-identical for any number of threads.
+   otherwise). It runs on one thread unless the implementation file defines BGPBT_CHOL_PAR_N
+   (a size from which to use OpenMP): its two barriers per panel cost a scheduler time slice
+   each on a machine with more runnable threads than cores. bgpbt_linalg_lower_inverse uses
+   OpenMP from n >= 128. Every element is computed by the same code whatever the thread count,
+   so results are bit-identical for any number of threads.
 
    bgpbt_linalg_cholesky: A = L L^T in place. BGPBT_ERR_NOT_POSITIVE_DEFINITE when a pivot is
      not positive and finite (the matrix is then partly overwritten), BGPBT_ERR_INVALID_ARGUMENT
@@ -935,7 +938,8 @@ BGPBT_API void* bgpbt_vecenv_user_state(bgpbt_vecenv* venv, int env);
    as an SVG document. Capsules project exactly to rounded strokes and boxes to the convex hull
    of their 8 projected corners; geoms are drawn far to near. With frames > 1 the geoms array
    holds `frames` consecutive snapshots of num_geoms geoms (a rollout): earlier ones are drawn
-   faded, so one picture shows a gait. Built-in tasks produce their geoms with
+   faded, so one picture shows a gait; with frame_seconds > 0 the frames play as a looping
+   animation instead. Built-in tasks produce their geoms with
    bgpbt_vecenv_render_geoms; a game can fill bgpbt_render_geom itself. */
 typedef enum bgpbt_geom_type {
     BGPBT_GEOM_PLANE = 0,   /* ground: the plane z = pos[2] (normal +z); size unused */
@@ -958,6 +962,8 @@ typedef struct bgpbt_render_options {
     int frames;         /* snapshots in the geoms array; default 1 */
     const char* title;  /* optional caption */
     float extent;       /* metres shown across a view; 0: fit the geoms */
+    float frame_seconds; /* > 0 and frames > 1: an animation (one frame at a time, this long
+                            each, looping; browsers play SVG animations) instead of an overlay */
 } bgpbt_render_options;
 
 BGPBT_API bgpbt_render_options bgpbt_render_options_default(void);
@@ -975,7 +981,8 @@ BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_rende
 /* ---- [decl.env.tasks] the built-in tasks ----------------------------------------------------
 
    Ten tasks, created by name with bgpbt_vecenv_create_task. Each is our own model (MJCF text
-   embedded in this header: bgpbt_task_mjcf gives it back, so the same model runs in MuJoCo),
+   embedded in this header: bgpbt_task_mjcf gives it back, and all ten load unchanged in MuJoCo
+   2.2.2, where they settle and move alike: see README),
    kept close to its Brax v0.0.10 counterpart (research: Brax-v1 envs as used by BG-PBT): same
    morphology and action meaning, same reward structure and termination rule, comparable
    observations. Actions are in [-1, 1] and scale the motors' gear (the Brax "strength").
@@ -1385,8 +1392,10 @@ BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, c
    sigmoid(u), m = u (unbounded; the fitted y are standardised). A box with lo == hi fixes that
    hyperparameter and removes it from the raw vector, so e.g. noise_min = noise_max = 1e-4 fixes
    the noise. Fitting maximises the log marginal likelihood with analytic gradients by L-BFGS
-   (our own, in the raw coordinates) from the current values plus `fit_restarts` random
-   starts, and keeps the best; if every start fails the previous hyperparameters are kept.
+   (our own, in the raw coordinates; memory 8, Armijo backtracking, stops when an iteration
+   gains less than 1e-6 relatively or the gradient is below 1e-5) from the current values (a
+   warm start) plus `fit_restarts` random starts (at most 7), which run on separate OpenMP
+   threads, and keeps the best; if every start fails the previous hyperparameters are kept.
 
    Raw vector layout (bgpbt_gp_num_params): [m] [s] [s_n] [eps] [l: 1 or one per continuous dim]
    [w: 1 or one per categorical dim], each present only if it is free.
@@ -1563,7 +1572,9 @@ BGPBT_API double bgpbt_normal_quantile(double p);
 
    MODEL. A bgpbt_gp (see [decl.gp]) on the encoded inputs, configured by config.gp (its dim,
    num_categories and time_varying are filled in from the space), refitted (warm-started) at
-   every suggestion on the last max_data observations.
+   every suggestion on the last max_data observations. bgpbt_bo_config_default sets
+   gp.ard = 1, gp.fit_restarts = 1 and gp.fit_max_iter = 50 (the warm start does most of the
+   work from one suggestion to the next).
 
    TRUST REGION. Centre: the request's centre, else the best observation of the current region.
    Continuous and integer dims: a box centre +- w_i L / 2 clipped to [0, 1], with weights w from
@@ -1605,6 +1616,14 @@ BGPBT_API double bgpbt_normal_quantile(double p);
    region (the last 16): at each suggestion these enter the GP with the worst y of the region's
    data, so the search moves away from crashing configurations (CASMOPOLITAN maps NaN to a
    number for the same reason). bgpbt_bo_set_data rejects the whole set (BGPBT_ERR_NOT_FINITE).
+
+   PB2 WITH THIS LAYER. gp = bgpbt_gp_config_pb2(0) (SE, shared lengthscale, eps <= 0.5,
+   z-scored y clipped to [-2, 2]), time_varying = 1 with t = PB2's min-max normalised time,
+   a context dim (auto-ranged) for the reward before the interval, acq = LCB_VAR on
+   y = -(reward change per step) with request.beta = PB2's kappa, tr.global = 1 (the whole
+   cube), n_restarts = 10; data through bgpbt_bo_set_data and the running trials as
+   request.pending (their variance reduction is PB2's second GP). The acquisition optimiser is
+   ours (screened candidates + projected Adam), not scipy's L-BFGS-B.
 
    Differences from the released BG-PBT code, on purpose: the Matern lengthscale(s) are fitted
    (its code leaves them at the box midpoint, research report 1.7), the GP is fitted by
@@ -1716,6 +1735,8 @@ typedef struct bgpbt_bo_request {
     int n_pending;               /* (their context dims: replaced by the request's context) */
     int use_t;                   /* predict at time t (else the latest observed time) */
     double t;
+    double beta;                 /* > 0: overrides config.beta for this request (PB2's kappa
+                                    grows with the data) */
 } bgpbt_bo_request;
 
 typedef struct bgpbt_bo bgpbt_bo;
@@ -3866,8 +3887,14 @@ BGPBT__INLINE double bgpbt__ddot(const double* x, const double* y, int n) {
 }
 
 #define BGPBT__CHOL_NB 16
-/* OpenMP only from n >= 128 (n >= 512 for the factorisation, which has two barriers per panel
-   of 16 columns: on a busy machine a barrier can cost a scheduler time slice) */
+/* OpenMP only from n >= 128. The factorisation itself has two barriers per panel of 16
+   columns; on a busy machine (more runnable threads than cores) a barrier can cost a scheduler
+   time slice, which made a threaded n = 1000 factorisation 50x slower than the serial one in
+   our measurements, so it runs on one thread unless BGPBT_CHOL_PAR_N (a size) is defined lower.
+   The GP fit gets its parallelism from running the restarts on separate threads instead. */
+#ifndef BGPBT_CHOL_PAR_N
+#define BGPBT_CHOL_PAR_N 1000000
+#endif
 
 BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
     int j0, fail = 0;
@@ -3877,7 +3904,7 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
         int i0, i, j, k;
         /* 1. panel update with the finished columns k < j0 (rows j0..n-1, cols j0..j0+jb-1) */
         if (j0 > 0) {
-            BGPBT_OMP(parallel for schedule(static) if (n >= 512))
+            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
             for (i0 = j0; i0 < n; i0 += 4) {
                 const double* A[4];
                 const double* B[4];
@@ -3910,16 +3937,41 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
             }
         }
         if (fail) break;
-        /* 3. the rows below the diagonal block: a small triangular solve per row */
-        BGPBT_OMP(parallel for schedule(static) if (n >= 512))
-        for (i = j0 + jb; i < n; ++i) {
-            double* ri = a + (size_t)i * lda;
+        /* 3. the rows below the diagonal block: x L_D^T = row, solved column by column with
+           axpy updates along the row (the block is copied transposed, so they are contiguous
+           and vectorise), 4 rows interleaved so their dependency chains overlap */
+        {
+            double dt[BGPBT__CHOL_NB * BGPBT__CHOL_NB], inv[BGPBT__CHOL_NB];
             int jj, kk;
-            for (jj = j0; jj < j0 + jb; ++jj) {
-                const double* rj = a + (size_t)jj * lda;
-                double s = ri[jj];
-                for (kk = j0; kk < jj; ++kk) s -= ri[kk] * rj[kk];
-                ri[jj] = s / rj[jj];
+            for (jj = 0; jj < jb; ++jj) {
+                inv[jj] = 1.0 / a[(size_t)(j0 + jj) * lda + j0 + jj];
+                for (kk = 0; kk < jb; ++kk) dt[jj * BGPBT__CHOL_NB + kk] = kk > jj ? a[(size_t)(j0 + kk) * lda + j0 + jj] : 0.0;
+            }
+            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
+            for (i = j0 + jb; i < n; i += 4) {
+                double* r4[4];
+                int rr, nr = n - i < 4 ? n - i : 4, q, c;
+                for (rr = 0; rr < nr; ++rr) r4[rr] = a + (size_t)(i + rr) * lda + j0;
+                for (q = 0; q < jb; ++q) {
+                    const double* dq = dt + q * BGPBT__CHOL_NB;
+                    for (rr = 0; rr < nr; ++rr) {
+                        double* ri = r4[rr];
+                        double x = ri[q] * inv[q];
+                        ri[q] = x;
+#if defined(BGPBT__D4)
+                        if (jb == BGPBT__CHOL_NB) { /* full panel: dq is 0 up to q, so update all 16 */
+                            __m256d xv = _mm256_set1_pd(x);
+                            _mm256_storeu_pd(ri, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq), _mm256_loadu_pd(ri)));
+                            _mm256_storeu_pd(ri + 4, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 4), _mm256_loadu_pd(ri + 4)));
+                            _mm256_storeu_pd(ri + 8, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 8), _mm256_loadu_pd(ri + 8)));
+                            _mm256_storeu_pd(ri + 12, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 12), _mm256_loadu_pd(ri + 12)));
+                            ri[q] = x;
+                            continue;
+                        }
+#endif
+                        for (c = q + 1; c < jb; ++c) ri[c] -= x * dq[c];
+                    }
+                }
             }
         }
     }
@@ -5600,11 +5652,15 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
     }
     for (k = nv - 1; k >= 0; --k) {
         bgpbt_fw inv = bgpbt_fw_div(BGPBT__K(1.0f), M[k * nv + k]);
+        const int* ak = m->anc + m->dof_anc_adr[k];
+        int na = m->dof_anc_num[k], x, y;
         dinv[k] = inv;
-        for (i = m->dof_parent[k]; i >= 0; i = m->dof_parent[i]) {
-            bgpbt_fw a = bgpbt_fw_mul(M[k * nv + i], inv);
-            for (j = i; j >= 0; j = m->dof_parent[j]) M[i * nv + j] = bgpbt_fw_sub(M[i * nv + j], bgpbt_fw_mul(M[k * nv + j], a));
-            M[k * nv + i] = a;
+        for (x = 0; x < na; ++x) { /* i = ak[x]; its ancestors are ak[x+1..] (a chain) */
+            bgpbt_fw* Mi = M + (size_t)ak[x] * nv;
+            const bgpbt_fw* Mk = M + (size_t)k * nv;
+            bgpbt_fw a = bgpbt_fw_mul(Mk[ak[x]], inv);
+            for (y = x; y < na; ++y) Mi[ak[y]] = bgpbt_fw_sub(Mi[ak[y]], bgpbt_fw_mul(Mk[ak[y]], a));
+            M[k * nv + ak[x]] = a;
         }
     }
     /* 6. unconstrained velocity */
@@ -5635,6 +5691,17 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
         bgpbt_fm on;
         bgpbt_fw* row;
         int ga = sl->ga, gb = sl->gb;
+        if (sl->kind != 0) { /* bounding spheres: skip the pair early when no lane is near */
+            bgpbt__v3 dc = bgpbt__v3_sub(bgpbt__v3_ld(gpos + 3 * gb), bgpbt__v3_ld(gpos + 3 * ga));
+            float ra = m->geom_type[ga] == BGPBT_SIM_GEOM_BOX ? sqrtf(m->geom_size[3 * ga] * m->geom_size[3 * ga] + m->geom_size[3 * ga + 1] * m->geom_size[3 * ga + 1] + m->geom_size[3 * ga + 2] * m->geom_size[3 * ga + 2])
+                                                              : m->geom_size[3 * ga] + (m->geom_type[ga] == BGPBT_SIM_GEOM_CAPSULE ? m->geom_size[3 * ga + 1] : 0.0f);
+            float rb = m->geom_size[3 * gb] + (m->geom_type[gb] == BGPBT_SIM_GEOM_CAPSULE ? m->geom_size[3 * gb + 1] : 0.0f);
+            float reach = ra + rb + (sl->rest > 0 ? sl->rest : 0.0f) + BGPBT__SIM_SPEC_BAND + 1e-3f;
+            if (!bgpbt_fm_any(bgpbt_fw_le(bgpbt__v3_dot(dc, dc), BGPBT__K(reach * reach)))) {
+                lam[3 * k] = lam[3 * k + 1] = lam[3 * k + 2] = zero;
+                continue;
+            }
+        }
         if (sl->kind == 0) {
             bgpbt__v3 p0 = bgpbt__v3_ld(gpos + 3 * ga), c = bgpbt__v3_ld(gpos + 3 * gb), q;
             n = bgpbt__m3_col(gmat + 9 * ga, 2);
@@ -6999,6 +7066,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                 const bgpbt__xattr* a;
                 if (pass) continue;
                 if ((r = bgpbt__mj_check_attrs(c, ch, "angle coordinate inertiafromgeom settotalmass autolimits eulerseq meshdir texturedir assetdir discardvisual strippath"))) return r;
+                if (c->node[ch].child >= 0) return bgpbt__mj_unsupported_elem(c, c->node[ch].child, "inside <compiler>");
                 a = bgpbt__xattr_own(c, ch, "angle");
                 if (a) { if (bgpbt__mj_streq(a, "radian")) c->degree = 0; else if (bgpbt__mj_streq(a, "degree")) c->degree = 1; else return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: angle must be degree or radian", c->node[ch].line); }
                 a = bgpbt__xattr_own(c, ch, "coordinate");
@@ -7035,6 +7103,11 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                         return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: option %s must be zero (fluid forces are not supported)", c->node[ch].line, zero_only[k]);
                 }
                 if (!(opt.timestep > 0 && opt.timestep <= 1)) return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: timestep must be in (0, 1]", c->node[ch].line);
+                {
+                    int f;
+                    for (f = c->node[ch].child; f >= 0; f = c->node[f].next)
+                        if (!bgpbt__xis(c, f, "flag")) return bgpbt__mj_unsupported_elem(c, f, "inside <option>");
+                }
             } else if (bgpbt__xis(c, ch, "default")) {
                 if (pass) continue;
                 if ((r = bgpbt__mj_check_default(c, ch))) return r;
@@ -7688,7 +7761,8 @@ typedef struct bgpbt__env_draw { float depth; int index; } bgpbt__env_draw;
 
 BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_render_geom* geoms,
                                         int ng, int frames, float x0, float y0, float size_px,
-                                        float cu, float cv, float extent, bgpbt__env_draw* order) {
+                                        float cu, float cv, float extent, bgpbt__env_draw* order,
+                                        float frame_seconds) {
     float sc = size_px / extent;
     int f, i, j;
     /* view frame and title */
@@ -7725,8 +7799,14 @@ BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_r
                 x0, y0, size_px, size_px);
     for (f = 0; f < frames; ++f) {
         const bgpbt_render_geom* fg = geoms + (size_t)f * (size_t)ng;
-        float alpha = frames > 1 ? 0.25f + 0.75f * (float)(f + 1) / (float)frames : 1.0f;
+        int animate = frames > 1 && frame_seconds > 0.0f;
+        float alpha = frames > 1 && !animate ? 0.25f + 0.75f * (float)(f + 1) / (float)frames : 1.0f;
         int m = 0;
+        if (animate) /* visible from f/frames to (f+1)/frames of the loop */
+            bgpbt__svgf(w, "<g visibility='hidden'><animate attributeName='visibility' values='hidden;visible;hidden' "
+                        "keyTimes='0;%.5f;%.5f' calcMode='discrete' dur='%.3fs' repeatCount='indefinite'/>\n",
+                        (double)f / (double)frames, (double)(f + 1) / (double)frames,
+                        (double)frame_seconds * (double)frames);
         for (i = 0; i < ng; ++i) {
             float u, v, d;
             if (fg[i].type == BGPBT_GEOM_PLANE) continue;
@@ -7804,6 +7884,7 @@ BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_r
                             "stroke-opacity='%.2f' stroke-width='0.8'/>\n", rr, gg, bb, op, op);
             }
         }
+        if (animate) bgpbt__svgf(w, "</g>\n");
     }
     bgpbt__svgf(w, "</svg></g>\n");
 }
@@ -7877,7 +7958,7 @@ BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_
     for (view = 0; view < 2; ++view) {
         if (!(o.views & (1 << view))) continue;
         bgpbt__env_svg_view(&w, view, geoms, num_geoms, o.frames, 10.0f + (size_px + 10.0f) * (float)vi,
-                            10.0f, size_px, cen[view][0], cen[view][1], extent[view], order);
+                            10.0f, size_px, cen[view][0], cen[view][1], extent[view], order, o.frame_seconds);
         ++vi;
     }
     bgpbt__svgf(&w, "<text x='10' y='%d' font-family='sans-serif' font-size='13' fill='#222'>",
@@ -8422,29 +8503,37 @@ typedef struct bgpbt__task_spec {
     const char* term_names[BGPBT_TASK_MAX_TERMS];
     float weights[BGPBT_TASK_MAX_TERMS];
     const char* track_body; /* body whose motion the reward follows (torso, tool, ...) */
+    int gather;             /* BGPBT__G_* flags: what the observation and reward read */
 } bgpbt__task_spec;
+
+/* What a task reads each step beyond qpos, qvel and the tracked body's pose (reading less is
+   faster: these are per-body lane gathers from the simulator's batched state). */
+enum { BGPBT__G_POSES = 1, BGPBT__G_VELS = 2, BGPBT__G_TRACK_VEL = 4, BGPBT__G_CONTACT = 8, BGPBT__G_COM = 16 };
 
 static const bgpbt__task_spec bgpbt__task_specs[BGPBT__T_COUNT] = {
     {"inverted_pendulum", bgpbt__mjcf_inverted_pendulum, 4, 1, 4, 0, 0.01f, 0.01f, 1,
-     {"alive"}, {1.0f}, "pole"},
+     {"alive"}, {1.0f}, "pole", 0},
     {"inverted_double_pendulum", bgpbt__mjcf_inverted_double_pendulum, 10, 1, 5, 0, 0.01f, 0.01f, 3,
-     {"alive", "distance", "velocity"}, {10.0f, 1.0f, 1.0f}, "pole2"},
+     {"alive", "distance", "velocity"}, {10.0f, 1.0f, 1.0f}, "pole2", 0},
     {"reacher", bgpbt__mjcf_reacher, 11, 2, 2, 0, 0.1f, 0.005f, 2,
-     {"distance", "ctrl"}, {1.0f, 1.0f}, "link1"},
+     {"distance", "ctrl"}, {1.0f, 1.0f}, "link1", 0},
     {"halfcheetah", bgpbt__mjcf_halfcheetah, 23, 6, 5, 0, 0.1f, 0.1f, 2,
-     {"forward", "ctrl"}, {1.0f, 0.1f}, "torso"},
+     {"forward", "ctrl"}, {1.0f, 0.1f}, "torso", 0},
     {"hopper", bgpbt__mjcf_hopper, 14, 3, 4, 0, 0.005f, 0.005f, 3,
-     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso"},
+     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso", BGPBT__G_COM},
     {"walker2d", bgpbt__mjcf_walker2d, 20, 6, 4, 0, 0.005f, 0.005f, 3,
-     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso"},
+     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso", BGPBT__G_COM},
     {"ant", bgpbt__mjcf_ant, 87, 8, 5, 1, 0.1f, 0.1f, 4,
-     {"forward", "ctrl", "contact", "healthy"}, {1.0f, 0.5f, 5e-4f, 1.0f}, "torso"},
+     {"forward", "ctrl", "contact", "healthy"}, {1.0f, 0.5f, 5e-4f, 1.0f}, "torso",
+     BGPBT__G_TRACK_VEL | BGPBT__G_CONTACT},
     {"humanoid", bgpbt__mjcf_humanoid, 233, 17, 5, 1, 0.01f, 0.01f, 3,
-     {"forward", "ctrl", "healthy"}, {1.25f, 0.01f, 5.0f}, "torso"},
+     {"forward", "ctrl", "healthy"}, {1.25f, 0.01f, 5.0f}, "torso",
+     BGPBT__G_POSES | BGPBT__G_VELS | BGPBT__G_CONTACT | BGPBT__G_COM},
     {"ur5e", bgpbt__mjcf_ur5e, 52, 6, 8, 0, 0.05f, 0.05f, 2,
-     {"progress", "hit"}, {0.1f, 1.0f}, "wrist_3"},
+     {"progress", "hit"}, {0.1f, 1.0f}, "wrist_3", BGPBT__G_POSES | BGPBT__G_VELS | BGPBT__G_CONTACT},
     {"fetch", bgpbt__mjcf_fetch, 87, 10, 4, 1, 0.01f, 0.01f, 4,
-     {"progress", "up", "height", "hit"}, {0.1f, 0.1f, 0.1f, 1.0f}, "torso"},
+     {"progress", "up", "height", "hit"}, {0.1f, 0.1f, 0.1f, 1.0f}, "torso",
+     BGPBT__G_POSES | BGPBT__G_VELS | BGPBT__G_CONTACT},
 };
 
 /* Per-copy task state (floats): the tracked point before the step, the target, counters. */
@@ -8649,18 +8738,30 @@ BGPBT__PRIVATE int bgpbt__tsim_unstable(const bgpbt__tsim* s, int i) { return bg
 BGPBT__PRIVATE const bgpbt_sim* bgpbt__tsim_sim(const bgpbt__tsim* s) { return s->sim; }
 
 /* Read-only: safe from many threads at once. */
-BGPBT__PRIVATE void bgpbt__tsim_view(const bgpbt__tsim* s, int i, bgpbt__tview* v) {
+BGPBT__PRIVATE void bgpbt__tsim_view(const bgpbt__tsim* s, int i, bgpbt__tview* v, int track, int gather) {
     int b, nb = s->sizes.nbody;
     float vel[3];
     bgpbt_sim_get_qpos(s->sim, i, v->qpos);
     bgpbt_sim_get_qvel(s->sim, i, v->qvel);
     for (b = 0; b < nb; ++b) {
-        bgpbt_sim_body_pos(s->sim, i, b, v->xpos + 3 * b);
-        bgpbt_sim_body_quat(s->sim, i, b, v->xquat + 4 * b);
-        bgpbt_sim_body_vel(s->sim, i, b, v->bvel + 6 * b, v->bvel + 6 * b + 3);
-        bgpbt_sim_body_contact(s->sim, i, b, v->cfrc + 6 * b, v->cfrc + 6 * b + 3);
+        if (b == track || (gather & BGPBT__G_POSES)) {
+            bgpbt_sim_body_pos(s->sim, i, b, v->xpos + 3 * b);
+            bgpbt_sim_body_quat(s->sim, i, b, v->xquat + 4 * b);
+        }
+        if ((gather & BGPBT__G_VELS) || (b == track && (gather & BGPBT__G_TRACK_VEL)))
+            bgpbt_sim_body_vel(s->sim, i, b, v->bvel + 6 * b, v->bvel + 6 * b + 3);
+        if (gather & BGPBT__G_CONTACT)
+            bgpbt_sim_body_contact(s->sim, i, b, v->cfrc + 6 * b, v->cfrc + 6 * b + 3);
     }
-    bgpbt_sim_com(s->sim, i, v->com, vel);
+    if (gather & BGPBT__G_COM) bgpbt_sim_com(s->sim, i, v->com, vel);
+}
+/* Every body's pose of copy i (for games and renderers). */
+BGPBT__PRIVATE void bgpbt__tsim_poses(const bgpbt__tsim* s, int i, float* pos, float* quat) {
+    int b;
+    for (b = 0; b < s->sizes.nbody; ++b) {
+        if (pos) bgpbt_sim_body_pos(s->sim, i, b, pos + 3 * b);
+        if (quat) bgpbt_sim_body_quat(s->sim, i, b, quat + 4 * b);
+    }
 }
 
 /* Row-major rotation matrix to a unit quaternion (w, x, y, z). */
@@ -8986,7 +9087,7 @@ BGPBT__PRIVATE void bgpbt__task_after_step_one(bgpbt_vecenv* v, int i) {
     const float* a = v->act + (size_t)i * (size_t)v->act_dim;
     int j, term;
     bgpbt__tview_at(t, i, &tv);
-    bgpbt__tsim_view(t->sim, i, &tv);
+    bgpbt__tsim_view(t->sim, i, &tv, t->track, t->spec->gather);
     term = bgpbt__task_reward(t, &tv, ts, a, &v->rngs[i], terms);
     for (j = 0; j < t->spec->n_terms; ++j) {
         r += terms[j];
@@ -9045,7 +9146,7 @@ BGPBT__PRIVATE void bgpbt__task_reset_mask(bgpbt_vecenv* v, const unsigned char*
         float p[3];
         if (!mask[i]) continue;
         bgpbt__tview_at(t, i, &tv);
-        bgpbt__tsim_view(t->sim, i, &tv);
+        bgpbt__tsim_view(t->sim, i, &tv, t->track, t->spec->gather);
         memset(ts, 0, BGPBT__TS_SIZE * sizeof(float));
         bgpbt__task_track_point(t, &tv, p);
         ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
@@ -9192,7 +9293,8 @@ BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* v, int env, const fl
     float* ts;
     float p[3];
     int j;
-    if (!t || !qpos || !qvel) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!qpos || !qvel) return bgpbt__error(&v->logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_set_state: qpos and qvel must not be NULL");
     if (env < 0 || env >= v->n)
         return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_set_state: env %d outside 0..%d", env, v->n - 1);
     if (!v->was_reset)
@@ -9205,7 +9307,7 @@ BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* v, int env, const fl
             return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE, "vecenv_set_state: qvel[%d] is not finite", j);
     bgpbt__tsim_set_state(t->sim, env, qpos, qvel);
     bgpbt__tview_at(t, env, &tv);
-    bgpbt__tsim_view(t->sim, env, &tv);
+    bgpbt__tsim_view(t->sim, env, &tv, t->track, t->spec->gather);
     ts = t->ts + (size_t)env * BGPBT__TS_SIZE;
     bgpbt__task_track_point(t, &tv, p);
     ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
@@ -9229,14 +9331,11 @@ BGPBT_API const char* bgpbt_vecenv_body_name(const bgpbt_vecenv* v, int body) {
 }
 BGPBT_API bgpbt_result bgpbt_vecenv_body_transforms(const bgpbt_vecenv* v, int env, float* pos, float* quat) {
     const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
-    bgpbt__tview tv;
     if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
     if (env < 0 || env >= v->n)
         return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_body_transforms: env %d outside 0..%d",
                             env, v->n - 1);
-    bgpbt__tview_at(t, env, &tv);
-    if (pos) memcpy(pos, tv.xpos, (size_t)t->nbody * 3 * sizeof(float));
-    if (quat) memcpy(quat, tv.xquat, (size_t)t->nbody * 4 * sizeof(float));
+    bgpbt__tsim_poses(t->sim, env, pos, quat);
     return BGPBT_OK;
 }
 
@@ -9564,7 +9663,9 @@ BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx
 
 BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch, float* y, int train) {
     int out, wo, i;
-    if (!n || (!x && batch > 0) || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if ((!x && batch > 0) || batch < 0)
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_forward: batch %d with input %p", batch, (const void*)x);
     out = n->dim[n->nl];
     wo = n->pad[n->nl];
     if (train) {
@@ -9728,7 +9829,7 @@ BGPBT_API bgpbt_result bgpbt_mlp_adam_step(bgpbt_mlp* n, const bgpbt_adam_config
     if (a.beta1 == 0.0f) a.beta1 = 0.9f;
     if (a.beta2 == 0.0f) a.beta2 = 0.999f;
     if (a.eps == 0.0f) a.eps = 1e-8f;
-    if (!bgpbt__isfinitef(a.learning_rate) || !(a.beta1 > 0.0f && a.beta1 < 1.0f) ||
+    if (!bgpbt__isfinitef(a.learning_rate) || !(a.learning_rate > 0.0f) || !(a.beta1 > 0.0f && a.beta1 < 1.0f) ||
         !(a.beta2 > 0.0f && a.beta2 < 1.0f) || !(a.eps > 0.0f) || !(a.max_grad_norm >= 0.0f))
         return bgpbt__error(&n->cfg.logger, BGPBT_ERR_OUT_OF_RANGE,
                             "adam: bad settings (lr %g, beta1 %g, beta2 %g, eps %g, max_grad_norm %g)",
@@ -9874,7 +9975,9 @@ BGPBT_API bgpbt_result bgpbt_mlp_save(const bgpbt_mlp* n, void* buf, size_t cap,
     bgpbt__mlp_write(&w, n);
     bgpbt_container_end(&w, 0);
     *size = w.pos;
-    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    if (buf && w.overflow)
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_BUFFER_TOO_SMALL, "mlp_save: %lu bytes needed, buffer has %lu",
+                            (unsigned long)w.pos, (unsigned long)cap);
     return BGPBT_OK;
 }
 
@@ -9939,6 +10042,17 @@ BGPBT_API bgpbt_result bgpbt_mlp_create_from_blob(const void* data, size_t size,
     if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: not a valid MLP blob (%s)", bgpbt_result_string(res));
     res = bgpbt__mlp_read_arch(&r, &cfg);
     if (res != BGPBT_OK) return bgpbt__error(&cfg.logger, res, "mlp_load: bad architecture record");
+    { /* the blob must hold the parameters and both moments before anything is allocated */
+        uint64_t np = 0, fan_in = (uint64_t)cfg.in_dim;
+        int l;
+        for (l = 0; l <= cfg.num_hidden; ++l) {
+            uint64_t fo = (uint64_t)(l < cfg.num_hidden ? cfg.hidden[l] : cfg.out_dim);
+            np += (fan_in + 1) * fo;
+            fan_in = fo;
+        }
+        if (np > (uint64_t)(r.size - r.pos) / 12)
+            return bgpbt__error(&cfg.logger, BGPBT_ERR_TRUNCATED, "mlp_load: the blob is shorter than its architecture needs");
+    }
     res = bgpbt__mlp_alloc(&cfg, &n);
     if (res != BGPBT_OK) return res;
     res = bgpbt__mlp_read_body(&r, n);
@@ -10749,7 +10863,8 @@ BGPBT__PRIVATE bgpbt_result bgpbt__agent_run(bgpbt_agent* g, long long env_steps
 }
 
 BGPBT_API bgpbt_result bgpbt_agent_train(bgpbt_agent* g, long long env_steps) {
-    if (!g || env_steps < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (env_steps < 0) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_train: env_steps %lld < 0", env_steps);
     return bgpbt__agent_run(g, env_steps, NULL);
 }
 
@@ -10759,7 +10874,9 @@ BGPBT_API bgpbt_result bgpbt_agent_distill(bgpbt_agent* g, const bgpbt_agent* te
     bgpbt_distill_config def = bgpbt_distill_config_default();
     bgpbt_result r;
     int T, B;
-    if (!g || !teacher || env_steps < 0 || teacher == g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!teacher || env_steps < 0 || teacher == g)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "distill: needs a teacher other than the student and env_steps >= 0");
     if (teacher->obs_dim != g->obs_dim || teacher->act_dim != g->act_dim)
         return bgpbt__error(&g->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "distill: teacher and student see different obs/act sizes");
     if (d.alpha_start == 0.0 && d.alpha_end == 0.0) { d.alpha_start = def.alpha_start; d.alpha_end = def.alpha_end; }
@@ -10861,7 +10978,15 @@ done:
 BGPBT_API bgpbt_result bgpbt_agent_act(bgpbt_agent* g, const float* obs, int batch, float* actions, int deterministic) {
     int done = 0;
     bgpbt_result r = BGPBT_OK;
-    if (!g || (!obs && batch > 0) || !actions || batch < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    size_t k;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if ((!obs && batch > 0) || !actions || batch < 0)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_act: batch %d, obs and actions must not be NULL", batch);
+    /* a NaN observation would come back as NaN actions: refuse it (the game use case) */
+    for (k = 0; k < (size_t)batch * (size_t)g->obs_dim; ++k)
+        if (!bgpbt__isfinitef(obs[k]))
+            return bgpbt__error(&g->cfg.logger, BGPBT_ERR_NOT_FINITE, "agent_act: observation %lu of row %lu is %g",
+                                (unsigned long)(k % (size_t)g->obs_dim), (unsigned long)(k / (size_t)g->obs_dim), (double)obs[k]);
     if (!g->r_obsn) {
         r = bgpbt__agent_ensure(g);
         if (r != BGPBT_OK) return r;
@@ -10975,7 +11100,9 @@ BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* g, void* buf, size_t 
     bgpbt__agent_write(&w, g);
     bgpbt_container_end(&w, 0);
     *size = w.pos;
-    if (buf && w.overflow) return BGPBT_ERR_BUFFER_TOO_SMALL;
+    if (buf && w.overflow)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_BUFFER_TOO_SMALL, "agent_save: %lu bytes needed, buffer has %lu",
+                            (unsigned long)w.pos, (unsigned long)cap);
     return BGPBT_OK;
 }
 
@@ -11119,7 +11246,9 @@ BGPBT_API double bgpbt_normal_quantile(double p) {
 
 /* scratch of one likelihood evaluation: K then K^{-1}, L, L^{-T}, per-row gradients + alpha,
    scaled features */
-typedef struct bgpbt__gpws { double *Kw, *Lw, *Mw, *g, *z; } bgpbt__gpws;
+typedef struct bgpbt__gpws { double *Kw, *Lw, *Mw, *g, *z, *Kc, *Dc; } bgpbt__gpws;
+/* Kc, Dc: k and s k_t dk_x/dr^2 of every pair, cached by the kernel-matrix pass for the gradient
+   pass (continuous kernels; with categorical dims the gradient pass recomputes the pairs) */
 #define BGPBT__GP_CHUNK 64
 #define BGPBT__GP_KCROWS (BGPBT_GP_MAX_DIM + 4) /* >= CHUNK: candidates, or k, v, w and dk/dx */
 
@@ -11240,6 +11369,8 @@ BGPBT__PRIVATE void bgpbt__gp_free_bufs(bgpbt_gp* gp) {
             bgpbt__cfree(A, gp->ws[w].Mw, c2, sizeof(double));
             bgpbt__cfree(A, gp->ws[w].g, c, sizeof(double) * BGPBT__GP_MAXP);
             bgpbt__cfree(A, gp->ws[w].z, c, sizeof(double) * (size_t)(gp->dim + 1));
+            bgpbt__cfree(A, gp->ws[w].Kc, c2, sizeof(double));
+            bgpbt__cfree(A, gp->ws[w].Dc, c2, sizeof(double));
             memset(&gp->ws[w], 0, sizeof gp->ws[w]);
         }
     }
@@ -11287,7 +11418,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_reserve(bgpbt_gp* gp, int need) {
             tmp.ws[w].Mw = (double*)bgpbt__calloc(A, c2, sizeof(double));
             tmp.ws[w].g = (double*)bgpbt__calloc(A, c, sizeof(double) * BGPBT__GP_MAXP);
             tmp.ws[w].z = (double*)bgpbt__calloc(A, c, sizeof(double) * (size_t)(gp->dim + 1));
-            if (!tmp.ws[w].Kw || !tmp.ws[w].Lw || !tmp.ws[w].Mw || !tmp.ws[w].g || !tmp.ws[w].z) bad = 1;
+            tmp.ws[w].Kc = (double*)bgpbt__calloc(A, c2, sizeof(double));
+            tmp.ws[w].Dc = (double*)bgpbt__calloc(A, c2, sizeof(double));
+            if (!tmp.ws[w].Kw || !tmp.ws[w].Lw || !tmp.ws[w].Mw || !tmp.ws[w].g || !tmp.ws[w].z || !tmp.ws[w].Kc || !tmp.ws[w].Dc) bad = 1;
         }
         if (bad) tmp.kc = (bgpbt__cfree(A, tmp.kc, c * BGPBT__GP_KCROWS, sizeof(double)), (double*)NULL);
     }
@@ -11386,7 +11519,20 @@ BGPBT__INLINE void bgpbt__gp_pair(const bgpbt__gpk* K, const double* za, const d
     p->kx = 1.0; p->kh = 1.0; p->dkx_dr2 = 0.0; p->r2 = 0.0; p->hsum = 0.0;
     if (K->ncont) {
         double r2 = 0.0;
-        for (c = 0; c < K->ncont; ++c) { double d = za[c] - zb[c]; r2 += d * d; }
+        c = 0;
+#if defined(BGPBT__D4)
+        if (K->ncont >= 8) {
+            __m256d s = _mm256_setzero_pd();
+            double t4[4];
+            for (; c + 4 <= K->ncont; c += 4) {
+                __m256d d = _mm256_sub_pd(_mm256_loadu_pd(za + c), _mm256_loadu_pd(zb + c));
+                s = _mm256_fmadd_pd(d, d, s);
+            }
+            _mm256_storeu_pd(t4, s);
+            r2 = (t4[0] + t4[1]) + (t4[2] + t4[3]);
+        }
+#endif
+        for (; c < K->ncont; ++c) { double d = za[c] - zb[c]; r2 += d * d; }
         p->r2 = r2;
         if (K->matern) {
             double r = sqrt(5.0 * r2), e = exp(-r);
@@ -11702,6 +11848,11 @@ BGPBT_API bgpbt_result bgpbt_gp_set_data(bgpbt_gp* gp, const double* X, const do
 }
 
 /* LML and gradient at raw parameters; uses Kw, Lw, Mw, grow_buf; leaves L, Linv, alpha. */
+/* The gradient pass: needs the value pass (bgpbt__gp_lml with grad == NULL) just done on the
+   same raw parameters in the same workspace (it reuses L, alpha, the features and the pair
+   cache), so a line search can reject a step without paying for K^{-1}. */
+BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* grad);
+
 BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* lml, double* grad) {
     bgpbt_gp_hypers h;
     bgpbt__gpk K;
@@ -11710,10 +11861,27 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
     double* a = ws->g; /* per-row gradient partial sums, then alpha */
     double* alpha;
     bgpbt_result r;
+    int cache;
     bgpbt__gp_decode(gp, raw, &h);
     bgpbt__gp_consts(gp, &h, &K);
     bgpbt__gp_feats_to(gp, &K, n, ws->z);
-    bgpbt__gp_kmat(gp, &K, h.noise, n, ws->z, ws->Kw);
+    cache = gp->ncat == 0;
+    if (!cache) bgpbt__gp_kmat(gp, &K, h.noise, n, ws->z, ws->Kw);
+    else {
+        BGPBT_OMP(parallel for schedule(dynamic, 16) if (n >= 128))
+        for (i = 0; i < n; ++i) {
+            int j;
+            bgpbt__gpp p;
+            const double* zi = ws->z + (size_t)i * zs;
+            double *row = ws->Kw + (size_t)i * ld, *kc = ws->Kc + (size_t)i * ld, *dc = ws->Dc + (size_t)i * ld;
+            for (j = 0; j <= i; ++j) {
+                bgpbt__gp_pair(&K, zi, ws->z + (size_t)j * zs, gp->t[i] - gp->t[j], &p);
+                row[j] = kc[j] = p.k;
+                dc[j] = K.s * p.kt * p.dkx_dr2;
+            }
+            row[i] += h.noise;
+        }
+    }
     r = bgpbt_linalg_cholesky_jitter(ws->Kw, ld, ws->Lw, ld, n, &jit, NULL);
     if (r != BGPBT_OK) return r;
     alpha = a + (size_t)n * P; /* grow_buf has cap * MAXP >= n * (P + 1) entries (P <= 68) */
@@ -11723,7 +11891,19 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
     for (i = 0; i < n; ++i) logdet += log(ws->Lw[(size_t)i * ld + i]);
     bgpbt_linalg_solve_lower_t(ws->Lw, ld, n, alpha);
     *lml = -0.5 * quad - logdet - 0.5 * n * 1.8378770664093454836;
-    if (!grad) return BGPBT_OK;
+    if (grad) bgpbt__gp_lml_grad(gp, ws, raw, grad);
+    return BGPBT_OK;
+}
+
+BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* grad) {
+    bgpbt_gp_hypers h;
+    bgpbt__gpk K;
+    int n = gp->n, ld = gp->cap, i, P = gp->np, zs = gp->dim + 1;
+    double* a = ws->g;
+    double* alpha = a + (size_t)n * P;
+    int cache = gp->ncat == 0;
+    bgpbt__gp_decode(gp, raw, &h);
+    bgpbt__gp_consts(gp, &h, &K);
     /* W = alpha alpha^T - K^{-1} (lower), then dLML/dp = 0.5 sum_ij W_ij dK_ij/dp */
     bgpbt_linalg_lower_inverse(ws->Lw, ld, n, ws->Mw, ld);
     bgpbt__gp_kinv(ws->Mw, ld, n, ws->Kw);
@@ -11735,6 +11915,38 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
         int j, c, q;
         bgpbt__gpp p;
         for (q = 0; q < P; ++q) g[q] = 0.0;
+        if (cache) { /* continuous kernel: k and its r^2-derivative come from the cache */
+            const double *kc = ws->Kc + (size_t)i * ld, *dc = ws->Dc + (size_t)i * ld;
+            double gs = 0.0, ge = 0.0, gl = 0.0, acc[BGPBT_GP_MAX_DIM + 4];
+            int ard = gp->n_ls > 1, nc = gp->ncont;
+            if (ard) for (c = 0; c < nc; ++c) acc[c] = 0.0;
+            for (j = 0; j <= i; ++j) {
+                const double* zj = ws->z + (size_t)j * zs;
+                double w = (alpha[i] * alpha[j] - Wr[j]) * (i == j ? 0.5 : 1.0);
+                double kw = w * kc[j], base = -2.0 * w * dc[j];
+                gs += kw;
+                if (gp->i_eps >= 0) ge += kw * fabs(gp->t[i] - gp->t[j]);
+                if (ard) {
+                    c = 0;
+#if defined(BGPBT__D4)
+                    {
+                        __m256d bv = _mm256_set1_pd(base);
+                        for (; c + 4 <= nc; c += 4) {
+                            __m256d d = _mm256_sub_pd(_mm256_loadu_pd(zi + c), _mm256_loadu_pd(zj + c));
+                            _mm256_storeu_pd(acc + c, _mm256_fmadd_pd(_mm256_mul_pd(bv, d), d, _mm256_loadu_pd(acc + c)));
+                        }
+                    }
+#endif
+                    for (; c < nc; ++c) { double d = zi[c] - zj[c]; acc[c] += base * d * d; }
+                } else if (gp->n_ls) { double r2 = 0.0; for (c = 0; c < gp->ncont; ++c) { double d = zi[c] - zj[c]; r2 += d * d; } gl += base * r2; }
+            }
+            if (gp->i_scale >= 0) g[gp->i_scale] = gs;
+            if (gp->i_noise >= 0) g[gp->i_noise] = (alpha[i] * alpha[i] - Wr[i]) * 0.5 * h.noise;
+            if (gp->i_eps >= 0) g[gp->i_eps] = ge * 0.5 * K.dlog1me;
+            if (gp->n_ls == 1) g[gp->i_ls] = gl;
+            if (ard) for (c = 0; c < nc; ++c) g[gp->i_ls + c] = acc[c];
+            continue;
+        }
         for (j = 0; j <= i; ++j) {
             const double* zj = ws->z + (size_t)j * zs;
             double w = (alpha[i] * alpha[j] - Wr[j]) * (i == j ? 0.5 : 1.0);
@@ -11771,7 +11983,6 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
         for (q = 0; q < gp->n_ls; ++q) grad[gp->i_ls + q] *= bgpbt__gp_pos_d(raw[gp->i_ls + q], gp->ls_lo, gp->ls_hi);
         for (q = 0; q < gp->n_cw; ++q) grad[gp->i_cw + q] *= bgpbt__gp_pos_d(raw[gp->i_cw + q], gp->cw_lo, gp->cw_hi);
     }
-    return BGPBT_OK;
 }
 
 BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml, double* grad) {
@@ -11785,25 +11996,30 @@ BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml
 }
 
 /* negative LML as the L-BFGS objective; +inf when the matrix cannot be factored */
-BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, double* g, int* evals) {
+BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, int* evals) {
     double v;
-    int q;
     (*evals)++;
-    if (bgpbt__gp_lml(gp, ws, u, &v, g) != BGPBT_OK || !(v - v == 0.0)) return HUGE_VAL;
+    if (bgpbt__gp_lml(gp, ws, u, &v, NULL) != BGPBT_OK || !(v - v == 0.0)) return HUGE_VAL;
+    return -v;
+}
+/* gradient of the objective at u, right after bgpbt__gp_obj(u) succeeded; 0 if not finite */
+BGPBT__PRIVATE int bgpbt__gp_obj_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, double* g) {
+    int q;
+    bgpbt__gp_lml_grad(gp, ws, u, g);
     for (q = 0; q < gp->np; ++q) {
         g[q] = -g[q];
-        if (!(g[q] - g[q] == 0.0)) return HUGE_VAL;
+        if (!(g[q] - g[q] == 0.0)) return 0;
     }
-    return -v;
+    return 1;
 }
 
 #define BGPBT__LBFGS_M 8
 /* Stop when an iteration improves the negative LML by less than this, relatively. scipy's
    default (factr 1e7 -> 2.2e-9) spends many iterations creeping towards a box bound, which the
-   smooth transform here makes asymptotic; 1e-7 of the LML is far below what changes a
+   smooth transform here makes asymptotic; 1e-6 of the LML is far below what changes a
    prediction. */
 #ifndef BGPBT__LBFGS_FTOL
-#define BGPBT__LBFGS_FTOL 1e-7
+#define BGPBT__LBFGS_FTOL 1e-6
 #endif
 
 /* Minimise the negative LML from x (in place). Returns the final value (inf if none finite). */
@@ -11812,8 +12028,8 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws,
     double g[BGPBT__GP_MAXP], d[BGPBT__GP_MAXP], xn[BGPBT__GP_MAXP], gn[BGPBT__GP_MAXP];
     double S[BGPBT__LBFGS_M][BGPBT__GP_MAXP], Y[BGPBT__LBFGS_M][BGPBT__GP_MAXP];
     double rho[BGPBT__LBFGS_M], al[BGPBT__LBFGS_M];
-    double f = bgpbt__gp_obj(gp, ws, x, g, evals);
-    if (!(f < HUGE_VAL)) return HUGE_VAL;
+    double f = bgpbt__gp_obj(gp, ws, x, evals);
+    if (!(f < HUGE_VAL) || !bgpbt__gp_obj_grad(gp, ws, x, g)) return HUGE_VAL;
     for (it = 0; it < maxit; ++it) {
         double gd = 0.0, step, gmax = 0.0, fn = HUGE_VAL, sy = 0.0, yy = 0.0, rel;
         int ls, ok = 0;
@@ -11852,8 +12068,12 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws,
         step = hist == 0 ? (gmax > 1.0 ? 1.0 / gmax : 1.0) : 1.0;
         for (ls = 0; ls < 25; ++ls) {
             for (k = 0; k < P; ++k) xn[k] = x[k] + step * d[k];
-            fn = bgpbt__gp_obj(gp, ws, xn, gn, evals);
-            if (fn < HUGE_VAL && fn <= f + 1e-4 * step * gd) { ok = 1; break; }
+            fn = bgpbt__gp_obj(gp, ws, xn, evals);
+            if (fn < HUGE_VAL && fn <= f + 1e-4 * step * gd) {
+                ok = bgpbt__gp_obj_grad(gp, ws, xn, gn); /* only accepted steps pay for K^{-1} */
+                if (!ok) fn = HUGE_VAL;
+                break;
+            }
             step *= fn < HUGE_VAL ? 0.5 : 0.1;
         }
         if (!ok) break;
@@ -12012,7 +12232,8 @@ BGPBT_API bgpbt_result bgpbt_gp_predict(bgpbt_gp* gp, const double* X, const dou
     bgpbt__gpk K;
     int c0, n, Nv;
     const double* Linv;
-    if (!gp || m < 0 || (m > 0 && !X)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (m < 0 || (m > 0 && !X)) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_predict: m = %d, X %p", m, (const void*)X);
     if (!gp->factored || !gp->pend_factored)
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_WRONG_ORDER, "gp_predict: the GP has no valid factorisation");
     {
@@ -12117,7 +12338,9 @@ BGPBT_API bgpbt_result bgpbt_gp_sample(bgpbt_gp* gp, const double* X, const doub
     double *C, *V, *mu, *z;
     int Nv, a, b, s;
     bgpbt_result r;
-    if (!gp || m < 0 || ns < 0 || (m > 0 && (!X || !out || !rng))) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (m < 0 || ns < 0 || (m > 0 && (!X || !out || !rng)))
+        return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_sample: m = %d, ns = %d, X, out and rng must not be NULL", m, ns);
     if (m == 0 || ns == 0) return BGPBT_OK;
     if (!gp->factored || !gp->pend_factored)
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_WRONG_ORDER, "gp_sample: the GP has no valid factorisation");
@@ -12260,7 +12483,8 @@ BGPBT__PRIVATE bgpbt_bo_param bgpbt__bo_param(const char* name, bgpbt_bo_param_t
 
 BGPBT_API bgpbt_result bgpbt_bo_space_add_float(bgpbt_bo_space* s, const char* name, double lo, double hi, int log_scale) {
     bgpbt_bo_param p;
-    if (!s || !name) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!name) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: a parameter needs a name");
     if (strlen(name) >= BGPBT_BO_NAME_MAX) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: name '%.40s...' is too long", name);
     p = bgpbt__bo_param(name, BGPBT_BO_FLOAT, lo, hi, log_scale);
     return bgpbt_bo_space_add(s, &p);
@@ -12474,6 +12698,8 @@ BGPBT_API bgpbt_result bgpbt_bo_create(const bgpbt_bo_config* config, bgpbt_bo**
         !(c.tr.cat_length_min > 0.0 && c.tr.cat_length_min <= c.tr.cat_length_init && c.tr.cat_length_init <= c.tr.cat_length_max) ||
         !(c.tr.multiplier > 1.0) || c.tr.succ_tol < 1 || c.tr.fail_tol < 1)
         return bgpbt__error(log, BGPBT_ERR_EMPTY_RANGE, "bo_create: trust-region lengths must satisfy 0 < min <= init <= max, multiplier > 1, tolerances >= 1");
+    if (!bgpbt__isfinite(c.beta) || !bgpbt__isfinite(c.step_size))
+        return bgpbt__error(log, BGPBT_ERR_NOT_FINITE, "bo_create: beta %g or step_size %g is not finite", c.beta, c.step_size);
     if (c.beta <= 0.0) c.beta = 3.0;
     if (c.n_init <= 0) { c.n_init = 2 * nfree; if (c.n_init < 4) c.n_init = 4; if (c.n_init > 20) c.n_init = 20; }
     if (c.n_restarts <= 0) c.n_restarts = 3;
@@ -12623,7 +12849,9 @@ BGPBT_API bgpbt_result bgpbt_bo_set_data(bgpbt_bo* bo, const double* values, con
                                          const double* y, int n) {
     int i;
     bgpbt_result r;
-    if (!bo || n < 0 || (n > 0 && (!values || !y))) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (n < 0 || (n > 0 && (!values || !y)))
+        return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_set_data: n = %d, values and y must not be NULL", n);
     if (n > 0 && bo->cfg.time_varying && !t)
         return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_set_data: time-varying BO needs t");
     for (i = 0; i < n; ++i) {
@@ -12666,7 +12894,7 @@ typedef struct bgpbt__bo_ctx {
     double center[BGPBT_BO_MAX_DIM];
     double alo[BGPBT_BO_MAX_DIM], ahi[BGPBT_BO_MAX_DIM]; /* auto-range context bounds */
     int radius, ncat_free, nfloat, ndisc, nfree;
-    double t, fbest;
+    double t, fbest, beta;
     int nd;
 } bgpbt__bo_ctx;
 
@@ -12695,11 +12923,11 @@ BGPBT__PRIVATE double bgpbt__bo_acq(const bgpbt_bo* bo, const bgpbt__bo_ctx* X, 
     double s = sqrt(var);
     switch (bo->cfg.acq) {
         case BGPBT_BO_ACQ_LCB:
-            if (dmu) { *dmu = 1.0; *dvar = -bo->cfg.beta / (2.0 * s); }
-            return mu - bo->cfg.beta * s;
+            if (dmu) { *dmu = 1.0; *dvar = -X->beta / (2.0 * s); }
+            return mu - X->beta * s;
         case BGPBT_BO_ACQ_LCB_VAR:
-            if (dmu) { *dmu = 1.0; *dvar = -bo->cfg.beta; }
-            return mu - bo->cfg.beta * var;
+            if (dmu) { *dmu = 1.0; *dvar = -X->beta; }
+            return mu - X->beta * var;
         default: {
             double z = (X->fbest - mu) / s, cdf = bgpbt_normal_cdf(z), pdf = bgpbt_normal_pdf(z);
             if (dmu) { *dmu = cdf; *dvar = -pdf / (2.0 * s); }
@@ -12902,6 +13130,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__bo_propose(bgpbt_bo* bo, const bgpbt_bo_reque
         T[i] = bo->t[start + i];
     }
     X.t = (req && req->use_t) ? req->t : bo->max_t;
+    X.beta = (req && req->beta > 0.0) ? req->beta : bo->cfg.beta;
     if (nfl > 0) {
         double worst = Y[0];
         for (i = 1; i < nd; ++i) if (Y[i] > worst) worst = Y[i];
@@ -13079,7 +13308,8 @@ done:
 }
 
 BGPBT_API bgpbt_result bgpbt_bo_suggest(bgpbt_bo* bo, const bgpbt_bo_request* req, int q, double* values) {
-    if (!bo || q < 1 || !values) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (q < 1 || !values) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_suggest: q = %d (>= 1) and values must not be NULL", q);
     if (req && (req->n_pending < 0 || (req->n_pending > 0 && !req->pending)))
         return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_suggest: n_pending = %d with NULL pending", req->n_pending);
     return bgpbt__bo_propose(bo, req, q, values, 0);
@@ -13118,7 +13348,8 @@ BGPBT__PRIVATE void bgpbt__bo_push_pending(bgpbt_bo* bo, const double* v) {
 BGPBT_API bgpbt_result bgpbt_bo_ask(bgpbt_bo* bo, const double* context, int q, double* values) {
     int k = 0, i;
     bgpbt_result r;
-    if (!bo || q < 1 || !values) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (q < 1 || !values) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_ask: q = %d (>= 1) and values must not be NULL", q);
     if (bo->nctx && context)
         for (i = 0; i < bo->nctx; ++i)
             if (!(context[i] - context[i] == 0.0))
@@ -15165,7 +15396,8 @@ BGPBT_API bgpbt_result bgpbt_pbt_load(bgpbt_pbt* target, const void* data, size_
         s->res_ret[i] = bgpbt_read_f64(&r);
         s->res_steps[i] = bgpbt__pbt_r_i64(&r);
         s->res_failed[i] = (unsigned char)(bgpbt_read_i32(&r) != 0);
-        /* a closed round's job_member indices are history (the candidates may have been cut since) */
+        /* job_member indexes the member lists only while the round is open: a closed init or
+           distillation round has already moved its candidates into the population */
         if ((s->round_open && (s->job_member[i] < 0 || s->job_member[i] >= lim)) || s->res_steps[i] < 0) bad = 1;
     }
     n = bgpbt_read_count(&r, (uint32_t)s->cap * 3, 4);

@@ -2,7 +2,7 @@
    Build and run (from the repository root):
        cc -O2 -march=native -std=c99 examples/hello_core.c -o hello_core -lm && ./hello_core   */
 #define BGPBT_IMPLEMENTATION
-#include "bgpbt.h"
+#include "../bgpbt.h"
 #include <stdio.h>
 
 int main(void) {

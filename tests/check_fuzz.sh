@@ -19,7 +19,7 @@ for src in "$ROOT"/tests/fuzz/fuzz_*.c; do
     [ -f "$src" ] || continue
     name=$(basename "$src" .c); name=${name#fuzz_}
     exe="$B/fuzz_$name"
-    if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I"$ROOT" "$src" -o "$exe"; then
+    if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I"$ROOT" "$src" -o "$exe" -lm; then
         echo "fuzz $name: build failed"; status=1; continue
     fi
     work="$B/fuzz_corpus_$name"; rm -rf "$work"; mkdir -p "$work"

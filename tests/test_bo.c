@@ -295,6 +295,13 @@ static void bo_acquisition_signs(void) {
         CHECK_OK(bgpbt_bo_set_data(bo, X, NULL, y, 9));
         CHECK_OK(bgpbt_bo_suggest(bo, NULL, 1, out));
         CHECK_NEAR(out[0], 0.22, 0.08);
+        if (acq == 1) { /* a huge request beta makes LCB pure exploration: away from the data */
+            bgpbt_bo_request req;
+            memset(&req, 0, sizeof req);
+            req.beta = 1e6;
+            CHECK_OK(bgpbt_bo_suggest(bo, &req, 1, out));
+            CHECK(fabs(out[0] - floor(out[0] * 8 + 0.5) / 8) > 0.03); /* between data points */
+        }
         bgpbt_bo_destroy(bo);
     }
 }

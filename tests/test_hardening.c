@@ -1,0 +1,1285 @@
+/* tests/test_hardening.c - suite `hardening`: out-of-memory injection (SQLite style), the
+   bad-input matrix, file safety under SIGKILL, and in-process determinism across thread counts.
+   The fuzz targets are in tests/fuzz/ (tests/check_fuzz.sh) and the cross-build determinism
+   check is tests/check_determinism.sh. */
+#if defined(__unix__)
+#  include <signal.h>
+#  include <sys/wait.h>
+#  include <unistd.h>
+#endif
+#ifdef _OPENMP
+#  include <omp.h>
+#endif
+
+static long hardening_oom_points;  /* allocation-failure points tried, all operations */
+static long hardening_bad_cases;   /* bad-input cases tried */
+static long hardening_kills;       /* SIGKILLs survived */
+
+/* ---- out-of-memory injection -----------------------------------------------------------------
+
+   An operation gets a failing allocator and a context. It may first build what it needs with
+   the allocator never failing (fa->fail_at = 0), then call hardening_arm(fa, k) before the part
+   under test so that its k-th allocation from then on fails. It returns the result of the part
+   under test, cleans up after itself whatever happened, and checks that the objects that existed
+   before a failure are unchanged and usable. The loop runs k = 1, 2, ... until the operation
+   succeeds without reaching its k-th allocation; every failure must be BGPBT_ERR_OUT_OF_MEMORY
+   and leave the allocator's live counters at zero. */
+typedef bgpbt_result (*hardening_oom_op)(test_failing_alloc* fa, bgpbt_allocator a, long k);
+
+static void hardening_arm(test_failing_alloc* fa, long k) { fa->fail_at = fa->count + k; }
+
+static long hardening_oom_loop(const char* what, hardening_oom_op op, long max_k) {
+    long k;
+    for (k = 1; k <= max_k; ++k) {
+        test_failing_alloc fa;
+        bgpbt_allocator a = test_failing_allocator(&fa, 0);
+        bgpbt_result r = op(&fa, a, k);
+        hardening_oom_points++;
+        if (fa.live_blocks != 0 || fa.live_bytes != 0) {
+            char m[256];
+            snprintf(m, sizeof m, "%s: failing allocation %ld leaks %ld blocks (%lld bytes)", what, k, fa.live_blocks,
+                     fa.live_bytes);
+            test__fail(__FILE__, __LINE__, m);
+            return k;
+        }
+        if (r == BGPBT_OK && (fa.fail_at == 0 || fa.count < fa.fail_at)) { /* never reached k: done */
+            if (test__verbose) printf("  oom %-36s %5ld failure points\n", what, k - 1);
+            return k;
+        }
+        if (r != BGPBT_OK && r != BGPBT_ERR_OUT_OF_MEMORY) {
+            char m[256];
+            snprintf(m, sizeof m, "%s: failing allocation %ld returned %s", what, k, bgpbt_result_string(r));
+            test__fail(__FILE__, __LINE__, m);
+            return k;
+        }
+    }
+    {
+        char m[256];
+        snprintf(m, sizeof m, "%s: still allocating after %ld failure points", what, max_k);
+        test__fail(__FILE__, __LINE__, m);
+    }
+    return max_k;
+}
+
+static char* hardening_task_xml(const char* task, size_t* n) {
+    char* buf;
+    *n = 0;
+    if (bgpbt_task_mjcf(task, NULL, 0, n) != BGPBT_OK) return NULL;
+    buf = (char*)malloc(*n + 1);
+    if (buf && bgpbt_task_mjcf(task, buf, *n + 1, n) != BGPBT_OK) { free(buf); return NULL; }
+    return buf;
+}
+
+static bgpbt_result hardening_op_mjcf(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    size_t n;
+    char* xml = hardening_task_xml("ant", &n);
+    bgpbt_sim_model_config mc = bgpbt_sim_model_config_default();
+    bgpbt_sim_config sc = bgpbt_sim_config_default();
+    bgpbt_sim_model* m = NULL;
+    bgpbt_sim* s = NULL;
+    bgpbt_result r;
+    if (!xml) return BGPBT_ERR_INTERNAL;
+    mc.allocator = a;
+    sc.allocator = a;
+    sc.num_envs = 3;
+    hardening_arm(fa, k);
+    r = bgpbt_sim_model_from_mjcf(xml, strlen(xml), &mc, &m);
+    if (r == BGPBT_OK) r = bgpbt_sim_create(m, &sc, &s);
+    if (r == BGPBT_OK) r = bgpbt_sim_step(s);
+    bgpbt_sim_destroy(s);
+    bgpbt_sim_model_destroy(m);
+    free(xml);
+    return r;
+}
+
+static bgpbt_result hardening_op_vecenv(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    static const char* const tasks[] = {"inverted_pendulum", "hopper", "humanoid", "fetch"};
+    bgpbt_result r = BGPBT_OK;
+    int i;
+    for (i = 0; i < 4 && r == BGPBT_OK; ++i) {
+        bgpbt_vecenv_config c = bgpbt_vecenv_config_default();
+        bgpbt_vecenv* v = NULL;
+        c.allocator = a;
+        c.num_envs = 3;
+        c.num_threads = 1;
+        if (i == 0) hardening_arm(fa, k);
+        r = bgpbt_vecenv_create_task(tasks[i], NULL, &c, &v);
+        if (r == BGPBT_OK) r = bgpbt_vecenv_reset(v);
+        if (r == BGPBT_OK) {
+            float act[3 * 32];
+            memset(act, 0, sizeof act);
+            r = bgpbt_vecenv_step(v, act);
+        }
+        bgpbt_vecenv_destroy(v);
+    }
+    return r;
+}
+
+static bgpbt_result hardening_op_mlp(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    bgpbt_mlp_config c = bgpbt_mlp_config_default();
+    bgpbt_mlp *m = NULL, *m2 = NULL;
+    bgpbt_result r;
+    unsigned char buf[4096];
+    size_t n = 0;
+    c.in_dim = 3;
+    c.out_dim = 2;
+    c.num_hidden = 2;
+    c.hidden[0] = 8;
+    c.hidden[1] = 5;
+    c.allocator = a;
+    hardening_arm(fa, k);
+    r = bgpbt_mlp_create(&c, &m);
+    if (r == BGPBT_OK) r = bgpbt_mlp_save(m, buf, sizeof buf, &n);
+    if (r == BGPBT_OK) r = bgpbt_mlp_create_from_blob(buf, n, &c, &m2);
+    bgpbt_mlp_destroy(m2);
+    bgpbt_mlp_destroy(m);
+    return r;
+}
+
+static bgpbt_agent_config hardening_agent_config(bgpbt_allocator a) {
+    bgpbt_agent_config c = bgpbt_agent_config_default();
+    c.task = "inverted_pendulum";
+    c.num_envs = 2;
+    c.eval_episodes = 1;
+    c.eval_max_steps = 4;
+    c.env_threads = 1;
+    c.arch.policy_layers = 1;
+    c.arch.policy_width = 4;
+    c.arch.value_layers = 1;
+    c.arch.value_width = 4;
+    c.hparams.unroll_length = 5;
+    c.hparams.batch_size = 2;
+    c.hparams.num_minibatches = 1;
+    c.hparams.update_epochs = 1;
+    c.seed = 5;
+    c.allocator = a;
+    return c;
+}
+
+static bgpbt_result hardening_op_agent(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    bgpbt_agent_config c = hardening_agent_config(a);
+    bgpbt_agent* ag = NULL;
+    bgpbt_result r;
+    hardening_arm(fa, k);
+    r = bgpbt_agent_create(&c, &ag);
+    if (r == BGPBT_OK) r = bgpbt_agent_train(ag, 10);
+    if (r == BGPBT_OK) r = bgpbt_agent_evaluate(ag, NULL, NULL);
+    bgpbt_agent_destroy(ag);
+    return r;
+}
+
+/* Loading a blob of another architecture allocates new networks: a failure must leave the
+   existing agent as it was (same saved bytes) and usable. */
+static bgpbt_result hardening_op_agent_load(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    bgpbt_agent_config c = hardening_agent_config(a);
+    bgpbt_agent *dst = NULL, *src = NULL;
+    bgpbt_result r;
+    static unsigned char blob[1 << 16], before[1 << 16], after[1 << 16];
+    size_t nb = 0, n0 = 0, n1 = 0;
+    float obs[4] = {0, 0, 0, 0}, act[1];
+    if (bgpbt_agent_create(&c, &dst) != BGPBT_OK) return BGPBT_ERR_INTERNAL;
+    c.arch.policy_layers = 2;
+    c.arch.policy_width = 6;
+    c.seed = 9;
+    if (bgpbt_agent_create(&c, &src) != BGPBT_OK) { bgpbt_agent_destroy(dst); return BGPBT_ERR_INTERNAL; }
+    bgpbt_agent_save(src, blob, sizeof blob, &nb);
+    bgpbt_agent_save(dst, before, sizeof before, &n0);
+    hardening_arm(fa, k);
+    r = bgpbt_agent_load(dst, blob, nb);
+    fa->fail_at = 0;
+    if (r != BGPBT_OK) {
+        bgpbt_agent_save(dst, after, sizeof after, &n1);
+        if (n1 != n0 || memcmp(before, after, n0) != 0) r = BGPBT_ERR_INTERNAL; /* changed: a finding */
+    }
+    if (bgpbt_agent_act(dst, obs, 1, act, 1) != BGPBT_OK) r = BGPBT_ERR_INTERNAL;
+    bgpbt_agent_destroy(src);
+    bgpbt_agent_destroy(dst);
+    return r;
+}
+
+static void hardening_gp_data(double* X, double* y, int n, int d) {
+    bgpbt_rng rng;
+    int i, j;
+    bgpbt_rng_init(&rng, 17, 0);
+    for (i = 0; i < n; ++i) {
+        double s = 0;
+        for (j = 0; j < d; ++j) { X[i * d + j] = bgpbt_rng_double(&rng); s += sin(3 * X[i * d + j]); }
+        y[i] = s;
+    }
+}
+
+static bgpbt_result hardening_op_gp(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    bgpbt_gp_config c = bgpbt_gp_config_default();
+    bgpbt_gp* gp = NULL;
+    double X[20 * 3], y[20], mu[2], var[2];
+    bgpbt_result r;
+    hardening_gp_data(X, y, 20, 3);
+    c.dim = 3;
+    c.ard = 1;
+    c.allocator = a;
+    hardening_arm(fa, k);
+    r = bgpbt_gp_create(&c, &gp);
+    if (r == BGPBT_OK) r = bgpbt_gp_set_data(gp, X, NULL, y, 20);
+    if (r == BGPBT_OK) r = bgpbt_gp_fit(gp);
+    if (r == BGPBT_OK) r = bgpbt_gp_predict(gp, X, NULL, 2, mu, var);
+    bgpbt_gp_destroy(gp);
+    return r;
+}
+
+static bgpbt_bo_config hardening_bo_config(bgpbt_allocator a) {
+    bgpbt_bo_config c = bgpbt_bo_config_default();
+    bgpbt_bo_space_add_float(&c.space, "x", 0, 1, 0);
+    bgpbt_bo_space_add_float(&c.space, "lr", 1e-4, 1e-2, 1);
+    bgpbt_bo_space_add_int(&c.space, "n", 1, 8, 0);
+    bgpbt_bo_space_add_categorical(&c.space, "c", 3);
+    c.n_init = 4;
+    c.n_restarts = 1;
+    c.n_steps = 4;
+    c.n_candidates = 32;
+    c.seed = 4;
+    c.allocator = a;
+    return c;
+}
+
+static bgpbt_result hardening_op_bo(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    bgpbt_bo_config c = hardening_bo_config(a);
+    bgpbt_bo* bo = NULL;
+    double v[4 * 2];
+    bgpbt_result r;
+    int i;
+    hardening_arm(fa, k);
+    r = bgpbt_bo_create(&c, &bo);
+    for (i = 0; i < 4 && r == BGPBT_OK; ++i) { /* 4 random points, then 2 model-based ones */
+        r = bgpbt_bo_ask(bo, NULL, i < 3 ? 2 : 1, v);
+        if (r == BGPBT_OK) r = bgpbt_bo_tell(bo, v, 0, v[0] * v[0] + v[2] * 0.1);
+        if (r == BGPBT_OK && i < 3) r = bgpbt_bo_tell(bo, v + 4, 0, v[4] - v[6] * 0.1);
+    }
+    bgpbt_bo_destroy(bo);
+    return r;
+}
+
+static bgpbt_pbt_config hardening_pbt_config(int method, bgpbt_allocator a) {
+    bgpbt_pbt_config c = bgpbt_pbt_config_default();
+    c.method = method;
+    c.pop_size = 4;
+    c.seed = 3;
+    c.t_ready = 1000;
+    c.max_steps = 6000;
+    c.max_generations = 1;
+    c.patience = 2;
+    c.distill_budget = 2000;
+    c.distill_every = 4000;
+    c.n_init = method == BGPBT_PBT_METHOD_BGPBT ? 6 : 0;
+    c.n_arch_candidates = 6;
+    c.acq_restarts = 1;
+    c.acq_steps = 5;
+    c.allocator = a;
+    return c;
+}
+
+static int hardening_pbt_round(bgpbt_pbt* s, int round, bgpbt_result* r) {
+    const bgpbt_pbt_round* rd;
+    int i;
+    *r = bgpbt_pbt_ask(s, &rd);
+    if (*r != BGPBT_OK || rd->n_jobs == 0) return 0;
+    for (i = 0; i < rd->n_jobs && *r == BGPBT_OK; ++i)
+        *r = bgpbt_pbt_tell(s, i, 0.1 * i + 0.05 * round + 0.1 * rd->jobs[i].hp[0] * 1e3, rd->jobs[i].steps, 0);
+    return *r == BGPBT_OK;
+}
+
+static int hardening_pbt_method;
+static bgpbt_result hardening_op_pbt(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    bgpbt_pbt_config c = hardening_pbt_config(hardening_pbt_method, a);
+    bgpbt_pbt* s = NULL;
+    bgpbt_result r;
+    int round;
+    hardening_arm(fa, k);
+    r = bgpbt_pbt_create(&c, &s);
+    for (round = 0; round < 3 && r == BGPBT_OK; ++round)
+        if (!hardening_pbt_round(s, round, &r)) break;
+    bgpbt_pbt_destroy(s);
+    return r;
+}
+
+/* The runner's checkpoint: save (bgpbt__pbt_checkpoint) and restore (bgpbt__pbt_restore) with
+   synthetic agents; a failed restore leaves the scheduler and the agent table as they were. */
+typedef struct hardening_sagent { double skill; uint64_t seed; } hardening_sagent;
+static bgpbt_allocator hardening_agent_alloc; /* the synthetic agents allocate through it too */
+static bgpbt_result hardening_s_create(void* user, const int* arch, const double* hp, uint64_t seed, void** out) {
+    hardening_sagent* ag = (hardening_sagent*)bgpbt_mem_alloc(&hardening_agent_alloc, sizeof *ag, 8);
+    (void)user; (void)arch;
+    if (!ag) return BGPBT_ERR_OUT_OF_MEMORY;
+    ag->skill = hp[0];
+    ag->seed = seed;
+    *out = ag;
+    return BGPBT_OK;
+}
+static void hardening_s_destroy(void* user, void* agent) {
+    (void)user;
+    bgpbt_mem_free(&hardening_agent_alloc, agent, sizeof(hardening_sagent));
+}
+static bgpbt_result hardening_s_clone(void* user, const void* src, uint64_t seed, void** out) {
+    hardening_sagent* ag = (hardening_sagent*)bgpbt_mem_alloc(&hardening_agent_alloc, sizeof *ag, 8);
+    (void)user;
+    if (!ag) return BGPBT_ERR_OUT_OF_MEMORY;
+    *ag = *(const hardening_sagent*)src;
+    ag->seed = seed;
+    *out = ag;
+    return BGPBT_OK;
+}
+static bgpbt_result hardening_s_train(void* user, void* agent, const void* teacher, const bgpbt_pbt_job* job,
+                                      double* ret, long long* steps_run) {
+    hardening_sagent* ag = (hardening_sagent*)agent;
+    (void)user; (void)teacher;
+    ag->skill += 1e-4 * (double)job->steps * (1.0 + job->hp[0] * 1e3) + (double)(bgpbt_mix64(ag->seed++) % 100) * 1e-3;
+    *ret = ag->skill;
+    *steps_run = job->steps;
+    return BGPBT_OK;
+}
+static bgpbt_result hardening_s_save(void* user, const void* agent, void* buf, size_t cap, size_t* size) {
+    (void)user;
+    *size = sizeof(hardening_sagent);
+    if (buf) {
+        if (cap < sizeof(hardening_sagent)) return BGPBT_ERR_BUFFER_TOO_SMALL;
+        memcpy(buf, agent, sizeof(hardening_sagent));
+    }
+    return BGPBT_OK;
+}
+static bgpbt_result hardening_s_load(void* user, const void* data, size_t size, void** out) {
+    hardening_sagent* ag;
+    (void)user;
+    if (size != sizeof(hardening_sagent)) return BGPBT_ERR_SIZE_MISMATCH;
+    ag = (hardening_sagent*)bgpbt_mem_alloc(&hardening_agent_alloc, sizeof *ag, 8);
+    if (!ag) return BGPBT_ERR_OUT_OF_MEMORY;
+    memcpy(ag, data, sizeof *ag);
+    *out = ag;
+    return BGPBT_OK;
+}
+static bgpbt_pbt_agent_ops hardening_sops(void) {
+    bgpbt_pbt_agent_ops o;
+    memset(&o, 0, sizeof o);
+    o.create = hardening_s_create;
+    o.destroy = hardening_s_destroy;
+    o.clone = hardening_s_clone;
+    o.train = hardening_s_train;
+    o.save = hardening_s_save;
+    o.load = hardening_s_load;
+    return o;
+}
+
+/* A scheduler after two rounds and a table holding its live agents. */
+static bgpbt_result hardening_make_run(bgpbt_allocator a, bgpbt_pbt** out, bgpbt__pbt_table* t) {
+    bgpbt_pbt_config c = hardening_pbt_config(BGPBT_PBT_METHOD_PBT, a);
+    bgpbt_pbt_agent_ops ops = hardening_sops();
+    bgpbt_pbt* s = NULL;
+    bgpbt_result r;
+    int i;
+    hardening_agent_alloc = a;
+    r = bgpbt_pbt_create(&c, &s);
+    if (r != BGPBT_OK) return r;
+    memset(t, 0, sizeof *t);
+    t->cap = 4 * s->cap + 16;
+    t->ids = (int*)bgpbt__calloc(&a, (size_t)t->cap, sizeof(int));
+    t->agents = (void**)bgpbt__calloc(&a, (size_t)t->cap, sizeof(void*));
+    if (!t->ids || !t->agents) r = BGPBT_ERR_OUT_OF_MEMORY;
+    hardening_pbt_round(s, 0, &r);
+    hardening_pbt_round(s, 1, &r);
+    for (i = 0; i < s->n_alive && r == BGPBT_OK; ++i) {
+        double hp[BGPBT_PBT_MAX_HP];
+        void* ag = NULL;
+        hp[0] = 1e-4 * (i + 1);
+        r = ops.create(NULL, NULL, hp, (uint64_t)i, &ag);
+        if (r == BGPBT_OK) bgpbt__pbt_table_put(t, s->alive[i], ag);
+    }
+    *out = s;
+    return r;
+}
+static void hardening_free_run(bgpbt_allocator a, bgpbt_pbt* s, bgpbt__pbt_table* t) {
+    int i;
+    for (i = 0; i < t->n; ++i) hardening_s_destroy(NULL, t->agents[i]);
+    bgpbt__cfree(&a, t->ids, (size_t)t->cap, sizeof(int));
+    bgpbt__cfree(&a, t->agents, (size_t)t->cap, sizeof(void*));
+    bgpbt_pbt_destroy(s);
+}
+
+static bgpbt_result hardening_op_checkpoint_save(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    bgpbt_pbt* s = NULL;
+    bgpbt__pbt_table t;
+    bgpbt_pbt_agent_ops ops = hardening_sops();
+    bgpbt_result r = hardening_make_run(a, &s, &t);
+    if (r == BGPBT_OK) {
+        hardening_arm(fa, k);
+        r = bgpbt__pbt_checkpoint(s, &ops, &t, "hardening_oom_checkpoint.bgpbt", NULL);
+        fa->fail_at = 0;
+    }
+    hardening_free_run(a, s, &t);
+    return r;
+}
+
+static bgpbt_result hardening_op_checkpoint_load(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    bgpbt_pbt *s = NULL, *s2 = NULL;
+    bgpbt__pbt_table t, t2;
+    bgpbt_pbt_agent_ops ops = hardening_sops();
+    bgpbt_result r = hardening_make_run(a, &s, &t);
+    if (r == BGPBT_OK) r = bgpbt__pbt_checkpoint(s, &ops, &t, "hardening_oom_checkpoint.bgpbt", NULL);
+    if (r == BGPBT_OK) {
+        /* restore into a fresh scheduler that has run one round of its own */
+        bgpbt_pbt_config c = hardening_pbt_config(BGPBT_PBT_METHOD_PBT, a);
+        static unsigned char before[1 << 16], after[1 << 16];
+        size_t n0 = 0, n1 = 0;
+        int n_before;
+        r = bgpbt_pbt_create(&c, &s2);
+        memset(&t2, 0, sizeof t2);
+        t2.cap = t.cap;
+        t2.ids = (int*)bgpbt__calloc(&a, (size_t)t2.cap, sizeof(int));
+        t2.agents = (void**)bgpbt__calloc(&a, (size_t)t2.cap, sizeof(void*));
+        if (r == BGPBT_OK) hardening_pbt_round(s2, 0, &r);
+        if (r == BGPBT_OK && (!t2.ids || !t2.agents)) r = BGPBT_ERR_OUT_OF_MEMORY;
+        if (r == BGPBT_OK) r = bgpbt_pbt_save(s2, before, sizeof before, &n0);
+        n_before = t2.n;
+        if (r == BGPBT_OK) {
+            hardening_arm(fa, k);
+            r = bgpbt__pbt_restore(s2, &ops, &t2, "hardening_oom_checkpoint.bgpbt", NULL);
+            fa->fail_at = 0;
+            if (r != BGPBT_OK) { /* unchanged */
+                if (bgpbt_pbt_save(s2, after, sizeof after, &n1) != BGPBT_OK || n1 != n0 ||
+                    memcmp(before, after, n0) != 0 || t2.n != n_before)
+                    r = BGPBT_ERR_INTERNAL;
+            } else if (t2.n != t.n) {
+                r = BGPBT_ERR_INTERNAL;
+            }
+        }
+        if (s2) hardening_free_run(a, s2, &t2);
+    }
+    hardening_free_run(a, s, &t);
+    remove("hardening_oom_checkpoint.bgpbt");
+    remove("hardening_oom_checkpoint.bgpbt.prev");
+    return r;
+}
+
+static void hardening_oom(void) {
+    long before = hardening_oom_points;
+    int m;
+    hardening_oom_loop("MJCF model + sim (ant)", hardening_op_mjcf, 5000);
+    hardening_oom_loop("vecenv tasks", hardening_op_vecenv, 5000);
+    hardening_oom_loop("MLP create/save/load", hardening_op_mlp, 1000);
+    hardening_oom_loop("agent create/train/evaluate", hardening_op_agent, 5000);
+    hardening_oom_loop("agent load (other architecture)", hardening_op_agent_load, 1000);
+    hardening_oom_loop("GP create/set_data/fit/predict", hardening_op_gp, 2000);
+    hardening_oom_loop("BO create/ask/tell/suggest", hardening_op_bo, 5000);
+    for (m = 0; m < 4; ++m) {
+        if (test_is_fast() && m == BGPBT_PBT_METHOD_BGPBT) continue;
+        hardening_pbt_method = m;
+        hardening_oom_loop(bgpbt_pbt_method_name(m), hardening_op_pbt, 20000);
+    }
+    hardening_oom_loop("run checkpoint save", hardening_op_checkpoint_save, 1000);
+    hardening_oom_loop("run checkpoint load", hardening_op_checkpoint_load, 1000);
+    if (test__verbose) printf("  hardening: %ld allocation-failure points\n", hardening_oom_points - before);
+}
+
+/* ---- the bad-input matrix ----------------------------------------------------------------------
+
+   Every case calls a public function with one bad input and checks the exact result code and,
+   where the object or config carries a logger, that one message was logged. HBADQ is for calls
+   with no logger in reach (a NULL object). The count is printed with --verbose. */
+static test_log_capture hardening_cap;
+
+static void hardening_bad_check(int got, int want, int logged, const char* expr, const char* file, int line) {
+    hardening_bad_cases++;
+    if (got != want) {
+        char m[600];
+        snprintf(m, sizeof m, "%s returned %d (%s), expected %d (%s)", expr, got, bgpbt_result_string((bgpbt_result)got),
+                 want, bgpbt_result_string((bgpbt_result)want));
+        test__fail(file, line, m);
+    } else if (logged == 0) {
+        char m[600];
+        snprintf(m, sizeof m, "%s: no message logged", expr);
+        test__fail(file, line, m);
+    }
+}
+#define HBAD(expr, code) do { int hb_n = hardening_cap.count; int hb_r = (int)(expr); \
+    hardening_bad_check(hb_r, (int)(code), hardening_cap.count > hb_n, #expr, __FILE__, __LINE__); } while (0)
+#define HBADQ(expr, code) do { int hb_r = (int)(expr); \
+    hardening_bad_check(hb_r, (int)(code), -1, #expr, __FILE__, __LINE__); } while (0)
+
+static bgpbt_logger hardening_logger(void) {
+    bgpbt_logger l;
+    l.fn = test_log_capture_fn;
+    l.user = &hardening_cap;
+    return l;
+}
+
+/* damaged copies of a valid blob: truncated, a flipped payload bit, a flipped header bit, wrong
+   magic, another kind, a newer version (resealed so that only the version is wrong) */
+enum { HARDENING_DAMAGE_KINDS = 6 };
+static size_t hardening_damage(const unsigned char* blob, size_t n, int kind, unsigned char* out) {
+    uint32_t crc;
+    int i;
+    memcpy(out, blob, n);
+    switch (kind) {
+        case 0: return n / 2;
+        case 1: out[n - 3] ^= 0x10; return n;
+        case 2: out[9] ^= 0x01; return n;
+        case 3: out[0] = 'X'; return n;
+        case 4: out[4] = 'Z'; break;
+        default: out[8] = (unsigned char)(out[8] + 7); break;
+    }
+    crc = bgpbt_crc32(0, out, 28);
+    for (i = 0; i < 4; ++i) out[28 + i] = (unsigned char)(crc >> (8 * i));
+    return n;
+}
+static const bgpbt_result hardening_damage_code[HARDENING_DAMAGE_KINDS] = {
+    BGPBT_ERR_TRUNCATED, BGPBT_ERR_CHECKSUM, BGPBT_ERR_CHECKSUM, BGPBT_ERR_BAD_FORMAT, BGPBT_ERR_BAD_FORMAT, BGPBT_ERR_VERSION};
+
+static void hardening_bad_io(void) {
+    unsigned char blob[256], bad[256];
+    bgpbt_writer w;
+    bgpbt_reader rd;
+    void* data = NULL;
+    size_t n, size = 0;
+    int k;
+    memset(&w, 0, sizeof w);
+    w.buf = blob;
+    w.cap = sizeof blob;
+    bgpbt_container_begin(&w, BGPBT_FOURCC('T', 'E', 'S', 'T'), 1);
+    bgpbt_write_f64(&w, 1.5);
+    bgpbt_write_u32(&w, 7);
+    bgpbt_container_end(&w, 0);
+    for (k = 0; k < HARDENING_DAMAGE_KINDS; ++k) {
+        n = hardening_damage(blob, w.pos, k, bad);
+        HBADQ(bgpbt_container_open(bad, n, BGPBT_FOURCC('T', 'E', 'S', 'T'), 1, NULL, &rd), hardening_damage_code[k]);
+    }
+    HBADQ(bgpbt_container_open(NULL, 0, BGPBT_FOURCC('T', 'E', 'S', 'T'), 1, NULL, &rd), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_container_open(blob, w.pos, BGPBT_FOURCC('T', 'E', 'S', 'T'), 1, NULL, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_file_read("hardening_no_such_file.bin", NULL, 100, &data, &size), BGPBT_ERR_IO);
+    HBADQ(bgpbt_file_read(NULL, NULL, 100, &data, &size), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_file_write_atomic("hardening_no_such_dir/x.bin", blob, 4), BGPBT_ERR_IO);
+    HBADQ(bgpbt_file_write_atomic(NULL, blob, 4), BGPBT_ERR_INVALID_ARGUMENT);
+    if (bgpbt_file_write_atomic("hardening_big.bin", blob, w.pos) == BGPBT_OK) {
+        HBADQ(bgpbt_file_read("hardening_big.bin", NULL, 8, &data, &size), BGPBT_ERR_LIMIT);
+        remove("hardening_big.bin");
+    }
+    {
+        uint64_t zero[4] = {0, 0, 0, 0};
+        bgpbt_rng rng;
+        bgpbt_rng_init(&rng, 1, 2);
+        HBADQ(bgpbt_rng_set_state(&rng, zero), BGPBT_ERR_INVALID_ARGUMENT);
+    }
+    {
+        bgpbt_text t;
+        const char* cols[2] = {"a", "b"};
+        double v[2] = {1, 2};
+        bgpbt_text_init(&t, NULL);
+        bgpbt_text_append(&t, "x");
+        HBADQ(bgpbt_text_write_file(&t, "hardening_no_such_dir/t.txt"), BGPBT_ERR_IO);
+        bgpbt_text_free(&t);
+        HBADQ(bgpbt_csv_write("hardening_c.csv", cols, 0, v, 1, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+        HBADQ(bgpbt_csv_write("hardening_c.csv", cols, 2, v, -1, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+        HBADQ(bgpbt_csv_write(NULL, cols, 2, v, 1, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+        HBADQ(bgpbt_svg_write_plots("hardening_p.svg", "t", NULL, 1, 0, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    }
+}
+
+static void hardening_bad_sim(void) {
+    bgpbt_sim_model_config mc = bgpbt_sim_model_config_default();
+    bgpbt_sim_config sc = bgpbt_sim_config_default();
+    bgpbt_sim_model* m = NULL;
+    bgpbt_sim* s = NULL;
+    size_t n;
+    char* xml = hardening_task_xml("hopper", &n);
+    float q[64];
+    int i;
+    REQUIRE(xml != NULL);
+    mc.logger = hardening_logger();
+    sc.logger = hardening_logger();
+    HBAD(bgpbt_sim_model_from_mjcf(NULL, 10, &mc, &m), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_model_from_mjcf(xml, n / 2, &mc, &m), BGPBT_ERR_TRUNCATED);
+    HBAD(bgpbt_sim_model_from_mjcf("<mujoco><worldbody><body><geom type='cone' size='1'/></body></worldbody></mujoco>", 82, &mc, &m),
+         BGPBT_ERR_PARSE); /* unknown geom type */
+    {
+        const char* x = "<mujoco><worldbody><body><geom type='sphere' size='nan'/></body></worldbody></mujoco>";
+        HBAD(bgpbt_sim_model_from_mjcf(x, strlen(x), &mc, &m), BGPBT_ERR_OUT_OF_RANGE); /* NaN fails the range check */
+        x = "<mujoco><worldbody><body><geom type='sphere' size='-1'/></body></worldbody></mujoco>";
+        HBAD(bgpbt_sim_model_from_mjcf(x, strlen(x), &mc, &m), BGPBT_ERR_OUT_OF_RANGE);
+        x = "<mujoco><worldbody><body><joint type='hinge' range='1 -1' limited='true'/><geom size='.1'/></body></worldbody></mujoco>";
+        HBAD(bgpbt_sim_model_from_mjcf(x, strlen(x), &mc, &m), BGPBT_ERR_EMPTY_RANGE);
+        x = "<mujoco><worldbody><body><geom size='.1'/></body></worldbody><actuator><motor joint='nope'/></actuator></mujoco>";
+        HBAD(bgpbt_sim_model_from_mjcf(x, strlen(x), &mc, &m), BGPBT_ERR_UNKNOWN_NAME);
+    }
+    HBAD(bgpbt_sim_model_load_mjcf("hardening_no_such_model.xml", &mc, &m), BGPBT_ERR_IO);
+    CHECK(m == NULL);
+    REQUIRE(bgpbt_sim_model_from_mjcf(xml, strlen(xml), &mc, &m) == BGPBT_OK);
+    HBADQ(bgpbt_sim_create(NULL, &sc, &s), BGPBT_ERR_INVALID_ARGUMENT);
+    sc.num_envs = -2;
+    HBAD(bgpbt_sim_create(m, &sc, &s), BGPBT_ERR_OUT_OF_RANGE);
+    sc.num_envs = 2;
+    sc.frame_skip = -1;
+    HBAD(bgpbt_sim_create(m, &sc, &s), BGPBT_ERR_OUT_OF_RANGE);
+    sc.frame_skip = 0;
+    REQUIRE(bgpbt_sim_create(m, &sc, &s) == BGPBT_OK);
+    for (i = 0; i < 64; ++i) q[i] = 0;
+    HBAD(bgpbt_sim_set_qpos(s, 2, q), BGPBT_ERR_OUT_OF_RANGE);
+    HBAD(bgpbt_sim_set_qpos(s, -1, q), BGPBT_ERR_OUT_OF_RANGE);
+    HBAD(bgpbt_sim_set_qpos(s, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    q[1] = (float)NAN;
+    HBAD(bgpbt_sim_set_qpos(s, 0, q), BGPBT_ERR_NOT_FINITE);
+    HBAD(bgpbt_sim_set_qvel(s, 0, q), BGPBT_ERR_NOT_FINITE);
+    q[0] = (float)INFINITY;
+    HBAD(bgpbt_sim_set_ctrl(s, 0, q), BGPBT_ERR_NOT_FINITE);
+    HBAD(bgpbt_sim_set_ctrl_all(s, q), BGPBT_ERR_NOT_FINITE);
+    HBAD(bgpbt_sim_reset_env(s, 5, NULL, NULL), BGPBT_ERR_OUT_OF_RANGE);
+    HBAD(bgpbt_sim_set_frame_skip(s, 0), BGPBT_ERR_OUT_OF_RANGE);
+    HBADQ(bgpbt_sim_step(NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    CHECK_OK(bgpbt_sim_step(s)); /* still usable */
+    CHECK_EQ_INT(bgpbt_sim_model_body_id(m, "no_such_body"), -1);
+    CHECK_EQ_INT(bgpbt_sim_model_numeric(m, "no_such_numeric", q, 4), -1);
+    {
+        bgpbt_sim_body_desc bd;
+        HBADQ(bgpbt_sim_model_body(m, 999, &bd), BGPBT_ERR_OUT_OF_RANGE); /* a getter: the model keeps no logger */
+    }
+    bgpbt_sim_destroy(s);
+    bgpbt_sim_model_destroy(m);
+    {
+        bgpbt_sim_builder* b = NULL;
+        bgpbt_sim_body_desc bd = bgpbt_sim_body_desc_default();
+        bgpbt_sim_joint_desc jd = bgpbt_sim_joint_desc_default();
+        bgpbt_sim_geom_desc gd = bgpbt_sim_geom_desc_default();
+        bgpbt_sim_actuator_desc ad = bgpbt_sim_actuator_desc_default();
+        bgpbt_sim_options op = bgpbt_sim_options_default();
+        int id;
+        REQUIRE(bgpbt_sim_builder_create(&mc, &b) == BGPBT_OK);
+        bd.parent = 7;
+        HBAD(bgpbt_sim_builder_add_body(b, &bd, &id), BGPBT_ERR_OUT_OF_RANGE);
+        bd = bgpbt_sim_body_desc_default();
+        bd.mass = (float)NAN;
+        HBAD(bgpbt_sim_builder_add_body(b, &bd, &id), BGPBT_ERR_NOT_FINITE);
+        jd.body = 3;
+        HBAD(bgpbt_sim_builder_add_joint(b, &jd, &id), BGPBT_ERR_OUT_OF_RANGE);
+        gd.body = 0;
+        gd.size[0] = -1;
+        HBAD(bgpbt_sim_builder_add_geom(b, &gd, &id), BGPBT_ERR_OUT_OF_RANGE);
+        ad.joint = 4;
+        HBAD(bgpbt_sim_builder_add_actuator(b, &ad, &id), BGPBT_ERR_OUT_OF_RANGE);
+        op.timestep = 0;
+        HBAD(bgpbt_sim_builder_set_options(b, &op), BGPBT_ERR_OUT_OF_RANGE);
+        HBAD(bgpbt_sim_builder_exclude(b, 0, 9), BGPBT_ERR_OUT_OF_RANGE);
+        HBADQ(bgpbt_sim_builder_finish(NULL, &m), BGPBT_ERR_INVALID_ARGUMENT);
+        bgpbt_sim_builder_destroy(b);
+    }
+    free(xml);
+}
+
+static void hardening_bad_env(void) {
+    bgpbt_vecenv_config c = bgpbt_vecenv_config_default();
+    bgpbt_task_options o = bgpbt_task_options_default();
+    bgpbt_task_info info;
+    bgpbt_vecenv* v = NULL;
+    float act[4 * 8], qp[64], qv[64];
+    char small[8];
+    size_t n;
+    int i;
+    c.logger = hardening_logger();
+    c.num_envs = 4;
+    c.num_threads = 1;
+    HBAD(bgpbt_vecenv_create_task("no_such_task", NULL, &c, &v), BGPBT_ERR_UNKNOWN_NAME);
+    HBAD(bgpbt_vecenv_create_task(NULL, NULL, &c, &v), BGPBT_ERR_UNKNOWN_NAME);
+    HBADQ(bgpbt_task_get_info("no_such_task", &info), BGPBT_ERR_UNKNOWN_NAME);
+    HBADQ(bgpbt_task_mjcf("hopper", small, sizeof small, &n), BGPBT_ERR_BUFFER_TOO_SMALL);
+    HBADQ(bgpbt_task_mjcf("no_such_task", NULL, 0, &n), BGPBT_ERR_UNKNOWN_NAME);
+    CHECK(bgpbt_task_name(-1) == NULL && bgpbt_task_name(99) == NULL);
+    c.num_envs = 0;
+    c.num_envs = -3;
+    HBAD(bgpbt_vecenv_create_task("hopper", NULL, &c, &v), BGPBT_ERR_OUT_OF_RANGE);
+    c.num_envs = 4;
+    o.episode_length = -5;
+    HBAD(bgpbt_vecenv_create_task("hopper", &o, &c, &v), BGPBT_ERR_OUT_OF_RANGE);
+    o = bgpbt_task_options_default();
+    o.num_reward_weights = 99;
+    HBAD(bgpbt_vecenv_create_task("hopper", &o, &c, &v), BGPBT_ERR_OUT_OF_RANGE);
+    o = bgpbt_task_options_default();
+    o.num_reward_weights = 1;
+    o.reward_weights[0] = (float)NAN;
+    HBAD(bgpbt_vecenv_create_task("hopper", &o, &c, &v), BGPBT_ERR_NOT_FINITE);
+    HBAD(bgpbt_vecenv_create(NULL, &c, &v), BGPBT_ERR_INVALID_ARGUMENT);
+    REQUIRE(bgpbt_vecenv_create_task("hopper", NULL, &c, &v) == BGPBT_OK);
+    for (i = 0; i < 4 * 8; ++i) act[i] = 0;
+    HBAD(bgpbt_vecenv_step(v, act), BGPBT_ERR_WRONG_ORDER); /* before reset */
+    CHECK_OK(bgpbt_vecenv_reset(v));
+    HBAD(bgpbt_vecenv_step(v, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    for (i = 0; i < 4 * 8; ++i) act[i] = 0;
+    act[2] = (float)NAN;
+    HBAD(bgpbt_vecenv_step(v, act), BGPBT_ERR_NOT_FINITE);
+    act[2] = 0;
+    HBAD(bgpbt_vecenv_reset_one(v, 4), BGPBT_ERR_OUT_OF_RANGE);
+    HBAD(bgpbt_vecenv_get_state(v, -1, qp, qv), BGPBT_ERR_OUT_OF_RANGE);
+    CHECK_OK(bgpbt_vecenv_get_state(v, 0, qp, qv));
+    qv[0] = (float)INFINITY;
+    HBAD(bgpbt_vecenv_set_state(v, 0, qp, qv), BGPBT_ERR_NOT_FINITE);
+    HBAD(bgpbt_vecenv_set_state(v, 0, NULL, qv), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_vecenv_body_transforms(v, 9, qp, qv), BGPBT_ERR_OUT_OF_RANGE);
+    CHECK(bgpbt_vecenv_reward_term_name(v, 99) == NULL);
+    CHECK_OK(bgpbt_vecenv_step(v, act)); /* still usable */
+    for (i = 0; i < 4; ++i) CHECK(isfinite(bgpbt_vecenv_rewards(v)[i]));
+    bgpbt_vecenv_destroy(v);
+}
+
+static void hardening_bad_nn(void) {
+    bgpbt_mlp_config c = bgpbt_mlp_config_default();
+    bgpbt_mlp *m = NULL, *m2 = NULL;
+    bgpbt_adam_config ad = bgpbt_adam_config_default();
+    float x[4 * 3], y[4 * 2], dy[4 * 2], p[256];
+    unsigned char blob[4096], bad[4096];
+    size_t n = 0, nb;
+    int k;
+    c.logger = hardening_logger();
+    c.in_dim = 3;
+    c.out_dim = 2;
+    c.num_hidden = 1;
+    c.hidden[0] = 6;
+    c.max_batch = 4;
+    c.in_dim = 0;
+    HBAD(bgpbt_mlp_create(&c, &m), BGPBT_ERR_INVALID_ARGUMENT);
+    c.in_dim = 3;
+    c.hidden[0] = -4;
+    HBAD(bgpbt_mlp_create(&c, &m), BGPBT_ERR_INVALID_ARGUMENT);
+    c.hidden[0] = 6;
+    c.num_hidden = BGPBT_MLP_MAX_HIDDEN + 1;
+    HBAD(bgpbt_mlp_create(&c, &m), BGPBT_ERR_LIMIT);
+    c.num_hidden = 1;
+    c.activation = (bgpbt_activation)9;
+    HBAD(bgpbt_mlp_create(&c, &m), BGPBT_ERR_INVALID_ARGUMENT);
+    c.activation = BGPBT_ACT_TANH;
+    HBADQ(bgpbt_mlp_create(&c, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    REQUIRE(bgpbt_mlp_create(&c, &m) == BGPBT_OK);
+    memset(x, 0, sizeof x);
+    memset(dy, 0, sizeof dy);
+    HBAD(bgpbt_mlp_backward(m, dy, 2, NULL), BGPBT_ERR_WRONG_ORDER);
+    CHECK_OK(bgpbt_mlp_forward(m, x, 0, y, 0)); /* an empty batch is a no-op */
+    HBAD(bgpbt_mlp_forward(m, x, -1, y, 0), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_mlp_forward(m, x, 5, y, 1), BGPBT_ERR_LIMIT); /* above max_batch */
+    HBAD(bgpbt_mlp_forward(m, NULL, 1, y, 0), BGPBT_ERR_INVALID_ARGUMENT);
+    CHECK_OK(bgpbt_mlp_forward(m, x, 2, y, 1));
+    HBAD(bgpbt_mlp_backward(m, dy, 3, NULL), BGPBT_ERR_WRONG_ORDER); /* not the batch of the last forward */
+    dy[1] = (float)NAN;
+    CHECK_OK(bgpbt_mlp_backward(m, dy, 2, NULL));
+    HBAD(bgpbt_mlp_adam_step(m, &ad), BGPBT_ERR_NOT_FINITE);
+    bgpbt_mlp_get_params(m, p);
+    p[3] = (float)NAN;
+    HBAD(bgpbt_mlp_set_params(m, p), BGPBT_ERR_NOT_FINITE);
+    ad.learning_rate = -1;
+    dy[1] = 0;
+    CHECK_OK(bgpbt_mlp_backward(m, dy, 2, NULL));
+    HBAD(bgpbt_mlp_adam_step(m, &ad), BGPBT_ERR_OUT_OF_RANGE);
+    ad = bgpbt_adam_config_default();
+    CHECK_OK(bgpbt_mlp_save(m, NULL, 0, &n));
+    HBAD(bgpbt_mlp_save(m, blob, n - 1, &nb), BGPBT_ERR_BUFFER_TOO_SMALL);
+    REQUIRE(n <= sizeof blob && bgpbt_mlp_save(m, blob, sizeof blob, &n) == BGPBT_OK);
+    for (k = 0; k < HARDENING_DAMAGE_KINDS; ++k) {
+        nb = hardening_damage(blob, n, k, bad);
+        HBAD(bgpbt_mlp_load(m, bad, nb), hardening_damage_code[k]);
+        HBAD(bgpbt_mlp_create_from_blob(bad, nb, &c, &m2), hardening_damage_code[k]);
+    }
+    c.hidden[0] = 7;
+    REQUIRE(bgpbt_mlp_create(&c, &m2) == BGPBT_OK);
+    HBAD(bgpbt_mlp_copy(m2, m), BGPBT_ERR_SIZE_MISMATCH);
+    CHECK_OK(bgpbt_mlp_save(m2, blob, sizeof blob, &n));
+    HBAD(bgpbt_mlp_load(m, blob, n), BGPBT_ERR_SIZE_MISMATCH);
+    CHECK_OK(bgpbt_mlp_forward(m, x, 2, y, 0)); /* still usable */
+    CHECK(isfinite(y[0]) && isfinite(y[3]));
+    bgpbt_mlp_destroy(m2);
+    bgpbt_mlp_destroy(m);
+}
+
+static void hardening_bad_ppo(void) {
+    bgpbt_allocator none;
+    bgpbt_agent_config c, c2;
+    bgpbt_agent *a = NULL, *b = NULL;
+    bgpbt_ppo_hparams hp;
+    static unsigned char blob[1 << 16], bad[1 << 16];
+    size_t n = 0, nb;
+    float obs[2 * 4], act[2];
+    int k;
+    memset(&none, 0, sizeof none);
+    c = hardening_agent_config(none);
+    c.logger = hardening_logger();
+    c2 = c;
+    c2.task = NULL;
+    HBAD(bgpbt_agent_create(&c2, &a), BGPBT_ERR_INVALID_ARGUMENT);
+    c2.task = "no_such_task";
+    HBAD(bgpbt_agent_create(&c2, &a), BGPBT_ERR_UNKNOWN_NAME);
+    c2 = c;
+    c2.hparams.learning_rate = NAN;
+    HBAD(bgpbt_agent_create(&c2, &a), BGPBT_ERR_OUT_OF_RANGE); /* NaN fails the range check */
+    c2 = c;
+    c2.hparams.discount = 1.5;
+    HBAD(bgpbt_agent_create(&c2, &a), BGPBT_ERR_OUT_OF_RANGE);
+    c2 = c;
+    c2.arch.policy_layers = -1;
+    HBAD(bgpbt_agent_create(&c2, &a), BGPBT_ERR_OUT_OF_RANGE);
+    c2 = c;
+    c2.num_envs = -1;
+    HBAD(bgpbt_agent_create(&c2, &a), BGPBT_ERR_OUT_OF_RANGE);
+    HBADQ(bgpbt_agent_create(&c, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    REQUIRE(bgpbt_agent_create(&c, &a) == BGPBT_OK);
+    hp = bgpbt_agent_get_hparams(a);
+    hp.gae_lambda = NAN;
+    HBAD(bgpbt_agent_set_hparams(a, &hp), BGPBT_ERR_OUT_OF_RANGE);
+    hp = bgpbt_agent_get_hparams(a);
+    hp.clip_epsilon = -0.2;
+    HBAD(bgpbt_agent_set_hparams(a, &hp), BGPBT_ERR_OUT_OF_RANGE);
+    hp = bgpbt_agent_get_hparams(a);
+    hp.reward_scaling = INFINITY;
+    HBAD(bgpbt_agent_set_hparams(a, &hp), BGPBT_ERR_OUT_OF_RANGE);
+    HBAD(bgpbt_agent_train(a, -5), BGPBT_ERR_INVALID_ARGUMENT);
+    memset(obs, 0, sizeof obs);
+    HBAD(bgpbt_agent_act(a, NULL, 1, act, 1), BGPBT_ERR_INVALID_ARGUMENT);
+    CHECK_OK(bgpbt_agent_act(a, obs, 0, act, 1)); /* an empty batch is a no-op */
+    obs[1] = NAN;
+    HBAD(bgpbt_agent_act(a, obs, 2, act, 1), BGPBT_ERR_NOT_FINITE);
+    obs[1] = 0;
+    HBAD(bgpbt_agent_distill(a, NULL, NULL, 10), BGPBT_ERR_INVALID_ARGUMENT);
+    CHECK_OK(bgpbt_agent_save(a, NULL, 0, &n));
+    REQUIRE(n <= sizeof blob);
+    HBAD(bgpbt_agent_save(a, blob, n - 1, &nb), BGPBT_ERR_BUFFER_TOO_SMALL);
+    CHECK_OK(bgpbt_agent_save(a, blob, sizeof blob, &n));
+    for (k = 0; k < HARDENING_DAMAGE_KINDS; ++k) {
+        nb = hardening_damage(blob, n, k, bad);
+        HBAD(bgpbt_agent_load(a, bad, nb), hardening_damage_code[k]);
+    }
+    c2 = c;
+    c2.task = "reacher"; /* other observation and action sizes */
+    REQUIRE(bgpbt_agent_create(&c2, &b) == BGPBT_OK);
+    HBAD(bgpbt_agent_copy_from(a, b), BGPBT_ERR_SIZE_MISMATCH);
+    CHECK_OK(bgpbt_agent_save(b, bad, sizeof bad, &nb));
+    HBAD(bgpbt_agent_load(a, bad, nb), BGPBT_ERR_SIZE_MISMATCH);
+    HBAD(bgpbt_agent_distill(a, b, NULL, 10), BGPBT_ERR_SIZE_MISMATCH);
+    CHECK_OK(bgpbt_agent_act(a, obs, 2, act, 1)); /* still usable */
+    CHECK(isfinite(act[0]) && isfinite(act[1]));
+    bgpbt_agent_destroy(b);
+    bgpbt_agent_destroy(a);
+}
+
+static void hardening_bad_gp_bo(void) {
+    bgpbt_gp_config c = bgpbt_gp_config_default();
+    bgpbt_gp* gp = NULL;
+    bgpbt_gp_hypers h;
+    double X[12 * 2], y[12], mu[2], var[2];
+    bgpbt_bo_config bc;
+    bgpbt_bo_space sp;
+    bgpbt_bo* bo = NULL;
+    bgpbt_allocator none;
+    double v[4], lo[4], hi[4], yb;
+    int ham, idx;
+    bgpbt_logger lg = hardening_logger();
+    c.logger = lg;
+    c.dim = 0;
+    HBAD(bgpbt_gp_create(&c, &gp), BGPBT_ERR_INVALID_ARGUMENT);
+    c.dim = BGPBT_GP_MAX_DIM + 1;
+    HBAD(bgpbt_gp_create(&c, &gp), BGPBT_ERR_INVALID_ARGUMENT);
+    c.dim = 2;
+    c.noise_min = 1.0;
+    c.noise_max = 0.1;
+    HBAD(bgpbt_gp_create(&c, &gp), BGPBT_ERR_EMPTY_RANGE);
+    c.noise_min = c.noise_max = 0;
+    REQUIRE(bgpbt_gp_create(&c, &gp) == BGPBT_OK);
+    hardening_gp_data(X, y, 12, 2);
+    CHECK_OK(bgpbt_gp_fit(gp)); /* no data: the prior, documented */
+    X[3] = NAN;
+    HBAD(bgpbt_gp_set_data(gp, X, NULL, y, 12), BGPBT_ERR_NOT_FINITE);
+    X[3] = 0.5;
+    y[4] = INFINITY;
+    HBAD(bgpbt_gp_set_data(gp, X, NULL, y, 12), BGPBT_ERR_NOT_FINITE);
+    y[4] = 0.5;
+    HBAD(bgpbt_gp_set_data(gp, X, NULL, y, -1), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_gp_set_data(gp, NULL, NULL, y, 3), BGPBT_ERR_INVALID_ARGUMENT);
+    CHECK_OK(bgpbt_gp_set_data(gp, X, NULL, y, 12));
+    bgpbt_gp_get_hypers(gp, &h);
+    h.outputscale = NAN;
+    HBAD(bgpbt_gp_set_hypers(gp, &h), BGPBT_ERR_OUT_OF_RANGE);
+    mu[0] = NAN;
+    HBAD(bgpbt_gp_predict(gp, mu, NULL, 1, mu, var), BGPBT_ERR_NOT_FINITE);
+    HBAD(bgpbt_gp_predict(gp, X, NULL, -2, mu, var), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_gp_sample(gp, X, NULL, 2, 1, NULL, mu), BGPBT_ERR_INVALID_ARGUMENT);
+    CHECK_OK(bgpbt_gp_fit(gp));
+    CHECK_OK(bgpbt_gp_predict(gp, X, NULL, 2, mu, var)); /* still usable */
+    CHECK(isfinite(mu[0]) && var[1] >= 0);
+    bgpbt_gp_destroy(gp);
+
+    bgpbt_bo_space_init(&sp, &lg);
+    HBAD(bgpbt_bo_space_add_float(&sp, "a", 1, 0, 0), BGPBT_ERR_EMPTY_RANGE);
+    HBAD(bgpbt_bo_space_add_float(&sp, "a", 1, 1, 0), BGPBT_ERR_EMPTY_RANGE);
+    HBAD(bgpbt_bo_space_add_float(&sp, "a", NAN, 1, 0), BGPBT_ERR_NOT_FINITE);
+    HBAD(bgpbt_bo_space_add_float(&sp, "a", 0, 1, 1), BGPBT_ERR_OUT_OF_RANGE); /* log with lo = 0 */
+    HBAD(bgpbt_bo_space_add_int(&sp, "n", 5, 2, 0), BGPBT_ERR_EMPTY_RANGE);
+    HBAD(bgpbt_bo_space_add_categorical(&sp, "c", 1), BGPBT_ERR_OUT_OF_RANGE);
+    HBAD(bgpbt_bo_space_add_float(&sp, NULL, 0, 1, 0), BGPBT_ERR_INVALID_ARGUMENT);
+    CHECK_OK(bgpbt_bo_space_add_float(&sp, "a", 0, 1, 0));
+    HBAD(bgpbt_bo_space_add_float(&sp, "a", 0, 2, 0), BGPBT_ERR_INVALID_ARGUMENT); /* duplicate name */
+    HBAD(bgpbt_bo_space_find(&sp, "zz", &idx), BGPBT_ERR_UNKNOWN_NAME);
+    v[0] = 3;
+    HBAD(bgpbt_bo_space_check(&sp, v), BGPBT_ERR_OUT_OF_RANGE);
+    v[0] = NAN;
+    HBAD(bgpbt_bo_space_check(&sp, v), BGPBT_ERR_NOT_FINITE);
+    memset(&none, 0, sizeof none);
+    bc = bgpbt_bo_config_default();
+    bc.logger = lg;
+    HBAD(bgpbt_bo_create(&bc, &bo), BGPBT_ERR_INVALID_ARGUMENT); /* empty space */
+    bc = hardening_bo_config(none);
+    bc.logger = lg;
+    bc.beta = NAN;
+    HBAD(bgpbt_bo_create(&bc, &bo), BGPBT_ERR_NOT_FINITE);
+    bc.beta = 0;
+    bc.tr.length_min = 0.5;
+    bc.tr.length_max = 0.1;
+    HBAD(bgpbt_bo_create(&bc, &bo), BGPBT_ERR_EMPTY_RANGE);
+    bc = hardening_bo_config(none);
+    bc.logger = lg;
+    REQUIRE(bgpbt_bo_create(&bc, &bo) == BGPBT_OK);
+    HBAD(bgpbt_bo_best(bo, v, &yb), BGPBT_ERR_WRONG_ORDER);
+    HBAD(bgpbt_bo_tr_box(bo, lo, hi, &ham), BGPBT_ERR_WRONG_ORDER);
+    HBAD(bgpbt_bo_ask(bo, NULL, 0, v), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_bo_ask(bo, NULL, 1, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    v[0] = 0.5; v[1] = 1e-3; v[2] = 3; v[3] = 1;
+    v[1] = 5; /* outside [1e-4, 1e-2] */
+    HBAD(bgpbt_bo_tell(bo, v, 0, 1.0), BGPBT_ERR_OUT_OF_RANGE);
+    v[1] = 1e-3;
+    v[0] = NAN;
+    HBAD(bgpbt_bo_tell(bo, v, 0, 1.0), BGPBT_ERR_NOT_FINITE);
+    v[0] = 0.5;
+    v[3] = 7; /* category out of range */
+    HBAD(bgpbt_bo_tell(bo, v, 0, 1.0), BGPBT_ERR_OUT_OF_RANGE);
+    v[3] = 1;
+    HBAD(bgpbt_bo_set_data(bo, v, NULL, &yb, -1), BGPBT_ERR_INVALID_ARGUMENT);
+    {
+        bgpbt_bo_tr_state st;
+        bgpbt_bo_tr_get(bo, &st);
+        st.length = -1;
+        HBAD(bgpbt_bo_tr_set(bo, &st), BGPBT_ERR_OUT_OF_RANGE);
+        st.length = NAN;
+        HBAD(bgpbt_bo_tr_set(bo, &st), BGPBT_ERR_OUT_OF_RANGE);
+    }
+    HBAD(bgpbt_bo_tell(bo, v, 0, NAN), BGPBT_ERR_NOT_FINITE); /* documented: reported by tell and skipped */
+    CHECK_OK(bgpbt_bo_ask(bo, NULL, 1, v)); /* still usable */
+    CHECK_OK(bgpbt_bo_space_check(bgpbt_bo_get_space(bo), v));
+    bgpbt_bo_destroy(bo);
+}
+
+static void hardening_bad_pbt(void) {
+    bgpbt_allocator none;
+    bgpbt_pbt_config c, c2;
+    bgpbt_pbt* s = NULL;
+    const bgpbt_pbt_round* rd;
+    static unsigned char blob[1 << 17], bad[1 << 17];
+    size_t n = 0, nb;
+    int k, id;
+    double ret;
+    memset(&none, 0, sizeof none);
+    c = hardening_pbt_config(BGPBT_PBT_METHOD_PB2, none);
+    c.logger = hardening_logger();
+    c2 = c;
+    c2.pop_size = 0;
+    HBAD(bgpbt_pbt_create(&c2, &s), BGPBT_ERR_OUT_OF_RANGE);
+    c2 = c;
+    c2.pop_size = BGPBT_PBT_MAX_POP + 1;
+    HBAD(bgpbt_pbt_create(&c2, &s), BGPBT_ERR_OUT_OF_RANGE);
+    c2 = c;
+    c2.method = 17;
+    HBAD(bgpbt_pbt_create(&c2, &s), BGPBT_ERR_INVALID_ARGUMENT);
+    c2 = c;
+    c2.quantile = 0.9;
+    HBAD(bgpbt_pbt_create(&c2, &s), BGPBT_ERR_OUT_OF_RANGE);
+    c2 = c;
+    c2.t_ready = -1;
+    HBAD(bgpbt_pbt_create(&c2, &s), BGPBT_ERR_OUT_OF_RANGE);
+    c2 = c;
+    c2.n_hp = 1;
+    c2.hp[0] = bgpbt_pbt_param_make("lr", BGPBT_PBT_FLOAT, 1e-3, 1e-4, 1);
+    HBAD(bgpbt_pbt_create(&c2, &s), BGPBT_ERR_EMPTY_RANGE);
+    c2.hp[0] = bgpbt_pbt_param_make("lr", BGPBT_PBT_FLOAT, NAN, 1e-4, 1);
+    HBAD(bgpbt_pbt_create(&c2, &s), BGPBT_ERR_NOT_FINITE);
+    c2.hp[0] = bgpbt_pbt_param_make("lr", BGPBT_PBT_FLOAT, -1, 1, 1);
+    HBAD(bgpbt_pbt_create(&c2, &s), BGPBT_ERR_OUT_OF_RANGE);
+    c2 = c;
+    c2.tr_min = 0.9;
+    c2.tr_max = 0.2;
+    HBAD(bgpbt_pbt_create(&c2, &s), BGPBT_ERR_OUT_OF_RANGE);
+    HBADQ(bgpbt_pbt_create(NULL, &s), BGPBT_ERR_INVALID_ARGUMENT);
+    REQUIRE(bgpbt_pbt_create(&c, &s) == BGPBT_OK);
+    HBAD(bgpbt_pbt_tell(s, 0, 1.0, 1000, 0), BGPBT_ERR_WRONG_ORDER);
+    HBAD(bgpbt_pbt_best(s, &id, &ret, NULL), BGPBT_ERR_WRONG_ORDER);
+    REQUIRE(bgpbt_pbt_ask(s, &rd) == BGPBT_OK && rd->n_jobs > 1);
+    HBAD(bgpbt_pbt_tell(s, rd->n_jobs, 1.0, 1000, 0), BGPBT_ERR_OUT_OF_RANGE);
+    HBAD(bgpbt_pbt_tell(s, -1, 1.0, 1000, 0), BGPBT_ERR_OUT_OF_RANGE);
+    HBAD(bgpbt_pbt_tell(s, 0, 1.0, -7, 0), BGPBT_ERR_OUT_OF_RANGE);
+    CHECK_OK(bgpbt_pbt_tell(s, 0, NAN, 1000, 0)); /* documented: marks the job failed */
+    HBAD(bgpbt_pbt_tell(s, 0, 1.0, 1000, 0), BGPBT_ERR_WRONG_ORDER); /* told twice */
+    CHECK_OK(bgpbt_pbt_save(s, NULL, 0, &n));
+    REQUIRE(n <= sizeof blob);
+    HBAD(bgpbt_pbt_save(s, blob, n - 1, &nb), BGPBT_ERR_BUFFER_TOO_SMALL);
+    CHECK_OK(bgpbt_pbt_save(s, blob, sizeof blob, &n));
+    for (k = 0; k < HARDENING_DAMAGE_KINDS; ++k) {
+        nb = hardening_damage(blob, n, k, bad);
+        HBAD(bgpbt_pbt_load(s, bad, nb), hardening_damage_code[k]);
+    }
+    HBAD(bgpbt_pbt_write_csv(s, "hardening_no_such_dir/log.csv"), BGPBT_ERR_IO);
+    for (k = 1; k < rd->n_jobs; ++k) CHECK_OK(bgpbt_pbt_tell(s, k, 0.1 * k, rd->jobs[k].steps, 0)); /* still usable */
+    CHECK_OK(bgpbt_pbt_ask(s, &rd));
+    CHECK(rd->n_jobs > 0);
+    bgpbt_pbt_destroy(s);
+    {
+        bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
+        bgpbt_pbt_run_result res;
+        HBADQ(bgpbt_pbt_run(NULL, &res), BGPBT_ERR_INVALID_ARGUMENT);
+        rc.pbt = c;
+        rc.pbt.pop_size = -3;
+        HBAD(bgpbt_pbt_run(&rc, &res), BGPBT_ERR_OUT_OF_RANGE);
+    }
+}
+
+static void hardening_bad_inputs(void) {
+    long before = hardening_bad_cases;
+    memset(&hardening_cap, 0, sizeof hardening_cap);
+    hardening_bad_io();
+    hardening_bad_sim();
+    hardening_bad_env();
+    hardening_bad_nn();
+    hardening_bad_ppo();
+    hardening_bad_gp_bo();
+    hardening_bad_pbt();
+    if (test__verbose) printf("  hardening: %ld bad-input cases\n", hardening_bad_cases - before);
+}
+
+/* ---- file safety: SIGKILL while saving checkpoints -------------------------------------------
+
+   A child process saves real checkpoint blobs (scheduler states after successive rounds) over
+   one path in a loop with bgpbt_file_write_atomic and reports each completed save on a pipe.
+   The parent kills it with SIGKILL after a random delay, then the file must be a complete
+   checkpoint that loads: the last one reported, or the one being written if its rename landed
+   before the kill. */
+#if defined(__unix__)
+#define HARDENING_NBLOBS 4
+static void hardening_kill_test(void) {
+    static unsigned char blobs[HARDENING_NBLOBS][1 << 15];
+    size_t sizes[HARDENING_NBLOBS];
+    const char* path = "hardening_kill.bgpbt";
+    bgpbt_allocator none;
+    bgpbt_pbt_config c;
+    bgpbt_pbt* s = NULL;
+    bgpbt_rng rng;
+    int i, trial, trials = test_is_fast() ? 8 : 40;
+    memset(&none, 0, sizeof none);
+    c = hardening_pbt_config(BGPBT_PBT_METHOD_PBT, none);
+    REQUIRE(bgpbt_pbt_create(&c, &s) == BGPBT_OK);
+    for (i = 0; i < HARDENING_NBLOBS; ++i) {
+        bgpbt_result r;
+        REQUIRE(bgpbt_pbt_save(s, blobs[i], sizeof blobs[i], &sizes[i]) == BGPBT_OK);
+        hardening_pbt_round(s, i, &r);
+    }
+    bgpbt_pbt_destroy(s);
+    for (i = 1; i < HARDENING_NBLOBS; ++i) CHECK(sizes[i] != sizes[i - 1] || memcmp(blobs[i], blobs[i - 1], sizes[i]));
+    REQUIRE(bgpbt_file_write_atomic(path, blobs[0], sizes[0]) == BGPBT_OK);
+    bgpbt_rng_init(&rng, 99, 0);
+    for (trial = 0; trial < trials; ++trial) {
+        int fds[2], status, last = -1, got;
+        long done = 0;
+        pid_t pid;
+        unsigned char msg[4];
+        void* data = NULL;
+        size_t size = 0;
+        REQUIRE(pipe(fds) == 0);
+        fflush(stdout);
+        pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) { /* the child: save forever, blob (k mod N) at step k, starting after the last */
+            long k;
+            close(fds[0]);
+            for (k = 1;; ++k) {
+                int b = (int)(k % HARDENING_NBLOBS);
+                if (bgpbt_file_write_atomic(path, blobs[b], sizes[b]) != BGPBT_OK) _exit(3);
+                msg[0] = (unsigned char)b;
+                if (write(fds[1], msg, 1) != 1) _exit(4);
+            }
+        }
+        close(fds[1]);
+        { /* a random moment: 0.2 to 30 ms */
+            double t_end = bgpbt_time_seconds() + 2e-4 + 3e-2 * bgpbt_rng_double(&rng);
+            while (bgpbt_time_seconds() < t_end) {}
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        while ((got = (int)read(fds[0], msg, 1)) == 1) { last = msg[0]; done++; }
+        close(fds[0]);
+        /* the file: the parent's previous content if nothing was reported, else blob `last` or the next one */
+        REQUIRE(bgpbt_file_read(path, NULL, 1 << 20, &data, &size) == BGPBT_OK);
+        {
+            bgpbt_pbt* t = NULL;
+            int match = -1;
+            for (i = 0; i < HARDENING_NBLOBS; ++i)
+                if (size == sizes[i] && memcmp(data, blobs[i], size) == 0) match = i;
+            CHECK(match >= 0);
+            if (done > 0) CHECK(match == last || match == (last + 1) % HARDENING_NBLOBS);
+            REQUIRE(bgpbt_pbt_create(&c, &t) == BGPBT_OK);
+            CHECK_OK(bgpbt_pbt_load(t, data, size));
+            bgpbt_pbt_destroy(t);
+        }
+        bgpbt_mem_free(NULL, data, size);
+        hardening_kills++;
+    }
+    remove(path);
+    {
+        char tmp[256];
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        remove(tmp);
+    }
+    if (test__verbose) printf("  hardening: %ld kills survived\n", hardening_kills);
+}
+#endif
+
+/* ---- determinism across thread counts (in one build) ------------------------------------------
+
+   A short physics rollout, a PPO update and a BO suggestion are hashed with 1 and 2 OpenMP
+   threads; the hashes must be equal. tests/check_determinism.sh compares builds (OpenMP off,
+   -O0 / -O2). The same functions are used by tests/determinism.c through this file. */
+static uint64_t hardening_hash(uint64_t h, const void* p, size_t n) {
+    const unsigned char* b = (const unsigned char*)p;
+    size_t i;
+    for (i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull; /* FNV-1a 64 */
+    return h;
+}
+
+static uint64_t hardening_hash_physics(int threads) {
+    bgpbt_vecenv_config c = bgpbt_vecenv_config_default();
+    bgpbt_vecenv* v = NULL;
+    bgpbt_rng rng;
+    float act[16 * 8];
+    uint64_t h = 1469598103934665603ull;
+    int t, i, nq = 0, nv = 0;
+    c.num_envs = 16;
+    c.seed = 3;
+    c.num_threads = threads;
+    if (bgpbt_vecenv_create_task("ant", NULL, &c, &v) != BGPBT_OK) return 0;
+    bgpbt_vecenv_reset(v);
+    bgpbt_rng_init(&rng, 5, 0);
+    for (t = 0; t < 60; ++t) {
+        for (i = 0; i < 16 * 8; ++i) act[i] = (float)bgpbt_rng_uniform(&rng, -1, 1);
+        bgpbt_vecenv_step(v, act);
+        h = hardening_hash(h, bgpbt_vecenv_rewards(v), 16 * sizeof(float));
+    }
+    h = hardening_hash(h, bgpbt_vecenv_obs(v), (size_t)16 * (size_t)bgpbt_vecenv_obs_dim(v) * sizeof(float));
+    bgpbt_vecenv_state_sizes(v, &nq, &nv);
+    {
+        float qp[64], qv[64];
+        for (i = 0; i < 16 && nq <= 64 && nv <= 64; ++i) {
+            bgpbt_vecenv_get_state(v, i, qp, qv);
+            h = hardening_hash(h, qp, (size_t)nq * sizeof(float));
+            h = hardening_hash(h, qv, (size_t)nv * sizeof(float));
+        }
+    }
+    bgpbt_vecenv_destroy(v);
+    return h;
+}
+
+static uint64_t hardening_hash_ppo(int threads) {
+    bgpbt_allocator none;
+    bgpbt_agent_config c;
+    bgpbt_agent* a = NULL;
+    uint64_t h = 1469598103934665603ull;
+    bgpbt_mlp* m;
+    float* p;
+    size_t np;
+    memset(&none, 0, sizeof none);
+    c = hardening_agent_config(none);
+    c.task = "hopper";
+    c.num_envs = 8;
+    c.env_threads = threads;
+    c.arch.policy_layers = 2;
+    c.arch.policy_width = 16;
+    c.arch.value_layers = 2;
+    c.arch.value_width = 16;
+    c.hparams.batch_size = 8;
+    c.hparams.num_minibatches = 2;
+    c.hparams.update_epochs = 2;
+    if (bgpbt_agent_create(&c, &a) != BGPBT_OK) return 0;
+    if (bgpbt_agent_train(a, 200) != BGPBT_OK) { bgpbt_agent_destroy(a); return 0; }
+    m = bgpbt_agent_policy(a);
+    np = bgpbt_mlp_num_params(m);
+    p = (float*)malloc(np * sizeof(float));
+    if (p) {
+        bgpbt_mlp_get_params(m, p);
+        h = hardening_hash(h, p, np * sizeof(float));
+        free(p);
+    }
+    m = bgpbt_agent_value(a);
+    np = bgpbt_mlp_num_params(m);
+    p = (float*)malloc(np * sizeof(float));
+    if (p) {
+        bgpbt_mlp_get_params(m, p);
+        h = hardening_hash(h, p, np * sizeof(float));
+        free(p);
+    }
+    bgpbt_agent_destroy(a);
+    return h;
+}
+
+static uint64_t hardening_hash_bo(void) {
+    bgpbt_allocator none;
+    bgpbt_bo_config c;
+    bgpbt_bo* bo = NULL;
+    double v[4 * 4], X[24 * 4], y[24];
+    bgpbt_rng rng;
+    int i;
+    uint64_t h = 1469598103934665603ull;
+    memset(&none, 0, sizeof none);
+    c = hardening_bo_config(none);
+    c.n_restarts = 2;
+    c.n_steps = 10;
+    c.n_candidates = 64;
+    if (bgpbt_bo_create(&c, &bo) != BGPBT_OK) return 0;
+    bgpbt_rng_init(&rng, 12, 0);
+    for (i = 0; i < 24; ++i) {
+        bgpbt_bo_space_sample(bgpbt_bo_get_space(bo), &rng, X + 4 * i);
+        y[i] = (X[4 * i] - 0.3) * (X[4 * i] - 0.3) + 0.1 * X[4 * i + 3] + 10 * X[4 * i + 1];
+    }
+    if (bgpbt_bo_set_data(bo, X, NULL, y, 24) == BGPBT_OK && bgpbt_bo_suggest(bo, NULL, 4, v) == BGPBT_OK)
+        h = hardening_hash(h, v, sizeof v);
+    else
+        h = 0;
+    bgpbt_bo_destroy(bo);
+    return h;
+}
+
+#ifndef HARDENING_NO_SUITE
+static void hardening_determinism_threads(void) {
+    uint64_t p1 = hardening_hash_physics(1), p2 = hardening_hash_physics(2);
+    uint64_t q1 = hardening_hash_ppo(1), q2 = hardening_hash_ppo(2);
+    uint64_t b1, b2;
+#ifdef _OPENMP
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    b1 = hardening_hash_bo();
+    omp_set_num_threads(2);
+    b2 = hardening_hash_bo();
+    omp_set_num_threads(saved);
+#else
+    b1 = hardening_hash_bo();
+    b2 = hardening_hash_bo();
+#endif
+    CHECK(p1 != 0 && q1 != 0 && b1 != 0);
+    CHECK(p1 == p2);
+    CHECK(q1 == q2);
+    CHECK(b1 == b2);
+}
+
+void suite_hardening(void) {
+    RUN(hardening_bad_inputs);
+    RUN(hardening_oom);
+#if defined(__unix__)
+    RUN(hardening_kill_test);
+#endif
+    RUN(hardening_determinism_threads);
+    if (test__verbose)
+        printf("  hardening totals: %ld allocation-failure points, %ld bad-input cases, %ld kills survived\n",
+               hardening_oom_points, hardening_bad_cases, hardening_kills);
+}
+#endif
