@@ -352,9 +352,11 @@ static void work_round(buf* in, buf* out, const bgpbt_pbt_agent_ops* ops, held* 
         agent[j] = i >= 0 ? h->agent[i] : NULL;
         if (!agent[j] && res[j] == BGPBT_OK) res[j] = BGPBT_ERR_INTERNAL;
     }
-    /* 3. train, OpenMP over this rank's agents (each agent is deterministic on its own) */
+    /* 3. train, OpenMP over this rank's agents (each agent is deterministic on its own, for any
+          thread count); a rank with a single agent leaves its threads to that agent's own
+          OpenMP loops (GEMMs), which a team of one does not nest away */
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (n > 1)
 #endif
     for (j = 0; j < n; ++j) {
         ret[j] = (double)NAN;

@@ -20,8 +20,11 @@ if ! mpicc -std=c99 -Wall -Wextra -pedantic -Werror -O2 -march=native -fopenmp -
     echo "FAIL: mpicc build"; cat build.log; exit 1
 fi
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
-export OMP_NUM_THREADS=1 OMPI_MCA_rmaps_base_oversubscribe=1
+# containers often forbid the cross-memory-attach single copy: use plain shared memory
+export OMP_NUM_THREADS=1 OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 RUN="mpirun --oversubscribe"
+# nothing here may hang the test command
+command -v timeout >/dev/null 2>&1 && RUN="timeout 300 $RUN"
 # tiny budget: B = 4, 8 intervals of 2000 steps, generations and distillation included
 ARGS="--task inverted_pendulum --pop 4 --steps 16000 --intervals 8 --num-envs 8 --eval-episodes 4 --seed 3 --quiet"
 fail=0
