@@ -22,7 +22,7 @@
    the learner lands. It also writes custom_game.svg, a picture of one episode of the scripted
    ship, drawn with plain fprintf (no libraries). */
 #define BGPBT_IMPLEMENTATION
-#include "bgpbt.h"
+#include "../bgpbt.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

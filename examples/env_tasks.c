@@ -13,7 +13,7 @@
 
    A random policy is only a smoke test: training is the PPO layer's job. */
 #define BGPBT_IMPLEMENTATION
-#include "bgpbt.h"
+#include "../bgpbt.h"
 #include <stdio.h>
 #include <string.h>
 

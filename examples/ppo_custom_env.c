@@ -7,7 +7,7 @@
        cc -O2 -march=native -fopenmp -std=c99 examples/ppo_custom_env.c -o ppo_custom_env -lm
        ./ppo_custom_env [curve.svg]                                                           */
 #define BGPBT_IMPLEMENTATION
-#include "bgpbt.h"
+#include "../bgpbt.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

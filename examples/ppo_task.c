@@ -6,7 +6,7 @@
        ./ppo_task [task] [intervals] [steps_per_interval] [curve.svg]
    e.g. ./ppo_task halfcheetah 30 20480 halfcheetah.svg                                      */
 #define BGPBT_IMPLEMENTATION
-#include "bgpbt.h"
+#include "../bgpbt.h"
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -2,7 +2,7 @@
    Build and run (from the repository root):
        cc -O2 -march=native -fopenmp -std=c99 examples/sim_ant.c -o sim_ant -lm && ./sim_ant   */
 #define BGPBT_IMPLEMENTATION
-#include "bgpbt.h"
+#include "../bgpbt.h"
 #include <stdio.h>
 #include <stdlib.h>
 
