@@ -14423,7 +14423,9 @@ BGPBT__PRIVATE int bgpbt__pbt_bo_suggest(bgpbt_pbt* s, const bgpbt__pbt_member* 
                                          const double* pending_hp, const int* pending_arch, int n_pending, double* out) {
     const bgpbt_pbt_config* c = &s->cfg;
     int pb2 = c->method == BGPBT_PBT_METHOD_PB2;
-    int n_hp = c->n_hp, n_ctx = g->n_ctx, dim = n_hp + n_ctx, i, k, tag = BGPBT_PBT_SRC_RANDOM;
+    /* BO context dims: BG-PBT [architecture..., R_before]; PB2 [R_before] (its time column is
+       the kernel's time input, not a context dim) */
+    int n_hp = c->n_hp, n_ctx = pb2 ? 1 : g->n_ctx, dim = n_hp + n_ctx, i, k, tag = BGPBT_PBT_SRC_RANDOM;
     int n_arch_ctx = pb2 ? 0 : n_ctx - 1;
     bgpbt_bo_config bc = bgpbt_bo_config_default();
     bgpbt_bo* bo = NULL;
@@ -14455,6 +14457,7 @@ BGPBT__PRIVATE int bgpbt__pbt_bo_suggest(bgpbt_pbt* s, const bgpbt__pbt_member* 
     bc.max_data = g->n + 1;
     bc.max_pending = n_pending + 1;
     bc.allocator = c->allocator;
+    bc.logger = c->logger;
     if (pb2) {
         double kappa = sqrt(c->pb2_c1 + (log(c->pb2_c2 * g->n) > 0 ? log(c->pb2_c2 * g->n) : 0.0));
         bc.gp = bgpbt_gp_config_pb2(dim);
@@ -14486,6 +14489,7 @@ BGPBT__PRIVATE int bgpbt__pbt_bo_suggest(bgpbt_pbt* s, const bgpbt__pbt_member* 
     }
     bc.gp.seed = bc.seed ^ 0x5eedu;
     bc.gp.allocator = c->allocator;
+    bc.gp.logger = c->logger;
     V = (double*)bgpbt__calloc(A, nv, sizeof(double));
     Y = (double*)bgpbt__calloc(A, (size_t)(g->n > 0 ? g->n : 1), sizeof(double));
     P = (double*)bgpbt__calloc(A, np, sizeof(double));
