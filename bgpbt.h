@@ -13889,10 +13889,13 @@ BGPBT__PRIVATE void bgpbt__pbt_issue(bgpbt_pbt* s, int kind, bgpbt__pbt_member* 
         s->job_member[j] = list[j];
         s->told[j] = 0;
     }
-    /* release: ids held after the last round that no job produces and no job distils from */
+    /* release: ids held after the last round that no job produces and no job distils from,
+       and (training rounds) that are not members sitting this round out (budget used up) */
     for (k = 0; k < s->n_alive; ++k) {
-        int id = s->alive[k], needed = 0;
+        int id = s->alive[k], needed = 0, i;
         for (j = 0; j < n && !needed; ++j) needed = s->jobs[j].agent == id || s->jobs[j].teacher == id;
+        if (kind == BGPBT_PBT_ROUND_TRAIN)
+            for (i = 0; i < s->n_pop && !needed; ++i) needed = s->pop[i].id == id && !s->pop[i].dead;
         if (!needed) s->release[nr++] = id;
     }
     s->n_release = nr;
@@ -13950,14 +13953,31 @@ BGPBT__PRIVATE void bgpbt__pbt_exploit_explore(bgpbt_pbt* s) {
     if (nq < 1) nq = 1;
     if (nq > n_alive / 2) nq = n_alive / 2;
     memset(replace, 0, sizeof replace);
+    /* sources must have budget left: a copy of a finished agent would never train (and,
+       having no job, would never be made) */
     for (k = 0; k < nq; ++k)
-        if (bgpbt__pbt_score(&s->pop[order[k]]) > -HUGE_VAL) top[n_top++] = order[k];
+        if (bgpbt__pbt_score(&s->pop[order[k]]) > -HUGE_VAL && s->pop[order[k]].steps < c->max_steps) top[n_top++] = order[k];
     for (k = 0; k < n_alive; ++k) {
         int i2 = order[k];
         if (k >= n_alive - nq || s->pop[i2].failed) replace[i2] = 1;
     }
     for (k = 0; k < n_top; ++k) replace[top[k]] = 0;
-    if (n_top == 0) { /* every agent failed: start again from scratch, keeping slots */
+    if (n_top == 0) {
+        int all_failed = 1;
+        for (i = 0; i < s->n_pop; ++i) if (!s->pop[i].dead && !s->pop[i].failed) all_failed = 0;
+        if (!all_failed) { /* the best have no budget left: no exploit, everyone continues */
+            for (i = 0; i < s->n_pop; ++i) {
+                bgpbt__pbt_member* m = &s->pop[i];
+                if (m->dead) continue;
+                m->parent = m->id;
+                m->teacher = -1;
+                m->source = BGPBT_PBT_SRC_PREVIOUS;
+                m->ret_before = m->ret;
+                m->steps_before = m->steps;
+            }
+            return;
+        }
+        /* every agent failed: start again from scratch, keeping slots */
         for (i = 0; i < s->n_pop; ++i) {
             int slot = s->pop[i].slot, dead = s->pop[i].dead;
             int arch[BGPBT_PBT_MAX_ARCH], asrc = s->pop[i].arch_source, gen = s->pop[i].generation;
@@ -15605,7 +15625,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__pbt_restore(bgpbt_pbt* s, const bgpbt_pbt_age
         if (res == BGPBT_OK && (r.failed || r.pos != r.size)) res = BGPBT_ERR_TRUNCATED;
         /* every id the scheduler expects to be held must be there */
         for (i = 0; res == BGPBT_OK && (int)i < tmp->n_alive; ++i)
-            if (!bgpbt__pbt_table_find(&nt, tmp->alive[i])) res = BGPBT_ERR_BAD_FORMAT;
+            if (!bgpbt__pbt_table_find(&nt, tmp->alive[i])) {
+                res = bgpbt__error(log, BGPBT_ERR_BAD_FORMAT, "pbt run: checkpoint '%s' lacks agent %d", path, tmp->alive[i]);
+            }
         if (res != BGPBT_OK) {
             bgpbt_pbt_destroy(tmp);
             bgpbt__error(log, res, "pbt run: checkpoint '%s': agents refused", path);
