@@ -14355,13 +14355,13 @@ BGPBT__PRIVATE void bgpbt__pbt_issue(bgpbt_pbt* s, int kind, bgpbt__pbt_member* 
         s->job_member[j] = list[j];
         s->told[j] = 0;
     }
-    /* release: ids held after the last round that no job produces and no job distils from */
+    /* release: ids held after the last round that no job produces and no job distils from,
+       and (training rounds) that are not members sitting this round out (budget used up) */
     for (k = 0; k < s->n_alive; ++k) {
-        int id = s->alive[k], needed = 0;
+        int id = s->alive[k], needed = 0, i;
         for (j = 0; j < n && !needed; ++j) needed = s->jobs[j].agent == id || s->jobs[j].teacher == id;
-        /* a live member that does not train this round (its budget is spent) keeps its state */
-        for (j = 0; kind == BGPBT_PBT_ROUND_TRAIN && j < s->n_pop && !needed; ++j)
-            needed = s->pop[j].id == id && !s->pop[j].dead;
+        if (kind == BGPBT_PBT_ROUND_TRAIN)
+            for (i = 0; i < s->n_pop && !needed; ++i) needed = s->pop[i].id == id && !s->pop[i].dead;
         if (!needed) s->release[nr++] = id;
     }
     s->n_release = nr;
@@ -14419,14 +14419,31 @@ BGPBT__PRIVATE void bgpbt__pbt_exploit_explore(bgpbt_pbt* s) {
     if (nq < 1) nq = 1;
     if (nq > n_alive / 2) nq = n_alive / 2;
     memset(replace, 0, sizeof replace);
+    /* sources must have budget left: a copy of a finished agent would never train (and,
+       having no job, would never be made) */
     for (k = 0; k < nq; ++k)
-        if (bgpbt__pbt_score(&s->pop[order[k]]) > -HUGE_VAL) top[n_top++] = order[k];
+        if (bgpbt__pbt_score(&s->pop[order[k]]) > -HUGE_VAL && s->pop[order[k]].steps < c->max_steps) top[n_top++] = order[k];
     for (k = 0; k < n_alive; ++k) {
         int i2 = order[k];
         if (k >= n_alive - nq || s->pop[i2].failed) replace[i2] = 1;
     }
     for (k = 0; k < n_top; ++k) replace[top[k]] = 0;
-    if (n_top == 0) { /* every agent failed: start again from scratch, keeping slots */
+    if (n_top == 0) {
+        int all_failed = 1;
+        for (i = 0; i < s->n_pop; ++i) if (!s->pop[i].dead && !s->pop[i].failed) all_failed = 0;
+        if (!all_failed) { /* the best have no budget left: no exploit, everyone continues */
+            for (i = 0; i < s->n_pop; ++i) {
+                bgpbt__pbt_member* m = &s->pop[i];
+                if (m->dead) continue;
+                m->parent = m->id;
+                m->teacher = -1;
+                m->source = BGPBT_PBT_SRC_PREVIOUS;
+                m->ret_before = m->ret;
+                m->steps_before = m->steps;
+            }
+            return;
+        }
+        /* every agent failed: start again from scratch, keeping slots */
         for (i = 0; i < s->n_pop; ++i) {
             int slot = s->pop[i].slot, dead = s->pop[i].dead;
             int arch[BGPBT_PBT_MAX_ARCH], asrc = s->pop[i].arch_source, gen = s->pop[i].generation;
@@ -14892,7 +14909,9 @@ BGPBT__PRIVATE int bgpbt__pbt_bo_suggest(bgpbt_pbt* s, const bgpbt__pbt_member* 
                                          const double* pending_hp, const int* pending_arch, int n_pending, double* out) {
     const bgpbt_pbt_config* c = &s->cfg;
     int pb2 = c->method == BGPBT_PBT_METHOD_PB2;
-    int n_hp = c->n_hp, n_ctx = g->n_ctx, dim = n_hp + n_ctx, i, k, tag = BGPBT_PBT_SRC_RANDOM;
+    /* BO context dims: BG-PBT [architecture..., R_before]; PB2 [R_before] (its time column is
+       the kernel's time input, not a context dim) */
+    int n_hp = c->n_hp, n_ctx = pb2 ? 1 : g->n_ctx, dim = n_hp + n_ctx, i, k, tag = BGPBT_PBT_SRC_RANDOM;
     int n_arch_ctx = pb2 ? 0 : n_ctx - 1;
     bgpbt_bo_config bc = bgpbt_bo_config_default();
     bgpbt_bo* bo = NULL;
@@ -14924,6 +14943,7 @@ BGPBT__PRIVATE int bgpbt__pbt_bo_suggest(bgpbt_pbt* s, const bgpbt__pbt_member* 
     bc.max_data = g->n + 1;
     bc.max_pending = n_pending + 1;
     bc.allocator = c->allocator;
+    bc.logger = c->logger;
     if (pb2) {
         double kappa = sqrt(c->pb2_c1 + (log(c->pb2_c2 * g->n) > 0 ? log(c->pb2_c2 * g->n) : 0.0));
         bc.gp = bgpbt_gp_config_pb2(dim);
@@ -14955,6 +14975,7 @@ BGPBT__PRIVATE int bgpbt__pbt_bo_suggest(bgpbt_pbt* s, const bgpbt__pbt_member* 
     }
     bc.gp.seed = bc.seed ^ 0x5eedu;
     bc.gp.allocator = c->allocator;
+    bc.gp.logger = c->logger;
     V = (double*)bgpbt__calloc(A, nv, sizeof(double));
     Y = (double*)bgpbt__calloc(A, (size_t)(g->n > 0 ? g->n : 1), sizeof(double));
     P = (double*)bgpbt__calloc(A, np, sizeof(double));
@@ -16072,7 +16093,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__pbt_restore(bgpbt_pbt* s, const bgpbt_pbt_age
         if (res == BGPBT_OK && (r.failed || r.pos != r.size)) res = BGPBT_ERR_TRUNCATED;
         /* every id the scheduler expects to be held must be there */
         for (i = 0; res == BGPBT_OK && (int)i < tmp->n_alive; ++i)
-            if (!bgpbt__pbt_table_find(&nt, tmp->alive[i])) res = BGPBT_ERR_BAD_FORMAT;
+            if (!bgpbt__pbt_table_find(&nt, tmp->alive[i])) {
+                res = bgpbt__error(log, BGPBT_ERR_BAD_FORMAT, "pbt run: checkpoint '%s' lacks agent %d", path, tmp->alive[i]);
+            }
         if (res != BGPBT_OK) {
             bgpbt_pbt_destroy(tmp);
             bgpbt__error(log, res, "pbt run: checkpoint '%s': agents refused", path);

@@ -4,10 +4,10 @@
    cc -O2 -march=native -fopenmp -std=c99 examples/bgpbt_main.c -o bgpbt_main -lm && ./bgpbt_main
 
    Options (all optional):
-     --task NAME      a built-in task (default inverted_double_pendulum; see bgpbt_task_name) or
+     --task NAME      a built-in task (default hopper; see bgpbt_task_name) or
                       "point" (a user environment defined in this file)
      --method M       bgpbt (default), pb2, pbt, random
-     --steps N        env steps per agent (default 800000)
+     --steps N        env steps per agent (default 500000)
      --total N        whole-run env-step budget (default 0: none)
      --pop B          population size (default 8)
      --seed S         (default 1)
@@ -57,10 +57,10 @@ int main(int argc, char** argv) {
     bgpbt_pbt_config* c = &rc.pbt;
     bgpbt_pbt_run_result res;
     bgpbt_result r;
-    const char* task = "inverted_double_pendulum";
+    const char* task = "hopper";
     const char* method = "bgpbt";
     const char* out = "bgpbt_out/";
-    long long steps = 800000, total = 0;
+    long long steps = 500000, total = 0;
     int i, pop = 8, resume = 0, quiet = 0;
     uint64_t seed = 1;
     for (i = 1; i < argc; ++i) {

@@ -3,7 +3,7 @@
 
    cc -O2 -march=native -std=c99 examples/bgpbt_replay.c -o bgpbt_replay -lm && ./bgpbt_replay
 
-   Options: --task NAME (the task bgpbt_main ran; default inverted_double_pendulum)
+   Options: --task NAME (the task bgpbt_main ran; default hopper)
             --in PREFIX (default "bgpbt_out/": reads PREFIXbest.agent, writes PREFIXreplay.svg)
             --seed S    (the episode's initial state) */
 #define BGPBT_IMPLEMENTATION
@@ -16,7 +16,7 @@
 #define MAX_GEOMS 64
 
 int main(int argc, char** argv) {
-    const char* task = "inverted_double_pendulum";
+    const char* task = "hopper";
     const char* in = "bgpbt_out/";
     char path[1024];
     void* blob = NULL;

@@ -885,7 +885,11 @@ static void pbt_test_bo_explore(void) {
         bgpbt__pbt_member src;
         double out[BGPBT_PBT_MAX_HP], pend[2 * BGPBT_PBT_MAX_HP];
         int parch[2 * BGPBT_PBT_MAX_ARCH], k, tag;
+        test_log_capture cap;
+        memset(&cap, 0, sizeof cap);
         c.hpo_only = 1;
+        c.logger.fn = test_log_capture_fn; /* the BO must not log any error */
+        c.logger.user = &cap;
         REQUIRE(bgpbt_pbt_create(&c, &s) == BGPBT_OK);
         /* too little data: random fallback */
         memset(&src, 0, sizeof src);
@@ -910,6 +914,7 @@ static void pbt_test_bo_explore(void) {
         }
         /* the improvement grows with hp 0: the suggestion moves it up */
         CHECK(bgpbt_pbt_param_encode(&s->cfg.hp[0], out[0]) > (m == 0 ? 0.55 : 0.6));
+        CHECK_EQ_INT(cap.count, 0);
         bgpbt_pbt_destroy(s);
     }
 }
@@ -1007,7 +1012,7 @@ static bgpbt_result pbt_s_train(void* user, void* agent, const void* teacher, co
     if (teacher && a->skill < 0.5 * ((const pbt_sagent*)teacher)->skill) a->skill = 0.5 * ((const pbt_sagent*)teacher)->skill;
     a->skill += 1e-4 * (double)job->steps * pbt_rate(&u->cfg, job->hp) * (0.9 + 0.2 * bgpbt_rng_double(&a->rng));
     *ret = a->skill + 0.01 * a->arch0 + 0.02 * bgpbt_rng_double(&a->rng);
-    *steps_run = job->steps;
+    *steps_run = job->steps + 7 * (job->agent % 3); /* like PPO's whole batches: lineages drift apart */
     return BGPBT_OK;
 }
 static bgpbt_result pbt_s_save(void* user, const void* agent, void* buf, size_t cap, size_t* size) {
@@ -1096,6 +1101,16 @@ static void pbt_test_run_resume(void) {
         a = pbt_read_file("pbt_run_a_log.csv", &na);
         REQUIRE(a != NULL && na > 100);
         CHECK(pbt_file_starts("pbt_run_a_best.agent", "") && pbt_file_starts("pbt_run_a_returns.svg", "<svg"));
+        {   /* a finished run resumes to "finished" at once, with the same best */
+            bgpbt_pbt_run_result again;
+            rc.resume = 1;
+            if (test__verbose) rc.pbt.logger.fn = bgpbt_log_stderr;
+            CHECK_OK(bgpbt_pbt_run(&rc, &again));
+            rc.pbt.logger.fn = NULL;
+            CHECK(again.finished);
+            CHECK_EQ_INT(again.rounds, res.rounds);
+            CHECK(again.best_return == res.best_return);
+        }
         for (damage = 0; damage < 3; ++damage) {
             test_log_capture cap;
             memset(&cap, 0, sizeof cap);
@@ -1188,7 +1203,15 @@ static void pbt_test_run_failed_agent(void) {
     CHECK(res.best_return > 0);
     csv = pbt_read_file("pbt_run_f_log.csv", &n);
     REQUIRE(csv != NULL);
-    CHECK(strstr(csv, ",1,0,1000,8000,nan,-inf,") != NULL); /* agent 5, round 1: failed, -inf */
+    {   /* agent 5, round 1: failed, return -inf */
+        const char* line = strstr(csv, "\n1,init,5,5,-1,-1,0,0,random,previous,1,0,1000,");
+        CHECK(line != NULL);
+        if (line) {
+            const char* end = strchr(line + 1, '\n');
+            const char* hit = strstr(line, ",nan,-inf,");
+            CHECK(hit != NULL && (!end || hit < end));
+        }
+    }
     free(csv);
     pbt_remove_run("pbt_run_f_");
 }
