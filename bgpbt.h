@@ -962,7 +962,8 @@ BGPBT_API void* bgpbt_vecenv_user_state(bgpbt_vecenv* venv, int env);
    as an SVG document. Capsules project exactly to rounded strokes and boxes to the convex hull
    of their 8 projected corners; geoms are drawn far to near. With frames > 1 the geoms array
    holds `frames` consecutive snapshots of num_geoms geoms (a rollout): earlier ones are drawn
-   faded, so one picture shows a gait. Built-in tasks produce their geoms with
+   faded, so one picture shows a gait; with frame_seconds > 0 the frames play as a looping
+   animation instead. Built-in tasks produce their geoms with
    bgpbt_vecenv_render_geoms; a game can fill bgpbt_render_geom itself. */
 typedef enum bgpbt_geom_type {
     BGPBT_GEOM_PLANE = 0,   /* ground: the plane z = pos[2] (normal +z); size unused */
@@ -985,6 +986,8 @@ typedef struct bgpbt_render_options {
     int frames;         /* snapshots in the geoms array; default 1 */
     const char* title;  /* optional caption */
     float extent;       /* metres shown across a view; 0: fit the geoms */
+    float frame_seconds; /* > 0 and frames > 1: an animation (one frame at a time, this long
+                            each, looping; browsers play SVG animations) instead of an overlay */
 } bgpbt_render_options;
 
 BGPBT_API bgpbt_render_options bgpbt_render_options_default(void);
@@ -1002,7 +1005,8 @@ BGPBT_API bgpbt_result bgpbt_render_svg_file(const char* path, const bgpbt_rende
 /* ---- [decl.env.tasks] the built-in tasks ----------------------------------------------------
 
    Ten tasks, created by name with bgpbt_vecenv_create_task. Each is our own model (MJCF text
-   embedded in this header: bgpbt_task_mjcf gives it back, so the same model runs in MuJoCo),
+   embedded in this header: bgpbt_task_mjcf gives it back, and all ten load unchanged in MuJoCo
+   2.2.2, where they settle and move alike: see README),
    kept close to its Brax v0.0.10 counterpart (research: Brax-v1 envs as used by BG-PBT): same
    morphology and action meaning, same reward structure and termination rule, comparable
    observations. Actions are in [-1, 1] and scale the motors' gear (the Brax "strength").
@@ -5569,11 +5573,15 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
     }
     for (k = nv - 1; k >= 0; --k) {
         bgpbt_fw inv = bgpbt_fw_div(BGPBT__K(1.0f), M[k * nv + k]);
+        const int* ak = m->anc + m->dof_anc_adr[k];
+        int na = m->dof_anc_num[k], x, y;
         dinv[k] = inv;
-        for (i = m->dof_parent[k]; i >= 0; i = m->dof_parent[i]) {
-            bgpbt_fw a = bgpbt_fw_mul(M[k * nv + i], inv);
-            for (j = i; j >= 0; j = m->dof_parent[j]) M[i * nv + j] = bgpbt_fw_sub(M[i * nv + j], bgpbt_fw_mul(M[k * nv + j], a));
-            M[k * nv + i] = a;
+        for (x = 0; x < na; ++x) { /* i = ak[x]; its ancestors are ak[x+1..] (a chain) */
+            bgpbt_fw* Mi = M + (size_t)ak[x] * nv;
+            const bgpbt_fw* Mk = M + (size_t)k * nv;
+            bgpbt_fw a = bgpbt_fw_mul(Mk[ak[x]], inv);
+            for (y = x; y < na; ++y) Mi[ak[y]] = bgpbt_fw_sub(Mi[ak[y]], bgpbt_fw_mul(Mk[ak[y]], a));
+            M[k * nv + ak[x]] = a;
         }
     }
     /* 6. unconstrained velocity */
@@ -5604,6 +5612,17 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
         bgpbt_fm on;
         bgpbt_fw* row;
         int ga = sl->ga, gb = sl->gb;
+        if (sl->kind != 0) { /* bounding spheres: skip the pair early when no lane is near */
+            bgpbt__v3 dc = bgpbt__v3_sub(bgpbt__v3_ld(gpos + 3 * gb), bgpbt__v3_ld(gpos + 3 * ga));
+            float ra = m->geom_type[ga] == BGPBT_SIM_GEOM_BOX ? sqrtf(m->geom_size[3 * ga] * m->geom_size[3 * ga] + m->geom_size[3 * ga + 1] * m->geom_size[3 * ga + 1] + m->geom_size[3 * ga + 2] * m->geom_size[3 * ga + 2])
+                                                              : m->geom_size[3 * ga] + (m->geom_type[ga] == BGPBT_SIM_GEOM_CAPSULE ? m->geom_size[3 * ga + 1] : 0.0f);
+            float rb = m->geom_size[3 * gb] + (m->geom_type[gb] == BGPBT_SIM_GEOM_CAPSULE ? m->geom_size[3 * gb + 1] : 0.0f);
+            float reach = ra + rb + (sl->rest > 0 ? sl->rest : 0.0f) + BGPBT__SIM_SPEC_BAND + 1e-3f;
+            if (!bgpbt_fm_any(bgpbt_fw_le(bgpbt__v3_dot(dc, dc), BGPBT__K(reach * reach)))) {
+                lam[3 * k] = lam[3 * k + 1] = lam[3 * k + 2] = zero;
+                continue;
+            }
+        }
         if (sl->kind == 0) {
             bgpbt__v3 p0 = bgpbt__v3_ld(gpos + 3 * ga), c = bgpbt__v3_ld(gpos + 3 * gb), q;
             n = bgpbt__m3_col(gmat + 9 * ga, 2);
@@ -6968,6 +6987,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                 const bgpbt__xattr* a;
                 if (pass) continue;
                 if ((r = bgpbt__mj_check_attrs(c, ch, "angle coordinate inertiafromgeom settotalmass autolimits eulerseq meshdir texturedir assetdir discardvisual strippath"))) return r;
+                if (c->node[ch].child >= 0) return bgpbt__mj_unsupported_elem(c, c->node[ch].child, "inside <compiler>");
                 a = bgpbt__xattr_own(c, ch, "angle");
                 if (a) { if (bgpbt__mj_streq(a, "radian")) c->degree = 0; else if (bgpbt__mj_streq(a, "degree")) c->degree = 1; else return bgpbt__error(&c->log, BGPBT_ERR_PARSE, "MJCF line %d: angle must be degree or radian", c->node[ch].line); }
                 a = bgpbt__xattr_own(c, ch, "coordinate");
@@ -7004,6 +7024,11 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mj_load(bgpbt__mj* c, bgpbt_sim_model** out) 
                         return bgpbt__error(&c->log, BGPBT_ERR_UNSUPPORTED, "MJCF line %d: option %s must be zero (fluid forces are not supported)", c->node[ch].line, zero_only[k]);
                 }
                 if (!(opt.timestep > 0 && opt.timestep <= 1)) return bgpbt__error(&c->log, BGPBT_ERR_OUT_OF_RANGE, "MJCF line %d: timestep must be in (0, 1]", c->node[ch].line);
+                {
+                    int f;
+                    for (f = c->node[ch].child; f >= 0; f = c->node[f].next)
+                        if (!bgpbt__xis(c, f, "flag")) return bgpbt__mj_unsupported_elem(c, f, "inside <option>");
+                }
             } else if (bgpbt__xis(c, ch, "default")) {
                 if (pass) continue;
                 if ((r = bgpbt__mj_check_default(c, ch))) return r;
@@ -7254,7 +7279,8 @@ struct bgpbt_vecenv {
 
 BGPBT__PRIVATE int bgpbt__venv_threads(const bgpbt_vecenv* v) {
 #if BGPBT__HAS_OPENMP
-    return v->num_threads > 0 ? v->num_threads : omp_get_max_threads();
+    int nt = v->num_threads > 0 ? v->num_threads : omp_get_max_threads();
+    return nt < v->n ? nt : v->n; /* never more threads than copies */
 #else
     (void)v;
     return 1;
@@ -7657,7 +7683,8 @@ typedef struct bgpbt__env_draw { float depth; int index; } bgpbt__env_draw;
 
 BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_render_geom* geoms,
                                         int ng, int frames, float x0, float y0, float size_px,
-                                        float cu, float cv, float extent, bgpbt__env_draw* order) {
+                                        float cu, float cv, float extent, bgpbt__env_draw* order,
+                                        float frame_seconds) {
     float sc = size_px / extent;
     int f, i, j;
     /* view frame and title */
@@ -7694,8 +7721,14 @@ BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_r
                 x0, y0, size_px, size_px);
     for (f = 0; f < frames; ++f) {
         const bgpbt_render_geom* fg = geoms + (size_t)f * (size_t)ng;
-        float alpha = frames > 1 ? 0.25f + 0.75f * (float)(f + 1) / (float)frames : 1.0f;
+        int animate = frames > 1 && frame_seconds > 0.0f;
+        float alpha = frames > 1 && !animate ? 0.25f + 0.75f * (float)(f + 1) / (float)frames : 1.0f;
         int m = 0;
+        if (animate) /* visible from f/frames to (f+1)/frames of the loop */
+            bgpbt__svgf(w, "<g visibility='hidden'><animate attributeName='visibility' values='hidden;visible;hidden' "
+                        "keyTimes='0;%.5f;%.5f' calcMode='discrete' dur='%.3fs' repeatCount='indefinite'/>\n",
+                        (double)f / (double)frames, (double)(f + 1) / (double)frames,
+                        (double)frame_seconds * (double)frames);
         for (i = 0; i < ng; ++i) {
             float u, v, d;
             if (fg[i].type == BGPBT_GEOM_PLANE) continue;
@@ -7773,6 +7806,7 @@ BGPBT__PRIVATE void bgpbt__env_svg_view(bgpbt_writer* w, int view, const bgpbt_r
                             "stroke-opacity='%.2f' stroke-width='0.8'/>\n", rr, gg, bb, op, op);
             }
         }
+        if (animate) bgpbt__svgf(w, "</g>\n");
     }
     bgpbt__svgf(w, "</svg></g>\n");
 }
@@ -7846,7 +7880,7 @@ BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_
     for (view = 0; view < 2; ++view) {
         if (!(o.views & (1 << view))) continue;
         bgpbt__env_svg_view(&w, view, geoms, num_geoms, o.frames, 10.0f + (size_px + 10.0f) * (float)vi,
-                            10.0f, size_px, cen[view][0], cen[view][1], extent[view], order);
+                            10.0f, size_px, cen[view][0], cen[view][1], extent[view], order, o.frame_seconds);
         ++vi;
     }
     bgpbt__svgf(&w, "<text x='10' y='%d' font-family='sans-serif' font-size='13' fill='#222'>",
@@ -8391,29 +8425,37 @@ typedef struct bgpbt__task_spec {
     const char* term_names[BGPBT_TASK_MAX_TERMS];
     float weights[BGPBT_TASK_MAX_TERMS];
     const char* track_body; /* body whose motion the reward follows (torso, tool, ...) */
+    int gather;             /* BGPBT__G_* flags: what the observation and reward read */
 } bgpbt__task_spec;
+
+/* What a task reads each step beyond qpos, qvel and the tracked body's pose (reading less is
+   faster: these are per-body lane gathers from the simulator's batched state). */
+enum { BGPBT__G_POSES = 1, BGPBT__G_VELS = 2, BGPBT__G_TRACK_VEL = 4, BGPBT__G_CONTACT = 8, BGPBT__G_COM = 16 };
 
 static const bgpbt__task_spec bgpbt__task_specs[BGPBT__T_COUNT] = {
     {"inverted_pendulum", bgpbt__mjcf_inverted_pendulum, 4, 1, 4, 0, 0.01f, 0.01f, 1,
-     {"alive"}, {1.0f}, "pole"},
+     {"alive"}, {1.0f}, "pole", 0},
     {"inverted_double_pendulum", bgpbt__mjcf_inverted_double_pendulum, 10, 1, 5, 0, 0.01f, 0.01f, 3,
-     {"alive", "distance", "velocity"}, {10.0f, 1.0f, 1.0f}, "pole2"},
+     {"alive", "distance", "velocity"}, {10.0f, 1.0f, 1.0f}, "pole2", 0},
     {"reacher", bgpbt__mjcf_reacher, 11, 2, 2, 0, 0.1f, 0.005f, 2,
-     {"distance", "ctrl"}, {1.0f, 1.0f}, "link1"},
+     {"distance", "ctrl"}, {1.0f, 1.0f}, "link1", 0},
     {"halfcheetah", bgpbt__mjcf_halfcheetah, 23, 6, 5, 0, 0.1f, 0.1f, 2,
-     {"forward", "ctrl"}, {1.0f, 0.1f}, "torso"},
+     {"forward", "ctrl"}, {1.0f, 0.1f}, "torso", 0},
     {"hopper", bgpbt__mjcf_hopper, 14, 3, 4, 0, 0.005f, 0.005f, 3,
-     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso"},
+     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso", BGPBT__G_COM},
     {"walker2d", bgpbt__mjcf_walker2d, 20, 6, 4, 0, 0.005f, 0.005f, 3,
-     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso"},
+     {"forward", "healthy", "ctrl"}, {1.0f, 1.0f, 1e-3f}, "torso", BGPBT__G_COM},
     {"ant", bgpbt__mjcf_ant, 87, 8, 5, 1, 0.1f, 0.1f, 4,
-     {"forward", "ctrl", "contact", "healthy"}, {1.0f, 0.5f, 5e-4f, 1.0f}, "torso"},
+     {"forward", "ctrl", "contact", "healthy"}, {1.0f, 0.5f, 5e-4f, 1.0f}, "torso",
+     BGPBT__G_TRACK_VEL | BGPBT__G_CONTACT},
     {"humanoid", bgpbt__mjcf_humanoid, 233, 17, 5, 1, 0.01f, 0.01f, 3,
-     {"forward", "ctrl", "healthy"}, {1.25f, 0.01f, 5.0f}, "torso"},
+     {"forward", "ctrl", "healthy"}, {1.25f, 0.01f, 5.0f}, "torso",
+     BGPBT__G_POSES | BGPBT__G_VELS | BGPBT__G_CONTACT | BGPBT__G_COM},
     {"ur5e", bgpbt__mjcf_ur5e, 52, 6, 8, 0, 0.05f, 0.05f, 2,
-     {"progress", "hit"}, {0.1f, 1.0f}, "wrist_3"},
+     {"progress", "hit"}, {0.1f, 1.0f}, "wrist_3", BGPBT__G_POSES | BGPBT__G_VELS | BGPBT__G_CONTACT},
     {"fetch", bgpbt__mjcf_fetch, 87, 10, 4, 1, 0.01f, 0.01f, 4,
-     {"progress", "up", "height", "hit"}, {0.1f, 0.1f, 0.1f, 1.0f}, "torso"},
+     {"progress", "up", "height", "hit"}, {0.1f, 0.1f, 0.1f, 1.0f}, "torso",
+     BGPBT__G_POSES | BGPBT__G_VELS | BGPBT__G_CONTACT},
 };
 
 /* Per-copy task state (floats): the tracked point before the step, the target, counters. */
@@ -8618,18 +8660,30 @@ BGPBT__PRIVATE int bgpbt__tsim_unstable(const bgpbt__tsim* s, int i) { return bg
 BGPBT__PRIVATE const bgpbt_sim* bgpbt__tsim_sim(const bgpbt__tsim* s) { return s->sim; }
 
 /* Read-only: safe from many threads at once. */
-BGPBT__PRIVATE void bgpbt__tsim_view(const bgpbt__tsim* s, int i, bgpbt__tview* v) {
+BGPBT__PRIVATE void bgpbt__tsim_view(const bgpbt__tsim* s, int i, bgpbt__tview* v, int track, int gather) {
     int b, nb = s->sizes.nbody;
     float vel[3];
     bgpbt_sim_get_qpos(s->sim, i, v->qpos);
     bgpbt_sim_get_qvel(s->sim, i, v->qvel);
     for (b = 0; b < nb; ++b) {
-        bgpbt_sim_body_pos(s->sim, i, b, v->xpos + 3 * b);
-        bgpbt_sim_body_quat(s->sim, i, b, v->xquat + 4 * b);
-        bgpbt_sim_body_vel(s->sim, i, b, v->bvel + 6 * b, v->bvel + 6 * b + 3);
-        bgpbt_sim_body_contact(s->sim, i, b, v->cfrc + 6 * b, v->cfrc + 6 * b + 3);
+        if (b == track || (gather & BGPBT__G_POSES)) {
+            bgpbt_sim_body_pos(s->sim, i, b, v->xpos + 3 * b);
+            bgpbt_sim_body_quat(s->sim, i, b, v->xquat + 4 * b);
+        }
+        if ((gather & BGPBT__G_VELS) || (b == track && (gather & BGPBT__G_TRACK_VEL)))
+            bgpbt_sim_body_vel(s->sim, i, b, v->bvel + 6 * b, v->bvel + 6 * b + 3);
+        if (gather & BGPBT__G_CONTACT)
+            bgpbt_sim_body_contact(s->sim, i, b, v->cfrc + 6 * b, v->cfrc + 6 * b + 3);
     }
-    bgpbt_sim_com(s->sim, i, v->com, vel);
+    if (gather & BGPBT__G_COM) bgpbt_sim_com(s->sim, i, v->com, vel);
+}
+/* Every body's pose of copy i (for games and renderers). */
+BGPBT__PRIVATE void bgpbt__tsim_poses(const bgpbt__tsim* s, int i, float* pos, float* quat) {
+    int b;
+    for (b = 0; b < s->sizes.nbody; ++b) {
+        if (pos) bgpbt_sim_body_pos(s->sim, i, b, pos + 3 * b);
+        if (quat) bgpbt_sim_body_quat(s->sim, i, b, quat + 4 * b);
+    }
 }
 
 /* Row-major rotation matrix to a unit quaternion (w, x, y, z). */
@@ -8955,7 +9009,7 @@ BGPBT__PRIVATE void bgpbt__task_after_step_one(bgpbt_vecenv* v, int i) {
     const float* a = v->act + (size_t)i * (size_t)v->act_dim;
     int j, term;
     bgpbt__tview_at(t, i, &tv);
-    bgpbt__tsim_view(t->sim, i, &tv);
+    bgpbt__tsim_view(t->sim, i, &tv, t->track, t->spec->gather);
     term = bgpbt__task_reward(t, &tv, ts, a, &v->rngs[i], terms);
     for (j = 0; j < t->spec->n_terms; ++j) {
         r += terms[j];
@@ -9014,7 +9068,7 @@ BGPBT__PRIVATE void bgpbt__task_reset_mask(bgpbt_vecenv* v, const unsigned char*
         float p[3];
         if (!mask[i]) continue;
         bgpbt__tview_at(t, i, &tv);
-        bgpbt__tsim_view(t->sim, i, &tv);
+        bgpbt__tsim_view(t->sim, i, &tv, t->track, t->spec->gather);
         memset(ts, 0, BGPBT__TS_SIZE * sizeof(float));
         bgpbt__task_track_point(t, &tv, p);
         ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
@@ -9175,7 +9229,7 @@ BGPBT_API bgpbt_result bgpbt_vecenv_set_state(bgpbt_vecenv* v, int env, const fl
             return bgpbt__error(&v->logger, BGPBT_ERR_NOT_FINITE, "vecenv_set_state: qvel[%d] is not finite", j);
     bgpbt__tsim_set_state(t->sim, env, qpos, qvel);
     bgpbt__tview_at(t, env, &tv);
-    bgpbt__tsim_view(t->sim, env, &tv);
+    bgpbt__tsim_view(t->sim, env, &tv, t->track, t->spec->gather);
     ts = t->ts + (size_t)env * BGPBT__TS_SIZE;
     bgpbt__task_track_point(t, &tv, p);
     ts[BGPBT__TS_PREV] = p[0]; ts[BGPBT__TS_PREV + 1] = p[1]; ts[BGPBT__TS_PREV + 2] = p[2];
@@ -9199,14 +9253,11 @@ BGPBT_API const char* bgpbt_vecenv_body_name(const bgpbt_vecenv* v, int body) {
 }
 BGPBT_API bgpbt_result bgpbt_vecenv_body_transforms(const bgpbt_vecenv* v, int env, float* pos, float* quat) {
     const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
-    bgpbt__tview tv;
     if (!t) return BGPBT_ERR_INVALID_ARGUMENT;
     if (env < 0 || env >= v->n)
         return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_body_transforms: env %d outside 0..%d",
                             env, v->n - 1);
-    bgpbt__tview_at(t, env, &tv);
-    if (pos) memcpy(pos, tv.xpos, (size_t)t->nbody * 3 * sizeof(float));
-    if (quat) memcpy(quat, tv.xquat, (size_t)t->nbody * 4 * sizeof(float));
+    bgpbt__tsim_poses(t->sim, env, pos, quat);
     return BGPBT_OK;
 }
 

@@ -8,7 +8,8 @@
    actions for 1000 steps, prints the random policy's mean episode return and length, and writes
    <task>.svg (side and top view of copy 0 a few steps after reset) into the output folder
    (default: the current folder). It also writes ant_rollout.svg: 12 snapshots of one ant
-   episode, drawn faded from old to new. The pictures in examples/pictures/ were made this way.
+   episode, drawn faded from old to new, and ant_trot.svg, the same trot as an animation
+   (browsers play it). The pictures in examples/pictures/ were made this way.
 
    A random policy is only a smoke test: training is the PPO layer's job. */
 #define BGPBT_IMPLEMENTATION
@@ -95,6 +96,39 @@ int main(int argc, char** argv) {
         ro.width = 420;
         ro.views = 2;
         snprintf(path, sizeof path, "%s/ant_rollout.svg", dir);
+        if (ng > 0 && ng <= 16) bgpbt_render_svg_file(path, frames, ng, &ro);
+        bgpbt_vecenv_destroy(env);
+    }
+    /* the same trot as an animation: 30 frames, 0.2 s apart, played in real time (open the
+       .svg in a browser) */
+    {
+        bgpbt_vecenv_config cfg = bgpbt_vecenv_config_default();
+        bgpbt_vecenv* env = NULL;
+        static bgpbt_render_geom frames[30 * 16];
+        bgpbt_render_options ro = bgpbt_render_options_default();
+        char path[512];
+        int ng = 0, f = 0;
+        cfg.num_envs = 1;
+        if (bgpbt_vecenv_create_task("ant", NULL, &cfg, &env) != BGPBT_OK) return 1;
+        bgpbt_vecenv_reset(env);
+        for (t = 0; t < 120; ++t) {
+            float ph = 6.2831853f * 1.5f * 0.05f * (float)t;
+            for (i = 0; i < 4; ++i) {
+                float s = (i == 0 || i == 2) ? 1.0f : -1.0f;
+                act[2 * i] = 0.8f * s * sinf(ph) * ((i == 0 || i == 3) ? 1.0f : -1.0f);
+                act[2 * i + 1] = 0.8f * s * cosf(ph);
+            }
+            bgpbt_vecenv_step(env, act);
+            if (t % 4 == 3 && f < 30) {
+                bgpbt_vecenv_render_geoms(env, 0, frames + f * 16, 16, &ng);
+                ++f;
+            }
+        }
+        ro.frames = f;
+        ro.frame_seconds = 0.2f;
+        ro.title = "ant: an open-loop trot, animated (30 frames, 0.2 s apart, real time)";
+        ro.width = 320;
+        snprintf(path, sizeof path, "%s/ant_trot.svg", dir);
         if (ng > 0 && ng <= 16) bgpbt_render_svg_file(path, frames, ng, &ro);
         bgpbt_vecenv_destroy(env);
     }

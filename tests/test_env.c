@@ -486,6 +486,18 @@ static void env_render_svg_basic(void) {
         CHECK_OK(bgpbt_render_svg(f, 3, &o, buf, sizeof buf, &size));
         CHECK(strstr(buf, "top (") != NULL && strstr(buf, "side (") != NULL);
         CHECK(strstr(buf, "fill-opacity='0.62'") != NULL); /* 0.25 + 0.75 / 2 */
+        /* the same two frames as a looping animation: one <animate> per frame and view */
+        o.frame_seconds = 0.5f;
+        CHECK_OK(bgpbt_render_svg(f, 3, &o, buf, sizeof buf, &size));
+        {
+            const char* p = buf;
+            int n = 0;
+            while ((p = strstr(p, "<animate ")) != NULL) { ++n; ++p; }
+            CHECK_EQ_INT(n, 4);
+        }
+        CHECK(strstr(buf, "keyTimes='0;0.50000;1.00000'") != NULL);
+        CHECK(strstr(buf, "dur='1.000s'") != NULL);
+        CHECK(strstr(buf, "fill-opacity='0.62'") == NULL); /* not faded */
     }
 }
 
@@ -658,7 +670,8 @@ static void env_task_termination_rule(void) {
         }
         if (mismatches) printf("  task %s: %d mismatches\n", env_task_table[k].name, mismatches);
         CHECK_EQ_INT(mismatches, 0);
-        if (env_task_table[k].terminates) CHECK(ends > 0); /* random actions topple them all */
+        /* random actions topple them all (the ant's random episodes last ~450 steps: not in 150) */
+        if (env_task_table[k].terminates && (k != 6 || T > 300)) CHECK(ends > 0);
         bgpbt_vecenv_destroy(v);
     }
 }
@@ -851,8 +864,8 @@ static void env_gait_run(const char* name, const env_gait* g, int nc, int T, flo
     bgpbt_task_options o = bgpbt_task_options_default();
     bgpbt_vecenv* v;
     bgpbt_task_info info;
-    float act[64 * 8], x0[64], pos[32 * 3];
-    int alive[64], t, i, j, ad, nt;
+    float act[128 * 8], x0[128], pos[32 * 3];
+    int alive[128], t, i, j, ad, nt;
     o.reset_noise_scale = 0.1f;
     v = env_task_make(name, nc, 11, &o);
     if (!v) return;
@@ -886,7 +899,7 @@ static void env_gait_run(const char* name, const env_gait* g, int nc, int T, flo
 }
 
 static void env_gait_search(const char* name, float min_speed) {
-    enum { NC = 48 };
+    enum { NC = 96 };
     env_gait g[NC];
     float disp[NC], fwd[NC], best_disp = -1e9f;
     int i, j, best = 0, ad = strcmp(name, "ant") == 0 ? 8 : 6, T = 200;
@@ -897,7 +910,7 @@ static void env_gait_search(const char* name, float min_speed) {
     for (i = 0; i < NC; ++i) {
         g[i].freq = (float)bgpbt_rng_uniform(&r, 0.5, 3.0);
         for (j = 0; j < ad; ++j) {
-            g[i].amp[j] = (float)bgpbt_rng_uniform(&r, 0.3, 1.0);
+            g[i].amp[j] = (float)bgpbt_rng_uniform(&r, 0.2, 0.9);
             g[i].phase[j] = (float)bgpbt_rng_uniform(&r, 0.0, 6.2831853);
             g[i].bias[j] = (float)bgpbt_rng_uniform(&r, -0.3, 0.3);
         }
@@ -908,14 +921,28 @@ static void env_gait_search(const char* name, float min_speed) {
         /* the forward reward integrates to the displacement the bodies show */
         if (disp[i] > -1e8f) CHECK_NEAR(fwd[i], disp[i], 1e-3 + 1e-3 * fabs(disp[i]));
     }
-    /* re-run the winner alone, from other initial noise: it still moves forward */
+    /* re-run the four best, each on 4 copies from other initial noise; the most robust one
+       (best worst-copy displacement) must still move forward on every copy */
     {
-        float d2 = 0.0f, f2 = 0.0f, speed;
-        env_gait_run(name, &g[best], 1, T, &d2, &f2);
-        speed = d2 / (info.dt * (float)T);
-        if (test__verbose) printf("  %s gait: best of %d moves %.2f m in %.1f s (%.2f m/s); re-run %.2f m\n", name,
-                                  NC, best_disp, info.dt * (float)T, best_disp / (info.dt * (float)T), d2);
+        int order[NC], a, c, top;
+        float best_min = -1e9f, speed;
+        for (i = 0; i < NC; ++i) order[i] = i;
+        for (a = 0; a < NC; ++a) /* selection of the 4 largest displacements */
+            for (c = a + 1; c < NC; ++c)
+                if (disp[order[c]] > disp[order[a]]) { int tmp = order[a]; order[a] = order[c]; order[c] = tmp; }
+        for (top = 0; top < 4; ++top) {
+            env_gait rep[4];
+            float d4[4], f4[4], mn = 1e9f;
+            for (c = 0; c < 4; ++c) rep[c] = g[order[top]];
+            env_gait_run(name, rep, 4, T, d4, f4);
+            for (c = 0; c < 4; ++c) if (d4[c] < mn) mn = d4[c];
+            if (mn > best_min) best_min = mn;
+        }
+        speed = best_min / (info.dt * (float)T);
+        if (test__verbose) printf("  %s gait: best of %d moves %.2f m in %.1f s; most robust of the top 4: >= %.2f m on 4 copies (%.2f m/s)\n",
+                                  name, NC, best_disp, info.dt * (float)T, best_min, speed);
         CHECK(speed >= min_speed);
+        (void)best;
     }
 }
 

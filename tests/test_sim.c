@@ -537,6 +537,7 @@ static void sim_test_mjcf_errors(void) {
     sim_expect_error("<mujoco><actuator><motor joint='nope'/></actuator></mujoco>", BGPBT_ERR_UNKNOWN_NAME, "nope");
     sim_expect_error("<mujoco><actuator><position joint='x'/></actuator></mujoco>", BGPBT_ERR_UNSUPPORTED, "position");
     sim_expect_error("<mujoco><option viscosity='0.1'/></mujoco>", BGPBT_ERR_UNSUPPORTED, "viscosity");
+    sim_expect_error("<mujoco><option><wobble/></option></mujoco>", BGPBT_ERR_UNSUPPORTED, "wobble");
     sim_expect_error("<mujoco><worldbody><body><joint range='1 0' limited='true'/><geom size='1'/></body></worldbody></mujoco>", BGPBT_ERR_EMPTY_RANGE, "range");
     sim_expect_error("<mujoco><worldbody><body><joint/></body></worldbody></mujoco>", BGPBT_ERR_OUT_OF_RANGE, "mass");
     sim_expect_error("<mujoco><worldbody><geom class='x' size='1'/></worldbody></mujoco>", BGPBT_ERR_UNKNOWN_NAME, "class");
