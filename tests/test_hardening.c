@@ -792,6 +792,24 @@ static void hardening_bad_nn(void) {
     bgpbt_mlp_destroy(m);
 }
 
+/* a user environment whose reward turns NaN after a few steps (a buggy game) */
+static void hardening_nan_reset(void* state, bgpbt_rng* rng, float* obs, void* user) {
+    (void)rng; (void)user;
+    *(int*)state = 0;
+    obs[0] = 0.1f;
+    obs[1] = -0.1f;
+}
+static void hardening_nan_step(void* state, const float* action, bgpbt_rng* rng, float* obs, float* reward,
+                               int* terminated, void* user) {
+    int* t = (int*)state;
+    (void)rng; (void)user;
+    ++*t;
+    obs[0] = action[0];
+    obs[1] = (float)*t * 0.01f;
+    *reward = *t > 3 ? (float)NAN : 1.0f;
+    *terminated = 0;
+}
+
 static void hardening_bad_ppo(void) {
     bgpbt_allocator none;
     bgpbt_agent_config c, c2;
@@ -859,6 +877,40 @@ static void hardening_bad_ppo(void) {
     CHECK(isfinite(act[0]) && isfinite(act[1]));
     bgpbt_agent_destroy(b);
     bgpbt_agent_destroy(a);
+    { /* NaN rewards from a user environment: the env layer cuts the episode (counted as
+         unstable), so training stays finite and the agent healthy */
+        bgpbt_env_def def;
+        bgpbt_vecenv_config vc = bgpbt_vecenv_config_default();
+        bgpbt_vecenv* v = NULL;
+        bgpbt_episode_stats es;
+        float a2[4] = {0, 0, 0, 0};
+        int t;
+        memset(&def, 0, sizeof def);
+        def.name = "nan_game";
+        def.obs_dim = 2;
+        def.act_dim = 1;
+        def.max_episode_steps = 50;
+        def.state_bytes = sizeof(int);
+        def.reset = hardening_nan_reset;
+        def.step = hardening_nan_step;
+        vc.num_envs = 4;
+        REQUIRE(bgpbt_vecenv_create(&def, &vc, &v) == BGPBT_OK);
+        CHECK_OK(bgpbt_vecenv_reset(v));
+        for (t = 0; t < 10; ++t) CHECK_OK(bgpbt_vecenv_step(v, a2));
+        for (t = 0; t < 4; ++t) CHECK(isfinite(bgpbt_vecenv_rewards(v)[t]));
+        bgpbt_vecenv_take_stats(v, &es);
+        CHECK(es.unstable >= 4);
+        bgpbt_vecenv_destroy(v);
+        c2 = c;
+        c2.task = NULL;
+        c2.env_def = &def;
+        REQUIRE(bgpbt_agent_create(&c2, &a) == BGPBT_OK);
+        CHECK_OK(bgpbt_agent_train(a, 40));
+        CHECK(!bgpbt_agent_failed(a));
+        CHECK_OK(bgpbt_agent_act(a, obs, 1, act, 1));
+        CHECK(isfinite(act[0]));
+        bgpbt_agent_destroy(a);
+    }
 }
 
 static void hardening_bad_gp_bo(void) {
