@@ -6,18 +6,33 @@
    before you include this file in *one* C or C++ file to create the implementation.
    Every other file just includes "bgpbt.h".
 
-   QUICK START
+   QUICK START: BG-PBT tunes 8 PPO agents on a built-in task
 
        #define BGPBT_IMPLEMENTATION
        #include "bgpbt.h"
+       #include <stdio.h>
        int main(void) {
-           bgpbt_rng rng;
-           bgpbt_rng_init(&rng, 42, 0);          // seed 42, stream 0
-           printf("%s %f\n", bgpbt_version_string(), bgpbt_rng_normal(&rng));
+           bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
+           bgpbt_pbt_run_result res;
+           rc.pbt.method = BGPBT_PBT_METHOD_BGPBT;  // or _PB2, _PBT, _RANDOM
+           rc.pbt.pop_size = 8;
+           rc.pbt.t_ready = 50000;                  // env steps between exploit/explore
+           rc.pbt.max_steps = 1000000;              // env steps per agent
+           rc.agent.task = "halfcheetah";           // or rc.agent.env_def = &your_game;
+           rc.out_prefix = "run_";                  // run_log.csv, run_returns.svg, checkpoint, ...
+           rc.progress = 1;                         // one progress line per interval
+           if (bgpbt_pbt_run(&rc, &res) != BGPBT_OK) return 1;
+           printf("best return %.1f after %lld env steps\n", res.best_return, res.total_steps);
            return 0;
        }
 
        cc -O2 -march=native -fopenmp main.c -lm      (-fopenmp is optional)
+
+   Every layer below is usable on its own: the simulator for a game, the GP/BO for any black-box
+   function (bgpbt_bo_minimize), PPO for one agent (bgpbt_agent_*), the scheduler through
+   ask/tell for agents trained elsewhere (bgpbt_pbt_ask / bgpbt_pbt_tell; see
+   examples/mpi_population.c). The examples/ folder has one program per use, each with its
+   one-line build at the top.
 
    WHAT IS INSIDE
 
@@ -27,7 +42,21 @@
 
        core     result codes, allocator hooks, logger, RNG streams, arena, timer, OpenMP macro
        simd     one wide-float vocabulary over AVX-512 / AVX2+FMA / SSE2 / NEON / scalar
-       io       CRC-32, byte streams, the checkpoint container, atomic file writes
+       io       CRC-32, byte streams, checkpoint container, atomic files, CSV and SVG plots
+       linalg   fp32 GEMM micro-kernels (MLP); fp64 blocked Cholesky and triangular solves (GP)
+       sim      articulated rigid bodies in generalized coordinates, contacts with friction,
+                an MJCF subset loader; batched: SIMD lanes are environments
+       env      vectorised environments, user environments from callbacks, ten built-in tasks
+                (ant, halfcheetah, hopper, humanoid, reacher, fetch, ur5e, walker2d,
+                inverted_pendulum, inverted_double_pendulum), SVG rendering
+       nn       MLP of any depth and width, batched forward/backward, Adam
+       ppo      the PPO agent as BG-PBT ran it (tanh-Gaussian policy, GAE, observation
+                normaliser), evaluation, distillation, copy and save/load
+       gp       exact Gaussian processes: Matern/SE/overlap/mixture/time-varying kernels,
+                marginal-likelihood fitting with analytic gradients
+       bo       search spaces, CASMOPOLITAN trust regions, acquisitions, ask/tell
+       pbt      the population: random search, PBT, PB2 and BG-PBT with generations,
+                architecture search and distillation; ask/tell, runner, checkpoints, logs, plots
 
    TABLE OF CONTENTS (search for the tag to jump)
 
@@ -35,10 +64,17 @@
        [doc.determinism]    what is bit-identical and what agrees within a tolerance
        [doc.errors]         result codes and the logger
        [decl.core]          declarations, one section per layer, lowest first
-       [decl.io]
+       [decl.io]  [decl.io.plot]
+       [decl.linalg]  [decl.linalg.gemm]  [decl.linalg.chol]
+       [decl.sim]           (its MJCF subset table and physics model are at its top)
+       [decl.env]  [decl.env.render]  [decl.env.tasks]   (the task table)
+       [decl.nn]  [decl.ppo]
+       [decl.gp]  [decl.bo]
+       [decl.pbt]  [decl.pbt.driver]
        [impl.core]          implementation, in the same order
-       [impl.simd]
-       [impl.io]
+       [impl.simd]          (the SIMD vocabulary and its measured error bounds)
+       [impl.io]  [impl.linalg]  [impl.sim]  [impl.env]  [impl.nn]  [impl.ppo]
+       [impl.gp]  [impl.bo]  [impl.pbt]
        [license]
 
    [doc.options] COMPILE-TIME OPTIONS
@@ -55,6 +91,10 @@
    | BGPBT_FREE(ptr)        | free(ptr)          | the implementation file  | BGPBT_FREE together or neither (#error)     |
    | BGPBT_ASSERT(x)        | assert(x)          | the implementation file  | internal invariant checks                   |
 
+   For results that are bit-identical across -O levels and between gcc and clang, compile the
+   implementation file with -ffp-contract=off (gcc's default under -std=c99 / -std=c11); see
+   [doc.determinism].
+
    SIMD is chosen at compile time from the compiler's flags: AVX-512F (-mavx512f or
    -march=native on a machine that has it), else AVX2 with FMA (-mavx2 -mfma), else SSE2 (every
    x86-64), else NEON (AArch64), else scalar. There is no run-time CPU dispatch: build for the
@@ -64,16 +104,39 @@
    [doc.determinism] DETERMINISM CONTRACT
 
    - Same build, same inputs, same seed: bit-identical results, for any OpenMP thread count and
-     with OpenMP off. Work is split by output ownership (each thread writes its own
-     environments, rows or agents) and every reduction runs in index order, never in thread
-     order. Each environment, agent and optimiser draws from its own RNG stream, derived from
-     (seed, stream id), so environment i at step t sees the same numbers whatever thread runs it.
+     with OpenMP off (the same flags without -fopenmp). Work is split by output ownership (each
+     thread writes its own environments, rows or agents) and every reduction runs in index
+     order, never in thread order. Each environment, agent and optimiser draws from its own RNG
+     stream, derived from (seed, stream id), so environment i at step t sees the same numbers
+     whatever thread runs it.
+   - Across optimisation levels and compilers: bit-identical when the compiler does not
+     contract a*b+c into a fused multiply-add on its own, i.e. gcc in an ISO mode (-std=c99,
+     -std=c11: there -ffp-contract=off is gcc's default) or any gcc/clang with
+     -ffp-contract=off. Then -O0 and -O2 (tested; -O1 and -O3 are expected to match) and gcc
+     and clang give the same bits for the same SIMD width. Not guaranteed: gcc's GNU modes (-std=gnu99, the default without
+     -std) contract at -O2 and above when the target has FMA (-march=native, -mfma), and clang
+     contracts by default (-ffp-contract=on) even at -O0; both change the last bits of sums
+     and products, and trajectories through chaotic dynamics (contacts, training) then drift
+     apart: compare such builds statistically, not bit for bit. Explicit FMA in the SIMD layer is used the same way at every
+     -O level, so it does not break this.
    - Across SIMD widths (scalar, SSE2, AVX2, AVX-512): the element-wise vocabulary (add, mul,
-     min, max, blend, the separate-rounding multiply-add) is bit-identical lane for lane. The
-     transcendental approximations use the same polynomials on every width; they agree with
-     the scalar reference within the bounds in [impl.simd] (a few ulp; the compiler may fuse a
-     scalar multiply-add into an FMA). Reductions (sums, dot products, GEMM) sum in a different
-     order per width and agree within a relative 1e-5 of the summed magnitudes.
+     min, max, blend, the separate-rounding multiply-add) is bit-identical lane for lane, and
+     the simulator's kernels use only that vocabulary: a rollout is bit-identical on every
+     width (tests/check_sim_simd.sh; tolerance if it ever is not: 1e-3 absolute after 500
+     physics steps). The transcendental approximations use the same polynomials on every
+     width; they agree with the scalar reference within the bounds in [impl.simd] (a few ulp).
+     Reductions (sums, dot products, GEMM) may sum in a different order or with fused
+     multiply-adds on one width and not another; they agree within a relative 1e-5 of the
+     summed magnitudes per operation. Measured with tests/determinism.c (gcc -std=c99 -O2, an
+     AVX-512 machine): the physics rollout hash is the same for scalar, SSE2, AVX2+FMA and
+     AVX-512; the PPO update hash is the same for scalar (-march=native), AVX2+FMA and
+     AVX-512 but differs for SSE2 (no FMA); the BO suggestion hash is the same for AVX2+FMA and
+     AVX-512 and for scalar and SSE2, but differs between those two groups. So a PPO or BO run
+     built for another width is a different, equally valid run: compare such runs with a
+     tolerance (or statistically), not bit for bit.
+   - Tested by: the hardening suite (1 and 2 threads, in every build of tests/run.sh) and
+     tests/check_determinism.sh (golden hashes of a physics rollout, a PPO update and a BO
+     suggestion: 1 and 2 threads, OpenMP off, -O0 and -O2, gcc and clang with contraction off).
    - -ffast-math is not supported (it breaks NaN checks and reduction order).
    - RNG streams are identical on every platform (integer arithmetic only), and the bulk
      normal generator pairs its uniforms in the same order on every SIMD width.
@@ -3694,7 +3757,7 @@ BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
 #define BGPBT__PANEL 32
 
 /* One output tile: rows [i0, i0 + mc) x columns [j0, j0 + nc), nc <= NR. */
-BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, const float* a,
+BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int kbeg, int k, const float* a,
                                      ptrdiff_t a_rs, ptrdiff_t a_cs, const float* b, ptrdiff_t b_rs,
                                      ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps, int beta) {
     float bpanel[BGPBT__GEMM_KC * BGPBT__GEMM_NR];
@@ -3705,7 +3768,7 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, cons
     const float* bcol = b + (ptrdiff_t)(j0 / BGPBT__PANEL) * b_ps + (j0 % BGPBT__PANEL);
     float* ccol = c + (ptrdiff_t)(j0 / BGPBT__PANEL) * c_ps + (j0 % BGPBT__PANEL);
     const ptrdiff_t ldb = b_rs;
-    for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
+    for (kb = kbeg; kb < k; kb += BGPBT__GEMM_KC) {
         int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
         const float* bp = bcol + (ptrdiff_t)kb * ldb;
         ptrdiff_t bld = ldb;
@@ -3749,7 +3812,7 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int k, cons
 BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
                                     const float* b, ptrdiff_t b_rs, ptrdiff_t b_ps, float* c, ptrdiff_t ldc,
                                     ptrdiff_t c_ps, int beta) {
-    int npan, mtiles, ntiles, t;
+    int npan, mtiles, ntiles, t, kb0;
     double work;
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
@@ -3773,13 +3836,19 @@ BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff
         int i0_ = mt_ * BGPBT__GEMM_MC, j0_ = pj_ * BGPBT__GEMM_NR;                               \
         int mc_ = m - i0_ < BGPBT__GEMM_MC ? m - i0_ : BGPBT__GEMM_MC;                            \
         int nc_ = n - j0_ < BGPBT__GEMM_NR ? n - j0_ : BGPBT__GEMM_NR;                            \
-        bgpbt__gemm_tile(i0_, mc_, j0_, nc_, k, a, a_rs, a_cs, b, b_rs, b_ps, c, ldc, c_ps, beta); \
+        bgpbt__gemm_tile(i0_, mc_, j0_, nc_, kb0, kb1, a, a_rs, a_cs, b, b_rs, b_ps, c, ldc, c_ps, beta); \
     } while (0)
-    if (BGPBT__HAS_OPENMP && work > 4194304.0 && ntiles > 1) {
-        BGPBT_OMP(parallel for schedule(static))
-        for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
-    } else {
-        for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
+    /* k blocks outermost: the A block of one k block is reused by every column panel while it
+       is in L2 (with k innermost, a long k re-streams all of A once per panel); C blocks are
+       still summed in k order, so the bits do not change. */
+    for (kb0 = 0; kb0 < k; kb0 += BGPBT__GEMM_KC) {
+        int kb1 = k - kb0 < BGPBT__GEMM_KC ? k : kb0 + BGPBT__GEMM_KC;
+        if (BGPBT__HAS_OPENMP && work > 4194304.0 && ntiles > 1) {
+            BGPBT_OMP(parallel for schedule(static))
+            for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
+        } else {
+            for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
+        }
     }
 #undef BGPBT__GEMM_TILE
 }
@@ -7358,7 +7427,8 @@ struct bgpbt_vecenv {
 
 BGPBT__PRIVATE int bgpbt__venv_threads(const bgpbt_vecenv* v) {
 #if BGPBT__HAS_OPENMP
-    return v->num_threads > 0 ? v->num_threads : omp_get_max_threads();
+    int nt = v->num_threads > 0 ? v->num_threads : omp_get_max_threads();
+    return nt < v->n ? nt : v->n; /* never more threads than copies */
 #else
     (void)v;
     return 1;

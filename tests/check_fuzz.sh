@@ -15,12 +15,23 @@ if ! clang -fsanitize=fuzzer "$probe" -o "$B/fuzz_probe" >/dev/null 2>&1; then
 fi
 status=0
 total_execs=0
+# build every target first, two at a time (each is a full ASan+UBSan build of the header)
+n_jobs=0
+for src in "$ROOT"/tests/fuzz/fuzz_*.c; do
+    [ -f "$src" ] || continue
+    name=$(basename "$src" .c); name=${name#fuzz_}
+    ( clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I"$ROOT" "$src" -o "$B/fuzz_$name" -lm \
+        > "$B/fuzz_$name.build.log" 2>&1 || rm -f "$B/fuzz_$name" ) &
+    n_jobs=$((n_jobs + 1))
+    [ $((n_jobs % 2)) -eq 0 ] && wait
+done
+wait
 for src in "$ROOT"/tests/fuzz/fuzz_*.c; do
     [ -f "$src" ] || continue
     name=$(basename "$src" .c); name=${name#fuzz_}
     exe="$B/fuzz_$name"
-    if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I"$ROOT" "$src" -o "$exe" -lm; then
-        echo "fuzz $name: build failed"; status=1; continue
+    if [ ! -x "$exe" ]; then
+        echo "fuzz $name: build failed"; sed -n 1,20p "$B/fuzz_$name.build.log"; status=1; continue
     fi
     work="$B/fuzz_corpus_$name"; rm -rf "$work"; mkdir -p "$work"
     [ -d "$ROOT/tests/fuzz/corpus_$name" ] && cp "$ROOT/tests/fuzz/corpus_$name"/* "$work"/ 2>/dev/null

@@ -4,8 +4,10 @@
    check is tests/check_determinism.sh. */
 #if defined(__unix__)
 #  include <signal.h>
+#  include <sys/types.h>
 #  include <sys/wait.h>
 #  include <unistd.h>
+int kill(pid_t pid, int sig); /* POSIX: <signal.h> hides it under strict -std=c99 without OpenMP */
 #endif
 #ifdef _OPENMP
 #  include <omp.h>
