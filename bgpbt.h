@@ -13762,6 +13762,8 @@ BGPBT__PRIVATE bgpbt_result bgpbt__pbt_resolve(const bgpbt_pbt_config* in, bgpbt
             return bgpbt__error(log, BGPBT_ERR_NOT_FINITE, "pbt: parameter '%.31s' has a non-finite bound", p->name);
         if (!(p->hi > p->lo) && !(p->type == BGPBT_PBT_INT && p->hi == p->lo))
             return bgpbt__error(log, BGPBT_ERR_EMPTY_RANGE, "pbt: parameter '%.31s' has an empty range [%g, %g]", p->name, p->lo, p->hi);
+        if (p->type == BGPBT_PBT_INT && (fabs(p->lo) > 1e9 || fabs(p->hi) > 1e9)) /* they become ints */
+            return bgpbt__error(log, BGPBT_ERR_OUT_OF_RANGE, "pbt: integer parameter '%.31s' has bounds beyond 1e9", p->name);
         if (p->type == BGPBT_PBT_INT && (p->lo != floor(p->lo) || p->hi != floor(p->hi)))
             return bgpbt__error(log, BGPBT_ERR_INVALID_ARGUMENT, "pbt: integer parameter '%.31s' has fractional bounds", p->name);
         if (p->log && !(p->lo > (p->type == BGPBT_PBT_INT ? 0.5 : 0.0)))

@@ -157,6 +157,8 @@ static void pbt_test_config_errors(void) {
     CHECK_RESULT(bgpbt_pbt_create(&c, &s), BGPBT_ERR_NOT_FINITE);
     c.hp[0] = bgpbt_pbt_param_make("x", BGPBT_PBT_INT, 0.5, 3, 0);
     CHECK_RESULT(bgpbt_pbt_create(&c, &s), BGPBT_ERR_INVALID_ARGUMENT);
+    c.hp[0] = bgpbt_pbt_param_make("x", BGPBT_PBT_INT, 0, 4e18, 0); /* found by the pbt fuzzer */
+    CHECK_RESULT(bgpbt_pbt_create(&c, &s), BGPBT_ERR_OUT_OF_RANGE);
     c.hp[0] = bgpbt_pbt_param_make("x", BGPBT_PBT_FLOAT, 0, 1, 0);
     c.quantile = 0.75;
     CHECK_RESULT(bgpbt_pbt_create(&c, &s), BGPBT_ERR_OUT_OF_RANGE);
