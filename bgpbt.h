@@ -8843,23 +8843,6 @@ BGPBT__PRIVATE void bgpbt__tsim_poses(const bgpbt__tsim* s, int i, float* pos, f
 }
 
 /* Row-major rotation matrix to a unit quaternion (w, x, y, z). */
-BGPBT__PRIVATE void bgpbt__env_mat2quat(const float m[9], float q[4]) {
-    float tr = m[0] + m[4] + m[8], s;
-    if (tr > 0.0f) {
-        s = 0.5f / sqrtf(tr + 1.0f);
-        q[0] = 0.25f / s; q[1] = (m[7] - m[5]) * s; q[2] = (m[2] - m[6]) * s; q[3] = (m[3] - m[1]) * s;
-    } else if (m[0] > m[4] && m[0] > m[8]) {
-        s = 2.0f * sqrtf(1.0f + m[0] - m[4] - m[8]);
-        q[0] = (m[7] - m[5]) / s; q[1] = 0.25f * s; q[2] = (m[1] + m[3]) / s; q[3] = (m[2] + m[6]) / s;
-    } else if (m[4] > m[8]) {
-        s = 2.0f * sqrtf(1.0f + m[4] - m[0] - m[8]);
-        q[0] = (m[2] - m[6]) / s; q[1] = (m[1] + m[3]) / s; q[2] = 0.25f * s; q[3] = (m[5] + m[7]) / s;
-    } else {
-        s = 2.0f * sqrtf(1.0f + m[8] - m[0] - m[4]);
-        q[0] = (m[3] - m[1]) / s; q[1] = (m[2] + m[6]) / s; q[2] = (m[5] + m[7]) / s; q[3] = 0.25f * s;
-    }
-}
-
 /* The geoms of copy i for rendering; returns how many the model has (writes at most max). */
 BGPBT__PRIVATE int bgpbt__tsim_geoms(const bgpbt__tsim* s, int i, bgpbt_render_geom* out, int max) {
     int g, k;
@@ -8875,7 +8858,11 @@ BGPBT__PRIVATE int bgpbt__tsim_geoms(const bgpbt__tsim* s, int i, bgpbt_render_g
         for (k = 0; k < 3; ++k) o->size[k] = d.size[k];
         for (k = 0; k < 4; ++k) o->rgba[k] = d.rgba[k];
         bgpbt_sim_geom_pose(s->sim, i, g, o->pos, mat);
-        bgpbt__env_mat2quat(mat, o->quat);
+        {   /* the simulator's own rotation-to-quaternion conversion (double precision, normalised) */
+            double md[9];
+            for (k = 0; k < 9; ++k) md[k] = mat[k];
+            bgpbt__mat_to_quat(md, o->quat);
+        }
     }
     return s->sizes.ngeom;
 }
