@@ -559,9 +559,11 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
    - Collision pairs: plane-sphere, plane-capsule (2 points: the end caps), plane-box (8
      corners), sphere-sphere, sphere-capsule, capsule-capsule (closest points of the segments,
      one point), box-sphere (closest point; a centre inside leaves by the nearest face),
-     box-capsule (3 points: both ends and the axis point nearest the box centre). Box-box
-     and anything with a moving plane are not collided: model compilation reports each such
-     pair through the logger as a warning.
+     box-capsule (3 points: both ends and the axis point nearest the box centre), box-box
+     (up to 8 points: a separating-axis test over the 15 axes; on a face, the other box's most
+     opposed face clipped to it, each point at its own depth; on an edge pair, the closest
+     points of the two edges; computed lane by lane in scalar code). A moving plane is not
+     collided: model compilation reports each such pair through the logger as a warning.
      Candidate contacts are fixed per model (no broadphase: the SIMD lanes share one list): a
      pair is a candidate when MuJoCo's filter admits it (contype/conaffinity, different bodies,
      not parent and child unless the parent is the world, not both welded to the world, not
@@ -575,6 +577,8 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
      on every width; tests/check_sim_simd.sh compares them, tolerance if ever needed 1e-3).
    - Known behaviour: with the default 10 PGS sweeps, a resting articulated body on several
      contacts (the ant standing) can creep at ~1e-3 m/s; MJCF `iterations` (up to 30) reduces it.
+     Stacks of three or more bodies need it: a three-cube stack jitters at ~5e-2 m/s with 10
+     sweeps and stands still with 30.
 
    Checked against MuJoCo 2.2.2 (not in the test suite, which has no MuJoCo): joint-space
    accelerations of the ant, half_cheetah, hopper and humanoid in free flight agree to float
@@ -4165,10 +4169,10 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
 #define BGPBT__SIM_MAX_BIAS 1.0f   /* fastest push-out of a penetration or limit violation (m/s, rad/s) */
 
 typedef struct bgpbt__sim_slot { /* one candidate contact point */
-    int kind;   /* 0 plane-point (sphere, capsule end, box corner), 1 segment-segment */
+    int kind;   /* 0 plane-point (sphere, capsule end, box corner), 1 segment-segment, 2 box-point, 3 box-box */
     int ga, gb; /* geoms: A is the plane in kind 0; the normal points from A to B */
     int ba, bb; /* bodies */
-    int sub;    /* capsule end (0/1) or box corner (0..7) */
+    int sub;    /* capsule end (0/1), box corner (0..7) or box-box manifold point (0..7) */
     float mu, rest, beta_tc; /* friction (0: frictionless), rest separation, solref timeconst */
 } bgpbt__sim_slot;
 
@@ -4735,6 +4739,10 @@ BGPBT__PRIVATE int bgpbt__sim_pair_points(int ta, int tb, int* kind) {
     if (ta == BGPBT_SIM_GEOM_BOX && (tb == BGPBT_SIM_GEOM_SPHERE || tb == BGPBT_SIM_GEOM_CAPSULE)) {
         *kind = 2; /* sphere: its centre; capsule: both ends and the axis point nearest the box centre */
         return tb == BGPBT_SIM_GEOM_SPHERE ? 1 : 3;
+    }
+    if (ta == BGPBT_SIM_GEOM_BOX && tb == BGPBT_SIM_GEOM_BOX) {
+        *kind = 3; /* a clipped face holds at most 8 points */
+        return 8;
     }
     return 0;
 }
@@ -5587,6 +5595,173 @@ BGPBT__INLINE void bgpbt__geom_seg(const bgpbt_sim_model* m, int g, const bgpbt_
     }
 }
 
+/* Box-box contact manifold of one lane, in scalar float (the clipping has a data-dependent
+   number of vertices, which lanes cannot share). Separating-axis test over the 15 axes; the
+   axis of least penetration decides the kind of contact, with a face of A preferred over a face
+   of B, and faces preferred over edge pairs, unless the other is clearly better (so resting
+   boxes do not flicker between manifolds):
+   - face: the face of the other box most opposed to the reference face is clipped to the
+     reference face's rectangle (Sutherland-Hodgman): up to 8 points, each at its height above
+     the reference face;
+   - edge pair: one point between the closest points of the two supporting edges.
+   Axes are columns of the row-major R. The normal points from A to B; dist < 0 is penetration.
+   Returns the number of points (0 when an axis separates by more than `reach`). */
+BGPBT__PRIVATE void bgpbt__bb_axis(const float* R, int c, float* a) { a[0] = R[c]; a[1] = R[3 + c]; a[2] = R[6 + c]; }
+BGPBT__PRIVATE float bgpbt__bb_dot(const float* a, const float* b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+
+BGPBT__PRIVATE int bgpbt__sim_boxbox(const float* pa, const float* Ra, const float* ha, const float* pb, const float* Rb, const float* hb,
+                                     float reach, float pt[8][3], float* nrm, float* dist) {
+    float A[3][3], B[3][3], C[3][3], AC[3][3], d[3], da[3], db[3];
+    float best_face = -1e30f, best_edge = -1e30f, edge_n[3] = {0, 0, 1}, tol;
+    int i, j, k, face = -1, ei = -1, ej = -1;
+    for (i = 0; i < 3; ++i) {
+        bgpbt__bb_axis(Ra, i, A[i]);
+        bgpbt__bb_axis(Rb, i, B[i]);
+        d[i] = pb[i] - pa[i];
+    }
+    for (i = 0; i < 3; ++i) {
+        da[i] = bgpbt__bb_dot(A[i], d);
+        db[i] = bgpbt__bb_dot(B[i], d);
+        for (j = 0; j < 3; ++j) {
+            C[i][j] = bgpbt__bb_dot(A[i], B[j]);
+            AC[i][j] = fabsf(C[i][j]) + 1e-6f; /* parallel edges: keep the edge axes' test conservative */
+        }
+    }
+    tol = ha[0];
+    for (i = 0; i < 3; ++i) {
+        tol = ha[i] < tol ? ha[i] : tol;
+        tol = hb[i] < tol ? hb[i] : tol;
+    }
+    tol *= 0.02f;
+    /* face axes: 0..2 of A, 3..5 of B */
+    for (k = 0; k < 6; ++k) {
+        float sep;
+        if (k < 3) sep = fabsf(da[k]) - (ha[k] + hb[0] * AC[k][0] + hb[1] * AC[k][1] + hb[2] * AC[k][2]);
+        else sep = fabsf(db[k - 3]) - (hb[k - 3] + ha[0] * AC[0][k - 3] + ha[1] * AC[1][k - 3] + ha[2] * AC[2][k - 3]);
+        if (sep > reach) return 0;
+        if (face < 0 || sep > best_face + (k >= 3 && face < 3 ? tol : 0.0f)) { best_face = sep; face = k; }
+    }
+    /* edge axes A_i x B_j */
+    for (i = 0; i < 3; ++i)
+        for (j = 0; j < 3; ++j) {
+            float n[3], len, sep, ra = 0, rb = 0;
+            n[0] = A[i][1] * B[j][2] - A[i][2] * B[j][1];
+            n[1] = A[i][2] * B[j][0] - A[i][0] * B[j][2];
+            n[2] = A[i][0] * B[j][1] - A[i][1] * B[j][0];
+            len = sqrtf(bgpbt__bb_dot(n, n));
+            if (len < 1e-4f) continue; /* parallel edges: the face axes cover it */
+            for (k = 0; k < 3; ++k) n[k] /= len;
+            for (k = 0; k < 3; ++k) {
+                ra += ha[k] * fabsf(bgpbt__bb_dot(A[k], n));
+                rb += hb[k] * fabsf(bgpbt__bb_dot(B[k], n));
+            }
+            sep = fabsf(bgpbt__bb_dot(d, n)) - ra - rb;
+            if (sep > reach) return 0;
+            if (sep > best_edge) {
+                best_edge = sep;
+                ei = i;
+                ej = j;
+                for (k = 0; k < 3; ++k) edge_n[k] = n[k];
+            }
+        }
+    if (ei >= 0 && best_edge > best_face + tol) {
+        /* edge pair: the supporting edge of A along +n and of B along -n */
+        float n[3], a0[3], a1[3], b0[3], b1[3], ca[3], cb[3], u[3], w[3], r[3];
+        float aa, ee, bb, cc, ff, den, s, t;
+        for (k = 0; k < 3; ++k) n[k] = bgpbt__bb_dot(d, edge_n) < 0 ? -edge_n[k] : edge_n[k];
+        for (k = 0; k < 3; ++k) { ca[k] = pa[k]; cb[k] = pb[k]; }
+        for (i = 0; i < 3; ++i) {
+            float sa = bgpbt__bb_dot(A[i], n) < 0 ? -ha[i] : ha[i], sb = bgpbt__bb_dot(B[i], n) < 0 ? hb[i] : -hb[i];
+            if (i != ei) for (k = 0; k < 3; ++k) ca[k] += sa * A[i][k];
+            if (i != ej) for (k = 0; k < 3; ++k) cb[k] += sb * B[i][k];
+        }
+        for (k = 0; k < 3; ++k) {
+            a0[k] = ca[k] - ha[ei] * A[ei][k]; a1[k] = ca[k] + ha[ei] * A[ei][k];
+            b0[k] = cb[k] - hb[ej] * B[ej][k]; b1[k] = cb[k] + hb[ej] * B[ej][k];
+            u[k] = a1[k] - a0[k]; w[k] = b1[k] - b0[k]; r[k] = a0[k] - b0[k];
+        }
+        /* closest points of two non-parallel segments (clamped) */
+        aa = bgpbt__bb_dot(u, u); ee = bgpbt__bb_dot(w, w); bb = bgpbt__bb_dot(u, w);
+        cc = bgpbt__bb_dot(u, r); ff = bgpbt__bb_dot(w, r);
+        den = aa * ee - bb * bb;
+        s = den > 1e-12f ? (bb * ff - cc * ee) / den : 0.0f;
+        s = s < 0 ? 0 : s > 1 ? 1 : s;
+        t = ee > 1e-30f ? (bb * s + ff) / ee : 0.0f;
+        if (t < 0 || t > 1) {
+            t = t < 0 ? 0 : 1;
+            s = aa > 1e-30f ? (bb * t - cc) / aa : 0.0f;
+            s = s < 0 ? 0 : s > 1 ? 1 : s;
+        }
+        for (k = 0; k < 3; ++k) {
+            nrm[k] = n[k];
+            pt[0][k] = 0.5f * ((a0[k] + s * u[k]) + (b0[k] + t * w[k]));
+        }
+        dist[0] = best_edge;
+        return 1;
+    }
+    {
+        /* face: reference box (R, its face axis f) and incident box (I) */
+        const int ref_is_a = face < 3, f = ref_is_a ? face : face - 3;
+        float (*Rx)[3] = ref_is_a ? A : B, (*Ix)[3] = ref_is_a ? B : A;
+        const float *hr = ref_is_a ? ha : hb, *hi = ref_is_a ? hb : ha, *pr = ref_is_a ? pa : pb, *pi = ref_is_a ? pb : pa;
+        const int u = (f + 1) % 3, v = (f + 2) % 3;
+        float nref[3], cr[3], ci[3], poly[2][8][3], best = -1.0f, sgn;
+        int inc = 0, np = 4, q, c, out = 0, i1, i2;
+        /* the reference face's outward normal points at the incident box */
+        sgn = ((ref_is_a ? da[f] : -db[f]) < 0) ? -1.0f : 1.0f;
+        for (k = 0; k < 3; ++k) {
+            nref[k] = sgn * Rx[f][k];
+            cr[k] = pr[k] + hr[f] * nref[k];
+        }
+        for (j = 0; j < 3; ++j) {
+            float c2 = fabsf(bgpbt__bb_dot(Ix[j], nref));
+            if (c2 > best) { best = c2; inc = j; }
+        }
+        sgn = bgpbt__bb_dot(Ix[inc], nref) > 0 ? -1.0f : 1.0f; /* the incident face faces the reference */
+        for (k = 0; k < 3; ++k) ci[k] = pi[k] + sgn * hi[inc] * Ix[inc][k];
+        i1 = (inc + 1) % 3;
+        i2 = (inc + 2) % 3;
+        /* incident corners in reference-face coordinates (x along u, y along v, z height) */
+        for (q = 0; q < 4; ++q) {
+            float s1 = (q == 1 || q == 2) ? 1.0f : -1.0f, s2 = (q >= 2) ? 1.0f : -1.0f, w[3];
+            for (k = 0; k < 3; ++k) w[k] = ci[k] + s1 * hi[i1] * Ix[i1][k] + s2 * hi[i2] * Ix[i2][k] - cr[k];
+            poly[0][q][0] = bgpbt__bb_dot(w, Rx[u]);
+            poly[0][q][1] = bgpbt__bb_dot(w, Rx[v]);
+            poly[0][q][2] = bgpbt__bb_dot(w, nref);
+        }
+        /* clip against x <= hu, -x <= hu, y <= hv, -y <= hv */
+        for (c = 0; c < 4 && np > 0; ++c) {
+            const int ax = c >> 1;
+            const float sd = (c & 1) ? -1.0f : 1.0f, lim = ax == 0 ? hr[u] : hr[v];
+            float (*src)[3] = poly[c & 1], (*dst)[3] = poly[(c & 1) ^ 1];
+            int n2 = 0;
+            for (q = 0; q < np; ++q) {
+                const float* P = src[q];
+                const float* Q = src[(q + 1) % np];
+                float dp = sd * P[ax] - lim, dq = sd * Q[ax] - lim;
+                if (dp <= 0 && n2 < 8) { dst[n2][0] = P[0]; dst[n2][1] = P[1]; dst[n2][2] = P[2]; ++n2; }
+                if ((dp < 0 && dq > 0) || (dp > 0 && dq < 0)) {
+                    float t = dp / (dp - dq);
+                    if (n2 < 8)
+                        for (k = 0; k < 3; ++k) dst[n2][k] = P[k] + t * (Q[k] - P[k]);
+                    ++n2;
+                    if (n2 > 8) n2 = 8;
+                }
+            }
+            np = n2;
+        }
+        /* after 4 clips the polygon is back in poly[0] */
+        for (q = 0; q < np; ++q) {
+            const float* P = poly[0][q];
+            if (P[2] > reach) continue;
+            for (k = 0; k < 3; ++k) pt[out][k] = cr[k] + P[0] * Rx[u][k] + P[1] * Rx[v][k] + 0.5f * P[2] * nref[k];
+            dist[out++] = P[2];
+        }
+        for (k = 0; k < 3; ++k) nrm[k] = ref_is_a ? nref[k] : -nref[k];
+        return out;
+    }
+}
+
 /* One physics step of one block. */
 BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpbt_fw* scr, int* act_list) {
     const bgpbt_sim_model* m = sim->m;
@@ -5618,6 +5793,7 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
     bgpbt_fw* lrows = BGPBT__SC(s_lrows);
     const size_t rsz = bgpbt__sim_row_size(m), lsz = (size_t)nv + 4;
     bgpbt__v3 ref = bgpbt__v3_ld(BGPBT__B(o_ref));
+    float bb_pt[8][3][BGPBT_FW_WIDTH], bb_n[3][BGPBT_FW_WIDTH], bb_dist[8][BGPBT_FW_WIDTH]; /* box-box manifold of the current pair */
     int b, i, j, k, d, nact = 0, nlact = 0, it;
 
     /* 1. body inertias about the reference point */
@@ -5772,7 +5948,8 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
             bgpbt__v3 dc = bgpbt__v3_sub(bgpbt__v3_ld(gpos + 3 * gb), bgpbt__v3_ld(gpos + 3 * ga));
             float ra = m->geom_type[ga] == BGPBT_SIM_GEOM_BOX ? sqrtf(m->geom_size[3 * ga] * m->geom_size[3 * ga] + m->geom_size[3 * ga + 1] * m->geom_size[3 * ga + 1] + m->geom_size[3 * ga + 2] * m->geom_size[3 * ga + 2])
                                                               : m->geom_size[3 * ga] + (m->geom_type[ga] == BGPBT_SIM_GEOM_CAPSULE ? m->geom_size[3 * ga + 1] : 0.0f);
-            float rb = m->geom_size[3 * gb] + (m->geom_type[gb] == BGPBT_SIM_GEOM_CAPSULE ? m->geom_size[3 * gb + 1] : 0.0f);
+            float rb = m->geom_type[gb] == BGPBT_SIM_GEOM_BOX ? sqrtf(m->geom_size[3 * gb] * m->geom_size[3 * gb] + m->geom_size[3 * gb + 1] * m->geom_size[3 * gb + 1] + m->geom_size[3 * gb + 2] * m->geom_size[3 * gb + 2])
+                                                              : m->geom_size[3 * gb] + (m->geom_type[gb] == BGPBT_SIM_GEOM_CAPSULE ? m->geom_size[3 * gb + 1] : 0.0f);
             float reach = ra + rb + (sl->rest > 0 ? sl->rest : 0.0f) + BGPBT__SIM_SPEC_BAND + 1e-3f;
             if (!bgpbt_fm_any(bgpbt_fw_le(bgpbt__v3_dot(dc, dc), BGPBT__K(reach * reach)))) {
                 lam[3 * k] = lam[3 * k + 1] = lam[3 * k + 2] = zero;
@@ -5799,6 +5976,39 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
                 pt = bgpbt__v3_sub(q, bgpbt__v3_scl(n, rad));
                 dist = bgpbt_fw_sub(bgpbt__v3_dot(n, bgpbt__v3_sub(q, p0)), rad);
             }
+        } else if (sl->kind == 3) { /* box A against box B: the pair's manifold, computed lane by lane at its first slot */
+            if (sl->sub == 0) {
+                float lp[6][BGPBT_FW_WIDTH], lr[18][BGPBT_FW_WIDTH];
+                int l, q, c;
+                for (c = 0; c < 3; ++c) {
+                    bgpbt_fw_store(lp[c], gpos[3 * ga + c]);
+                    bgpbt_fw_store(lp[3 + c], gpos[3 * gb + c]);
+                }
+                for (c = 0; c < 9; ++c) {
+                    bgpbt_fw_store(lr[c], gmat[9 * ga + c]);
+                    bgpbt_fw_store(lr[9 + c], gmat[9 * gb + c]);
+                }
+                for (l = 0; l < BGPBT_FW_WIDTH; ++l) {
+                    float pa[3], pb[3], ra[9], rb[9], p8[8][3], nn[3], dd[8];
+                    int np;
+                    for (c = 0; c < 3; ++c) { pa[c] = lp[c][l]; pb[c] = lp[3 + c][l]; }
+                    for (c = 0; c < 9; ++c) { ra[c] = lr[c][l]; rb[c] = lr[9 + c][l]; }
+                    np = bgpbt__sim_boxbox(pa, ra, m->geom_size + 3 * ga, pb, rb, m->geom_size + 3 * gb,
+                                           BGPBT__SIM_SPEC_BAND + (sl->rest > 0 ? sl->rest : 0.0f), p8, nn, dd);
+                    for (q = 0; q < 8; ++q) {
+                        bb_dist[q][l] = q < np ? dd[q] : 1e3f; /* an absent point is far away: inactive */
+                        for (c = 0; c < 3; ++c) bb_pt[q][c][l] = q < np ? p8[q][c] : pa[c];
+                    }
+                    for (c = 0; c < 3; ++c) bb_n[c][l] = np ? nn[c] : (c == 2 ? 1.0f : 0.0f);
+                }
+            }
+            pt.x = bgpbt_fw_load(bb_pt[sl->sub][0]);
+            pt.y = bgpbt_fw_load(bb_pt[sl->sub][1]);
+            pt.z = bgpbt_fw_load(bb_pt[sl->sub][2]);
+            n.x = bgpbt_fw_load(bb_n[0]);
+            n.y = bgpbt_fw_load(bb_n[1]);
+            n.z = bgpbt_fw_load(bb_n[2]);
+            dist = bgpbt_fw_load(bb_dist[sl->sub]);
         } else if (sl->kind == 2) { /* box A against a sphere at c (a sphere, or a point of a capsule's axis) */
             bgpbt__v3 bp = bgpbt__v3_ld(gpos + 3 * ga), c = bgpbt__v3_ld(gpos + 3 * gb), l, q, dl, nl;
             const bgpbt_fw* R = gmat + 9 * ga;
@@ -6295,7 +6505,7 @@ BGPBT_API bgpbt_result bgpbt_sim_step(bgpbt_sim* sim) {
     if (!sim) return BGPBT_ERR_INVALID_ARGUMENT;
     nblock = sim->nblock;
     fs = sim->frame_skip;
-    BGPBT_OMP(parallel for schedule(static) num_threads(sim->nscratch))
+    BGPBT_OMP(parallel for schedule(static) num_threads(sim->nscratch) if (sim->nscratch > 1))
     for (b = 0; b < nblock; ++b) {
         int tid = 0, s;
         bgpbt_fw* blk = sim->data + (size_t)b * sim->stride;

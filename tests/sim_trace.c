@@ -1,6 +1,7 @@
-/* tests/sim_trace.c - prints the ant's state after a fixed control sequence, every value in
-   hexadecimal float; built with and without SIMD by tests/check_sim_simd.sh to compare the
-   wide path against the scalar one. Usage: sim_trace MODEL.xml */
+/* tests/sim_trace.c - prints a model's state (the ant, a pile of boxes) after a fixed control
+   sequence from per-env initial velocities, every value in hexadecimal float; built with and
+   without SIMD by tests/check_sim_simd.sh to compare the wide path against the scalar one.
+   Usage: sim_trace MODEL.xml */
 #define BGPBT_IMPLEMENTATION
 #include "bgpbt.h"
 #include <stdio.h>
@@ -19,6 +20,10 @@ int main(int argc, char** argv) {
     c.num_envs = 37;
     c.frame_skip = 5;
     if (bgpbt_sim_create(m, &c, &s) != BGPBT_OK) return 1;
+    for (e = 0; e < c.num_envs; ++e) { /* every lane its own trajectory */
+        for (k = 0; k < sz.nv; ++k) v[k] = 0.3f * (float)sin(0.71 * e + 0.43 * k);
+        bgpbt_sim_set_qvel(s, e, v);
+    }
     for (i = 0; i < 100; ++i) {
         for (e = 0; e < c.num_envs; ++e) {
             for (k = 0; k < sz.nu; ++k) u[k] = (float)sin(0.37 * e + 1.3 * k + 0.21 * i);

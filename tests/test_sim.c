@@ -216,17 +216,11 @@ static void sim_test_free_body_stable_axis(void) {
     bgpbt_sim_model_destroy(m);
 }
 
-/* Two free bodies collide in zero gravity (sphere on capsule, off-centre): total linear and
-   angular momentum are conserved through the impact, kinetic energy does not grow. */
-static void sim_test_collision_momentum(void) {
-    const char* xml =
-        "<mujoco><option timestep='0.001' gravity='0 0 0'/><worldbody>"
-        "<body pos='0 0 0'><freejoint/><geom type='sphere' size='0.1' mass='1'/></body>"
-        "<body pos='1 0.05 0' euler='90 0 0'><freejoint/><geom type='capsule' size='0.08 0.2' mass='3'/></body>"
-        "</worldbody></mujoco>";
+/* Two free bodies collide in zero gravity (off-centre): total linear and angular momentum are
+   conserved through the impact, kinetic energy does not grow. */
+static void sim_check_momentum(const char* xml, const float* v0) {
     bgpbt_sim_model* m = sim_load(xml, NULL);
     bgpbt_sim* s = NULL;
-    float v0[12] = {2, 0, 0, 0, 0, 0, -0.5f, 0, 0, 0, 0, 0};
     double P0[3], L0[3], KE0 = 0, P[3], L[3], KE;
     int i, k, touched = 0;
     REQUIRE(m != NULL);
@@ -276,6 +270,20 @@ static void sim_test_collision_momentum(void) {
     bgpbt_sim_destroy(s);
     bgpbt_sim_model_destroy(m);
 }
+static void sim_test_collision_momentum(void) {
+    static const float sphere_v[12] = {2, 0, 0, 0, 0, 0, -0.5f, 0, 0, 0, 0, 0};
+    static const float box_v[12] = {2, 0.3f, -0.1f, 1, 3, -2, -0.5f, 0, 0, 0, 0, 0};
+    sim_check_momentum("<mujoco><option timestep='0.001' gravity='0 0 0'/><worldbody>"
+                       "<body pos='0 0 0'><freejoint/><geom type='sphere' size='0.1' mass='1'/></body>"
+                       "<body pos='1 0.05 0' euler='90 0 0'><freejoint/><geom type='capsule' size='0.08 0.2' mass='3'/></body>"
+                       "</worldbody></mujoco>", sphere_v);
+    /* a spinning, tilted box strikes another box off-centre (box-box manifold) */
+    sim_check_momentum("<mujoco><option timestep='0.001' gravity='0 0 0'/><worldbody>"
+                       "<body pos='0 0 0' euler='30 40 10'><freejoint/><geom type='box' size='0.1 0.08 0.06' mass='1'/></body>"
+                       "<body pos='0.8 0.07 0' euler='0 0 25'><freejoint/><geom type='box' size='0.15 0.2 0.1' mass='3'/></body>"
+                       "</worldbody></mujoco>", box_v);
+}
+
 
 /* Resting contact: sphere, lying and standing capsule, box settle at the analytic height
    (within 2 mm) and stay still; total energy never grows while falling and landing. */
@@ -324,6 +332,49 @@ static void sim_test_resting_heights(void) {
        axes 0.25 apart */
     sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='capsule' fromto='-1 0 0.1 1 0 0.1' size='0.1'/>"
                    "<body pos='0 0 0.6' euler='90 0 0'><joint type='slide' axis='0 1 0'/><geom type='capsule' size='0.15 0.2'/></body></worldbody></mujoco>", 0.35, 1000);
+}
+
+/* Box on box: a box on a fixed box (face on face), two crossed planks (the contact corners are
+   edge crossings, not corners of either box), two cubes edge on crossed edge (a vertical slide
+   keeps it balanced: axes 0.2 sqrt 2 apart), all at the analytic height; a stack of three turned
+   cubes stands still (30 PGS sweeps: see the solver notes), and a tilted box dropped on a cube
+   comes to rest on one of its faces. */
+static void sim_test_box_box(void) {
+    static const char* const stack =
+        "<mujoco><option timestep='0.005' iterations='30'/><worldbody><geom type='plane' size='5 5 1'/>"
+        "<body pos='0 0 0.1'><freejoint/><geom type='box' size='0.1 0.1 0.1'/></body>"
+        "<body pos='0.02 0 0.3' euler='0 0 20'><freejoint/><geom type='box' size='0.1 0.1 0.1'/></body>"
+        "<body pos='-0.02 0.01 0.5' euler='0 0 40'><freejoint/><geom type='box' size='0.1 0.1 0.1'/></body>"
+        "<body pos='2.05 0.03 0.6' euler='30 40 10'><freejoint/><geom type='box' size='0.1 0.08 0.06'/></body>"
+        "<body pos='2 0 0.1'><freejoint/><geom type='box' size='0.1 0.1 0.1'/></body></worldbody></mujoco>";
+    bgpbt_sim_model* m;
+    bgpbt_sim* s = NULL;
+    float p[3], lin[3], ang[3], z;
+    int i, b;
+    sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='box' pos='0 0 0.2' size='0.5 0.5 0.2'/>"
+                   "<body pos='0.1 0 1' euler='0 0 30'><freejoint/><geom type='box' size='0.1 0.2 0.15'/></body></worldbody></mujoco>", 0.55, 1000);
+    sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='box' pos='0 0 0.05' size='0.5 0.05 0.05'/>"
+                   "<body pos='0 0 0.5'><freejoint/><geom type='box' size='0.05 0.5 0.05'/></body></worldbody></mujoco>", 0.15, 1000);
+    sim_check_rest("<mujoco><option timestep='0.005'/><worldbody><geom type='box' pos='0 0 0.3' size='0.1 0.1 0.1' euler='0 45 0'/>"
+                   "<body pos='0 0 0.8'><joint type='slide' axis='0 0 1'/><geom type='box' size='0.1 0.1 0.1' euler='45 0 0'/></body>"
+                   "</worldbody></mujoco>", 0.3 + 0.2 * sqrt(2.0), 1000);
+    m = sim_load(stack, NULL);
+    REQUIRE(m != NULL);
+    CHECK_OK(bgpbt_sim_create(m, NULL, &s));
+    for (i = 0; i < 2000; ++i) bgpbt_sim_step(s);
+    for (b = 1; b <= 3; ++b) {
+        bgpbt_sim_body_com(s, 0, b, p);
+        bgpbt_sim_body_vel(s, 0, b, lin, ang);
+        CHECK_NEAR(p[2], 0.2 * b - 0.1, 2e-3);
+        CHECK(fabs(lin[0]) + fabs(lin[1]) + fabs(lin[2]) + fabs(ang[0]) + fabs(ang[1]) + fabs(ang[2]) < 1e-3);
+    }
+    bgpbt_sim_body_com(s, 0, 4, p);
+    bgpbt_sim_body_vel(s, 0, 4, lin, ang);
+    z = p[2] - 0.2f; /* the tilted box's half-height above the cube: one of its half-sizes */
+    CHECK(fabs(z - 0.06) < 2e-3 || fabs(z - 0.08) < 2e-3 || fabs(z - 0.1) < 2e-3);
+    CHECK(fabs(lin[0]) + fabs(lin[1]) + fabs(lin[2]) < 1e-3);
+    bgpbt_sim_destroy(s);
+    bgpbt_sim_model_destroy(m);
 }
 
 /* A box on an incline (mu = 0.5): sticks at 20 degrees (tan = 0.36), slides at 35 degrees with
@@ -807,6 +858,7 @@ void suite_sim(void) {
     RUN(sim_test_free_body_stable_axis);
     RUN(sim_test_collision_momentum);
     RUN(sim_test_resting_heights);
+    RUN(sim_test_box_box);
     RUN(sim_test_incline_stick_slide);
     RUN(sim_test_limits_and_ctrlrange);
     RUN(sim_test_mjcf_parse);
