@@ -550,7 +550,9 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
      warm-started from the previous step: normal impulses >= 0, friction impulses inside the
      Coulomb disc |f_t| <= mu f_n (a circular cone; static friction holds exactly), limits
      one-sided. Penetration (or limit violation) s is removed by a bias velocity
-     min(beta s / h, 1 m/s) with beta = clamp(h / solref_timeconst, 0.05, 0.5). A contact
+     min(beta s / h, 1 m/s) with beta = clamp(h / solref_timeconst, 0.05, 0.5); for contacts
+     only the part beyond a 0.5 mm slop (pushing out the last fraction of a millimetre every
+     step is what makes stacks of bodies jitter). A contact
      within 1 cm of touching (a limit within 1 cm/rad plus two steps of travel) is already in the
      solver but only speculatively: it may close the gap in this step, not cross it. So resting
      contact settles exactly at the surface, fast bodies do not tunnel, and no restitution is
@@ -560,9 +562,10 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
      corners), sphere-sphere, sphere-capsule, capsule-capsule (closest points of the segments,
      one point), box-sphere (closest point; a centre inside leaves by the nearest face),
      box-capsule (3 points: both ends and the axis point nearest the box centre), box-box
-     (up to 8 points: a separating-axis test over the 15 axes; on a face, the other box's most
-     opposed face clipped to it, each point at its own depth; on an edge pair, the closest
-     points of the two edges; computed lane by lane in scalar code). A moving plane is not
+     (up to 4 points: a separating-axis test over the 15 axes; on a face, the other box's most
+     opposed face clipped to it, each point at its own depth, one point kept per quadrant so a
+     point keeps its solver slot from step to step; on an edge pair, the closest points of the
+     two edges; computed lane by lane in scalar code). A moving plane is not
      collided: model compilation reports each such pair through the logger as a warning.
      Candidate contacts are fixed per model (no broadphase: the SIMD lanes share one list): a
      pair is a candidate when MuJoCo's filter admits it (contype/conaffinity, different bodies,
@@ -577,8 +580,6 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
      on every width; tests/check_sim_simd.sh compares them, tolerance if ever needed 1e-3).
    - Known behaviour: with the default 10 PGS sweeps, a resting articulated body on several
      contacts (the ant standing) can creep at ~1e-3 m/s; MJCF `iterations` (up to 30) reduces it.
-     Stacks of three or more bodies need it: a three-cube stack jitters at ~5e-2 m/s with 10
-     sweeps and stands still with 30.
 
    Checked against MuJoCo 2.2.2 (not in the test suite, which has no MuJoCo): joint-space
    accelerations of the ant, half_cheetah, hopper and humanoid in free flight agree to float
@@ -4167,12 +4168,16 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
 #define BGPBT__SIM_BAD_LIMIT 1e4f
 #define BGPBT__SIM_SPEC_BAND 0.01f /* speculative contact band (m) */
 #define BGPBT__SIM_MAX_BIAS 1.0f   /* fastest push-out of a penetration or limit violation (m/s, rad/s) */
+#define BGPBT__SIM_SLOP 5e-4f      /* contact penetration left alone (m): pushing out every last bit makes stacks jitter */
 
 typedef struct bgpbt__sim_slot { /* one candidate contact point */
     int kind;   /* 0 plane-point (sphere, capsule end, box corner), 1 segment-segment, 2 box-point, 3 box-box */
     int ga, gb; /* geoms: A is the plane in kind 0; the normal points from A to B */
     int ba, bb; /* bodies */
-    int sub;    /* capsule end (0/1), box corner (0..7) or box-box manifold point (0..7) */
+    int sub;    /* capsule end (0/1), box corner (0..7) or box-box manifold point (0..3) */
+    int dofs[4]; /* dof ranges [dofs[0], dofs[1]) and [dofs[2], dofs[3]): the kinematic trees of the
+                    two bodies. M is block-diagonal by tree, so J and M^-1 J^T are exactly zero
+                    outside them and the solver's dot products skip the rest (piles of free bodies) */
     float mu, rest, beta_tc; /* friction (0: frictionless), rest separation, solref timeconst */
 } bgpbt__sim_slot;
 
@@ -4741,8 +4746,8 @@ BGPBT__PRIVATE int bgpbt__sim_pair_points(int ta, int tb, int* kind) {
         return tb == BGPBT_SIM_GEOM_SPHERE ? 1 : 3;
     }
     if (ta == BGPBT_SIM_GEOM_BOX && tb == BGPBT_SIM_GEOM_BOX) {
-        *kind = 3; /* a clipped face holds at most 8 points */
-        return 8;
+        *kind = 3; /* a clipped face reduced to one point per quadrant */
+        return 4;
     }
     return 0;
 }
@@ -4786,6 +4791,36 @@ BGPBT__PRIVATE void bgpbt__sim_fill_slot(const bgpbt_sim_builder* b, bgpbt__sim_
     s->mu = condim <= 1 ? 0.0f : mu;
     s->rest = margin - gap;
     s->beta_tc = 0.5f * (a->timeconst + c->timeconst);
+}
+
+/* The root of a body's kinematic tree (the ancestor whose parent is the world; 0 for the world). */
+BGPBT__PRIVATE int bgpbt__sim_tree_root(const bgpbt_sim_model* m, int b) {
+    while (b > 0 && m->body_parent[b] > 0) b = m->body_parent[b];
+    return b;
+}
+
+/* A slot's dof ranges: the span of each body's tree (empty for the world), merged when they touch. */
+BGPBT__PRIVATE void bgpbt__sim_slot_dofs(const bgpbt_sim_model* m, bgpbt__sim_slot* s) {
+    int lo[2], hi[2], t, d;
+    for (t = 0; t < 2; ++t) {
+        int root = bgpbt__sim_tree_root(m, t ? s->bb : s->ba);
+        lo[t] = hi[t] = 0;
+        if (root == 0) continue;
+        lo[t] = m->nv;
+        for (d = 0; d < m->nv; ++d)
+            if (bgpbt__sim_tree_root(m, m->dof_body[d]) == root) {
+                if (d < lo[t]) lo[t] = d;
+                if (d + 1 > hi[t]) hi[t] = d + 1;
+            }
+        if (hi[t] == 0) lo[t] = 0;
+    }
+    if (hi[0] == lo[0]) { lo[0] = lo[1]; hi[0] = hi[1]; lo[1] = hi[1] = 0; }
+    if (lo[1] < lo[0] && hi[1] > lo[1]) { t = lo[0]; lo[0] = lo[1]; lo[1] = t; t = hi[0]; hi[0] = hi[1]; hi[1] = t; }
+    if (hi[1] > lo[1] && lo[1] <= hi[0]) { /* overlapping or adjacent spans: one range */
+        hi[0] = hi[1] > hi[0] ? hi[1] : hi[0];
+        lo[1] = hi[1] = 0;
+    }
+    s->dofs[0] = lo[0]; s->dofs[1] = hi[0]; s->dofs[2] = lo[1]; s->dofs[3] = hi[1];
 }
 
 /* Enumerate contact slots; fills `out` when not NULL. Returns the count. */
@@ -5087,6 +5122,7 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_finish(bgpbt_sim_builder* b, bgpbt_sim_
     if (b->num_total) memcpy(m->num_data, b->num_data, (size_t)b->num_total * sizeof(float));
     (void)bgpbt__sim_slots(b, has_dof, m->slot, 0);
     bgpbt__cfree(&b->alloc, has_dof, (size_t)b->nbody, sizeof(int));
+    for (k = 0; k < nslot; ++k) bgpbt__sim_slot_dofs(m, &m->slot[k]);
     /* a moving body needs mass, or its dofs need armature: otherwise M is singular */
     for (k = 0; k < nv; ++k) {
         int bi = m->dof_body[k], p, massive = 0;
@@ -5558,6 +5594,19 @@ BGPBT__INLINE void bgpbt__axpyn(bgpbt_fw* y, const bgpbt_fw* x, bgpbt_fw a, int 
     int k;
     for (k = 0; k < n; ++k) y[k] = bgpbt_fw_add(y[k], bgpbt_fw_mul(x[k], a));
 }
+/* The same over a contact's two dof ranges (ascending, so sums round as the full-length ones). */
+BGPBT__INLINE bgpbt_fw bgpbt__dotr(const bgpbt_fw* a, const bgpbt_fw* b, const int* r) {
+    bgpbt_fw s = bgpbt_fw_zero();
+    int k;
+    for (k = r[0]; k < r[1]; ++k) s = bgpbt_fw_add(s, bgpbt_fw_mul(a[k], b[k]));
+    for (k = r[2]; k < r[3]; ++k) s = bgpbt_fw_add(s, bgpbt_fw_mul(a[k], b[k]));
+    return s;
+}
+BGPBT__INLINE void bgpbt__axpyr(bgpbt_fw* y, const bgpbt_fw* x, bgpbt_fw a, const int* r) {
+    int k;
+    for (k = r[0]; k < r[1]; ++k) y[k] = bgpbt_fw_add(y[k], bgpbt_fw_mul(x[k], a));
+    for (k = r[2]; k < r[3]; ++k) y[k] = bgpbt_fw_add(y[k], bgpbt_fw_mul(x[k], a));
+}
 
 /* Closest points of segments [a0,a1] and [b0,b1] (points allowed): parameters s, t in [0, 1]. */
 BGPBT__PRIVATE void bgpbt__sim_segseg(bgpbt__v3 a0, bgpbt__v3 a1, bgpbt__v3 b0, bgpbt__v3 b1, bgpbt__v3* pa, bgpbt__v3* pb) {
@@ -5601,16 +5650,17 @@ BGPBT__INLINE void bgpbt__geom_seg(const bgpbt_sim_model* m, int g, const bgpbt_
    of B, and faces preferred over edge pairs, unless the other is clearly better (so resting
    boxes do not flicker between manifolds):
    - face: the face of the other box most opposed to the reference face is clipped to the
-     reference face's rectangle (Sutherland-Hodgman): up to 8 points, each at its height above
-     the reference face;
-   - edge pair: one point between the closest points of the two supporting edges.
-   Axes are columns of the row-major R. The normal points from A to B; dist < 0 is penetration.
-   Returns the number of points (0 when an axis separates by more than `reach`). */
+     reference face's rectangle (Sutherland-Hodgman), each point at its height above the
+     reference face, reduced to one point per quadrant (at most 4, in slots 0..3);
+   - edge pair: one point (slot 0) between the closest points of the two supporting edges.
+   Axes are columns of the row-major R. The normal points from A to B; dist < 0 is penetration;
+   an empty slot has dist 1e30. Returns the number of points (0 when an axis separates by more
+   than `reach`). */
 BGPBT__PRIVATE void bgpbt__bb_axis(const float* R, int c, float* a) { a[0] = R[c]; a[1] = R[3 + c]; a[2] = R[6 + c]; }
 BGPBT__PRIVATE float bgpbt__bb_dot(const float* a, const float* b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
 
 BGPBT__PRIVATE int bgpbt__sim_boxbox(const float* pa, const float* Ra, const float* ha, const float* pb, const float* Rb, const float* hb,
-                                     float reach, float pt[8][3], float* nrm, float* dist) {
+                                     float reach, float pt[4][3], float* nrm, float* dist) {
     float A[3][3], B[3][3], C[3][3], AC[3][3], d[3], da[3], db[3];
     float best_face = -1e30f, best_edge = -1e30f, edge_n[3] = {0, 0, 1}, tol;
     int i, j, k, face = -1, ei = -1, ej = -1;
@@ -5697,6 +5747,7 @@ BGPBT__PRIVATE int bgpbt__sim_boxbox(const float* pa, const float* Ra, const flo
             pt[0][k] = 0.5f * ((a0[k] + s * u[k]) + (b0[k] + t * w[k]));
         }
         dist[0] = best_edge;
+        dist[1] = dist[2] = dist[3] = 1e30f;
         return 1;
     }
     {
@@ -5750,12 +5801,35 @@ BGPBT__PRIVATE int bgpbt__sim_boxbox(const float* pa, const float* Ra, const flo
             }
             np = n2;
         }
-        /* after 4 clips the polygon is back in poly[0] */
-        for (q = 0; q < np; ++q) {
-            const float* P = poly[0][q];
-            if (P[2] > reach) continue;
-            for (k = 0; k < 3; ++k) pt[out][k] = cr[k] + P[0] * Rx[u][k] + P[1] * Rx[v][k] + 0.5f * P[2] * nref[k];
-            dist[out++] = P[2];
+        /* After 4 clips the polygon is back in poly[0]: up to 8 points, some of them near-duplicates
+           when edges line up (equal boxes stacked). Keep one point per quadrant around the
+           polygon's centre, the one farthest out along that quadrant's diagonal: at most 4 points,
+           and a point keeps its slot from step to step, so the solver's warm start holds. */
+        {
+            float cx = 0, cy = 0, best_q[4];
+            int pick[4], nin = 0;
+            for (q = 0; q < np; ++q)
+                if (poly[0][q][2] <= reach) { cx += poly[0][q][0]; cy += poly[0][q][1]; ++nin; }
+            if (!nin) return 0;
+            cx /= (float)nin;
+            cy /= (float)nin;
+            for (q = 0; q < 4; ++q) { pick[q] = -1; best_q[q] = -1.0f; }
+            for (q = 0; q < np; ++q) {
+                const float* P = poly[0][q];
+                float dx = P[0] - cx, dy = P[1] - cy, reach_q;
+                int quad = (dx > 0) + 2 * (dy > 0);
+                if (P[2] > reach) continue;
+                reach_q = fabsf(dx) + fabsf(dy);
+                if (reach_q > best_q[quad]) { best_q[quad] = reach_q; pick[quad] = q; }
+            }
+            for (c = 0; c < 4; ++c) {
+                const float* P;
+                if (pick[c] < 0) { dist[c] = 1e30f; continue; }
+                P = poly[0][pick[c]];
+                for (k = 0; k < 3; ++k) pt[c][k] = cr[k] + P[0] * Rx[u][k] + P[1] * Rx[v][k] + 0.5f * P[2] * nref[k];
+                dist[c] = P[2];
+                ++out;
+            }
         }
         for (k = 0; k < 3; ++k) nrm[k] = ref_is_a ? nref[k] : -nref[k];
         return out;
@@ -5793,7 +5867,7 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
     bgpbt_fw* lrows = BGPBT__SC(s_lrows);
     const size_t rsz = bgpbt__sim_row_size(m), lsz = (size_t)nv + 4;
     bgpbt__v3 ref = bgpbt__v3_ld(BGPBT__B(o_ref));
-    float bb_pt[8][3][BGPBT_FW_WIDTH], bb_n[3][BGPBT_FW_WIDTH], bb_dist[8][BGPBT_FW_WIDTH]; /* box-box manifold of the current pair */
+    float bb_pt[4][3][BGPBT_FW_WIDTH], bb_n[3][BGPBT_FW_WIDTH], bb_dist[4][BGPBT_FW_WIDTH]; /* box-box manifold of the current pair */
     int b, i, j, k, d, nact = 0, nlact = 0, it;
 
     /* 1. body inertias about the reference point */
@@ -5989,15 +6063,16 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
                     bgpbt_fw_store(lr[9 + c], gmat[9 * gb + c]);
                 }
                 for (l = 0; l < BGPBT_FW_WIDTH; ++l) {
-                    float pa[3], pb[3], ra[9], rb[9], p8[8][3], nn[3], dd[8];
+                    float pa[3], pb[3], ra[9], rb[9], p4[4][3], nn[3], dd[4];
                     int np;
                     for (c = 0; c < 3; ++c) { pa[c] = lp[c][l]; pb[c] = lp[3 + c][l]; }
                     for (c = 0; c < 9; ++c) { ra[c] = lr[c][l]; rb[c] = lr[9 + c][l]; }
                     np = bgpbt__sim_boxbox(pa, ra, m->geom_size + 3 * ga, pb, rb, m->geom_size + 3 * gb,
-                                           BGPBT__SIM_SPEC_BAND + (sl->rest > 0 ? sl->rest : 0.0f), p8, nn, dd);
-                    for (q = 0; q < 8; ++q) {
-                        bb_dist[q][l] = q < np ? dd[q] : 1e3f; /* an absent point is far away: inactive */
-                        for (c = 0; c < 3; ++c) bb_pt[q][c][l] = q < np ? p8[q][c] : pa[c];
+                                           BGPBT__SIM_SPEC_BAND + (sl->rest > 0 ? sl->rest : 0.0f), p4, nn, dd);
+                    for (q = 0; q < 4; ++q) {
+                        int here = np > 0 && dd[q] < 1e29f;
+                        bb_dist[q][l] = here ? dd[q] : 1e3f; /* an absent point is far away: inactive */
+                        for (c = 0; c < 3; ++c) bb_pt[q][c][l] = here ? p4[q][c] : pa[c];
                     }
                     for (c = 0; c < 3; ++c) bb_n[c][l] = np ? nn[c] : (c == 2 ? 1.0f : 0.0f);
                 }
@@ -6096,7 +6171,9 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
             beta = BGPBT__K(bf);
         }
         /* separated: may close the gap but not cross it; penetrating: pushed out at rate beta */
-        target = bgpbt_fw_blend(bgpbt_fw_gt(sv, zero), bgpbt_fw_min(bgpbt_fw_mul(bgpbt_fw_neg(sv), bgpbt_fw_div(beta, h)), BGPBT__K(BGPBT__SIM_MAX_BIAS)),
+        target = bgpbt_fw_blend(bgpbt_fw_gt(sv, zero),
+                                bgpbt_fw_min(bgpbt_fw_mul(bgpbt_fw_max(zero, bgpbt_fw_neg(bgpbt_fw_add(sv, BGPBT__K(BGPBT__SIM_SLOP)))), bgpbt_fw_div(beta, h)),
+                                             BGPBT__K(BGPBT__SIM_MAX_BIAS)),
                                 bgpbt_fw_div(bgpbt_fw_neg(sv), h));
         rr = bgpbt__v3_sub(pt, ref);
         bgpbt__sim_jrow(m, cdof, rr, n, sl->ba, sl->bb, row);
@@ -6107,7 +6184,7 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
         for (i = 0; i < 3; ++i) {
             bgpbt_fw* W = row + 3 * nv + i * nv;
             bgpbt_fw A;
-            A = bgpbt__dotn(row + i * nv, W, nv);
+            A = bgpbt__dotr(row + i * nv, W, sl->dofs);
             row[6 * nv + i] = bgpbt_fw_mul(act, bgpbt_fw_div(BGPBT__K(1.0f), bgpbt_fw_max(A, BGPBT__K(1e-12f))));
             if (i > 0 && sl->mu <= 0) row[6 * nv + i] = zero;
         }
@@ -6122,7 +6199,7 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
         for (i = 0; i < 3; ++i) {
             lam[3 * k + i] = bgpbt_fw_mul(lam[3 * k + i], act);
             if (sl->mu <= 0 && i > 0) lam[3 * k + i] = zero;
-            bgpbt__axpyn(v, row + 3 * nv + i * nv, lam[3 * k + i], nv);
+            bgpbt__axpyr(v, row + 3 * nv + i * nv, lam[3 * k + i], sl->dofs);
         }
     }
     /* joint limits */
@@ -6163,15 +6240,16 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
     for (it = 0; it < m->opt.iterations && (nact + nlact) > 0; ++it) {
         for (i = 0; i < nact; ++i) {
             int s = act_list[i];
+            const int* r = m->slot[s].dofs;
             bgpbt_fw* row = rows + rsz * (size_t)i;
             bgpbt_fw* di = row + 6 * nv;
-            bgpbt_fw vn = bgpbt__dotn(row, v, nv), l0 = lam[3 * s], l1, dl;
+            bgpbt_fw vn = bgpbt__dotr(row, v, r), l0 = lam[3 * s], l1, dl;
             l1 = bgpbt_fw_max(bgpbt_fw_sub(l0, bgpbt_fw_mul(bgpbt_fw_sub(vn, di[3]), di[0])), zero);
             dl = bgpbt_fw_sub(l1, l0);
             lam[3 * s] = l1;
-            bgpbt__axpyn(v, row + 3 * nv, dl, nv);
+            bgpbt__axpyr(v, row + 3 * nv, dl, r);
             if (m->slot[s].mu > 0) {
-                bgpbt_fw v1 = bgpbt__dotn(row + nv, v, nv), v2 = bgpbt__dotn(row + 2 * nv, v, nv);
+                bgpbt_fw v1 = bgpbt__dotr(row + nv, v, r), v2 = bgpbt__dotr(row + 2 * nv, v, r);
                 bgpbt_fw a1 = lam[3 * s + 1], a2 = lam[3 * s + 2];
                 bgpbt_fw b1 = bgpbt_fw_sub(a1, bgpbt_fw_mul(v1, di[1])), b2 = bgpbt_fw_sub(a2, bgpbt_fw_mul(v2, di[2]));
                 bgpbt_fw lim = bgpbt_fw_mul(di[4], l1);
@@ -6183,7 +6261,9 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
                     bgpbt_fw d1 = bgpbt_fw_sub(b1, a1), d2 = bgpbt_fw_sub(b2, a2);
                     const bgpbt_fw* W1 = row + 4 * nv;
                     const bgpbt_fw* W2 = row + 5 * nv;
-                    for (k = 0; k < nv; ++k) v[k] = bgpbt_fw_add(bgpbt_fw_add(v[k], bgpbt_fw_mul(W1[k], d1)), bgpbt_fw_mul(W2[k], d2));
+                    int q;
+                    for (q = 0; q < 4; q += 2)
+                        for (k = r[q]; k < r[q + 1]; ++k) v[k] = bgpbt_fw_add(bgpbt_fw_add(v[k], bgpbt_fw_mul(W1[k], d1)), bgpbt_fw_mul(W2[k], d2));
                 }
                 lam[3 * s + 1] = b1;
                 lam[3 * s + 2] = b2;
