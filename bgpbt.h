@@ -5503,10 +5503,13 @@ BGPBT__PRIVATE void bgpbt__sim_solve(const bgpbt_sim_model* m, const bgpbt_fw* M
         x[k] = xk;
     }
 }
-/* Three right-hand sides at once (a contact's normal and tangent rows): one pass over L. */
-BGPBT__PRIVATE void bgpbt__sim_solve3(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, bgpbt_fw* x, bgpbt_fw* y, bgpbt_fw* z) {
-    int nv = m->nv, k, a;
+/* Three right-hand sides at once (a contact's normal and tangent rows): one pass over L, over
+   the contact's dof ranges r only (a dof's ancestors are in its own tree, so the rest stays 0). */
+BGPBT__PRIVATE void bgpbt__sim_solve3(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, bgpbt_fw* x, bgpbt_fw* y, bgpbt_fw* z,
+                                      const int* r) {
+    int nv = m->nv, k, a, q;
     for (k = nv - 1; k >= 0; --k) {
+        if (k >= r[3] || (k < r[2] && k >= r[1]) || k < r[0]) continue;
         const int* an = m->anc + m->dof_anc_adr[k];
         const bgpbt_fw* L = M + (size_t)k * nv;
         bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
@@ -5518,13 +5521,15 @@ BGPBT__PRIVATE void bgpbt__sim_solve3(const bgpbt_sim_model* m, const bgpbt_fw* 
             z[i] = bgpbt_fw_sub(z[i], bgpbt_fw_mul(l, zk));
         }
     }
-    for (k = 0; k < nv; ++k) {
-        x[k] = bgpbt_fw_mul(x[k], dinv[k]);
-        y[k] = bgpbt_fw_mul(y[k], dinv[k]);
-        z[k] = bgpbt_fw_mul(z[k], dinv[k]);
-    }
+    for (q = 0; q < 4; q += 2)
+        for (k = r[q]; k < r[q + 1]; ++k) {
+            x[k] = bgpbt_fw_mul(x[k], dinv[k]);
+            y[k] = bgpbt_fw_mul(y[k], dinv[k]);
+            z[k] = bgpbt_fw_mul(z[k], dinv[k]);
+        }
     for (k = 0; k < nv; ++k) {
         const int* an = m->anc + m->dof_anc_adr[k];
+        if (k >= r[3] || (k < r[2] && k >= r[1]) || k < r[0]) continue;
         const bgpbt_fw* L = M + (size_t)k * nv;
         bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
         for (a = 0; a < m->dof_anc_num[k]; ++a) {
@@ -5568,10 +5573,12 @@ BGPBT__PRIVATE void bgpbt__sim_solve_unit(const bgpbt_sim_model* m, const bgpbt_
 BGPBT__PRIVATE size_t bgpbt__sim_row_size(const bgpbt_sim_model* m) { return (size_t)6 * (size_t)m->nv + BGPBT__ROW_EXTRA; }
 
 /* J row (into J, nv) for direction u at point pt, body bb minus body ba. */
-BGPBT__PRIVATE void bgpbt__sim_jrow(const bgpbt_sim_model* m, const bgpbt_fw* cdof, bgpbt__v3 r, bgpbt__v3 u, int ba, int bb, bgpbt_fw* J) {
+BGPBT__PRIVATE void bgpbt__sim_jrow(const bgpbt_sim_model* m, const bgpbt_fw* cdof, bgpbt__v3 r, bgpbt__v3 u, int ba, int bb, bgpbt_fw* J,
+                                    const int* range) {
     bgpbt__v3 w = bgpbt__v3_cross(r, u);
     int k;
-    for (k = 0; k < m->nv; ++k) J[k] = bgpbt_fw_zero();
+    for (k = range[0]; k < range[1]; ++k) J[k] = bgpbt_fw_zero(); /* outside the ranges: never read */
+    for (k = range[2]; k < range[3]; ++k) J[k] = bgpbt_fw_zero();
     for (k = 0; k < m->body_chainnum[bb]; ++k) {
         int d = m->chain[m->body_chainadr[bb] + k];
         const bgpbt_fw* c = cdof + 6 * d;
@@ -5868,6 +5875,7 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
     const size_t rsz = bgpbt__sim_row_size(m), lsz = (size_t)nv + 4;
     bgpbt__v3 ref = bgpbt__v3_ld(BGPBT__B(o_ref));
     float bb_pt[4][3][BGPBT_FW_WIDTH], bb_n[3][BGPBT_FW_WIDTH], bb_dist[4][BGPBT_FW_WIDTH]; /* box-box manifold of the current pair */
+    const int live = sim->num_envs - (int)((size_t)(blk - sim->data) / sim->stride) * BGPBT_FW_WIDTH; /* envs in this block (>= lanes: full) */
     int b, i, j, k, d, nact = 0, nlact = 0, it;
 
     /* 1. body inertias about the reference point */
@@ -6064,10 +6072,11 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
                 }
                 for (l = 0; l < BGPBT_FW_WIDTH; ++l) {
                     float pa[3], pb[3], ra[9], rb[9], p4[4][3], nn[3], dd[4];
-                    int np;
+                    int np = 0;
                     for (c = 0; c < 3; ++c) { pa[c] = lp[c][l]; pb[c] = lp[3 + c][l]; }
                     for (c = 0; c < 9; ++c) { ra[c] = lr[c][l]; rb[c] = lr[9 + c][l]; }
-                    np = bgpbt__sim_boxbox(pa, ra, m->geom_size + 3 * ga, pb, rb, m->geom_size + 3 * gb,
+                    if (l < live) /* padding lanes of the last block hold no env: no contact */
+                        np = bgpbt__sim_boxbox(pa, ra, m->geom_size + 3 * ga, pb, rb, m->geom_size + 3 * gb,
                                            BGPBT__SIM_SPEC_BAND + (sl->rest > 0 ? sl->rest : 0.0f), p4, nn, dd);
                     for (q = 0; q < 4; ++q) {
                         int here = np > 0 && dd[q] < 1e29f;
@@ -6176,11 +6185,16 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
                                              BGPBT__K(BGPBT__SIM_MAX_BIAS)),
                                 bgpbt_fw_div(bgpbt_fw_neg(sv), h));
         rr = bgpbt__v3_sub(pt, ref);
-        bgpbt__sim_jrow(m, cdof, rr, n, sl->ba, sl->bb, row);
-        bgpbt__sim_jrow(m, cdof, rr, t1, sl->ba, sl->bb, row + nv);
-        bgpbt__sim_jrow(m, cdof, rr, t2, sl->ba, sl->bb, row + 2 * nv);
-        memcpy(row + 3 * nv, row, (size_t)(3 * nv) * sizeof(bgpbt_fw));
-        bgpbt__sim_solve3(m, M, dinv, row + 3 * nv, row + 4 * nv, row + 5 * nv);
+        bgpbt__sim_jrow(m, cdof, rr, n, sl->ba, sl->bb, row, sl->dofs);
+        bgpbt__sim_jrow(m, cdof, rr, t1, sl->ba, sl->bb, row + nv, sl->dofs);
+        bgpbt__sim_jrow(m, cdof, rr, t2, sl->ba, sl->bb, row + 2 * nv, sl->dofs);
+        for (i = 0; i < 3; ++i) { /* W = M^-1 J^T starts as a copy of J (over the ranges) */
+            int q;
+            for (q = 0; q < 4; q += 2)
+                if (sl->dofs[q + 1] > sl->dofs[q])
+                    memcpy(row + (3 + i) * nv + sl->dofs[q], row + i * nv + sl->dofs[q], (size_t)(sl->dofs[q + 1] - sl->dofs[q]) * sizeof(bgpbt_fw));
+        }
+        bgpbt__sim_solve3(m, M, dinv, row + 3 * nv, row + 4 * nv, row + 5 * nv, sl->dofs);
         for (i = 0; i < 3; ++i) {
             bgpbt_fw* W = row + 3 * nv + i * nv;
             bgpbt_fw A;

@@ -8,7 +8,10 @@
    integrator (RK4 for ant and hopper) and again with Euler (MuJoCo's cheapest); ratios are per
    core: ours on 1 thread / MuJoCo's single env.
    Not the same physics: this engine runs semi-implicit Euler with hard PGS contacts, MuJoCo
-   its soft-constraint solver (see the README's Simulator section). */
+   its soft-constraint solver (see the README's Simulator section).
+   sim.brick_wall: one game scene (17 bricks, a ball) instead of a robot batch: physics steps
+   per second of one scene (this build: one env still fills a whole SIMD block; the scalar
+   build: one lane), of 16 scenes stepped together (per scene), and of MuJoCo's one. */
 #define BGPBT_IMPLEMENTATION
 #include "bgpbt.h"
 #include <stdio.h>
@@ -90,6 +93,40 @@ static double run_ours(const char* path, const bench_model* bm, int threads) {
     return res[REPEATS / 2];
 }
 
+/* A game scene (tests/models/brick_wall.xml: 17 bricks and a ball dropped on them): physics
+   steps per second per scene, replaying the scene from its initial state every 400 steps, for
+   nenv copies stepped together (1: what one game world costs; 16: a batch of worlds, one per
+   lane on AVX-512). */
+static double run_scene(const char* path, int nenv) {
+    bgpbt_sim_model* m = NULL;
+    bgpbt_sim* s = NULL;
+    bgpbt_sim_config c = bgpbt_sim_config_default();
+    double res[REPEATS];
+    int r, e;
+#if BGPBT__HAS_OPENMP
+    omp_set_num_threads(1);
+#endif
+    if (bgpbt_sim_model_load_mjcf(path, NULL, &m) != BGPBT_OK) return -1;
+    c.num_envs = nenv;
+    if (bgpbt_sim_create(m, &c, &s) != BGPBT_OK) return -1;
+    for (r = 0; r < REPEATS; ++r) {
+        long n = 0;
+        double t0 = bgpbt_time_seconds(), t;
+        do {
+            int it;
+            for (it = 0; it < 400; ++it) bgpbt_sim_step(s);
+            n += 400L * nenv;
+            for (e = 0; e < nenv; ++e) bgpbt_sim_reset_env(s, e, NULL, NULL);
+            t = bgpbt_time_seconds() - t0;
+        } while (t < 1.0);
+        res[r] = n / t;
+    }
+    qsort(res, REPEATS, sizeof res[0], cmp_double);
+    bgpbt_sim_destroy(s);
+    bgpbt_sim_model_destroy(m);
+    return res[REPEATS / 2];
+}
+
 static double run_cmd(const char* cmd) {
     FILE* p = popen(cmd, "r");
     char line[256];
@@ -111,6 +148,10 @@ int main(int argc, char** argv) {
     if (!bbuild) bbuild = ".";
     /* child mode: the nosimd build prints raw numbers for one model */
     if (argc > 3 && strcmp(argv[2], "--child") == 0) {
+        if (strcmp(argv[3], "brick_wall") == 0) {
+            snprintf(path, sizeof path, "%s/../tests/models/brick_wall.xml", bdir);
+            printf("env_steps_per_s %.1f\n", run_scene(path, 1));
+        }
         for (i = 0; i < 3; ++i)
             if (strcmp(argv[3], models[i].name) == 0) {
                 snprintf(path, sizeof path, "%s/../tests/models/%s", bdir, models[i].file);
@@ -162,6 +203,28 @@ int main(int argc, char** argv) {
             report(name, mje, "steps/s");
             snprintf(name, sizeof name, "sim.%s.env_steps_per_s.vs_mujoco_euler", bm->name);
             report(name, ours1 / mje, "x");
+        }
+    }
+    snprintf(name, sizeof name, "sim.brick_wall");
+    if (want(name)) {
+        double one, batch, nosimd, mj = -1;
+        snprintf(path, sizeof path, "%s/../tests/models/brick_wall.xml", bdir);
+        one = run_scene(path, 1);
+        batch = run_scene(path, 16);
+        snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s/bench_sim_nosimd sim --child brick_wall", bbuild);
+        nosimd = run_cmd(cmd);
+        if (have_peer) {
+            snprintf(cmd, sizeof cmd, "%s/mj_peer %s 1 scene file 1.0 %d", bbuild, path, REPEATS);
+            mj = run_cmd(cmd);
+        }
+        report("sim.brick_wall.scene_steps_per_s", one, "steps/s");
+        report("sim.brick_wall.batch16.scene_steps_per_s", batch, "steps/s");
+        if (nosimd > 0) report("sim.brick_wall.nosimd.scene_steps_per_s", nosimd, "steps/s");
+        if (mj > 0) {
+            if (nosimd > 0) report("sim.brick_wall.nosimd.scene_steps_per_s.vs_mujoco", nosimd / mj, "x");
+            report("sim.brick_wall.mujoco.scene_steps_per_s", mj, "steps/s");
+            report("sim.brick_wall.scene_steps_per_s.vs_mujoco", one / mj, "x");
+            report("sim.brick_wall.batch16.scene_steps_per_s.vs_mujoco", batch / mj, "x");
         }
     }
     return 0;

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     if (strcmp(argv[4], "euler") == 0) m->opt.integrator = mjINT_EULER;
     d = mj_makeData(m);
     fs = atoi(argv[2]);
-    term = strcmp(argv[3], "ant") == 0 ? 1 : strcmp(argv[3], "hopper") == 0 ? 2 : 0;
+    term = strcmp(argv[3], "ant") == 0 ? 1 : strcmp(argv[3], "hopper") == 0 ? 2 : strcmp(argv[3], "scene") == 0 ? 3 : 0;
     secs = atof(argv[5]);
     reps = atoi(argv[6]);
     if (reps > 32) reps = 32;
@@ -56,7 +56,11 @@ int main(int argc, char** argv) {
                 ep++;
                 if (term == 1) done = d->qpos[2] < 0.2 || d->qpos[2] > 1.0;
                 if (term == 2) done = d->qpos[1] < 0.7 || d->qpos[2] > 0.2 || d->qpos[2] < -0.2;
-                if (done || ep >= 1000) {
+                if (term == 3 && ep >= 400) { /* a game scene: replay it from its initial state every 2 s */
+                    mj_resetData(m, d);
+                    mj_forward(m, d);
+                    ep = 0;
+                } else if (done || ep >= 1000) {
                     mj_resetData(m, d);
                     for (i = 0; i < m->nq; ++i) d->qpos[i] = m->qpos0[i] + 0.1 * (2 * urand() - 1);
                     for (i = 0; i < m->nv; ++i) d->qvel[i] = 0.1 * (2 * urand() - 1);
