@@ -5509,7 +5509,7 @@ BGPBT__PRIVATE void bgpbt__sim_solve3(const bgpbt_sim_model* m, const bgpbt_fw* 
                                       const int* r) {
     int nv = m->nv, k, a, q;
     for (k = nv - 1; k >= 0; --k) {
-        if (k >= r[3] || (k < r[2] && k >= r[1]) || k < r[0]) continue;
+        if (!((k >= r[0] && k < r[1]) || (k >= r[2] && k < r[3]))) continue;
         const int* an = m->anc + m->dof_anc_adr[k];
         const bgpbt_fw* L = M + (size_t)k * nv;
         bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
@@ -5529,7 +5529,7 @@ BGPBT__PRIVATE void bgpbt__sim_solve3(const bgpbt_sim_model* m, const bgpbt_fw* 
         }
     for (k = 0; k < nv; ++k) {
         const int* an = m->anc + m->dof_anc_adr[k];
-        if (k >= r[3] || (k < r[2] && k >= r[1]) || k < r[0]) continue;
+        if (!((k >= r[0] && k < r[1]) || (k >= r[2] && k < r[3]))) continue;
         const bgpbt_fw* L = M + (size_t)k * nv;
         bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
         for (a = 0; a < m->dof_anc_num[k]; ++a) {

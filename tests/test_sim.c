@@ -263,7 +263,7 @@ static void sim_check_momentum(const char* xml, const float* v0) {
     CHECK(touched);
     for (k = 0; k < 3; ++k) {
         CHECK_NEAR(P[k], P0[k], 1e-4);
-        CHECK_NEAR(L[k], L0[k], 2e-3);
+        CHECK_NEAR(L[k], L0[k], 2e-4); /* measured 2.5e-5 for the boxes, 5e-7 for sphere-capsule */
     }
     CHECK(KE <= KE0 * (1 + 1e-4));
     CHECK(KE < 0.99 * KE0); /* inelastic: the impact dissipates */
