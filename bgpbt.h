@@ -90,6 +90,9 @@
    | BGPBT_MALLOC(size)     | malloc(size)       | the implementation file  | default allocator; define BGPBT_MALLOC and  |
    | BGPBT_FREE(ptr)        | free(ptr)          | the implementation file  | BGPBT_FREE together or neither (#error)     |
    | BGPBT_ASSERT(x)        | assert(x)          | the implementation file  | internal invariant checks                   |
+   | BGPBT_SYS_FOPEN, _FREAD| fopen, fread,      | the implementation file  | the file operations of [impl.io] and the    |
+   | _OPEN, _WRITE, _FSYNC, | open, write, fsync,| (a test seam)            | MJCF and checkpoint loaders; define one to  |
+   | _RENAME, _LINK         | rename, link       |                          | inject I/O faults (tests/test_prelude.h)    |
 
    For results that are bit-identical across -O levels and between gcc and clang, compile the
    implementation file with -ffp-contract=off (gcc's default under -std=c99 / -std=c11); see
@@ -2493,6 +2496,7 @@ BGPBT_API void bgpbt_rng_init(bgpbt_rng* rng, uint64_t seed, uint64_t stream) {
     uint64_t key = bgpbt_mix64(seed ^ 0x243F6A8885A308D3ull) ^
                    bgpbt_mix64(bgpbt_mix64(stream + 0x13198A2E03707344ull));
     int i;
+    if (!rng) return;
     for (i = 0; i < 4; ++i) {
         key += 0x9E3779B97F4A7C15ull;
         rng->s[i] = bgpbt_mix64(key);
@@ -2503,9 +2507,12 @@ BGPBT_API void bgpbt_rng_init(bgpbt_rng* rng, uint64_t seed, uint64_t stream) {
 BGPBT__INLINE uint64_t bgpbt__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 BGPBT_API uint64_t bgpbt_rng_u64(bgpbt_rng* rng) {
-    uint64_t* s = rng->s;
-    uint64_t result = bgpbt__rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
+    uint64_t* s;
+    uint64_t result, t;
+    if (!rng) return 0;
+    s = rng->s;
+    result = bgpbt__rotl(s[1] * 5, 7) * 9;
+    t = s[1] << 17;
     s[2] ^= s[0];
     s[3] ^= s[1];
     s[1] ^= s[2];
@@ -2521,7 +2528,7 @@ BGPBT_API uint32_t bgpbt_rng_u32(bgpbt_rng* rng) { return (uint32_t)(bgpbt_rng_u
 BGPBT_API uint32_t bgpbt_rng_below(bgpbt_rng* rng, uint32_t n) {
     uint64_t m;
     uint32_t low;
-    if (n == 0) return 0;
+    if (n == 0 || !rng) return 0;
     m = (uint64_t)bgpbt_rng_u32(rng) * n;
     low = (uint32_t)m;
     if (low < n) {
@@ -2549,6 +2556,7 @@ BGPBT_API double bgpbt_rng_uniform(bgpbt_rng* rng, double lo, double hi) {
 /* Marsaglia's polar method: exact in double precision, no trigonometry. */
 BGPBT_API double bgpbt_rng_normal(bgpbt_rng* rng) {
     double u, v, s;
+    if (!rng) return 0.0;
     do {
         u = 2.0 * bgpbt_rng_double(rng) - 1.0;
         v = 2.0 * bgpbt_rng_double(rng) - 1.0;
@@ -2559,6 +2567,7 @@ BGPBT_API double bgpbt_rng_normal(bgpbt_rng* rng) {
 
 BGPBT_API void bgpbt_rng_permutation(bgpbt_rng* rng, int* out, int n) {
     int i;
+    if (!rng || !out) return;
     for (i = 0; i < n; ++i) out[i] = i;
     for (i = n - 1; i > 0; --i) { /* Fisher-Yates */
         int j = (int)bgpbt_rng_below(rng, (uint32_t)i + 1u);
@@ -2569,6 +2578,7 @@ BGPBT_API void bgpbt_rng_permutation(bgpbt_rng* rng, int* out, int n) {
 }
 
 BGPBT_API void bgpbt_rng_get_state(const bgpbt_rng* rng, uint64_t state[4]) {
+    if (!rng || !state) return;
     memcpy(state, rng->s, sizeof rng->s);
 }
 
@@ -2623,10 +2633,10 @@ BGPBT_API void* bgpbt_arena_push(bgpbt_arena* arena, size_t size, size_t align) 
     return arena->base + start;
 }
 
-BGPBT_API size_t bgpbt_arena_mark(const bgpbt_arena* arena) { return arena->used; }
+BGPBT_API size_t bgpbt_arena_mark(const bgpbt_arena* arena) { return arena ? arena->used : 0; }
 
 BGPBT_API void bgpbt_arena_reset(bgpbt_arena* arena, size_t mark) {
-    if (mark <= arena->used) arena->used = mark;
+    if (arena && mark <= arena->used) arena->used = mark;
 }
 
 BGPBT_API void bgpbt_arena_free(bgpbt_arena* arena) {
@@ -3021,6 +3031,7 @@ BGPBT__PRIVATE void bgpbt__normal_block(float* out /* 32 uniforms in, 32 normals
 BGPBT_API void bgpbt_rng_normals(bgpbt_rng* rng, float* out, size_t n) {
     size_t i = 0;
     int k;
+    if (!rng || !out) return;
     for (;;) {
         float block[BGPBT__NORMAL_BLOCK];
         float* dst = (n - i >= BGPBT__NORMAL_BLOCK) ? out + i : block;
@@ -3041,6 +3052,32 @@ BGPBT_API void bgpbt_rng_normals(bgpbt_rng* rng, float* out, size_t n) {
    [impl.io]
    ============================================================================================ */
 
+/* The file operations, overridable for fault-injection tests (see [doc.options]): define any
+   of these before the implementation to route it through your own function. */
+#ifndef BGPBT_SYS_FOPEN
+#  define BGPBT_SYS_FOPEN(path, mode) fopen(path, mode)
+#endif
+#ifndef BGPBT_SYS_FREAD
+#  define BGPBT_SYS_FREAD(ptr, size, n, f) fread(ptr, size, n, f)
+#endif
+#ifndef BGPBT_SYS_RENAME
+#  define BGPBT_SYS_RENAME(from, to) rename(from, to)
+#endif
+#if !defined(_WIN32)
+#  ifndef BGPBT_SYS_OPEN
+#    define BGPBT_SYS_OPEN(path, flags, mode) open(path, flags, mode)
+#  endif
+#  ifndef BGPBT_SYS_WRITE
+#    define BGPBT_SYS_WRITE(fd, p, n) write(fd, p, n)
+#  endif
+#  ifndef BGPBT_SYS_FSYNC
+#    define BGPBT_SYS_FSYNC(fd) fsync(fd)
+#  endif
+#  ifndef BGPBT_SYS_LINK
+#    define BGPBT_SYS_LINK(from, to) link(from, to)
+#  endif
+#endif
+
 BGPBT_API uint32_t bgpbt_crc32(uint32_t crc, const void* data, size_t size) {
     /* Table built on first use; the race on first use is benign (every thread writes the same
        values), but build it eagerly under a local static flag to keep sanitizers quiet. */
@@ -3058,14 +3095,19 @@ BGPBT_API uint32_t bgpbt_crc32(uint32_t crc, const void* data, size_t size) {
         }
         ready = 1;
     }
+    if (!data) return crc;
     crc = ~crc;
     for (i = 0; i < size; ++i) crc = table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
     return ~crc;
 }
 
 BGPBT_API void bgpbt_write_bytes(bgpbt_writer* w, const void* data, size_t size) {
-    if (w->overflow) return;
+    if (!w || w->overflow) return;
     if (w->buf) {
+        if (!data && size) { /* nothing to copy from: refuse like an overflow */
+            w->overflow = 1;
+            return;
+        }
         if (size > w->cap - w->pos || w->pos > w->cap) {
             w->overflow = 1;
             return;
@@ -3098,17 +3140,19 @@ BGPBT_API void bgpbt_write_f64(bgpbt_writer* w, double v) {
 }
 BGPBT_API void bgpbt_write_f32s(bgpbt_writer* w, const float* v, size_t n) {
     size_t i;
+    if (!v && n) { bgpbt_write_bytes(w, NULL, n * 4); return; }
     for (i = 0; i < n; ++i) bgpbt_write_f32(w, v[i]);
 }
 BGPBT_API void bgpbt_write_f64s(bgpbt_writer* w, const double* v, size_t n) {
     size_t i;
+    if (!v && n) { bgpbt_write_bytes(w, NULL, n * 8); return; }
     for (i = 0; i < n; ++i) bgpbt_write_f64(w, v[i]);
 }
 
 BGPBT_API void bgpbt_read_bytes(bgpbt_reader* r, void* out, size_t size) {
-    if (r->failed || r->pos > r->size || size > r->size - r->pos) {
-        r->failed = 1;
-        if (size) memset(out, 0, size);
+    if (!r || !out || r->failed || r->pos > r->size || size > r->size - r->pos) {
+        if (r && (out || size)) r->failed = 1;
+        if (size && out) memset(out, 0, size);
         return;
     }
     if (size) memcpy(out, r->buf + r->pos, size);
@@ -3143,25 +3187,25 @@ BGPBT_API double bgpbt_read_f64(bgpbt_reader* r) {
 }
 BGPBT_API void bgpbt_read_f32s(bgpbt_reader* r, float* out, size_t n) {
     size_t i;
-    if (r->failed || r->pos > r->size || n > (r->size - r->pos) / 4) {
-        r->failed = 1;
-        if (n) memset(out, 0, n * sizeof(float));
+    if (!r || !out || r->failed || r->pos > r->size || n > (r->size - r->pos) / 4) {
+        if (r && (out || n)) r->failed = 1;
+        if (n && out) memset(out, 0, n * sizeof(float));
         return;
     }
     for (i = 0; i < n; ++i) out[i] = bgpbt_read_f32(r);
 }
 BGPBT_API void bgpbt_read_f64s(bgpbt_reader* r, double* out, size_t n) {
     size_t i;
-    if (r->failed || r->pos > r->size || n > (r->size - r->pos) / 8) {
-        r->failed = 1;
-        if (n) memset(out, 0, n * sizeof(double));
+    if (!r || !out || r->failed || r->pos > r->size || n > (r->size - r->pos) / 8) {
+        if (r && (out || n)) r->failed = 1;
+        if (n && out) memset(out, 0, n * sizeof(double));
         return;
     }
     for (i = 0; i < n; ++i) out[i] = bgpbt_read_f64(r);
 }
 BGPBT_API uint32_t bgpbt_read_count(bgpbt_reader* r, uint32_t max, size_t elem_size) {
     uint32_t n = bgpbt_read_u32(r);
-    if (r->failed) return 0;
+    if (!r || r->failed) return 0;
     if (n > max || (elem_size && (size_t)n > (r->size - r->pos) / elem_size)) {
         r->failed = 1;
         return 0;
@@ -3182,10 +3226,11 @@ BGPBT_API void bgpbt_container_begin(bgpbt_writer* w, uint32_t kind, uint32_t ve
 }
 
 BGPBT_API void bgpbt_container_end(bgpbt_writer* w, size_t begin_pos) {
-    size_t payload = w->pos - begin_pos - BGPBT_CONTAINER_HEADER_SIZE;
+    size_t payload;
     bgpbt_writer patch;
     unsigned char* h;
-    if (!w->buf || w->overflow || w->pos < begin_pos + BGPBT_CONTAINER_HEADER_SIZE) return;
+    if (!w || !w->buf || w->overflow || begin_pos > w->pos || w->pos - begin_pos < BGPBT_CONTAINER_HEADER_SIZE) return;
+    payload = w->pos - begin_pos - BGPBT_CONTAINER_HEADER_SIZE;
     h = w->buf + begin_pos;
     patch.buf = h + 16;
     patch.cap = 16;
@@ -3264,10 +3309,10 @@ BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* dat
     if (len + 5 > sizeof tmp) return BGPBT_ERR_LIMIT;
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".tmp", 5);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    fd = BGPBT_SYS_OPEN(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return BGPBT_ERR_IO;
     while (done < size) {
-        ssize_t n = write(fd, p + done, size - done);
+        ssize_t n = BGPBT_SYS_WRITE(fd, p + done, size - done);
         if (n <= 0) {
             close(fd);
             unlink(tmp);
@@ -3275,13 +3320,13 @@ BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* dat
         }
         done += (size_t)n;
     }
-    if (fsync(fd) != 0) {
+    if (BGPBT_SYS_FSYNC(fd) != 0) {
         close(fd);
         unlink(tmp);
         return BGPBT_ERR_IO;
     }
     close(fd);
-    if (rename(tmp, path) != 0) {
+    if (BGPBT_SYS_RENAME(tmp, path) != 0) {
         unlink(tmp);
         return BGPBT_ERR_IO;
     }
@@ -3296,9 +3341,9 @@ BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* dat
         dir[0] = '.';
         dir[1] = 0;
     }
-    fd = open(dir, O_RDONLY);
+    fd = BGPBT_SYS_OPEN(dir, O_RDONLY, 0);
     if (fd >= 0) {
-        (void)fsync(fd);
+        (void)BGPBT_SYS_FSYNC(fd); /* best effort: the new file is already in place */
         close(fd);
     }
     return BGPBT_OK;
@@ -3314,7 +3359,7 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
     if (!path || !data || !size) return BGPBT_ERR_INVALID_ARGUMENT;
     *data = NULL;
     *size = 0;
-    f = fopen(path, "rb");
+    f = BGPBT_SYS_FOPEN(path, "rb");
     if (!f) return BGPBT_ERR_IO;
     if (fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
@@ -3333,7 +3378,7 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
         fclose(f);
         return BGPBT_ERR_OUT_OF_MEMORY;
     }
-    n = fread(buf, 1, (size_t)end, f);
+    n = BGPBT_SYS_FREAD(buf, 1, (size_t)end, f);
     fclose(f);
     if (n != (size_t)end) {
         bgpbt_mem_free(a, buf, (size_t)end);
@@ -3347,10 +3392,12 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
 /* ---- [impl.io.plot] CSV and SVG line plots ---------------------------------------------------- */
 
 BGPBT_API void bgpbt_text_init(bgpbt_text* t, const bgpbt_allocator* a) {
+    if (!t) return;
     memset(t, 0, sizeof *t);
     if (a) t->allocator = *a;
 }
 BGPBT_API void bgpbt_text_free(bgpbt_text* t) {
+    if (!t) return;
     if (t->data) bgpbt_mem_free(&t->allocator, t->data, t->cap);
     t->data = NULL;
     t->len = t->cap = 0;
@@ -3358,7 +3405,7 @@ BGPBT_API void bgpbt_text_free(bgpbt_text* t) {
 BGPBT__PRIVATE int bgpbt__text_reserve(bgpbt_text* t, size_t extra) {
     size_t need, cap;
     char* p;
-    if (t->failed) return 0;
+    if (!t || t->failed) return 0;
     if (extra > ((size_t)-1) / 4 - t->len) { t->failed = 1; return 0; }
     need = t->len + extra + 1;
     if (need <= t->cap) return 1;
@@ -3387,6 +3434,8 @@ BGPBT_API void bgpbt_text_printf(bgpbt_text* t, const char* fmt, ...) {
     char small[256];
     va_list ap;
     int n;
+    if (!t || t->failed) return;
+    if (!fmt) { t->failed = 1; return; }
     va_start(ap, fmt);
     n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
@@ -3399,6 +3448,7 @@ BGPBT_API void bgpbt_text_printf(bgpbt_text* t, const char* fmt, ...) {
     t->len += (size_t)n;
 }
 BGPBT_API bgpbt_result bgpbt_text_write_file(const bgpbt_text* t, const char* path) {
+    if (!t || !path) return BGPBT_ERR_INVALID_ARGUMENT;
     if (t->failed) return BGPBT_ERR_OUT_OF_MEMORY;
     return bgpbt_file_write_atomic(path, t->data ? t->data : "", t->len);
 }
@@ -3863,6 +3913,8 @@ BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff
 
 BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
                            const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta) {
+    if (m <= 0 || n <= 0 || !c) return; /* nothing to write */
+    if (k < 0 || (k > 0 && (!a || !b))) return;
     bgpbt__sgemm_ex(m, n, k, a, a_rs, a_cs, b, ldb, BGPBT__PANEL, c, ldc, BGPBT__PANEL, beta);
 }
 
@@ -4091,6 +4143,7 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky_jitter(const double* a, int lda, do
 
 BGPBT_API void bgpbt_linalg_solve_lower(const double* l, int ldl, int n, double* b) {
     int i;
+    if (!l || !b || ldl < n) return; /* n <= 0: nothing to do */
     for (i = 0; i < n; ++i) {
         const double* r = l + (size_t)i * ldl;
         b[i] = (b[i] - bgpbt__ddot(r, b, i)) / r[i];
@@ -4099,6 +4152,7 @@ BGPBT_API void bgpbt_linalg_solve_lower(const double* l, int ldl, int n, double*
 
 BGPBT_API void bgpbt_linalg_solve_lower_t(const double* l, int ldl, int n, double* b) {
     int i, k;
+    if (!l || !b || ldl < n) return;
     for (i = n - 1; i >= 0; --i) {
         const double* r = l + (size_t)i * ldl;
         double x = b[i] / r[i];
@@ -4112,6 +4166,7 @@ BGPBT_API void bgpbt_linalg_solve_lower_t(const double* l, int ldl, int n, doubl
    are split across threads, 4 at a time, with 4 x 4 tiles for the long dot products. */
 BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, double* m, int ldm) {
     int j0;
+    if (!l || !m || n <= 0 || ldl < n || ldm < n) return;
     BGPBT_OMP(parallel for schedule(dynamic, 1) if (n >= 128))
     for (j0 = 0; j0 < n; j0 += 4) {
         int a_, b_, i, k, i0;
@@ -7372,7 +7427,7 @@ BGPBT_API bgpbt_result bgpbt_sim_model_load_mjcf(const char* path, const bgpbt_s
     if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
     *out = NULL;
     if (!path) return bgpbt__error(&mc.logger, BGPBT_ERR_INVALID_ARGUMENT, "sim_model_load_mjcf: path is NULL");
-    f = fopen(path, "rb");
+    f = BGPBT_SYS_FOPEN(path, "rb");
     if (!f) return bgpbt__error(&mc.logger, BGPBT_ERR_IO, "sim_model_load_mjcf: cannot open '%s'", path);
     if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
@@ -7381,7 +7436,7 @@ BGPBT_API bgpbt_result bgpbt_sim_model_load_mjcf(const char* path, const bgpbt_s
     if (sz > (1L << 28)) { fclose(f); return bgpbt__error(&mc.logger, BGPBT_ERR_LIMIT, "sim_model_load_mjcf: '%s' is larger than 256 MB", path); }
     buf = (char*)bgpbt__calloc(&mc.allocator, (size_t)sz + 1, 1);
     if (!buf) { fclose(f); return bgpbt__error(&mc.logger, BGPBT_ERR_OUT_OF_MEMORY, "MJCF: out of memory"); }
-    if (sz > 0 && fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
+    if (sz > 0 && BGPBT_SYS_FREAD(buf, 1, (size_t)sz, f) != (size_t)sz) {
         fclose(f);
         bgpbt__cfree(&mc.allocator, buf, (size_t)sz + 1, 1);
         return bgpbt__error(&mc.logger, BGPBT_ERR_IO, "sim_model_load_mjcf: cannot read '%s'", path);
@@ -10620,6 +10675,7 @@ BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, c
                              float lambda, float* vs, float* adv) {
     double acc = 0.0, g = discount, next_vs;
     int t;
+    if (T <= 0 || !rewards || !values || !boot || !term || !trunc || !vs || !adv) return;
     for (t = T - 1; t >= 0; --t) {
         double nv, delta;
         int done = term[t] || trunc[t];
@@ -16011,17 +16067,29 @@ BGPBT__PRIVATE bgpbt_result bgpbt__pbt_checkpoint(const bgpbt_pbt* s, const bgpb
         if (w.overflow && r == BGPBT_OK) r = BGPBT_ERR_INTERNAL;
     }
     if (r == BGPBT_OK) {
-        /* keep the previous checkpoint: a crash between the rename and the write leaves it */
+        /* keep the previous checkpoint as <path>.prev. POSIX: a second name (hard link) for
+           it, so <path> itself is never missing: a failed or interrupted write below leaves
+           the previous checkpoint at <path>, intact. Without hard links (or on a link error)
+           there is no .prev this time; the save goes on. */
+        int have_prev = 0;
         if (strlen(path) + 6 < sizeof prev) {
-            FILE* f = fopen(path, "rb");
+            FILE* f = BGPBT_SYS_FOPEN(path, "rb");
             snprintf(prev, sizeof prev, "%.4100s.prev", path);
             if (f) {
                 fclose(f);
-                (void)rename(path, prev);
+#if defined(_WIN32)
+                have_prev = BGPBT_SYS_RENAME(path, prev) == 0;
+#else
+                (void)remove(prev);
+                (void)BGPBT_SYS_LINK(path, prev);
+#endif
             }
         }
         r = bgpbt_file_write_atomic(path, buf, w.pos);
-        if (r != BGPBT_OK) bgpbt__error(log, r, "pbt run: cannot write the checkpoint '%s'", path);
+        if (r != BGPBT_OK) {
+            if (have_prev) (void)BGPBT_SYS_RENAME(prev, path); /* put the previous one back */
+            bgpbt__error(log, r, "pbt run: cannot write the checkpoint '%s'", path);
+        }
     }
     if (buf) bgpbt_mem_free(A, buf, total);
     bgpbt__cfree(A, sizes, (size_t)t->n + 1, sizeof(size_t));
@@ -16330,6 +16398,7 @@ BGPBT_API bgpbt_result bgpbt_pbt_run(const bgpbt_pbt_run_config* config, bgpbt_p
                     r = ops->save(ops->user, *a, buf, sz, &sz);
                     snprintf(path, sizeof path, "%.4000sbest.agent", prefix);
                     if (r == BGPBT_OK) r = bgpbt_file_write_atomic(path, buf, sz);
+                    if (r != BGPBT_OK) bgpbt__error(log, r, "pbt run: cannot write the best agent '%s'", path);
                     bgpbt_mem_free(A, buf, sz);
                 }
             }

@@ -30,27 +30,32 @@ typedef bgpbt_result (*hardening_oom_op)(test_failing_alloc* fa, bgpbt_allocator
 
 static void hardening_arm(test_failing_alloc* fa, long k) { fa->fail_at = fa->count + k; }
 
+static int hardening_oom_persistent; /* 1: every allocation from the k-th on fails */
+
 static long hardening_oom_loop(const char* what, hardening_oom_op op, long max_k) {
     long k;
     for (k = 1; k <= max_k; ++k) {
         test_failing_alloc fa;
         bgpbt_allocator a = test_failing_allocator(&fa, 0);
-        bgpbt_result r = op(&fa, a, k);
+        bgpbt_result r;
+        fa.persistent = hardening_oom_persistent;
+        r = op(&fa, a, k);
         hardening_oom_points++;
         if (fa.live_blocks != 0 || fa.live_bytes != 0) {
             char m[256];
-            snprintf(m, sizeof m, "%s: failing allocation %ld leaks %ld blocks (%lld bytes)", what, k, fa.live_blocks,
-                     fa.live_bytes);
+            snprintf(m, sizeof m, "%s: failing allocation %ld%s leaks %ld blocks (%lld bytes)", what, k,
+                     fa.persistent ? " (persistent)" : "", fa.live_blocks, fa.live_bytes);
             test__fail(__FILE__, __LINE__, m);
             return k;
         }
         if (r == BGPBT_OK && (fa.fail_at == 0 || fa.count < fa.fail_at)) { /* never reached k: done */
-            if (test__verbose) printf("  oom %-36s %5ld failure points\n", what, k - 1);
+            if (test__verbose) printf("  oom %-36s %5ld failure points%s\n", what, k - 1, fa.persistent ? " (persistent)" : "");
             return k;
         }
         if (r != BGPBT_OK && r != BGPBT_ERR_OUT_OF_MEMORY) {
             char m[256];
-            snprintf(m, sizeof m, "%s: failing allocation %ld returned %s", what, k, bgpbt_result_string(r));
+            snprintf(m, sizeof m, "%s: failing allocation %ld%s returned %s", what, k, fa.persistent ? " (persistent)" : "",
+                     bgpbt_result_string(r));
             test__fail(__FILE__, __LINE__, m);
             return k;
         }
@@ -305,78 +310,22 @@ static bgpbt_result hardening_op_pbt(test_failing_alloc* fa, bgpbt_allocator a, 
 
 /* The runner's checkpoint: save (bgpbt__pbt_checkpoint) and restore (bgpbt__pbt_restore) with
    synthetic agents; a failed restore leaves the scheduler and the agent table as they were. */
-typedef struct hardening_sagent { double skill; uint64_t seed; } hardening_sagent;
-static bgpbt_allocator hardening_agent_alloc; /* the synthetic agents allocate through it too */
-static bgpbt_result hardening_s_create(void* user, const int* arch, const double* hp, uint64_t seed, void** out) {
-    hardening_sagent* ag = (hardening_sagent*)bgpbt_mem_alloc(&hardening_agent_alloc, sizeof *ag, 8);
-    (void)user; (void)arch;
-    if (!ag) return BGPBT_ERR_OUT_OF_MEMORY;
-    ag->skill = hp[0];
-    ag->seed = seed;
-    *out = ag;
-    return BGPBT_OK;
-}
-static void hardening_s_destroy(void* user, void* agent) {
-    (void)user;
-    bgpbt_mem_free(&hardening_agent_alloc, agent, sizeof(hardening_sagent));
-}
-static bgpbt_result hardening_s_clone(void* user, const void* src, uint64_t seed, void** out) {
-    hardening_sagent* ag = (hardening_sagent*)bgpbt_mem_alloc(&hardening_agent_alloc, sizeof *ag, 8);
-    (void)user;
-    if (!ag) return BGPBT_ERR_OUT_OF_MEMORY;
-    *ag = *(const hardening_sagent*)src;
-    ag->seed = seed;
-    *out = ag;
-    return BGPBT_OK;
-}
-static bgpbt_result hardening_s_train(void* user, void* agent, const void* teacher, const bgpbt_pbt_job* job,
-                                      double* ret, long long* steps_run) {
-    hardening_sagent* ag = (hardening_sagent*)agent;
-    (void)user; (void)teacher;
-    ag->skill += 1e-4 * (double)job->steps * (1.0 + job->hp[0] * 1e3) + (double)(bgpbt_mix64(ag->seed++) % 100) * 1e-3;
-    *ret = ag->skill;
-    *steps_run = job->steps;
-    return BGPBT_OK;
-}
-static bgpbt_result hardening_s_save(void* user, const void* agent, void* buf, size_t cap, size_t* size) {
-    (void)user;
-    *size = sizeof(hardening_sagent);
-    if (buf) {
-        if (cap < sizeof(hardening_sagent)) return BGPBT_ERR_BUFFER_TOO_SMALL;
-        memcpy(buf, agent, sizeof(hardening_sagent));
-    }
-    return BGPBT_OK;
-}
-static bgpbt_result hardening_s_load(void* user, const void* data, size_t size, void** out) {
-    hardening_sagent* ag;
-    (void)user;
-    if (size != sizeof(hardening_sagent)) return BGPBT_ERR_SIZE_MISMATCH;
-    ag = (hardening_sagent*)bgpbt_mem_alloc(&hardening_agent_alloc, sizeof *ag, 8);
-    if (!ag) return BGPBT_ERR_OUT_OF_MEMORY;
-    memcpy(ag, data, sizeof *ag);
-    *out = ag;
-    return BGPBT_OK;
-}
-static bgpbt_pbt_agent_ops hardening_sops(void) {
-    bgpbt_pbt_agent_ops o;
-    memset(&o, 0, sizeof o);
-    o.create = hardening_s_create;
-    o.destroy = hardening_s_destroy;
-    o.clone = hardening_s_clone;
-    o.train = hardening_s_train;
-    o.save = hardening_s_save;
-    o.load = hardening_s_load;
-    return o;
+/* The stand-in agents (tests/test.h) allocate through the allocator under test too. */
+static test_sagent_user hardening_agent_user;
+static bgpbt_pbt_agent_ops hardening_sops(bgpbt_allocator a) {
+    memset(&hardening_agent_user, 0, sizeof hardening_agent_user);
+    hardening_agent_user.fail_id = -1;
+    hardening_agent_user.allocator = a;
+    return test_sagent_ops(&hardening_agent_user);
 }
 
 /* A scheduler after two rounds and a table holding its live agents. */
 static bgpbt_result hardening_make_run(bgpbt_allocator a, bgpbt_pbt** out, bgpbt__pbt_table* t) {
     bgpbt_pbt_config c = hardening_pbt_config(BGPBT_PBT_METHOD_PBT, a);
-    bgpbt_pbt_agent_ops ops = hardening_sops();
+    bgpbt_pbt_agent_ops ops = hardening_sops(a);
     bgpbt_pbt* s = NULL;
     bgpbt_result r;
     int i;
-    hardening_agent_alloc = a;
     r = bgpbt_pbt_create(&c, &s);
     if (r != BGPBT_OK) return r;
     memset(t, 0, sizeof *t);
@@ -390,7 +339,7 @@ static bgpbt_result hardening_make_run(bgpbt_allocator a, bgpbt_pbt** out, bgpbt
         double hp[BGPBT_PBT_MAX_HP];
         void* ag = NULL;
         hp[0] = 1e-4 * (i + 1);
-        r = ops.create(NULL, NULL, hp, (uint64_t)i, &ag);
+        r = ops.create(ops.user, NULL, hp, (uint64_t)i, &ag);
         if (r == BGPBT_OK) bgpbt__pbt_table_put(t, s->alive[i], ag);
     }
     *out = s;
@@ -398,7 +347,7 @@ static bgpbt_result hardening_make_run(bgpbt_allocator a, bgpbt_pbt** out, bgpbt
 }
 static void hardening_free_run(bgpbt_allocator a, bgpbt_pbt* s, bgpbt__pbt_table* t) {
     int i;
-    for (i = 0; i < t->n; ++i) hardening_s_destroy(NULL, t->agents[i]);
+    for (i = 0; i < t->n; ++i) test_sagent_destroy(&hardening_agent_user, t->agents[i]);
     bgpbt__cfree(&a, t->ids, (size_t)t->cap, sizeof(int));
     bgpbt__cfree(&a, t->agents, (size_t)t->cap, sizeof(void*));
     bgpbt_pbt_destroy(s);
@@ -407,7 +356,7 @@ static void hardening_free_run(bgpbt_allocator a, bgpbt_pbt* s, bgpbt__pbt_table
 static bgpbt_result hardening_op_checkpoint_save(test_failing_alloc* fa, bgpbt_allocator a, long k) {
     bgpbt_pbt* s = NULL;
     bgpbt__pbt_table t;
-    bgpbt_pbt_agent_ops ops = hardening_sops();
+    bgpbt_pbt_agent_ops ops = hardening_sops(a);
     bgpbt_result r = hardening_make_run(a, &s, &t);
     if (r == BGPBT_OK) {
         hardening_arm(fa, k);
@@ -421,7 +370,7 @@ static bgpbt_result hardening_op_checkpoint_save(test_failing_alloc* fa, bgpbt_a
 static bgpbt_result hardening_op_checkpoint_load(test_failing_alloc* fa, bgpbt_allocator a, long k) {
     bgpbt_pbt *s = NULL, *s2 = NULL;
     bgpbt__pbt_table t, t2;
-    bgpbt_pbt_agent_ops ops = hardening_sops();
+    bgpbt_pbt_agent_ops ops = hardening_sops(a);
     bgpbt_result r = hardening_make_run(a, &s, &t);
     if (r == BGPBT_OK) r = bgpbt__pbt_checkpoint(s, &ops, &t, "hardening_oom_checkpoint.bgpbt", NULL);
     if (r == BGPBT_OK) {
@@ -459,9 +408,12 @@ static bgpbt_result hardening_op_checkpoint_load(test_failing_alloc* fa, bgpbt_a
     return r;
 }
 
+/* Both modes: the k-th allocation fails once (the operation may recover and go on), and every
+   allocation from the k-th on fails (cleanup paths run with no memory at all). */
 static void hardening_oom(void) {
     long before = hardening_oom_points;
     int m;
+    for (hardening_oom_persistent = 0; hardening_oom_persistent < 2; ++hardening_oom_persistent) {
     hardening_oom_loop("MJCF model + sim (ant)", hardening_op_mjcf, 5000);
     hardening_oom_loop("vecenv tasks", hardening_op_vecenv, 5000);
     hardening_oom_loop("MLP create/save/load", hardening_op_mlp, 1000);
@@ -476,6 +428,8 @@ static void hardening_oom(void) {
     }
     hardening_oom_loop("run checkpoint save", hardening_op_checkpoint_save, 1000);
     hardening_oom_loop("run checkpoint load", hardening_op_checkpoint_load, 1000);
+    }
+    hardening_oom_persistent = 0;
     if (test__verbose) printf("  hardening: %ld allocation-failure points\n", hardening_oom_points - before);
 }
 
@@ -515,8 +469,6 @@ static bgpbt_logger hardening_logger(void) {
    magic, another kind, a newer version (resealed so that only the version is wrong) */
 enum { HARDENING_DAMAGE_KINDS = 6 };
 static size_t hardening_damage(const unsigned char* blob, size_t n, int kind, unsigned char* out) {
-    uint32_t crc;
-    int i;
     memcpy(out, blob, n);
     switch (kind) {
         case 0: return n / 2;
@@ -526,8 +478,7 @@ static size_t hardening_damage(const unsigned char* blob, size_t n, int kind, un
         case 4: out[4] = 'Z'; break;
         default: out[8] = (unsigned char)(out[8] + 7); break;
     }
-    crc = bgpbt_crc32(0, out, 28);
-    for (i = 0; i < 4; ++i) out[28 + i] = (unsigned char)(crc >> (8 * i));
+    test_seal_header(out);
     return n;
 }
 static const bgpbt_result hardening_damage_code[HARDENING_DAMAGE_KINDS] = {
@@ -1190,6 +1141,302 @@ static void hardening_kill_test(void) {
 }
 #endif
 
+/* ---- I/O fault injection (SQLite's test-VFS loop) --------------------------------------------
+
+   tests/test_prelude.h routes the implementation's file operations (fopen, fread, open, write,
+   fsync, rename, link) through a counter. Each operation below runs with its k-th file
+   operation failing, k = 1, 2, ... until it completes without reaching k, in both modes: the
+   k-th file operation fails alone, or it and every later one fail. A failure must return the
+   documented code (BGPBT_ERR_IO), log a message where a logger is in reach, leave the previous
+   file complete and loadable under its own name, leave no "<path>.tmp" behind and leave the
+   objects usable. */
+#if defined(TEST_IO_SEAM) && !defined(_WIN32) && !defined(HARDENING_NO_SUITE)
+static long hardening_io_points, hardening_io_faults;
+
+static int hardening_exists(const char* path) {
+    FILE* f = fopen(path, "rb");
+    if (f) fclose(f);
+    return f != NULL;
+}
+/* the whole file equals these bytes (read with the seam disarmed) */
+static int hardening_file_is(const char* path, const void* data, size_t n) {
+    void* d = NULL;
+    size_t m = 0;
+    int same;
+    test_io_state saved = test_io;
+    test_io.fail_at = 0;
+    same = bgpbt_file_read(path, NULL, 1 << 26, &d, &m) == BGPBT_OK && m == n && memcmp(d, data, n) == 0;
+    if (d) bgpbt_mem_free(NULL, d, m);
+    test_io = saved;
+    return same;
+}
+static char hardening_io_why[512];
+#define HARDENING_IO_REQUIRE(cond) do { if (!(cond)) { \
+    snprintf(hardening_io_why, sizeof hardening_io_why, "line %d: %s (last message: %.100s)", __LINE__, #cond, \
+             hardening_cap.last); r = BGPBT_ERR_INTERNAL; goto done; } } while (0)
+
+/* op(k, persistent): sets up with the seam disarmed, runs the part under test armed, checks
+   the post-conditions disarmed. Returns the result of the part under test, or
+   BGPBT_ERR_INTERNAL with hardening_io_why set when a post-condition fails. */
+typedef bgpbt_result (*hardening_io_op)(long k, int persistent);
+
+static void hardening_io_loop(const char* what, hardening_io_op op, long max_k) {
+    int persistent;
+    for (persistent = 0; persistent < 2; ++persistent) {
+        long k;
+        for (k = 1; k <= max_k; ++k) {
+            bgpbt_result r;
+            long failed;
+            hardening_io_why[0] = 0;
+            test_io_arm(0, 0);
+            r = op(k, persistent);
+            failed = test_io.failed;
+            test_io_disarm();
+            hardening_io_points++;
+            if (r == BGPBT_ERR_INTERNAL || (r != BGPBT_OK && r != BGPBT_ERR_IO) || (r != BGPBT_OK && failed == 0)) {
+                char m[800];
+                snprintf(m, sizeof m, "%s: file operation %ld fails%s: %s %s", what, k, persistent ? " (persistent)" : "",
+                         bgpbt_result_string(r), hardening_io_why);
+                test__fail(__FILE__, __LINE__, m);
+                return;
+            }
+            if (failed > 0) hardening_io_faults++;
+            if (r == BGPBT_OK && failed == 0) { /* never reached k: done */
+                if (test__verbose)
+                    printf("  io  %-36s %5ld failure points%s\n", what, k - 1, persistent ? " (persistent)" : "");
+                break;
+            }
+            if (k == max_k) {
+                char m[256];
+                snprintf(m, sizeof m, "%s: still doing file operations after %ld", what, max_k);
+                test__fail(__FILE__, __LINE__, m);
+            }
+        }
+    }
+}
+
+static bgpbt_result hardening_io_write_atomic(long k, int persistent) {
+    const char* path = "hardening_io.bin";
+    static const char old_data[] = "the previous content", new_data[] = "the new content, longer than the old one";
+    bgpbt_result r;
+    if (bgpbt_file_write_atomic(path, old_data, sizeof old_data) != BGPBT_OK) return BGPBT_ERR_INTERNAL;
+    test_io_arm(k, persistent);
+    r = bgpbt_file_write_atomic(path, new_data, sizeof new_data);
+    {
+        bgpbt_result rr = r;
+        test_io_disarm();
+        if (rr == BGPBT_OK) HARDENING_IO_REQUIRE(hardening_file_is(path, new_data, sizeof new_data));
+        else HARDENING_IO_REQUIRE(hardening_file_is(path, old_data, sizeof old_data));
+        HARDENING_IO_REQUIRE(!hardening_exists("hardening_io.bin.tmp"));
+        r = rr;
+    }
+done:
+    remove(path);
+    return r;
+}
+
+static bgpbt_result hardening_io_read(long k, int persistent) {
+    const char* path = "hardening_io_read.bin";
+    static const char data[] = "some bytes to read back";
+    void* d = NULL;
+    size_t n = 7;
+    bgpbt_result r;
+    if (bgpbt_file_write_atomic(path, data, sizeof data) != BGPBT_OK) return BGPBT_ERR_INTERNAL;
+    test_io_arm(k, persistent);
+    r = bgpbt_file_read(path, NULL, 1024, &d, &n);
+    test_io_disarm();
+    if (r == BGPBT_OK) {
+        bgpbt_result rr = r;
+        HARDENING_IO_REQUIRE(n == sizeof data && memcmp(d, data, n) == 0);
+        r = rr;
+    } else {
+        bgpbt_result rr = r;
+        HARDENING_IO_REQUIRE(d == NULL && n == 0);
+        r = rr;
+    }
+done:
+    if (d) bgpbt_mem_free(NULL, d, n);
+    remove(path);
+    return r;
+}
+
+static bgpbt_result hardening_io_mjcf(long k, int persistent) {
+    const char* path = "hardening_io_model.xml";
+    size_t n;
+    char* xml = hardening_task_xml("hopper", &n);
+    bgpbt_sim_model_config mc = bgpbt_sim_model_config_default();
+    bgpbt_sim_model* m = NULL;
+    bgpbt_result r;
+    int logged;
+    if (!xml || bgpbt_file_write_atomic(path, xml, strlen(xml)) != BGPBT_OK) { free(xml); return BGPBT_ERR_INTERNAL; }
+    mc.logger = hardening_logger();
+    logged = hardening_cap.count;
+    test_io_arm(k, persistent);
+    r = bgpbt_sim_model_load_mjcf(path, &mc, &m);
+    test_io_disarm();
+    {
+        bgpbt_result rr = r;
+        if (rr == BGPBT_OK) HARDENING_IO_REQUIRE(m != NULL && bgpbt_sim_model_sizes(m).nq > 0);
+        else HARDENING_IO_REQUIRE(m == NULL && hardening_cap.count > logged);
+        r = rr;
+    }
+done:
+    bgpbt_sim_model_destroy(m);
+    free(xml);
+    remove(path);
+    return r;
+}
+
+/* bgpbt_pbt_checkpoint_save over a previous checkpoint, with stand-in agents: a failure leaves
+   the previous checkpoint at the path, intact and loadable, no temporary file, and the
+   scheduler usable (the same save then succeeds). A success writes exactly the new state and
+   keeps the previous one as <path>.prev. */
+static bgpbt_result hardening_io_checkpoint(long k, int persistent) {
+    static const char* path = "hardening_io_ckpt.bgpbt";
+    bgpbt_allocator none;
+    bgpbt_pbt* s = NULL;
+    bgpbt_pbt* t = NULL;
+    bgpbt__pbt_table tab;
+    bgpbt_pbt_agent_ops ops;
+    void* old_data = NULL;
+    void* new_data = NULL;
+    size_t old_n = 0, new_n = 0;
+    bgpbt_result r;
+    int logged;
+    memset(&none, 0, sizeof none);
+    ops = hardening_sops(none);
+    memset(&tab, 0, sizeof tab);
+    r = hardening_make_run(none, &s, &tab);
+    if (r != BGPBT_OK) return BGPBT_ERR_INTERNAL;
+    s->cfg.logger = hardening_logger();
+    if (bgpbt_pbt_checkpoint_save(s, &ops, tab.n, tab.ids, tab.agents, path) != BGPBT_OK ||
+        bgpbt_file_read(path, NULL, 1 << 26, &old_data, &old_n) != BGPBT_OK) {
+        r = BGPBT_ERR_INTERNAL;
+        goto done;
+    }
+    ((test_sagent*)tab.agents[0])->skill += 1.0; /* a new state */
+    if (bgpbt_pbt_checkpoint_save(s, &ops, tab.n, tab.ids, tab.agents, "hardening_io_ref.bgpbt") != BGPBT_OK ||
+        bgpbt_file_read("hardening_io_ref.bgpbt", NULL, 1 << 26, &new_data, &new_n) != BGPBT_OK) {
+        r = BGPBT_ERR_INTERNAL;
+        goto done;
+    }
+    logged = hardening_cap.count;
+    test_io_arm(k, persistent);
+    r = bgpbt_pbt_checkpoint_save(s, &ops, tab.n, tab.ids, tab.agents, path);
+    test_io_disarm();
+    {
+        bgpbt_result rr = r;
+        int ids[64], n = 0, i;
+        void* ags[64];
+        bgpbt_pbt_config c = hardening_pbt_config(BGPBT_PBT_METHOD_PBT, none);
+        if (rr == BGPBT_OK) {
+            HARDENING_IO_REQUIRE(hardening_file_is(path, new_data, new_n));
+        } else {
+            HARDENING_IO_REQUIRE(hardening_cap.count > logged);
+            HARDENING_IO_REQUIRE(hardening_file_is(path, old_data, old_n));
+        }
+        HARDENING_IO_REQUIRE(!hardening_exists("hardening_io_ckpt.bgpbt.tmp"));
+        HARDENING_IO_REQUIRE(bgpbt_pbt_create(&c, &t) == BGPBT_OK);
+        t->cfg.logger = hardening_logger();
+        HARDENING_IO_REQUIRE(bgpbt_pbt_checkpoint_load(t, &ops, path, 64, ids, ags, &n) == BGPBT_OK);
+        for (i = 0; i < n; ++i) ops.destroy(ops.user, ags[i]);
+        /* the scheduler is usable: the save succeeds now */
+        HARDENING_IO_REQUIRE(bgpbt_pbt_checkpoint_save(s, &ops, tab.n, tab.ids, tab.agents, path) == BGPBT_OK);
+        HARDENING_IO_REQUIRE(hardening_file_is(path, new_data, new_n));
+        r = rr;
+    }
+done:
+    bgpbt_pbt_destroy(t);
+    if (old_data) bgpbt_mem_free(NULL, old_data, old_n);
+    if (new_data) bgpbt_mem_free(NULL, new_data, new_n);
+    hardening_free_run(none, s, &tab);
+    remove(path);
+    remove("hardening_io_ckpt.bgpbt.prev");
+    remove("hardening_io_ref.bgpbt");
+    return r;
+}
+
+/* The runner (stand-in agents, every output file): a run whose file operations fail stops with
+   BGPBT_ERR_IO; resuming it with working files then finishes with the same log as a run that
+   never failed. */
+static char* hardening_io_ref_log;
+static size_t hardening_io_ref_n;
+static void hardening_io_remove_run(const char* prefix) {
+    static const char* const names[] = {"log.csv", "returns.svg", "schedule.svg", "arch.svg", "checkpoint.bgpbt",
+                                        "checkpoint.bgpbt.prev", "best.agent", "checkpoint.bgpbt.tmp"};
+    char p[256];
+    int i;
+    for (i = 0; i < 8; ++i) { snprintf(p, sizeof p, "%s%s", prefix, names[i]); remove(p); }
+}
+static bgpbt_result hardening_io_run_once(const char* prefix, int resume, long k, int persistent) {
+    bgpbt_allocator none;
+    bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
+    bgpbt_pbt_run_result res;
+    bgpbt_pbt_agent_ops ops;
+    bgpbt_result r;
+    memset(&none, 0, sizeof none);
+    ops = hardening_sops(none);
+    rc.pbt = hardening_pbt_config(BGPBT_PBT_METHOD_PBT, none);
+    rc.pbt.logger = hardening_logger();
+    rc.ops = &ops;
+    rc.out_prefix = prefix;
+    rc.resume = resume;
+    rc.threads = 1;
+    rc.progress = 0;
+    if (k > 0) test_io_arm(k, persistent);
+    r = bgpbt_pbt_run(&rc, &res);
+    test_io_disarm();
+    return r;
+}
+static bgpbt_result hardening_io_run(long k, int persistent) {
+    const char* prefix = "hardening_io_run_";
+    char path[256];
+    char* log = NULL;
+    size_t n = 0;
+    bgpbt_result r;
+    int logged = hardening_cap.count;
+    hardening_io_remove_run(prefix);
+    r = hardening_io_run_once(prefix, 0, k, persistent);
+    {
+        bgpbt_result rr = r;
+        if (rr != BGPBT_OK) {
+            HARDENING_IO_REQUIRE(hardening_cap.count > logged);
+            snprintf(path, sizeof path, "%scheckpoint.bgpbt.tmp", prefix);
+            HARDENING_IO_REQUIRE(!hardening_exists(path));
+            HARDENING_IO_REQUIRE(hardening_io_run_once(prefix, 1, 0, 0) == BGPBT_OK); /* resume */
+        }
+        snprintf(path, sizeof path, "%slog.csv", prefix);
+        HARDENING_IO_REQUIRE(bgpbt_file_read(path, NULL, 1 << 24, (void**)&log, &n) == BGPBT_OK);
+        HARDENING_IO_REQUIRE(n == hardening_io_ref_n && memcmp(log, hardening_io_ref_log, n) == 0);
+        r = rr;
+    }
+done:
+    if (log) bgpbt_mem_free(NULL, log, n);
+    hardening_io_remove_run(prefix);
+    return r;
+}
+
+static void hardening_io_faults_test(void) {
+    long before = hardening_io_points;
+    char path[256];
+    memset(&hardening_cap, 0, sizeof hardening_cap);
+    hardening_io_loop("file write (atomic)", hardening_io_write_atomic, 100);
+    hardening_io_loop("file read", hardening_io_read, 100);
+    hardening_io_loop("MJCF model from a file", hardening_io_mjcf, 100);
+    hardening_io_loop("checkpoint save", hardening_io_checkpoint, 100);
+    /* the runner: a reference log from a run without faults first */
+    hardening_io_remove_run("hardening_io_run_");
+    REQUIRE(hardening_io_run_once("hardening_io_run_", 0, 0, 0) == BGPBT_OK);
+    snprintf(path, sizeof path, "hardening_io_run_log.csv");
+    REQUIRE(bgpbt_file_read(path, NULL, 1 << 24, (void**)&hardening_io_ref_log, &hardening_io_ref_n) == BGPBT_OK);
+    if (!test_is_fast()) hardening_io_loop("pbt run, then resume", hardening_io_run, 2000);
+    bgpbt_mem_free(NULL, hardening_io_ref_log, hardening_io_ref_n);
+    hardening_io_ref_log = NULL;
+    hardening_io_remove_run("hardening_io_run_");
+    if (test__verbose) printf("  hardening: %ld I/O failure points (last log: %s)\n", hardening_io_points - before, hardening_cap.last);
+}
+#endif
+
 /* ---- determinism across thread counts (in one build) ------------------------------------------
 
    A short physics rollout, a PPO update and a BO suggestion are hashed with 1 and 2 OpenMP
@@ -1331,9 +1578,17 @@ void suite_hardening(void) {
 #if defined(__unix__)
     RUN(hardening_kill_test);
 #endif
+#if defined(TEST_IO_SEAM) && !defined(_WIN32)
+    RUN(hardening_io_faults_test);
+#endif
     RUN(hardening_determinism_threads);
     if (test__verbose)
         printf("  hardening totals: %ld allocation-failure points, %ld bad-input cases, %ld kills survived\n",
                hardening_oom_points, hardening_bad_cases, hardening_kills);
+#if defined(TEST_IO_SEAM) && !defined(_WIN32)
+    if (test__verbose)
+        printf("  hardening totals: %ld I/O failure points, %ld injected I/O faults survived\n", hardening_io_points,
+               hardening_io_faults);
+#endif
 }
 #endif
