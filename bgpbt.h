@@ -152,6 +152,31 @@
    (the argument, the value, the line of a file). The logger may be called from worker threads
    and must be reentrant. Bad input never crashes and never changes an object that already
    exists: a failed call leaves its target as it was.
+
+   What "bad input" covers, for every public function: NULL pointers, zero and negative sizes
+   and counts, mismatched dimensions, NaN and infinite values (observations, actions, states,
+   rewards, GP inputs and targets, hyperparameters), reversed or empty ranges, unknown names,
+   calls in the wrong order, and truncated, bit-flipped, foreign or newer-version files.
+   - A function returning bgpbt_result returns the specific code and, when the object or config
+     carrying a logger is in reach (not itself NULL), logs one message.
+   - A getter returning a value returns a neutral one: 0, -1 (ids), NULL, "" or "unknown"; a
+     void function does nothing (destroy(NULL), a NULL output pointer, an out-of-range id);
+     the plain-data helpers (RNG draws, byte reader/writer, arena, text buffer, the linalg and
+     GAE kernels) treat NULL or a negative size as "nothing to do" (the reader and writer set
+     their `failed` / `overflow` flag).
+   - Not checkable, so the caller's part: buffers at least as long as documented, objects from
+     their _create and not used after _destroy, one object per thread at a time.
+   Out of memory: BGPBT_ERR_OUT_OF_MEMORY, nothing leaked, existing objects unchanged and usable,
+   whether one allocation fails or every allocation from some point on fails. Files: a failed
+   read, write, fsync, rename or link is BGPBT_ERR_IO; bgpbt_file_write_atomic then leaves the
+   previous file complete under its name and no "<path>.tmp"; a checkpoint save that fails
+   leaves the previous checkpoint at its path, intact and loadable. The directory fsync after
+   the rename is best effort (the new file is already in place; its failure is not reported).
+   Tested by the hardening suite (tests/test_hardening.c): a bad-input matrix over every public
+   function (tests/check_bad_input_matrix.sh fails when one has no case), allocation-failure
+   injection in both modes, file-operation failure injection through the BGPBT_SYS_* seam
+   ([doc.options]) in both modes, SIGKILL during checkpoint saves, and libFuzzer targets for
+   every loader (tests/check_fuzz.sh); the README's Robustness section has the numbers.
 */
 
 #ifndef BGPBT_H_INCLUDE
@@ -370,7 +395,8 @@ BGPBT_API bgpbt_result bgpbt_container_open(const void* data, size_t size, uint3
 
 /* Write a file atomically: write "<path>.tmp", flush and fsync it, rename it over path, and
    fsync the directory (POSIX). A crash at any moment leaves either the old file or the new
-   one, never a mix. */
+   one, never a mix. A failed write, fsync or rename returns BGPBT_ERR_IO, removes the
+   temporary file and leaves the old file as it was. */
 BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* data, size_t size);
 /* Read a whole file (at most max_size bytes) into memory from the allocator; free it with
    bgpbt_mem_free(a, *data, *size). */
@@ -2168,7 +2194,8 @@ BGPBT_API bgpbt_result bgpbt_pbt_write_plots(const bgpbt_pbt* s, const char* pre
 
    Checkpoints: <prefix>checkpoint.bgpbt, written to a temporary file and renamed (a crash at
    any moment leaves a complete checkpoint); the one it replaces is kept as
-   <prefix>checkpoint.bgpbt.prev. resume = 1 continues from the checkpoint if there is one (a
+   <prefix>checkpoint.bgpbt.prev (a hard link on POSIX: the checkpoint path itself is never
+   missing, and a failed save leaves the previous checkpoint there). resume = 1 continues from the checkpoint if there is one (a
    corrupt or truncated one is refused with a logged error and the previous one is used), and
    the continued run is bit-identical to one never interrupted. max_rounds stops a call early
    (after a checkpoint), e.g. to spread a run over several sessions.
@@ -3425,7 +3452,7 @@ BGPBT__PRIVATE int bgpbt__text_reserve(bgpbt_text* t, size_t extra) {
 }
 BGPBT_API void bgpbt_text_append(bgpbt_text* t, const char* s) {
     size_t n = s ? strlen(s) : 0;
-    if (!bgpbt__text_reserve(t, n)) return;
+    if (!bgpbt__text_reserve(t, n) || !s) return;
     memcpy(t->data + t->len, s, n);
     t->len += n;
     t->data[t->len] = 0;
@@ -4509,7 +4536,8 @@ BGPBT_API void bgpbt_sim_builder_destroy(bgpbt_sim_builder* b) {
 }
 
 BGPBT_API bgpbt_result bgpbt_sim_builder_set_options(bgpbt_sim_builder* b, const bgpbt_sim_options* opt) {
-    if (!b || !opt) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!opt) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim options: NULL");
     if (!(opt->timestep > 0 && opt->timestep <= 1) || !bgpbt__finite_n(opt->gravity, 3))
         return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim options: timestep %g must be in (0, 1] and gravity finite",
                             (double)opt->timestep);
@@ -4524,7 +4552,8 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_set_options(bgpbt_sim_builder* b, const
 
 BGPBT_API bgpbt_result bgpbt_sim_builder_add_body(bgpbt_sim_builder* b, const bgpbt_sim_body_desc* d, int* id) {
     int nm;
-    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!d) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim builder: the description is NULL");
     if (d->parent < 0 || d->parent >= b->nbody)
         return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim body '%s': parent %d does not exist", d->name ? d->name : "", d->parent);
     if (b->nbody >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many bodies (max %d)", BGPBT__SIM_MAX_PARTS);
@@ -4557,7 +4586,8 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_add_body(bgpbt_sim_builder* b, const bg
 BGPBT_API bgpbt_result bgpbt_sim_builder_add_joint(bgpbt_sim_builder* b, const bgpbt_sim_joint_desc* d, int* id) {
     int nm, i;
     const char* name;
-    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!d) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim builder: the description is NULL");
     name = d->name ? d->name : "";
     if (d->body <= 0 || d->body >= b->nbody)
         return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim joint '%s': body %d does not exist (or is the world)", name, d->body);
@@ -4616,7 +4646,8 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_add_joint(bgpbt_sim_builder* b, const b
 BGPBT_API bgpbt_result bgpbt_sim_builder_add_geom(bgpbt_sim_builder* b, const bgpbt_sim_geom_desc* d, int* id) {
     int nm, i;
     const char* name;
-    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!d) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim builder: the description is NULL");
     name = d->name ? d->name : "";
     if (d->body < 0 || d->body >= b->nbody)
         return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim geom '%s': body %d does not exist", name, d->body);
@@ -4676,7 +4707,8 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_add_site(bgpbt_sim_builder* b, const ch
 BGPBT_API bgpbt_result bgpbt_sim_builder_add_actuator(bgpbt_sim_builder* b, const bgpbt_sim_actuator_desc* d, int* id) {
     int nm;
     const char* name;
-    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!d) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim builder: the description is NULL");
     name = d->name ? d->name : "";
     if (d->joint < 0 || d->joint >= b->njnt)
         return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim actuator '%s': joint %d does not exist", name, d->joint);
@@ -4879,7 +4911,8 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_finish(bgpbt_sim_builder* b, bgpbt_sim_
     size_t used = 0;
     int pass, i, j, k, nq = 0, nv = 0, nlim = 0, nslot, nchain = 0;
     int* has_dof = NULL;
-    if (!b || !out) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!out) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim builder finish: out is NULL");
     *out = NULL;
     /* sizes */
     for (j = 0; j < b->njnt; ++j) {
@@ -5195,7 +5228,8 @@ BGPBT_API const char* bgpbt_sim_model_joint_name(const bgpbt_sim_model* m, int i
     return m->name_jnt[id] >= 0 ? m->names + m->name_jnt[id] : "";
 }
 BGPBT_API bgpbt_result bgpbt_sim_model_body(const bgpbt_sim_model* m, int id, bgpbt_sim_body_desc* d) {
-    if (!m || !d || id < 0 || id >= m->nbody) return BGPBT_ERR_OUT_OF_RANGE;
+    if (!m || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (id < 0 || id >= m->nbody) return BGPBT_ERR_OUT_OF_RANGE;
     *d = bgpbt_sim_body_desc_default();
     d->name = bgpbt_sim_model_body_name(m, id);
     d->parent = m->body_parent[id];
@@ -5207,7 +5241,8 @@ BGPBT_API bgpbt_result bgpbt_sim_model_body(const bgpbt_sim_model* m, int id, bg
     return BGPBT_OK;
 }
 BGPBT_API bgpbt_result bgpbt_sim_model_joint(const bgpbt_sim_model* m, int id, bgpbt_sim_joint_desc* d) {
-    if (!m || !d || id < 0 || id >= m->njnt) return BGPBT_ERR_OUT_OF_RANGE;
+    if (!m || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (id < 0 || id >= m->njnt) return BGPBT_ERR_OUT_OF_RANGE;
     *d = bgpbt_sim_joint_desc_default();
     d->name = bgpbt_sim_model_joint_name(m, id);
     d->body = m->jnt_body[id];
@@ -5222,7 +5257,8 @@ BGPBT_API bgpbt_result bgpbt_sim_model_joint(const bgpbt_sim_model* m, int id, b
     return BGPBT_OK;
 }
 BGPBT_API bgpbt_result bgpbt_sim_model_geom(const bgpbt_sim_model* m, int id, bgpbt_sim_geom_desc* d) {
-    if (!m || !d || id < 0 || id >= m->ngeom) return BGPBT_ERR_OUT_OF_RANGE;
+    if (!m || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (id < 0 || id >= m->ngeom) return BGPBT_ERR_OUT_OF_RANGE;
     *d = bgpbt_sim_geom_desc_default();
     d->name = m->name_geom[id] >= 0 ? m->names + m->name_geom[id] : "";
     d->body = m->geom_body[id];
@@ -5237,7 +5273,8 @@ BGPBT_API bgpbt_result bgpbt_sim_model_geom(const bgpbt_sim_model* m, int id, bg
     return BGPBT_OK;
 }
 BGPBT_API bgpbt_result bgpbt_sim_model_actuator(const bgpbt_sim_model* m, int id, bgpbt_sim_actuator_desc* d) {
-    if (!m || !d || id < 0 || id >= m->nu) return BGPBT_ERR_OUT_OF_RANGE;
+    if (!m || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (id < 0 || id >= m->nu) return BGPBT_ERR_OUT_OF_RANGE;
     *d = bgpbt_sim_actuator_desc_default();
     d->name = m->name_act[id] >= 0 ? m->names + m->name_act[id] : "";
     d->joint = m->act_jnt[id];
@@ -6272,7 +6309,8 @@ BGPBT_API bgpbt_result bgpbt_sim_set_ctrl(bgpbt_sim* sim, int env, const float* 
 }
 BGPBT_API bgpbt_result bgpbt_sim_set_ctrl_all(bgpbt_sim* sim, const float* ctrl) {
     int e, k, nu;
-    if (!sim || (!ctrl && sim->m->nu)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!sim) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!ctrl && sim->m->nu) return bgpbt__error(&sim->log, BGPBT_ERR_INVALID_ARGUMENT, "sim_set_ctrl_all: ctrl is NULL");
     nu = sim->m->nu;
     if (!bgpbt__finite_n(ctrl, nu * sim->num_envs)) return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_set_ctrl_all: non-finite value");
     for (e = 0; e < sim->num_envs; ++e)
@@ -6395,22 +6433,22 @@ BGPBT_API long bgpbt_sim_warnings(const bgpbt_sim* sim) {
 BGPBT_API void bgpbt_sim_body_pos(const bgpbt_sim* sim, int env, int body, float pos[3]) {
     int k;
     BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
-    for (k = 0; k < 3; ++k) pos[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * body + k);
+    if (pos) for (k = 0; k < 3; ++k) pos[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * body + k);
 }
 BGPBT_API void bgpbt_sim_body_quat(const bgpbt_sim* sim, int env, int body, float quat[4]) {
     int k;
     BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
-    for (k = 0; k < 4; ++k) quat[k] = BGPBT__LANE(sim, env, sim->o_xquat, 4 * body + k);
+    if (quat) for (k = 0; k < 4; ++k) quat[k] = BGPBT__LANE(sim, env, sim->o_xquat, 4 * body + k);
 }
 BGPBT_API void bgpbt_sim_body_mat(const bgpbt_sim* sim, int env, int body, float mat[9]) {
     int k;
     BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
-    for (k = 0; k < 9; ++k) mat[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * body + k);
+    if (mat) for (k = 0; k < 9; ++k) mat[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * body + k);
 }
 BGPBT_API void bgpbt_sim_body_com(const bgpbt_sim* sim, int env, int body, float com[3]) {
     int k;
     BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
-    for (k = 0; k < 3; ++k) com[k] = BGPBT__LANE(sim, env, sim->o_xipos, 3 * body + k);
+    if (com) for (k = 0; k < 3; ++k) com[k] = BGPBT__LANE(sim, env, sim->o_xipos, 3 * body + k);
 }
 /* spatial velocity (about the reference point) of a body: sum over its chain of cdof * qvel */
 BGPBT__PRIVATE void bgpbt__sim_body_cvel(const bgpbt_sim* sim, int env, int body, double cv[6]) {
@@ -6449,7 +6487,7 @@ BGPBT_API void bgpbt_sim_site_pos(const bgpbt_sim* sim, int env, int site, float
     float xp[3], R[9], lp[3];
     int b, k;
     BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
-    if (site < 0 || site >= sim->m->nsite) return;
+    if (site < 0 || site >= sim->m->nsite || !pos) return;
     b = sim->m->site_body[site];
     for (k = 0; k < 3; ++k) xp[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * b + k);
     for (k = 0; k < 9; ++k) R[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * b + k);
@@ -8053,6 +8091,7 @@ BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_
             !bgpbt__isfinitef(g->quat[0]) || !bgpbt__isfinitef(g->quat[1]) ||
             !bgpbt__isfinitef(g->quat[2]) || !bgpbt__isfinitef(g->quat[3]))
             return BGPBT_ERR_NOT_FINITE;
+        if (g->type < BGPBT_GEOM_PLANE || g->type > BGPBT_GEOM_BOX) return BGPBT_ERR_INVALID_ARGUMENT; /* unknown type */
         if (g->type == BGPBT_GEOM_PLANE) { ground = g->pos[2]; have_ground = 1; continue; }
         for (k = 0; k < 3; ++k) {
             float e = bgpbt__env_geom_extent(g, k);
@@ -9394,6 +9433,7 @@ BGPBT_API bgpbt_result bgpbt_vecenv_state_sizes(const bgpbt_vecenv* v, int* nq, 
     const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
     if (nq) *nq = t ? t->nq : 0;
     if (nv) *nv = t ? t->nv : 0;
+    if (v && !t) return bgpbt__error(&v->logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_state_sizes: not a built-in task");
     return t ? BGPBT_OK : BGPBT_ERR_INVALID_ARGUMENT;
 }
 BGPBT_API bgpbt_result bgpbt_vecenv_get_state(const bgpbt_vecenv* v, int env, float* qpos, float* qvel) {
@@ -9464,7 +9504,10 @@ BGPBT_API bgpbt_result bgpbt_vecenv_render_geoms(const bgpbt_vecenv* v, int env,
     const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
     int ng, has_target;
     if (count) *count = 0;
-    if (!t || !count || max < 0 || (max > 0 && !out)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!v) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!t || !count || max < 0 || (max > 0 && !out))
+        return bgpbt__error(&v->logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_render_geoms: %s",
+                            t ? "count is NULL, max < 0 or out is NULL" : "not a built-in task");
     if (env < 0 || env >= v->n)
         return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_render_geoms: env %d outside 0..%d",
                             env, v->n - 1);
@@ -9491,6 +9534,7 @@ BGPBT_API bgpbt_result bgpbt_vecenv_render_svg_file(const bgpbt_vecenv* v, int e
     int count = 0;
     bgpbt_result r = bgpbt_vecenv_render_geoms(v, env, geoms, 64, &count);
     if (r != BGPBT_OK) return r;
+    if (!path) return bgpbt__error(&v->logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_render_svg_file: path is NULL");
     if (!o.title) o.title = v->name;
     return bgpbt_render_svg_file(path, geoms, count < 64 ? count : 64, &o);
 }
@@ -9680,7 +9724,7 @@ BGPBT_API bgpbt_result bgpbt_mlp_create(const bgpbt_mlp_config* config, bgpbt_ml
     return BGPBT_OK;
 }
 
-BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* n) { return n->cfg; }
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* n) { return n ? n->cfg : bgpbt_mlp_config_default(); }
 BGPBT_API size_t bgpbt_mlp_num_params(const bgpbt_mlp* n) { return n ? n->np : 0; }
 BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* n) { return n ? n->adam_t : 0; }
 
@@ -9812,7 +9856,8 @@ BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch
 }
 
 BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* n, int* ld) {
-    if (ld) *ld = n->pad[n->nl];
+    if (ld) *ld = n ? n->pad[n->nl] : 0;
+    if (!n) return NULL;
     return n->z[n->nl - 1];
 }
 
@@ -9836,7 +9881,8 @@ BGPBT__PRIVATE void bgpbt__nn_colsum(const float* g, int rows, int w, float* out
 BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int batch, float* dx) {
     int l, i, out, wo;
     float *g, *gn;
-    if (!n || (!dy && batch > 0)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if ((!dy && batch > 0)) return bgpbt__error(&n->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_backward: dy is NULL");
     if (batch != n->last_batch || batch <= 0)
         return bgpbt__error(&n->cfg.logger, BGPBT_ERR_WRONG_ORDER,
                             "mlp: backward on %d rows needs a training forward on the same rows (last: %d)",
@@ -9936,7 +9982,7 @@ BGPBT__PRIVATE double bgpbt__nn_sumsq(const float* p, size_t n) {
     return s;
 }
 
-BGPBT_API double bgpbt_mlp_grad_norm(const bgpbt_mlp* n) { return sqrt(bgpbt__nn_sumsq(n->grads, n->np_pad)); }
+BGPBT_API double bgpbt_mlp_grad_norm(const bgpbt_mlp* n) { return n ? sqrt(bgpbt__nn_sumsq(n->grads, n->np_pad)) : 0.0; }
 
 BGPBT_API bgpbt_result bgpbt_mlp_adam_step(bgpbt_mlp* n, const bgpbt_adam_config* adam) {
     bgpbt_adam_config a = adam ? *adam : bgpbt_adam_config_default();
@@ -10024,11 +10070,12 @@ BGPBT__PRIVATE void bgpbt__mlp_unpack(bgpbt_mlp* n, const float* in, float* padd
     }
 }
 
-BGPBT_API void bgpbt_mlp_get_params(const bgpbt_mlp* n, float* out) { bgpbt__mlp_pack(n, n->params, out); }
-BGPBT_API void bgpbt_mlp_get_grads(const bgpbt_mlp* n, float* out) { bgpbt__mlp_pack(n, n->grads, out); }
+BGPBT_API void bgpbt_mlp_get_params(const bgpbt_mlp* n, float* out) { if (n && out) bgpbt__mlp_pack(n, n->params, out); }
+BGPBT_API void bgpbt_mlp_get_grads(const bgpbt_mlp* n, float* out) { if (n && out) bgpbt__mlp_pack(n, n->grads, out); }
 BGPBT_API bgpbt_result bgpbt_mlp_set_params(bgpbt_mlp* n, const float* p) {
     size_t i;
-    if (!n || !p) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!p) return bgpbt__error(&n->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_set_params: params is NULL");
     for (i = 0; i < n->np; ++i)
         if (!bgpbt__isfinitef(p[i]))
             return bgpbt__error(&n->cfg.logger, BGPBT_ERR_NOT_FINITE, "mlp: parameter %lu is not finite", (unsigned long)i);
@@ -10045,7 +10092,8 @@ BGPBT__PRIVATE int bgpbt__mlp_same_arch(const bgpbt_mlp* a, const bgpbt_mlp* b) 
 }
 
 BGPBT_API bgpbt_result bgpbt_mlp_copy(bgpbt_mlp* dst, const bgpbt_mlp* src) {
-    if (!dst || !src) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!dst) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!src) return bgpbt__error(&dst->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_copy: src is NULL");
     if (dst == src) return BGPBT_OK;
     if (!bgpbt__mlp_same_arch(dst, src))
         return bgpbt__error(&dst->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "mlp_copy: the architectures differ");
@@ -10086,7 +10134,8 @@ BGPBT__PRIVATE void bgpbt__mlp_write(bgpbt_writer* w, const bgpbt_mlp* n) {
 
 BGPBT_API bgpbt_result bgpbt_mlp_save(const bgpbt_mlp* n, void* buf, size_t cap, size_t* size) {
     bgpbt_writer w;
-    if (!n || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!size) return bgpbt__error(&n->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_save: size is NULL");
     w.buf = (unsigned char*)buf;
     w.cap = buf ? cap : 0;
     w.pos = 0;
@@ -10625,27 +10674,28 @@ BGPBT_API void bgpbt_agent_reseed(bgpbt_agent* g, uint64_t seed) {
     bgpbt_rng_init(&g->eval_rng, seed, 12);
 }
 
-BGPBT_API bgpbt_ppo_hparams bgpbt_agent_get_hparams(const bgpbt_agent* g) { return g->hp; }
+BGPBT_API bgpbt_ppo_hparams bgpbt_agent_get_hparams(const bgpbt_agent* g) { return g ? g->hp : bgpbt_ppo_hparams_default(); }
 BGPBT_API bgpbt_result bgpbt_agent_set_hparams(bgpbt_agent* g, const bgpbt_ppo_hparams* h) {
     bgpbt_ppo_hparams c;
     bgpbt_result r;
-    if (!g || !h) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!h) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_set_hparams: hparams is NULL");
     c = *h;
     r = bgpbt__ppo_check_hparams(&g->cfg.logger, &c);
     if (r == BGPBT_OK) g->hp = c;
     return r;
 }
-BGPBT_API bgpbt_ppo_arch bgpbt_agent_get_arch(const bgpbt_agent* g) { return g->arch; }
+BGPBT_API bgpbt_ppo_arch bgpbt_agent_get_arch(const bgpbt_agent* g) { return g ? g->arch : bgpbt_ppo_arch_default(); }
 BGPBT_API void bgpbt_agent_get_stats(const bgpbt_agent* g, bgpbt_agent_stats* out) {
     if (!out) return;
     if (g) *out = g->st;
     else memset(out, 0, sizeof *out);
 }
 BGPBT_API int bgpbt_agent_failed(const bgpbt_agent* g) { return g ? g->st.failed : 1; }
-BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* g) { return g->obs_dim; }
-BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* g) { return g->act_dim; }
-BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* g) { return g->pi; }
-BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* g) { return g->vf; }
+BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* g) { return g ? g->obs_dim : 0; }
+BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* g) { return g ? g->act_dim : 0; }
+BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* g) { return g ? g->pi : NULL; }
+BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* g) { return g ? g->vf : NULL; }
 
 
 /* softplus(r) and sigmoid(r) from one exp */
@@ -11138,7 +11188,8 @@ BGPBT__PRIVATE void bgpbt__agent_copy_state(bgpbt_agent* d, const bgpbt_agent* s
 BGPBT_API bgpbt_result bgpbt_agent_copy_from(bgpbt_agent* d, const bgpbt_agent* s) {
     bgpbt_mlp *pi = NULL, *vf = NULL;
     bgpbt_result r;
-    if (!d || !s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return bgpbt__error(&d->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_copy_from: src is NULL");
     if (d == s) return BGPBT_OK;
     if (d->obs_dim != s->obs_dim || d->act_dim != s->act_dim)
         return bgpbt__error(&d->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "agent_copy_from: observation or action sizes differ");
@@ -11212,7 +11263,8 @@ BGPBT__PRIVATE void bgpbt__agent_write(bgpbt_writer* w, const bgpbt_agent* g) {
 
 BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* g, void* buf, size_t cap, size_t* size) {
     bgpbt_writer w;
-    if (!g || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!size) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_save: size is NULL");
     w.buf = (unsigned char*)buf;
     w.cap = buf ? cap : 0;
     w.pos = 0;
@@ -12109,7 +12161,14 @@ BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws
 BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml, double* grad) {
     double v = 0.0;
     bgpbt_result r;
-    if (!gp || !raw || !lml) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!raw || !lml) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_lml: raw or lml is NULL");
+    {
+        int k;
+        for (k = 0; k < gp->np; ++k)
+            if (!(raw[k] - raw[k] == 0.0))
+                return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_NOT_FINITE, "gp_lml: raw[%d] is %g", k, raw[k]);
+    }
     if (gp->n == 0) { *lml = 0.0; if (grad) memset(grad, 0, (size_t)gp->np * sizeof(double)); return BGPBT_OK; }
     r = bgpbt__gp_lml(gp, &gp->ws[0], raw, &v, grad);
     *lml = v;
@@ -12270,14 +12329,24 @@ BGPBT_API bgpbt_result bgpbt_gp_fit(bgpbt_gp* gp) {
     return BGPBT_OK;
 }
 
-BGPBT_API void bgpbt_gp_get_fit_info(const bgpbt_gp* gp, bgpbt_gp_fit_info* info) { *info = gp->info; }
-BGPBT_API void bgpbt_gp_get_hypers(const bgpbt_gp* gp, bgpbt_gp_hypers* h) { *h = gp->h; }
-BGPBT_API int bgpbt_gp_num_params(const bgpbt_gp* gp) { return gp->np; }
+BGPBT_API void bgpbt_gp_get_fit_info(const bgpbt_gp* gp, bgpbt_gp_fit_info* info) {
+    if (!info) return;
+    if (gp) *info = gp->info;
+    else memset(info, 0, sizeof *info);
+}
+BGPBT_API void bgpbt_gp_get_hypers(const bgpbt_gp* gp, bgpbt_gp_hypers* h) {
+    if (!h) return;
+    if (gp) *h = gp->h;
+    else memset(h, 0, sizeof *h);
+}
+BGPBT_API int bgpbt_gp_num_params(const bgpbt_gp* gp) { return gp ? gp->np : 0; }
 BGPBT_API void bgpbt_gp_get_params(const bgpbt_gp* gp, double* raw) {
-    if (gp->np) memcpy(raw, gp->raw, (size_t)gp->np * sizeof(double));
+    if (gp && raw && gp->np) memcpy(raw, gp->raw, (size_t)gp->np * sizeof(double));
 }
 BGPBT_API bgpbt_result bgpbt_gp_set_params(bgpbt_gp* gp, const double* raw) {
     int k;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!raw) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_set_params: raw is NULL");
     for (k = 0; k < gp->np; ++k)
         if (!(raw[k] - raw[k] == 0.0))
             return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_NOT_FINITE, "gp_set_params: raw[%d] is %g", k, raw[k]);
@@ -12288,7 +12357,8 @@ BGPBT_API bgpbt_result bgpbt_gp_set_params(bgpbt_gp* gp, const double* raw) {
 BGPBT_API bgpbt_result bgpbt_gp_set_hypers(bgpbt_gp* gp, const bgpbt_gp_hypers* h) {
     double raw[BGPBT__GP_MAXP];
     int i;
-    if (!gp || !h) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!h) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_set_hypers: hypers is NULL");
     if (!(h->mean - h->mean == 0.0) || !(h->outputscale > 0.0) || !(h->noise > 0.0) || !(h->eps >= 0.0 && h->eps < 1.0))
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_OUT_OF_RANGE, "gp_set_hypers: mean %g outputscale %g noise %g eps %g", h->mean, h->outputscale, h->noise, h->eps);
     for (i = 0; i < gp->dim; ++i)
@@ -12299,10 +12369,13 @@ BGPBT_API bgpbt_result bgpbt_gp_set_hypers(bgpbt_gp* gp, const bgpbt_gp_hypers* 
     return bgpbt_gp_set_params(gp, raw);
 }
 
-BGPBT_API int bgpbt_gp_num_data(const bgpbt_gp* gp) { return gp->n; }
-BGPBT_API double bgpbt_gp_noise(const bgpbt_gp* gp) { return gp->h.noise; }
-BGPBT_API const double* bgpbt_gp_targets(const bgpbt_gp* gp) { return gp->y; }
+BGPBT_API int bgpbt_gp_num_data(const bgpbt_gp* gp) { return gp ? gp->n : 0; }
+BGPBT_API double bgpbt_gp_noise(const bgpbt_gp* gp) { return gp ? gp->h.noise : 0.0; }
+BGPBT_API const double* bgpbt_gp_targets(const bgpbt_gp* gp) { return gp ? gp->y : NULL; }
 BGPBT_API bgpbt_result bgpbt_gp_output_affine(const bgpbt_gp* gp, double* shift, double* scale) {
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!shift || !scale)
+        return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_output_affine: shift or scale is NULL");
     *shift = gp->y_shift;
     *scale = gp->y_scale;
     return gp->cfg.output == BGPBT_GP_COPULA ? BGPBT_ERR_UNSUPPORTED : BGPBT_OK;
@@ -12311,7 +12384,8 @@ BGPBT_API bgpbt_result bgpbt_gp_output_affine(const bgpbt_gp* gp, double* shift,
 BGPBT_API bgpbt_result bgpbt_gp_set_pending(bgpbt_gp* gp, const double* Xp, const double* tp, int np) {
     bgpbt_result r;
     int i;
-    if (!gp || np < 0 || (np > 0 && !Xp)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (np < 0 || (np > 0 && !Xp)) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_set_pending: np < 0 or Xp NULL");
     if (!gp->factored) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_WRONG_ORDER, "gp_set_pending: the GP has no valid factorisation");
     r = bgpbt__gp_check_points(gp, Xp, tp, np, "set_pending");
     if (r != BGPBT_OK) return r;
@@ -12365,6 +12439,14 @@ BGPBT_API bgpbt_result bgpbt_gp_predict(bgpbt_gp* gp, const double* X, const dou
     Nv = gp->n + gp->npend;
     Linv = gp->npend ? gp->Linvp : gp->Linv;
     bgpbt__gp_consts(gp, &gp->h, &K);
+    if (Nv == 0) { /* no data yet: the prior (and no data buffers to touch) */
+        double kss0 = bgpbt__gp_kself(&K);
+        for (c0 = 0; c0 < m; ++c0) {
+            if (mean) mean[c0] = gp->h.mean;
+            if (var) var[c0] = kss0;
+        }
+        return BGPBT_OK;
+    }
     for (c0 = 0; c0 < m; c0 += BGPBT__GP_CHUNK) {
         int mc = m - c0 < BGPBT__GP_CHUNK ? m - c0 : BGPBT__GP_CHUNK, g;
         double kss[BGPBT__GP_CHUNK];
@@ -12403,9 +12485,11 @@ BGPBT_API bgpbt_result bgpbt_gp_predict_grad(bgpbt_gp* gp, const double* x, cons
     double* k;
     double* v;
     double* w;
-    int n, Nv, i, c, zs = gp->dim + 1;
+    int n, Nv, i, c, zs;
     const double *Linv, *L;
-    if (!gp || !x) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    zs = gp->dim + 1;
+    if (!x) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_predict_grad: x is NULL");
     if (!gp->factored || !gp->pend_factored)
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_WRONG_ORDER, "gp_predict_grad: the GP has no valid factorisation");
     {
@@ -12417,6 +12501,15 @@ BGPBT_API bgpbt_result bgpbt_gp_predict_grad(bgpbt_gp* gp, const double* x, cons
     Linv = gp->npend ? gp->Linvp : gp->Linv;
     L = gp->npend ? gp->Lp : gp->L;
     bgpbt__gp_consts(gp, &gp->h, &K);
+    if (Nv == 0) { /* no data yet: the prior, flat */
+        if (mean) *mean = gp->h.mean;
+        if (var) *var = bgpbt__gp_kself(&K);
+        for (i = 0; i < gp->dim; ++i) {
+            if (dmean) dmean[i] = 0.0;
+            if (dvar) dvar[i] = 0.0;
+        }
+        return BGPBT_OK;
+    }
     tc = t ? *t : gp->t_latest;
     bgpbt__gp_feat(gp, &K, x, zc);
     k = gp->kc;
@@ -12543,6 +12636,7 @@ done:
 /* ---- search space -------------------------------------------------------------------------- */
 
 BGPBT_API void bgpbt_bo_space_init(bgpbt_bo_space* s, const bgpbt_logger* logger) {
+    if (!s) return;
     memset(s, 0, sizeof *s);
     if (logger) s->logger = *logger;
 }
@@ -12555,7 +12649,8 @@ BGPBT_API bgpbt_result bgpbt_bo_space_add(bgpbt_bo_space* s, const bgpbt_bo_para
     const bgpbt_logger* log;
     int i;
     size_t len;
-    if (!s || !p) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!p) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: the parameter is NULL");
     log = &s->logger;
     len = strlen(p->name);
     if (len == 0 || len >= BGPBT_BO_NAME_MAX)
@@ -12637,7 +12732,8 @@ BGPBT_API bgpbt_result bgpbt_bo_space_add_context(bgpbt_bo_space* s, const char*
 BGPBT_API bgpbt_result bgpbt_bo_space_find(const bgpbt_bo_space* s, const char* name, int* index) {
     int i;
     if (index) *index = -1;
-    if (!s || !name) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!name) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: the name is NULL");
     for (i = 0; i < s->dim; ++i)
         if (!strcmp(s->params[i].name, name)) { if (index) *index = i; return BGPBT_OK; }
     return bgpbt__error(&s->logger, BGPBT_ERR_UNKNOWN_NAME, "space: no parameter named '%s'", name);
@@ -12645,7 +12741,8 @@ BGPBT_API bgpbt_result bgpbt_bo_space_find(const bgpbt_bo_space* s, const char* 
 
 BGPBT_API bgpbt_result bgpbt_bo_space_check(const bgpbt_bo_space* s, const double* v) {
     int i;
-    if (!s || !v) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!v) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: the values are NULL");
     for (i = 0; i < s->dim; ++i) {
         const bgpbt_bo_param* p = &s->params[i];
         double x = v[i];
@@ -12697,15 +12794,18 @@ BGPBT_API bgpbt_result bgpbt_bo_space_encode(const bgpbt_bo_space* s, const doub
     int i;
     bgpbt_result r = bgpbt_bo_space_check(s, values);
     if (r != BGPBT_OK) return r;
+    if (!u) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_space_encode: u is NULL");
     for (i = 0; i < s->dim; ++i) u[i] = bgpbt__bo_enc1(&s->params[i], values[i]);
     return BGPBT_OK;
 }
 BGPBT_API void bgpbt_bo_space_decode(const bgpbt_bo_space* s, const double* u, double* values) {
     int i;
+    if (!s || !u || !values) return;
     for (i = 0; i < s->dim; ++i) values[i] = bgpbt__bo_dec1(&s->params[i], u[i]);
 }
 BGPBT_API void bgpbt_bo_space_sample(const bgpbt_bo_space* s, bgpbt_rng* rng, double* values) {
     int i;
+    if (!s || !rng || !values) return;
     for (i = 0; i < s->dim; ++i) {
         const bgpbt_bo_param* p = &s->params[i];
         if (p->is_context) values[i] = bgpbt__bo_auto(p) ? 0.0 : bgpbt__bo_dec1(p, 0.5);
@@ -12796,10 +12896,10 @@ BGPBT_API bgpbt_bo_config bgpbt_bo_config_default(void) {
     return c;
 }
 
-BGPBT_API const bgpbt_bo_space* bgpbt_bo_get_space(const bgpbt_bo* bo) { return &bo->space; }
-BGPBT_API bgpbt_gp* bgpbt_bo_get_gp(bgpbt_bo* bo) { return bo->gp; }
-BGPBT_API bgpbt_rng* bgpbt_bo_get_rng(bgpbt_bo* bo) { return &bo->rng; }
-BGPBT_API int bgpbt_bo_num_observations(const bgpbt_bo* bo) { return bo->n; }
+BGPBT_API const bgpbt_bo_space* bgpbt_bo_get_space(const bgpbt_bo* bo) { return bo ? &bo->space : NULL; }
+BGPBT_API bgpbt_gp* bgpbt_bo_get_gp(bgpbt_bo* bo) { return bo ? bo->gp : NULL; }
+BGPBT_API bgpbt_rng* bgpbt_bo_get_rng(bgpbt_bo* bo) { return bo ? &bo->rng : NULL; }
+BGPBT_API int bgpbt_bo_num_observations(const bgpbt_bo* bo) { return bo ? bo->n : 0; }
 
 BGPBT_API bgpbt_result bgpbt_bo_create(const bgpbt_bo_config* config, bgpbt_bo** out) {
     bgpbt_bo_config c;
@@ -12879,7 +12979,11 @@ BGPBT_API void bgpbt_bo_destroy(bgpbt_bo* bo) {
 }
 
 BGPBT_API void bgpbt_bo_tr_reset(bgpbt_bo* bo) {
-    int restarts = bo->tr.restarts, sh = bo->tr.shrinks, ex = bo->tr.expansions;
+    int restarts, sh, ex;
+    if (!bo) return;
+    restarts = bo->tr.restarts;
+    sh = bo->tr.shrinks;
+    ex = bo->tr.expansions;
     memset(&bo->tr, 0, sizeof bo->tr);
     bo->tr.length = bo->cfg.tr.length_init;
     bo->tr.cat_length = bo->cfg.tr.cat_length_init;
@@ -12889,8 +12993,10 @@ BGPBT_API void bgpbt_bo_tr_reset(bgpbt_bo* bo) {
 }
 
 BGPBT_API int bgpbt_bo_tr_report(bgpbt_bo* bo, int success) {
-    const bgpbt_bo_tr_config* c = &bo->cfg.tr;
+    const bgpbt_bo_tr_config* c;
     int ncat = 0, i;
+    if (!bo) return 0;
+    c = &bo->cfg.tr;
     for (i = 0; i < bo->dim; ++i) if (bo->space.params[i].type == BGPBT_BO_CATEGORICAL) ncat++;
     if (success) { bo->tr.succ++; bo->tr.fail = 0; }
     else { bo->tr.fail++; bo->tr.succ = 0; }
@@ -12913,9 +13019,14 @@ BGPBT_API int bgpbt_bo_tr_report(bgpbt_bo* bo, int success) {
     return bo->tr.length <= c->length_min || (ncat > 0 && bo->tr.cat_length <= c->cat_length_min);
 }
 
-BGPBT_API void bgpbt_bo_tr_get(const bgpbt_bo* bo, bgpbt_bo_tr_state* state) { *state = bo->tr; }
+BGPBT_API void bgpbt_bo_tr_get(const bgpbt_bo* bo, bgpbt_bo_tr_state* state) {
+    if (!state) return;
+    if (bo) *state = bo->tr;
+    else memset(state, 0, sizeof *state);
+}
 BGPBT_API bgpbt_result bgpbt_bo_tr_set(bgpbt_bo* bo, const bgpbt_bo_tr_state* s) {
-    if (!bo || !s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_tr_set: state is NULL");
     if (!(s->length > 0.0 && s->length < HUGE_VAL) || !(s->cat_length > 0.0 && s->cat_length < HUGE_VAL) ||
         s->succ < 0 || s->fail < 0 || s->restarts < 0)
         return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_OUT_OF_RANGE, "bo_tr_set: bad state (length %g, cat_length %g, succ %d, fail %d)", s->length, s->cat_length, s->succ, s->fail);
@@ -12924,6 +13035,7 @@ BGPBT_API bgpbt_result bgpbt_bo_tr_set(bgpbt_bo* bo, const bgpbt_bo_tr_state* s)
 }
 
 BGPBT_API bgpbt_result bgpbt_bo_tr_box(const bgpbt_bo* bo, double* lo, double* hi, int* hamming) {
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
     if (!bo->have_box) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_WRONG_ORDER, "bo_tr_box: no suggestion made yet");
     if (lo) memcpy(lo, bo->box_lo, (size_t)bo->dim * sizeof(double));
     if (hi) memcpy(hi, bo->box_hi, (size_t)bo->dim * sizeof(double));
@@ -12932,6 +13044,7 @@ BGPBT_API bgpbt_result bgpbt_bo_tr_box(const bgpbt_bo* bo, double* lo, double* h
 }
 
 BGPBT_API bgpbt_result bgpbt_bo_best(const bgpbt_bo* bo, double* values, double* y) {
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
     if (bo->best_idx < 0) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_WRONG_ORDER, "bo_best: no observation yet");
     if (values) memcpy(values, bo->vals + (size_t)bo->best_idx * bo->dim, (size_t)bo->dim * sizeof(double));
     if (y) *y = bo->y[bo->best_idx];
@@ -13004,7 +13117,7 @@ BGPBT_API bgpbt_result bgpbt_bo_set_data(bgpbt_bo* bo, const double* values, con
     return BGPBT_OK;
 }
 
-BGPBT_API void bgpbt_bo_clear_pending(bgpbt_bo* bo) { bo->npend = 0; }
+BGPBT_API void bgpbt_bo_clear_pending(bgpbt_bo* bo) { if (bo) bo->npend = 0; }
 
 /* ---- suggestion machinery ------------------------------------------------------------------ */
 
@@ -13517,7 +13630,8 @@ BGPBT__PRIVATE void bgpbt__bo_report_tell(bgpbt_bo* bo, int success) {
 BGPBT_API bgpbt_result bgpbt_bo_tell(bgpbt_bo* bo, const double* values, double t, double y) {
     bgpbt_result r;
     int in_bo_phase;
-    if (!bo || !values) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!values) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_tell: values is NULL");
     r = bgpbt_bo_space_check(&bo->space, values);
     if (r != BGPBT_OK) return r;
     in_bo_phase = bo->n - bo->region_start >= bo->cfg.n_init;
@@ -13551,7 +13665,8 @@ BGPBT_API bgpbt_result bgpbt_bo_minimize(bgpbt_bo* bo, bgpbt_bo_objective f, voi
     double* v;
     int done = 0, k;
     bgpbt_result r = BGPBT_OK;
-    if (!bo || !f || n_evals < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!f || n_evals < 0) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_minimize: f is NULL or n_evals < 0");
     if (batch < 1) batch = 1;
     v = (double*)bgpbt__calloc(&bo->cfg.allocator, (size_t)batch, sizeof(double) * (size_t)bo->dim);
     if (!v) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "bo_minimize: out of memory");
@@ -13608,7 +13723,10 @@ BGPBT_API bgpbt_pbt_param bgpbt_pbt_param_make(const char* name, int type, doubl
 /* ConfigSpace: integers span [lo - 0.5, hi + 0.5] (0.49999 there; 0.5 here, with rounding
    that keeps both ends inside the range). */
 BGPBT_API double bgpbt_pbt_param_encode(const bgpbt_pbt_param* p, double v) {
-    double lo = p->lo, hi = p->hi, u;
+    double lo, hi, u;
+    if (!p) return 0.0;
+    lo = p->lo;
+    hi = p->hi;
     if (p->type == BGPBT_PBT_INT) { lo -= 0.5; hi += 0.5; }
     if (p->log) {
         if (!(v > 0) || !(lo > 0)) return 0.0;
@@ -13619,7 +13737,10 @@ BGPBT_API double bgpbt_pbt_param_encode(const bgpbt_pbt_param* p, double v) {
     return u < 0 ? 0.0 : u > 1 ? 1.0 : u;
 }
 BGPBT_API double bgpbt_pbt_param_decode(const bgpbt_pbt_param* p, double u) {
-    double lo = p->lo, hi = p->hi, v;
+    double lo, hi, v;
+    if (!p) return 0.0;
+    lo = p->lo;
+    hi = p->hi;
     if (!(u == u)) u = 0.5;
     if (u < 0) u = 0;
     if (u > 1) u = 1;
@@ -14879,7 +15000,8 @@ BGPBT__PRIVATE void bgpbt__pbt_complete(bgpbt_pbt* s, const double* rets, const 
 
 BGPBT_API bgpbt_result bgpbt_pbt_ask(bgpbt_pbt* s, const bgpbt_pbt_round** round) {
     bgpbt_result r;
-    if (!s || !round) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!round) return bgpbt__error(&s->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_ask: round is NULL");
     if (!s->round_open && s->phase != BGPBT__PBT_DONE) {
         r = bgpbt__pbt_reserve_rows(s, s->cap);
         if (r != BGPBT_OK) return r;
@@ -15467,7 +15589,8 @@ BGPBT__PRIVATE void bgpbt__pbt_write_all(const bgpbt_pbt* s, bgpbt_writer* w) {
 
 BGPBT_API bgpbt_result bgpbt_pbt_save(const bgpbt_pbt* s, void* buf, size_t cap, size_t* size) {
     bgpbt_writer w;
-    if (!s || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!size) return bgpbt__error(&s->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_save: size is NULL");
     memset(&w, 0, sizeof w);
     bgpbt__pbt_write_all(s, &w); /* count */
     *size = w.pos;
@@ -15497,7 +15620,8 @@ BGPBT_API bgpbt_result bgpbt_pbt_load(bgpbt_pbt* target, const void* data, size_
     uint32_t n, nr;
     int i, k, bad = 0;
     const bgpbt_logger* log;
-    if (!target || !data) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!target) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!data) return bgpbt__error(&target->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_load: data is NULL");
     log = &target->cfg.logger;
     res = bgpbt_container_open(data, size, BGPBT__PBT_KIND, BGPBT__PBT_VERSION, NULL, &r);
     if (res != BGPBT_OK) return bgpbt__error(log, res, "pbt: scheduler state rejected: %s", bgpbt_result_string(res));
@@ -15601,7 +15725,8 @@ BGPBT_API bgpbt_result bgpbt_pbt_write_csv(const bgpbt_pbt* s, const char* path)
     bgpbt_text t;
     bgpbt_result r;
     int i, k;
-    if (!s || !path) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!path) return bgpbt__error(&s->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_write_csv: path is NULL");
     bgpbt_text_init(&t, &s->cfg.allocator);
     bgpbt_text_append(&t, "round,kind,agent,slot,parent,teacher,generation,gp_epoch,source,arch_source,failed,"
                           "steps_before,steps,total_steps,return_before,return");
@@ -15861,6 +15986,7 @@ BGPBT__PRIVATE int bgpbt__pbt_name_is(const bgpbt_pbt_param* p, const char* a, c
 BGPBT_API void bgpbt_pbt_ppo_hparams(const bgpbt_pbt_config* c, const double* hp, const bgpbt_ppo_hparams* base,
                                      bgpbt_ppo_hparams* out) {
     int k;
+    if (!out) return;
     *out = base ? *base : bgpbt_ppo_hparams_default();
     if (!c || !hp) return;
     for (k = 0; k < c->n_hp; ++k) {
@@ -15883,6 +16009,7 @@ BGPBT_API void bgpbt_pbt_ppo_hparams(const bgpbt_pbt_config* c, const double* hp
 BGPBT_API void bgpbt_pbt_ppo_arch(const bgpbt_pbt_config* c, const int* arch, const bgpbt_ppo_arch* base,
                                   bgpbt_ppo_arch* out) {
     int k;
+    if (!out) return;
     *out = base ? *base : bgpbt_ppo_arch_default();
     if (!c || !arch) return;
     for (k = 0; k < c->n_arch; ++k) {
@@ -16108,7 +16235,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__pbt_restore(bgpbt_pbt* s, const bgpbt_pbt_age
     uint32_t n, i;
     bgpbt__pbt_table nt;
     res = bgpbt_file_read(path, A, (size_t)1 << 40, &data, &size);
-    if (res != BGPBT_OK) return res;
+    if (res != BGPBT_OK) return bgpbt__error(log, res, "pbt run: cannot read the checkpoint '%s'", path);
     res = bgpbt_container_open(data, size, BGPBT__RUN_KIND, 1, NULL, &r);
     if (res != BGPBT_OK) {
         bgpbt__error(log, res, "pbt run: checkpoint '%s' refused: %s", path, bgpbt_result_string(res));
@@ -16434,7 +16561,8 @@ BGPBT_API bgpbt_result bgpbt_pbt_ppo_ops_create(const bgpbt_pbt_config* resolved
     bgpbt__pbt_ppo_ctx* ctx;
     if (!ops) return BGPBT_ERR_INVALID_ARGUMENT;
     memset(ops, 0, sizeof *ops);
-    if (!resolved || !agent) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!resolved) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!agent) return bgpbt__error(&resolved->logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_ppo_ops_create: agent config is NULL");
     ctx = (bgpbt__pbt_ppo_ctx*)bgpbt__calloc(&resolved->allocator, 1, sizeof *ctx);
     if (!ctx) return BGPBT_ERR_OUT_OF_MEMORY;
     ctx->agent = *agent;
@@ -16464,8 +16592,9 @@ BGPBT_API void bgpbt_pbt_ppo_ops_destroy(bgpbt_pbt_agent_ops* ops) {
 BGPBT_API bgpbt_result bgpbt_pbt_checkpoint_save(const bgpbt_pbt* s, const bgpbt_pbt_agent_ops* ops, int n, const int* ids,
                                                  void* const* agents, const char* path) {
     bgpbt__pbt_table t;
-    if (!s || !ops || !ops->save || !path || n < 0 || (n > 0 && (!ids || !agents)))
-        return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!ops || !ops->save || !path || n < 0 || (n > 0 && (!ids || !agents)))
+        return bgpbt__error(&s->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_checkpoint_save: ops, path, n, ids or agents missing");
     if (strlen(path) > 4000) return bgpbt__error(&s->cfg.logger, BGPBT_ERR_LIMIT, "pbt: checkpoint path is too long");
     t.n = t.cap = n;
     t.ids = (int*)ids;            /* read only: bgpbt__pbt_checkpoint takes the table as const */
@@ -16479,8 +16608,9 @@ BGPBT_API bgpbt_result bgpbt_pbt_checkpoint_load(bgpbt_pbt* s, const bgpbt_pbt_a
     bgpbt__pbt_table t;
     bgpbt_result r;
     int i;
-    if (!s || !ops || !ops->load || !ops->destroy || !path || cap < 1 || !ids || !agents || !n)
-        return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!ops || !ops->load || !ops->destroy || !path || cap < 1 || !ids || !agents || !n)
+        return bgpbt__error(&s->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_checkpoint_load: ops, path, cap, ids, agents or n missing");
     A = &s->cfg.allocator;
     memset(&t, 0, sizeof t);
     t.cap = cap;

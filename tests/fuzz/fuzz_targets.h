@@ -13,7 +13,7 @@
 #include "../test.h"
 
 /* A malloc'd resealed copy of data (NULL if too short for a container header). */
-static unsigned char* fuzz_reseal(const uint8_t* data, size_t size) {
+TEST_FN unsigned char* fuzz_reseal(const uint8_t* data, size_t size) {
     unsigned char* c;
     if (size < BGPBT_CONTAINER_HEADER_SIZE) return NULL;
     c = (unsigned char*)malloc(size);
