@@ -408,6 +408,20 @@ static bgpbt_result hardening_op_checkpoint_load(test_failing_alloc* fa, bgpbt_a
     return r;
 }
 
+/* The runner on stand-in agents (allocated through the same allocator), three rounds, no files. */
+static bgpbt_result hardening_op_run(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
+    bgpbt_pbt_run_result res;
+    bgpbt_pbt_agent_ops ops = hardening_sops(a);
+    rc.pbt = hardening_pbt_config(hardening_pbt_method, a);
+    rc.ops = &ops;
+    rc.threads = 1;
+    rc.progress = 0;
+    rc.max_rounds = 3;
+    hardening_arm(fa, k);
+    return bgpbt_pbt_run(&rc, &res);
+}
+
 /* Both modes: the k-th allocation fails once (the operation may recover and go on), and every
    allocation from the k-th on fails (cleanup paths run with no memory at all). */
 static void hardening_oom(void) {
@@ -425,6 +439,13 @@ static void hardening_oom(void) {
         if (test_is_fast() && m == BGPBT_PBT_METHOD_BGPBT) continue;
         hardening_pbt_method = m;
         hardening_oom_loop(bgpbt_pbt_method_name(m), hardening_op_pbt, 20000);
+    }
+    for (m = 0; m < 4; m += 1) {
+        static const char* const names[4] = {"runner, 3 rounds (bgpbt)", "runner, 3 rounds (pb2)", "runner, 3 rounds (pbt)",
+                                             "runner, 3 rounds (random)"};
+        if (test_is_fast() && m != BGPBT_PBT_METHOD_PBT) continue;
+        hardening_pbt_method = m;
+        hardening_oom_loop(names[m], hardening_op_run, 20000);
     }
     hardening_oom_loop("run checkpoint save", hardening_op_checkpoint_save, 1000);
     hardening_oom_loop("run checkpoint load", hardening_op_checkpoint_load, 1000);
@@ -2274,7 +2295,7 @@ static void hardening_io_faults_test(void) {
     REQUIRE(hardening_io_run_once(prefix, 0, 0, 0) == BGPBT_OK);
     snprintf(path, sizeof path, "%slog.csv", prefix);
     REQUIRE(bgpbt_file_read(path, NULL, 1 << 24, (void**)&hardening_io_ref_log, &hardening_io_ref_n) == BGPBT_OK);
-    if (!test_is_fast()) hardening_io_loop("pbt run, then resume", hardening_io_run, 2000);
+    hardening_io_loop("pbt run, then resume", hardening_io_run, 2000); /* about 5 s under ASan */
     bgpbt_mem_free(NULL, hardening_io_ref_log, hardening_io_ref_n);
     hardening_io_ref_log = NULL;
     hardening_io_remove_run(prefix);
