@@ -1,7 +1,9 @@
-/* tests/test_hardening.c - suite `hardening`: out-of-memory injection (SQLite style), the
-   bad-input matrix, file safety under SIGKILL, and in-process determinism across thread counts.
-   The fuzz targets are in tests/fuzz/ (tests/check_fuzz.sh) and the cross-build determinism
-   check is tests/check_determinism.sh. */
+/* tests/test_hardening.c - suite `hardening`: out-of-memory injection (SQLite style, fail once
+   and fail persistently), the bad-input matrix over every public function (its coverage gate is
+   tests/check_bad_input_matrix.sh), file-operation failure injection (through the BGPBT_SYS_*
+   seam that tests/test_prelude.h routes into counters), file safety under SIGKILL, and
+   in-process determinism across thread counts. The fuzz targets are in tests/fuzz/
+   (tests/check_fuzz.sh) and the cross-build determinism check is tests/check_determinism.sh. */
 #if defined(__unix__)
 #  include <signal.h>
 #  include <sys/types.h>
