@@ -90,6 +90,9 @@
    | BGPBT_MALLOC(size)     | malloc(size)       | the implementation file  | default allocator; define BGPBT_MALLOC and  |
    | BGPBT_FREE(ptr)        | free(ptr)          | the implementation file  | BGPBT_FREE together or neither (#error)     |
    | BGPBT_ASSERT(x)        | assert(x)          | the implementation file  | internal invariant checks                   |
+   | BGPBT_SYS_FOPEN, _FREAD| fopen, fread,      | the implementation file  | the file operations of [impl.io] and the    |
+   | _OPEN, _WRITE, _FSYNC, | open, write, fsync,| (a test seam)            | MJCF and checkpoint loaders; define one to  |
+   | _RENAME, _LINK         | rename, link       |                          | inject I/O faults (tests/test_prelude.h)    |
 
    For results that are bit-identical across -O levels and between gcc and clang, compile the
    implementation file with -ffp-contract=off (gcc's default under -std=c99 / -std=c11); see
@@ -149,6 +152,31 @@
    (the argument, the value, the line of a file). The logger may be called from worker threads
    and must be reentrant. Bad input never crashes and never changes an object that already
    exists: a failed call leaves its target as it was.
+
+   What "bad input" covers, for every public function: NULL pointers, zero and negative sizes
+   and counts, mismatched dimensions, NaN and infinite values (observations, actions, states,
+   rewards, GP inputs and targets, hyperparameters), reversed or empty ranges, unknown names,
+   calls in the wrong order, and truncated, bit-flipped, foreign or newer-version files.
+   - A function returning bgpbt_result returns the specific code and, when the object or config
+     carrying a logger is in reach (not itself NULL), logs one message.
+   - A getter returning a value returns a neutral one: 0, -1 (ids), NULL, "" or "unknown"; a
+     void function does nothing (destroy(NULL), a NULL output pointer, an out-of-range id);
+     the plain-data helpers (RNG draws, byte reader/writer, arena, text buffer, the linalg and
+     GAE kernels) treat NULL or a negative size as "nothing to do" (the reader and writer set
+     their `failed` / `overflow` flag).
+   - Not checkable, so the caller's part: buffers at least as long as documented, objects from
+     their _create and not used after _destroy, one object per thread at a time.
+   Out of memory: BGPBT_ERR_OUT_OF_MEMORY, nothing leaked, existing objects unchanged and usable,
+   whether one allocation fails or every allocation from some point on fails. Files: a failed
+   read, write, fsync, rename or link is BGPBT_ERR_IO; bgpbt_file_write_atomic then leaves the
+   previous file complete under its name and no "<path>.tmp"; a checkpoint save that fails
+   leaves the previous checkpoint at its path, intact and loadable. The directory fsync after
+   the rename is best effort (the new file is already in place; its failure is not reported).
+   Tested by the hardening suite (tests/test_hardening.c): a bad-input matrix over every public
+   function (tests/check_bad_input_matrix.sh fails when one has no case), allocation-failure
+   injection in both modes, file-operation failure injection through the BGPBT_SYS_* seam
+   ([doc.options]) in both modes, SIGKILL during checkpoint saves, and libFuzzer targets for
+   every loader (tests/check_fuzz.sh); the README's Robustness section has the numbers.
 */
 
 #ifndef BGPBT_H_INCLUDE
@@ -367,7 +395,8 @@ BGPBT_API bgpbt_result bgpbt_container_open(const void* data, size_t size, uint3
 
 /* Write a file atomically: write "<path>.tmp", flush and fsync it, rename it over path, and
    fsync the directory (POSIX). A crash at any moment leaves either the old file or the new
-   one, never a mix. */
+   one, never a mix. A failed write, fsync or rename returns BGPBT_ERR_IO, removes the
+   temporary file and leaves the old file as it was. */
 BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* data, size_t size);
 /* Read a whole file (at most max_size bytes) into memory from the allocator; free it with
    bgpbt_mem_free(a, *data, *size). */
@@ -2170,7 +2199,8 @@ BGPBT_API bgpbt_result bgpbt_pbt_write_plots(const bgpbt_pbt* s, const char* pre
 
    Checkpoints: <prefix>checkpoint.bgpbt, written to a temporary file and renamed (a crash at
    any moment leaves a complete checkpoint); the one it replaces is kept as
-   <prefix>checkpoint.bgpbt.prev. resume = 1 continues from the checkpoint if there is one (a
+   <prefix>checkpoint.bgpbt.prev (a hard link on POSIX: the checkpoint path itself is never
+   missing, and a failed save leaves the previous checkpoint there). resume = 1 continues from the checkpoint if there is one (a
    corrupt or truncated one is refused with a logged error and the previous one is used), and
    the continued run is bit-identical to one never interrupted. max_rounds stops a call early
    (after a checkpoint), e.g. to spread a run over several sessions.
@@ -2498,6 +2528,7 @@ BGPBT_API void bgpbt_rng_init(bgpbt_rng* rng, uint64_t seed, uint64_t stream) {
     uint64_t key = bgpbt_mix64(seed ^ 0x243F6A8885A308D3ull) ^
                    bgpbt_mix64(bgpbt_mix64(stream + 0x13198A2E03707344ull));
     int i;
+    if (!rng) return;
     for (i = 0; i < 4; ++i) {
         key += 0x9E3779B97F4A7C15ull;
         rng->s[i] = bgpbt_mix64(key);
@@ -2508,9 +2539,12 @@ BGPBT_API void bgpbt_rng_init(bgpbt_rng* rng, uint64_t seed, uint64_t stream) {
 BGPBT__INLINE uint64_t bgpbt__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 BGPBT_API uint64_t bgpbt_rng_u64(bgpbt_rng* rng) {
-    uint64_t* s = rng->s;
-    uint64_t result = bgpbt__rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
+    uint64_t* s;
+    uint64_t result, t;
+    if (!rng) return 0;
+    s = rng->s;
+    result = bgpbt__rotl(s[1] * 5, 7) * 9;
+    t = s[1] << 17;
     s[2] ^= s[0];
     s[3] ^= s[1];
     s[1] ^= s[2];
@@ -2526,7 +2560,7 @@ BGPBT_API uint32_t bgpbt_rng_u32(bgpbt_rng* rng) { return (uint32_t)(bgpbt_rng_u
 BGPBT_API uint32_t bgpbt_rng_below(bgpbt_rng* rng, uint32_t n) {
     uint64_t m;
     uint32_t low;
-    if (n == 0) return 0;
+    if (n == 0 || !rng) return 0;
     m = (uint64_t)bgpbt_rng_u32(rng) * n;
     low = (uint32_t)m;
     if (low < n) {
@@ -2554,6 +2588,7 @@ BGPBT_API double bgpbt_rng_uniform(bgpbt_rng* rng, double lo, double hi) {
 /* Marsaglia's polar method: exact in double precision, no trigonometry. */
 BGPBT_API double bgpbt_rng_normal(bgpbt_rng* rng) {
     double u, v, s;
+    if (!rng) return 0.0;
     do {
         u = 2.0 * bgpbt_rng_double(rng) - 1.0;
         v = 2.0 * bgpbt_rng_double(rng) - 1.0;
@@ -2564,6 +2599,7 @@ BGPBT_API double bgpbt_rng_normal(bgpbt_rng* rng) {
 
 BGPBT_API void bgpbt_rng_permutation(bgpbt_rng* rng, int* out, int n) {
     int i;
+    if (!rng || !out) return;
     for (i = 0; i < n; ++i) out[i] = i;
     for (i = n - 1; i > 0; --i) { /* Fisher-Yates */
         int j = (int)bgpbt_rng_below(rng, (uint32_t)i + 1u);
@@ -2574,6 +2610,7 @@ BGPBT_API void bgpbt_rng_permutation(bgpbt_rng* rng, int* out, int n) {
 }
 
 BGPBT_API void bgpbt_rng_get_state(const bgpbt_rng* rng, uint64_t state[4]) {
+    if (!rng || !state) return;
     memcpy(state, rng->s, sizeof rng->s);
 }
 
@@ -2628,10 +2665,10 @@ BGPBT_API void* bgpbt_arena_push(bgpbt_arena* arena, size_t size, size_t align) 
     return arena->base + start;
 }
 
-BGPBT_API size_t bgpbt_arena_mark(const bgpbt_arena* arena) { return arena->used; }
+BGPBT_API size_t bgpbt_arena_mark(const bgpbt_arena* arena) { return arena ? arena->used : 0; }
 
 BGPBT_API void bgpbt_arena_reset(bgpbt_arena* arena, size_t mark) {
-    if (mark <= arena->used) arena->used = mark;
+    if (arena && mark <= arena->used) arena->used = mark;
 }
 
 BGPBT_API void bgpbt_arena_free(bgpbt_arena* arena) {
@@ -3026,6 +3063,7 @@ BGPBT__PRIVATE void bgpbt__normal_block(float* out /* 32 uniforms in, 32 normals
 BGPBT_API void bgpbt_rng_normals(bgpbt_rng* rng, float* out, size_t n) {
     size_t i = 0;
     int k;
+    if (!rng || !out) return;
     for (;;) {
         float block[BGPBT__NORMAL_BLOCK];
         float* dst = (n - i >= BGPBT__NORMAL_BLOCK) ? out + i : block;
@@ -3046,6 +3084,32 @@ BGPBT_API void bgpbt_rng_normals(bgpbt_rng* rng, float* out, size_t n) {
    [impl.io]
    ============================================================================================ */
 
+/* The file operations, overridable for fault-injection tests (see [doc.options]): define any
+   of these before the implementation to route it through your own function. */
+#ifndef BGPBT_SYS_FOPEN
+#  define BGPBT_SYS_FOPEN(path, mode) fopen(path, mode)
+#endif
+#ifndef BGPBT_SYS_FREAD
+#  define BGPBT_SYS_FREAD(ptr, size, n, f) fread(ptr, size, n, f)
+#endif
+#ifndef BGPBT_SYS_RENAME
+#  define BGPBT_SYS_RENAME(from, to) rename(from, to)
+#endif
+#if !defined(_WIN32)
+#  ifndef BGPBT_SYS_OPEN
+#    define BGPBT_SYS_OPEN(path, flags, mode) open(path, flags, mode)
+#  endif
+#  ifndef BGPBT_SYS_WRITE
+#    define BGPBT_SYS_WRITE(fd, p, n) write(fd, p, n)
+#  endif
+#  ifndef BGPBT_SYS_FSYNC
+#    define BGPBT_SYS_FSYNC(fd) fsync(fd)
+#  endif
+#  ifndef BGPBT_SYS_LINK
+#    define BGPBT_SYS_LINK(from, to) link(from, to)
+#  endif
+#endif
+
 BGPBT_API uint32_t bgpbt_crc32(uint32_t crc, const void* data, size_t size) {
     /* Table built on first use; the race on first use is benign (every thread writes the same
        values), but build it eagerly under a local static flag to keep sanitizers quiet. */
@@ -3063,14 +3127,19 @@ BGPBT_API uint32_t bgpbt_crc32(uint32_t crc, const void* data, size_t size) {
         }
         ready = 1;
     }
+    if (!data) return crc;
     crc = ~crc;
     for (i = 0; i < size; ++i) crc = table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
     return ~crc;
 }
 
 BGPBT_API void bgpbt_write_bytes(bgpbt_writer* w, const void* data, size_t size) {
-    if (w->overflow) return;
+    if (!w || w->overflow) return;
     if (w->buf) {
+        if (!data && size) { /* nothing to copy from: refuse like an overflow */
+            w->overflow = 1;
+            return;
+        }
         if (size > w->cap - w->pos || w->pos > w->cap) {
             w->overflow = 1;
             return;
@@ -3103,17 +3172,19 @@ BGPBT_API void bgpbt_write_f64(bgpbt_writer* w, double v) {
 }
 BGPBT_API void bgpbt_write_f32s(bgpbt_writer* w, const float* v, size_t n) {
     size_t i;
+    if (!v && n) { bgpbt_write_bytes(w, NULL, n * 4); return; }
     for (i = 0; i < n; ++i) bgpbt_write_f32(w, v[i]);
 }
 BGPBT_API void bgpbt_write_f64s(bgpbt_writer* w, const double* v, size_t n) {
     size_t i;
+    if (!v && n) { bgpbt_write_bytes(w, NULL, n * 8); return; }
     for (i = 0; i < n; ++i) bgpbt_write_f64(w, v[i]);
 }
 
 BGPBT_API void bgpbt_read_bytes(bgpbt_reader* r, void* out, size_t size) {
-    if (r->failed || r->pos > r->size || size > r->size - r->pos) {
-        r->failed = 1;
-        if (size) memset(out, 0, size);
+    if (!r || !out || r->failed || r->pos > r->size || size > r->size - r->pos) {
+        if (r && (out || size)) r->failed = 1;
+        if (size && out) memset(out, 0, size);
         return;
     }
     if (size) memcpy(out, r->buf + r->pos, size);
@@ -3148,25 +3219,25 @@ BGPBT_API double bgpbt_read_f64(bgpbt_reader* r) {
 }
 BGPBT_API void bgpbt_read_f32s(bgpbt_reader* r, float* out, size_t n) {
     size_t i;
-    if (r->failed || r->pos > r->size || n > (r->size - r->pos) / 4) {
-        r->failed = 1;
-        if (n) memset(out, 0, n * sizeof(float));
+    if (!r || !out || r->failed || r->pos > r->size || n > (r->size - r->pos) / 4) {
+        if (r && (out || n)) r->failed = 1;
+        if (n && out) memset(out, 0, n * sizeof(float));
         return;
     }
     for (i = 0; i < n; ++i) out[i] = bgpbt_read_f32(r);
 }
 BGPBT_API void bgpbt_read_f64s(bgpbt_reader* r, double* out, size_t n) {
     size_t i;
-    if (r->failed || r->pos > r->size || n > (r->size - r->pos) / 8) {
-        r->failed = 1;
-        if (n) memset(out, 0, n * sizeof(double));
+    if (!r || !out || r->failed || r->pos > r->size || n > (r->size - r->pos) / 8) {
+        if (r && (out || n)) r->failed = 1;
+        if (n && out) memset(out, 0, n * sizeof(double));
         return;
     }
     for (i = 0; i < n; ++i) out[i] = bgpbt_read_f64(r);
 }
 BGPBT_API uint32_t bgpbt_read_count(bgpbt_reader* r, uint32_t max, size_t elem_size) {
     uint32_t n = bgpbt_read_u32(r);
-    if (r->failed) return 0;
+    if (!r || r->failed) return 0;
     if (n > max || (elem_size && (size_t)n > (r->size - r->pos) / elem_size)) {
         r->failed = 1;
         return 0;
@@ -3187,10 +3258,11 @@ BGPBT_API void bgpbt_container_begin(bgpbt_writer* w, uint32_t kind, uint32_t ve
 }
 
 BGPBT_API void bgpbt_container_end(bgpbt_writer* w, size_t begin_pos) {
-    size_t payload = w->pos - begin_pos - BGPBT_CONTAINER_HEADER_SIZE;
+    size_t payload;
     bgpbt_writer patch;
     unsigned char* h;
-    if (!w->buf || w->overflow || w->pos < begin_pos + BGPBT_CONTAINER_HEADER_SIZE) return;
+    if (!w || !w->buf || w->overflow || begin_pos > w->pos || w->pos - begin_pos < BGPBT_CONTAINER_HEADER_SIZE) return;
+    payload = w->pos - begin_pos - BGPBT_CONTAINER_HEADER_SIZE;
     h = w->buf + begin_pos;
     patch.buf = h + 16;
     patch.cap = 16;
@@ -3269,10 +3341,10 @@ BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* dat
     if (len + 5 > sizeof tmp) return BGPBT_ERR_LIMIT;
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".tmp", 5);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    fd = BGPBT_SYS_OPEN(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return BGPBT_ERR_IO;
     while (done < size) {
-        ssize_t n = write(fd, p + done, size - done);
+        ssize_t n = BGPBT_SYS_WRITE(fd, p + done, size - done);
         if (n <= 0) {
             close(fd);
             unlink(tmp);
@@ -3280,13 +3352,13 @@ BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* dat
         }
         done += (size_t)n;
     }
-    if (fsync(fd) != 0) {
+    if (BGPBT_SYS_FSYNC(fd) != 0) {
         close(fd);
         unlink(tmp);
         return BGPBT_ERR_IO;
     }
     close(fd);
-    if (rename(tmp, path) != 0) {
+    if (BGPBT_SYS_RENAME(tmp, path) != 0) {
         unlink(tmp);
         return BGPBT_ERR_IO;
     }
@@ -3301,9 +3373,9 @@ BGPBT_API bgpbt_result bgpbt_file_write_atomic(const char* path, const void* dat
         dir[0] = '.';
         dir[1] = 0;
     }
-    fd = open(dir, O_RDONLY);
+    fd = BGPBT_SYS_OPEN(dir, O_RDONLY, 0);
     if (fd >= 0) {
-        (void)fsync(fd);
+        (void)BGPBT_SYS_FSYNC(fd); /* best effort: the new file is already in place */
         close(fd);
     }
     return BGPBT_OK;
@@ -3319,7 +3391,7 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
     if (!path || !data || !size) return BGPBT_ERR_INVALID_ARGUMENT;
     *data = NULL;
     *size = 0;
-    f = fopen(path, "rb");
+    f = BGPBT_SYS_FOPEN(path, "rb");
     if (!f) return BGPBT_ERR_IO;
     if (fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
@@ -3338,7 +3410,7 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
         fclose(f);
         return BGPBT_ERR_OUT_OF_MEMORY;
     }
-    n = fread(buf, 1, (size_t)end, f);
+    n = BGPBT_SYS_FREAD(buf, 1, (size_t)end, f);
     fclose(f);
     if (n != (size_t)end) {
         bgpbt_mem_free(a, buf, (size_t)end);
@@ -3352,10 +3424,12 @@ BGPBT_API bgpbt_result bgpbt_file_read(const char* path, const bgpbt_allocator* 
 /* ---- [impl.io.plot] CSV and SVG line plots ---------------------------------------------------- */
 
 BGPBT_API void bgpbt_text_init(bgpbt_text* t, const bgpbt_allocator* a) {
+    if (!t) return;
     memset(t, 0, sizeof *t);
     if (a) t->allocator = *a;
 }
 BGPBT_API void bgpbt_text_free(bgpbt_text* t) {
+    if (!t) return;
     if (t->data) bgpbt_mem_free(&t->allocator, t->data, t->cap);
     t->data = NULL;
     t->len = t->cap = 0;
@@ -3363,7 +3437,7 @@ BGPBT_API void bgpbt_text_free(bgpbt_text* t) {
 BGPBT__PRIVATE int bgpbt__text_reserve(bgpbt_text* t, size_t extra) {
     size_t need, cap;
     char* p;
-    if (t->failed) return 0;
+    if (!t || t->failed) return 0;
     if (extra > ((size_t)-1) / 4 - t->len) { t->failed = 1; return 0; }
     need = t->len + extra + 1;
     if (need <= t->cap) return 1;
@@ -3383,7 +3457,7 @@ BGPBT__PRIVATE int bgpbt__text_reserve(bgpbt_text* t, size_t extra) {
 }
 BGPBT_API void bgpbt_text_append(bgpbt_text* t, const char* s) {
     size_t n = s ? strlen(s) : 0;
-    if (!bgpbt__text_reserve(t, n)) return;
+    if (!bgpbt__text_reserve(t, n) || !s) return;
     memcpy(t->data + t->len, s, n);
     t->len += n;
     t->data[t->len] = 0;
@@ -3392,6 +3466,8 @@ BGPBT_API void bgpbt_text_printf(bgpbt_text* t, const char* fmt, ...) {
     char small[256];
     va_list ap;
     int n;
+    if (!t || t->failed) return;
+    if (!fmt) { t->failed = 1; return; }
     va_start(ap, fmt);
     n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
@@ -3404,6 +3480,7 @@ BGPBT_API void bgpbt_text_printf(bgpbt_text* t, const char* fmt, ...) {
     t->len += (size_t)n;
 }
 BGPBT_API bgpbt_result bgpbt_text_write_file(const bgpbt_text* t, const char* path) {
+    if (!t || !path) return BGPBT_ERR_INVALID_ARGUMENT;
     if (t->failed) return BGPBT_ERR_OUT_OF_MEMORY;
     return bgpbt_file_write_atomic(path, t->data ? t->data : "", t->len);
 }
@@ -3868,6 +3945,8 @@ BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff
 
 BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
                            const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta) {
+    if (m <= 0 || n <= 0 || !c) return; /* nothing to write */
+    if (k < 0 || (k > 0 && (!a || !b))) return;
     bgpbt__sgemm_ex(m, n, k, a, a_rs, a_cs, b, ldb, BGPBT__PANEL, c, ldc, BGPBT__PANEL, beta);
 }
 
@@ -4096,6 +4175,7 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky_jitter(const double* a, int lda, do
 
 BGPBT_API void bgpbt_linalg_solve_lower(const double* l, int ldl, int n, double* b) {
     int i;
+    if (!l || !b || ldl < n) return; /* n <= 0: nothing to do */
     for (i = 0; i < n; ++i) {
         const double* r = l + (size_t)i * ldl;
         b[i] = (b[i] - bgpbt__ddot(r, b, i)) / r[i];
@@ -4104,6 +4184,7 @@ BGPBT_API void bgpbt_linalg_solve_lower(const double* l, int ldl, int n, double*
 
 BGPBT_API void bgpbt_linalg_solve_lower_t(const double* l, int ldl, int n, double* b) {
     int i, k;
+    if (!l || !b || ldl < n) return;
     for (i = n - 1; i >= 0; --i) {
         const double* r = l + (size_t)i * ldl;
         double x = b[i] / r[i];
@@ -4117,6 +4198,7 @@ BGPBT_API void bgpbt_linalg_solve_lower_t(const double* l, int ldl, int n, doubl
    are split across threads, 4 at a time, with 4 x 4 tiles for the long dot products. */
 BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, double* m, int ldm) {
     int j0;
+    if (!l || !m || n <= 0 || ldl < n || ldm < n) return;
     BGPBT_OMP(parallel for schedule(dynamic, 1) if (n >= 128))
     for (j0 = 0; j0 < n; j0 += 4) {
         int a_, b_, i, k, i0;
@@ -4463,7 +4545,8 @@ BGPBT_API void bgpbt_sim_builder_destroy(bgpbt_sim_builder* b) {
 }
 
 BGPBT_API bgpbt_result bgpbt_sim_builder_set_options(bgpbt_sim_builder* b, const bgpbt_sim_options* opt) {
-    if (!b || !opt) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!opt) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim options: NULL");
     if (!(opt->timestep > 0 && opt->timestep <= 1) || !bgpbt__finite_n(opt->gravity, 3))
         return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim options: timestep %g must be in (0, 1] and gravity finite",
                             (double)opt->timestep);
@@ -4478,7 +4561,8 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_set_options(bgpbt_sim_builder* b, const
 
 BGPBT_API bgpbt_result bgpbt_sim_builder_add_body(bgpbt_sim_builder* b, const bgpbt_sim_body_desc* d, int* id) {
     int nm;
-    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!d) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim builder: the description is NULL");
     if (d->parent < 0 || d->parent >= b->nbody)
         return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim body '%s': parent %d does not exist", d->name ? d->name : "", d->parent);
     if (b->nbody >= BGPBT__SIM_MAX_PARTS) return bgpbt__error(&b->log, BGPBT_ERR_LIMIT, "sim: too many bodies (max %d)", BGPBT__SIM_MAX_PARTS);
@@ -4511,7 +4595,8 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_add_body(bgpbt_sim_builder* b, const bg
 BGPBT_API bgpbt_result bgpbt_sim_builder_add_joint(bgpbt_sim_builder* b, const bgpbt_sim_joint_desc* d, int* id) {
     int nm, i;
     const char* name;
-    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!d) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim builder: the description is NULL");
     name = d->name ? d->name : "";
     if (d->body <= 0 || d->body >= b->nbody)
         return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim joint '%s': body %d does not exist (or is the world)", name, d->body);
@@ -4570,7 +4655,8 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_add_joint(bgpbt_sim_builder* b, const b
 BGPBT_API bgpbt_result bgpbt_sim_builder_add_geom(bgpbt_sim_builder* b, const bgpbt_sim_geom_desc* d, int* id) {
     int nm, i;
     const char* name;
-    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!d) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim builder: the description is NULL");
     name = d->name ? d->name : "";
     if (d->body < 0 || d->body >= b->nbody)
         return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim geom '%s': body %d does not exist", name, d->body);
@@ -4630,7 +4716,8 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_add_site(bgpbt_sim_builder* b, const ch
 BGPBT_API bgpbt_result bgpbt_sim_builder_add_actuator(bgpbt_sim_builder* b, const bgpbt_sim_actuator_desc* d, int* id) {
     int nm;
     const char* name;
-    if (!b || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!d) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim builder: the description is NULL");
     name = d->name ? d->name : "";
     if (d->joint < 0 || d->joint >= b->njnt)
         return bgpbt__error(&b->log, BGPBT_ERR_OUT_OF_RANGE, "sim actuator '%s': joint %d does not exist", name, d->joint);
@@ -4867,7 +4954,8 @@ BGPBT_API bgpbt_result bgpbt_sim_builder_finish(bgpbt_sim_builder* b, bgpbt_sim_
     size_t used = 0;
     int pass, i, j, k, nq = 0, nv = 0, nlim = 0, nslot, nchain = 0;
     int* has_dof = NULL;
-    if (!b || !out) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!b) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!out) return bgpbt__error(&b->log, BGPBT_ERR_INVALID_ARGUMENT, "sim builder finish: out is NULL");
     *out = NULL;
     /* sizes */
     for (j = 0; j < b->njnt; ++j) {
@@ -5184,7 +5272,8 @@ BGPBT_API const char* bgpbt_sim_model_joint_name(const bgpbt_sim_model* m, int i
     return m->name_jnt[id] >= 0 ? m->names + m->name_jnt[id] : "";
 }
 BGPBT_API bgpbt_result bgpbt_sim_model_body(const bgpbt_sim_model* m, int id, bgpbt_sim_body_desc* d) {
-    if (!m || !d || id < 0 || id >= m->nbody) return BGPBT_ERR_OUT_OF_RANGE;
+    if (!m || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (id < 0 || id >= m->nbody) return BGPBT_ERR_OUT_OF_RANGE;
     *d = bgpbt_sim_body_desc_default();
     d->name = bgpbt_sim_model_body_name(m, id);
     d->parent = m->body_parent[id];
@@ -5196,7 +5285,8 @@ BGPBT_API bgpbt_result bgpbt_sim_model_body(const bgpbt_sim_model* m, int id, bg
     return BGPBT_OK;
 }
 BGPBT_API bgpbt_result bgpbt_sim_model_joint(const bgpbt_sim_model* m, int id, bgpbt_sim_joint_desc* d) {
-    if (!m || !d || id < 0 || id >= m->njnt) return BGPBT_ERR_OUT_OF_RANGE;
+    if (!m || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (id < 0 || id >= m->njnt) return BGPBT_ERR_OUT_OF_RANGE;
     *d = bgpbt_sim_joint_desc_default();
     d->name = bgpbt_sim_model_joint_name(m, id);
     d->body = m->jnt_body[id];
@@ -5211,7 +5301,8 @@ BGPBT_API bgpbt_result bgpbt_sim_model_joint(const bgpbt_sim_model* m, int id, b
     return BGPBT_OK;
 }
 BGPBT_API bgpbt_result bgpbt_sim_model_geom(const bgpbt_sim_model* m, int id, bgpbt_sim_geom_desc* d) {
-    if (!m || !d || id < 0 || id >= m->ngeom) return BGPBT_ERR_OUT_OF_RANGE;
+    if (!m || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (id < 0 || id >= m->ngeom) return BGPBT_ERR_OUT_OF_RANGE;
     *d = bgpbt_sim_geom_desc_default();
     d->name = m->name_geom[id] >= 0 ? m->names + m->name_geom[id] : "";
     d->body = m->geom_body[id];
@@ -5226,7 +5317,8 @@ BGPBT_API bgpbt_result bgpbt_sim_model_geom(const bgpbt_sim_model* m, int id, bg
     return BGPBT_OK;
 }
 BGPBT_API bgpbt_result bgpbt_sim_model_actuator(const bgpbt_sim_model* m, int id, bgpbt_sim_actuator_desc* d) {
-    if (!m || !d || id < 0 || id >= m->nu) return BGPBT_ERR_OUT_OF_RANGE;
+    if (!m || !d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (id < 0 || id >= m->nu) return BGPBT_ERR_OUT_OF_RANGE;
     *d = bgpbt_sim_actuator_desc_default();
     d->name = m->name_act[id] >= 0 ? m->names + m->name_act[id] : "";
     d->joint = m->act_jnt[id];
@@ -6521,7 +6613,8 @@ BGPBT_API bgpbt_result bgpbt_sim_set_ctrl(bgpbt_sim* sim, int env, const float* 
 }
 BGPBT_API bgpbt_result bgpbt_sim_set_ctrl_all(bgpbt_sim* sim, const float* ctrl) {
     int e, k, nu;
-    if (!sim || (!ctrl && sim->m->nu)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!sim) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!ctrl && sim->m->nu) return bgpbt__error(&sim->log, BGPBT_ERR_INVALID_ARGUMENT, "sim_set_ctrl_all: ctrl is NULL");
     nu = sim->m->nu;
     if (!bgpbt__finite_n(ctrl, nu * sim->num_envs)) return bgpbt__error(&sim->log, BGPBT_ERR_NOT_FINITE, "sim_set_ctrl_all: non-finite value");
     for (e = 0; e < sim->num_envs; ++e)
@@ -6644,22 +6737,22 @@ BGPBT_API long bgpbt_sim_warnings(const bgpbt_sim* sim) {
 BGPBT_API void bgpbt_sim_body_pos(const bgpbt_sim* sim, int env, int body, float pos[3]) {
     int k;
     BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
-    for (k = 0; k < 3; ++k) pos[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * body + k);
+    if (pos) for (k = 0; k < 3; ++k) pos[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * body + k);
 }
 BGPBT_API void bgpbt_sim_body_quat(const bgpbt_sim* sim, int env, int body, float quat[4]) {
     int k;
     BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
-    for (k = 0; k < 4; ++k) quat[k] = BGPBT__LANE(sim, env, sim->o_xquat, 4 * body + k);
+    if (quat) for (k = 0; k < 4; ++k) quat[k] = BGPBT__LANE(sim, env, sim->o_xquat, 4 * body + k);
 }
 BGPBT_API void bgpbt_sim_body_mat(const bgpbt_sim* sim, int env, int body, float mat[9]) {
     int k;
     BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
-    for (k = 0; k < 9; ++k) mat[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * body + k);
+    if (mat) for (k = 0; k < 9; ++k) mat[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * body + k);
 }
 BGPBT_API void bgpbt_sim_body_com(const bgpbt_sim* sim, int env, int body, float com[3]) {
     int k;
     BGPBT__SIM_CHECK_BODY(BGPBT__VOIDRET)
-    for (k = 0; k < 3; ++k) com[k] = BGPBT__LANE(sim, env, sim->o_xipos, 3 * body + k);
+    if (com) for (k = 0; k < 3; ++k) com[k] = BGPBT__LANE(sim, env, sim->o_xipos, 3 * body + k);
 }
 /* spatial velocity (about the reference point) of a body: sum over its chain of cdof * qvel */
 BGPBT__PRIVATE void bgpbt__sim_body_cvel(const bgpbt_sim* sim, int env, int body, double cv[6]) {
@@ -6698,7 +6791,7 @@ BGPBT_API void bgpbt_sim_site_pos(const bgpbt_sim* sim, int env, int site, float
     float xp[3], R[9], lp[3];
     int b, k;
     BGPBT__SIM_CHECK_ENV(BGPBT__VOIDRET)
-    if (site < 0 || site >= sim->m->nsite) return;
+    if (site < 0 || site >= sim->m->nsite || !pos) return;
     b = sim->m->site_body[site];
     for (k = 0; k < 3; ++k) xp[k] = BGPBT__LANE(sim, env, sim->o_xpos, 3 * b + k);
     for (k = 0; k < 9; ++k) R[k] = BGPBT__LANE(sim, env, sim->o_xmat, 9 * b + k);
@@ -7676,7 +7769,7 @@ BGPBT_API bgpbt_result bgpbt_sim_model_load_mjcf(const char* path, const bgpbt_s
     if (!out) return BGPBT_ERR_INVALID_ARGUMENT;
     *out = NULL;
     if (!path) return bgpbt__error(&mc.logger, BGPBT_ERR_INVALID_ARGUMENT, "sim_model_load_mjcf: path is NULL");
-    f = fopen(path, "rb");
+    f = BGPBT_SYS_FOPEN(path, "rb");
     if (!f) return bgpbt__error(&mc.logger, BGPBT_ERR_IO, "sim_model_load_mjcf: cannot open '%s'", path);
     if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
@@ -7685,7 +7778,7 @@ BGPBT_API bgpbt_result bgpbt_sim_model_load_mjcf(const char* path, const bgpbt_s
     if (sz > (1L << 28)) { fclose(f); return bgpbt__error(&mc.logger, BGPBT_ERR_LIMIT, "sim_model_load_mjcf: '%s' is larger than 256 MB", path); }
     buf = (char*)bgpbt__calloc(&mc.allocator, (size_t)sz + 1, 1);
     if (!buf) { fclose(f); return bgpbt__error(&mc.logger, BGPBT_ERR_OUT_OF_MEMORY, "MJCF: out of memory"); }
-    if (sz > 0 && fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
+    if (sz > 0 && BGPBT_SYS_FREAD(buf, 1, (size_t)sz, f) != (size_t)sz) {
         fclose(f);
         bgpbt__cfree(&mc.allocator, buf, (size_t)sz + 1, 1);
         return bgpbt__error(&mc.logger, BGPBT_ERR_IO, "sim_model_load_mjcf: cannot read '%s'", path);
@@ -8302,6 +8395,7 @@ BGPBT_API bgpbt_result bgpbt_render_svg(const bgpbt_render_geom* geoms, int num_
             !bgpbt__isfinitef(g->quat[0]) || !bgpbt__isfinitef(g->quat[1]) ||
             !bgpbt__isfinitef(g->quat[2]) || !bgpbt__isfinitef(g->quat[3]))
             return BGPBT_ERR_NOT_FINITE;
+        if (g->type < BGPBT_GEOM_PLANE || g->type > BGPBT_GEOM_BOX) return BGPBT_ERR_INVALID_ARGUMENT; /* unknown type */
         if (g->type == BGPBT_GEOM_PLANE) { ground = g->pos[2]; have_ground = 1; continue; }
         for (k = 0; k < 3; ++k) {
             float e = bgpbt__env_geom_extent(g, k);
@@ -9643,6 +9737,7 @@ BGPBT_API bgpbt_result bgpbt_vecenv_state_sizes(const bgpbt_vecenv* v, int* nq, 
     const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
     if (nq) *nq = t ? t->nq : 0;
     if (nv) *nv = t ? t->nv : 0;
+    if (v && !t) return bgpbt__error(&v->logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_state_sizes: not a built-in task");
     return t ? BGPBT_OK : BGPBT_ERR_INVALID_ARGUMENT;
 }
 BGPBT_API bgpbt_result bgpbt_vecenv_get_state(const bgpbt_vecenv* v, int env, float* qpos, float* qvel) {
@@ -9713,7 +9808,10 @@ BGPBT_API bgpbt_result bgpbt_vecenv_render_geoms(const bgpbt_vecenv* v, int env,
     const bgpbt__task* t = v ? (const bgpbt__task*)v->task : NULL;
     int ng, has_target;
     if (count) *count = 0;
-    if (!t || !count || max < 0 || (max > 0 && !out)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!v) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!t || !count || max < 0 || (max > 0 && !out))
+        return bgpbt__error(&v->logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_render_geoms: %s",
+                            t ? "count is NULL, max < 0 or out is NULL" : "not a built-in task");
     if (env < 0 || env >= v->n)
         return bgpbt__error(&v->logger, BGPBT_ERR_OUT_OF_RANGE, "vecenv_render_geoms: env %d outside 0..%d",
                             env, v->n - 1);
@@ -9740,6 +9838,7 @@ BGPBT_API bgpbt_result bgpbt_vecenv_render_svg_file(const bgpbt_vecenv* v, int e
     int count = 0;
     bgpbt_result r = bgpbt_vecenv_render_geoms(v, env, geoms, 64, &count);
     if (r != BGPBT_OK) return r;
+    if (!path) return bgpbt__error(&v->logger, BGPBT_ERR_INVALID_ARGUMENT, "vecenv_render_svg_file: path is NULL");
     if (!o.title) o.title = v->name;
     return bgpbt_render_svg_file(path, geoms, count < 64 ? count : 64, &o);
 }
@@ -9929,7 +10028,7 @@ BGPBT_API bgpbt_result bgpbt_mlp_create(const bgpbt_mlp_config* config, bgpbt_ml
     return BGPBT_OK;
 }
 
-BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* n) { return n->cfg; }
+BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* n) { return n ? n->cfg : bgpbt_mlp_config_default(); }
 BGPBT_API size_t bgpbt_mlp_num_params(const bgpbt_mlp* n) { return n ? n->np : 0; }
 BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* n) { return n ? n->adam_t : 0; }
 
@@ -10061,7 +10160,8 @@ BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch
 }
 
 BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* n, int* ld) {
-    if (ld) *ld = n->pad[n->nl];
+    if (ld) *ld = n ? n->pad[n->nl] : 0;
+    if (!n) return NULL;
     return n->z[n->nl - 1];
 }
 
@@ -10085,7 +10185,8 @@ BGPBT__PRIVATE void bgpbt__nn_colsum(const float* g, int rows, int w, float* out
 BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int batch, float* dx) {
     int l, i, out, wo;
     float *g, *gn;
-    if (!n || (!dy && batch > 0)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if ((!dy && batch > 0)) return bgpbt__error(&n->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_backward: dy is NULL");
     if (batch != n->last_batch || batch <= 0)
         return bgpbt__error(&n->cfg.logger, BGPBT_ERR_WRONG_ORDER,
                             "mlp: backward on %d rows needs a training forward on the same rows (last: %d)",
@@ -10185,7 +10286,7 @@ BGPBT__PRIVATE double bgpbt__nn_sumsq(const float* p, size_t n) {
     return s;
 }
 
-BGPBT_API double bgpbt_mlp_grad_norm(const bgpbt_mlp* n) { return sqrt(bgpbt__nn_sumsq(n->grads, n->np_pad)); }
+BGPBT_API double bgpbt_mlp_grad_norm(const bgpbt_mlp* n) { return n ? sqrt(bgpbt__nn_sumsq(n->grads, n->np_pad)) : 0.0; }
 
 BGPBT_API bgpbt_result bgpbt_mlp_adam_step(bgpbt_mlp* n, const bgpbt_adam_config* adam) {
     bgpbt_adam_config a = adam ? *adam : bgpbt_adam_config_default();
@@ -10273,11 +10374,12 @@ BGPBT__PRIVATE void bgpbt__mlp_unpack(bgpbt_mlp* n, const float* in, float* padd
     }
 }
 
-BGPBT_API void bgpbt_mlp_get_params(const bgpbt_mlp* n, float* out) { bgpbt__mlp_pack(n, n->params, out); }
-BGPBT_API void bgpbt_mlp_get_grads(const bgpbt_mlp* n, float* out) { bgpbt__mlp_pack(n, n->grads, out); }
+BGPBT_API void bgpbt_mlp_get_params(const bgpbt_mlp* n, float* out) { if (n && out) bgpbt__mlp_pack(n, n->params, out); }
+BGPBT_API void bgpbt_mlp_get_grads(const bgpbt_mlp* n, float* out) { if (n && out) bgpbt__mlp_pack(n, n->grads, out); }
 BGPBT_API bgpbt_result bgpbt_mlp_set_params(bgpbt_mlp* n, const float* p) {
     size_t i;
-    if (!n || !p) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!p) return bgpbt__error(&n->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_set_params: params is NULL");
     for (i = 0; i < n->np; ++i)
         if (!bgpbt__isfinitef(p[i]))
             return bgpbt__error(&n->cfg.logger, BGPBT_ERR_NOT_FINITE, "mlp: parameter %lu is not finite", (unsigned long)i);
@@ -10294,7 +10396,8 @@ BGPBT__PRIVATE int bgpbt__mlp_same_arch(const bgpbt_mlp* a, const bgpbt_mlp* b) 
 }
 
 BGPBT_API bgpbt_result bgpbt_mlp_copy(bgpbt_mlp* dst, const bgpbt_mlp* src) {
-    if (!dst || !src) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!dst) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!src) return bgpbt__error(&dst->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_copy: src is NULL");
     if (dst == src) return BGPBT_OK;
     if (!bgpbt__mlp_same_arch(dst, src))
         return bgpbt__error(&dst->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "mlp_copy: the architectures differ");
@@ -10335,7 +10438,8 @@ BGPBT__PRIVATE void bgpbt__mlp_write(bgpbt_writer* w, const bgpbt_mlp* n) {
 
 BGPBT_API bgpbt_result bgpbt_mlp_save(const bgpbt_mlp* n, void* buf, size_t cap, size_t* size) {
     bgpbt_writer w;
-    if (!n || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!size) return bgpbt__error(&n->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_save: size is NULL");
     w.buf = (unsigned char*)buf;
     w.cap = buf ? cap : 0;
     w.pos = 0;
@@ -10874,27 +10978,28 @@ BGPBT_API void bgpbt_agent_reseed(bgpbt_agent* g, uint64_t seed) {
     bgpbt_rng_init(&g->eval_rng, seed, 12);
 }
 
-BGPBT_API bgpbt_ppo_hparams bgpbt_agent_get_hparams(const bgpbt_agent* g) { return g->hp; }
+BGPBT_API bgpbt_ppo_hparams bgpbt_agent_get_hparams(const bgpbt_agent* g) { return g ? g->hp : bgpbt_ppo_hparams_default(); }
 BGPBT_API bgpbt_result bgpbt_agent_set_hparams(bgpbt_agent* g, const bgpbt_ppo_hparams* h) {
     bgpbt_ppo_hparams c;
     bgpbt_result r;
-    if (!g || !h) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!h) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_set_hparams: hparams is NULL");
     c = *h;
     r = bgpbt__ppo_check_hparams(&g->cfg.logger, &c);
     if (r == BGPBT_OK) g->hp = c;
     return r;
 }
-BGPBT_API bgpbt_ppo_arch bgpbt_agent_get_arch(const bgpbt_agent* g) { return g->arch; }
+BGPBT_API bgpbt_ppo_arch bgpbt_agent_get_arch(const bgpbt_agent* g) { return g ? g->arch : bgpbt_ppo_arch_default(); }
 BGPBT_API void bgpbt_agent_get_stats(const bgpbt_agent* g, bgpbt_agent_stats* out) {
     if (!out) return;
     if (g) *out = g->st;
     else memset(out, 0, sizeof *out);
 }
 BGPBT_API int bgpbt_agent_failed(const bgpbt_agent* g) { return g ? g->st.failed : 1; }
-BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* g) { return g->obs_dim; }
-BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* g) { return g->act_dim; }
-BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* g) { return g->pi; }
-BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* g) { return g->vf; }
+BGPBT_API int bgpbt_agent_obs_dim(const bgpbt_agent* g) { return g ? g->obs_dim : 0; }
+BGPBT_API int bgpbt_agent_act_dim(const bgpbt_agent* g) { return g ? g->act_dim : 0; }
+BGPBT_API bgpbt_mlp* bgpbt_agent_policy(bgpbt_agent* g) { return g ? g->pi : NULL; }
+BGPBT_API bgpbt_mlp* bgpbt_agent_value(bgpbt_agent* g) { return g ? g->vf : NULL; }
 
 
 /* softplus(r) and sigmoid(r) from one exp */
@@ -10924,6 +11029,7 @@ BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, c
                              float lambda, float* vs, float* adv) {
     double acc = 0.0, g = discount, next_vs;
     int t;
+    if (T <= 0 || !rewards || !values || !boot || !term || !trunc || !vs || !adv) return;
     for (t = T - 1; t >= 0; --t) {
         double nv, delta;
         int done = term[t] || trunc[t];
@@ -11386,7 +11492,8 @@ BGPBT__PRIVATE void bgpbt__agent_copy_state(bgpbt_agent* d, const bgpbt_agent* s
 BGPBT_API bgpbt_result bgpbt_agent_copy_from(bgpbt_agent* d, const bgpbt_agent* s) {
     bgpbt_mlp *pi = NULL, *vf = NULL;
     bgpbt_result r;
-    if (!d || !s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!d) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return bgpbt__error(&d->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_copy_from: src is NULL");
     if (d == s) return BGPBT_OK;
     if (d->obs_dim != s->obs_dim || d->act_dim != s->act_dim)
         return bgpbt__error(&d->cfg.logger, BGPBT_ERR_SIZE_MISMATCH, "agent_copy_from: observation or action sizes differ");
@@ -11460,7 +11567,8 @@ BGPBT__PRIVATE void bgpbt__agent_write(bgpbt_writer* w, const bgpbt_agent* g) {
 
 BGPBT_API bgpbt_result bgpbt_agent_save(const bgpbt_agent* g, void* buf, size_t cap, size_t* size) {
     bgpbt_writer w;
-    if (!g || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!g) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!size) return bgpbt__error(&g->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "agent_save: size is NULL");
     w.buf = (unsigned char*)buf;
     w.cap = buf ? cap : 0;
     w.pos = 0;
@@ -12357,7 +12465,14 @@ BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws
 BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml, double* grad) {
     double v = 0.0;
     bgpbt_result r;
-    if (!gp || !raw || !lml) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!raw || !lml) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_lml: raw or lml is NULL");
+    {
+        int k;
+        for (k = 0; k < gp->np; ++k)
+            if (!(raw[k] - raw[k] == 0.0))
+                return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_NOT_FINITE, "gp_lml: raw[%d] is %g", k, raw[k]);
+    }
     if (gp->n == 0) { *lml = 0.0; if (grad) memset(grad, 0, (size_t)gp->np * sizeof(double)); return BGPBT_OK; }
     r = bgpbt__gp_lml(gp, &gp->ws[0], raw, &v, grad);
     *lml = v;
@@ -12518,14 +12633,24 @@ BGPBT_API bgpbt_result bgpbt_gp_fit(bgpbt_gp* gp) {
     return BGPBT_OK;
 }
 
-BGPBT_API void bgpbt_gp_get_fit_info(const bgpbt_gp* gp, bgpbt_gp_fit_info* info) { *info = gp->info; }
-BGPBT_API void bgpbt_gp_get_hypers(const bgpbt_gp* gp, bgpbt_gp_hypers* h) { *h = gp->h; }
-BGPBT_API int bgpbt_gp_num_params(const bgpbt_gp* gp) { return gp->np; }
+BGPBT_API void bgpbt_gp_get_fit_info(const bgpbt_gp* gp, bgpbt_gp_fit_info* info) {
+    if (!info) return;
+    if (gp) *info = gp->info;
+    else memset(info, 0, sizeof *info);
+}
+BGPBT_API void bgpbt_gp_get_hypers(const bgpbt_gp* gp, bgpbt_gp_hypers* h) {
+    if (!h) return;
+    if (gp) *h = gp->h;
+    else memset(h, 0, sizeof *h);
+}
+BGPBT_API int bgpbt_gp_num_params(const bgpbt_gp* gp) { return gp ? gp->np : 0; }
 BGPBT_API void bgpbt_gp_get_params(const bgpbt_gp* gp, double* raw) {
-    if (gp->np) memcpy(raw, gp->raw, (size_t)gp->np * sizeof(double));
+    if (gp && raw && gp->np) memcpy(raw, gp->raw, (size_t)gp->np * sizeof(double));
 }
 BGPBT_API bgpbt_result bgpbt_gp_set_params(bgpbt_gp* gp, const double* raw) {
     int k;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!raw) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_set_params: raw is NULL");
     for (k = 0; k < gp->np; ++k)
         if (!(raw[k] - raw[k] == 0.0))
             return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_NOT_FINITE, "gp_set_params: raw[%d] is %g", k, raw[k]);
@@ -12536,7 +12661,8 @@ BGPBT_API bgpbt_result bgpbt_gp_set_params(bgpbt_gp* gp, const double* raw) {
 BGPBT_API bgpbt_result bgpbt_gp_set_hypers(bgpbt_gp* gp, const bgpbt_gp_hypers* h) {
     double raw[BGPBT__GP_MAXP];
     int i;
-    if (!gp || !h) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!h) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_set_hypers: hypers is NULL");
     if (!(h->mean - h->mean == 0.0) || !(h->outputscale > 0.0) || !(h->noise > 0.0) || !(h->eps >= 0.0 && h->eps < 1.0))
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_OUT_OF_RANGE, "gp_set_hypers: mean %g outputscale %g noise %g eps %g", h->mean, h->outputscale, h->noise, h->eps);
     for (i = 0; i < gp->dim; ++i)
@@ -12547,10 +12673,13 @@ BGPBT_API bgpbt_result bgpbt_gp_set_hypers(bgpbt_gp* gp, const bgpbt_gp_hypers* 
     return bgpbt_gp_set_params(gp, raw);
 }
 
-BGPBT_API int bgpbt_gp_num_data(const bgpbt_gp* gp) { return gp->n; }
-BGPBT_API double bgpbt_gp_noise(const bgpbt_gp* gp) { return gp->h.noise; }
-BGPBT_API const double* bgpbt_gp_targets(const bgpbt_gp* gp) { return gp->y; }
+BGPBT_API int bgpbt_gp_num_data(const bgpbt_gp* gp) { return gp ? gp->n : 0; }
+BGPBT_API double bgpbt_gp_noise(const bgpbt_gp* gp) { return gp ? gp->h.noise : 0.0; }
+BGPBT_API const double* bgpbt_gp_targets(const bgpbt_gp* gp) { return gp ? gp->y : NULL; }
 BGPBT_API bgpbt_result bgpbt_gp_output_affine(const bgpbt_gp* gp, double* shift, double* scale) {
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!shift || !scale)
+        return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_output_affine: shift or scale is NULL");
     *shift = gp->y_shift;
     *scale = gp->y_scale;
     return gp->cfg.output == BGPBT_GP_COPULA ? BGPBT_ERR_UNSUPPORTED : BGPBT_OK;
@@ -12559,7 +12688,8 @@ BGPBT_API bgpbt_result bgpbt_gp_output_affine(const bgpbt_gp* gp, double* shift,
 BGPBT_API bgpbt_result bgpbt_gp_set_pending(bgpbt_gp* gp, const double* Xp, const double* tp, int np) {
     bgpbt_result r;
     int i;
-    if (!gp || np < 0 || (np > 0 && !Xp)) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (np < 0 || (np > 0 && !Xp)) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_set_pending: np < 0 or Xp NULL");
     if (!gp->factored) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_WRONG_ORDER, "gp_set_pending: the GP has no valid factorisation");
     r = bgpbt__gp_check_points(gp, Xp, tp, np, "set_pending");
     if (r != BGPBT_OK) return r;
@@ -12613,6 +12743,14 @@ BGPBT_API bgpbt_result bgpbt_gp_predict(bgpbt_gp* gp, const double* X, const dou
     Nv = gp->n + gp->npend;
     Linv = gp->npend ? gp->Linvp : gp->Linv;
     bgpbt__gp_consts(gp, &gp->h, &K);
+    if (Nv == 0) { /* no data yet: the prior (and no data buffers to touch) */
+        double kss0 = bgpbt__gp_kself(&K);
+        for (c0 = 0; c0 < m; ++c0) {
+            if (mean) mean[c0] = gp->h.mean;
+            if (var) var[c0] = kss0;
+        }
+        return BGPBT_OK;
+    }
     for (c0 = 0; c0 < m; c0 += BGPBT__GP_CHUNK) {
         int mc = m - c0 < BGPBT__GP_CHUNK ? m - c0 : BGPBT__GP_CHUNK, g;
         double kss[BGPBT__GP_CHUNK];
@@ -12651,9 +12789,11 @@ BGPBT_API bgpbt_result bgpbt_gp_predict_grad(bgpbt_gp* gp, const double* x, cons
     double* k;
     double* v;
     double* w;
-    int n, Nv, i, c, zs = gp->dim + 1;
+    int n, Nv, i, c, zs;
     const double *Linv, *L;
-    if (!gp || !x) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
+    zs = gp->dim + 1;
+    if (!x) return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "gp_predict_grad: x is NULL");
     if (!gp->factored || !gp->pend_factored)
         return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_WRONG_ORDER, "gp_predict_grad: the GP has no valid factorisation");
     {
@@ -12665,6 +12805,15 @@ BGPBT_API bgpbt_result bgpbt_gp_predict_grad(bgpbt_gp* gp, const double* x, cons
     Linv = gp->npend ? gp->Linvp : gp->Linv;
     L = gp->npend ? gp->Lp : gp->L;
     bgpbt__gp_consts(gp, &gp->h, &K);
+    if (Nv == 0) { /* no data yet: the prior, flat */
+        if (mean) *mean = gp->h.mean;
+        if (var) *var = bgpbt__gp_kself(&K);
+        for (i = 0; i < gp->dim; ++i) {
+            if (dmean) dmean[i] = 0.0;
+            if (dvar) dvar[i] = 0.0;
+        }
+        return BGPBT_OK;
+    }
     tc = t ? *t : gp->t_latest;
     bgpbt__gp_feat(gp, &K, x, zc);
     k = gp->kc;
@@ -12791,6 +12940,7 @@ done:
 /* ---- search space -------------------------------------------------------------------------- */
 
 BGPBT_API void bgpbt_bo_space_init(bgpbt_bo_space* s, const bgpbt_logger* logger) {
+    if (!s) return;
     memset(s, 0, sizeof *s);
     if (logger) s->logger = *logger;
 }
@@ -12803,7 +12953,8 @@ BGPBT_API bgpbt_result bgpbt_bo_space_add(bgpbt_bo_space* s, const bgpbt_bo_para
     const bgpbt_logger* log;
     int i;
     size_t len;
-    if (!s || !p) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!p) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: the parameter is NULL");
     log = &s->logger;
     len = strlen(p->name);
     if (len == 0 || len >= BGPBT_BO_NAME_MAX)
@@ -12885,7 +13036,8 @@ BGPBT_API bgpbt_result bgpbt_bo_space_add_context(bgpbt_bo_space* s, const char*
 BGPBT_API bgpbt_result bgpbt_bo_space_find(const bgpbt_bo_space* s, const char* name, int* index) {
     int i;
     if (index) *index = -1;
-    if (!s || !name) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!name) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: the name is NULL");
     for (i = 0; i < s->dim; ++i)
         if (!strcmp(s->params[i].name, name)) { if (index) *index = i; return BGPBT_OK; }
     return bgpbt__error(&s->logger, BGPBT_ERR_UNKNOWN_NAME, "space: no parameter named '%s'", name);
@@ -12893,7 +13045,8 @@ BGPBT_API bgpbt_result bgpbt_bo_space_find(const bgpbt_bo_space* s, const char* 
 
 BGPBT_API bgpbt_result bgpbt_bo_space_check(const bgpbt_bo_space* s, const double* v) {
     int i;
-    if (!s || !v) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!v) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "space: the values are NULL");
     for (i = 0; i < s->dim; ++i) {
         const bgpbt_bo_param* p = &s->params[i];
         double x = v[i];
@@ -12945,15 +13098,18 @@ BGPBT_API bgpbt_result bgpbt_bo_space_encode(const bgpbt_bo_space* s, const doub
     int i;
     bgpbt_result r = bgpbt_bo_space_check(s, values);
     if (r != BGPBT_OK) return r;
+    if (!u) return bgpbt__error(&s->logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_space_encode: u is NULL");
     for (i = 0; i < s->dim; ++i) u[i] = bgpbt__bo_enc1(&s->params[i], values[i]);
     return BGPBT_OK;
 }
 BGPBT_API void bgpbt_bo_space_decode(const bgpbt_bo_space* s, const double* u, double* values) {
     int i;
+    if (!s || !u || !values) return;
     for (i = 0; i < s->dim; ++i) values[i] = bgpbt__bo_dec1(&s->params[i], u[i]);
 }
 BGPBT_API void bgpbt_bo_space_sample(const bgpbt_bo_space* s, bgpbt_rng* rng, double* values) {
     int i;
+    if (!s || !rng || !values) return;
     for (i = 0; i < s->dim; ++i) {
         const bgpbt_bo_param* p = &s->params[i];
         if (p->is_context) values[i] = bgpbt__bo_auto(p) ? 0.0 : bgpbt__bo_dec1(p, 0.5);
@@ -13044,10 +13200,10 @@ BGPBT_API bgpbt_bo_config bgpbt_bo_config_default(void) {
     return c;
 }
 
-BGPBT_API const bgpbt_bo_space* bgpbt_bo_get_space(const bgpbt_bo* bo) { return &bo->space; }
-BGPBT_API bgpbt_gp* bgpbt_bo_get_gp(bgpbt_bo* bo) { return bo->gp; }
-BGPBT_API bgpbt_rng* bgpbt_bo_get_rng(bgpbt_bo* bo) { return &bo->rng; }
-BGPBT_API int bgpbt_bo_num_observations(const bgpbt_bo* bo) { return bo->n; }
+BGPBT_API const bgpbt_bo_space* bgpbt_bo_get_space(const bgpbt_bo* bo) { return bo ? &bo->space : NULL; }
+BGPBT_API bgpbt_gp* bgpbt_bo_get_gp(bgpbt_bo* bo) { return bo ? bo->gp : NULL; }
+BGPBT_API bgpbt_rng* bgpbt_bo_get_rng(bgpbt_bo* bo) { return bo ? &bo->rng : NULL; }
+BGPBT_API int bgpbt_bo_num_observations(const bgpbt_bo* bo) { return bo ? bo->n : 0; }
 
 BGPBT_API bgpbt_result bgpbt_bo_create(const bgpbt_bo_config* config, bgpbt_bo** out) {
     bgpbt_bo_config c;
@@ -13127,7 +13283,11 @@ BGPBT_API void bgpbt_bo_destroy(bgpbt_bo* bo) {
 }
 
 BGPBT_API void bgpbt_bo_tr_reset(bgpbt_bo* bo) {
-    int restarts = bo->tr.restarts, sh = bo->tr.shrinks, ex = bo->tr.expansions;
+    int restarts, sh, ex;
+    if (!bo) return;
+    restarts = bo->tr.restarts;
+    sh = bo->tr.shrinks;
+    ex = bo->tr.expansions;
     memset(&bo->tr, 0, sizeof bo->tr);
     bo->tr.length = bo->cfg.tr.length_init;
     bo->tr.cat_length = bo->cfg.tr.cat_length_init;
@@ -13137,8 +13297,10 @@ BGPBT_API void bgpbt_bo_tr_reset(bgpbt_bo* bo) {
 }
 
 BGPBT_API int bgpbt_bo_tr_report(bgpbt_bo* bo, int success) {
-    const bgpbt_bo_tr_config* c = &bo->cfg.tr;
+    const bgpbt_bo_tr_config* c;
     int ncat = 0, i;
+    if (!bo) return 0;
+    c = &bo->cfg.tr;
     for (i = 0; i < bo->dim; ++i) if (bo->space.params[i].type == BGPBT_BO_CATEGORICAL) ncat++;
     if (success) { bo->tr.succ++; bo->tr.fail = 0; }
     else { bo->tr.fail++; bo->tr.succ = 0; }
@@ -13161,9 +13323,14 @@ BGPBT_API int bgpbt_bo_tr_report(bgpbt_bo* bo, int success) {
     return bo->tr.length <= c->length_min || (ncat > 0 && bo->tr.cat_length <= c->cat_length_min);
 }
 
-BGPBT_API void bgpbt_bo_tr_get(const bgpbt_bo* bo, bgpbt_bo_tr_state* state) { *state = bo->tr; }
+BGPBT_API void bgpbt_bo_tr_get(const bgpbt_bo* bo, bgpbt_bo_tr_state* state) {
+    if (!state) return;
+    if (bo) *state = bo->tr;
+    else memset(state, 0, sizeof *state);
+}
 BGPBT_API bgpbt_result bgpbt_bo_tr_set(bgpbt_bo* bo, const bgpbt_bo_tr_state* s) {
-    if (!bo || !s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_tr_set: state is NULL");
     if (!(s->length > 0.0 && s->length < HUGE_VAL) || !(s->cat_length > 0.0 && s->cat_length < HUGE_VAL) ||
         s->succ < 0 || s->fail < 0 || s->restarts < 0)
         return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_OUT_OF_RANGE, "bo_tr_set: bad state (length %g, cat_length %g, succ %d, fail %d)", s->length, s->cat_length, s->succ, s->fail);
@@ -13172,6 +13339,7 @@ BGPBT_API bgpbt_result bgpbt_bo_tr_set(bgpbt_bo* bo, const bgpbt_bo_tr_state* s)
 }
 
 BGPBT_API bgpbt_result bgpbt_bo_tr_box(const bgpbt_bo* bo, double* lo, double* hi, int* hamming) {
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
     if (!bo->have_box) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_WRONG_ORDER, "bo_tr_box: no suggestion made yet");
     if (lo) memcpy(lo, bo->box_lo, (size_t)bo->dim * sizeof(double));
     if (hi) memcpy(hi, bo->box_hi, (size_t)bo->dim * sizeof(double));
@@ -13180,6 +13348,7 @@ BGPBT_API bgpbt_result bgpbt_bo_tr_box(const bgpbt_bo* bo, double* lo, double* h
 }
 
 BGPBT_API bgpbt_result bgpbt_bo_best(const bgpbt_bo* bo, double* values, double* y) {
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
     if (bo->best_idx < 0) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_WRONG_ORDER, "bo_best: no observation yet");
     if (values) memcpy(values, bo->vals + (size_t)bo->best_idx * bo->dim, (size_t)bo->dim * sizeof(double));
     if (y) *y = bo->y[bo->best_idx];
@@ -13252,7 +13421,7 @@ BGPBT_API bgpbt_result bgpbt_bo_set_data(bgpbt_bo* bo, const double* values, con
     return BGPBT_OK;
 }
 
-BGPBT_API void bgpbt_bo_clear_pending(bgpbt_bo* bo) { bo->npend = 0; }
+BGPBT_API void bgpbt_bo_clear_pending(bgpbt_bo* bo) { if (bo) bo->npend = 0; }
 
 /* ---- suggestion machinery ------------------------------------------------------------------ */
 
@@ -13765,7 +13934,8 @@ BGPBT__PRIVATE void bgpbt__bo_report_tell(bgpbt_bo* bo, int success) {
 BGPBT_API bgpbt_result bgpbt_bo_tell(bgpbt_bo* bo, const double* values, double t, double y) {
     bgpbt_result r;
     int in_bo_phase;
-    if (!bo || !values) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!values) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_tell: values is NULL");
     r = bgpbt_bo_space_check(&bo->space, values);
     if (r != BGPBT_OK) return r;
     in_bo_phase = bo->n - bo->region_start >= bo->cfg.n_init;
@@ -13799,7 +13969,8 @@ BGPBT_API bgpbt_result bgpbt_bo_minimize(bgpbt_bo* bo, bgpbt_bo_objective f, voi
     double* v;
     int done = 0, k;
     bgpbt_result r = BGPBT_OK;
-    if (!bo || !f || n_evals < 0) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!f || n_evals < 0) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "bo_minimize: f is NULL or n_evals < 0");
     if (batch < 1) batch = 1;
     v = (double*)bgpbt__calloc(&bo->cfg.allocator, (size_t)batch, sizeof(double) * (size_t)bo->dim);
     if (!v) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "bo_minimize: out of memory");
@@ -13856,7 +14027,10 @@ BGPBT_API bgpbt_pbt_param bgpbt_pbt_param_make(const char* name, int type, doubl
 /* ConfigSpace: integers span [lo - 0.5, hi + 0.5] (0.49999 there; 0.5 here, with rounding
    that keeps both ends inside the range). */
 BGPBT_API double bgpbt_pbt_param_encode(const bgpbt_pbt_param* p, double v) {
-    double lo = p->lo, hi = p->hi, u;
+    double lo, hi, u;
+    if (!p) return 0.0;
+    lo = p->lo;
+    hi = p->hi;
     if (p->type == BGPBT_PBT_INT) { lo -= 0.5; hi += 0.5; }
     if (p->log) {
         if (!(v > 0) || !(lo > 0)) return 0.0;
@@ -13867,7 +14041,10 @@ BGPBT_API double bgpbt_pbt_param_encode(const bgpbt_pbt_param* p, double v) {
     return u < 0 ? 0.0 : u > 1 ? 1.0 : u;
 }
 BGPBT_API double bgpbt_pbt_param_decode(const bgpbt_pbt_param* p, double u) {
-    double lo = p->lo, hi = p->hi, v;
+    double lo, hi, v;
+    if (!p) return 0.0;
+    lo = p->lo;
+    hi = p->hi;
     if (!(u == u)) u = 0.5;
     if (u < 0) u = 0;
     if (u > 1) u = 1;
@@ -15127,7 +15304,8 @@ BGPBT__PRIVATE void bgpbt__pbt_complete(bgpbt_pbt* s, const double* rets, const 
 
 BGPBT_API bgpbt_result bgpbt_pbt_ask(bgpbt_pbt* s, const bgpbt_pbt_round** round) {
     bgpbt_result r;
-    if (!s || !round) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!round) return bgpbt__error(&s->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_ask: round is NULL");
     if (!s->round_open && s->phase != BGPBT__PBT_DONE) {
         r = bgpbt__pbt_reserve_rows(s, s->cap);
         if (r != BGPBT_OK) return r;
@@ -15715,7 +15893,8 @@ BGPBT__PRIVATE void bgpbt__pbt_write_all(const bgpbt_pbt* s, bgpbt_writer* w) {
 
 BGPBT_API bgpbt_result bgpbt_pbt_save(const bgpbt_pbt* s, void* buf, size_t cap, size_t* size) {
     bgpbt_writer w;
-    if (!s || !size) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!size) return bgpbt__error(&s->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_save: size is NULL");
     memset(&w, 0, sizeof w);
     bgpbt__pbt_write_all(s, &w); /* count */
     *size = w.pos;
@@ -15745,7 +15924,8 @@ BGPBT_API bgpbt_result bgpbt_pbt_load(bgpbt_pbt* target, const void* data, size_
     uint32_t n, nr;
     int i, k, bad = 0;
     const bgpbt_logger* log;
-    if (!target || !data) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!target) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!data) return bgpbt__error(&target->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_load: data is NULL");
     log = &target->cfg.logger;
     res = bgpbt_container_open(data, size, BGPBT__PBT_KIND, BGPBT__PBT_VERSION, NULL, &r);
     if (res != BGPBT_OK) return bgpbt__error(log, res, "pbt: scheduler state rejected: %s", bgpbt_result_string(res));
@@ -15849,7 +16029,8 @@ BGPBT_API bgpbt_result bgpbt_pbt_write_csv(const bgpbt_pbt* s, const char* path)
     bgpbt_text t;
     bgpbt_result r;
     int i, k;
-    if (!s || !path) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!path) return bgpbt__error(&s->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_write_csv: path is NULL");
     bgpbt_text_init(&t, &s->cfg.allocator);
     bgpbt_text_append(&t, "round,kind,agent,slot,parent,teacher,generation,gp_epoch,source,arch_source,failed,"
                           "steps_before,steps,total_steps,return_before,return");
@@ -16109,6 +16290,7 @@ BGPBT__PRIVATE int bgpbt__pbt_name_is(const bgpbt_pbt_param* p, const char* a, c
 BGPBT_API void bgpbt_pbt_ppo_hparams(const bgpbt_pbt_config* c, const double* hp, const bgpbt_ppo_hparams* base,
                                      bgpbt_ppo_hparams* out) {
     int k;
+    if (!out) return;
     *out = base ? *base : bgpbt_ppo_hparams_default();
     if (!c || !hp) return;
     for (k = 0; k < c->n_hp; ++k) {
@@ -16131,6 +16313,7 @@ BGPBT_API void bgpbt_pbt_ppo_hparams(const bgpbt_pbt_config* c, const double* hp
 BGPBT_API void bgpbt_pbt_ppo_arch(const bgpbt_pbt_config* c, const int* arch, const bgpbt_ppo_arch* base,
                                   bgpbt_ppo_arch* out) {
     int k;
+    if (!out) return;
     *out = base ? *base : bgpbt_ppo_arch_default();
     if (!c || !arch) return;
     for (k = 0; k < c->n_arch; ++k) {
@@ -16315,17 +16498,29 @@ BGPBT__PRIVATE bgpbt_result bgpbt__pbt_checkpoint(const bgpbt_pbt* s, const bgpb
         if (w.overflow && r == BGPBT_OK) r = BGPBT_ERR_INTERNAL;
     }
     if (r == BGPBT_OK) {
-        /* keep the previous checkpoint: a crash between the rename and the write leaves it */
+        /* keep the previous checkpoint as <path>.prev. POSIX: a second name (hard link) for
+           it, so <path> itself is never missing: a failed or interrupted write below leaves
+           the previous checkpoint at <path>, intact. Without hard links (or on a link error)
+           there is no .prev this time; the save goes on. */
+        int have_prev = 0;
         if (strlen(path) + 6 < sizeof prev) {
-            FILE* f = fopen(path, "rb");
+            FILE* f = BGPBT_SYS_FOPEN(path, "rb");
             snprintf(prev, sizeof prev, "%.4100s.prev", path);
             if (f) {
                 fclose(f);
-                (void)rename(path, prev);
+#if defined(_WIN32)
+                have_prev = BGPBT_SYS_RENAME(path, prev) == 0;
+#else
+                (void)remove(prev);
+                (void)BGPBT_SYS_LINK(path, prev);
+#endif
             }
         }
         r = bgpbt_file_write_atomic(path, buf, w.pos);
-        if (r != BGPBT_OK) bgpbt__error(log, r, "pbt run: cannot write the checkpoint '%s'", path);
+        if (r != BGPBT_OK) {
+            if (have_prev) (void)BGPBT_SYS_RENAME(prev, path); /* put the previous one back */
+            bgpbt__error(log, r, "pbt run: cannot write the checkpoint '%s'", path);
+        }
     }
     if (buf) bgpbt_mem_free(A, buf, total);
     bgpbt__cfree(A, sizes, (size_t)t->n + 1, sizeof(size_t));
@@ -16344,7 +16539,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__pbt_restore(bgpbt_pbt* s, const bgpbt_pbt_age
     uint32_t n, i;
     bgpbt__pbt_table nt;
     res = bgpbt_file_read(path, A, (size_t)1 << 40, &data, &size);
-    if (res != BGPBT_OK) return res;
+    if (res != BGPBT_OK) return bgpbt__error(log, res, "pbt run: cannot read the checkpoint '%s'", path);
     res = bgpbt_container_open(data, size, BGPBT__RUN_KIND, 1, NULL, &r);
     if (res != BGPBT_OK) {
         bgpbt__error(log, res, "pbt run: checkpoint '%s' refused: %s", path, bgpbt_result_string(res));
@@ -16634,6 +16829,7 @@ BGPBT_API bgpbt_result bgpbt_pbt_run(const bgpbt_pbt_run_config* config, bgpbt_p
                     r = ops->save(ops->user, *a, buf, sz, &sz);
                     snprintf(path, sizeof path, "%.4000sbest.agent", prefix);
                     if (r == BGPBT_OK) r = bgpbt_file_write_atomic(path, buf, sz);
+                    if (r != BGPBT_OK) bgpbt__error(log, r, "pbt run: cannot write the best agent '%s'", path);
                     bgpbt_mem_free(A, buf, sz);
                 }
             }
@@ -16669,7 +16865,8 @@ BGPBT_API bgpbt_result bgpbt_pbt_ppo_ops_create(const bgpbt_pbt_config* resolved
     bgpbt__pbt_ppo_ctx* ctx;
     if (!ops) return BGPBT_ERR_INVALID_ARGUMENT;
     memset(ops, 0, sizeof *ops);
-    if (!resolved || !agent) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!resolved) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!agent) return bgpbt__error(&resolved->logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_ppo_ops_create: agent config is NULL");
     ctx = (bgpbt__pbt_ppo_ctx*)bgpbt__calloc(&resolved->allocator, 1, sizeof *ctx);
     if (!ctx) return BGPBT_ERR_OUT_OF_MEMORY;
     ctx->agent = *agent;
@@ -16699,8 +16896,9 @@ BGPBT_API void bgpbt_pbt_ppo_ops_destroy(bgpbt_pbt_agent_ops* ops) {
 BGPBT_API bgpbt_result bgpbt_pbt_checkpoint_save(const bgpbt_pbt* s, const bgpbt_pbt_agent_ops* ops, int n, const int* ids,
                                                  void* const* agents, const char* path) {
     bgpbt__pbt_table t;
-    if (!s || !ops || !ops->save || !path || n < 0 || (n > 0 && (!ids || !agents)))
-        return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!ops || !ops->save || !path || n < 0 || (n > 0 && (!ids || !agents)))
+        return bgpbt__error(&s->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_checkpoint_save: ops, path, n, ids or agents missing");
     if (strlen(path) > 4000) return bgpbt__error(&s->cfg.logger, BGPBT_ERR_LIMIT, "pbt: checkpoint path is too long");
     t.n = t.cap = n;
     t.ids = (int*)ids;            /* read only: bgpbt__pbt_checkpoint takes the table as const */
@@ -16714,8 +16912,9 @@ BGPBT_API bgpbt_result bgpbt_pbt_checkpoint_load(bgpbt_pbt* s, const bgpbt_pbt_a
     bgpbt__pbt_table t;
     bgpbt_result r;
     int i;
-    if (!s || !ops || !ops->load || !ops->destroy || !path || cap < 1 || !ids || !agents || !n)
-        return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!s) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!ops || !ops->load || !ops->destroy || !path || cap < 1 || !ids || !agents || !n)
+        return bgpbt__error(&s->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "pbt_checkpoint_load: ops, path, cap, ids, agents or n missing");
     A = &s->cfg.allocator;
     memset(&t, 0, sizeof t);
     t.cap = cap;

@@ -19,6 +19,7 @@ NATIVE="-march=native"
 # --- the generated driver: one translation unit with every suite --------------------------
 SUITES=$(ls tests/test_*.c | sed 's|tests/test_||; s|\.c$||')
 {
+    echo '#include "test_prelude.h"   /* the file-operation seam for I/O fault injection */'
     echo '#define BGPBT_IMPLEMENTATION'
     echo '#include "bgpbt.h"'
     echo '#include "test.h"'

@@ -7,7 +7,11 @@
      - every static name in a suite file starts with the suite's name (one translation unit);
      - slow tests begin with `if (test_skip_slow()) return;` (the sanitizer and variant builds
        run with --fast; the main build runs everything).
-   Command line of the generated program: [--fast] [--verbose] [name-filter]. */
+   Command line of the generated program: [--fast] [--verbose] [name-filter].
+
+   The second half holds the scaffolding shared by the suites and the fuzz targets (log
+   capture, the failing allocator, blob resealing, the stand-in agent). A program that wants
+   only that half (tests/fuzz/) defines TEST_HELPERS_ONLY before including this file. */
 #ifndef BGPBT_TEST_H
 #define BGPBT_TEST_H
 #include <math.h>
@@ -20,6 +24,8 @@
 #else
 #  define TEST_FN static
 #endif
+
+#ifndef TEST_HELPERS_ONLY
 
 static int test__passed, test__failed, test__skipped, test__fast, test__verbose;
 static int test__current_failed, test__current_skipped;
@@ -90,6 +96,10 @@ TEST_FN int test_finish(void) {
     return test__failed ? 1 : 0;
 }
 
+#endif /* TEST_HELPERS_ONLY */
+
+/* ---- shared scaffolding ------------------------------------------------------------------- */
+
 /* A logger that counts messages and keeps the last one, for checking error reporting. */
 typedef struct test_log_capture { int count; int last_code; char last[512]; } test_log_capture;
 TEST_FN void test_log_capture_fn(bgpbt_log_level level, bgpbt_result code, const char* msg, void* user) {
@@ -100,13 +110,22 @@ TEST_FN void test_log_capture_fn(bgpbt_log_level level, bgpbt_result code, const
     snprintf(c->last, sizeof c->last, "%s", msg ? msg : "");
 }
 
-/* An allocator that fails the k-th allocation (k >= 1; 0 = never) and tracks live bytes. */
-typedef struct test_failing_alloc { long count, fail_at; long long live_bytes; long live_blocks; } test_failing_alloc;
+/* An allocator that fails the k-th allocation (k >= 1; 0 = never) and tracks live bytes. With
+   persistent = 1 every allocation from the k-th on fails (SQLite's persistent mode). */
+typedef struct test_failing_alloc {
+    long count, fail_at, failed;
+    int persistent;
+    long long live_bytes;
+    long live_blocks;
+} test_failing_alloc;
 TEST_FN void* test_failing_alloc_fn(size_t size, size_t align, void* user) {
     test_failing_alloc* f = (test_failing_alloc*)user;
     void* p;
     f->count++;
-    if (f->fail_at && f->count == f->fail_at) return NULL;
+    if (f->fail_at && (f->count == f->fail_at || (f->persistent && f->count > f->fail_at))) {
+        f->failed++;
+        return NULL;
+    }
     p = bgpbt_mem_alloc(NULL, size, align);
     if (p) { f->live_bytes += (long long)size; f->live_blocks++; }
     return p;
@@ -126,5 +145,107 @@ TEST_FN bgpbt_allocator test_failing_allocator(test_failing_alloc* f, long fail_
     a.free = test_failing_free_fn;
     a.user = f;
     return a;
+}
+
+/* Blob resealing. Every saved object sits in a container ([decl.io]) whose header and payload
+   carry CRC-32s, so a damaged blob is refused at the checksum. To reach the checks behind it,
+   test_seal_header recomputes the header CRC (after a test changed the kind or version), and
+   test_reseal makes a whole blob consistent: magic, payload size and both CRCs, as a
+   corrupt-but-consistent (or malicious) file would be. */
+TEST_FN void test_put_u32(unsigned char* p, uint32_t v) {
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+TEST_FN void test_seal_header(unsigned char* c) { test_put_u32(c + 28, bgpbt_crc32(0, c, 28)); }
+/* reseal a blob in place; returns 0 (and changes nothing) if it is shorter than a header */
+TEST_FN int test_reseal(unsigned char* c, size_t size) {
+    uint64_t payload;
+    int i;
+    if (size < BGPBT_CONTAINER_HEADER_SIZE) return 0;
+    memcpy(c, "BGPT", 4);
+    payload = (uint64_t)(size - BGPBT_CONTAINER_HEADER_SIZE);
+    for (i = 0; i < 8; ++i) c[16 + i] = (unsigned char)(payload >> (8 * i));
+    test_put_u32(c + 24, bgpbt_crc32(0, c + BGPBT_CONTAINER_HEADER_SIZE, (size_t)payload));
+    test_seal_header(c);
+    return 1;
+}
+
+/* The stand-in agent for the population layer (bgpbt_pbt_agent_ops): a skill number that
+   grows with training, an RNG and the first architecture choice. Create, destroy, clone, save
+   and load are shared; the learning rule is the suite's (test_sagent_user.train; NULL: skill
+   grows with the steps and hp[0]). ops.user may be NULL (defaults). Agents are allocated
+   through user->allocator, so out-of-memory tests can fail them too. */
+typedef struct test_sagent { double skill; bgpbt_rng rng; int arch0; } test_sagent;
+typedef struct test_sagent_user test_sagent_user;
+typedef bgpbt_result (*test_sagent_train_fn)(test_sagent_user* u, test_sagent* a, const test_sagent* teacher,
+                                             const bgpbt_pbt_job* job, double* ret, long long* steps_run);
+struct test_sagent_user {
+    bgpbt_pbt_config cfg;       /* for learning rules that read the search space */
+    int fail_id;                /* training this agent id fails (BGPBT_ERR_AGENT_FAILED); -1: none */
+    bgpbt_allocator allocator;  /* zeroed: the default */
+    test_sagent_train_fn train; /* NULL: the default rule */
+};
+TEST_FN const bgpbt_allocator* test_sagent_alloc(void* user) {
+    return user ? &((test_sagent_user*)user)->allocator : NULL;
+}
+TEST_FN bgpbt_result test_sagent_create(void* user, const int* arch, const double* hp, uint64_t seed, void** out) {
+    test_sagent* a = (test_sagent*)bgpbt_mem_alloc(test_sagent_alloc(user), sizeof *a, 8);
+    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
+    (void)hp;
+    a->skill = 0.0;
+    a->arch0 = arch ? arch[0] : 0;
+    bgpbt_rng_init(&a->rng, seed, 3);
+    *out = a;
+    return BGPBT_OK;
+}
+TEST_FN void test_sagent_destroy(void* user, void* agent) { bgpbt_mem_free(test_sagent_alloc(user), agent, sizeof(test_sagent)); }
+TEST_FN bgpbt_result test_sagent_clone(void* user, const void* src, uint64_t seed, void** out) {
+    test_sagent* a = (test_sagent*)bgpbt_mem_alloc(test_sagent_alloc(user), sizeof *a, 8);
+    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
+    *a = *(const test_sagent*)src;
+    bgpbt_rng_init(&a->rng, seed, 3);
+    *out = a;
+    return BGPBT_OK;
+}
+TEST_FN bgpbt_result test_sagent_train(void* user, void* agent, const void* teacher, const bgpbt_pbt_job* job, double* ret,
+                                       long long* steps_run) {
+    test_sagent_user* u = (test_sagent_user*)user;
+    test_sagent* a = (test_sagent*)agent;
+    if (u && job->agent == u->fail_id) return BGPBT_ERR_AGENT_FAILED;
+    if (u && u->train) return u->train(u, a, (const test_sagent*)teacher, job, ret, steps_run);
+    a->skill += 1e-4 * (double)job->steps * (1.0 + job->hp[0] * 1e3) + 0.1 * bgpbt_rng_double(&a->rng);
+    *ret = a->skill;
+    *steps_run = job->steps;
+    return BGPBT_OK;
+}
+TEST_FN bgpbt_result test_sagent_save(void* user, const void* agent, void* buf, size_t cap, size_t* size) {
+    (void)user;
+    *size = sizeof(test_sagent);
+    if (buf) {
+        if (cap < sizeof(test_sagent)) return BGPBT_ERR_BUFFER_TOO_SMALL;
+        memcpy(buf, agent, sizeof(test_sagent));
+    }
+    return BGPBT_OK;
+}
+TEST_FN bgpbt_result test_sagent_load(void* user, const void* data, size_t size, void** out) {
+    test_sagent* a;
+    if (size != sizeof(test_sagent)) return BGPBT_ERR_SIZE_MISMATCH;
+    a = (test_sagent*)bgpbt_mem_alloc(test_sagent_alloc(user), sizeof *a, 8);
+    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
+    memcpy(a, data, sizeof *a);
+    *out = a;
+    return BGPBT_OK;
+}
+/* user may be NULL; otherwise set its fields (memset it first: fail_id -1 for none) */
+TEST_FN bgpbt_pbt_agent_ops test_sagent_ops(test_sagent_user* user) {
+    bgpbt_pbt_agent_ops o;
+    memset(&o, 0, sizeof o);
+    o.user = user;
+    o.create = test_sagent_create;
+    o.destroy = test_sagent_destroy;
+    o.clone = test_sagent_clone;
+    o.train = test_sagent_train;
+    o.save = test_sagent_save;
+    o.load = test_sagent_load;
+    return o;
 }
 #endif

@@ -1,7 +1,9 @@
-/* tests/test_hardening.c - suite `hardening`: out-of-memory injection (SQLite style), the
-   bad-input matrix, file safety under SIGKILL, and in-process determinism across thread counts.
-   The fuzz targets are in tests/fuzz/ (tests/check_fuzz.sh) and the cross-build determinism
-   check is tests/check_determinism.sh. */
+/* tests/test_hardening.c - suite `hardening`: out-of-memory injection (SQLite style, fail once
+   and fail persistently), the bad-input matrix over every public function (its coverage gate is
+   tests/check_bad_input_matrix.sh), file-operation failure injection (through the BGPBT_SYS_*
+   seam that tests/test_prelude.h routes into counters), file safety under SIGKILL, and
+   in-process determinism across thread counts. The fuzz targets are in tests/fuzz/
+   (tests/check_fuzz.sh) and the cross-build determinism check is tests/check_determinism.sh. */
 #if defined(__unix__)
 #  include <signal.h>
 #  include <sys/types.h>
@@ -30,27 +32,32 @@ typedef bgpbt_result (*hardening_oom_op)(test_failing_alloc* fa, bgpbt_allocator
 
 static void hardening_arm(test_failing_alloc* fa, long k) { fa->fail_at = fa->count + k; }
 
+static int hardening_oom_persistent; /* 1: every allocation from the k-th on fails */
+
 static long hardening_oom_loop(const char* what, hardening_oom_op op, long max_k) {
     long k;
     for (k = 1; k <= max_k; ++k) {
         test_failing_alloc fa;
         bgpbt_allocator a = test_failing_allocator(&fa, 0);
-        bgpbt_result r = op(&fa, a, k);
+        bgpbt_result r;
+        fa.persistent = hardening_oom_persistent;
+        r = op(&fa, a, k);
         hardening_oom_points++;
         if (fa.live_blocks != 0 || fa.live_bytes != 0) {
             char m[256];
-            snprintf(m, sizeof m, "%s: failing allocation %ld leaks %ld blocks (%lld bytes)", what, k, fa.live_blocks,
-                     fa.live_bytes);
+            snprintf(m, sizeof m, "%s: failing allocation %ld%s leaks %ld blocks (%lld bytes)", what, k,
+                     fa.persistent ? " (persistent)" : "", fa.live_blocks, fa.live_bytes);
             test__fail(__FILE__, __LINE__, m);
             return k;
         }
         if (r == BGPBT_OK && (fa.fail_at == 0 || fa.count < fa.fail_at)) { /* never reached k: done */
-            if (test__verbose) printf("  oom %-36s %5ld failure points\n", what, k - 1);
+            if (test__verbose) printf("  oom %-36s %5ld failure points%s\n", what, k - 1, fa.persistent ? " (persistent)" : "");
             return k;
         }
         if (r != BGPBT_OK && r != BGPBT_ERR_OUT_OF_MEMORY) {
             char m[256];
-            snprintf(m, sizeof m, "%s: failing allocation %ld returned %s", what, k, bgpbt_result_string(r));
+            snprintf(m, sizeof m, "%s: failing allocation %ld%s returned %s", what, k, fa.persistent ? " (persistent)" : "",
+                     bgpbt_result_string(r));
             test__fail(__FILE__, __LINE__, m);
             return k;
         }
@@ -305,78 +312,22 @@ static bgpbt_result hardening_op_pbt(test_failing_alloc* fa, bgpbt_allocator a, 
 
 /* The runner's checkpoint: save (bgpbt__pbt_checkpoint) and restore (bgpbt__pbt_restore) with
    synthetic agents; a failed restore leaves the scheduler and the agent table as they were. */
-typedef struct hardening_sagent { double skill; uint64_t seed; } hardening_sagent;
-static bgpbt_allocator hardening_agent_alloc; /* the synthetic agents allocate through it too */
-static bgpbt_result hardening_s_create(void* user, const int* arch, const double* hp, uint64_t seed, void** out) {
-    hardening_sagent* ag = (hardening_sagent*)bgpbt_mem_alloc(&hardening_agent_alloc, sizeof *ag, 8);
-    (void)user; (void)arch;
-    if (!ag) return BGPBT_ERR_OUT_OF_MEMORY;
-    ag->skill = hp[0];
-    ag->seed = seed;
-    *out = ag;
-    return BGPBT_OK;
-}
-static void hardening_s_destroy(void* user, void* agent) {
-    (void)user;
-    bgpbt_mem_free(&hardening_agent_alloc, agent, sizeof(hardening_sagent));
-}
-static bgpbt_result hardening_s_clone(void* user, const void* src, uint64_t seed, void** out) {
-    hardening_sagent* ag = (hardening_sagent*)bgpbt_mem_alloc(&hardening_agent_alloc, sizeof *ag, 8);
-    (void)user;
-    if (!ag) return BGPBT_ERR_OUT_OF_MEMORY;
-    *ag = *(const hardening_sagent*)src;
-    ag->seed = seed;
-    *out = ag;
-    return BGPBT_OK;
-}
-static bgpbt_result hardening_s_train(void* user, void* agent, const void* teacher, const bgpbt_pbt_job* job,
-                                      double* ret, long long* steps_run) {
-    hardening_sagent* ag = (hardening_sagent*)agent;
-    (void)user; (void)teacher;
-    ag->skill += 1e-4 * (double)job->steps * (1.0 + job->hp[0] * 1e3) + (double)(bgpbt_mix64(ag->seed++) % 100) * 1e-3;
-    *ret = ag->skill;
-    *steps_run = job->steps;
-    return BGPBT_OK;
-}
-static bgpbt_result hardening_s_save(void* user, const void* agent, void* buf, size_t cap, size_t* size) {
-    (void)user;
-    *size = sizeof(hardening_sagent);
-    if (buf) {
-        if (cap < sizeof(hardening_sagent)) return BGPBT_ERR_BUFFER_TOO_SMALL;
-        memcpy(buf, agent, sizeof(hardening_sagent));
-    }
-    return BGPBT_OK;
-}
-static bgpbt_result hardening_s_load(void* user, const void* data, size_t size, void** out) {
-    hardening_sagent* ag;
-    (void)user;
-    if (size != sizeof(hardening_sagent)) return BGPBT_ERR_SIZE_MISMATCH;
-    ag = (hardening_sagent*)bgpbt_mem_alloc(&hardening_agent_alloc, sizeof *ag, 8);
-    if (!ag) return BGPBT_ERR_OUT_OF_MEMORY;
-    memcpy(ag, data, sizeof *ag);
-    *out = ag;
-    return BGPBT_OK;
-}
-static bgpbt_pbt_agent_ops hardening_sops(void) {
-    bgpbt_pbt_agent_ops o;
-    memset(&o, 0, sizeof o);
-    o.create = hardening_s_create;
-    o.destroy = hardening_s_destroy;
-    o.clone = hardening_s_clone;
-    o.train = hardening_s_train;
-    o.save = hardening_s_save;
-    o.load = hardening_s_load;
-    return o;
+/* The stand-in agents (tests/test.h) allocate through the allocator under test too. */
+static test_sagent_user hardening_agent_user;
+static bgpbt_pbt_agent_ops hardening_sops(bgpbt_allocator a) {
+    memset(&hardening_agent_user, 0, sizeof hardening_agent_user);
+    hardening_agent_user.fail_id = -1;
+    hardening_agent_user.allocator = a;
+    return test_sagent_ops(&hardening_agent_user);
 }
 
 /* A scheduler after two rounds and a table holding its live agents. */
 static bgpbt_result hardening_make_run(bgpbt_allocator a, bgpbt_pbt** out, bgpbt__pbt_table* t) {
     bgpbt_pbt_config c = hardening_pbt_config(BGPBT_PBT_METHOD_PBT, a);
-    bgpbt_pbt_agent_ops ops = hardening_sops();
+    bgpbt_pbt_agent_ops ops = hardening_sops(a);
     bgpbt_pbt* s = NULL;
     bgpbt_result r;
     int i;
-    hardening_agent_alloc = a;
     r = bgpbt_pbt_create(&c, &s);
     if (r != BGPBT_OK) return r;
     memset(t, 0, sizeof *t);
@@ -390,7 +341,7 @@ static bgpbt_result hardening_make_run(bgpbt_allocator a, bgpbt_pbt** out, bgpbt
         double hp[BGPBT_PBT_MAX_HP];
         void* ag = NULL;
         hp[0] = 1e-4 * (i + 1);
-        r = ops.create(NULL, NULL, hp, (uint64_t)i, &ag);
+        r = ops.create(ops.user, NULL, hp, (uint64_t)i, &ag);
         if (r == BGPBT_OK) bgpbt__pbt_table_put(t, s->alive[i], ag);
     }
     *out = s;
@@ -398,7 +349,7 @@ static bgpbt_result hardening_make_run(bgpbt_allocator a, bgpbt_pbt** out, bgpbt
 }
 static void hardening_free_run(bgpbt_allocator a, bgpbt_pbt* s, bgpbt__pbt_table* t) {
     int i;
-    for (i = 0; i < t->n; ++i) hardening_s_destroy(NULL, t->agents[i]);
+    for (i = 0; i < t->n; ++i) test_sagent_destroy(&hardening_agent_user, t->agents[i]);
     bgpbt__cfree(&a, t->ids, (size_t)t->cap, sizeof(int));
     bgpbt__cfree(&a, t->agents, (size_t)t->cap, sizeof(void*));
     bgpbt_pbt_destroy(s);
@@ -407,7 +358,7 @@ static void hardening_free_run(bgpbt_allocator a, bgpbt_pbt* s, bgpbt__pbt_table
 static bgpbt_result hardening_op_checkpoint_save(test_failing_alloc* fa, bgpbt_allocator a, long k) {
     bgpbt_pbt* s = NULL;
     bgpbt__pbt_table t;
-    bgpbt_pbt_agent_ops ops = hardening_sops();
+    bgpbt_pbt_agent_ops ops = hardening_sops(a);
     bgpbt_result r = hardening_make_run(a, &s, &t);
     if (r == BGPBT_OK) {
         hardening_arm(fa, k);
@@ -421,7 +372,7 @@ static bgpbt_result hardening_op_checkpoint_save(test_failing_alloc* fa, bgpbt_a
 static bgpbt_result hardening_op_checkpoint_load(test_failing_alloc* fa, bgpbt_allocator a, long k) {
     bgpbt_pbt *s = NULL, *s2 = NULL;
     bgpbt__pbt_table t, t2;
-    bgpbt_pbt_agent_ops ops = hardening_sops();
+    bgpbt_pbt_agent_ops ops = hardening_sops(a);
     bgpbt_result r = hardening_make_run(a, &s, &t);
     if (r == BGPBT_OK) r = bgpbt__pbt_checkpoint(s, &ops, &t, "hardening_oom_checkpoint.bgpbt", NULL);
     if (r == BGPBT_OK) {
@@ -459,9 +410,26 @@ static bgpbt_result hardening_op_checkpoint_load(test_failing_alloc* fa, bgpbt_a
     return r;
 }
 
+/* The runner on stand-in agents (allocated through the same allocator), three rounds, no files. */
+static bgpbt_result hardening_op_run(test_failing_alloc* fa, bgpbt_allocator a, long k) {
+    bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
+    bgpbt_pbt_run_result res;
+    bgpbt_pbt_agent_ops ops = hardening_sops(a);
+    rc.pbt = hardening_pbt_config(hardening_pbt_method, a);
+    rc.ops = &ops;
+    rc.threads = 1;
+    rc.progress = 0;
+    rc.max_rounds = 3;
+    hardening_arm(fa, k);
+    return bgpbt_pbt_run(&rc, &res);
+}
+
+/* Both modes: the k-th allocation fails once (the operation may recover and go on), and every
+   allocation from the k-th on fails (cleanup paths run with no memory at all). */
 static void hardening_oom(void) {
     long before = hardening_oom_points;
     int m;
+    for (hardening_oom_persistent = 0; hardening_oom_persistent < 2; ++hardening_oom_persistent) {
     hardening_oom_loop("MJCF model + sim (ant)", hardening_op_mjcf, 5000);
     hardening_oom_loop("vecenv tasks", hardening_op_vecenv, 5000);
     hardening_oom_loop("MLP create/save/load", hardening_op_mlp, 1000);
@@ -474,8 +442,17 @@ static void hardening_oom(void) {
         hardening_pbt_method = m;
         hardening_oom_loop(bgpbt_pbt_method_name(m), hardening_op_pbt, 20000);
     }
+    for (m = 0; m < 4; m += 1) {
+        static const char* const names[4] = {"runner, 3 rounds (bgpbt)", "runner, 3 rounds (pb2)", "runner, 3 rounds (pbt)",
+                                             "runner, 3 rounds (random)"};
+        if (test_is_fast() && m != BGPBT_PBT_METHOD_PBT) continue;
+        hardening_pbt_method = m;
+        hardening_oom_loop(names[m], hardening_op_run, 20000);
+    }
     hardening_oom_loop("run checkpoint save", hardening_op_checkpoint_save, 1000);
     hardening_oom_loop("run checkpoint load", hardening_op_checkpoint_load, 1000);
+    }
+    hardening_oom_persistent = 0;
     if (test__verbose) printf("  hardening: %ld allocation-failure points\n", hardening_oom_points - before);
 }
 
@@ -515,8 +492,6 @@ static bgpbt_logger hardening_logger(void) {
    magic, another kind, a newer version (resealed so that only the version is wrong) */
 enum { HARDENING_DAMAGE_KINDS = 6 };
 static size_t hardening_damage(const unsigned char* blob, size_t n, int kind, unsigned char* out) {
-    uint32_t crc;
-    int i;
     memcpy(out, blob, n);
     switch (kind) {
         case 0: return n / 2;
@@ -526,8 +501,7 @@ static size_t hardening_damage(const unsigned char* blob, size_t n, int kind, un
         case 4: out[4] = 'Z'; break;
         default: out[8] = (unsigned char)(out[8] + 7); break;
     }
-    crc = bgpbt_crc32(0, out, 28);
-    for (i = 0; i < 4; ++i) out[28 + i] = (unsigned char)(crc >> (8 * i));
+    test_seal_header(out);
     return n;
 }
 static const bgpbt_result hardening_damage_code[HARDENING_DAMAGE_KINDS] = {
@@ -1103,6 +1077,822 @@ static void hardening_bad_inputs(void) {
     if (test__verbose) printf("  hardening: %ld bad-input cases\n", hardening_bad_cases - before);
 }
 
+/* ---- the bad-input matrix, part 2: every remaining public function ---------------------------
+
+   tests/check_bad_input_matrix.sh lists every public function of bgpbt.h (the BGPBT_API
+   declarations, through the preprocessor) and fails unless each one appears here in an
+   HBAD / HBADQ / HBADV / HBADN case, or in hardening_no_bad_input with the reason it has
+   none. HBADV: a function that returns a value instead of a result must return this neutral
+   value (NULL, 0, -1, "unknown") for the bad input; HBADN: a void function must return without
+   touching anything. */
+#define HBADV(expr, want) do { hardening_bad_cases++; if (!((expr) == (want))) \
+    test__fail(__FILE__, __LINE__, #expr " is not " #want); } while (0)
+#define HBADN(stmt) do { hardening_bad_cases++; stmt; } while (0)
+
+/* Functions that take no input that could be bad; each is still called here once. */
+static const char* const hardening_no_bad_input[][2] = {
+    {"bgpbt_version_string", "no argument"},
+    {"bgpbt_time_seconds", "no argument"},
+    {"bgpbt_max_threads", "no argument"},
+    {"bgpbt_simd_name", "no argument"},
+    {"bgpbt_simd_width", "no argument"},
+    {"bgpbt_sgemm_kernel_name", "no argument"},
+    {"bgpbt_task_count", "no argument"},
+    {"bgpbt_mix64", "every 64-bit value is a valid input"},
+    {"bgpbt_sim_model_config_default", "no argument"},
+    {"bgpbt_sim_body_desc_default", "no argument"},
+    {"bgpbt_sim_joint_desc_default", "no argument"},
+    {"bgpbt_sim_geom_desc_default", "no argument"},
+    {"bgpbt_sim_actuator_desc_default", "no argument"},
+    {"bgpbt_sim_options_default", "no argument"},
+    {"bgpbt_sim_config_default", "no argument"},
+    {"bgpbt_vecenv_config_default", "no argument"},
+    {"bgpbt_render_options_default", "no argument"},
+    {"bgpbt_task_options_default", "no argument"},
+    {"bgpbt_mlp_config_default", "no argument"},
+    {"bgpbt_adam_config_default", "no argument"},
+    {"bgpbt_ppo_hparams_default", "no argument"},
+    {"bgpbt_ppo_arch_default", "no argument"},
+    {"bgpbt_agent_config_default", "no argument"},
+    {"bgpbt_distill_config_default", "no argument"},
+    {"bgpbt_gp_config_default", "no argument"},
+    {"bgpbt_bo_tr_casmopolitan", "no argument"},
+    {"bgpbt_bo_tr_bgpbt", "no argument"},
+    {"bgpbt_bo_config_default", "no argument"},
+    {"bgpbt_pbt_config_default", "no argument"},
+    {"bgpbt_pbt_run_config_default", "no argument"},
+};
+
+static void hardening_matrix_no_input(void) {
+    /* called once each (no crash, sane values) */
+    CHECK(strcmp(bgpbt_version_string(), BGPBT_VERSION_STRING) == 0);
+    CHECK(bgpbt_time_seconds() > 0);
+    CHECK(bgpbt_max_threads() >= 1);
+    CHECK(bgpbt_simd_name() != NULL && bgpbt_simd_width() >= 1);
+    CHECK(bgpbt_sgemm_kernel_name() != NULL);
+    CHECK(bgpbt_task_count() == 10);
+    CHECK(bgpbt_mix64(0) != bgpbt_mix64(1));
+    CHECK(bgpbt_sim_model_config_default().allocator.alloc == NULL);
+    CHECK(bgpbt_sim_body_desc_default().parent == 0 || 1);
+    (void)bgpbt_sim_joint_desc_default();
+    (void)bgpbt_sim_geom_desc_default();
+    (void)bgpbt_sim_actuator_desc_default();
+    CHECK(bgpbt_sim_options_default().timestep > 0);
+    (void)bgpbt_sim_config_default();
+    (void)bgpbt_vecenv_config_default();
+    (void)bgpbt_render_options_default();
+    (void)bgpbt_task_options_default();
+    (void)bgpbt_mlp_config_default();
+    CHECK(bgpbt_adam_config_default().learning_rate > 0);
+    (void)bgpbt_ppo_hparams_default();
+    (void)bgpbt_ppo_arch_default();
+    (void)bgpbt_agent_config_default();
+    (void)bgpbt_distill_config_default();
+    (void)bgpbt_gp_config_default();
+    (void)bgpbt_bo_tr_casmopolitan();
+    (void)bgpbt_bo_tr_bgpbt();
+    (void)bgpbt_bo_config_default();
+    (void)bgpbt_pbt_config_default();
+    (void)bgpbt_pbt_run_config_default();
+}
+
+static void hardening_matrix_core_io(void) {
+    bgpbt_rng rng;
+    bgpbt_arena ar;
+    bgpbt_writer w;
+    bgpbt_reader rd;
+    bgpbt_text t;
+    uint64_t st[4] = {0, 0, 0, 0};
+    unsigned char buf[64];
+    float f4[4];
+    double d4[4];
+    int perm[4];
+    bgpbt_allocator none;
+    memset(&none, 0, sizeof none);
+    /* core */
+    HBADV(bgpbt_result_string((bgpbt_result)12345) != NULL, 1); /* any int has a name */
+    HBADV(strcmp(bgpbt_result_string((bgpbt_result)-999), "unknown result") == 0 ||
+          bgpbt_result_string((bgpbt_result)-999) != NULL, 1);
+    HBADN(bgpbt_log_stderr((bgpbt_log_level)99, (bgpbt_result)-999, NULL, NULL)); /* unknown level, code, no message */
+    HBADV(bgpbt_mem_alloc(NULL, 0, 16), NULL);
+    HBADV(bgpbt_mem_alloc(NULL, 16, 3), NULL);        /* not a power of two */
+    HBADV(bgpbt_mem_alloc(NULL, 16, 8192), NULL);     /* above 4096 */
+    HBADV(bgpbt_mem_alloc(NULL, (size_t)-1, 64), NULL); /* overflows */
+    HBADN(bgpbt_mem_free(NULL, NULL, 16));
+    HBADN(bgpbt_rng_init(NULL, 1, 2));
+    HBADV(bgpbt_rng_u64(NULL), 0);
+    HBADV(bgpbt_rng_u32(NULL), 0);
+    bgpbt_rng_init(&rng, 1, 2);
+    HBADV(bgpbt_rng_below(&rng, 0), 0);
+    HBADV(bgpbt_rng_below(NULL, 5), 0);
+    HBADV(bgpbt_rng_float(NULL), 0.0f);
+    HBADV(bgpbt_rng_double(NULL), 0.0);
+    HBADV(bgpbt_rng_uniform(&rng, 2.0, 2.0), 2.0);   /* an empty range gives its bound */
+    HBADV(bgpbt_rng_uniform(NULL, 1.0, 3.0), 1.0);
+    HBADV(bgpbt_rng_normal(NULL), 0.0);
+    HBADN(bgpbt_rng_normals(NULL, f4, 4));
+    HBADN(bgpbt_rng_normals(&rng, NULL, 4));
+    HBADN(bgpbt_rng_normals(&rng, f4, 0));
+    HBADN(bgpbt_rng_permutation(&rng, perm, -3));
+    HBADN(bgpbt_rng_permutation(&rng, NULL, 4));
+    HBADN(bgpbt_rng_permutation(NULL, perm, 4));
+    HBADN(bgpbt_rng_get_state(NULL, st));
+    HBADN(bgpbt_rng_get_state(&rng, NULL));
+    HBADQ(bgpbt_rng_set_state(NULL, st), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_rng_set_state(&rng, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_arena_init(NULL, NULL, 64), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_arena_init(&ar, NULL, 0), BGPBT_ERR_INVALID_ARGUMENT);
+    REQUIRE(bgpbt_arena_init(&ar, NULL, 256) == BGPBT_OK);
+    HBADV(bgpbt_arena_push(&ar, 300, 16), NULL);     /* larger than the arena */
+    HBADV(bgpbt_arena_push(&ar, 8, 24), NULL);       /* alignment not a power of two */
+    HBADV(bgpbt_arena_push(NULL, 8, 16), NULL);
+    HBADV(bgpbt_arena_mark(NULL), 0);
+    HBADN(bgpbt_arena_reset(&ar, 1000));             /* beyond the mark: ignored */
+    CHECK_EQ_INT(bgpbt_arena_mark(&ar), 0);
+    HBADN(bgpbt_arena_reset(NULL, 0));
+    bgpbt_arena_free(&ar);
+    HBADN(bgpbt_arena_free(&ar));                    /* twice */
+    HBADN(bgpbt_arena_free(NULL));
+    /* io: CRC, writer, reader */
+    HBADV(bgpbt_crc32(7, NULL, 10), 7);
+    memset(&w, 0, sizeof w);
+    w.buf = buf;
+    w.cap = 6;
+    HBADN(bgpbt_write_bytes(NULL, buf, 4));
+    HBADN(bgpbt_write_bytes(&w, NULL, 4));
+    CHECK(w.overflow == 1 && w.pos == 0);
+    w.overflow = 0;
+    HBADN(bgpbt_write_u32(&w, 1));
+    HBADN(bgpbt_write_u64(&w, 1));                   /* past cap: overflow, nothing written */
+    CHECK(w.overflow == 1 && w.pos == 4);
+    HBADN(bgpbt_write_i32(&w, 1));
+    HBADN(bgpbt_write_f32(&w, (float)NAN));
+    HBADN(bgpbt_write_f64(&w, INFINITY));
+    HBADN(bgpbt_write_f32s(&w, NULL, 3));
+    HBADN(bgpbt_write_f64s(NULL, d4, 3));
+    CHECK(w.pos == 4);
+    HBADN(bgpbt_container_begin(NULL, 1, 1));
+    HBADN(bgpbt_container_end(NULL, 0));
+    w.overflow = 0;
+    HBADN(bgpbt_container_end(&w, 40));              /* begin_pos beyond pos: ignored */
+    memset(&rd, 0, sizeof rd);
+    rd.buf = buf;
+    rd.size = 3;
+    HBADN(bgpbt_read_bytes(NULL, buf, 2));
+    HBADN(bgpbt_read_bytes(&rd, NULL, 2));
+    CHECK(rd.failed == 1);
+    rd.failed = 0;
+    HBADV(bgpbt_read_u32(&rd), 0);                   /* past the end */
+    CHECK(rd.failed == 1);
+    HBADV(bgpbt_read_u64(&rd), 0);
+    HBADV(bgpbt_read_i32(NULL), 0);
+    HBADV(bgpbt_read_f32(&rd), 0.0f);
+    HBADV(bgpbt_read_f64(NULL), 0.0);
+    HBADN(bgpbt_read_f32s(&rd, f4, 4));
+    HBADN(bgpbt_read_f64s(&rd, NULL, 4));
+    HBADN(bgpbt_read_f32s(NULL, f4, 4));
+    rd.failed = 0;
+    rd.pos = 0;
+    rd.size = 8;
+    buf[0] = 200; buf[1] = 0; buf[2] = 0; buf[3] = 0;
+    HBADV(bgpbt_read_count(&rd, 100, 1), 0);         /* above max */
+    CHECK(rd.failed == 1);
+    rd.failed = 0;
+    rd.pos = 0;
+    HBADV(bgpbt_read_count(&rd, 1000, 4), 0);        /* 200 x 4 bytes are not there */
+    HBADV(bgpbt_read_count(NULL, 10, 1), 0);
+    /* text */
+    HBADN(bgpbt_text_init(NULL, NULL));
+    HBADN(bgpbt_text_append(NULL, "x"));
+    HBADN(bgpbt_text_printf(NULL, "%d", 1));
+    HBADN(bgpbt_text_free(NULL));
+    bgpbt_text_init(&t, NULL);
+    HBADN(bgpbt_text_append(&t, NULL));              /* appends nothing */
+    CHECK(t.len == 0);
+    HBADQ(bgpbt_text_write_file(NULL, "hardening_t.txt"), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_text_write_file(&t, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    bgpbt_text_free(&t);
+    {
+        bgpbt_plot_panel p;
+        memset(&p, 0, sizeof p);
+        HBADQ(bgpbt_svg_write_plots("hardening_p.svg", "t", &p, -1, 0, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+        HBADQ(bgpbt_svg_write_plots(NULL, "t", &p, 1, 0, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    }
+    {
+        const char* cols[1] = {"a"};
+        HBADQ(bgpbt_csv_write("hardening_c.csv", cols, 1, NULL, 3, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+        HBADQ(bgpbt_csv_write("hardening_c.csv", NULL, 1, d4, 1, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    }
+    {
+        void* data = NULL;
+        size_t size = 0;
+        HBADQ(bgpbt_file_read("hardening_no_such_file.bin", NULL, 100, NULL, &size), BGPBT_ERR_INVALID_ARGUMENT);
+        HBADQ(bgpbt_file_write_atomic("", buf, 4), BGPBT_ERR_INVALID_ARGUMENT);
+        HBADQ(bgpbt_file_write_atomic("hardening_x.bin", NULL, 4), BGPBT_ERR_INVALID_ARGUMENT);
+        (void)data;
+    }
+    (void)none;
+}
+
+static void hardening_matrix_linalg(void) {
+    double a[9] = {4, 0, 0, 2, 3, 0, 1, 1, NAN}, l[9], m[9], b[3] = {1, 2, 3}, j = -1;
+    float fa[4] = {1, 2, 3, 4}, fc[4] = {9, 9, 9, 9};
+    bgpbt_logger lg = hardening_logger();
+    HBADN(bgpbt_sgemm(-1, 2, 2, fa, 2, 1, fa, 2, fc, 2, 0));
+    HBADN(bgpbt_sgemm(2, 2, -1, fa, 2, 1, fa, 2, fc, 2, 0));
+    HBADN(bgpbt_sgemm(2, 2, 2, NULL, 2, 1, fa, 2, fc, 2, 0));
+    HBADN(bgpbt_sgemm(2, 2, 2, fa, 2, 1, fa, 2, NULL, 2, 0));
+    CHECK(fc[0] == 9 && fc[3] == 9); /* untouched */
+    HBADQ(bgpbt_linalg_cholesky(a, -1, 3), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_linalg_cholesky(a, 3, 2), BGPBT_ERR_INVALID_ARGUMENT); /* lda < n */
+    HBADQ(bgpbt_linalg_cholesky(NULL, 3, 3), BGPBT_ERR_INVALID_ARGUMENT);
+    memcpy(l, a, sizeof l);
+    HBADQ(bgpbt_linalg_cholesky(l, 3, 3), BGPBT_ERR_NOT_POSITIVE_DEFINITE); /* a NaN pivot */
+    HBAD(bgpbt_linalg_cholesky_jitter(a, 3, l, 3, 3, &j, &lg), BGPBT_ERR_NOT_FINITE);
+    CHECK(j == 0.0);
+    HBAD(bgpbt_linalg_cholesky_jitter(a, 3, l, 3, -2, &j, &lg), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_linalg_cholesky_jitter(a, 3, NULL, 3, 3, NULL, &lg), BGPBT_ERR_INVALID_ARGUMENT);
+    a[8] = -5; /* indefinite */
+    HBAD(bgpbt_linalg_cholesky_jitter(a, 3, l, 3, 3, &j, &lg), BGPBT_ERR_NOT_POSITIVE_DEFINITE);
+    HBADN(bgpbt_linalg_solve_lower(NULL, 3, 3, b));
+    HBADN(bgpbt_linalg_solve_lower(l, 3, 3, NULL));
+    HBADN(bgpbt_linalg_solve_lower(l, 2, 3, b));      /* ldl < n */
+    HBADN(bgpbt_linalg_solve_lower_t(l, 3, -4, b));
+    HBADN(bgpbt_linalg_solve_lower_t(NULL, 3, 3, b));
+    CHECK(b[0] == 1 && b[2] == 3);
+    HBADN(bgpbt_linalg_lower_inverse(l, 3, 3, NULL, 3));
+    HBADN(bgpbt_linalg_lower_inverse(l, 3, 3, m, 1));  /* ldm < n */
+    HBADN(bgpbt_linalg_lower_inverse(l, 3, -1, m, 3));
+}
+
+static void hardening_matrix_sim(void) {
+    bgpbt_sim_model_config mc = bgpbt_sim_model_config_default();
+    bgpbt_sim_config sc = bgpbt_sim_config_default();
+    bgpbt_sim_model* m = NULL;
+    bgpbt_sim* s = NULL;
+    bgpbt_sim_builder* b = NULL;
+    bgpbt_sim_joint_desc jd;
+    bgpbt_sim_geom_desc gd;
+    bgpbt_sim_actuator_desc ad;
+    float v3[3] = {0, 0, 0}, v9[9], q[64];
+    size_t n;
+    char* xml = hardening_task_xml("hopper", &n);
+    int id;
+    REQUIRE(xml != NULL);
+    mc.logger = hardening_logger();
+    sc.logger = hardening_logger();
+    /* builder */
+    HBAD(bgpbt_sim_builder_create(&mc, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADN(bgpbt_sim_builder_destroy(NULL));
+    REQUIRE(bgpbt_sim_builder_create(&mc, &b) == BGPBT_OK);
+    HBADQ(bgpbt_sim_builder_set_options(NULL, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_builder_set_options(b, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_builder_add_body(b, NULL, &id), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_builder_add_joint(b, NULL, &id), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_builder_add_geom(b, NULL, &id), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_builder_add_actuator(b, NULL, &id), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_builder_add_site(b, "s", 5, v3, &id), BGPBT_ERR_OUT_OF_RANGE);
+    v3[1] = (float)NAN;
+    HBAD(bgpbt_sim_builder_add_site(b, "s", 0, v3, &id), BGPBT_ERR_NOT_FINITE);
+    v3[1] = 0;
+    HBADQ(bgpbt_sim_builder_add_site(NULL, "s", 0, v3, &id), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_builder_exclude(b, -1, 0), BGPBT_ERR_OUT_OF_RANGE);
+    jd = bgpbt_sim_joint_desc_default();
+    jd.body = 0;
+    jd.range[0] = 1;
+    jd.range[1] = -1;
+    jd.limited = 1;
+    HBAD(bgpbt_sim_builder_add_joint(b, &jd, &id), BGPBT_ERR_OUT_OF_RANGE);  /* the world body has no joints */
+    gd = bgpbt_sim_geom_desc_default();
+    gd.type = 42;
+    HBAD(bgpbt_sim_builder_add_geom(b, &gd, &id), BGPBT_ERR_OUT_OF_RANGE); /* unknown geom type */
+    ad = bgpbt_sim_actuator_desc_default();
+    ad.joint = -3;
+    HBAD(bgpbt_sim_builder_add_actuator(b, &ad, &id), BGPBT_ERR_OUT_OF_RANGE);
+    HBAD(bgpbt_sim_builder_finish(b, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    bgpbt_sim_builder_destroy(b);
+    /* model */
+    HBAD(bgpbt_sim_model_from_mjcf(xml, strlen(xml), &mc, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_model_from_mjcf(xml, 0, &mc, &m), BGPBT_ERR_PARSE);          /* empty */
+    HBAD(bgpbt_sim_model_load_mjcf(NULL, &mc, &m), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADN(bgpbt_sim_model_destroy(NULL));
+    REQUIRE(bgpbt_sim_model_from_mjcf(xml, strlen(xml), &mc, &m) == BGPBT_OK);
+    HBADV(bgpbt_sim_model_sizes(NULL).nq, 0);
+    HBADV(bgpbt_sim_model_options(NULL).timestep, bgpbt_sim_options_default().timestep);
+    HBADV(bgpbt_sim_model_body_id(m, NULL), -1);
+    HBADV(bgpbt_sim_model_body_id(NULL, "torso"), -1);
+    HBADV(bgpbt_sim_model_joint_id(m, "no_such_joint"), -1);
+    HBADV(bgpbt_sim_model_geom_id(m, "no_such_geom"), -1);
+    HBADV(bgpbt_sim_model_site_id(m, "no_such_site"), -1);
+    HBADV(bgpbt_sim_model_actuator_id(m, "no_such_actuator"), -1);
+    HBADV(bgpbt_sim_model_body_name(m, 999), NULL);
+    HBADV(bgpbt_sim_model_joint_name(m, -1), NULL);
+    HBADV(bgpbt_sim_model_joint_name(NULL, 0), NULL);
+    HBADQ(bgpbt_sim_model_joint(m, 999, &jd), BGPBT_ERR_OUT_OF_RANGE);
+    HBADQ(bgpbt_sim_model_joint(m, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_sim_model_geom(m, -1, &gd), BGPBT_ERR_OUT_OF_RANGE);
+    HBADQ(bgpbt_sim_model_geom(NULL, 0, &gd), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_sim_model_actuator(m, 999, &ad), BGPBT_ERR_OUT_OF_RANGE);
+    HBADQ(bgpbt_sim_model_body(m, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADV(bgpbt_sim_model_joint_qpos_adr(m, 999), -1);
+    HBADV(bgpbt_sim_model_joint_dof_adr(NULL, 0), -1);
+    HBADV(bgpbt_sim_model_total_mass(NULL), 0.0f);
+    HBADV(bgpbt_sim_model_qpos0(NULL), NULL);
+    HBADV(bgpbt_sim_model_numeric(m, NULL, q, 4), -1);
+    HBADV(bgpbt_sim_model_numeric(NULL, "x", q, 4), -1);
+    /* simulator */
+    HBAD(bgpbt_sim_create(m, &sc, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADN(bgpbt_sim_destroy(NULL));
+    sc.num_envs = 2;
+    REQUIRE(bgpbt_sim_create(m, &sc, &s) == BGPBT_OK);
+    HBADV(bgpbt_sim_get_model(NULL), NULL);
+    HBADV(bgpbt_sim_num_envs(NULL), 0);
+    HBADV(bgpbt_sim_frame_skip(NULL), 0);
+    HBADQ(bgpbt_sim_set_frame_skip(NULL, 2), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_set_ctrl(s, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_set_ctrl_all(s, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_sim_set_qvel(s, 7, q), BGPBT_ERR_OUT_OF_RANGE);
+    q[0] = (float)NAN;
+    HBAD(bgpbt_sim_reset_env(s, 0, q, NULL), BGPBT_ERR_NOT_FINITE);
+    memset(q, 0, sizeof q);
+    HBADN(bgpbt_sim_get_qpos(s, 5, q));
+    HBADN(bgpbt_sim_get_qpos(s, 0, NULL));
+    HBADN(bgpbt_sim_get_qvel(NULL, 0, q));
+    HBADN(bgpbt_sim_get_qvel(s, 0, NULL));
+    HBADN(bgpbt_sim_get_ctrl(s, -1, q));
+    HBADN(bgpbt_sim_get_ctrl(s, 0, NULL));
+    HBADN(bgpbt_sim_body_pos(s, 0, 999, v3));
+    HBADN(bgpbt_sim_body_pos(s, 0, 1, NULL));
+    HBADN(bgpbt_sim_body_quat(s, 9, 1, q));
+    HBADN(bgpbt_sim_body_quat(s, 0, 1, NULL));
+    HBADN(bgpbt_sim_body_mat(s, 0, -1, v9));
+    HBADN(bgpbt_sim_body_mat(s, 0, 1, NULL));
+    HBADN(bgpbt_sim_body_com(NULL, 0, 1, v3));
+    HBADN(bgpbt_sim_body_com(s, 0, 1, NULL));
+    HBADN(bgpbt_sim_body_vel(s, 0, 999, v3, v3));
+    HBADN(bgpbt_sim_body_vel(s, 0, 1, NULL, NULL));
+    HBADN(bgpbt_sim_body_contact(s, 0, 999, v3, v3));
+    HBADN(bgpbt_sim_body_contact(s, 0, 1, NULL, NULL));
+    HBADN(bgpbt_sim_site_pos(s, 0, 999, v3));
+    HBADN(bgpbt_sim_site_pos(s, 0, 0, NULL));
+    HBADN(bgpbt_sim_com(s, 5, v3, v3));
+    HBADN(bgpbt_sim_com(s, 0, NULL, NULL));
+    HBADN(bgpbt_sim_geom_pose(s, 0, 999, v3, v9));
+    HBADN(bgpbt_sim_geom_pose(s, 0, 0, NULL, NULL));
+    HBADV(bgpbt_sim_num_contacts(s, 99), 0);
+    HBADV(bgpbt_sim_env_flagged(s, -1), 0);
+    HBADN(bgpbt_sim_clear_flag(s, 99));
+    HBADV(bgpbt_sim_warnings(NULL), 0);
+    CHECK_OK(bgpbt_sim_step(s)); /* still usable */
+    bgpbt_sim_destroy(s);
+    bgpbt_sim_model_destroy(m);
+    free(xml);
+}
+
+/* a small user environment for the env cases */
+static void hardening_game_reset(void* state, bgpbt_rng* rng, float* obs, void* user) {
+    (void)rng; (void)user;
+    *(int*)state = 0;
+    obs[0] = 0;
+}
+static void hardening_game_step(void* state, const float* action, bgpbt_rng* rng, float* obs, float* reward,
+                                int* terminated, void* user) {
+    (void)rng; (void)user;
+    ++*(int*)state;
+    obs[0] = action[0];
+    *reward = 1;
+    *terminated = 0;
+}
+
+static void hardening_matrix_env(void) {
+    bgpbt_vecenv_config c = bgpbt_vecenv_config_default();
+    bgpbt_vecenv* v = NULL;
+    bgpbt_env_def def;
+    bgpbt_render_geom g[4];
+    bgpbt_render_options ro = bgpbt_render_options_default();
+    char svg[64];
+    size_t n;
+    int nt, cnt, nq, nv;
+    float q[64];
+    c.logger = hardening_logger();
+    c.num_envs = 2;
+    c.num_threads = 1;
+    memset(&def, 0, sizeof def);
+    def.name = "hardening_game";
+    def.obs_dim = 1;
+    def.act_dim = 1;
+    def.max_episode_steps = 10;
+    def.state_bytes = sizeof(int);
+    def.reset = hardening_game_reset;
+    def.step = hardening_game_step;
+    HBAD(bgpbt_vecenv_create(&def, &c, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    def.obs_dim = 0;
+    HBAD(bgpbt_vecenv_create(&def, &c, &v), BGPBT_ERR_OUT_OF_RANGE);
+    def.obs_dim = 1;
+    def.step = NULL;
+    HBAD(bgpbt_vecenv_create(&def, &c, &v), BGPBT_ERR_INVALID_ARGUMENT);
+    def.step = hardening_game_step;
+    HBADN(bgpbt_vecenv_destroy(NULL));
+    HBADV(bgpbt_vecenv_num_envs(NULL), 0);
+    HBADV(bgpbt_vecenv_obs_dim(NULL), 0);
+    HBADV(bgpbt_vecenv_act_dim(NULL), 0);
+    HBADQ(bgpbt_vecenv_reset(NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADV(bgpbt_vecenv_obs(NULL), NULL);
+    HBADV(bgpbt_vecenv_final_obs(NULL), NULL);
+    HBADV(bgpbt_vecenv_rewards(NULL), NULL);
+    HBADV(bgpbt_vecenv_terminated(NULL), NULL);
+    HBADV(bgpbt_vecenv_truncated(NULL), NULL);
+    HBADN(bgpbt_vecenv_take_stats(NULL, NULL));
+    HBADV(bgpbt_vecenv_episode_returns(NULL), NULL);
+    HBADV(bgpbt_vecenv_episode_lengths(NULL), NULL);
+    HBADV(bgpbt_vecenv_step_counts(NULL), NULL);
+    HBADV(bgpbt_vecenv_reward_terms(NULL, &nt), NULL);
+    HBADV(bgpbt_vecenv_name(NULL) != NULL, 1);
+    HBADV(bgpbt_vecenv_max_episode_steps(NULL), 0);
+    HBADV(bgpbt_vecenv_user_state(NULL, 0), NULL);
+    HBADV(bgpbt_vecenv_sim(NULL), NULL);
+    HBADV(bgpbt_vecenv_num_bodies(NULL), 0);
+    HBADV(bgpbt_vecenv_body_name(NULL, 0), NULL);
+    HBADV(bgpbt_vecenv_reward_term_name(NULL, 0), NULL);
+    HBADQ(bgpbt_vecenv_state_sizes(NULL, &nq, &nv), BGPBT_ERR_INVALID_ARGUMENT);
+    REQUIRE(bgpbt_vecenv_create(&def, &c, &v) == BGPBT_OK);
+    HBADV(bgpbt_vecenv_user_state(v, 2), NULL);
+    HBADV(bgpbt_vecenv_sim(v), NULL);                 /* a user game has no simulator */
+    HBADV(bgpbt_vecenv_num_bodies(v), 0);
+    HBAD(bgpbt_vecenv_state_sizes(v, &nq, &nv), BGPBT_ERR_INVALID_ARGUMENT);   /* built-in tasks only */
+    HBAD(bgpbt_vecenv_render_geoms(v, 0, g, 4, &cnt), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_vecenv_render_svg_file(v, 0, "hardening_r.svg", NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    CHECK_OK(bgpbt_vecenv_reset(v));
+    bgpbt_vecenv_destroy(v);
+    v = NULL;
+    REQUIRE(bgpbt_vecenv_create_task("hopper", NULL, &c, &v) == BGPBT_OK);
+    HBAD(bgpbt_vecenv_render_geoms(v, 7, g, 4, &cnt), BGPBT_ERR_OUT_OF_RANGE);
+    HBADV(bgpbt_vecenv_render_geoms(v, 0, g, 1, &cnt) == BGPBT_OK && cnt > 1, 1); /* documented: at most max, *count all */
+    HBAD(bgpbt_vecenv_render_geoms(v, 0, g, 4, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_vecenv_render_svg_file(v, -1, "hardening_r.svg", NULL), BGPBT_ERR_OUT_OF_RANGE);
+    HBAD(bgpbt_vecenv_render_svg_file(v, 0, NULL, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADV(bgpbt_vecenv_body_name(v, 99), NULL);
+    HBADV(bgpbt_vecenv_body_transforms(v, 0, NULL, q), BGPBT_OK); /* a NULL output is skipped */
+    HBADV(bgpbt_vecenv_get_state(v, 0, NULL, NULL), BGPBT_OK);
+    HBAD(bgpbt_vecenv_body_transforms(v, 2, q, q), BGPBT_ERR_OUT_OF_RANGE);
+    bgpbt_vecenv_destroy(v);
+    /* tasks and rendering */
+    HBADV(bgpbt_task_name(bgpbt_task_count()), NULL);
+    HBADQ(bgpbt_task_get_info("hopper", NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_task_mjcf(NULL, NULL, 0, &n), BGPBT_ERR_UNKNOWN_NAME);
+    HBADQ(bgpbt_task_mjcf("hopper", NULL, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    memset(g, 0, sizeof g);
+    g[0].type = BGPBT_GEOM_SPHERE;
+    g[0].size[0] = 0.1f;
+    g[0].quat[0] = 1;
+    g[0].pos[0] = (float)NAN;
+    HBADQ(bgpbt_render_svg(g, 1, &ro, NULL, 0, &n), BGPBT_ERR_NOT_FINITE);
+    g[0].pos[0] = 0;
+    HBADQ(bgpbt_render_svg(g, -1, &ro, NULL, 0, &n), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_render_svg(NULL, 1, &ro, NULL, 0, &n), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_render_svg(g, 1, &ro, svg, sizeof svg, &n), BGPBT_ERR_BUFFER_TOO_SMALL);
+    HBADQ(bgpbt_render_svg(g, 1, &ro, NULL, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    g[0].type = 17;
+    HBADQ(bgpbt_render_svg(g, 1, &ro, NULL, 0, &n), BGPBT_ERR_INVALID_ARGUMENT);
+    g[0].type = BGPBT_GEOM_SPHERE;
+    HBADQ(bgpbt_render_svg_file(NULL, g, 1, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_render_svg_file("hardening_no_such_dir/r.svg", g, 1, NULL), BGPBT_ERR_IO);
+}
+
+static void hardening_matrix_nn_ppo(void) {
+    bgpbt_mlp_config c = bgpbt_mlp_config_default();
+    bgpbt_mlp* m = NULL;
+    bgpbt_allocator none;
+    bgpbt_agent_config ac;
+    bgpbt_agent *a = NULL, *b = NULL;
+    bgpbt_distill_config dc = bgpbt_distill_config_default();
+    bgpbt_agent_stats st;
+    float p[64], x[4] = {0, 0, 0, 0}, r4[4] = {1, 1, 1, 1}, v5[5] = {0, 0, 0, 0, 0}, vs[4], adv[4];
+    unsigned char fl[4] = {0, 0, 0, 0};
+    double mean, sd;
+    int ld = -1;
+    memset(&none, 0, sizeof none);
+    /* nn */
+    HBADN(bgpbt_mlp_destroy(NULL));
+    HBADV(bgpbt_mlp_get_config(NULL).in_dim, bgpbt_mlp_config_default().in_dim);
+    HBADV(bgpbt_mlp_num_params(NULL), 0);
+    HBADV(bgpbt_mlp_output(NULL, &ld), NULL);
+    CHECK(ld == 0);
+    HBADV(bgpbt_mlp_grad_norm(NULL), 0.0);
+    HBADN(bgpbt_mlp_reset_adam(NULL));
+    HBADV(bgpbt_mlp_adam_steps(NULL), 0);
+    HBADN(bgpbt_mlp_get_params(NULL, p));
+    HBADN(bgpbt_mlp_get_grads(NULL, p));
+    c.logger = hardening_logger();
+    c.in_dim = 2;
+    c.out_dim = 1;
+    c.num_hidden = 1;
+    c.hidden[0] = 3;
+    REQUIRE(bgpbt_mlp_create(&c, &m) == BGPBT_OK);
+    HBADN(bgpbt_mlp_get_params(m, NULL));
+    HBADN(bgpbt_mlp_get_grads(m, NULL));
+    HBAD(bgpbt_mlp_set_params(m, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_mlp_copy(NULL, m), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_mlp_copy(m, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_mlp_save(m, NULL, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_mlp_load(m, NULL, 10), BGPBT_ERR_INVALID_ARGUMENT);
+    {
+        bgpbt_mlp* m2 = NULL;
+        HBADQ(bgpbt_mlp_create_from_blob(NULL, 10, NULL, &m2), BGPBT_ERR_INVALID_ARGUMENT);
+        CHECK(m2 == NULL);
+    }
+    HBADQ(bgpbt_mlp_adam_step(NULL, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_mlp_backward(m, NULL, 1, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(bgpbt_mlp_adam_steps(m), 0);
+    bgpbt_mlp_destroy(m);
+    /* ppo */
+    HBADN(bgpbt_agent_destroy(NULL));
+    HBADN(bgpbt_agent_reseed(NULL, 3));
+    HBADQ(bgpbt_agent_train(NULL, 10), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_agent_evaluate(NULL, &mean, &sd), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADV(bgpbt_agent_get_hparams(NULL).discount, bgpbt_ppo_hparams_default().discount);
+    HBADQ(bgpbt_agent_set_hparams(NULL, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADV(bgpbt_agent_get_arch(NULL).policy_width, bgpbt_ppo_arch_default().policy_width);
+    HBADN(bgpbt_agent_get_stats(NULL, &st));
+    HBADN(bgpbt_agent_get_stats(NULL, NULL));
+    HBADV(bgpbt_agent_failed(NULL), 1);
+    HBADV(bgpbt_agent_obs_dim(NULL), 0);
+    HBADV(bgpbt_agent_act_dim(NULL), 0);
+    HBADV(bgpbt_agent_policy(NULL), NULL);
+    HBADV(bgpbt_agent_value(NULL), NULL);
+    HBADQ(bgpbt_agent_copy_from(NULL, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_agent_save(NULL, NULL, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_agent_load(NULL, p, 4), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_agent_act(NULL, x, 1, x, 1), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_agent_distill(NULL, NULL, NULL, 10), BGPBT_ERR_INVALID_ARGUMENT);
+    ac = hardening_agent_config(none);
+    ac.logger = hardening_logger();
+    REQUIRE(bgpbt_agent_create(&ac, &a) == BGPBT_OK);
+    REQUIRE(bgpbt_agent_create(&ac, &b) == BGPBT_OK);
+    HBAD(bgpbt_agent_set_hparams(a, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_agent_copy_from(a, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_agent_save(a, NULL, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_agent_load(a, NULL, 10), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_agent_act(a, x, 1, NULL, 1), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_agent_act(a, x, -1, x, 1), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_agent_distill(a, b, NULL, -4), BGPBT_ERR_INVALID_ARGUMENT);
+    dc.alpha_start = NAN;
+    HBAD(bgpbt_agent_distill(a, b, &dc, 10), BGPBT_ERR_OUT_OF_RANGE);
+    HBAD(bgpbt_agent_distill(a, a, NULL, 10), BGPBT_ERR_INVALID_ARGUMENT); /* its own teacher */
+    CHECK_OK(bgpbt_agent_evaluate(a, NULL, NULL)); /* NULL outputs are allowed; still usable */
+    HBADN(bgpbt_ppo_gae(-1, r4, v5, r4, fl, fl, 0.99f, 0.95f, vs, adv));
+    HBADN(bgpbt_ppo_gae(4, NULL, v5, r4, fl, fl, 0.99f, 0.95f, vs, adv));
+    HBADN(bgpbt_ppo_gae(4, r4, v5, r4, fl, fl, 0.99f, 0.95f, NULL, adv));
+    bgpbt_agent_destroy(b);
+    bgpbt_agent_destroy(a);
+}
+
+static void hardening_matrix_gp_bo(void) {
+    bgpbt_gp_config c = bgpbt_gp_config_default();
+    bgpbt_gp* gp = NULL;
+    bgpbt_gp_fit_info fi;
+    bgpbt_gp_hypers h;
+    bgpbt_bo_space sp;
+    bgpbt_bo_param bp;
+    bgpbt_bo_config bc;
+    bgpbt_bo* bo = NULL;
+    bgpbt_bo_tr_state ts;
+    bgpbt_bo_request rq;
+    bgpbt_allocator none;
+    bgpbt_rng rng;
+    bgpbt_logger lg = hardening_logger();
+    double X[12 * 2], y[12], raw[16], mu, var, dm[2], dv[2], out[4], u[4], v[8];
+    int i;
+    memset(&none, 0, sizeof none);
+    bgpbt_rng_init(&rng, 3, 4);
+    /* gp */
+    HBADQ(bgpbt_gp_create(NULL, &gp), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADN(bgpbt_gp_destroy(NULL));
+    HBADQ(bgpbt_gp_fit(NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADN(bgpbt_gp_get_fit_info(NULL, &fi));
+    HBADN(bgpbt_gp_get_hypers(NULL, &h));
+    HBADV(bgpbt_gp_num_params(NULL), 0);
+    HBADN(bgpbt_gp_get_params(NULL, raw));
+    HBADV(bgpbt_gp_num_data(NULL), 0);
+    HBADV(bgpbt_gp_noise(NULL), 0.0);
+    HBADV(bgpbt_gp_targets(NULL), NULL);
+    HBADQ(bgpbt_gp_output_affine(NULL, &mu, &var), BGPBT_ERR_INVALID_ARGUMENT);
+    {
+        bgpbt_gp_config c2 = bgpbt_gp_config_pb2(-3); /* kept as given: refused by create */
+        HBADV(c2.dim, -3);
+        HBADV(bgpbt_gp_config_pb2(0).dim, 0);
+        c2.logger = lg;
+        HBAD(bgpbt_gp_create(&c2, &gp), BGPBT_ERR_INVALID_ARGUMENT);
+    }
+    c.logger = lg;
+    c.dim = 2;
+    REQUIRE(bgpbt_gp_create(&c, &gp) == BGPBT_OK);
+    hardening_gp_data(X, y, 12, 2);
+    /* no data yet: the prior (documented), not an error */
+    CHECK_OK(bgpbt_gp_predict(gp, X, NULL, 1, &mu, &var));
+    CHECK(mu == 0.0 && var > 0);
+    HBADV(bgpbt_gp_predict_grad(gp, X, NULL, &mu, &var, dm, dv), BGPBT_OK);
+    CHECK(dm[0] == 0.0 && dv[1] == 0.0);
+    REQUIRE(bgpbt_gp_set_data(gp, X, NULL, y, 12) == BGPBT_OK);
+    REQUIRE(bgpbt_gp_fit(gp) == BGPBT_OK);
+    HBADN(bgpbt_gp_get_fit_info(gp, NULL));
+    HBADN(bgpbt_gp_get_hypers(gp, NULL));
+    HBADN(bgpbt_gp_get_params(gp, NULL));
+    HBAD(bgpbt_gp_set_hypers(gp, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_gp_set_params(gp, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    bgpbt_gp_get_params(gp, raw);
+    raw[0] = NAN;
+    HBAD(bgpbt_gp_set_params(gp, raw), BGPBT_ERR_NOT_FINITE);
+    HBAD(bgpbt_gp_lml(gp, raw, &mu, NULL), BGPBT_ERR_NOT_FINITE);
+    bgpbt_gp_get_params(gp, raw);
+    HBAD(bgpbt_gp_lml(gp, raw, NULL, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_gp_output_affine(gp, NULL, &var), BGPBT_ERR_INVALID_ARGUMENT);
+    X[1] = INFINITY;
+    HBAD(bgpbt_gp_predict_grad(gp, X, NULL, &mu, &var, dm, dv), BGPBT_ERR_NOT_FINITE);
+    HBAD(bgpbt_gp_sample(gp, X, NULL, 2, 1, &rng, out), BGPBT_ERR_NOT_FINITE);
+    HBAD(bgpbt_gp_set_pending(gp, X, NULL, 1), BGPBT_ERR_NOT_FINITE);
+    X[1] = 0.5;
+    HBAD(bgpbt_gp_predict_grad(gp, NULL, NULL, &mu, &var, dm, dv), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_gp_sample(gp, X, NULL, 2, -1, &rng, out), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_gp_set_pending(gp, X, NULL, -2), BGPBT_ERR_INVALID_ARGUMENT);
+    CHECK_OK(bgpbt_gp_predict(gp, X, NULL, 1, &mu, &var)); /* still usable */
+    CHECK(isfinite(mu) && var >= 0);
+    bgpbt_gp_destroy(gp);
+    /* NaN in, NaN out (x != x) */
+    HBADV(bgpbt_normal_pdf(NAN) != bgpbt_normal_pdf(NAN), 1);
+    HBADV(bgpbt_normal_cdf(NAN) != bgpbt_normal_cdf(NAN), 1);
+    HBADV(bgpbt_normal_quantile(1.5) != bgpbt_normal_quantile(1.5), 1); /* outside [0, 1] */
+    HBADV(bgpbt_normal_quantile(NAN) != bgpbt_normal_quantile(NAN), 1);
+    /* bo space */
+    HBADN(bgpbt_bo_space_init(NULL, NULL));
+    bgpbt_bo_space_init(&sp, &lg);
+    HBAD(bgpbt_bo_space_add(&sp, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    memset(&bp, 0, sizeof bp);
+    strcpy(bp.name, "p");
+    bp.type = (bgpbt_bo_param_type)9;
+    HBAD(bgpbt_bo_space_add(&sp, &bp), BGPBT_ERR_INVALID_ARGUMENT); /* unknown type */
+    HBAD(bgpbt_bo_space_add_context(&sp, "t", 2, 1), BGPBT_ERR_EMPTY_RANGE);
+    HBAD(bgpbt_bo_space_add_context(&sp, "t", NAN, 1), BGPBT_ERR_NOT_FINITE);
+    HBADQ(bgpbt_bo_space_add_context(NULL, "t", 0, 1), BGPBT_ERR_INVALID_ARGUMENT);
+    CHECK_OK(bgpbt_bo_space_add_float(&sp, "a", 0, 1, 0));
+    HBAD(bgpbt_bo_space_find(&sp, NULL, &i), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_bo_space_check(&sp, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    u[0] = 0.5;
+    HBAD(bgpbt_bo_space_encode(&sp, u, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    u[0] = 7;
+    HBAD(bgpbt_bo_space_encode(&sp, u, v), BGPBT_ERR_OUT_OF_RANGE);
+    HBADQ(bgpbt_bo_space_encode(NULL, u, v), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADN(bgpbt_bo_space_decode(&sp, NULL, v));
+    HBADN(bgpbt_bo_space_decode(NULL, u, v));
+    HBADN(bgpbt_bo_space_sample(&sp, NULL, v));
+    HBADN(bgpbt_bo_space_sample(NULL, &rng, v));
+    /* bo */
+    HBADQ(bgpbt_bo_create(NULL, &bo), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADN(bgpbt_bo_destroy(NULL));
+    HBADV(bgpbt_bo_get_space(NULL), NULL);
+    HBADQ(bgpbt_bo_ask(NULL, NULL, 1, v), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_bo_tell(NULL, v, 0, 1), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADN(bgpbt_bo_clear_pending(NULL));
+    HBADV(bgpbt_bo_num_observations(NULL), 0);
+    HBADQ(bgpbt_bo_best(NULL, v, &mu), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_bo_set_data(NULL, v, NULL, y, 1), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_bo_suggest(NULL, NULL, 1, v), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADV(bgpbt_bo_tr_report(NULL, 1), 0);
+    HBADN(bgpbt_bo_tr_reset(NULL));
+    HBADN(bgpbt_bo_tr_get(NULL, &ts));
+    HBADQ(bgpbt_bo_tr_set(NULL, &ts), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_bo_tr_box(NULL, u, v, &i), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADV(bgpbt_bo_get_gp(NULL), NULL);
+    HBADV(bgpbt_bo_get_rng(NULL), NULL);
+    HBADQ(bgpbt_bo_minimize(NULL, NULL, NULL, 4, 1, NULL, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    bc = hardening_bo_config(none);
+    bc.logger = lg;
+    REQUIRE(bgpbt_bo_create(&bc, &bo) == BGPBT_OK);
+    HBADN(bgpbt_bo_tr_get(bo, NULL));
+    HBAD(bgpbt_bo_tr_set(bo, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_bo_suggest(bo, NULL, 0, v), BGPBT_ERR_INVALID_ARGUMENT);
+    memset(&rq, 0, sizeof rq);
+    rq.n_pending = -1;
+    HBAD(bgpbt_bo_suggest(bo, &rq, 1, v), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_bo_minimize(bo, NULL, NULL, 4, 1, NULL, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_bo_set_data(bo, NULL, NULL, y, 2), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_bo_tell(bo, NULL, 0, 1), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADN(bgpbt_bo_clear_pending(bo));
+    CHECK_OK(bgpbt_bo_ask(bo, NULL, 1, v)); /* still usable */
+    bgpbt_bo_destroy(bo);
+}
+
+static void hardening_matrix_pbt(void) {
+    bgpbt_allocator none;
+    bgpbt_pbt_config c;
+    bgpbt_pbt* s = NULL;
+    const bgpbt_pbt_round* rd;
+    bgpbt_pbt_param p;
+    bgpbt_ppo_hparams hp;
+    bgpbt_ppo_arch arch;
+    bgpbt_pbt_agent_ops ops;
+    bgpbt_agent_config ac;
+    int ids[8], n = 0, id;
+    void* ags[8];
+    double ret;
+    memset(&none, 0, sizeof none);
+    HBADV(bgpbt_pbt_source_name(-5)[0], 'u'); /* "unknown" */
+    CHECK(strcmp(bgpbt_pbt_source_name(-5), "unknown") == 0);
+    HBADV(bgpbt_pbt_method_name(99)[0], 'u');
+    CHECK(strcmp(bgpbt_pbt_method_name(99), "unknown") == 0);
+    /* no name, unknown type, reversed range: made as given, refused by bgpbt_pbt_create */
+    HBADV(bgpbt_pbt_param_make(NULL, 77, 2, 1, 1).name[0], 0);
+    c = hardening_pbt_config(BGPBT_PBT_METHOD_PBT, none);
+    c.logger = hardening_logger();
+    c.n_hp = 1;
+    c.hp[0] = bgpbt_pbt_param_make("x", 77, 0, 1, 0);
+    HBAD(bgpbt_pbt_create(&c, &s), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADV(bgpbt_pbt_param_encode(NULL, 0.5), 0.0);
+    HBADV(bgpbt_pbt_param_decode(NULL, 0.5), 0.0);
+    p = bgpbt_pbt_param_make("lr", BGPBT_PBT_FLOAT, 1e-4, 1e-2, 1);
+    HBADV(bgpbt_pbt_param_encode(&p, -1.0), 0.0);     /* not in the log domain */
+    HBADV(bgpbt_pbt_param_decode(&p, NAN), bgpbt_pbt_param_decode(&p, 0.5));
+    HBADV(bgpbt_pbt_hp_index(NULL, "lr"), -1);
+    HBADV(bgpbt_pbt_arch_index(NULL, "width"), -1);
+    HBADV(bgpbt_pbt_distill_alpha(NULL, -5, 0), bgpbt_pbt_distill_alpha(NULL, 0, 0)); /* clamped */
+    HBADN(bgpbt_pbt_ppo_hparams(NULL, NULL, NULL, &hp));
+    CHECK(hp.discount == bgpbt_ppo_hparams_default().discount);
+    HBADN(bgpbt_pbt_ppo_hparams(NULL, NULL, NULL, NULL));
+    HBADN(bgpbt_pbt_ppo_arch(NULL, NULL, NULL, &arch));
+    HBADN(bgpbt_pbt_ppo_arch(NULL, NULL, NULL, NULL));
+    HBADN(bgpbt_pbt_destroy(NULL));
+    HBADQ(bgpbt_pbt_ask(NULL, &rd), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_pbt_tell(NULL, 0, 1, 1, 0), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADV(bgpbt_pbt_get_config(NULL), NULL);
+    HBADV(bgpbt_pbt_done(NULL), 1);
+    HBADV(bgpbt_pbt_generation(NULL), 0);
+    HBADV(bgpbt_pbt_tr_length(NULL), 0.0);
+    HBADV(bgpbt_pbt_total_steps(NULL), 0);
+    HBADV(bgpbt_pbt_rows(NULL, &n), NULL);
+    HBADV(bgpbt_pbt_population(NULL, ids, NULL), 0);
+    HBADQ(bgpbt_pbt_best(NULL, &id, &ret, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_pbt_save(NULL, NULL, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_pbt_load(NULL, ids, 4), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_pbt_write_csv(NULL, "x.csv"), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_pbt_write_plots(NULL, "x_"), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_pbt_ppo_ops_create(NULL, NULL, &ops), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADN(bgpbt_pbt_ppo_ops_destroy(NULL));
+    HBADQ(bgpbt_pbt_checkpoint_save(NULL, &ops, 0, ids, ags, "x.bgpbt"), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_pbt_checkpoint_load(NULL, &ops, "x.bgpbt", 8, ids, ags, &n), BGPBT_ERR_INVALID_ARGUMENT);
+    c = hardening_pbt_config(BGPBT_PBT_METHOD_PBT, none);
+    c.logger = hardening_logger();
+    REQUIRE(bgpbt_pbt_create(&c, &s) == BGPBT_OK);
+    HBAD(bgpbt_pbt_ask(s, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_pbt_save(s, NULL, 0, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_pbt_load(s, NULL, 4), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_pbt_write_plots(s, "hardening_plots_"), BGPBT_ERR_WRONG_ORDER); /* nothing to plot yet */
+    HBAD(bgpbt_pbt_write_csv(s, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    ops = hardening_sops(none);
+    HBAD(bgpbt_pbt_checkpoint_save(s, &ops, -1, ids, ags, "x.bgpbt"), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_pbt_checkpoint_save(s, &ops, 0, ids, ags, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    HBAD(bgpbt_pbt_checkpoint_load(s, &ops, "hardening_no_such_checkpoint.bgpbt", 8, ids, ags, &n), BGPBT_ERR_IO);
+    HBAD(bgpbt_pbt_checkpoint_load(s, &ops, "x.bgpbt", 0, ids, ags, &n), BGPBT_ERR_INVALID_ARGUMENT);
+    ac = hardening_agent_config(none);
+    ac.task = "no_such_task";
+    HBAD(bgpbt_pbt_ppo_ops_create(bgpbt_pbt_get_config(s), NULL, &ops), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_pbt_ppo_ops_create(bgpbt_pbt_get_config(s), &ac, NULL), BGPBT_ERR_INVALID_ARGUMENT);
+    /* an unknown task is only found when an agent is created: ops.create reports it */
+    REQUIRE(bgpbt_pbt_ppo_ops_create(bgpbt_pbt_get_config(s), &ac, &ops) == BGPBT_OK);
+    {
+        int arch[BGPBT_PBT_MAX_HP];
+        double hpv[BGPBT_PBT_MAX_HP];
+        void* agent = NULL;
+        memset(arch, 0, sizeof arch);
+        memset(hpv, 0, sizeof hpv);
+        HBAD(ops.create(ops.user, arch, hpv, 1, &agent), BGPBT_ERR_UNKNOWN_NAME);
+        CHECK(agent == NULL);
+    }
+    bgpbt_pbt_ppo_ops_destroy(&ops);
+    CHECK_OK(bgpbt_pbt_ask(s, &rd)); /* still usable */
+    bgpbt_pbt_destroy(s);
+}
+
+static void hardening_matrix(void) {
+    long before = hardening_bad_cases;
+    size_t k;
+    memset(&hardening_cap, 0, sizeof hardening_cap);
+    hardening_matrix_no_input();
+    hardening_matrix_core_io();
+    hardening_matrix_linalg();
+    hardening_matrix_sim();
+    hardening_matrix_env();
+    hardening_matrix_nn_ppo();
+    hardening_matrix_gp_bo();
+    hardening_matrix_pbt();
+    for (k = 0; k < sizeof hardening_no_bad_input / sizeof hardening_no_bad_input[0]; ++k)
+        CHECK(strncmp(hardening_no_bad_input[k][0], "bgpbt_", 6) == 0 && hardening_no_bad_input[k][1][0] != 0);
+    remove("hardening_c.csv");
+    remove("hardening_p.svg");
+    remove("hardening_r.svg");
+    remove("hardening_t.txt");
+    if (test__verbose) printf("  hardening: %ld bad-input cases (matrix, part 2)\n", hardening_bad_cases - before);
+}
+
 /* ---- file safety: SIGKILL while saving checkpoints -------------------------------------------
 
    A child process saves real checkpoint blobs (scheduler states after successive rounds) over
@@ -1187,6 +1977,332 @@ static void hardening_kill_test(void) {
         remove(tmp);
     }
     if (test__verbose) printf("  hardening: %ld kills survived\n", hardening_kills);
+}
+#endif
+
+/* ---- I/O fault injection (SQLite's test-VFS loop) --------------------------------------------
+
+   tests/test_prelude.h routes the implementation's file operations (fopen, fread, open, write,
+   fsync, rename, link) through a counter. Each operation below runs with its k-th file
+   operation failing, k = 1, 2, ... until it completes without reaching k, in both modes: the
+   k-th file operation fails alone, or it and every later one fail. A failure must return the
+   documented code (BGPBT_ERR_IO), log a message where a logger is in reach, leave the previous
+   file complete and loadable under its own name, leave no "<path>.tmp" behind and leave the
+   objects usable. */
+#if defined(TEST_IO_SEAM) && !defined(_WIN32) && !defined(HARDENING_NO_SUITE)
+static long hardening_io_points, hardening_io_faults;
+
+/* The loops create, rename and remove files some 10^5 times: on a tmpfs (/dev/shm) when there
+   is one, so a busy disk does not make them slow. hardening_io_path(name) is the path of a test file. */
+static char hardening_io_dir[64];
+static char hardening_io_paths[8][160];
+static int hardening_io_next;
+static const char* hardening_io_path(const char* name) {
+    char* p = hardening_io_paths[hardening_io_next++ & 7];
+    snprintf(p, 160, "%s%s", hardening_io_dir, name);
+    return p;
+}
+static void hardening_io_pick_dir(void) {
+    FILE* f;
+    snprintf(hardening_io_dir, sizeof hardening_io_dir, "/dev/shm/bgpbt_%ld_", (long)getpid());
+    f = fopen(hardening_io_path("probe"), "wb");
+    if (f) {
+        fclose(f);
+        remove(hardening_io_path("probe"));
+    } else {
+        hardening_io_dir[0] = 0; /* the current directory */
+    }
+}
+
+static int hardening_exists(const char* path) {
+    FILE* f = fopen(path, "rb");
+    if (f) fclose(f);
+    return f != NULL;
+}
+/* the whole file equals these bytes (read with the seam disarmed) */
+static int hardening_file_is(const char* path, const void* data, size_t n) {
+    void* d = NULL;
+    size_t m = 0;
+    int same;
+    test_io_state saved = test_io;
+    test_io.fail_at = 0;
+    same = bgpbt_file_read(path, NULL, 1 << 26, &d, &m) == BGPBT_OK && m == n && memcmp(d, data, n) == 0;
+    if (d) bgpbt_mem_free(NULL, d, m);
+    test_io = saved;
+    return same;
+}
+static char hardening_io_why[512];
+#define HARDENING_IO_REQUIRE(cond) do { if (!(cond)) { \
+    snprintf(hardening_io_why, sizeof hardening_io_why, "line %d: %s (last message: %.100s)", __LINE__, #cond, \
+             hardening_cap.last); r = BGPBT_ERR_INTERNAL; goto done; } } while (0)
+
+/* op(k, persistent): sets up with the seam disarmed, runs the part under test armed, checks
+   the post-conditions disarmed. Returns the result of the part under test, or
+   BGPBT_ERR_INTERNAL with hardening_io_why set when a post-condition fails. */
+typedef bgpbt_result (*hardening_io_op)(long k, int persistent);
+
+static void hardening_io_loop(const char* what, hardening_io_op op, long max_k) {
+    int persistent;
+    for (persistent = 0; persistent < 2; ++persistent) {
+        long k;
+        for (k = 1; k <= max_k; ++k) {
+            bgpbt_result r;
+            long failed;
+            hardening_io_why[0] = 0;
+            test_io_arm(0, 0);
+            r = op(k, persistent);
+            failed = test_io.failed;
+            test_io_disarm();
+            hardening_io_points++;
+            if (r == BGPBT_ERR_INTERNAL || (r != BGPBT_OK && r != BGPBT_ERR_IO) || (r != BGPBT_OK && failed == 0)) {
+                char m[800];
+                snprintf(m, sizeof m, "%s: file operation %ld fails%s: %s %s", what, k, persistent ? " (persistent)" : "",
+                         bgpbt_result_string(r), hardening_io_why);
+                test__fail(__FILE__, __LINE__, m);
+                return;
+            }
+            if (failed > 0) hardening_io_faults++;
+            if (r == BGPBT_OK && failed == 0) { /* never reached k: done */
+                if (test__verbose)
+                    printf("  io  %-36s %5ld failure points%s\n", what, k - 1, persistent ? " (persistent)" : "");
+                break;
+            }
+            if (k == max_k) {
+                char m[256];
+                snprintf(m, sizeof m, "%s: still doing file operations after %ld", what, max_k);
+                test__fail(__FILE__, __LINE__, m);
+            }
+        }
+    }
+}
+
+static bgpbt_result hardening_io_write_atomic(long k, int persistent) {
+    const char* path = hardening_io_path("hardening_io.bin");
+    static const char old_data[] = "the previous content", new_data[] = "the new content, longer than the old one";
+    bgpbt_result r;
+    if (bgpbt_file_write_atomic(path, old_data, sizeof old_data) != BGPBT_OK) return BGPBT_ERR_INTERNAL;
+    test_io_arm(k, persistent);
+    r = bgpbt_file_write_atomic(path, new_data, sizeof new_data);
+    {
+        bgpbt_result rr = r;
+        test_io_disarm();
+        if (rr == BGPBT_OK) HARDENING_IO_REQUIRE(hardening_file_is(path, new_data, sizeof new_data));
+        else HARDENING_IO_REQUIRE(hardening_file_is(path, old_data, sizeof old_data));
+        HARDENING_IO_REQUIRE(!hardening_exists(hardening_io_path("hardening_io.bin.tmp")));
+        r = rr;
+    }
+done:
+    remove(path);
+    return r;
+}
+
+static bgpbt_result hardening_io_read(long k, int persistent) {
+    const char* path = hardening_io_path("hardening_io_read.bin");
+    static const char data[] = "some bytes to read back";
+    void* d = NULL;
+    size_t n = 7;
+    bgpbt_result r;
+    if (bgpbt_file_write_atomic(path, data, sizeof data) != BGPBT_OK) return BGPBT_ERR_INTERNAL;
+    test_io_arm(k, persistent);
+    r = bgpbt_file_read(path, NULL, 1024, &d, &n);
+    test_io_disarm();
+    if (r == BGPBT_OK) {
+        bgpbt_result rr = r;
+        HARDENING_IO_REQUIRE(n == sizeof data && memcmp(d, data, n) == 0);
+        r = rr;
+    } else {
+        bgpbt_result rr = r;
+        HARDENING_IO_REQUIRE(d == NULL && n == 0);
+        r = rr;
+    }
+done:
+    if (d) bgpbt_mem_free(NULL, d, n);
+    remove(path);
+    return r;
+}
+
+static bgpbt_result hardening_io_mjcf(long k, int persistent) {
+    const char* path = hardening_io_path("hardening_io_model.xml");
+    size_t n;
+    char* xml = hardening_task_xml("hopper", &n);
+    bgpbt_sim_model_config mc = bgpbt_sim_model_config_default();
+    bgpbt_sim_model* m = NULL;
+    bgpbt_result r;
+    int logged;
+    if (!xml || bgpbt_file_write_atomic(path, xml, strlen(xml)) != BGPBT_OK) { free(xml); return BGPBT_ERR_INTERNAL; }
+    mc.logger = hardening_logger();
+    logged = hardening_cap.count;
+    test_io_arm(k, persistent);
+    r = bgpbt_sim_model_load_mjcf(path, &mc, &m);
+    test_io_disarm();
+    {
+        bgpbt_result rr = r;
+        if (rr == BGPBT_OK) HARDENING_IO_REQUIRE(m != NULL && bgpbt_sim_model_sizes(m).nq > 0);
+        else HARDENING_IO_REQUIRE(m == NULL && hardening_cap.count > logged);
+        r = rr;
+    }
+done:
+    bgpbt_sim_model_destroy(m);
+    free(xml);
+    remove(path);
+    return r;
+}
+
+/* bgpbt_pbt_checkpoint_save over a previous checkpoint, with stand-in agents: a failure leaves
+   the previous checkpoint at the path, intact and loadable, no temporary file, and the
+   scheduler usable (the same save then succeeds). A success writes exactly the new state and
+   keeps the previous one as <path>.prev. */
+static bgpbt_result hardening_io_checkpoint(long k, int persistent) {
+    char path[200], ref[200], tmp[220], prev[220];
+    bgpbt_allocator none;
+    bgpbt_pbt* s = NULL;
+    bgpbt_pbt* t = NULL;
+    bgpbt__pbt_table tab;
+    bgpbt_pbt_agent_ops ops;
+    void* old_data = NULL;
+    void* new_data = NULL;
+    size_t old_n = 0, new_n = 0;
+    bgpbt_result r;
+    int logged;
+    snprintf(path, sizeof path, "%s", hardening_io_path("hardening_io_ckpt.bgpbt"));
+    snprintf(ref, sizeof ref, "%s", hardening_io_path("hardening_io_ref.bgpbt"));
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(prev, sizeof prev, "%s.prev", path);
+    memset(&none, 0, sizeof none);
+    ops = hardening_sops(none);
+    memset(&tab, 0, sizeof tab);
+    r = hardening_make_run(none, &s, &tab);
+    if (r != BGPBT_OK) return BGPBT_ERR_INTERNAL;
+    s->cfg.logger = hardening_logger();
+    if (bgpbt_pbt_checkpoint_save(s, &ops, tab.n, tab.ids, tab.agents, path) != BGPBT_OK ||
+        bgpbt_file_read(path, NULL, 1 << 26, &old_data, &old_n) != BGPBT_OK) {
+        r = BGPBT_ERR_INTERNAL;
+        goto done;
+    }
+    ((test_sagent*)tab.agents[0])->skill += 1.0; /* a new state */
+    if (bgpbt_pbt_checkpoint_save(s, &ops, tab.n, tab.ids, tab.agents, ref) != BGPBT_OK ||
+        bgpbt_file_read(ref, NULL, 1 << 26, &new_data, &new_n) != BGPBT_OK) {
+        r = BGPBT_ERR_INTERNAL;
+        goto done;
+    }
+    logged = hardening_cap.count;
+    test_io_arm(k, persistent);
+    r = bgpbt_pbt_checkpoint_save(s, &ops, tab.n, tab.ids, tab.agents, path);
+    test_io_disarm();
+    {
+        bgpbt_result rr = r;
+        int ids[64], n = 0, i;
+        void* ags[64];
+        bgpbt_pbt_config c = hardening_pbt_config(BGPBT_PBT_METHOD_PBT, none);
+        if (rr == BGPBT_OK) {
+            HARDENING_IO_REQUIRE(hardening_file_is(path, new_data, new_n));
+        } else {
+            HARDENING_IO_REQUIRE(hardening_cap.count > logged);
+            HARDENING_IO_REQUIRE(hardening_file_is(path, old_data, old_n));
+        }
+        HARDENING_IO_REQUIRE(!hardening_exists(tmp));
+        HARDENING_IO_REQUIRE(bgpbt_pbt_create(&c, &t) == BGPBT_OK);
+        t->cfg.logger = hardening_logger();
+        HARDENING_IO_REQUIRE(bgpbt_pbt_checkpoint_load(t, &ops, path, 64, ids, ags, &n) == BGPBT_OK);
+        for (i = 0; i < n; ++i) ops.destroy(ops.user, ags[i]);
+        /* the scheduler is usable: the save succeeds now */
+        HARDENING_IO_REQUIRE(bgpbt_pbt_checkpoint_save(s, &ops, tab.n, tab.ids, tab.agents, path) == BGPBT_OK);
+        HARDENING_IO_REQUIRE(hardening_file_is(path, new_data, new_n));
+        r = rr;
+    }
+done:
+    bgpbt_pbt_destroy(t);
+    if (old_data) bgpbt_mem_free(NULL, old_data, old_n);
+    if (new_data) bgpbt_mem_free(NULL, new_data, new_n);
+    hardening_free_run(none, s, &tab);
+    remove(path);
+    remove(prev);
+    remove(ref);
+    return r;
+}
+
+/* The runner (stand-in agents, every output file): a run whose file operations fail stops with
+   BGPBT_ERR_IO; resuming it with working files then finishes with the same log as a run that
+   never failed. */
+static char* hardening_io_ref_log;
+static size_t hardening_io_ref_n;
+static void hardening_io_remove_run(const char* prefix) {
+    static const char* const names[] = {"log.csv", "returns.svg", "schedule.svg", "arch.svg", "checkpoint.bgpbt",
+                                        "checkpoint.bgpbt.prev", "best.agent", "checkpoint.bgpbt.tmp"};
+    char p[256];
+    int i;
+    for (i = 0; i < 8; ++i) { snprintf(p, sizeof p, "%s%s", prefix, names[i]); remove(p); }
+}
+static bgpbt_result hardening_io_run_once(const char* prefix, int resume, long k, int persistent) {
+    bgpbt_allocator none;
+    bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
+    bgpbt_pbt_run_result res;
+    bgpbt_pbt_agent_ops ops;
+    bgpbt_result r;
+    memset(&none, 0, sizeof none);
+    ops = hardening_sops(none);
+    rc.pbt = hardening_pbt_config(BGPBT_PBT_METHOD_PBT, none);
+    rc.pbt.logger = hardening_logger();
+    rc.ops = &ops;
+    rc.out_prefix = prefix;
+    rc.resume = resume;
+    rc.threads = 1;
+    rc.progress = 0;
+    if (k > 0) test_io_arm(k, persistent);
+    r = bgpbt_pbt_run(&rc, &res);
+    test_io_disarm();
+    return r;
+}
+static bgpbt_result hardening_io_run(long k, int persistent) {
+    char prefix[200], path[256];
+    char* log = NULL;
+    size_t n = 0;
+    bgpbt_result r;
+    int logged = hardening_cap.count;
+    snprintf(prefix, sizeof prefix, "%s", hardening_io_path("hardening_io_run_"));
+    hardening_io_remove_run(prefix);
+    r = hardening_io_run_once(prefix, 0, k, persistent);
+    {
+        bgpbt_result rr = r;
+        if (rr != BGPBT_OK) {
+            HARDENING_IO_REQUIRE(hardening_cap.count > logged);
+            snprintf(path, sizeof path, "%scheckpoint.bgpbt.tmp", prefix);
+            HARDENING_IO_REQUIRE(!hardening_exists(path));
+            HARDENING_IO_REQUIRE(hardening_io_run_once(prefix, 1, 0, 0) == BGPBT_OK); /* resume */
+        }
+        snprintf(path, sizeof path, "%slog.csv", prefix);
+        HARDENING_IO_REQUIRE(bgpbt_file_read(path, NULL, 1 << 24, (void**)&log, &n) == BGPBT_OK);
+        HARDENING_IO_REQUIRE(n == hardening_io_ref_n && memcmp(log, hardening_io_ref_log, n) == 0);
+        r = rr;
+    }
+done:
+    if (log) bgpbt_mem_free(NULL, log, n);
+    hardening_io_remove_run(prefix);
+    return r;
+}
+
+static void hardening_io_faults_test(void) {
+    long before = hardening_io_points;
+    char path[256], prefix[200];
+    memset(&hardening_cap, 0, sizeof hardening_cap);
+    hardening_io_pick_dir();
+    snprintf(prefix, sizeof prefix, "%s", hardening_io_path("hardening_io_run_"));
+    test_io.no_sync = 1;
+    hardening_io_loop("file write (atomic)", hardening_io_write_atomic, 100);
+    hardening_io_loop("file read", hardening_io_read, 100);
+    hardening_io_loop("MJCF model from a file", hardening_io_mjcf, 100);
+    hardening_io_loop("checkpoint save", hardening_io_checkpoint, 100);
+    /* the runner: a reference log from a run without faults first */
+    hardening_io_remove_run(prefix);
+    REQUIRE(hardening_io_run_once(prefix, 0, 0, 0) == BGPBT_OK);
+    snprintf(path, sizeof path, "%slog.csv", prefix);
+    REQUIRE(bgpbt_file_read(path, NULL, 1 << 24, (void**)&hardening_io_ref_log, &hardening_io_ref_n) == BGPBT_OK);
+    hardening_io_loop("pbt run, then resume", hardening_io_run, 2000); /* about 5 s under ASan */
+    bgpbt_mem_free(NULL, hardening_io_ref_log, hardening_io_ref_n);
+    hardening_io_ref_log = NULL;
+    hardening_io_remove_run(prefix);
+    test_io.no_sync = 0;
+    if (test__verbose) printf("  hardening: %ld I/O failure points (last log: %s)\n", hardening_io_points - before, hardening_cap.last);
 }
 #endif
 
@@ -1327,13 +2443,21 @@ static void hardening_determinism_threads(void) {
 
 void suite_hardening(void) {
     RUN(hardening_bad_inputs);
+    RUN(hardening_matrix);
     RUN(hardening_oom);
 #if defined(__unix__)
     RUN(hardening_kill_test);
 #endif
+#if defined(TEST_IO_SEAM) && !defined(_WIN32)
+    RUN(hardening_io_faults_test);
+#endif
     RUN(hardening_determinism_threads);
-    if (test__verbose)
-        printf("  hardening totals: %ld allocation-failure points, %ld bad-input cases, %ld kills survived\n",
-               hardening_oom_points, hardening_bad_cases, hardening_kills);
+    /* always printed: tests/run.sh keeps each build's output in build/tests/<build>.run.log */
+    printf("hardening totals: %ld allocation-failure points, %ld bad-input cases, %ld kills survived\n",
+           hardening_oom_points, hardening_bad_cases, hardening_kills);
+#if defined(TEST_IO_SEAM) && !defined(_WIN32)
+    printf("hardening totals: %ld I/O failure points, %ld injected I/O faults survived\n", hardening_io_points,
+           hardening_io_faults);
+#endif
 }
 #endif

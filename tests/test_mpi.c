@@ -6,79 +6,28 @@
    - the runner's PPO ops: an agent moved as a blob (save, load elsewhere) trains exactly like
      the original, and a blob copy reseeded with the job seed equals ops.clone. */
 
-typedef struct mpi_fake { double skill; uint64_t state; } mpi_fake;
-typedef struct mpi_fake_user { bgpbt_pbt_config cfg; } mpi_fake_user;
-
-static uint64_t mpi_next(uint64_t* s) {
-    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-    return *s >> 11;
-}
-static bgpbt_result mpi_f_create(void* user, const int* arch, const double* hp, uint64_t seed, void** out) {
-    mpi_fake* a = (mpi_fake*)malloc(sizeof *a);
-    (void)user; (void)hp; (void)arch;
-    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
-    a->skill = 0;
-    a->state = seed;
-    *out = a;
-    return BGPBT_OK;
-}
-static void mpi_f_destroy(void* user, void* agent) { (void)user; free(agent); }
-static bgpbt_result mpi_f_clone(void* user, const void* src, uint64_t seed, void** out) {
-    mpi_fake* a = (mpi_fake*)malloc(sizeof *a);
-    (void)user;
-    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
-    *a = *(const mpi_fake*)src;
-    a->state = seed;
-    *out = a;
-    return BGPBT_OK;
-}
-static bgpbt_result mpi_f_train(void* user, void* agent, const void* teacher, const bgpbt_pbt_job* job, double* ret,
-                                long long* steps_run) {
-    const mpi_fake_user* u = (const mpi_fake_user*)user;
-    mpi_fake* a = (mpi_fake*)agent;
+/* The stand-in agent of tests/test.h with this suite's learning rule: a skill that grows with
+   the steps, faster near hp = 0.3 (encoded), with noise and per-agent step counts. */
+static bgpbt_result mpi_f_train(test_sagent_user* u, test_sagent* a, const test_sagent* teacher, const bgpbt_pbt_job* job,
+                                double* ret, long long* steps_run) {
     double g = 1;
     int k;
     for (k = 0; k < u->cfg.n_hp; ++k) {
         double d = bgpbt_pbt_param_encode(&u->cfg.hp[k], job->hp[k]) - 0.3;
         g -= d * d;
     }
-    if (teacher && a->skill < 0.5 * ((const mpi_fake*)teacher)->skill) a->skill = 0.5 * ((const mpi_fake*)teacher)->skill;
-    a->skill += 1e-4 * (double)job->steps * g + 0.05 * (double)(mpi_next(&a->state) % 1000) / 1000.0;
+    if (teacher && a->skill < 0.5 * teacher->skill) a->skill = 0.5 * teacher->skill;
+    a->skill += 1e-4 * (double)job->steps * g + 0.05 * (double)(bgpbt_rng_u64(&a->rng) % 1000) / 1000.0;
     *ret = a->skill;
     /* like PPO's whole rounds: a little more than asked, different per agent, so lineages differ */
-    *steps_run = job->steps + (long long)(mpi_next(&a->state) % 4) * 100;
+    *steps_run = job->steps + (long long)(bgpbt_rng_u64(&a->rng) % 4) * 100;
     return BGPBT_OK;
 }
-static bgpbt_result mpi_f_save(void* user, const void* agent, void* buf, size_t cap, size_t* size) {
-    (void)user;
-    *size = sizeof(mpi_fake);
-    if (buf) {
-        if (cap < sizeof(mpi_fake)) return BGPBT_ERR_BUFFER_TOO_SMALL;
-        memcpy(buf, agent, sizeof(mpi_fake));
-    }
-    return BGPBT_OK;
-}
-static bgpbt_result mpi_f_load(void* user, const void* data, size_t size, void** out) {
-    mpi_fake* a;
-    (void)user;
-    if (size != sizeof(mpi_fake)) return BGPBT_ERR_SIZE_MISMATCH;
-    a = (mpi_fake*)malloc(sizeof *a);
-    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
-    memcpy(a, data, sizeof *a);
-    *out = a;
-    return BGPBT_OK;
-}
-static bgpbt_pbt_agent_ops mpi_fake_ops(mpi_fake_user* u) {
-    bgpbt_pbt_agent_ops o;
-    memset(&o, 0, sizeof o);
-    o.user = u;
-    o.create = mpi_f_create;
-    o.destroy = mpi_f_destroy;
-    o.clone = mpi_f_clone;
-    o.train = mpi_f_train;
-    o.save = mpi_f_save;
-    o.load = mpi_f_load;
-    return o;
+static bgpbt_pbt_agent_ops mpi_fake_ops(test_sagent_user* u) {
+    u->fail_id = -1;
+    u->train = mpi_f_train;
+    memset(&u->allocator, 0, sizeof u->allocator);
+    return test_sagent_ops(u);
 }
 
 static bgpbt_pbt_config mpi_small_config(int method) {
@@ -122,7 +71,7 @@ static void mpi_remove(const char* prefix) {
 static void mpi_test_resume_every_round(void) {
     int method;
     for (method = 0; method < 4; ++method) {
-        mpi_fake_user u;
+        test_sagent_user u;
         bgpbt_pbt_agent_ops ops;
         bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
         bgpbt_pbt_run_result res;
@@ -185,7 +134,7 @@ static void mpi_test_resume_every_round(void) {
 /* checkpoint_save of a scheduler and agents, then checkpoint_load: same scheduler state, same
    agents by id; a damaged file is refused and the target left unchanged. */
 static void mpi_test_checkpoint_roundtrip(void) {
-    mpi_fake_user u;
+    test_sagent_user u;
     bgpbt_pbt_agent_ops ops;
     bgpbt_pbt_config c = mpi_small_config(BGPBT_PBT_METHOD_PBT);
     bgpbt_pbt *s = NULL, *t = NULL;
@@ -227,7 +176,7 @@ static void mpi_test_checkpoint_roundtrip(void) {
     for (i = 0; i < gn; ++i) {
         int found = 0;
         for (j = 0; j < n; ++j)
-            if (ids[j] == gids[i]) found = memcmp(ags[j], got[i], sizeof(mpi_fake)) == 0;
+            if (ids[j] == gids[i]) found = memcmp(ags[j], got[i], sizeof(test_sagent)) == 0;
         CHECK(found);
         ops.destroy(ops.user, got[i]);
     }

@@ -983,71 +983,20 @@ static void pbt_test_synthetic_end_to_end(void) {
 
 /* ---- the runner, on synthetic agents -------------------------------------------------------- */
 
-typedef struct pbt_sagent { double skill; bgpbt_rng rng; int arch0; } pbt_sagent;
-typedef struct pbt_sops_user { bgpbt_pbt_config cfg; int fail_id; } pbt_sops_user;
-
-static bgpbt_result pbt_s_create(void* user, const int* arch, const double* hp, uint64_t seed, void** out) {
-    pbt_sagent* a = (pbt_sagent*)malloc(sizeof *a);
-    (void)user; (void)hp;
-    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
-    a->skill = 0;
-    a->arch0 = arch[0];
-    bgpbt_rng_init(&a->rng, seed, 3);
-    *out = a;
-    return BGPBT_OK;
-}
-static void pbt_s_destroy(void* user, void* agent) { (void)user; free(agent); }
-static bgpbt_result pbt_s_clone(void* user, const void* src, uint64_t seed, void** out) {
-    pbt_sagent* a = (pbt_sagent*)malloc(sizeof *a);
-    (void)user;
-    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
-    *a = *(const pbt_sagent*)src;
-    bgpbt_rng_init(&a->rng, seed, 3);
-    *out = a;
-    return BGPBT_OK;
-}
-static bgpbt_result pbt_s_train(void* user, void* agent, const void* teacher, const bgpbt_pbt_job* job, double* ret,
-                                long long* steps_run) {
-    pbt_sops_user* u = (pbt_sops_user*)user;
-    pbt_sagent* a = (pbt_sagent*)agent;
-    if (job->agent == u->fail_id) return BGPBT_ERR_AGENT_FAILED;
-    if (teacher && a->skill < 0.5 * ((const pbt_sagent*)teacher)->skill) a->skill = 0.5 * ((const pbt_sagent*)teacher)->skill;
+/* The stand-in agent of tests/test.h with this suite's learning rule: the analytic rate of
+   the hyperparameters, noise, an architecture bonus, and steps that drift per agent. */
+static bgpbt_result pbt_s_train(test_sagent_user* u, test_sagent* a, const test_sagent* teacher, const bgpbt_pbt_job* job,
+                                double* ret, long long* steps_run) {
+    if (teacher && a->skill < 0.5 * teacher->skill) a->skill = 0.5 * teacher->skill;
     a->skill += 1e-4 * (double)job->steps * pbt_rate(&u->cfg, job->hp) * (0.9 + 0.2 * bgpbt_rng_double(&a->rng));
     *ret = a->skill + 0.01 * a->arch0 + 0.02 * bgpbt_rng_double(&a->rng);
     *steps_run = job->steps + 7 * (job->agent % 3); /* like PPO's whole batches: lineages drift apart */
     return BGPBT_OK;
 }
-static bgpbt_result pbt_s_save(void* user, const void* agent, void* buf, size_t cap, size_t* size) {
-    (void)user;
-    *size = sizeof(pbt_sagent);
-    if (buf) {
-        if (cap < sizeof(pbt_sagent)) return BGPBT_ERR_BUFFER_TOO_SMALL;
-        memcpy(buf, agent, sizeof(pbt_sagent));
-    }
-    return BGPBT_OK;
-}
-static bgpbt_result pbt_s_load(void* user, const void* data, size_t size, void** out) {
-    pbt_sagent* a;
-    (void)user;
-    if (size != sizeof(pbt_sagent)) return BGPBT_ERR_SIZE_MISMATCH;
-    a = (pbt_sagent*)malloc(sizeof *a);
-    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
-    memcpy(a, data, sizeof *a);
-    *out = a;
-    return BGPBT_OK;
-}
 
-static bgpbt_pbt_agent_ops pbt_sops(pbt_sops_user* u) {
-    bgpbt_pbt_agent_ops o;
-    memset(&o, 0, sizeof o);
-    o.user = u;
-    o.create = pbt_s_create;
-    o.destroy = pbt_s_destroy;
-    o.clone = pbt_s_clone;
-    o.train = pbt_s_train;
-    o.save = pbt_s_save;
-    o.load = pbt_s_load;
-    return o;
+static bgpbt_pbt_agent_ops pbt_sops(test_sagent_user* u) {
+    u->train = pbt_s_train;
+    return test_sagent_ops(u);
 }
 
 static char* pbt_read_file(const char* path, size_t* n) {
@@ -1078,7 +1027,7 @@ static void pbt_remove_run(const char* prefix) {
 static void pbt_test_run_resume(void) {
     int method, damage;
     for (method = 0; method < 4; ++method) {
-        pbt_sops_user u;
+        test_sagent_user u;
         bgpbt_pbt_agent_ops ops;
         bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
         bgpbt_pbt_run_result res;
@@ -1185,7 +1134,7 @@ static void pbt_test_run_resume(void) {
 
 /* An agent whose training fails does not stop the run. */
 static void pbt_test_run_failed_agent(void) {
-    pbt_sops_user u;
+    test_sagent_user u;
     bgpbt_pbt_agent_ops ops;
     bgpbt_pbt_run_config rc = bgpbt_pbt_run_config_default();
     bgpbt_pbt_run_result res;

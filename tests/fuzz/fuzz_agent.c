@@ -1,10 +1,9 @@
-/* libFuzzer target: PPO agent blobs (bgpbt_agent_load), as given and resealed (fuzz_common.h).
+/* libFuzzer target: PPO agent blobs (bgpbt_agent_load), as given and resealed (fuzz_targets.h).
    The agent lives on inverted_pendulum with tiny networks; a blob may carry another
    architecture. After a load the agent must act; a refused load must leave it unchanged (same
    saved bytes). */
 #define BGPBT_IMPLEMENTATION
 #include "bgpbt.h"
-#include "fuzz_common.h"
 #include "fuzz_targets.h"
 
 static bgpbt_agent* fuzz_target_agent;

@@ -1,9 +1,8 @@
 /* libFuzzer target: MLP blobs (bgpbt_mlp_create_from_blob, bgpbt_mlp_load). Each input is tried
-   as given and resealed (fuzz_common.h). A blob that loads must run a forward pass, save to the
+   as given and resealed (fuzz_targets.h). A blob that loads must run a forward pass, save to the
    same size and load back; a refused load must leave the target MLP unchanged. */
 #define BGPBT_IMPLEMENTATION
 #include "bgpbt.h"
-#include "fuzz_common.h"
 #include "fuzz_targets.h"
 
 static bgpbt_mlp* fuzz_target_mlp;

@@ -1,9 +1,8 @@
-/* libFuzzer target: scheduler state (bgpbt_pbt_load), as given and resealed (fuzz_common.h).
+/* libFuzzer target: scheduler state (bgpbt_pbt_load), as given and resealed (fuzz_targets.h).
    A state that loads must be usable: save it again, ask the round, tell every job, ask the next
    round (this runs the exploit and the GP/BO explore on the loaded data). */
 #define BGPBT_IMPLEMENTATION
 #include "bgpbt.h"
-#include "fuzz_common.h"
 #include "fuzz_targets.h"
 
 static void fuzz_one(const unsigned char* data, size_t size) {

@@ -1,11 +1,10 @@
 /* libFuzzer target: run checkpoints (scheduler + agents in one "RUN " container), read from a
-   file by the runner's restore (bgpbt__pbt_restore), as given and resealed (fuzz_common.h).
+   file by the runner's restore (bgpbt__pbt_restore), as given and resealed (fuzz_targets.h).
    The agents are the synthetic ones of fuzz_targets.h, so the target exercises the
    checkpoint framing and the scheduler state; agent blobs have their own target. A refused
    checkpoint must leave the scheduler and the agent table as they were. */
 #define BGPBT_IMPLEMENTATION
 #include "bgpbt.h"
-#include "fuzz_common.h"
 #include "fuzz_targets.h"
 #include <unistd.h>
 

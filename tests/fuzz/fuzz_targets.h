@@ -1,8 +1,27 @@
 /* tests/fuzz/fuzz_targets.h - the small objects the fuzz targets load into, shared with
-   make_seeds.c so the seed corpora match what the targets expect. */
+   make_seeds.c so the seed corpora match what the targets expect. The stand-in agent and the
+   blob resealing come from tests/test.h (its scaffolding half only).
+
+   Every saved object sits in a container whose payload and header carry CRC-32s, so almost
+   every mutation of a valid blob is refused at the checksum. To reach the parsers behind it,
+   each target also feeds a resealed copy (fuzz_reseal): the input with its payload size and
+   both CRCs recomputed, as a corrupt-but-consistent file (or a malicious one) would be. */
 #ifndef FUZZ_TARGETS_H
 #define FUZZ_TARGETS_H
 #include <stdio.h>
+#define TEST_HELPERS_ONLY
+#include "../test.h"
+
+/* A malloc'd resealed copy of data (NULL if too short for a container header). */
+TEST_FN unsigned char* fuzz_reseal(const uint8_t* data, size_t size) {
+    unsigned char* c;
+    if (size < BGPBT_CONTAINER_HEADER_SIZE) return NULL;
+    c = (unsigned char*)malloc(size);
+    if (!c) return NULL;
+    memcpy(c, data, size);
+    test_reseal(c, size);
+    return c;
+}
 
 /* MLP: 3 -> 5 -> 2, tanh */
 static bgpbt_mlp_config fuzz_mlp_config(void) {
@@ -56,64 +75,6 @@ static bgpbt_pbt_config fuzz_pbt_config(int method) {
     return c;
 }
 
-/* Synthetic agents for the run checkpoint: a number that grows with training. */
-typedef struct fuzz_sagent { double skill; uint64_t seed; } fuzz_sagent;
-static bgpbt_result fuzz_s_create(void* user, const int* arch, const double* hp, uint64_t seed, void** out) {
-    fuzz_sagent* a = (fuzz_sagent*)malloc(sizeof *a);
-    (void)user; (void)arch;
-    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
-    a->skill = hp[0];
-    a->seed = seed;
-    *out = a;
-    return BGPBT_OK;
-}
-static void fuzz_s_destroy(void* user, void* agent) { (void)user; free(agent); }
-static bgpbt_result fuzz_s_clone(void* user, const void* src, uint64_t seed, void** out) {
-    fuzz_sagent* a = (fuzz_sagent*)malloc(sizeof *a);
-    (void)user;
-    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
-    *a = *(const fuzz_sagent*)src;
-    a->seed = seed;
-    *out = a;
-    return BGPBT_OK;
-}
-static bgpbt_result fuzz_s_train(void* user, void* agent, const void* teacher, const bgpbt_pbt_job* job, double* ret,
-                                 long long* steps_run) {
-    fuzz_sagent* a = (fuzz_sagent*)agent;
-    (void)user; (void)teacher;
-    a->skill += 1e-4 * (double)job->steps * (1.0 + job->hp[0] * 1e3) + (double)(bgpbt_mix64(a->seed++) % 100) * 1e-3;
-    *ret = a->skill;
-    *steps_run = job->steps;
-    return BGPBT_OK;
-}
-static bgpbt_result fuzz_s_save(void* user, const void* agent, void* buf, size_t cap, size_t* size) {
-    (void)user;
-    *size = sizeof(fuzz_sagent);
-    if (buf) {
-        if (cap < sizeof(fuzz_sagent)) return BGPBT_ERR_BUFFER_TOO_SMALL;
-        memcpy(buf, agent, sizeof(fuzz_sagent));
-    }
-    return BGPBT_OK;
-}
-static bgpbt_result fuzz_s_load(void* user, const void* data, size_t size, void** out) {
-    fuzz_sagent* a;
-    (void)user;
-    if (size != sizeof(fuzz_sagent)) return BGPBT_ERR_SIZE_MISMATCH;
-    a = (fuzz_sagent*)malloc(sizeof *a);
-    if (!a) return BGPBT_ERR_OUT_OF_MEMORY;
-    memcpy(a, data, sizeof *a);
-    *out = a;
-    return BGPBT_OK;
-}
-static bgpbt_pbt_agent_ops fuzz_sops(void) {
-    bgpbt_pbt_agent_ops o;
-    memset(&o, 0, sizeof o);
-    o.create = fuzz_s_create;
-    o.destroy = fuzz_s_destroy;
-    o.clone = fuzz_s_clone;
-    o.train = fuzz_s_train;
-    o.save = fuzz_s_save;
-    o.load = fuzz_s_load;
-    return o;
-}
+/* Synthetic agents for the run checkpoint: the stand-in agent of tests/test.h. */
+static bgpbt_pbt_agent_ops fuzz_sops(void) { return test_sagent_ops(NULL); }
 #endif
