@@ -11912,22 +11912,22 @@ BGPBT_API bgpbt_result bgpbt_gp_set_data(bgpbt_gp* gp, const double* X, const do
     return bgpbt__gp_factor(gp, 0);
 }
 
-/* LML and gradient at raw parameters; uses Kw, Lw, Mw, grow_buf; leaves L, Linv, alpha. */
-/* The gradient pass: needs the value pass (bgpbt__gp_lml with grad == NULL) just done on the
-   same raw parameters in the same workspace (it reuses L, alpha, the features and the pair
-   cache), so a line search can reject a step without paying for K^{-1}. */
-BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* grad);
+/* The LML value pass at hyperparameters h: kernel matrix (and the pair cache), Cholesky, alpha;
+   uses the workspace ws. The gradient pass (bgpbt__gp_lml_grad) needs the value pass just done
+   with the same h in the same workspace (it reuses L, alpha, the features and the pair cache),
+   so a line search can reject a step without paying for K^{-1}. The gradient is "natural":
+   d/dm, d/dlog s, d/dlog s_n, d/deps, d/dlog l, d/dlog w in the raw layout's slots. */
+BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const bgpbt_gp_hypers* hp, double* grad);
 
-BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* lml, double* grad) {
-    bgpbt_gp_hypers h;
+BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws* ws, const bgpbt_gp_hypers* hp, double* lml) {
+    bgpbt_gp_hypers h = *hp;
     bgpbt__gpk K;
-    int n = gp->n, ld = gp->cap, i, P = gp->np, zs = gp->dim + 1;
+    int n = gp->n, ld = gp->cap, i, zs = gp->dim + 1;
     double logdet = 0.0, quad = 0.0, jit;
     double* a = ws->g; /* per-row gradient partial sums, then alpha */
     double* alpha;
     bgpbt_result r;
     int cache;
-    bgpbt__gp_decode(gp, raw, &h);
     bgpbt__gp_consts(gp, &h, &K);
     bgpbt__gp_feats_to(gp, &K, n, ws->z);
     cache = gp->ncat == 0;
@@ -11949,25 +11949,23 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
     }
     r = bgpbt_linalg_cholesky_jitter(ws->Kw, ld, ws->Lw, ld, n, &jit, NULL);
     if (r != BGPBT_OK) return r;
-    alpha = a + (size_t)n * P; /* grow_buf has cap * MAXP >= n * (P + 1) entries (P <= 68) */
+    alpha = a + (size_t)n * gp->np; /* grow_buf has cap * MAXP >= n * (P + 1) entries (P <= 68) */
     for (i = 0; i < n; ++i) alpha[i] = gp->y[i] - h.mean;
     bgpbt_linalg_solve_lower(ws->Lw, ld, n, alpha);
     for (i = 0; i < n; ++i) quad += alpha[i] * alpha[i];
     for (i = 0; i < n; ++i) logdet += log(ws->Lw[(size_t)i * ld + i]);
     bgpbt_linalg_solve_lower_t(ws->Lw, ld, n, alpha);
     *lml = -0.5 * quad - logdet - 0.5 * n * 1.8378770664093454836;
-    if (grad) bgpbt__gp_lml_grad(gp, ws, raw, grad);
     return BGPBT_OK;
 }
 
-BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* grad) {
-    bgpbt_gp_hypers h;
+BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const bgpbt_gp_hypers* hp, double* grad) {
+    bgpbt_gp_hypers h = *hp;
     bgpbt__gpk K;
     int n = gp->n, ld = gp->cap, i, P = gp->np, zs = gp->dim + 1;
     double* a = ws->g;
     double* alpha = a + (size_t)n * P;
     int cache = gp->ncat == 0;
-    bgpbt__gp_decode(gp, raw, &h);
     bgpbt__gp_consts(gp, &h, &K);
     /* W = alpha alpha^T - K^{-1} (lower), then dLML/dp = 0.5 sum_ij W_ij dK_ij/dp */
     bgpbt_linalg_lower_inverse(ws->Lw, ld, n, ws->Mw, ld);
@@ -12041,36 +12039,105 @@ BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws
         for (i = 0; i < n; ++i)
             for (q = 0; q < P; ++q) grad[q] += a[(size_t)i * P + q];
         if (gp->i_mean >= 0) { double s = 0.0; for (i = 0; i < n; ++i) s += alpha[i]; grad[gp->i_mean] = s; }
-        /* chain rule to the raw coordinates (the loop above gave d/dlog p, and d/deps) */
-        if (gp->i_scale >= 0) grad[gp->i_scale] *= bgpbt__gp_pos_d(raw[gp->i_scale], gp->s_lo, gp->s_hi);
-        if (gp->i_noise >= 0) grad[gp->i_noise] *= bgpbt__gp_pos_d(raw[gp->i_noise], gp->nz_lo, gp->nz_hi);
-        if (gp->i_eps >= 0) { double sg = bgpbt__sigmoid(raw[gp->i_eps]); grad[gp->i_eps] *= (gp->e_hi - gp->e_lo) * sg * (1.0 - sg); }
-        for (q = 0; q < gp->n_ls; ++q) grad[gp->i_ls + q] *= bgpbt__gp_pos_d(raw[gp->i_ls + q], gp->ls_lo, gp->ls_hi);
-        for (q = 0; q < gp->n_cw; ++q) grad[gp->i_cw + q] *= bgpbt__gp_pos_d(raw[gp->i_cw + q], gp->cw_lo, gp->cw_hi);
     }
 }
 
+/* natural gradient (d/dlog p, d/deps) -> gradient in the raw coordinates */
+BGPBT__PRIVATE void bgpbt__gp_chain_raw(const bgpbt_gp* gp, const double* raw, double* grad) {
+    int q;
+    if (gp->i_scale >= 0) grad[gp->i_scale] *= bgpbt__gp_pos_d(raw[gp->i_scale], gp->s_lo, gp->s_hi);
+    if (gp->i_noise >= 0) grad[gp->i_noise] *= bgpbt__gp_pos_d(raw[gp->i_noise], gp->nz_lo, gp->nz_hi);
+    if (gp->i_eps >= 0) { double sg = bgpbt__sigmoid(raw[gp->i_eps]); grad[gp->i_eps] *= (gp->e_hi - gp->e_lo) * sg * (1.0 - sg); }
+    for (q = 0; q < gp->n_ls; ++q) grad[gp->i_ls + q] *= bgpbt__gp_pos_d(raw[gp->i_ls + q], gp->ls_lo, gp->ls_hi);
+    for (q = 0; q < gp->n_cw; ++q) grad[gp->i_cw + q] *= bgpbt__gp_pos_d(raw[gp->i_cw + q], gp->cw_lo, gp->cw_hi);
+}
+
 BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml, double* grad) {
+    bgpbt_gp_hypers h;
     double v = 0.0;
     bgpbt_result r;
     if (!gp || !raw || !lml) return BGPBT_ERR_INVALID_ARGUMENT;
     if (gp->n == 0) { *lml = 0.0; if (grad) memset(grad, 0, (size_t)gp->np * sizeof(double)); return BGPBT_OK; }
-    r = bgpbt__gp_lml(gp, &gp->ws[0], raw, &v, grad);
+    bgpbt__gp_decode(gp, raw, &h);
+    r = bgpbt__gp_lml(gp, &gp->ws[0], &h, &v);
     *lml = v;
+    if (r == BGPBT_OK && grad) {
+        bgpbt__gp_lml_grad(gp, &gp->ws[0], &h, grad);
+        bgpbt__gp_chain_raw(gp, raw, grad);
+    }
     return r;
 }
 
-/* negative LML as the L-BFGS objective; +inf when the matrix cannot be factored */
-BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, int* evals) {
-    double v;
-    (*evals)++;
-    if (bgpbt__gp_lml(gp, ws, u, &v, NULL) != BGPBT_OK || !(v - v == 0.0)) return HUGE_VAL;
-    return -v;
-}
-/* gradient of the objective at u, right after bgpbt__gp_obj(u) succeeded; 0 if not finite */
-BGPBT__PRIVATE int bgpbt__gp_obj_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, double* g) {
+/* ---- fitting ------------------------------------------------------------------------------- */
+
+/* The optimiser works in "natural" coordinates v with hard boxes, as scikit-learn does: v = m
+   (unbounded), log s, log s_n, log l, log w in [log lo, log hi], and for the time kernel
+   v = log(-log(1 - eps)) (the log of its inverse time scale) in the image of [eps_lo, eps_hi].
+   In the raw (sigmoid) coordinates a hyperparameter that wants its bound runs off to infinity
+   with a vanishing gradient, and L-BFGS spent most of its evaluations creeping after it; with a
+   box it stops at the bound (projected L-BFGS). The result is stored in the raw coordinates. */
+BGPBT__PRIVATE double bgpbt__gp_eps_v(double eps) { return log(-log1p(-eps)); }
+BGPBT__PRIVATE double bgpbt__gp_v_eps(double v) { return -expm1(-exp(v)); }
+
+BGPBT__PRIVATE void bgpbt__gp_vbox(const bgpbt_gp* gp, double* lo, double* hi) {
     int q;
-    bgpbt__gp_lml_grad(gp, ws, u, g);
+    if (gp->i_mean >= 0) { lo[gp->i_mean] = -HUGE_VAL; hi[gp->i_mean] = HUGE_VAL; }
+    if (gp->i_scale >= 0) { lo[gp->i_scale] = log(gp->s_lo); hi[gp->i_scale] = log(gp->s_hi); }
+    if (gp->i_noise >= 0) { lo[gp->i_noise] = log(gp->nz_lo); hi[gp->i_noise] = log(gp->nz_hi); }
+    if (gp->i_eps >= 0) { lo[gp->i_eps] = bgpbt__gp_eps_v(gp->e_lo); hi[gp->i_eps] = bgpbt__gp_eps_v(gp->e_hi); }
+    for (q = 0; q < gp->n_ls; ++q) { lo[gp->i_ls + q] = log(gp->ls_lo); hi[gp->i_ls + q] = log(gp->ls_hi); }
+    for (q = 0; q < gp->n_cw; ++q) { lo[gp->i_cw + q] = log(gp->cw_lo); hi[gp->i_cw + q] = log(gp->cw_hi); }
+}
+
+/* hypers -> v (inside the box) */
+BGPBT__PRIVATE void bgpbt__gp_h2v(const bgpbt_gp* gp, const bgpbt_gp_hypers* h, double* v) {
+    int q;
+    if (gp->i_mean >= 0) v[gp->i_mean] = h->mean;
+    if (gp->i_scale >= 0) v[gp->i_scale] = log(bgpbt__clampd(h->outputscale, gp->s_lo, gp->s_hi));
+    if (gp->i_noise >= 0) v[gp->i_noise] = log(bgpbt__clampd(h->noise, gp->nz_lo, gp->nz_hi));
+    if (gp->i_eps >= 0) v[gp->i_eps] = bgpbt__gp_eps_v(bgpbt__clampd(h->eps, gp->e_lo, gp->e_hi));
+    for (q = 0; q < gp->n_ls; ++q) v[gp->i_ls + q] = log(bgpbt__clampd(h->lengthscale[gp->cont[q]], gp->ls_lo, gp->ls_hi));
+    for (q = 0; q < gp->n_cw; ++q) v[gp->i_cw + q] = log(bgpbt__clampd(h->cat_weight[gp->cat[q]], gp->cw_lo, gp->cw_hi));
+}
+
+/* v -> hypers (fixed ones as bgpbt__gp_decode sets them) */
+BGPBT__PRIVATE void bgpbt__gp_v2h(const bgpbt_gp* gp, const double* v, bgpbt_gp_hypers* h) {
+    int i;
+    h->mean = gp->i_mean >= 0 ? v[gp->i_mean] : gp->cfg.mean_init;
+    h->outputscale = gp->i_scale >= 0 ? bgpbt__clampd(exp(v[gp->i_scale]), gp->s_lo, gp->s_hi) : gp->s_lo;
+    h->noise = gp->i_noise >= 0 ? bgpbt__clampd(exp(v[gp->i_noise]), gp->nz_lo, gp->nz_hi) : gp->nz_lo;
+    h->eps = gp->i_eps >= 0 ? bgpbt__clampd(bgpbt__gp_v_eps(v[gp->i_eps]), gp->e_lo, gp->e_hi) : gp->e_lo;
+    if (!gp->cfg.time_varying) h->eps = 0.0;
+    for (i = 0; i < BGPBT_GP_MAX_DIM; ++i) { h->lengthscale[i] = 0.0; h->cat_weight[i] = 0.0; }
+    for (i = 0; i < gp->ncont; ++i) {
+        int r = gp->n_ls > 1 ? i : 0;
+        h->lengthscale[gp->cont[i]] = gp->i_ls >= 0 ? bgpbt__clampd(exp(v[gp->i_ls + r]), gp->ls_lo, gp->ls_hi) : gp->ls_lo;
+    }
+    for (i = 0; i < gp->ncat; ++i) {
+        int r = gp->n_cw > 1 ? i : 0;
+        h->cat_weight[gp->cat[i]] = gp->i_cw >= 0 ? bgpbt__clampd(exp(v[gp->i_cw + r]), gp->cw_lo, gp->cw_hi) : gp->cw_lo;
+    }
+}
+
+/* negative LML as the L-BFGS objective at v; +inf when the matrix cannot be factored */
+BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* v, int* evals) {
+    bgpbt_gp_hypers h;
+    double f;
+    (*evals)++;
+    bgpbt__gp_v2h(gp, v, &h);
+    if (bgpbt__gp_lml(gp, ws, &h, &f) != BGPBT_OK || !(f - f == 0.0)) return HUGE_VAL;
+    return -f;
+}
+/* gradient of the objective at v, right after bgpbt__gp_obj(v) succeeded; 0 if not finite */
+BGPBT__PRIVATE int bgpbt__gp_obj_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* v, double* g) {
+    bgpbt_gp_hypers h;
+    int q;
+    bgpbt__gp_v2h(gp, v, &h);
+    bgpbt__gp_lml_grad(gp, ws, &h, g);
+    if (gp->i_eps >= 0) { /* d/dv = d/deps (1 - eps) a, a = -log(1 - eps) = exp(v) */
+        double a = exp(v[gp->i_eps]);
+        g[gp->i_eps] *= exp(-a) * a;
+    }
     for (q = 0; q < gp->np; ++q) {
         g[q] = -g[q];
         if (!(g[q] - g[q] == 0.0)) return 0;
@@ -12080,35 +12147,45 @@ BGPBT__PRIVATE int bgpbt__gp_obj_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws,
 
 #define BGPBT__LBFGS_M 8
 /* Stop when an iteration improves the negative LML by less than this, relatively. scipy's
-   default (factr 1e7 -> 2.2e-9) spends many iterations creeping towards a box bound, which the
-   smooth transform here makes asymptotic; 1e-6 of the LML is far below what changes a
-   prediction. */
+   default (factr 1e7 -> 2.2e-9) spends many iterations on digits that do not change a
+   prediction; 1e-6 of the LML is far below what does. */
 #ifndef BGPBT__LBFGS_FTOL
 #define BGPBT__LBFGS_FTOL 1e-6
 #endif
 
-/* Minimise the negative LML from x (in place). Returns the final value (inf if none finite). */
-BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws, double* x, int maxit, int* evals, int* iters) {
+/* Minimise the negative LML from x (in place) inside the box [lo, hi] by projected L-BFGS:
+   a variable at a bound whose gradient pushes outwards is held (active); the two-loop
+   recursion runs on the free variables; the line search backtracks along the projected path
+   (Armijo on the projected step). Returns the final value (inf if none finite). */
+BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws, double* x, const double* lo,
+                                      const double* hi, int maxit, int* evals, int* iters) {
     int P = gp->np, it, k, hist = 0, head = 0;
     double g[BGPBT__GP_MAXP], d[BGPBT__GP_MAXP], xn[BGPBT__GP_MAXP], gn[BGPBT__GP_MAXP];
     double S[BGPBT__LBFGS_M][BGPBT__GP_MAXP], Y[BGPBT__LBFGS_M][BGPBT__GP_MAXP];
     double rho[BGPBT__LBFGS_M], al[BGPBT__LBFGS_M];
-    double f = bgpbt__gp_obj(gp, ws, x, evals);
+    unsigned char fr[BGPBT__GP_MAXP];
+    double f;
+    for (k = 0; k < P; ++k) x[k] = bgpbt__clampd(x[k], lo[k], hi[k]);
+    f = bgpbt__gp_obj(gp, ws, x, evals);
     if (!(f < HUGE_VAL) || !bgpbt__gp_obj_grad(gp, ws, x, g)) return HUGE_VAL;
     for (it = 0; it < maxit; ++it) {
-        double gd = 0.0, step, gmax = 0.0, fn = HUGE_VAL, sy = 0.0, yy = 0.0, rel;
+        double gd = 0.0, step, gmax = 0.0, dmax = 0.0, fn = HUGE_VAL, sy = 0.0, yy = 0.0, rel;
         int ls, ok = 0;
-        for (k = 0; k < P; ++k) { d[k] = -g[k]; if (fabs(g[k]) > gmax) gmax = fabs(g[k]); }
+        for (k = 0; k < P; ++k) {
+            fr[k] = !((x[k] <= lo[k] && g[k] > 0.0) || (x[k] >= hi[k] && g[k] < 0.0));
+            d[k] = fr[k] ? -g[k] : 0.0;
+            if (fabs(d[k]) > gmax) gmax = fabs(d[k]);
+        }
         if (gmax <= 1e-5) break;
-        /* two-loop recursion */
+        /* two-loop recursion on the free variables */
         {
             int m, idx;
             for (m = 0; m < hist; ++m) {
                 double s = 0.0;
                 idx = (head - 1 - m + BGPBT__LBFGS_M) % BGPBT__LBFGS_M;
-                for (k = 0; k < P; ++k) s += S[idx][k] * d[k];
+                for (k = 0; k < P; ++k) if (fr[k]) s += S[idx][k] * d[k];
                 al[idx] = rho[idx] * s;
-                for (k = 0; k < P; ++k) d[k] -= al[idx] * Y[idx][k];
+                for (k = 0; k < P; ++k) if (fr[k]) d[k] -= al[idx] * Y[idx][k];
             }
             if (hist > 0) {
                 double sy0 = 0.0, yy0 = 0.0;
@@ -12119,29 +12196,36 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws,
             for (m = hist - 1; m >= 0; --m) {
                 double s = 0.0;
                 idx = (head - 1 - m + BGPBT__LBFGS_M) % BGPBT__LBFGS_M;
-                for (k = 0; k < P; ++k) s += Y[idx][k] * d[k];
+                for (k = 0; k < P; ++k) if (fr[k]) s += Y[idx][k] * d[k];
                 s = rho[idx] * s;
-                for (k = 0; k < P; ++k) d[k] += (al[idx] - s) * S[idx][k];
+                for (k = 0; k < P; ++k) if (fr[k]) d[k] += (al[idx] - s) * S[idx][k];
             }
         }
-        for (k = 0; k < P; ++k) gd += g[k] * d[k];
+        for (k = 0; k < P; ++k) { if (!fr[k]) d[k] = 0.0; gd += g[k] * d[k]; }
         if (!(gd < 0.0)) { /* not a descent direction: restart from steepest descent */
             hist = 0;
             gd = 0.0;
-            for (k = 0; k < P; ++k) { d[k] = -g[k]; gd -= g[k] * g[k]; }
+            for (k = 0; k < P; ++k) { d[k] = fr[k] ? -g[k] : 0.0; gd -= d[k] * d[k]; }
         }
+        for (k = 0; k < P; ++k) if (fabs(d[k]) > dmax) dmax = fabs(d[k]);
         step = hist == 0 ? (gmax > 1.0 ? 1.0 / gmax : 1.0) : 1.0;
+        if (step * dmax > 5.0) step = 5.0 / dmax; /* e^5 in a scale per step at most */
         for (ls = 0; ls < 25; ++ls) {
-            for (k = 0; k < P; ++k) xn[k] = x[k] + step * d[k];
+            double dd = 0.0;
+            for (k = 0; k < P; ++k) { xn[k] = bgpbt__clampd(x[k] + step * d[k], lo[k], hi[k]); dd += g[k] * (xn[k] - x[k]); }
+            if (!(dd < 0.0)) break; /* the projection left no descent */
             fn = bgpbt__gp_obj(gp, ws, xn, evals);
-            if (fn < HUGE_VAL && fn <= f + 1e-4 * step * gd) {
+            if (fn < HUGE_VAL && fn <= f + 1e-4 * dd) {
                 ok = bgpbt__gp_obj_grad(gp, ws, xn, gn); /* only accepted steps pay for K^{-1} */
                 if (!ok) fn = HUGE_VAL;
                 break;
             }
             step *= fn < HUGE_VAL ? 0.5 : 0.1;
         }
-        if (!ok) break;
+        if (!ok) {
+            if (hist > 0) { hist = 0; continue; } /* retry once along the steepest descent */
+            break;
+        }
         for (k = 0; k < P; ++k) {
             S[head][k] = xn[k] - x[k];
             Y[head][k] = gn[k] - g[k];
@@ -12164,7 +12248,7 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws,
 }
 
 BGPBT_API bgpbt_result bgpbt_gp_fit(bgpbt_gp* gp) {
-    double xs[BGPBT__GP_MAXWS][BGPBT__GP_MAXP], fs[BGPBT__GP_MAXWS];
+    double xs[BGPBT__GP_MAXWS][BGPBT__GP_MAXP], fs[BGPBT__GP_MAXWS], lo[BGPBT__GP_MAXP], hi[BGPBT__GP_MAXP];
     int ev[BGPBT__GP_MAXWS], it[BGPBT__GP_MAXWS];
     double fbest = HUGE_VAL;
     int s, k, P, ns, best = -1;
@@ -12180,16 +12264,22 @@ BGPBT_API bgpbt_result bgpbt_gp_fit(bgpbt_gp* gp) {
        here in order so that the result does not depend on the thread count */
     ns = 1 + gp->cfg.fit_restarts;
     if (ns > gp->nws) ns = gp->nws;
-    for (s = 0; s < ns; ++s)
+    bgpbt__gp_vbox(gp, lo, hi);
+    for (s = 0; s < ns; ++s) {
+        double raw[BGPBT__GP_MAXP];
+        bgpbt_gp_hypers h;
         for (k = 0; k < P; ++k)
-            xs[s][k] = s == 0 ? gp->raw[k] : k == gp->i_mean ? 0.5 * bgpbt_rng_normal(&gp->rng) : bgpbt_rng_uniform(&gp->rng, -3.0, 3.0);
+            raw[k] = s == 0 ? gp->raw[k] : k == gp->i_mean ? 0.5 * bgpbt_rng_normal(&gp->rng) : bgpbt_rng_uniform(&gp->rng, -3.0, 3.0);
+        bgpbt__gp_decode(gp, raw, &h);
+        bgpbt__gp_h2v(gp, &h, xs[s]);
+    }
     /* one start per thread: long independent runs without barriers (the linear algebra inside
        runs its nested parallel regions on one thread) */
     BGPBT_OMP(parallel for schedule(dynamic, 1) if (ns > 1 && gp->n >= 32))
     for (s = 0; s < ns; ++s) {
         ev[s] = 0;
         it[s] = 0;
-        fs[s] = bgpbt__gp_lbfgs(gp, &gp->ws[s], xs[s], gp->cfg.fit_max_iter, &ev[s], &it[s]);
+        fs[s] = bgpbt__gp_lbfgs(gp, &gp->ws[s], xs[s], lo, hi, gp->cfg.fit_max_iter, &ev[s], &it[s]);
     }
     for (s = 0; s < ns; ++s) {
         info.starts++;
@@ -12199,7 +12289,9 @@ BGPBT_API bgpbt_result bgpbt_gp_fit(bgpbt_gp* gp) {
         if (fs[s] < fbest) { fbest = fs[s]; best = s; }
     }
     if (best >= 0) {
-        memcpy(gp->raw, xs[best], (size_t)P * sizeof(double));
+        bgpbt_gp_hypers h;
+        bgpbt__gp_v2h(gp, xs[best], &h);
+        bgpbt__gp_encode(gp, &h, gp->raw);
         bgpbt__gp_decode(gp, gp->raw, &gp->h);
     }
     info.lml = -fbest;
