@@ -11912,6 +11912,161 @@ BGPBT_API bgpbt_result bgpbt_gp_set_data(bgpbt_gp* gp, const double* X, const do
     return bgpbt__gp_factor(gp, 0);
 }
 
+#if defined(BGPBT__D4)
+/* exp(x) for x <= 0 on 4 doubles: Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, degree-12
+   Taylor polynomial (truncation < 2e-16 relative), times 2^n built in the exponent bits;
+   x < -708 gives 0. Within 2 ulp of libm's exp over the range (the GP's kernels only need
+   exp of non-positive arguments). */
+BGPBT__INLINE __m256d bgpbt__exp4_neg(__m256d x) {
+    const __m256d magic = _mm256_set1_pd(6755399441055744.0); /* 1.5 * 2^52: round to integer */
+    __m256d lo = _mm256_set1_pd(-708.0), under = _mm256_cmp_pd(x, lo, _CMP_LT_OQ);
+    __m256d t, nd, r, p;
+    __m256i ni;
+    x = _mm256_max_pd(x, lo);
+    t = _mm256_fmadd_pd(x, _mm256_set1_pd(1.4426950408889634074), magic);
+    nd = _mm256_sub_pd(t, magic);
+    r = _mm256_fnmadd_pd(nd, _mm256_set1_pd(6.93147180369123816490e-01), x);
+    r = _mm256_fnmadd_pd(nd, _mm256_set1_pd(1.90821492927058770002e-10), r);
+    p = _mm256_set1_pd(1.0 / 479001600.0);
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 39916800.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 3628800.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 362880.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 40320.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 5040.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 720.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 120.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 24.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 6.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(0.5));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0));
+    /* the low bits of t hold n (t = magic + n exactly): 2^n = (n + 1023) << 52 */
+    ni = _mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_castpd_si256(magic));
+    ni = _mm256_slli_epi64(_mm256_add_epi64(ni, _mm256_set1_epi64x(1023)), 52);
+    p = _mm256_mul_pd(p, _mm256_castsi256_pd(ni));
+    return _mm256_andnot_pd(under, p);
+}
+
+BGPBT__INLINE double bgpbt__hsum4(__m256d v) {
+    double t[4];
+    _mm256_storeu_pd(t, v);
+    return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+/* Continuous kernels (no categorical dims), 4 pairs at a time along a row: K's lower
+   triangle into ws->Kw (+ noise on the diagonal), k into ws->Kc and s k_t dk_x/dr^2 into
+   ws->Dc for the gradient pass. The features are stored transposed in ws->z (dim c of point j
+   at z[c * cap + j]) so that a row's pairs are contiguous. Rows are padded to a multiple of 4
+   into the (unused) strict upper triangle. */
+BGPBT__PRIVATE void bgpbt__gp_kmat_cont4(const bgpbt_gp* gp, const bgpbt__gpws* ws, const bgpbt__gpk* K, double noise) {
+    int n = gp->n, ld = gp->cap, nc = gp->ncont, i, c, j;
+    double* zT = ws->z;
+    for (c = 0; c < nc; ++c) {
+        double il = K->inv_ls[c];
+        for (j = 0; j < n; ++j) zT[(size_t)c * ld + j] = gp->X[(size_t)j * gp->dim + gp->cont[c]] * il;
+        for (; j < ((n + 3) & ~3) && j < ld; ++j) zT[(size_t)c * ld + j] = 0.0;
+    }
+    BGPBT_OMP(parallel for schedule(dynamic, 16) if (n >= 128))
+    for (i = 0; i < n; ++i) {
+        double *row = ws->Kw + (size_t)i * ld, *kc = ws->Kc + (size_t)i * ld, *dc = ws->Dc + (size_t)i * ld;
+        const double* tt = gp->t;
+        __m256d sv = _mm256_set1_pd(K->s), hl = _mm256_set1_pd(K->half_log1me), ti = _mm256_set1_pd(tt[i]);
+        __m256d sgn = _mm256_set1_pd(-0.0);
+        int jj;
+        for (jj = 0; jj <= i; jj += 4) {
+            __m256d r2 = _mm256_setzero_pd(), kx, dk, kt = _mm256_set1_pd(1.0), k;
+            for (c = 0; c < nc; ++c) {
+                const double* zc = zT + (size_t)c * ld;
+                __m256d d = _mm256_sub_pd(_mm256_set1_pd(zc[i]), _mm256_loadu_pd(zc + jj));
+                r2 = _mm256_fmadd_pd(d, d, r2);
+            }
+            if (K->matern) {
+                __m256d r = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(5.0), r2));
+                __m256d e = bgpbt__exp4_neg(_mm256_sub_pd(_mm256_setzero_pd(), r));
+                __m256d one_r = _mm256_add_pd(_mm256_set1_pd(1.0), r);
+                kx = _mm256_mul_pd(_mm256_fmadd_pd(_mm256_set1_pd(5.0 / 3.0), r2, one_r), e);
+                dk = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(-5.0 / 6.0), one_r), e);
+            } else {
+                kx = bgpbt__exp4_neg(_mm256_mul_pd(_mm256_set1_pd(-0.5), r2));
+                dk = _mm256_mul_pd(_mm256_set1_pd(-0.5), kx);
+            }
+            if (K->tv) {
+                __m256d dt = _mm256_andnot_pd(sgn, _mm256_sub_pd(ti, _mm256_loadu_pd(tt + jj)));
+                kt = bgpbt__exp4_neg(_mm256_mul_pd(dt, hl));
+            }
+            k = _mm256_mul_pd(_mm256_mul_pd(sv, kx), kt);
+            _mm256_storeu_pd(row + jj, k);
+            _mm256_storeu_pd(kc + jj, k);
+            _mm256_storeu_pd(dc + jj, _mm256_mul_pd(_mm256_mul_pd(sv, kt), dk));
+        }
+        row[i] += noise;
+    }
+}
+
+/* The gradient pass of the continuous kernels on the pair cache: per row, the weights
+   w_j = alpha_i alpha_j - K^{-1}_ij (half on the diagonal) give the outputscale and eps terms
+   (sums of w k) and base_j = -2 w_j s k_t dk/dr^2 (stored over Dc); each lengthscale term is
+   then one pass over the row, sum_j base_j (z_ic - z_jc)^2. Rows are reduced in index order. */
+BGPBT__PRIVATE void bgpbt__gp_grad_cont4(const bgpbt_gp* gp, const bgpbt__gpws* ws, const bgpbt__gpk* K, double noise, double* grad) {
+    int n = gp->n, ld = gp->cap, P = gp->np, nc = gp->ncont, i, q;
+    double* a = ws->g;
+    double* alpha = a + (size_t)n * P;
+    const double* zT = ws->z;
+    int ard = gp->n_ls > 1, eps = gp->i_eps >= 0;
+    BGPBT_OMP(parallel for schedule(dynamic, 8) if (n >= 64))
+    for (i = 0; i < n; ++i) {
+        double* g = a + (size_t)i * P;
+        const double *Wr = ws->Kw + (size_t)i * ld, *kc = ws->Kc + (size_t)i * ld, *tt = gp->t;
+        double* base = ws->Dc + (size_t)i * ld;
+        __m256d ai = _mm256_set1_pd(alpha[i]), gs4 = _mm256_setzero_pd(), ge4 = gs4, m2 = _mm256_set1_pd(-2.0);
+        __m256d ti = _mm256_set1_pd(tt[i]), sgn = _mm256_set1_pd(-0.0);
+        double gs, ge, wd;
+        int j, c, jv = i & ~3; /* pairs j < jv in full vectors; j in [jv, i] (with the diagonal) scalar */
+        for (q = 0; q < P; ++q) g[q] = 0.0;
+        for (j = 0; j < jv; j += 4) {
+            __m256d w = _mm256_fmsub_pd(ai, _mm256_loadu_pd(alpha + j), _mm256_loadu_pd(Wr + j));
+            __m256d kw = _mm256_mul_pd(w, _mm256_loadu_pd(kc + j));
+            gs4 = _mm256_add_pd(gs4, kw);
+            if (eps) ge4 = _mm256_fmadd_pd(kw, _mm256_andnot_pd(sgn, _mm256_sub_pd(ti, _mm256_loadu_pd(tt + j))), ge4);
+            _mm256_storeu_pd(base + j, _mm256_mul_pd(_mm256_mul_pd(m2, w), _mm256_loadu_pd(base + j)));
+        }
+        gs = bgpbt__hsum4(gs4);
+        ge = bgpbt__hsum4(ge4);
+        for (; j <= i; ++j) {
+            double w = (alpha[i] * alpha[j] - Wr[j]) * (j == i ? 0.5 : 1.0), kw = w * kc[j];
+            gs += kw;
+            if (eps) ge += kw * fabs(tt[i] - tt[j]);
+            base[j] = -2.0 * w * base[j];
+        }
+        wd = alpha[i] * alpha[i] - Wr[i];
+        if (gp->i_scale >= 0) g[gp->i_scale] = gs;
+        if (gp->i_noise >= 0) g[gp->i_noise] = wd * 0.5 * noise;
+        if (eps) g[gp->i_eps] = ge * 0.5 * K->dlog1me;
+        if (gp->n_ls) {
+            double gl = 0.0;
+            for (c = 0; c < nc; ++c) {
+                const double* zc = zT + (size_t)c * ld;
+                __m256d zi = _mm256_set1_pd(zc[i]), acc = _mm256_setzero_pd();
+                double sc;
+                for (j = 0; j < jv; j += 4) {
+                    __m256d d = _mm256_sub_pd(zi, _mm256_loadu_pd(zc + j));
+                    acc = _mm256_fmadd_pd(_mm256_mul_pd(_mm256_loadu_pd(base + j), d), d, acc);
+                }
+                sc = bgpbt__hsum4(acc);
+                for (; j <= i; ++j) { double d = zc[i] - zc[j]; sc += base[j] * d * d; }
+                if (ard) g[gp->i_ls + c] = sc;
+                else gl += sc;
+            }
+            if (!ard) g[gp->i_ls] = gl;
+        }
+    }
+    for (q = 0; q < P; ++q) grad[q] = 0.0;
+    for (i = 0; i < n; ++i)
+        for (q = 0; q < P; ++q) grad[q] += a[(size_t)i * P + q];
+    if (gp->i_mean >= 0) { double s = 0.0; for (i = 0; i < n; ++i) s += alpha[i]; grad[gp->i_mean] = s; }
+}
+#endif
+
 /* The LML value pass at hyperparameters h: kernel matrix (and the pair cache), Cholesky, alpha;
    uses the workspace ws. The gradient pass (bgpbt__gp_lml_grad) needs the value pass just done
    with the same h in the same workspace (it reuses L, alpha, the features and the pair cache),
@@ -11922,17 +12077,23 @@ BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws
 BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws* ws, const bgpbt_gp_hypers* hp, double* lml) {
     bgpbt_gp_hypers h = *hp;
     bgpbt__gpk K;
-    int n = gp->n, ld = gp->cap, i, zs = gp->dim + 1;
+    int n = gp->n, ld = gp->cap, i;
     double logdet = 0.0, quad = 0.0, jit;
     double* a = ws->g; /* per-row gradient partial sums, then alpha */
     double* alpha;
     bgpbt_result r;
     int cache;
     bgpbt__gp_consts(gp, &h, &K);
-    bgpbt__gp_feats_to(gp, &K, n, ws->z);
     cache = gp->ncat == 0;
+#if defined(BGPBT__D4)
+    if (cache) bgpbt__gp_kmat_cont4(gp, ws, &K, h.noise);
+    else
+#endif
+    bgpbt__gp_feats_to(gp, &K, n, ws->z);
     if (!cache) bgpbt__gp_kmat(gp, &K, h.noise, n, ws->z, ws->Kw);
+#if !defined(BGPBT__D4)
     else {
+        int zs = gp->dim + 1;
         BGPBT_OMP(parallel for schedule(dynamic, 16) if (n >= 128))
         for (i = 0; i < n; ++i) {
             int j;
@@ -11947,6 +12108,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
             row[i] += h.noise;
         }
     }
+#endif
     r = bgpbt_linalg_cholesky_jitter(ws->Kw, ld, ws->Lw, ld, n, &jit, NULL);
     if (r != BGPBT_OK) return r;
     alpha = a + (size_t)n * gp->np; /* grow_buf has cap * MAXP >= n * (P + 1) entries (P <= 68) */
@@ -11970,6 +12132,9 @@ BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws
     /* W = alpha alpha^T - K^{-1} (lower), then dLML/dp = 0.5 sum_ij W_ij dK_ij/dp */
     bgpbt_linalg_lower_inverse(ws->Lw, ld, n, ws->Mw, ld);
     bgpbt__gp_kinv(ws->Mw, ld, n, ws->Kw);
+#if defined(BGPBT__D4)
+    if (cache) { bgpbt__gp_grad_cont4(gp, ws, &K, h.noise, grad); return; }
+#endif
     BGPBT_OMP(parallel for schedule(dynamic, 8) if (n >= 64))
     for (i = 0; i < n; ++i) {
         double* g = a + (size_t)i * P;
