@@ -1665,6 +1665,16 @@ BGPBT_API double bgpbt_normal_quantile(double p);
      CASMOPOLITAN      |  0.8     0.5^7   1.6    1.5   3         40       | 20   1    30  (count)
      BG-PBT            |  0.4     0.15    1.0    1.5   3         10       | 1.0  0.1  1.0 (fraction)
 
+   GUIDED RESTART (tr.guided_restart; on in bgpbt_bo_tr_casmopolitan() as in CASMOPOLITAN, off
+   in bgpbt_bo_tr_bgpbt() as in BG-PBT's runs). When an ask/tell region collapses, the best
+   observation of each finished region (the last 32) trains an auxiliary GP: config.gp with one
+   shared lengthscale (weight), no time kernel, the same seed. The new centre is the argmin of
+   mu - 1.96 sigma over min(100 d, 5000) uniform random points of the space (d = free dims;
+   context dims at the values of the best region best); the new region's initial design is that
+   centre plus n_init - 1 Latin-hypercube points in the initial box (side length_init) around
+   it, categorical dims resampled inside the initial Hamming ball. Without the switch, or if the
+   auxiliary GP cannot be built, the design is a Latin hypercube of the whole space.
+
    ACQUISITION (minimised, in GP model units): EI (expected improvement below the best
    transformed y), LCB mu - beta sigma (BG-PBT: beta = 3), LCB_VAR mu - beta sigma^2 (PB2's UCB
    on -y), TS (Thompson sampling: one joint posterior draw over n_candidates points of the
@@ -1764,6 +1774,7 @@ typedef struct bgpbt_bo_tr_config {
     double improve_rel;   /* ask/tell success: y < best - improve_rel |best| */
     int no_restart;       /* never report a restart as due */
     int global;           /* no trust region: the whole cube, Hamming radius = all dims */
+    int guided_restart;   /* ask/tell restarts centred by an auxiliary GP (see GUIDED RESTART) */
 } bgpbt_bo_tr_config;
 
 BGPBT_API bgpbt_bo_tr_config bgpbt_bo_tr_casmopolitan(void);
@@ -1843,6 +1854,9 @@ BGPBT_API bgpbt_result bgpbt_bo_tr_set(bgpbt_bo* bo, const bgpbt_bo_tr_state* st
 /* The box of the last suggestion in unit-cube coordinates (lo, hi: dim entries; categorical
    and context dims: 0 and 1) and the Hamming radius as a count. WRONG_ORDER before any. */
 BGPBT_API bgpbt_result bgpbt_bo_tr_box(const bgpbt_bo* bo, double* lo, double* hi, int* hamming);
+/* The centre (values) a guided restart chose for the current region; BGPBT_ERR_WRONG_ORDER when
+   the current region did not start from one. */
+BGPBT_API bgpbt_result bgpbt_bo_guided_center(const bgpbt_bo* bo, double* values);
 BGPBT_API bgpbt_gp* bgpbt_bo_get_gp(bgpbt_bo* bo); /* the model of the last suggestion */
 BGPBT_API bgpbt_rng* bgpbt_bo_get_rng(bgpbt_bo* bo); /* its RNG stream (save/restore state) */
 
@@ -12931,6 +12945,7 @@ BGPBT_API bgpbt_bo_tr_config bgpbt_bo_tr_casmopolitan(void) {
     c.succ_tol = 3;
     c.fail_tol = 40;
     c.improve_rel = 1e-3;
+    c.guided_restart = 1;
     return c;
 }
 BGPBT_API bgpbt_bo_tr_config bgpbt_bo_tr_bgpbt(void) {
@@ -12943,12 +12958,14 @@ BGPBT_API bgpbt_bo_tr_config bgpbt_bo_tr_bgpbt(void) {
     c.cat_length_max = 1.0;
     c.cat_fraction = 1;
     c.fail_tol = 10;
+    c.guided_restart = 0;
     return c;
 }
 
 /* ---- the optimiser ------------------------------------------------------------------------- */
 
 #define BGPBT__BO_NFAIL 16
+#define BGPBT__BO_NRB 32 /* region bests kept for guided restarts */
 
 struct bgpbt_bo {
     bgpbt_bo_config cfg;
@@ -12974,6 +12991,10 @@ struct bgpbt_bo {
     int have_box, hamming;
     double box_lo[BGPBT_BO_MAX_DIM], box_hi[BGPBT_BO_MAX_DIM];
     double max_t;
+    /* guided restarts: the best point of each finished region (ring), the chosen centre */
+    int nrb, rb_head, have_gc;
+    double rb_vals[BGPBT__BO_NRB * BGPBT_BO_MAX_DIM], rb_y[BGPBT__BO_NRB];
+    double gc_vals[BGPBT_BO_MAX_DIM];
 };
 
 BGPBT_API bgpbt_bo_config bgpbt_bo_config_default(void) {
@@ -13124,6 +13145,13 @@ BGPBT_API bgpbt_result bgpbt_bo_tr_set(bgpbt_bo* bo, const bgpbt_bo_tr_state* s)
     return BGPBT_OK;
 }
 
+BGPBT_API bgpbt_result bgpbt_bo_guided_center(const bgpbt_bo* bo, double* values) {
+    if (!bo || !values) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo->have_gc) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_WRONG_ORDER, "bo_guided_center: the current region did not start from a guided restart");
+    memcpy(values, bo->gc_vals, (size_t)bo->dim * sizeof(double));
+    return BGPBT_OK;
+}
+
 BGPBT_API bgpbt_result bgpbt_bo_tr_box(const bgpbt_bo* bo, double* lo, double* hi, int* hamming) {
     if (!bo->have_box) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_WRONG_ORDER, "bo_tr_box: no suggestion made yet");
     if (lo) memcpy(lo, bo->box_lo, (size_t)bo->dim * sizeof(double));
@@ -13201,6 +13229,7 @@ BGPBT_API bgpbt_result bgpbt_bo_set_data(bgpbt_bo* bo, const double* values, con
     bo->region_has_best = n > 0;
     bo->region_best = n > 0 ? y[bo->best_idx] : 0.0;
     bo->npend = 0;
+    bo->nrb = bo->rb_head = bo->have_gc = 0;
     bo->init_pos = bo->cfg.n_init; /* a scheduler supplies its own data: no initial design */
     return BGPBT_OK;
 }
@@ -13638,9 +13667,21 @@ BGPBT_API bgpbt_result bgpbt_bo_suggest(bgpbt_bo* bo, const bgpbt_bo_request* re
 }
 
 /* Latin hypercube point i of the region's initial design (strata permuted per dim from a
-   stream derived from the region number, so the design needs no storage). */
+   stream derived from the region number, so the design needs no storage). After a guided
+   restart: point 0 is the guided centre, the others are strata of the initial box around it
+   (categorical dims: the centre's, up to the initial Hamming radius of them resampled). */
 BGPBT__PRIVATE void bgpbt__bo_init_point(bgpbt_bo* bo, int idx, const double* ctx, double* v) {
-    int i, n = bo->cfg.n_init;
+    int i, n = bo->cfg.n_init, ncat = 0, radius = 0;
+    double cu[BGPBT_BO_MAX_DIM];
+    if (bo->have_gc) {
+        for (i = 0; i < bo->dim; ++i) {
+            const bgpbt_bo_param* p = &bo->space.params[i];
+            cu[i] = bgpbt__bo_auto(p) ? 0.5 : bgpbt__bo_enc1(p, bo->gc_vals[i]);
+            if (p->type == BGPBT_BO_CATEGORICAL) ncat++;
+        }
+        radius = bo->cfg.tr.cat_fraction ? (int)floor(bo->cfg.tr.cat_length_init * ncat + 0.5) : (int)bo->cfg.tr.cat_length_init;
+        if (radius < 1) radius = 1;
+    }
     for (i = 0; i < bo->dim; ++i) {
         const bgpbt_bo_param* p = &bo->space.params[i];
         bgpbt_rng r;
@@ -13649,13 +13690,101 @@ BGPBT__PRIVATE void bgpbt__bo_init_point(bgpbt_bo* bo, int idx, const double* ct
         if (n <= 256) { bgpbt_rng_permutation(&r, perm, n); stratum = perm[idx % n]; }
         else stratum = idx % n;
         if (p->is_context) continue;
-        if (p->type == BGPBT_BO_CATEGORICAL) v[i] = (double)(stratum % p->num_choices);
+        if (bo->have_gc) {
+            if (idx == 0 || p->type == BGPBT_BO_CATEGORICAL) v[i] = bo->gc_vals[i];
+            else {
+                double lo = bgpbt__clampd(cu[i] - 0.5 * bo->cfg.tr.length_init, 0.0, 1.0);
+                double hi = bgpbt__clampd(cu[i] + 0.5 * bo->cfg.tr.length_init, 0.0, 1.0);
+                v[i] = bgpbt__bo_dec1(p, lo + (hi - lo) * (stratum + bgpbt_rng_double(&bo->rng)) / n);
+            }
+        } else if (p->type == BGPBT_BO_CATEGORICAL) v[i] = (double)(stratum % p->num_choices);
         else v[i] = bgpbt__bo_dec1(p, (stratum + bgpbt_rng_double(&bo->rng)) / n);
+    }
+    if (bo->have_gc && idx > 0 && ncat > 0) { /* resample up to `radius` categorical dims */
+        int order[BGPBT_BO_MAX_DIM], k, changed = 0;
+        bgpbt_rng_permutation(&bo->rng, order, bo->dim);
+        for (k = 0; k < bo->dim && changed < radius; ++k) {
+            const bgpbt_bo_param* p = &bo->space.params[order[k]];
+            if (p->type != BGPBT_BO_CATEGORICAL || p->is_context) continue;
+            v[order[k]] = (double)bgpbt_rng_below(&bo->rng, (uint32_t)p->num_choices);
+            changed++;
+        }
     }
     for (i = 0; i < bo->nctx; ++i) {
         const bgpbt_bo_param* p = &bo->space.params[bo->ctx[i]];
         v[bo->ctx[i]] = ctx ? ctx[i] : (bgpbt__bo_auto(p) ? 0.0 : bgpbt__bo_dec1(p, 0.5));
     }
+}
+
+/* CASMOPOLITAN's guided restart: the centre (values) minimising mu - 1.96 sigma of an auxiliary
+   GP trained on the region bests, over min(100 d, 5000) uniform random points. */
+BGPBT__PRIVATE bgpbt_result bgpbt__bo_guide(bgpbt_bo* bo, double* center) {
+    const bgpbt_allocator* A = &bo->cfg.allocator;
+    enum { CH = 256 };
+    bgpbt_gp_config g = bo->cfg.gp;
+    bgpbt_gp* aux = NULL;
+    double *U = NULL, *C = NULL, *mu = NULL, *var = NULL, bestu[BGPBT_BO_MAX_DIM], ctxu[BGPBT_BO_MAX_DIM], abest = HUGE_VAL;
+    int dim = bo->dim, i, k, nfree = 0, ncand, done, rbest = 0;
+    bgpbt_result r;
+    for (i = 0; i < dim; ++i) if (!bo->space.params[i].is_context) nfree++;
+    ncand = 100 * nfree < 5000 ? 100 * nfree : 5000;
+    g.dim = dim;
+    for (i = 0; i < BGPBT_GP_MAX_DIM; ++i) g.num_categories[i] = 0;
+    for (i = 0; i < dim; ++i)
+        if (bo->space.params[i].type == BGPBT_BO_CATEGORICAL) g.num_categories[i] = bo->space.params[i].num_choices;
+    g.ard = 0;
+    g.time_varying = 0;
+    g.allocator = bo->cfg.allocator;
+    g.logger = bo->cfg.logger;
+    if (!g.seed) g.seed = bo->cfg.seed ^ 0x5eedull;
+    r = bgpbt_gp_create(&g, &aux);
+    if (r != BGPBT_OK) return r;
+    U = (double*)bgpbt__calloc(A, (size_t)bo->nrb, sizeof(double) * (size_t)dim);
+    C = (double*)bgpbt__calloc(A, (size_t)CH, sizeof(double) * (size_t)dim);
+    mu = (double*)bgpbt__calloc(A, (size_t)CH, sizeof(double));
+    var = (double*)bgpbt__calloc(A, (size_t)CH, sizeof(double));
+    if (!U || !C || !mu || !var) { r = bgpbt__error(&bo->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "bo: out of memory in a guided restart"); goto done; }
+    for (k = 0; k < bo->nrb; ++k) {
+        r = bgpbt_bo_space_encode(&bo->space, bo->rb_vals + (size_t)k * dim, U + (size_t)k * dim);
+        if (r != BGPBT_OK) goto done;
+        if (bo->rb_y[k] < bo->rb_y[rbest]) rbest = k;
+    }
+    memcpy(ctxu, U + (size_t)rbest * dim, (size_t)dim * sizeof(double));
+    r = bgpbt_gp_set_data(aux, U, NULL, bo->rb_y, bo->nrb);
+    if (r != BGPBT_OK) goto done;
+    if (bo->nrb >= 2 && bgpbt_gp_fit(aux) != BGPBT_OK) {
+        r = bgpbt_gp_set_data(aux, U, NULL, bo->rb_y, bo->nrb); /* fit failed: the prior hyperparameters */
+        if (r != BGPBT_OK) goto done;
+    }
+    for (done = 0; done < ncand; done += CH) {
+        int m = ncand - done < CH ? ncand - done : CH;
+        for (k = 0; k < m; ++k) {
+            double* u = C + (size_t)k * dim;
+            for (i = 0; i < dim; ++i) {
+                const bgpbt_bo_param* p = &bo->space.params[i];
+                if (p->is_context) u[i] = ctxu[i];
+                else if (p->type == BGPBT_BO_CATEGORICAL) u[i] = (double)bgpbt_rng_below(&bo->rng, (uint32_t)p->num_choices);
+                else u[i] = bgpbt__bo_snap(p, bgpbt_rng_double(&bo->rng));
+            }
+        }
+        r = bgpbt_gp_predict(aux, C, NULL, m, mu, var);
+        if (r != BGPBT_OK) goto done;
+        for (k = 0; k < m; ++k) {
+            double a = mu[k] - 1.96 * sqrt(var[k]);
+            if (a < abest) { abest = a; memcpy(bestu, C + (size_t)k * dim, (size_t)dim * sizeof(double)); }
+        }
+    }
+    if (!(abest < HUGE_VAL)) { r = BGPBT_ERR_NOT_FINITE; goto done; }
+    bgpbt_bo_space_decode(&bo->space, bestu, center);
+    for (i = 0; i < dim; ++i) /* context dims: those of the best region best */
+        if (bo->space.params[i].is_context) center[i] = bo->rb_vals[(size_t)rbest * dim + i];
+done:
+    bgpbt_gp_destroy(aux);
+    bgpbt__cfree(A, U, (size_t)bo->nrb, sizeof(double) * (size_t)dim);
+    bgpbt__cfree(A, C, (size_t)CH, sizeof(double) * (size_t)dim);
+    bgpbt__cfree(A, mu, (size_t)CH, sizeof(double));
+    bgpbt__cfree(A, var, (size_t)CH, sizeof(double));
+    return r;
 }
 
 BGPBT__PRIVATE void bgpbt__bo_push_pending(bgpbt_bo* bo, const double* v) {
@@ -13705,7 +13834,21 @@ BGPBT__PRIVATE void bgpbt__bo_drop_pending(bgpbt_bo* bo, const double* v) {
 
 BGPBT__PRIVATE void bgpbt__bo_report_tell(bgpbt_bo* bo, int success) {
     if (bgpbt_bo_tr_report(bo, success)) { /* restart: a new region */
+        int i, bi = -1;
         bgpbt__log(&bo->cfg.logger, BGPBT_LOG_INFO, "bo: trust region collapsed (length %g); restart %d", bo->tr.length, bo->tr.restarts + 1);
+        for (i = bo->region_start; i < bo->n; ++i) if (bi < 0 || bo->y[i] < bo->y[bi]) bi = i;
+        if (bi >= 0) { /* remember the region's best for guided restarts */
+            memcpy(bo->rb_vals + (size_t)bo->rb_head * bo->dim, bo->vals + (size_t)bi * bo->dim, (size_t)bo->dim * sizeof(double));
+            bo->rb_y[bo->rb_head] = bo->y[bi];
+            bo->rb_head = (bo->rb_head + 1) % BGPBT__BO_NRB;
+            if (bo->nrb < BGPBT__BO_NRB) bo->nrb++;
+        }
+        bo->have_gc = 0;
+        if (bo->cfg.tr.guided_restart && bo->nrb > 0) {
+            bgpbt_result r = bgpbt__bo_guide(bo, bo->gc_vals);
+            if (r == BGPBT_OK) bo->have_gc = 1;
+            else bgpbt__log(&bo->cfg.logger, BGPBT_LOG_WARN, "bo: guided restart failed (%s); random initial design", bgpbt_result_string(r));
+        }
         bo->tr.restarts++;
         bgpbt_bo_tr_reset(bo);
         bo->region_start = bo->n;
