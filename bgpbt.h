@@ -11695,6 +11695,49 @@ BGPBT__PRIVATE void bgpbt__gp_kinv(const double* M, int ld, int n, double* out) 
     }
 }
 
+/* M = L^{-T} as bgpbt_linalg_lower_inverse computes it (row j of M = column j of L^{-1}, strict
+   lower part zeroed), with the divisions by the diagonal replaced by products with its
+   reciprocals rd (n entries, filled here): a division costs as much as the 4 x 4 tile it
+   finishes at these sizes. Rows of M are split across threads, 4 at a time. */
+BGPBT__PRIVATE void bgpbt__gp_lower_inverse(const double* l, int ld, int n, double* m, double* rd) {
+    int j0;
+    for (j0 = 0; j0 < n; ++j0) rd[j0] = 1.0 / l[(size_t)j0 * ld + j0];
+    BGPBT_OMP(parallel for schedule(dynamic, 1) if (n >= 128))
+    for (j0 = 0; j0 < n; j0 += 4) {
+        int a_, b_, i, k, i0;
+        int ja = n - j0 < 4 ? n - j0 : 4;
+        for (a_ = 0; a_ < ja; ++a_) memset(m + (size_t)(j0 + a_) * ld, 0, (size_t)(j0 + a_) * sizeof(double));
+        for (a_ = 0; a_ < ja; ++a_) { /* the first columns (i < j0 + 4) */
+            int j = j0 + a_;
+            double* mr = m + (size_t)j * ld;
+            for (i = j; i < j0 + 4 && i < n; ++i) {
+                const double* lr = l + (size_t)i * ld;
+                double s = (i == j) ? 1.0 : 0.0;
+                for (k = j; k < i; ++k) s -= lr[k] * mr[k];
+                mr[i] = s * rd[i];
+            }
+        }
+        for (i0 = j0 + 4; i0 < n; i0 += 4) {
+            const double* A[4];
+            const double* B[4];
+            double out[16];
+            int ib = n - i0 < 4 ? n - i0 : 4;
+            for (a_ = 0; a_ < 4; ++a_) A[a_] = m + (size_t)(j0 + (a_ < ja ? a_ : ja - 1)) * ld + j0;
+            for (b_ = 0; b_ < 4; ++b_) B[b_] = l + (size_t)(i0 + (b_ < ib ? b_ : ib - 1)) * ld + j0;
+            bgpbt__dot4x4(A, B, i0 - j0, out);
+            for (a_ = 0; a_ < ja; ++a_) {
+                double* mr = m + (size_t)(j0 + a_) * ld;
+                for (b_ = 0; b_ < ib; ++b_) {
+                    const double* lr = l + (size_t)(i0 + b_) * ld;
+                    double s = -out[4 * a_ + b_];
+                    for (k = i0; k < i0 + b_; ++k) s -= lr[k] * mr[k];
+                    mr[i0 + b_] = s * rd[i0 + b_];
+                }
+            }
+        }
+    }
+}
+
 BGPBT__PRIVATE void bgpbt__transpose_upper(const double* M, int ld, int n, double* out) {
     int i, j;
     for (i = 0; i < n; ++i) {
@@ -12144,7 +12187,7 @@ BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws
     int cache = gp->ncat == 0;
     bgpbt__gp_consts(gp, &h, &K);
     /* W = alpha alpha^T - K^{-1} (lower), then dLML/dp = 0.5 sum_ij W_ij dK_ij/dp */
-    bgpbt_linalg_lower_inverse(ws->Lw, ld, n, ws->Mw, ld);
+    bgpbt__gp_lower_inverse(ws->Lw, ld, n, ws->Mw, alpha + n); /* ws->g has room after alpha */
     bgpbt__gp_kinv(ws->Mw, ld, n, ws->Kw);
 #if defined(BGPBT__D4)
     if (cache) { bgpbt__gp_grad_cont4(gp, ws, &K, h.noise, grad); return; }
@@ -12548,6 +12591,44 @@ BGPBT_API bgpbt_result bgpbt_gp_set_pending(bgpbt_gp* gp, const double* Xp, cons
 BGPBT__PRIVATE void bgpbt__gp_cross(bgpbt_gp* gp, const bgpbt__gpk* K, const double* X, const double* t,
                                     int m, int N, double* kss) {
     int c, zs = gp->dim + 1;
+#if defined(BGPBT__D4)
+    if (gp->ncat == 0 && m >= 8 && N > 0) {
+        /* continuous kernels, 4 data points at a time: the factored rows' features transposed
+           into the (idle) likelihood scratch gp->z, rows padded to a multiple of 4 */
+        int nc = gp->ncont, ld = gp->cap, Np = (N + 3) & ~3, i;
+        double* zT = gp->z;
+        for (c = 0; c < nc; ++c) {
+            for (i = 0; i < N; ++i) zT[(size_t)c * ld + i] = gp->zf[(size_t)i * zs + c];
+            for (; i < Np; ++i) zT[(size_t)c * ld + i] = 0.0;
+        }
+        for (c = 0; c < m; ++c) {
+            double zc[BGPBT_GP_MAX_DIM + 1];
+            double tc = t ? t[c] : gp->t_latest;
+            double* row = gp->kc + (size_t)c * gp->cap;
+            __m256d sv = _mm256_set1_pd(K->s), hl = _mm256_set1_pd(K->half_log1me), tv = _mm256_set1_pd(tc), sgn = _mm256_set1_pd(-0.0);
+            int cc;
+            bgpbt__gp_feat(gp, K, X + (size_t)c * gp->dim, zc);
+            for (i = 0; i < Np; i += 4) {
+                __m256d r2 = _mm256_setzero_pd(), kx, kt = _mm256_set1_pd(1.0);
+                for (cc = 0; cc < nc; ++cc) {
+                    __m256d d = _mm256_sub_pd(_mm256_set1_pd(zc[cc]), _mm256_loadu_pd(zT + (size_t)cc * ld + i));
+                    r2 = _mm256_fmadd_pd(d, d, r2);
+                }
+                if (K->matern) {
+                    __m256d r = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(5.0), r2));
+                    __m256d e = bgpbt__exp4_neg(_mm256_sub_pd(_mm256_setzero_pd(), r));
+                    kx = _mm256_mul_pd(_mm256_fmadd_pd(_mm256_set1_pd(5.0 / 3.0), r2, _mm256_add_pd(_mm256_set1_pd(1.0), r)), e);
+                } else {
+                    kx = bgpbt__exp4_neg(_mm256_mul_pd(_mm256_set1_pd(-0.5), r2));
+                }
+                if (K->tv) kt = bgpbt__exp4_neg(_mm256_mul_pd(_mm256_andnot_pd(sgn, _mm256_sub_pd(tv, _mm256_loadu_pd(gp->t + i))), hl));
+                _mm256_storeu_pd(row + i, _mm256_mul_pd(_mm256_mul_pd(sv, kx), kt));
+            }
+            if (kss) kss[c] = bgpbt__gp_kself(K);
+        }
+        return;
+    }
+#endif
     for (c = 0; c < m; ++c) {
         double zc[BGPBT_GP_MAX_DIM + 1];
         double tc = t ? t[c] : gp->t_latest;
