@@ -3987,14 +3987,75 @@ BGPBT__INLINE double bgpbt__ddot(const double* x, const double* y, int n) {
 #define BGPBT_CHOL_PAR_N 1000000
 #endif
 
+#if defined(BGPBT__D4)
+/* Step 1 of the factorisation with outer-product register tiles: the panel's columns k < j0
+   are packed k-major (Bp[k][16], chunks of 128 k on the stack), then every block of 4 rows
+   accumulates a 4 x 8 tile (8 accumulators, 2 loads and 4 broadcasts per 8 FMAs) twice across
+   the panel; no horizontal sums. Rows of the diagonal block only update their lower part. */
+#define BGPBT__CHOL_KC 128
+BGPBT__PRIVATE void bgpbt__chol_panel_update(double* a, int n, int lda, int j0, int jb) {
+    double Bp[BGPBT__CHOL_KC * BGPBT__CHOL_NB];
+    int k0;
+    for (k0 = 0; k0 < j0; k0 += BGPBT__CHOL_KC) {
+        int kc = j0 - k0 < BGPBT__CHOL_KC ? j0 - k0 : BGPBT__CHOL_KC, k, c, i0;
+        for (c = 0; c < BGPBT__CHOL_NB; ++c) {
+            const double* src = a + (size_t)(j0 + (c < jb ? c : 0)) * lda + k0;
+            for (k = 0; k < kc; ++k) Bp[k * BGPBT__CHOL_NB + c] = c < jb ? src[k] : 0.0;
+        }
+        for (i0 = j0; i0 < n; i0 += 4) {
+            const double* A[4];
+            int a_, h;
+            for (a_ = 0; a_ < 4; ++a_) A[a_] = a + (size_t)(i0 + a_ < n ? i0 + a_ : n - 1) * lda + k0;
+            for (h = 0; h < BGPBT__CHOL_NB && h < jb; h += 8) {
+                __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+                const double* bp = Bp + h;
+                double t[32];
+                for (k = 0; k < kc; ++k) {
+                    __m256d b0 = _mm256_loadu_pd(bp + k * BGPBT__CHOL_NB), b1 = _mm256_loadu_pd(bp + k * BGPBT__CHOL_NB + 4);
+                    __m256d x = _mm256_broadcast_sd(A[0] + k);
+                    c00 = _mm256_fmadd_pd(x, b0, c00); c01 = _mm256_fmadd_pd(x, b1, c01);
+                    x = _mm256_broadcast_sd(A[1] + k);
+                    c10 = _mm256_fmadd_pd(x, b0, c10); c11 = _mm256_fmadd_pd(x, b1, c11);
+                    x = _mm256_broadcast_sd(A[2] + k);
+                    c20 = _mm256_fmadd_pd(x, b0, c20); c21 = _mm256_fmadd_pd(x, b1, c21);
+                    x = _mm256_broadcast_sd(A[3] + k);
+                    c30 = _mm256_fmadd_pd(x, b0, c30); c31 = _mm256_fmadd_pd(x, b1, c31);
+                }
+                if (i0 + 4 <= n && i0 >= j0 + jb && h + 8 <= jb) { /* full tile below the diagonal block */
+                    double* r0 = a + (size_t)i0 * lda + j0 + h;
+                    double* r1 = r0 + lda;
+                    double* r2 = r1 + lda;
+                    double* r3 = r2 + lda;
+                    _mm256_storeu_pd(r0, _mm256_sub_pd(_mm256_loadu_pd(r0), c00)); _mm256_storeu_pd(r0 + 4, _mm256_sub_pd(_mm256_loadu_pd(r0 + 4), c01));
+                    _mm256_storeu_pd(r1, _mm256_sub_pd(_mm256_loadu_pd(r1), c10)); _mm256_storeu_pd(r1 + 4, _mm256_sub_pd(_mm256_loadu_pd(r1 + 4), c11));
+                    _mm256_storeu_pd(r2, _mm256_sub_pd(_mm256_loadu_pd(r2), c20)); _mm256_storeu_pd(r2 + 4, _mm256_sub_pd(_mm256_loadu_pd(r2 + 4), c21));
+                    _mm256_storeu_pd(r3, _mm256_sub_pd(_mm256_loadu_pd(r3), c30)); _mm256_storeu_pd(r3 + 4, _mm256_sub_pd(_mm256_loadu_pd(r3 + 4), c31));
+                    continue;
+                }
+                _mm256_storeu_pd(t, c00); _mm256_storeu_pd(t + 4, c01); _mm256_storeu_pd(t + 8, c10); _mm256_storeu_pd(t + 12, c11);
+                _mm256_storeu_pd(t + 16, c20); _mm256_storeu_pd(t + 20, c21); _mm256_storeu_pd(t + 24, c30); _mm256_storeu_pd(t + 28, c31);
+                for (a_ = 0; a_ < 4 && i0 + a_ < n; ++a_) {
+                    double* r = a + (size_t)(i0 + a_) * lda + j0;
+                    for (c = h; c < h + 8 && c < jb && j0 + c <= i0 + a_; ++c) r[c] -= t[8 * a_ + c - h];
+                }
+            }
+        }
+    }
+}
+#endif
+
 BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
     int j0, fail = 0;
     if (n < 0 || lda < n || (n > 0 && !a)) return BGPBT_ERR_INVALID_ARGUMENT;
     for (j0 = 0; j0 < n && !fail; j0 += BGPBT__CHOL_NB) {
         int jb = n - j0 < BGPBT__CHOL_NB ? n - j0 : BGPBT__CHOL_NB;
-        int i0, i, j, k;
+        int i, j, k;
         /* 1. panel update with the finished columns k < j0 (rows j0..n-1, cols j0..j0+jb-1) */
+#if defined(BGPBT__D4)
+        if (j0 > 0) bgpbt__chol_panel_update(a, n, lda, j0, jb);
+#else
         if (j0 > 0) {
+            int i0;
             BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
             for (i0 = j0; i0 < n; i0 += 4) {
                 const double* A[4];
@@ -4012,6 +4073,7 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
                 }
             }
         }
+#endif
         /* 2. the diagonal block, unblocked */
         for (i = j0; i < j0 + jb && !fail; ++i) {
             double* ri = a + (size_t)i * lda;
@@ -4028,42 +4090,72 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
             }
         }
         if (fail) break;
-        /* 3. the rows below the diagonal block: x L_D^T = row, solved column by column with
-           axpy updates along the row (the block is copied transposed, so they are contiguous
-           and vectorise), 4 rows interleaved so their dependency chains overlap */
+        /* 3. the rows below the diagonal block: x L_D^T = row by forward substitution in dot
+           form, 4 rows at a time with the solutions kept in local arrays (solving in place
+           along the row made every step reload an element that a vector store had just
+           written, a store-forwarding stall) */
         {
-            double dt[BGPBT__CHOL_NB * BGPBT__CHOL_NB], inv[BGPBT__CHOL_NB];
+            double lq[BGPBT__CHOL_NB * BGPBT__CHOL_NB], inv[BGPBT__CHOL_NB];
             int jj, kk;
             for (jj = 0; jj < jb; ++jj) {
                 inv[jj] = 1.0 / a[(size_t)(j0 + jj) * lda + j0 + jj];
-                for (kk = 0; kk < jb; ++kk) dt[jj * BGPBT__CHOL_NB + kk] = kk > jj ? a[(size_t)(j0 + kk) * lda + j0 + jj] : 0.0;
+                for (kk = 0; kk < jj; ++kk) lq[jj * BGPBT__CHOL_NB + kk] = a[(size_t)(j0 + jj) * lda + j0 + kk];
             }
-            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
-            for (i = j0 + jb; i < n; i += 4) {
-                double* r4[4];
-                int rr, nr = n - i < 4 ? n - i : 4, q, c;
-                for (rr = 0; rr < nr; ++rr) r4[rr] = a + (size_t)(i + rr) * lda + j0;
-                for (q = 0; q < jb; ++q) {
-                    const double* dq = dt + q * BGPBT__CHOL_NB;
-                    for (rr = 0; rr < nr; ++rr) {
-                        double* ri = r4[rr];
-                        double x = ri[q] * inv[q];
-                        ri[q] = x;
 #if defined(BGPBT__D4)
-                        if (jb == BGPBT__CHOL_NB) { /* full panel: dq is 0 up to q, so update all 16 */
-                            __m256d xv = _mm256_set1_pd(x);
-                            _mm256_storeu_pd(ri, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq), _mm256_loadu_pd(ri)));
-                            _mm256_storeu_pd(ri + 4, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 4), _mm256_loadu_pd(ri + 4)));
-                            _mm256_storeu_pd(ri + 8, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 8), _mm256_loadu_pd(ri + 8)));
-                            _mm256_storeu_pd(ri + 12, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 12), _mm256_loadu_pd(ri + 12)));
-                            ri[q] = x;
-                            continue;
-                        }
-#endif
-                        for (c = q + 1; c < jb; ++c) ri[c] -= x * dq[c];
+            /* 8 rows as two vectors, each column's sum split in two chains (FMA latency) */
+            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
+            for (i = j0 + jb; i < n; i += 8) {
+                __m256d xa[BGPBT__CHOL_NB], xb[BGPBT__CHOL_NB];
+                double* r[8];
+                double tq[8];
+                int rr, nr = n - i < 8 ? n - i : 8, q, p_;
+                for (rr = 0; rr < 8; ++rr) r[rr] = a + (size_t)(i + (rr < nr ? rr : nr - 1)) * lda + j0;
+                for (q = 0; q < jb; ++q) {
+                    const double* lr = lq + q * BGPBT__CHOL_NB;
+                    __m256d sa = _mm256_set_pd(r[3][q], r[2][q], r[1][q], r[0][q]), sb = _mm256_set_pd(r[7][q], r[6][q], r[5][q], r[4][q]);
+                    __m256d ta = _mm256_setzero_pd(), tb = ta, iv = _mm256_set1_pd(inv[q]);
+                    for (p_ = 0; p_ + 1 < q; p_ += 2) {
+                        __m256d l0 = _mm256_set1_pd(lr[p_]), l1 = _mm256_set1_pd(lr[p_ + 1]);
+                        sa = _mm256_fnmadd_pd(xa[p_], l0, sa); sb = _mm256_fnmadd_pd(xb[p_], l0, sb);
+                        ta = _mm256_fnmadd_pd(xa[p_ + 1], l1, ta); tb = _mm256_fnmadd_pd(xb[p_ + 1], l1, tb);
                     }
+                    if (p_ < q) {
+                        __m256d l0 = _mm256_set1_pd(lr[p_]);
+                        sa = _mm256_fnmadd_pd(xa[p_], l0, sa); sb = _mm256_fnmadd_pd(xb[p_], l0, sb);
+                    }
+                    xa[q] = _mm256_mul_pd(_mm256_add_pd(sa, ta), iv);
+                    xb[q] = _mm256_mul_pd(_mm256_add_pd(sb, tb), iv);
+                }
+                for (q = 0; q < jb; ++q) {
+                    _mm256_storeu_pd(tq, xa[q]);
+                    _mm256_storeu_pd(tq + 4, xb[q]);
+                    for (rr = 0; rr < nr; ++rr) r[rr][q] = tq[rr];
                 }
             }
+#else
+            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
+            for (i = j0 + jb; i < n; i += 4) {
+                double x0[BGPBT__CHOL_NB], x1[BGPBT__CHOL_NB], x2[BGPBT__CHOL_NB], x3[BGPBT__CHOL_NB];
+                double* r[4];
+                int rr, nr = n - i < 4 ? n - i : 4, q, p_;
+                for (rr = 0; rr < 4; ++rr) r[rr] = a + (size_t)(i + (rr < nr ? rr : nr - 1)) * lda + j0;
+                for (q = 0; q < jb; ++q) {
+                    const double* lr = lq + q * BGPBT__CHOL_NB;
+                    double s0 = r[0][q], s1 = r[1][q], s2 = r[2][q], s3 = r[3][q];
+                    for (p_ = 0; p_ < q; ++p_) {
+                        double l = lr[p_];
+                        s0 -= x0[p_] * l; s1 -= x1[p_] * l; s2 -= x2[p_] * l; s3 -= x3[p_] * l;
+                    }
+                    x0[q] = s0 * inv[q]; x1[q] = s1 * inv[q]; x2[q] = s2 * inv[q]; x3[q] = s3 * inv[q];
+                }
+                for (q = 0; q < jb; ++q) {
+                    r[0][q] = x0[q];
+                    if (nr > 1) r[1][q] = x1[q];
+                    if (nr > 2) r[2][q] = x2[q];
+                    if (nr > 3) r[3][q] = x3[q];
+                }
+            }
+#endif
         }
     }
     return fail ? BGPBT_ERR_NOT_POSITIVE_DEFINITE : BGPBT_OK;
