@@ -469,8 +469,9 @@ BGPBT_API const char* bgpbt_sgemm_kernel_name(void);
 /* Dense fp64 Cholesky for the Gaussian process. Matrices are row-major with a leading
    dimension (row stride) lda >= n; only the lower triangle (j <= i) is read or written, the
    strict upper triangle is left untouched. The factorisation is blocked (panels of 16
-   columns, 4x4 register tiles of dot products on AVX2/AVX-512 fp64 vectors, a scalar path
-   otherwise). It runs on one thread unless the implementation file defines BGPBT_CHOL_PAR_N
+   columns; on AVX2/AVX-512 the panel update runs 4 x 8 outer-product register tiles of fp64
+   vectors and the rows below each diagonal block are solved 8 at a time in dot form; a scalar
+   path otherwise). It runs on one thread unless the implementation file defines BGPBT_CHOL_PAR_N
    (a size from which to use OpenMP): its two barriers per panel cost a scheduler time slice
    each on a machine with more runnable threads than cores. bgpbt_linalg_lower_inverse uses
    OpenMP from n >= 128. Every element is computed by the same code whatever the thread count,
