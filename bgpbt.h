@@ -498,8 +498,9 @@ BGPBT_API const char* bgpbt_sgemm_kernel_name(void);
 /* Dense fp64 Cholesky for the Gaussian process. Matrices are row-major with a leading
    dimension (row stride) lda >= n; only the lower triangle (j <= i) is read or written, the
    strict upper triangle is left untouched. The factorisation is blocked (panels of 16
-   columns, 4x4 register tiles of dot products on AVX2/AVX-512 fp64 vectors, a scalar path
-   otherwise). It runs on one thread unless the implementation file defines BGPBT_CHOL_PAR_N
+   columns; on AVX2/AVX-512 the panel update runs 4 x 8 outer-product register tiles of fp64
+   vectors and the rows below each diagonal block are solved 8 at a time in dot form; a scalar
+   path otherwise). It runs on one thread unless the implementation file defines BGPBT_CHOL_PAR_N
    (a size from which to use OpenMP): its two barriers per panel cost a scheduler time slice
    each on a machine with more runnable threads than cores. bgpbt_linalg_lower_inverse uses
    OpenMP from n >= 128. Every element is computed by the same code whatever the thread count,
@@ -1496,11 +1497,20 @@ BGPBT_API void bgpbt_ppo_gae(int T, const float* rewards, const float* values, c
    p = exp(log lo + (log hi - log lo) sigmoid(u)) for the positive ones, eps = lo + (hi - lo)
    sigmoid(u), m = u (unbounded; the fitted y are standardised). A box with lo == hi fixes that
    hyperparameter and removes it from the raw vector, so e.g. noise_min = noise_max = 1e-4 fixes
-   the noise. Fitting maximises the log marginal likelihood with analytic gradients by L-BFGS
-   (our own, in the raw coordinates; memory 8, Armijo backtracking, stops when an iteration
-   gains less than 1e-6 relatively or the gradient is below 1e-5) from the current values (a
-   warm start) plus `fit_restarts` random starts (at most 7), which run on separate OpenMP
-   threads, and keeps the best; if every start fails the previous hyperparameters are kept.
+   the noise. Fitting maximises the log marginal likelihood with analytic gradients by a
+   projected L-BFGS of our own (memory 8, Armijo backtracking along the projected path) in
+   log coordinates with hard boxes, as scikit-learn's L-BFGS-B does: log s, log s_n, log l,
+   log w in [log lo, log hi], log(-log(1 - eps)), m. (In the raw sigmoid coordinates a
+   hyperparameter that wants its bound runs off with a vanishing gradient; L-BFGS spent most
+   of its evaluations creeping after it.) A start stops when an iteration gains less than
+   fit_tol (1e-7) of the LML relatively or the largest free gradient entry is below 1e-5
+   (scipy's tests; scipy's default tolerance is 2.2e-9). Starts: the current values (a warm
+   start) plus `fit_restarts` random ones (raw values uniform in [-3, 3], at most 7), which run
+   on separate OpenMP threads; the best is kept and stored in the raw coordinates; if every
+   start fails the previous hyperparameters are kept. A line search evaluates the LML without
+   its gradient; only accepted steps pay for K^{-1}. On AVX2/AVX-512 builds the continuous
+   kernels, their gradients and the prediction's cross-kernel run 4 pairs at a time with a
+   vector exp (within 2 ulp of libm's).
 
    Raw vector layout (bgpbt_gp_num_params): [m] [s] [s_n] [eps] [l: 1 or one per continuous dim]
    [w: 1 or one per categorical dim], each present only if it is free.
@@ -1570,6 +1580,9 @@ typedef struct bgpbt_gp_config {
     double eps_init;                          /* [0.5] (BG-PBT's sigmoid(0)); PB2 0.1 */
     int fit_restarts;                         /* random restarts of the MLE [3]; -1: none */
     int fit_max_iter;                         /* L-BFGS iterations per start [100] */
+    double fit_tol;                           /* a start stops when an iteration gains less than
+                                                 this fraction of the LML [1e-7]; scipy's
+                                                 L-BFGS-B default (factr 1e7) is 2.2e-9 */
     int max_points;                           /* limit on data + pending points [4096] */
     uint64_t seed;                            /* for the restarts and samples */
     bgpbt_allocator allocator;
@@ -1699,6 +1712,16 @@ BGPBT_API double bgpbt_normal_quantile(double p);
      CASMOPOLITAN      |  0.8     0.5^7   1.6    1.5   3         40       | 20   1    30  (count)
      BG-PBT            |  0.4     0.15    1.0    1.5   3         10       | 1.0  0.1  1.0 (fraction)
 
+   GUIDED RESTART (tr.guided_restart; on in bgpbt_bo_tr_casmopolitan() as in CASMOPOLITAN, off
+   in bgpbt_bo_tr_bgpbt() as in BG-PBT's runs). When an ask/tell region collapses, the best
+   observation of each finished region (the last 32) trains an auxiliary GP: config.gp with one
+   shared lengthscale (weight), no time kernel, the same seed. The new centre is the argmin of
+   mu - 1.96 sigma over min(100 d, 5000) uniform random points of the space (d = free dims;
+   context dims at the values of the best region best); the new region's initial design is that
+   centre plus n_init - 1 Latin-hypercube points in the initial box (side length_init) around
+   it, categorical dims resampled inside the initial Hamming ball. Without the switch, or if the
+   auxiliary GP cannot be built, the design is a Latin hypercube of the whole space.
+
    ACQUISITION (minimised, in GP model units): EI (expected improvement below the best
    transformed y), LCB mu - beta sigma (BG-PBT: beta = 3), LCB_VAR mu - beta sigma^2 (PB2's UCB
    on -y), TS (Thompson sampling: one joint posterior draw over n_candidates points of the
@@ -1798,6 +1821,7 @@ typedef struct bgpbt_bo_tr_config {
     double improve_rel;   /* ask/tell success: y < best - improve_rel |best| */
     int no_restart;       /* never report a restart as due */
     int global;           /* no trust region: the whole cube, Hamming radius = all dims */
+    int guided_restart;   /* ask/tell restarts centred by an auxiliary GP (see GUIDED RESTART) */
 } bgpbt_bo_tr_config;
 
 BGPBT_API bgpbt_bo_tr_config bgpbt_bo_tr_casmopolitan(void);
@@ -1877,6 +1901,9 @@ BGPBT_API bgpbt_result bgpbt_bo_tr_set(bgpbt_bo* bo, const bgpbt_bo_tr_state* st
 /* The box of the last suggestion in unit-cube coordinates (lo, hi: dim entries; categorical
    and context dims: 0 and 1) and the Hamming radius as a count. WRONG_ORDER before any. */
 BGPBT_API bgpbt_result bgpbt_bo_tr_box(const bgpbt_bo* bo, double* lo, double* hi, int* hamming);
+/* The centre (values) a guided restart chose for the current region; BGPBT_ERR_WRONG_ORDER when
+   the current region did not start from one. */
+BGPBT_API bgpbt_result bgpbt_bo_guided_center(const bgpbt_bo* bo, double* values);
 BGPBT_API bgpbt_gp* bgpbt_bo_get_gp(bgpbt_bo* bo); /* the model of the last suggestion */
 BGPBT_API bgpbt_rng* bgpbt_bo_get_rng(bgpbt_bo* bo); /* its RNG stream (save/restore state) */
 
@@ -4057,14 +4084,75 @@ BGPBT__INLINE double bgpbt__ddot(const double* x, const double* y, int n) {
 #define BGPBT_CHOL_PAR_N 1000000
 #endif
 
+#if defined(BGPBT__D4)
+/* Step 1 of the factorisation with outer-product register tiles: the panel's columns k < j0
+   are packed k-major (Bp[k][16], chunks of 128 k on the stack), then every block of 4 rows
+   accumulates a 4 x 8 tile (8 accumulators, 2 loads and 4 broadcasts per 8 FMAs) twice across
+   the panel; no horizontal sums. Rows of the diagonal block only update their lower part. */
+#define BGPBT__CHOL_KC 128
+BGPBT__PRIVATE void bgpbt__chol_panel_update(double* a, int n, int lda, int j0, int jb) {
+    double Bp[BGPBT__CHOL_KC * BGPBT__CHOL_NB];
+    int k0;
+    for (k0 = 0; k0 < j0; k0 += BGPBT__CHOL_KC) {
+        int kc = j0 - k0 < BGPBT__CHOL_KC ? j0 - k0 : BGPBT__CHOL_KC, k, c, i0;
+        for (c = 0; c < BGPBT__CHOL_NB; ++c) {
+            const double* src = a + (size_t)(j0 + (c < jb ? c : 0)) * lda + k0;
+            for (k = 0; k < kc; ++k) Bp[k * BGPBT__CHOL_NB + c] = c < jb ? src[k] : 0.0;
+        }
+        for (i0 = j0; i0 < n; i0 += 4) {
+            const double* A[4];
+            int a_, h;
+            for (a_ = 0; a_ < 4; ++a_) A[a_] = a + (size_t)(i0 + a_ < n ? i0 + a_ : n - 1) * lda + k0;
+            for (h = 0; h < BGPBT__CHOL_NB && h < jb; h += 8) {
+                __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+                const double* bp = Bp + h;
+                double t[32];
+                for (k = 0; k < kc; ++k) {
+                    __m256d b0 = _mm256_loadu_pd(bp + k * BGPBT__CHOL_NB), b1 = _mm256_loadu_pd(bp + k * BGPBT__CHOL_NB + 4);
+                    __m256d x = _mm256_broadcast_sd(A[0] + k);
+                    c00 = _mm256_fmadd_pd(x, b0, c00); c01 = _mm256_fmadd_pd(x, b1, c01);
+                    x = _mm256_broadcast_sd(A[1] + k);
+                    c10 = _mm256_fmadd_pd(x, b0, c10); c11 = _mm256_fmadd_pd(x, b1, c11);
+                    x = _mm256_broadcast_sd(A[2] + k);
+                    c20 = _mm256_fmadd_pd(x, b0, c20); c21 = _mm256_fmadd_pd(x, b1, c21);
+                    x = _mm256_broadcast_sd(A[3] + k);
+                    c30 = _mm256_fmadd_pd(x, b0, c30); c31 = _mm256_fmadd_pd(x, b1, c31);
+                }
+                if (i0 + 4 <= n && i0 >= j0 + jb && h + 8 <= jb) { /* full tile below the diagonal block */
+                    double* r0 = a + (size_t)i0 * lda + j0 + h;
+                    double* r1 = r0 + lda;
+                    double* r2 = r1 + lda;
+                    double* r3 = r2 + lda;
+                    _mm256_storeu_pd(r0, _mm256_sub_pd(_mm256_loadu_pd(r0), c00)); _mm256_storeu_pd(r0 + 4, _mm256_sub_pd(_mm256_loadu_pd(r0 + 4), c01));
+                    _mm256_storeu_pd(r1, _mm256_sub_pd(_mm256_loadu_pd(r1), c10)); _mm256_storeu_pd(r1 + 4, _mm256_sub_pd(_mm256_loadu_pd(r1 + 4), c11));
+                    _mm256_storeu_pd(r2, _mm256_sub_pd(_mm256_loadu_pd(r2), c20)); _mm256_storeu_pd(r2 + 4, _mm256_sub_pd(_mm256_loadu_pd(r2 + 4), c21));
+                    _mm256_storeu_pd(r3, _mm256_sub_pd(_mm256_loadu_pd(r3), c30)); _mm256_storeu_pd(r3 + 4, _mm256_sub_pd(_mm256_loadu_pd(r3 + 4), c31));
+                    continue;
+                }
+                _mm256_storeu_pd(t, c00); _mm256_storeu_pd(t + 4, c01); _mm256_storeu_pd(t + 8, c10); _mm256_storeu_pd(t + 12, c11);
+                _mm256_storeu_pd(t + 16, c20); _mm256_storeu_pd(t + 20, c21); _mm256_storeu_pd(t + 24, c30); _mm256_storeu_pd(t + 28, c31);
+                for (a_ = 0; a_ < 4 && i0 + a_ < n; ++a_) {
+                    double* r = a + (size_t)(i0 + a_) * lda + j0;
+                    for (c = h; c < h + 8 && c < jb && j0 + c <= i0 + a_; ++c) r[c] -= t[8 * a_ + c - h];
+                }
+            }
+        }
+    }
+}
+#endif
+
 BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
     int j0, fail = 0;
     if (n < 0 || lda < n || (n > 0 && !a)) return BGPBT_ERR_INVALID_ARGUMENT;
     for (j0 = 0; j0 < n && !fail; j0 += BGPBT__CHOL_NB) {
         int jb = n - j0 < BGPBT__CHOL_NB ? n - j0 : BGPBT__CHOL_NB;
-        int i0, i, j, k;
+        int i, j, k;
         /* 1. panel update with the finished columns k < j0 (rows j0..n-1, cols j0..j0+jb-1) */
+#if defined(BGPBT__D4)
+        if (j0 > 0) bgpbt__chol_panel_update(a, n, lda, j0, jb);
+#else
         if (j0 > 0) {
+            int i0;
             BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
             for (i0 = j0; i0 < n; i0 += 4) {
                 const double* A[4];
@@ -4082,6 +4170,7 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
                 }
             }
         }
+#endif
         /* 2. the diagonal block, unblocked */
         for (i = j0; i < j0 + jb && !fail; ++i) {
             double* ri = a + (size_t)i * lda;
@@ -4098,42 +4187,72 @@ BGPBT_API bgpbt_result bgpbt_linalg_cholesky(double* a, int n, int lda) {
             }
         }
         if (fail) break;
-        /* 3. the rows below the diagonal block: x L_D^T = row, solved column by column with
-           axpy updates along the row (the block is copied transposed, so they are contiguous
-           and vectorise), 4 rows interleaved so their dependency chains overlap */
+        /* 3. the rows below the diagonal block: x L_D^T = row by forward substitution in dot
+           form, 4 rows at a time with the solutions kept in local arrays (solving in place
+           along the row made every step reload an element that a vector store had just
+           written, a store-forwarding stall) */
         {
-            double dt[BGPBT__CHOL_NB * BGPBT__CHOL_NB], inv[BGPBT__CHOL_NB];
+            double lq[BGPBT__CHOL_NB * BGPBT__CHOL_NB], inv[BGPBT__CHOL_NB];
             int jj, kk;
             for (jj = 0; jj < jb; ++jj) {
                 inv[jj] = 1.0 / a[(size_t)(j0 + jj) * lda + j0 + jj];
-                for (kk = 0; kk < jb; ++kk) dt[jj * BGPBT__CHOL_NB + kk] = kk > jj ? a[(size_t)(j0 + kk) * lda + j0 + jj] : 0.0;
+                for (kk = 0; kk < jj; ++kk) lq[jj * BGPBT__CHOL_NB + kk] = a[(size_t)(j0 + jj) * lda + j0 + kk];
             }
-            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
-            for (i = j0 + jb; i < n; i += 4) {
-                double* r4[4];
-                int rr, nr = n - i < 4 ? n - i : 4, q, c;
-                for (rr = 0; rr < nr; ++rr) r4[rr] = a + (size_t)(i + rr) * lda + j0;
-                for (q = 0; q < jb; ++q) {
-                    const double* dq = dt + q * BGPBT__CHOL_NB;
-                    for (rr = 0; rr < nr; ++rr) {
-                        double* ri = r4[rr];
-                        double x = ri[q] * inv[q];
-                        ri[q] = x;
 #if defined(BGPBT__D4)
-                        if (jb == BGPBT__CHOL_NB) { /* full panel: dq is 0 up to q, so update all 16 */
-                            __m256d xv = _mm256_set1_pd(x);
-                            _mm256_storeu_pd(ri, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq), _mm256_loadu_pd(ri)));
-                            _mm256_storeu_pd(ri + 4, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 4), _mm256_loadu_pd(ri + 4)));
-                            _mm256_storeu_pd(ri + 8, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 8), _mm256_loadu_pd(ri + 8)));
-                            _mm256_storeu_pd(ri + 12, _mm256_fnmadd_pd(xv, _mm256_loadu_pd(dq + 12), _mm256_loadu_pd(ri + 12)));
-                            ri[q] = x;
-                            continue;
-                        }
-#endif
-                        for (c = q + 1; c < jb; ++c) ri[c] -= x * dq[c];
+            /* 8 rows as two vectors, each column's sum split in two chains (FMA latency) */
+            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
+            for (i = j0 + jb; i < n; i += 8) {
+                __m256d xa[BGPBT__CHOL_NB], xb[BGPBT__CHOL_NB];
+                double* r[8];
+                double tq[8];
+                int rr, nr = n - i < 8 ? n - i : 8, q, p_;
+                for (rr = 0; rr < 8; ++rr) r[rr] = a + (size_t)(i + (rr < nr ? rr : nr - 1)) * lda + j0;
+                for (q = 0; q < jb; ++q) {
+                    const double* lr = lq + q * BGPBT__CHOL_NB;
+                    __m256d sa = _mm256_set_pd(r[3][q], r[2][q], r[1][q], r[0][q]), sb = _mm256_set_pd(r[7][q], r[6][q], r[5][q], r[4][q]);
+                    __m256d ta = _mm256_setzero_pd(), tb = ta, iv = _mm256_set1_pd(inv[q]);
+                    for (p_ = 0; p_ + 1 < q; p_ += 2) {
+                        __m256d l0 = _mm256_set1_pd(lr[p_]), l1 = _mm256_set1_pd(lr[p_ + 1]);
+                        sa = _mm256_fnmadd_pd(xa[p_], l0, sa); sb = _mm256_fnmadd_pd(xb[p_], l0, sb);
+                        ta = _mm256_fnmadd_pd(xa[p_ + 1], l1, ta); tb = _mm256_fnmadd_pd(xb[p_ + 1], l1, tb);
                     }
+                    if (p_ < q) {
+                        __m256d l0 = _mm256_set1_pd(lr[p_]);
+                        sa = _mm256_fnmadd_pd(xa[p_], l0, sa); sb = _mm256_fnmadd_pd(xb[p_], l0, sb);
+                    }
+                    xa[q] = _mm256_mul_pd(_mm256_add_pd(sa, ta), iv);
+                    xb[q] = _mm256_mul_pd(_mm256_add_pd(sb, tb), iv);
+                }
+                for (q = 0; q < jb; ++q) {
+                    _mm256_storeu_pd(tq, xa[q]);
+                    _mm256_storeu_pd(tq + 4, xb[q]);
+                    for (rr = 0; rr < nr; ++rr) r[rr][q] = tq[rr];
                 }
             }
+#else
+            BGPBT_OMP(parallel for schedule(static) if (n >= BGPBT_CHOL_PAR_N))
+            for (i = j0 + jb; i < n; i += 4) {
+                double x0[BGPBT__CHOL_NB], x1[BGPBT__CHOL_NB], x2[BGPBT__CHOL_NB], x3[BGPBT__CHOL_NB];
+                double* r[4];
+                int rr, nr = n - i < 4 ? n - i : 4, q, p_;
+                for (rr = 0; rr < 4; ++rr) r[rr] = a + (size_t)(i + (rr < nr ? rr : nr - 1)) * lda + j0;
+                for (q = 0; q < jb; ++q) {
+                    const double* lr = lq + q * BGPBT__CHOL_NB;
+                    double s0 = r[0][q], s1 = r[1][q], s2 = r[2][q], s3 = r[3][q];
+                    for (p_ = 0; p_ < q; ++p_) {
+                        double l = lr[p_];
+                        s0 -= x0[p_] * l; s1 -= x1[p_] * l; s2 -= x2[p_] * l; s3 -= x3[p_] * l;
+                    }
+                    x0[q] = s0 * inv[q]; x1[q] = s1 * inv[q]; x2[q] = s2 * inv[q]; x3[q] = s3 * inv[q];
+                }
+                for (q = 0; q < jb; ++q) {
+                    r[0][q] = x0[q];
+                    if (nr > 1) r[1][q] = x1[q];
+                    if (nr > 2) r[2][q] = x2[q];
+                    if (nr > 3) r[3][q] = x3[q];
+                }
+            }
+#endif
         }
     }
     return fail ? BGPBT_ERR_NOT_POSITIVE_DEFINITE : BGPBT_OK;
@@ -11803,6 +11922,7 @@ BGPBT_API bgpbt_gp_config bgpbt_gp_config_default(void) {
     c.eps_init = 0.5;
     c.fit_restarts = 3;
     c.fit_max_iter = 100;
+    c.fit_tol = 1e-7;
     c.max_points = 4096;
     return c;
 }
@@ -12093,6 +12213,49 @@ BGPBT__PRIVATE void bgpbt__gp_kinv(const double* M, int ld, int n, double* out) 
     }
 }
 
+/* M = L^{-T} as bgpbt_linalg_lower_inverse computes it (row j of M = column j of L^{-1}, strict
+   lower part zeroed), with the divisions by the diagonal replaced by products with its
+   reciprocals rd (n entries, filled here): a division costs as much as the 4 x 4 tile it
+   finishes at these sizes. Rows of M are split across threads, 4 at a time. */
+BGPBT__PRIVATE void bgpbt__gp_lower_inverse(const double* l, int ld, int n, double* m, double* rd) {
+    int j0;
+    for (j0 = 0; j0 < n; ++j0) rd[j0] = 1.0 / l[(size_t)j0 * ld + j0];
+    BGPBT_OMP(parallel for schedule(dynamic, 1) if (n >= 128))
+    for (j0 = 0; j0 < n; j0 += 4) {
+        int a_, b_, i, k, i0;
+        int ja = n - j0 < 4 ? n - j0 : 4;
+        for (a_ = 0; a_ < ja; ++a_) memset(m + (size_t)(j0 + a_) * ld, 0, (size_t)(j0 + a_) * sizeof(double));
+        for (a_ = 0; a_ < ja; ++a_) { /* the first columns (i < j0 + 4) */
+            int j = j0 + a_;
+            double* mr = m + (size_t)j * ld;
+            for (i = j; i < j0 + 4 && i < n; ++i) {
+                const double* lr = l + (size_t)i * ld;
+                double s = (i == j) ? 1.0 : 0.0;
+                for (k = j; k < i; ++k) s -= lr[k] * mr[k];
+                mr[i] = s * rd[i];
+            }
+        }
+        for (i0 = j0 + 4; i0 < n; i0 += 4) {
+            const double* A[4];
+            const double* B[4];
+            double out[16];
+            int ib = n - i0 < 4 ? n - i0 : 4;
+            for (a_ = 0; a_ < 4; ++a_) A[a_] = m + (size_t)(j0 + (a_ < ja ? a_ : ja - 1)) * ld + j0;
+            for (b_ = 0; b_ < 4; ++b_) B[b_] = l + (size_t)(i0 + (b_ < ib ? b_ : ib - 1)) * ld + j0;
+            bgpbt__dot4x4(A, B, i0 - j0, out);
+            for (a_ = 0; a_ < ja; ++a_) {
+                double* mr = m + (size_t)(j0 + a_) * ld;
+                for (b_ = 0; b_ < ib; ++b_) {
+                    const double* lr = l + (size_t)(i0 + b_) * ld;
+                    double s = -out[4 * a_ + b_];
+                    for (k = i0; k < i0 + b_; ++k) s -= lr[k] * mr[k];
+                    mr[i0 + b_] = s * rd[i0 + b_];
+                }
+            }
+        }
+    }
+}
+
 BGPBT__PRIVATE void bgpbt__transpose_upper(const double* M, int ld, int n, double* out) {
     int i, j;
     for (i = 0; i < n; ++i) {
@@ -12180,6 +12343,7 @@ BGPBT_API bgpbt_result bgpbt_gp_create(const bgpbt_gp_config* config, bgpbt_gp**
     if (c.fit_restarts == 0) c.fit_restarts = 3;
     if (c.fit_restarts < 0) c.fit_restarts = 0;
     if (c.fit_max_iter <= 0) c.fit_max_iter = 100;
+    if (!(c.fit_tol > 0.0) || !(c.fit_tol < 1.0)) c.fit_tol = 1e-7;
     if (c.fit_restarts > BGPBT__GP_MAXWS - 1) c.fit_restarts = BGPBT__GP_MAXWS - 1;
     if (c.max_points <= 0) c.max_points = 4096;
     gp->cfg = c;
@@ -12324,27 +12488,189 @@ BGPBT_API bgpbt_result bgpbt_gp_set_data(bgpbt_gp* gp, const double* X, const do
     return bgpbt__gp_factor(gp, 0);
 }
 
-/* LML and gradient at raw parameters; uses Kw, Lw, Mw, grow_buf; leaves L, Linv, alpha. */
-/* The gradient pass: needs the value pass (bgpbt__gp_lml with grad == NULL) just done on the
-   same raw parameters in the same workspace (it reuses L, alpha, the features and the pair
-   cache), so a line search can reject a step without paying for K^{-1}. */
-BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* grad);
+#if defined(BGPBT__D4)
+/* exp(x) for x <= 0 on 4 doubles: Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, degree-12
+   Taylor polynomial (truncation < 2e-16 relative), times 2^n built in the exponent bits;
+   x < -708 gives 0. Within 2 ulp of libm's exp over the range (the GP's kernels only need
+   exp of non-positive arguments). */
+BGPBT__INLINE __m256d bgpbt__exp4_neg(__m256d x) {
+    const __m256d magic = _mm256_set1_pd(6755399441055744.0); /* 1.5 * 2^52: round to integer */
+    __m256d lo = _mm256_set1_pd(-708.0), under = _mm256_cmp_pd(x, lo, _CMP_LT_OQ);
+    __m256d t, nd, r, p;
+    __m256i ni;
+    x = _mm256_max_pd(x, lo);
+    t = _mm256_fmadd_pd(x, _mm256_set1_pd(1.4426950408889634074), magic);
+    nd = _mm256_sub_pd(t, magic);
+    r = _mm256_fnmadd_pd(nd, _mm256_set1_pd(6.93147180369123816490e-01), x);
+    r = _mm256_fnmadd_pd(nd, _mm256_set1_pd(1.90821492927058770002e-10), r);
+    p = _mm256_set1_pd(1.0 / 479001600.0);
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 39916800.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 3628800.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 362880.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 40320.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 5040.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 720.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 120.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 24.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 6.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(0.5));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0));
+    /* the low bits of t hold n (t = magic + n exactly): 2^n = (n + 1023) << 52 */
+    ni = _mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_castpd_si256(magic));
+    ni = _mm256_slli_epi64(_mm256_add_epi64(ni, _mm256_set1_epi64x(1023)), 52);
+    p = _mm256_mul_pd(p, _mm256_castsi256_pd(ni));
+    return _mm256_andnot_pd(under, p);
+}
 
-BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* lml, double* grad) {
-    bgpbt_gp_hypers h;
+BGPBT__INLINE double bgpbt__hsum4(__m256d v) {
+    double t[4];
+    _mm256_storeu_pd(t, v);
+    return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+/* Continuous kernels (no categorical dims), 4 pairs at a time along a row: K's lower
+   triangle into ws->Lw (+ noise on the diagonal; it is factored in place), k into ws->Kc and
+   s k_t dk_x/dr^2 into
+   ws->Dc for the gradient pass. The features are stored transposed in ws->z (dim c of point j
+   at z[c * cap + j]) so that a row's pairs are contiguous. Rows are padded to a multiple of 4
+   into the (unused) strict upper triangle. */
+BGPBT__PRIVATE void bgpbt__gp_kmat_cont4(const bgpbt_gp* gp, const bgpbt__gpws* ws, const bgpbt__gpk* K, double noise) {
+    int n = gp->n, ld = gp->cap, nc = gp->ncont, i, c, j;
+    double* zT = ws->z;
+    for (c = 0; c < nc; ++c) {
+        double il = K->inv_ls[c];
+        for (j = 0; j < n; ++j) zT[(size_t)c * ld + j] = gp->X[(size_t)j * gp->dim + gp->cont[c]] * il;
+        for (; j < ((n + 3) & ~3) && j < ld; ++j) zT[(size_t)c * ld + j] = 0.0;
+    }
+    BGPBT_OMP(parallel for schedule(dynamic, 16) if (n >= 128))
+    for (i = 0; i < n; ++i) {
+        double *row = ws->Lw + (size_t)i * ld, *kc = ws->Kc + (size_t)i * ld, *dc = ws->Dc + (size_t)i * ld;
+        const double* tt = gp->t;
+        __m256d sv = _mm256_set1_pd(K->s), hl = _mm256_set1_pd(K->half_log1me), ti = _mm256_set1_pd(tt[i]);
+        __m256d sgn = _mm256_set1_pd(-0.0);
+        int jj;
+        for (jj = 0; jj <= i; jj += 4) {
+            __m256d r2 = _mm256_setzero_pd(), kx, dk, kt = _mm256_set1_pd(1.0), k;
+            for (c = 0; c < nc; ++c) {
+                const double* zc = zT + (size_t)c * ld;
+                __m256d d = _mm256_sub_pd(_mm256_set1_pd(zc[i]), _mm256_loadu_pd(zc + jj));
+                r2 = _mm256_fmadd_pd(d, d, r2);
+            }
+            if (K->matern) {
+                __m256d r = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(5.0), r2));
+                __m256d e = bgpbt__exp4_neg(_mm256_sub_pd(_mm256_setzero_pd(), r));
+                __m256d one_r = _mm256_add_pd(_mm256_set1_pd(1.0), r);
+                kx = _mm256_mul_pd(_mm256_fmadd_pd(_mm256_set1_pd(5.0 / 3.0), r2, one_r), e);
+                dk = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(-5.0 / 6.0), one_r), e);
+            } else {
+                kx = bgpbt__exp4_neg(_mm256_mul_pd(_mm256_set1_pd(-0.5), r2));
+                dk = _mm256_mul_pd(_mm256_set1_pd(-0.5), kx);
+            }
+            if (K->tv) {
+                __m256d dt = _mm256_andnot_pd(sgn, _mm256_sub_pd(ti, _mm256_loadu_pd(tt + jj)));
+                kt = bgpbt__exp4_neg(_mm256_mul_pd(dt, hl));
+            }
+            k = _mm256_mul_pd(_mm256_mul_pd(sv, kx), kt);
+            _mm256_storeu_pd(row + jj, k);
+            _mm256_storeu_pd(kc + jj, k);
+            _mm256_storeu_pd(dc + jj, _mm256_mul_pd(_mm256_mul_pd(sv, kt), dk));
+        }
+        row[i] += noise;
+    }
+}
+
+/* The gradient pass of the continuous kernels on the pair cache: per row, the weights
+   w_j = alpha_i alpha_j - K^{-1}_ij (half on the diagonal) give the outputscale and eps terms
+   (sums of w k) and base_j = -2 w_j s k_t dk/dr^2 (stored over Dc); each lengthscale term is
+   then one pass over the row, sum_j base_j (z_ic - z_jc)^2. Rows are reduced in index order. */
+BGPBT__PRIVATE void bgpbt__gp_grad_cont4(const bgpbt_gp* gp, const bgpbt__gpws* ws, const bgpbt__gpk* K, double noise, double* grad) {
+    int n = gp->n, ld = gp->cap, P = gp->np, nc = gp->ncont, i, q;
+    double* a = ws->g;
+    double* alpha = a + (size_t)n * P;
+    const double* zT = ws->z;
+    int ard = gp->n_ls > 1, eps = gp->i_eps >= 0;
+    BGPBT_OMP(parallel for schedule(dynamic, 8) if (n >= 64))
+    for (i = 0; i < n; ++i) {
+        double* g = a + (size_t)i * P;
+        const double *Wr = ws->Kw + (size_t)i * ld, *kc = ws->Kc + (size_t)i * ld, *tt = gp->t;
+        double* base = ws->Dc + (size_t)i * ld;
+        __m256d ai = _mm256_set1_pd(alpha[i]), gs4 = _mm256_setzero_pd(), ge4 = gs4, m2 = _mm256_set1_pd(-2.0);
+        __m256d ti = _mm256_set1_pd(tt[i]), sgn = _mm256_set1_pd(-0.0);
+        double gs, ge, wd;
+        int j, c, jv = i & ~3; /* pairs j < jv in full vectors; j in [jv, i] (with the diagonal) scalar */
+        for (q = 0; q < P; ++q) g[q] = 0.0;
+        for (j = 0; j < jv; j += 4) {
+            __m256d w = _mm256_fmsub_pd(ai, _mm256_loadu_pd(alpha + j), _mm256_loadu_pd(Wr + j));
+            __m256d kw = _mm256_mul_pd(w, _mm256_loadu_pd(kc + j));
+            gs4 = _mm256_add_pd(gs4, kw);
+            if (eps) ge4 = _mm256_fmadd_pd(kw, _mm256_andnot_pd(sgn, _mm256_sub_pd(ti, _mm256_loadu_pd(tt + j))), ge4);
+            _mm256_storeu_pd(base + j, _mm256_mul_pd(_mm256_mul_pd(m2, w), _mm256_loadu_pd(base + j)));
+        }
+        gs = bgpbt__hsum4(gs4);
+        ge = bgpbt__hsum4(ge4);
+        for (; j <= i; ++j) {
+            double w = (alpha[i] * alpha[j] - Wr[j]) * (j == i ? 0.5 : 1.0), kw = w * kc[j];
+            gs += kw;
+            if (eps) ge += kw * fabs(tt[i] - tt[j]);
+            base[j] = -2.0 * w * base[j];
+        }
+        wd = alpha[i] * alpha[i] - Wr[i];
+        if (gp->i_scale >= 0) g[gp->i_scale] = gs;
+        if (gp->i_noise >= 0) g[gp->i_noise] = wd * 0.5 * noise;
+        if (eps) g[gp->i_eps] = ge * 0.5 * K->dlog1me;
+        if (gp->n_ls) {
+            double gl = 0.0;
+            for (c = 0; c < nc; ++c) {
+                const double* zc = zT + (size_t)c * ld;
+                __m256d zi = _mm256_set1_pd(zc[i]), acc = _mm256_setzero_pd();
+                double sc;
+                for (j = 0; j < jv; j += 4) {
+                    __m256d d = _mm256_sub_pd(zi, _mm256_loadu_pd(zc + j));
+                    acc = _mm256_fmadd_pd(_mm256_mul_pd(_mm256_loadu_pd(base + j), d), d, acc);
+                }
+                sc = bgpbt__hsum4(acc);
+                for (; j <= i; ++j) { double d = zc[i] - zc[j]; sc += base[j] * d * d; }
+                if (ard) g[gp->i_ls + c] = sc;
+                else gl += sc;
+            }
+            if (!ard) g[gp->i_ls] = gl;
+        }
+    }
+    for (q = 0; q < P; ++q) grad[q] = 0.0;
+    for (i = 0; i < n; ++i)
+        for (q = 0; q < P; ++q) grad[q] += a[(size_t)i * P + q];
+    if (gp->i_mean >= 0) { double s = 0.0; for (i = 0; i < n; ++i) s += alpha[i]; grad[gp->i_mean] = s; }
+}
+#endif
+
+/* The LML value pass at hyperparameters h: kernel matrix (and the pair cache), Cholesky, alpha;
+   uses the workspace ws. The gradient pass (bgpbt__gp_lml_grad) needs the value pass just done
+   with the same h in the same workspace (it reuses L, alpha, the features and the pair cache),
+   so a line search can reject a step without paying for K^{-1}. The gradient is "natural":
+   d/dm, d/dlog s, d/dlog s_n, d/deps, d/dlog l, d/dlog w in the raw layout's slots. */
+BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const bgpbt_gp_hypers* hp, double* grad);
+
+BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws* ws, const bgpbt_gp_hypers* hp, double* lml) {
+    bgpbt_gp_hypers h = *hp;
     bgpbt__gpk K;
-    int n = gp->n, ld = gp->cap, i, P = gp->np, zs = gp->dim + 1;
+    int n = gp->n, ld = gp->cap, i;
     double logdet = 0.0, quad = 0.0, jit;
     double* a = ws->g; /* per-row gradient partial sums, then alpha */
     double* alpha;
     bgpbt_result r;
     int cache;
-    bgpbt__gp_decode(gp, raw, &h);
     bgpbt__gp_consts(gp, &h, &K);
-    bgpbt__gp_feats_to(gp, &K, n, ws->z);
     cache = gp->ncat == 0;
+#if defined(BGPBT__D4)
+    if (cache) bgpbt__gp_kmat_cont4(gp, ws, &K, h.noise);
+    else
+#endif
+    bgpbt__gp_feats_to(gp, &K, n, ws->z);
     if (!cache) bgpbt__gp_kmat(gp, &K, h.noise, n, ws->z, ws->Kw);
+#if !defined(BGPBT__D4)
     else {
+        int zs = gp->dim + 1;
         BGPBT_OMP(parallel for schedule(dynamic, 16) if (n >= 128))
         for (i = 0; i < n; ++i) {
             int j;
@@ -12359,31 +12685,47 @@ BGPBT__PRIVATE bgpbt_result bgpbt__gp_lml(const bgpbt_gp* gp, const bgpbt__gpws*
             row[i] += h.noise;
         }
     }
+#endif
+#if defined(BGPBT__D4)
+    if (cache) {
+        /* K was built in Lw: factor it in place (no copy, no finiteness pass); only when that
+           fails, rebuild K from the pair cache and take the checked path with jitter */
+        r = bgpbt_linalg_cholesky(ws->Lw, n, ld);
+        if (r != BGPBT_OK) {
+            for (i = 0; i < n; ++i) {
+                memcpy(ws->Kw + (size_t)i * ld, ws->Kc + (size_t)i * ld, (size_t)(i + 1) * sizeof(double));
+                ws->Kw[(size_t)i * ld + i] += h.noise;
+            }
+            r = bgpbt_linalg_cholesky_jitter(ws->Kw, ld, ws->Lw, ld, n, &jit, NULL);
+        }
+    } else
+#endif
     r = bgpbt_linalg_cholesky_jitter(ws->Kw, ld, ws->Lw, ld, n, &jit, NULL);
     if (r != BGPBT_OK) return r;
-    alpha = a + (size_t)n * P; /* grow_buf has cap * MAXP >= n * (P + 1) entries (P <= 68) */
+    alpha = a + (size_t)n * gp->np; /* grow_buf has cap * MAXP >= n * (P + 1) entries (P <= 68) */
     for (i = 0; i < n; ++i) alpha[i] = gp->y[i] - h.mean;
     bgpbt_linalg_solve_lower(ws->Lw, ld, n, alpha);
     for (i = 0; i < n; ++i) quad += alpha[i] * alpha[i];
     for (i = 0; i < n; ++i) logdet += log(ws->Lw[(size_t)i * ld + i]);
     bgpbt_linalg_solve_lower_t(ws->Lw, ld, n, alpha);
     *lml = -0.5 * quad - logdet - 0.5 * n * 1.8378770664093454836;
-    if (grad) bgpbt__gp_lml_grad(gp, ws, raw, grad);
     return BGPBT_OK;
 }
 
-BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* raw, double* grad) {
-    bgpbt_gp_hypers h;
+BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const bgpbt_gp_hypers* hp, double* grad) {
+    bgpbt_gp_hypers h = *hp;
     bgpbt__gpk K;
     int n = gp->n, ld = gp->cap, i, P = gp->np, zs = gp->dim + 1;
     double* a = ws->g;
     double* alpha = a + (size_t)n * P;
     int cache = gp->ncat == 0;
-    bgpbt__gp_decode(gp, raw, &h);
     bgpbt__gp_consts(gp, &h, &K);
     /* W = alpha alpha^T - K^{-1} (lower), then dLML/dp = 0.5 sum_ij W_ij dK_ij/dp */
-    bgpbt_linalg_lower_inverse(ws->Lw, ld, n, ws->Mw, ld);
+    bgpbt__gp_lower_inverse(ws->Lw, ld, n, ws->Mw, alpha + n); /* ws->g has room after alpha */
     bgpbt__gp_kinv(ws->Mw, ld, n, ws->Kw);
+#if defined(BGPBT__D4)
+    if (cache) { bgpbt__gp_grad_cont4(gp, ws, &K, h.noise, grad); return; }
+#endif
     BGPBT_OMP(parallel for schedule(dynamic, 8) if (n >= 64))
     for (i = 0; i < n; ++i) {
         double* g = a + (size_t)i * P;
@@ -12453,16 +12795,21 @@ BGPBT__PRIVATE void bgpbt__gp_lml_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws
         for (i = 0; i < n; ++i)
             for (q = 0; q < P; ++q) grad[q] += a[(size_t)i * P + q];
         if (gp->i_mean >= 0) { double s = 0.0; for (i = 0; i < n; ++i) s += alpha[i]; grad[gp->i_mean] = s; }
-        /* chain rule to the raw coordinates (the loop above gave d/dlog p, and d/deps) */
-        if (gp->i_scale >= 0) grad[gp->i_scale] *= bgpbt__gp_pos_d(raw[gp->i_scale], gp->s_lo, gp->s_hi);
-        if (gp->i_noise >= 0) grad[gp->i_noise] *= bgpbt__gp_pos_d(raw[gp->i_noise], gp->nz_lo, gp->nz_hi);
-        if (gp->i_eps >= 0) { double sg = bgpbt__sigmoid(raw[gp->i_eps]); grad[gp->i_eps] *= (gp->e_hi - gp->e_lo) * sg * (1.0 - sg); }
-        for (q = 0; q < gp->n_ls; ++q) grad[gp->i_ls + q] *= bgpbt__gp_pos_d(raw[gp->i_ls + q], gp->ls_lo, gp->ls_hi);
-        for (q = 0; q < gp->n_cw; ++q) grad[gp->i_cw + q] *= bgpbt__gp_pos_d(raw[gp->i_cw + q], gp->cw_lo, gp->cw_hi);
     }
 }
 
+/* natural gradient (d/dlog p, d/deps) -> gradient in the raw coordinates */
+BGPBT__PRIVATE void bgpbt__gp_chain_raw(const bgpbt_gp* gp, const double* raw, double* grad) {
+    int q;
+    if (gp->i_scale >= 0) grad[gp->i_scale] *= bgpbt__gp_pos_d(raw[gp->i_scale], gp->s_lo, gp->s_hi);
+    if (gp->i_noise >= 0) grad[gp->i_noise] *= bgpbt__gp_pos_d(raw[gp->i_noise], gp->nz_lo, gp->nz_hi);
+    if (gp->i_eps >= 0) { double sg = bgpbt__sigmoid(raw[gp->i_eps]); grad[gp->i_eps] *= (gp->e_hi - gp->e_lo) * sg * (1.0 - sg); }
+    for (q = 0; q < gp->n_ls; ++q) grad[gp->i_ls + q] *= bgpbt__gp_pos_d(raw[gp->i_ls + q], gp->ls_lo, gp->ls_hi);
+    for (q = 0; q < gp->n_cw; ++q) grad[gp->i_cw + q] *= bgpbt__gp_pos_d(raw[gp->i_cw + q], gp->cw_lo, gp->cw_hi);
+}
+
 BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml, double* grad) {
+    bgpbt_gp_hypers h;
     double v = 0.0;
     bgpbt_result r;
     if (!gp) return BGPBT_ERR_INVALID_ARGUMENT;
@@ -12474,22 +12821,86 @@ BGPBT_API bgpbt_result bgpbt_gp_lml(bgpbt_gp* gp, const double* raw, double* lml
                 return bgpbt__error(&gp->cfg.logger, BGPBT_ERR_NOT_FINITE, "gp_lml: raw[%d] is %g", k, raw[k]);
     }
     if (gp->n == 0) { *lml = 0.0; if (grad) memset(grad, 0, (size_t)gp->np * sizeof(double)); return BGPBT_OK; }
-    r = bgpbt__gp_lml(gp, &gp->ws[0], raw, &v, grad);
+    bgpbt__gp_decode(gp, raw, &h);
+    r = bgpbt__gp_lml(gp, &gp->ws[0], &h, &v);
     *lml = v;
+    if (r == BGPBT_OK && grad) {
+        bgpbt__gp_lml_grad(gp, &gp->ws[0], &h, grad);
+        bgpbt__gp_chain_raw(gp, raw, grad);
+    }
     return r;
 }
 
-/* negative LML as the L-BFGS objective; +inf when the matrix cannot be factored */
-BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, int* evals) {
-    double v;
-    (*evals)++;
-    if (bgpbt__gp_lml(gp, ws, u, &v, NULL) != BGPBT_OK || !(v - v == 0.0)) return HUGE_VAL;
-    return -v;
-}
-/* gradient of the objective at u, right after bgpbt__gp_obj(u) succeeded; 0 if not finite */
-BGPBT__PRIVATE int bgpbt__gp_obj_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* u, double* g) {
+/* ---- fitting ------------------------------------------------------------------------------- */
+
+/* The optimiser works in "natural" coordinates v with hard boxes, as scikit-learn does: v = m
+   (unbounded), log s, log s_n, log l, log w in [log lo, log hi], and for the time kernel
+   v = log(-log(1 - eps)) (the log of its inverse time scale) in the image of [eps_lo, eps_hi].
+   In the raw (sigmoid) coordinates a hyperparameter that wants its bound runs off to infinity
+   with a vanishing gradient, and L-BFGS spent most of its evaluations creeping after it; with a
+   box it stops at the bound (projected L-BFGS). The result is stored in the raw coordinates. */
+BGPBT__PRIVATE double bgpbt__gp_eps_v(double eps) { return log(-log1p(-eps)); }
+BGPBT__PRIVATE double bgpbt__gp_v_eps(double v) { return -expm1(-exp(v)); }
+
+BGPBT__PRIVATE void bgpbt__gp_vbox(const bgpbt_gp* gp, double* lo, double* hi) {
     int q;
-    bgpbt__gp_lml_grad(gp, ws, u, g);
+    if (gp->i_mean >= 0) { lo[gp->i_mean] = -HUGE_VAL; hi[gp->i_mean] = HUGE_VAL; }
+    if (gp->i_scale >= 0) { lo[gp->i_scale] = log(gp->s_lo); hi[gp->i_scale] = log(gp->s_hi); }
+    if (gp->i_noise >= 0) { lo[gp->i_noise] = log(gp->nz_lo); hi[gp->i_noise] = log(gp->nz_hi); }
+    if (gp->i_eps >= 0) { lo[gp->i_eps] = bgpbt__gp_eps_v(gp->e_lo); hi[gp->i_eps] = bgpbt__gp_eps_v(gp->e_hi); }
+    for (q = 0; q < gp->n_ls; ++q) { lo[gp->i_ls + q] = log(gp->ls_lo); hi[gp->i_ls + q] = log(gp->ls_hi); }
+    for (q = 0; q < gp->n_cw; ++q) { lo[gp->i_cw + q] = log(gp->cw_lo); hi[gp->i_cw + q] = log(gp->cw_hi); }
+}
+
+/* hypers -> v (inside the box) */
+BGPBT__PRIVATE void bgpbt__gp_h2v(const bgpbt_gp* gp, const bgpbt_gp_hypers* h, double* v) {
+    int q;
+    if (gp->i_mean >= 0) v[gp->i_mean] = h->mean;
+    if (gp->i_scale >= 0) v[gp->i_scale] = log(bgpbt__clampd(h->outputscale, gp->s_lo, gp->s_hi));
+    if (gp->i_noise >= 0) v[gp->i_noise] = log(bgpbt__clampd(h->noise, gp->nz_lo, gp->nz_hi));
+    if (gp->i_eps >= 0) v[gp->i_eps] = bgpbt__gp_eps_v(bgpbt__clampd(h->eps, gp->e_lo, gp->e_hi));
+    for (q = 0; q < gp->n_ls; ++q) v[gp->i_ls + q] = log(bgpbt__clampd(h->lengthscale[gp->cont[q]], gp->ls_lo, gp->ls_hi));
+    for (q = 0; q < gp->n_cw; ++q) v[gp->i_cw + q] = log(bgpbt__clampd(h->cat_weight[gp->cat[q]], gp->cw_lo, gp->cw_hi));
+}
+
+/* v -> hypers (fixed ones as bgpbt__gp_decode sets them) */
+BGPBT__PRIVATE void bgpbt__gp_v2h(const bgpbt_gp* gp, const double* v, bgpbt_gp_hypers* h) {
+    int i;
+    h->mean = gp->i_mean >= 0 ? v[gp->i_mean] : gp->cfg.mean_init;
+    h->outputscale = gp->i_scale >= 0 ? bgpbt__clampd(exp(v[gp->i_scale]), gp->s_lo, gp->s_hi) : gp->s_lo;
+    h->noise = gp->i_noise >= 0 ? bgpbt__clampd(exp(v[gp->i_noise]), gp->nz_lo, gp->nz_hi) : gp->nz_lo;
+    h->eps = gp->i_eps >= 0 ? bgpbt__clampd(bgpbt__gp_v_eps(v[gp->i_eps]), gp->e_lo, gp->e_hi) : gp->e_lo;
+    if (!gp->cfg.time_varying) h->eps = 0.0;
+    for (i = 0; i < BGPBT_GP_MAX_DIM; ++i) { h->lengthscale[i] = 0.0; h->cat_weight[i] = 0.0; }
+    for (i = 0; i < gp->ncont; ++i) {
+        int r = gp->n_ls > 1 ? i : 0;
+        h->lengthscale[gp->cont[i]] = gp->i_ls >= 0 ? bgpbt__clampd(exp(v[gp->i_ls + r]), gp->ls_lo, gp->ls_hi) : gp->ls_lo;
+    }
+    for (i = 0; i < gp->ncat; ++i) {
+        int r = gp->n_cw > 1 ? i : 0;
+        h->cat_weight[gp->cat[i]] = gp->i_cw >= 0 ? bgpbt__clampd(exp(v[gp->i_cw + r]), gp->cw_lo, gp->cw_hi) : gp->cw_lo;
+    }
+}
+
+/* negative LML as the L-BFGS objective at v; +inf when the matrix cannot be factored */
+BGPBT__PRIVATE double bgpbt__gp_obj(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* v, int* evals) {
+    bgpbt_gp_hypers h;
+    double f;
+    (*evals)++;
+    bgpbt__gp_v2h(gp, v, &h);
+    if (bgpbt__gp_lml(gp, ws, &h, &f) != BGPBT_OK || !(f - f == 0.0)) return HUGE_VAL;
+    return -f;
+}
+/* gradient of the objective at v, right after bgpbt__gp_obj(v) succeeded; 0 if not finite */
+BGPBT__PRIVATE int bgpbt__gp_obj_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws, const double* v, double* g) {
+    bgpbt_gp_hypers h;
+    int q;
+    bgpbt__gp_v2h(gp, v, &h);
+    bgpbt__gp_lml_grad(gp, ws, &h, g);
+    if (gp->i_eps >= 0) { /* d/dv = d/deps (1 - eps) a, a = -log(1 - eps) = exp(v) */
+        double a = exp(v[gp->i_eps]);
+        g[gp->i_eps] *= exp(-a) * a;
+    }
     for (q = 0; q < gp->np; ++q) {
         g[q] = -g[q];
         if (!(g[q] - g[q] == 0.0)) return 0;
@@ -12498,36 +12909,42 @@ BGPBT__PRIVATE int bgpbt__gp_obj_grad(const bgpbt_gp* gp, const bgpbt__gpws* ws,
 }
 
 #define BGPBT__LBFGS_M 8
-/* Stop when an iteration improves the negative LML by less than this, relatively. scipy's
-   default (factr 1e7 -> 2.2e-9) spends many iterations creeping towards a box bound, which the
-   smooth transform here makes asymptotic; 1e-6 of the LML is far below what changes a
-   prediction. */
-#ifndef BGPBT__LBFGS_FTOL
-#define BGPBT__LBFGS_FTOL 1e-6
-#endif
 
-/* Minimise the negative LML from x (in place). Returns the final value (inf if none finite). */
-BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws, double* x, int maxit, int* evals, int* iters) {
+/* Minimise the negative LML from x (in place) inside the box [lo, hi] by projected L-BFGS:
+   a variable at a bound whose gradient pushes outwards is held (active); the two-loop
+   recursion runs on the free variables; the line search backtracks along the projected path
+   (Armijo on the projected step). Stops when an iteration gains less than gp->cfg.fit_tol
+   relatively (scipy's test) or the largest free gradient entry is below 1e-5 (scipy's pgtol).
+   Returns the final value (inf if none finite). */
+BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws, double* x, const double* lo,
+                                      const double* hi, int maxit, int* evals, int* iters) {
     int P = gp->np, it, k, hist = 0, head = 0;
     double g[BGPBT__GP_MAXP], d[BGPBT__GP_MAXP], xn[BGPBT__GP_MAXP], gn[BGPBT__GP_MAXP];
     double S[BGPBT__LBFGS_M][BGPBT__GP_MAXP], Y[BGPBT__LBFGS_M][BGPBT__GP_MAXP];
     double rho[BGPBT__LBFGS_M], al[BGPBT__LBFGS_M];
-    double f = bgpbt__gp_obj(gp, ws, x, evals);
+    unsigned char fr[BGPBT__GP_MAXP];
+    double f;
+    for (k = 0; k < P; ++k) x[k] = bgpbt__clampd(x[k], lo[k], hi[k]);
+    f = bgpbt__gp_obj(gp, ws, x, evals);
     if (!(f < HUGE_VAL) || !bgpbt__gp_obj_grad(gp, ws, x, g)) return HUGE_VAL;
     for (it = 0; it < maxit; ++it) {
-        double gd = 0.0, step, gmax = 0.0, fn = HUGE_VAL, sy = 0.0, yy = 0.0, rel;
+        double gd = 0.0, step, gmax = 0.0, dmax = 0.0, fn = HUGE_VAL, sy = 0.0, yy = 0.0, rel;
         int ls, ok = 0;
-        for (k = 0; k < P; ++k) { d[k] = -g[k]; if (fabs(g[k]) > gmax) gmax = fabs(g[k]); }
+        for (k = 0; k < P; ++k) {
+            fr[k] = !((x[k] <= lo[k] && g[k] > 0.0) || (x[k] >= hi[k] && g[k] < 0.0));
+            d[k] = fr[k] ? -g[k] : 0.0;
+            if (fabs(d[k]) > gmax) gmax = fabs(d[k]);
+        }
         if (gmax <= 1e-5) break;
-        /* two-loop recursion */
+        /* two-loop recursion on the free variables */
         {
             int m, idx;
             for (m = 0; m < hist; ++m) {
                 double s = 0.0;
                 idx = (head - 1 - m + BGPBT__LBFGS_M) % BGPBT__LBFGS_M;
-                for (k = 0; k < P; ++k) s += S[idx][k] * d[k];
+                for (k = 0; k < P; ++k) if (fr[k]) s += S[idx][k] * d[k];
                 al[idx] = rho[idx] * s;
-                for (k = 0; k < P; ++k) d[k] -= al[idx] * Y[idx][k];
+                for (k = 0; k < P; ++k) if (fr[k]) d[k] -= al[idx] * Y[idx][k];
             }
             if (hist > 0) {
                 double sy0 = 0.0, yy0 = 0.0;
@@ -12538,29 +12955,36 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws,
             for (m = hist - 1; m >= 0; --m) {
                 double s = 0.0;
                 idx = (head - 1 - m + BGPBT__LBFGS_M) % BGPBT__LBFGS_M;
-                for (k = 0; k < P; ++k) s += Y[idx][k] * d[k];
+                for (k = 0; k < P; ++k) if (fr[k]) s += Y[idx][k] * d[k];
                 s = rho[idx] * s;
-                for (k = 0; k < P; ++k) d[k] += (al[idx] - s) * S[idx][k];
+                for (k = 0; k < P; ++k) if (fr[k]) d[k] += (al[idx] - s) * S[idx][k];
             }
         }
-        for (k = 0; k < P; ++k) gd += g[k] * d[k];
+        for (k = 0; k < P; ++k) { if (!fr[k]) d[k] = 0.0; gd += g[k] * d[k]; }
         if (!(gd < 0.0)) { /* not a descent direction: restart from steepest descent */
             hist = 0;
             gd = 0.0;
-            for (k = 0; k < P; ++k) { d[k] = -g[k]; gd -= g[k] * g[k]; }
+            for (k = 0; k < P; ++k) { d[k] = fr[k] ? -g[k] : 0.0; gd -= d[k] * d[k]; }
         }
+        for (k = 0; k < P; ++k) if (fabs(d[k]) > dmax) dmax = fabs(d[k]);
         step = hist == 0 ? (gmax > 1.0 ? 1.0 / gmax : 1.0) : 1.0;
+        if (step * dmax > 5.0) step = 5.0 / dmax; /* e^5 in a scale per step at most */
         for (ls = 0; ls < 25; ++ls) {
-            for (k = 0; k < P; ++k) xn[k] = x[k] + step * d[k];
+            double dd = 0.0;
+            for (k = 0; k < P; ++k) { xn[k] = bgpbt__clampd(x[k] + step * d[k], lo[k], hi[k]); dd += g[k] * (xn[k] - x[k]); }
+            if (!(dd < 0.0)) break; /* the projection left no descent */
             fn = bgpbt__gp_obj(gp, ws, xn, evals);
-            if (fn < HUGE_VAL && fn <= f + 1e-4 * step * gd) {
+            if (fn < HUGE_VAL && fn <= f + 1e-4 * dd) {
                 ok = bgpbt__gp_obj_grad(gp, ws, xn, gn); /* only accepted steps pay for K^{-1} */
                 if (!ok) fn = HUGE_VAL;
                 break;
             }
             step *= fn < HUGE_VAL ? 0.5 : 0.1;
         }
-        if (!ok) break;
+        if (!ok) {
+            if (hist > 0) { hist = 0; continue; } /* retry once along the steepest descent */
+            break;
+        }
         for (k = 0; k < P; ++k) {
             S[head][k] = xn[k] - x[k];
             Y[head][k] = gn[k] - g[k];
@@ -12577,13 +13001,13 @@ BGPBT__PRIVATE double bgpbt__gp_lbfgs(const bgpbt_gp* gp, const bgpbt__gpws* ws,
         memcpy(g, gn, (size_t)P * sizeof(double));
         f = fn;
         (*iters)++;
-        if (rel <= BGPBT__LBFGS_FTOL) break;
+        if (rel <= gp->cfg.fit_tol) break;
     }
     return f;
 }
 
 BGPBT_API bgpbt_result bgpbt_gp_fit(bgpbt_gp* gp) {
-    double xs[BGPBT__GP_MAXWS][BGPBT__GP_MAXP], fs[BGPBT__GP_MAXWS];
+    double xs[BGPBT__GP_MAXWS][BGPBT__GP_MAXP], fs[BGPBT__GP_MAXWS], lo[BGPBT__GP_MAXP], hi[BGPBT__GP_MAXP];
     int ev[BGPBT__GP_MAXWS], it[BGPBT__GP_MAXWS];
     double fbest = HUGE_VAL;
     int s, k, P, ns, best = -1;
@@ -12599,16 +13023,29 @@ BGPBT_API bgpbt_result bgpbt_gp_fit(bgpbt_gp* gp) {
        here in order so that the result does not depend on the thread count */
     ns = 1 + gp->cfg.fit_restarts;
     if (ns > gp->nws) ns = gp->nws;
-    for (s = 0; s < ns; ++s)
-        for (k = 0; k < P; ++k)
-            xs[s][k] = s == 0 ? gp->raw[k] : k == gp->i_mean ? 0.5 * bgpbt_rng_normal(&gp->rng) : bgpbt_rng_uniform(&gp->rng, -3.0, 3.0);
-    /* one start per thread: long independent runs without barriers (the linear algebra inside
-       runs its nested parallel regions on one thread) */
-    BGPBT_OMP(parallel for schedule(dynamic, 1) if (ns > 1 && gp->n >= 32))
+    bgpbt__gp_vbox(gp, lo, hi);
     for (s = 0; s < ns; ++s) {
+        double raw[BGPBT__GP_MAXP];
+        bgpbt_gp_hypers h;
+        for (k = 0; k < P; ++k)
+            raw[k] = s == 0 ? gp->raw[k] : k == gp->i_mean ? 0.5 * bgpbt_rng_normal(&gp->rng) : bgpbt_rng_uniform(&gp->rng, -3.0, 3.0);
+        bgpbt__gp_decode(gp, raw, &h);
+        bgpbt__gp_h2v(gp, &h, xs[s]);
+    }
+    /* one start per thread: long independent runs without barriers (the linear algebra inside
+       runs its nested parallel regions on one thread). A start's workspace is its thread's
+       (pure scratch, so the result does not depend on which): starts that share a thread
+       reuse warm memory instead of faulting in fresh pages (a few thousand per fit at n = 200,
+       10-20% of its time on this VM). */
+    BGPBT_OMP(parallel for schedule(dynamic, 1) num_threads(ns) if (ns > 1 && gp->n >= 32))
+    for (s = 0; s < ns; ++s) {
+        int w = 0;
+#if BGPBT__HAS_OPENMP
+        w = omp_get_thread_num();
+#endif
         ev[s] = 0;
         it[s] = 0;
-        fs[s] = bgpbt__gp_lbfgs(gp, &gp->ws[s], xs[s], gp->cfg.fit_max_iter, &ev[s], &it[s]);
+        fs[s] = bgpbt__gp_lbfgs(gp, &gp->ws[w], xs[s], lo, hi, gp->cfg.fit_max_iter, &ev[s], &it[s]);
     }
     for (s = 0; s < ns; ++s) {
         info.starts++;
@@ -12618,7 +13055,9 @@ BGPBT_API bgpbt_result bgpbt_gp_fit(bgpbt_gp* gp) {
         if (fs[s] < fbest) { fbest = fs[s]; best = s; }
     }
     if (best >= 0) {
-        memcpy(gp->raw, xs[best], (size_t)P * sizeof(double));
+        bgpbt_gp_hypers h;
+        bgpbt__gp_v2h(gp, xs[best], &h);
+        bgpbt__gp_encode(gp, &h, gp->raw);
         bgpbt__gp_decode(gp, gp->raw, &gp->h);
     }
     info.lml = -fbest;
@@ -12711,6 +13150,44 @@ BGPBT_API bgpbt_result bgpbt_gp_set_pending(bgpbt_gp* gp, const double* Xp, cons
 BGPBT__PRIVATE void bgpbt__gp_cross(bgpbt_gp* gp, const bgpbt__gpk* K, const double* X, const double* t,
                                     int m, int N, double* kss) {
     int c, zs = gp->dim + 1;
+#if defined(BGPBT__D4)
+    if (gp->ncat == 0 && m >= 8 && N > 0) {
+        /* continuous kernels, 4 data points at a time: the factored rows' features transposed
+           into the (idle) likelihood scratch gp->z, rows padded to a multiple of 4 */
+        int nc = gp->ncont, ld = gp->cap, Np = (N + 3) & ~3, i;
+        double* zT = gp->z;
+        for (c = 0; c < nc; ++c) {
+            for (i = 0; i < N; ++i) zT[(size_t)c * ld + i] = gp->zf[(size_t)i * zs + c];
+            for (; i < Np; ++i) zT[(size_t)c * ld + i] = 0.0;
+        }
+        for (c = 0; c < m; ++c) {
+            double zc[BGPBT_GP_MAX_DIM + 1];
+            double tc = t ? t[c] : gp->t_latest;
+            double* row = gp->kc + (size_t)c * gp->cap;
+            __m256d sv = _mm256_set1_pd(K->s), hl = _mm256_set1_pd(K->half_log1me), tv = _mm256_set1_pd(tc), sgn = _mm256_set1_pd(-0.0);
+            int cc;
+            bgpbt__gp_feat(gp, K, X + (size_t)c * gp->dim, zc);
+            for (i = 0; i < Np; i += 4) {
+                __m256d r2 = _mm256_setzero_pd(), kx, kt = _mm256_set1_pd(1.0);
+                for (cc = 0; cc < nc; ++cc) {
+                    __m256d d = _mm256_sub_pd(_mm256_set1_pd(zc[cc]), _mm256_loadu_pd(zT + (size_t)cc * ld + i));
+                    r2 = _mm256_fmadd_pd(d, d, r2);
+                }
+                if (K->matern) {
+                    __m256d r = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(5.0), r2));
+                    __m256d e = bgpbt__exp4_neg(_mm256_sub_pd(_mm256_setzero_pd(), r));
+                    kx = _mm256_mul_pd(_mm256_fmadd_pd(_mm256_set1_pd(5.0 / 3.0), r2, _mm256_add_pd(_mm256_set1_pd(1.0), r)), e);
+                } else {
+                    kx = bgpbt__exp4_neg(_mm256_mul_pd(_mm256_set1_pd(-0.5), r2));
+                }
+                if (K->tv) kt = bgpbt__exp4_neg(_mm256_mul_pd(_mm256_andnot_pd(sgn, _mm256_sub_pd(tv, _mm256_loadu_pd(gp->t + i))), hl));
+                _mm256_storeu_pd(row + i, _mm256_mul_pd(_mm256_mul_pd(sv, kx), kt));
+            }
+            if (kss) kss[c] = bgpbt__gp_kself(K);
+        }
+        return;
+    }
+#endif
     for (c = 0; c < m; ++c) {
         double zc[BGPBT_GP_MAX_DIM + 1];
         double tc = t ? t[c] : gp->t_latest;
@@ -13134,6 +13611,7 @@ BGPBT_API bgpbt_bo_tr_config bgpbt_bo_tr_casmopolitan(void) {
     c.succ_tol = 3;
     c.fail_tol = 40;
     c.improve_rel = 1e-3;
+    c.guided_restart = 1;
     return c;
 }
 BGPBT_API bgpbt_bo_tr_config bgpbt_bo_tr_bgpbt(void) {
@@ -13146,12 +13624,14 @@ BGPBT_API bgpbt_bo_tr_config bgpbt_bo_tr_bgpbt(void) {
     c.cat_length_max = 1.0;
     c.cat_fraction = 1;
     c.fail_tol = 10;
+    c.guided_restart = 0;
     return c;
 }
 
 /* ---- the optimiser ------------------------------------------------------------------------- */
 
 #define BGPBT__BO_NFAIL 16
+#define BGPBT__BO_NRB 32 /* region bests kept for guided restarts */
 
 struct bgpbt_bo {
     bgpbt_bo_config cfg;
@@ -13177,6 +13657,10 @@ struct bgpbt_bo {
     int have_box, hamming;
     double box_lo[BGPBT_BO_MAX_DIM], box_hi[BGPBT_BO_MAX_DIM];
     double max_t;
+    /* guided restarts: the best point of each finished region (ring), the chosen centre */
+    int nrb, rb_head, have_gc;
+    double rb_vals[BGPBT__BO_NRB * BGPBT_BO_MAX_DIM], rb_y[BGPBT__BO_NRB];
+    double gc_vals[BGPBT_BO_MAX_DIM];
 };
 
 BGPBT_API bgpbt_bo_config bgpbt_bo_config_default(void) {
@@ -13338,6 +13822,13 @@ BGPBT_API bgpbt_result bgpbt_bo_tr_set(bgpbt_bo* bo, const bgpbt_bo_tr_state* s)
     return BGPBT_OK;
 }
 
+BGPBT_API bgpbt_result bgpbt_bo_guided_center(const bgpbt_bo* bo, double* values) {
+    if (!bo || !values) return BGPBT_ERR_INVALID_ARGUMENT;
+    if (!bo->have_gc) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_WRONG_ORDER, "bo_guided_center: the current region did not start from a guided restart");
+    memcpy(values, bo->gc_vals, (size_t)bo->dim * sizeof(double));
+    return BGPBT_OK;
+}
+
 BGPBT_API bgpbt_result bgpbt_bo_tr_box(const bgpbt_bo* bo, double* lo, double* hi, int* hamming) {
     if (!bo) return BGPBT_ERR_INVALID_ARGUMENT;
     if (!bo->have_box) return bgpbt__error(&bo->cfg.logger, BGPBT_ERR_WRONG_ORDER, "bo_tr_box: no suggestion made yet");
@@ -13417,6 +13908,7 @@ BGPBT_API bgpbt_result bgpbt_bo_set_data(bgpbt_bo* bo, const double* values, con
     bo->region_has_best = n > 0;
     bo->region_best = n > 0 ? y[bo->best_idx] : 0.0;
     bo->npend = 0;
+    bo->nrb = bo->rb_head = bo->have_gc = 0;
     bo->init_pos = bo->cfg.n_init; /* a scheduler supplies its own data: no initial design */
     return BGPBT_OK;
 }
@@ -13854,9 +14346,21 @@ BGPBT_API bgpbt_result bgpbt_bo_suggest(bgpbt_bo* bo, const bgpbt_bo_request* re
 }
 
 /* Latin hypercube point i of the region's initial design (strata permuted per dim from a
-   stream derived from the region number, so the design needs no storage). */
+   stream derived from the region number, so the design needs no storage). After a guided
+   restart: point 0 is the guided centre, the others are strata of the initial box around it
+   (categorical dims: the centre's, up to the initial Hamming radius of them resampled). */
 BGPBT__PRIVATE void bgpbt__bo_init_point(bgpbt_bo* bo, int idx, const double* ctx, double* v) {
-    int i, n = bo->cfg.n_init;
+    int i, n = bo->cfg.n_init, ncat = 0, radius = 0;
+    double cu[BGPBT_BO_MAX_DIM];
+    if (bo->have_gc) {
+        for (i = 0; i < bo->dim; ++i) {
+            const bgpbt_bo_param* p = &bo->space.params[i];
+            cu[i] = bgpbt__bo_auto(p) ? 0.5 : bgpbt__bo_enc1(p, bo->gc_vals[i]);
+            if (p->type == BGPBT_BO_CATEGORICAL) ncat++;
+        }
+        radius = bo->cfg.tr.cat_fraction ? (int)floor(bo->cfg.tr.cat_length_init * ncat + 0.5) : (int)bo->cfg.tr.cat_length_init;
+        if (radius < 1) radius = 1;
+    }
     for (i = 0; i < bo->dim; ++i) {
         const bgpbt_bo_param* p = &bo->space.params[i];
         bgpbt_rng r;
@@ -13865,13 +14369,101 @@ BGPBT__PRIVATE void bgpbt__bo_init_point(bgpbt_bo* bo, int idx, const double* ct
         if (n <= 256) { bgpbt_rng_permutation(&r, perm, n); stratum = perm[idx % n]; }
         else stratum = idx % n;
         if (p->is_context) continue;
-        if (p->type == BGPBT_BO_CATEGORICAL) v[i] = (double)(stratum % p->num_choices);
+        if (bo->have_gc) {
+            if (idx == 0 || p->type == BGPBT_BO_CATEGORICAL) v[i] = bo->gc_vals[i];
+            else {
+                double lo = bgpbt__clampd(cu[i] - 0.5 * bo->cfg.tr.length_init, 0.0, 1.0);
+                double hi = bgpbt__clampd(cu[i] + 0.5 * bo->cfg.tr.length_init, 0.0, 1.0);
+                v[i] = bgpbt__bo_dec1(p, lo + (hi - lo) * (stratum + bgpbt_rng_double(&bo->rng)) / n);
+            }
+        } else if (p->type == BGPBT_BO_CATEGORICAL) v[i] = (double)(stratum % p->num_choices);
         else v[i] = bgpbt__bo_dec1(p, (stratum + bgpbt_rng_double(&bo->rng)) / n);
+    }
+    if (bo->have_gc && idx > 0 && ncat > 0) { /* resample up to `radius` categorical dims */
+        int order[BGPBT_BO_MAX_DIM], k, changed = 0;
+        bgpbt_rng_permutation(&bo->rng, order, bo->dim);
+        for (k = 0; k < bo->dim && changed < radius; ++k) {
+            const bgpbt_bo_param* p = &bo->space.params[order[k]];
+            if (p->type != BGPBT_BO_CATEGORICAL || p->is_context) continue;
+            v[order[k]] = (double)bgpbt_rng_below(&bo->rng, (uint32_t)p->num_choices);
+            changed++;
+        }
     }
     for (i = 0; i < bo->nctx; ++i) {
         const bgpbt_bo_param* p = &bo->space.params[bo->ctx[i]];
         v[bo->ctx[i]] = ctx ? ctx[i] : (bgpbt__bo_auto(p) ? 0.0 : bgpbt__bo_dec1(p, 0.5));
     }
+}
+
+/* CASMOPOLITAN's guided restart: the centre (values) minimising mu - 1.96 sigma of an auxiliary
+   GP trained on the region bests, over min(100 d, 5000) uniform random points. */
+BGPBT__PRIVATE bgpbt_result bgpbt__bo_guide(bgpbt_bo* bo, double* center) {
+    const bgpbt_allocator* A = &bo->cfg.allocator;
+    enum { CH = 256 };
+    bgpbt_gp_config g = bo->cfg.gp;
+    bgpbt_gp* aux = NULL;
+    double *U = NULL, *C = NULL, *mu = NULL, *var = NULL, bestu[BGPBT_BO_MAX_DIM], ctxu[BGPBT_BO_MAX_DIM], abest = HUGE_VAL;
+    int dim = bo->dim, i, k, nfree = 0, ncand, done, rbest = 0;
+    bgpbt_result r;
+    for (i = 0; i < dim; ++i) if (!bo->space.params[i].is_context) nfree++;
+    ncand = 100 * nfree < 5000 ? 100 * nfree : 5000;
+    g.dim = dim;
+    for (i = 0; i < BGPBT_GP_MAX_DIM; ++i) g.num_categories[i] = 0;
+    for (i = 0; i < dim; ++i)
+        if (bo->space.params[i].type == BGPBT_BO_CATEGORICAL) g.num_categories[i] = bo->space.params[i].num_choices;
+    g.ard = 0;
+    g.time_varying = 0;
+    g.allocator = bo->cfg.allocator;
+    g.logger = bo->cfg.logger;
+    if (!g.seed) g.seed = bo->cfg.seed ^ 0x5eedull;
+    r = bgpbt_gp_create(&g, &aux);
+    if (r != BGPBT_OK) return r;
+    U = (double*)bgpbt__calloc(A, (size_t)bo->nrb, sizeof(double) * (size_t)dim);
+    C = (double*)bgpbt__calloc(A, (size_t)CH, sizeof(double) * (size_t)dim);
+    mu = (double*)bgpbt__calloc(A, (size_t)CH, sizeof(double));
+    var = (double*)bgpbt__calloc(A, (size_t)CH, sizeof(double));
+    if (!U || !C || !mu || !var) { r = bgpbt__error(&bo->cfg.logger, BGPBT_ERR_OUT_OF_MEMORY, "bo: out of memory in a guided restart"); goto done; }
+    for (k = 0; k < bo->nrb; ++k) {
+        r = bgpbt_bo_space_encode(&bo->space, bo->rb_vals + (size_t)k * dim, U + (size_t)k * dim);
+        if (r != BGPBT_OK) goto done;
+        if (bo->rb_y[k] < bo->rb_y[rbest]) rbest = k;
+    }
+    memcpy(ctxu, U + (size_t)rbest * dim, (size_t)dim * sizeof(double));
+    r = bgpbt_gp_set_data(aux, U, NULL, bo->rb_y, bo->nrb);
+    if (r != BGPBT_OK) goto done;
+    if (bo->nrb >= 2 && bgpbt_gp_fit(aux) != BGPBT_OK) {
+        r = bgpbt_gp_set_data(aux, U, NULL, bo->rb_y, bo->nrb); /* fit failed: the prior hyperparameters */
+        if (r != BGPBT_OK) goto done;
+    }
+    for (done = 0; done < ncand; done += CH) {
+        int m = ncand - done < CH ? ncand - done : CH;
+        for (k = 0; k < m; ++k) {
+            double* u = C + (size_t)k * dim;
+            for (i = 0; i < dim; ++i) {
+                const bgpbt_bo_param* p = &bo->space.params[i];
+                if (p->is_context) u[i] = ctxu[i];
+                else if (p->type == BGPBT_BO_CATEGORICAL) u[i] = (double)bgpbt_rng_below(&bo->rng, (uint32_t)p->num_choices);
+                else u[i] = bgpbt__bo_snap(p, bgpbt_rng_double(&bo->rng));
+            }
+        }
+        r = bgpbt_gp_predict(aux, C, NULL, m, mu, var);
+        if (r != BGPBT_OK) goto done;
+        for (k = 0; k < m; ++k) {
+            double a = mu[k] - 1.96 * sqrt(var[k]);
+            if (a < abest) { abest = a; memcpy(bestu, C + (size_t)k * dim, (size_t)dim * sizeof(double)); }
+        }
+    }
+    if (!(abest < HUGE_VAL)) { r = BGPBT_ERR_NOT_FINITE; goto done; }
+    bgpbt_bo_space_decode(&bo->space, bestu, center);
+    for (i = 0; i < dim; ++i) /* context dims: those of the best region best */
+        if (bo->space.params[i].is_context) center[i] = bo->rb_vals[(size_t)rbest * dim + i];
+done:
+    bgpbt_gp_destroy(aux);
+    bgpbt__cfree(A, U, (size_t)bo->nrb, sizeof(double) * (size_t)dim);
+    bgpbt__cfree(A, C, (size_t)CH, sizeof(double) * (size_t)dim);
+    bgpbt__cfree(A, mu, (size_t)CH, sizeof(double));
+    bgpbt__cfree(A, var, (size_t)CH, sizeof(double));
+    return r;
 }
 
 BGPBT__PRIVATE void bgpbt__bo_push_pending(bgpbt_bo* bo, const double* v) {
@@ -13921,7 +14513,21 @@ BGPBT__PRIVATE void bgpbt__bo_drop_pending(bgpbt_bo* bo, const double* v) {
 
 BGPBT__PRIVATE void bgpbt__bo_report_tell(bgpbt_bo* bo, int success) {
     if (bgpbt_bo_tr_report(bo, success)) { /* restart: a new region */
+        int i, bi = -1;
         bgpbt__log(&bo->cfg.logger, BGPBT_LOG_INFO, "bo: trust region collapsed (length %g); restart %d", bo->tr.length, bo->tr.restarts + 1);
+        for (i = bo->region_start; i < bo->n; ++i) if (bi < 0 || bo->y[i] < bo->y[bi]) bi = i;
+        if (bi >= 0) { /* remember the region's best for guided restarts */
+            memcpy(bo->rb_vals + (size_t)bo->rb_head * bo->dim, bo->vals + (size_t)bi * bo->dim, (size_t)bo->dim * sizeof(double));
+            bo->rb_y[bo->rb_head] = bo->y[bi];
+            bo->rb_head = (bo->rb_head + 1) % BGPBT__BO_NRB;
+            if (bo->nrb < BGPBT__BO_NRB) bo->nrb++;
+        }
+        bo->have_gc = 0;
+        if (bo->cfg.tr.guided_restart && bo->nrb > 0) {
+            bgpbt_result r = bgpbt__bo_guide(bo, bo->gc_vals);
+            if (r == BGPBT_OK) bo->have_gc = 1;
+            else bgpbt__log(&bo->cfg.logger, BGPBT_LOG_WARN, "bo: guided restart failed (%s); random initial design", bgpbt_result_string(r));
+        }
         bo->tr.restarts++;
         bgpbt_bo_tr_reset(bo);
         bo->region_start = bo->n;

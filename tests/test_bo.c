@@ -518,9 +518,118 @@ static void bo_quality_branin_hartmann_ackley(void) {
     }
 }
 
+
+/* Guided restart (CASMOPOLITAN): when a region collapses, the new region starts at the argmin of
+   mu - 1.96 sigma of an auxiliary GP (shared lengthscale, no time kernel, config.gp's seed) on
+   the best point of every finished region, and its initial design stays in the initial box
+   around that centre. The test replays the auxiliary GP itself: the chosen centre must beat
+   95% of random points on that acquisition (it is the best of 200 candidates). Without the
+   switch the design spans the space and there is no guided centre. */
+static double bo_bowl(const double* x, int d, void* u) {
+    (void)d; (void)u;
+    return (x[0] - 0.8) * (x[0] - 0.8) + (x[1] - 0.3) * (x[1] - 0.3);
+}
+static void bo_guided_restart(void) {
+    int guided;
+    for (guided = 1; guided >= 0; --guided) {
+        bgpbt_bo_config c = bgpbt_bo_config_default();
+        bgpbt_bo* bo = NULL;
+        double rbx[64 * 2], rby[64], v[2], cen[2], best_y = HUGE_VAL, best_x[2] = {0, 0};
+        int nrb = 0, restarts = 0, checked = 0, outside = 0, it;
+        bgpbt_bo_space_add_float(&c.space, "x", 0, 1, 0);
+        bgpbt_bo_space_add_float(&c.space, "y", 0, 1, 0);
+        c.seed = 7;
+        c.gp.seed = 99;
+        c.n_init = 4;
+        c.n_candidates = 64;
+        c.n_steps = 5;
+        c.tr = bgpbt_bo_tr_casmopolitan();
+        c.tr.length_init = 0.4;
+        c.tr.length_min = 0.3; /* one shrink (0.4 / 1.5 = 0.267) collapses the region */
+        c.tr.fail_tol = 2;
+        c.tr.guided_restart = guided;
+        CHECK_OK(bgpbt_bo_create(&c, &bo));
+        REQUIRE(bo);
+        CHECK_RESULT(bgpbt_bo_guided_center(bo, cen), BGPBT_ERR_WRONG_ORDER);
+        for (it = 0; it < 60 && checked < 3; ++it) {
+            bgpbt_bo_tr_state st;
+            double y;
+            CHECK_OK(bgpbt_bo_ask(bo, NULL, 1, v));
+            y = bo_bowl(v, 2, NULL);
+            if (y < best_y) { best_y = y; best_x[0] = v[0]; best_x[1] = v[1]; }
+            CHECK_OK(bgpbt_bo_tell(bo, v, 0, y));
+            bgpbt_bo_tr_get(bo, &st);
+            if (st.restarts == restarts) continue;
+            /* a restart: the region's best joins the region bests */
+            restarts = st.restarts;
+            rbx[2 * nrb] = best_x[0]; rbx[2 * nrb + 1] = best_x[1]; rby[nrb++] = best_y;
+            best_y = HUGE_VAL;
+            if (!guided) {
+                double d0[2], w[2];
+                int k;
+                CHECK_RESULT(bgpbt_bo_guided_center(bo, cen), BGPBT_ERR_WRONG_ORDER);
+                CHECK_OK(bgpbt_bo_ask(bo, NULL, 1, d0));
+                for (k = 1; k < 4; ++k) {
+                    CHECK_OK(bgpbt_bo_ask(bo, NULL, 1, w));
+                    if (fabs(w[0] - d0[0]) > 0.2 + 1e-12 || fabs(w[1] - d0[1]) > 0.2 + 1e-12) outside++;
+                }
+                bgpbt_bo_clear_pending(bo);
+                checked++;
+                continue;
+            }
+            CHECK_OK(bgpbt_bo_guided_center(bo, cen));
+            { /* replay the auxiliary GP */
+                bgpbt_gp_config g = c.gp;
+                bgpbt_gp* aux = NULL;
+                bgpbt_rng r;
+                double mu, var, ac, xs[2], a;
+                int k, better = 0;
+                g.dim = 2;
+                g.ard = 0;
+                g.time_varying = 0;
+                CHECK_OK(bgpbt_gp_create(&g, &aux));
+                REQUIRE(aux);
+                CHECK_OK(bgpbt_gp_set_data(aux, rbx, NULL, rby, nrb));
+                if (nrb >= 2) CHECK_OK(bgpbt_gp_fit(aux));
+                CHECK_OK(bgpbt_gp_predict(aux, cen, NULL, 1, &mu, &var));
+                ac = mu - 1.96 * sqrt(var);
+                bgpbt_rng_init(&r, 3, 0);
+                for (k = 0; k < 2000; ++k) {
+                    xs[0] = bgpbt_rng_double(&r); xs[1] = bgpbt_rng_double(&r);
+                    CHECK_OK(bgpbt_gp_predict(aux, xs, NULL, 1, &mu, &var));
+                    a = mu - 1.96 * sqrt(var);
+                    if (a < ac) better++;
+                }
+                CHECK(better <= 100);
+                bgpbt_gp_destroy(aux);
+            }
+            { /* the initial design: the centre, then points of the initial box around it */
+                double w[2];
+                int k;
+                for (k = 0; k < 4; ++k) {
+                    CHECK_OK(bgpbt_bo_ask(bo, NULL, 1, w));
+                    if (k == 0) { CHECK_NEAR(w[0], cen[0], 1e-12); CHECK_NEAR(w[1], cen[1], 1e-12); }
+                    CHECK(fabs(w[0] - cen[0]) <= 0.2 + 1e-12 && fabs(w[1] - cen[1]) <= 0.2 + 1e-12);
+                    y = bo_bowl(w, 2, NULL);
+                    if (y < best_y) { best_y = y; best_x[0] = w[0]; best_x[1] = w[1]; }
+                    CHECK_OK(bgpbt_bo_tell(bo, w, 0, y));
+                }
+            }
+            checked++;
+        }
+        CHECK_EQ_INT(checked, 3);
+        if (!guided) CHECK(outside > 0); /* the unguided design spans the space */
+        bgpbt_bo_destroy(bo);
+    }
+    /* the switch's defaults: CASMOPOLITAN on, BG-PBT off */
+    CHECK_EQ_INT(bgpbt_bo_tr_casmopolitan().guided_restart, 1);
+    CHECK_EQ_INT(bgpbt_bo_tr_bgpbt().guided_restart, 0);
+}
+
 void suite_bo(void) {
     RUN(bo_space_encoding_and_errors);
     RUN(bo_trust_region_rules);
+    RUN(bo_guided_restart);
     RUN(bo_box_and_hamming_ball);
     RUN(bo_acquisition_signs);
     RUN(bo_context_frozen_and_time);
