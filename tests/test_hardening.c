@@ -965,6 +965,7 @@ static void hardening_bad_gp_bo(void) {
     REQUIRE(bgpbt_bo_create(&bc, &bo) == BGPBT_OK);
     HBAD(bgpbt_bo_best(bo, v, &yb), BGPBT_ERR_WRONG_ORDER);
     HBAD(bgpbt_bo_tr_box(bo, lo, hi, &ham), BGPBT_ERR_WRONG_ORDER);
+    HBAD(bgpbt_bo_guided_center(bo, v), BGPBT_ERR_WRONG_ORDER); /* no guided restart has happened */
     HBAD(bgpbt_bo_ask(bo, NULL, 0, v), BGPBT_ERR_INVALID_ARGUMENT);
     HBAD(bgpbt_bo_ask(bo, NULL, 1, NULL), BGPBT_ERR_INVALID_ARGUMENT);
     v[0] = 0.5; v[1] = 1e-3; v[2] = 3; v[3] = 1;
@@ -1762,6 +1763,7 @@ static void hardening_matrix_gp_bo(void) {
     HBADN(bgpbt_bo_tr_get(NULL, &ts));
     HBADQ(bgpbt_bo_tr_set(NULL, &ts), BGPBT_ERR_INVALID_ARGUMENT);
     HBADQ(bgpbt_bo_tr_box(NULL, u, v, &i), BGPBT_ERR_INVALID_ARGUMENT);
+    HBADQ(bgpbt_bo_guided_center(NULL, v), BGPBT_ERR_INVALID_ARGUMENT);
     HBADV(bgpbt_bo_get_gp(NULL), NULL);
     HBADV(bgpbt_bo_get_rng(NULL), NULL);
     HBADQ(bgpbt_bo_minimize(NULL, NULL, NULL, 4, 1, NULL, NULL), BGPBT_ERR_INVALID_ARGUMENT);
