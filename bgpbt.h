@@ -3644,9 +3644,22 @@ BGPBT_API bgpbt_result bgpbt_svg_write_plots(const char* path, const char* title
 #define BGPBT__GEMM_KC 256 /* k block: a 32-column B micro-panel of 32 KiB stays in L1/L2 */
 #define BGPBT__GEMM_MC 256 /* rows per output tile (the unit of work of one thread) */
 
-/* acc[MR][NR] = sum_{p < kc} A(row_i, p) B(p, :); then C rows (< mr) = acc (beta 0) or += acc. */
+/* acc[MR][NR] = sum_{p < kc} A(row_i, p) B(p, :); then C rows (< mr) = acc (beta 0) or += acc.
+   A(row_i, p) = ar[i][(p / 32) * a_ps + (p % 32) * a_cs]: row-major A has a_ps = 32 a_cs,
+   a packed micro-panel a_cs = MR, and a panel-major matrix (the MLP's gradients) a_cs = 1,
+   a_ps = rows * 32; kc is a multiple of 32 except in the last k block. */
+#define BGPBT__GEMM_KLOOP(...)                                                                  \
+    int q, p;                                                                                   \
+    for (q = 0; q < kc; q += 32) {                                                              \
+        const int pe = kc - q < 32 ? kc - q : 32;                                               \
+        const ptrdiff_t ob = (ptrdiff_t)(q >> 5) * a_ps;                                        \
+        for (p = 0; p < pe; ++p) {                                                              \
+            const float* ap = a + ob + (ptrdiff_t)p * a_cs;                                     \
+            __VA_ARGS__                                                                         \
+        }                                                                                       \
+    }
 #if defined(BGPBT_SIMD_AVX512)
-BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps, const float* b,
                                    ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
     __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(),
            c11 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(),
@@ -3654,19 +3667,18 @@ BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_c
            c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps(),
            c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(),
            c71 = _mm512_setzero_ps();
-    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5],
-                *a6 = ar[6], *a7 = ar[7];
-    int p;
-    for (p = 0; p < kc; ++p) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), x;
-        ptrdiff_t o = (ptrdiff_t)p * a_cs;
-        b += ldb;
-#  define BGPBT__K512(i) x = _mm512_set1_ps(a##i[o]); c##i##0 = _mm512_fmadd_ps(x, b0, c##i##0); \
+#  define BGPBT__K512(i, RS) x = _mm512_set1_ps(ap[i * RS]); c##i##0 = _mm512_fmadd_ps(x, b0, c##i##0); \
                           c##i##1 = _mm512_fmadd_ps(x, b1, c##i##1);
-        BGPBT__K512(0) BGPBT__K512(1) BGPBT__K512(2) BGPBT__K512(3)
-        BGPBT__K512(4) BGPBT__K512(5) BGPBT__K512(6) BGPBT__K512(7)
-#  undef BGPBT__K512
+#  define BGPBT__K512ALL(RS) __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), x; b += ldb; \
+        BGPBT__K512(0, RS) BGPBT__K512(1, RS) BGPBT__K512(2, RS) BGPBT__K512(3, RS) \
+        BGPBT__K512(4, RS) BGPBT__K512(5, RS) BGPBT__K512(6, RS) BGPBT__K512(7, RS)
+    if (a_rs == 1) { /* packed micro-panel: one pointer, immediate offsets */
+        BGPBT__GEMM_KLOOP(BGPBT__K512ALL(1))
+    } else {
+        BGPBT__GEMM_KLOOP(BGPBT__K512ALL(a_rs))
     }
+#  undef BGPBT__K512ALL
+#  undef BGPBT__K512
 #  define BGPBT__S512(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
         if (beta) { c##i##0 = _mm512_add_ps(_mm512_loadu_ps(cr), c##i##0); \
                     c##i##1 = _mm512_add_ps(_mm512_loadu_ps(cr + 16), c##i##1); } \
@@ -3676,23 +3688,24 @@ BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_c
 #  undef BGPBT__S512
 }
 #elif defined(BGPBT_SIMD_AVX2)
-BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps, const float* b,
                                    ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
            c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
            c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
            c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5];
-    int p;
-    for (p = 0; p < kc; ++p) {
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), x;
-        ptrdiff_t o = (ptrdiff_t)p * a_cs;
-        b += ldb;
-#  define BGPBT__K256(i) x = _mm256_broadcast_ss(a##i + o); c##i##0 = _mm256_fmadd_ps(x, b0, c##i##0); \
+#  define BGPBT__K256(i, RS) x = _mm256_broadcast_ss(ap + i * RS); c##i##0 = _mm256_fmadd_ps(x, b0, c##i##0); \
                           c##i##1 = _mm256_fmadd_ps(x, b1, c##i##1);
-        BGPBT__K256(0) BGPBT__K256(1) BGPBT__K256(2) BGPBT__K256(3) BGPBT__K256(4) BGPBT__K256(5)
-#  undef BGPBT__K256
+#  define BGPBT__K256ALL(RS) __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), x; b += ldb; \
+        BGPBT__K256(0, RS) BGPBT__K256(1, RS) BGPBT__K256(2, RS) BGPBT__K256(3, RS) BGPBT__K256(4, RS) \
+        BGPBT__K256(5, RS)
+    if (a_rs == 1) {
+        BGPBT__GEMM_KLOOP(BGPBT__K256ALL(1))
+    } else {
+        BGPBT__GEMM_KLOOP(BGPBT__K256ALL(a_rs))
     }
+#  undef BGPBT__K256ALL
+#  undef BGPBT__K256
 #  define BGPBT__S256(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
         if (beta) { c##i##0 = _mm256_add_ps(_mm256_loadu_ps(cr), c##i##0); \
                     c##i##1 = _mm256_add_ps(_mm256_loadu_ps(cr + 8), c##i##1); } \
@@ -3702,21 +3715,15 @@ BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_c
 }
 #else
 /* Generic kernel on the wide-float vocabulary (SSE2, NEON, scalar): 4 rows x 2 vectors. */
-BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps, const float* b,
                                    ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
     bgpbt_fw c00 = bgpbt_fw_zero(), c01 = bgpbt_fw_zero(), c10 = bgpbt_fw_zero(), c11 = bgpbt_fw_zero(),
              c20 = bgpbt_fw_zero(), c21 = bgpbt_fw_zero(), c30 = bgpbt_fw_zero(), c31 = bgpbt_fw_zero();
-    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3];
-    int p;
-    for (p = 0; p < kc; ++p) {
-        bgpbt_fw b0 = bgpbt_fw_load(b), b1 = bgpbt_fw_load(b + BGPBT_FW_WIDTH), x;
-        ptrdiff_t o = (ptrdiff_t)p * a_cs;
-        b += ldb;
-#  define BGPBT__KG(i) x = bgpbt_fw_set1(a##i[o]); c##i##0 = bgpbt_fw_fma(x, b0, c##i##0); \
+#  define BGPBT__KG(i) x = bgpbt_fw_set1(ap[i * a_rs]); c##i##0 = bgpbt_fw_fma(x, b0, c##i##0); \
                         c##i##1 = bgpbt_fw_fma(x, b1, c##i##1);
-        BGPBT__KG(0) BGPBT__KG(1) BGPBT__KG(2) BGPBT__KG(3)
+    BGPBT__GEMM_KLOOP(bgpbt_fw b0 = bgpbt_fw_load(b), b1 = bgpbt_fw_load(b + BGPBT_FW_WIDTH), x; b += ldb;
+                      BGPBT__KG(0) BGPBT__KG(1) BGPBT__KG(2) BGPBT__KG(3))
 #  undef BGPBT__KG
-    }
 #  define BGPBT__SG(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
         if (beta) { c##i##0 = bgpbt_fw_add(bgpbt_fw_load(cr), c##i##0); \
                     c##i##1 = bgpbt_fw_add(bgpbt_fw_load(cr + BGPBT_FW_WIDTH), c##i##1); } \
@@ -3728,16 +3735,13 @@ BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_c
 
 /* One row (single-observation inference): the same FMA chain per element as the MR-row
    kernels (NR = 2 vectors on every ISA), so results are bit-identical to a row of a batch. */
-BGPBT__PRIVATE void bgpbt__ukernel1(int kc, const float* a0, ptrdiff_t a_cs, const float* b, ptrdiff_t ldb,
-                                    float* c, int beta) {
+BGPBT__PRIVATE void bgpbt__ukernel1(int kc, const float* a, ptrdiff_t a_cs, ptrdiff_t a_ps, const float* b,
+                                    ptrdiff_t ldb, float* c, int beta) {
     bgpbt_fw c0 = bgpbt_fw_zero(), c1 = bgpbt_fw_zero();
-    int p;
-    for (p = 0; p < kc; ++p) {
-        bgpbt_fw x = bgpbt_fw_set1(a0[(ptrdiff_t)p * a_cs]);
-        c0 = bgpbt_fw_fma(x, bgpbt_fw_load(b), c0);
-        c1 = bgpbt_fw_fma(x, bgpbt_fw_load(b + BGPBT_FW_WIDTH), c1);
-        b += ldb;
-    }
+    BGPBT__GEMM_KLOOP(bgpbt_fw x = bgpbt_fw_set1(ap[0]);
+                      c0 = bgpbt_fw_fma(x, bgpbt_fw_load(b), c0);
+                      c1 = bgpbt_fw_fma(x, bgpbt_fw_load(b + BGPBT_FW_WIDTH), c1);
+                      b += ldb;)
     if (beta) {
         c0 = bgpbt_fw_add(bgpbt_fw_load(c), c0);
         c1 = bgpbt_fw_add(bgpbt_fw_load(c + BGPBT_FW_WIDTH), c1);
@@ -3745,6 +3749,7 @@ BGPBT__PRIVATE void bgpbt__ukernel1(int kc, const float* a0, ptrdiff_t a_cs, con
     bgpbt_fw_store(c, c0);
     bgpbt_fw_store(c + BGPBT_FW_WIDTH, c1);
 }
+#undef BGPBT__GEMM_KLOOP
 
 BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
 #if defined(BGPBT_SIMD_AVX512)
@@ -3760,32 +3765,84 @@ BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
 
 /* Matrices B and C are addressed in 32-column panels: element (r, j) at
    base[(j / 32) * ps + r * rs + j % 32]. Row-major is ps = 32, rs = ld; "panel-major" (each
-   32-column panel contiguous, rs = 32, ps = rows * 32) is how the MLP stores its weights, so
-   its B micro-panels are read in place, with no copy. */
+   32-column panel contiguous, rs = 32, ps = rows * 32) is how the MLP stores its weights and
+   its gradients, so their B micro-panels are read in place, with no copy. */
 #define BGPBT__PANEL 32
 
-/* One output tile: rows [i0, i0 + mc) x columns [j0, j0 + nc), nc <= NR. */
-BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int kbeg, int k, const float* a,
-                                     ptrdiff_t a_rs, ptrdiff_t a_cs, const float* b, ptrdiff_t b_rs,
-                                     ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps, int beta) {
-    float bpanel[BGPBT__GEMM_KC * BGPBT__GEMM_NR];
+/* Work fused into a GEMM by the MLP (see [impl.nn]). fn runs on every finished micro-tile (all
+   of k summed): rows [i, i + mr) x columns [j, j + NR) of C at c (row stride ldc), off = c - C
+   (so arrays laid out like C are addressed at the same offset). colsum (packed-A products
+   only): column sums of B over k into colsum[0..n), computed as one more row of A that is all
+   ones, so it is summed in the same k blocks and order as the products (the bias gradient). */
+typedef struct bgpbt__gemm_epi {
+    void (*fn)(const struct bgpbt__gemm_epi* e, float* c, ptrdiff_t ldc, ptrdiff_t off, int i, int mr, int j);
+    float* colsum;
+    float* ws;          /* path P workspace: ceil((m + 1) / MR) * MR * KC floats (the packed A block) */
+    const float* bias;  /* nn: bias of the layer */
+    const float* d;     /* nn: activation derivative, laid out like C */
+    float* h;           /* nn: activation output, row-major with stride ldh */
+    ptrdiff_t ldh;
+    int act, train;
+} bgpbt__gemm_epi;
+
+/* Packs A(i0 + r, kb + p), r < MR, p < kc, into ap[p * MR + r] for a transposed A (A(i, p) =
+   a[i + p * a_cs]): rows at or beyond m are zero, except row m which is all ones when ones. */
+BGPBT__PRIVATE void bgpbt__gemm_packa(const float* a, ptrdiff_t a_cs, int i0, int m, int ones, int kb, int kc,
+                                      float* ap) {
+    const float* src = a + i0 + (ptrdiff_t)kb * a_cs;
+    int p, r;
+    if (i0 + BGPBT__GEMM_MR <= m) {
+        for (p = 0; p < kc; ++p) memcpy(ap + p * BGPBT__GEMM_MR, src + (ptrdiff_t)p * a_cs, sizeof(float) * BGPBT__GEMM_MR);
+        return;
+    }
+    for (p = 0; p < kc; ++p)
+        for (r = 0; r < BGPBT__GEMM_MR; ++r)
+            ap[p * BGPBT__GEMM_MR + r] = i0 + r < m ? src[(ptrdiff_t)p * a_cs + r] : (ones && i0 + r == m) ? 1.0f : 0.0f;
+}
+
+/* One micro-tile product into C (rows [i, i + mr), full or partial columns), with the colsum
+   row diverted: a tile that is partial (nc < NR) or holds the ones row goes through ctile. */
+BGPBT__PRIVATE void bgpbt__gemm_micro(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
+                                      const float* bp, ptrdiff_t bld, float* cp, ptrdiff_t ldc, int mr, int nc,
+                                      int bt, float* colsum_row) {
     float ctile[BGPBT__GEMM_MR * BGPBT__GEMM_NR];
-    const float* ar[BGPBT__GEMM_MR];
-    int kb, ir, r, j;
+    int r, j, mrc = mr + (colsum_row != NULL);
+    if (nc == BGPBT__GEMM_NR && !colsum_row) {
+        if (mr == 1) bgpbt__ukernel1(kc, a, a_cs, a_ps, bp, bld, cp, bt);
+        else bgpbt__ukernel(kc, a, a_rs, a_cs, a_ps, bp, bld, cp, ldc, mr, bt);
+        return;
+    }
+    bgpbt__ukernel(kc, a, a_rs, a_cs, a_ps, bp, bld, ctile, BGPBT__GEMM_NR, mrc, 0);
+    for (r = 0; r < mrc; ++r) {
+        float* o = r < mr ? cp + (ptrdiff_t)r * ldc : colsum_row;
+        for (j = 0; j < nc; ++j) o[j] = bt ? o[j] + ctile[r * BGPBT__GEMM_NR + j] : ctile[r * BGPBT__GEMM_NR + j];
+    }
+}
+
+/* Path T: an output tile of rows [i0, i0 + mc) x columns [j0, j0 + nc), nc <= NR, k blocks
+   [kbeg, kend). The B micro-panel (in place when contiguous, else copied) stays in L1 while
+   every row block of the tile runs over it; A is read in place (packed per row block when it
+   is transposed). */
+BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int kbeg, int kend, int k, int m,
+                                     const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps, int packa,
+                                     const float* b, ptrdiff_t b_rs, ptrdiff_t b_ps, float* c, ptrdiff_t ldc,
+                                     ptrdiff_t c_ps, int beta, const bgpbt__gemm_epi* epi) {
+    float bpanel[BGPBT__GEMM_KC * BGPBT__GEMM_NR];
+    float apack[BGPBT__GEMM_KC * BGPBT__GEMM_MR];
+    int kb, ir, r, j, p;
     const int full = (nc == BGPBT__GEMM_NR);
     const float* bcol = b + (ptrdiff_t)(j0 / BGPBT__PANEL) * b_ps + (j0 % BGPBT__PANEL);
     float* ccol = c + (ptrdiff_t)(j0 / BGPBT__PANEL) * c_ps + (j0 % BGPBT__PANEL);
     const ptrdiff_t ldb = b_rs;
-    for (kb = kbeg; kb < k; kb += BGPBT__GEMM_KC) {
+    for (kb = kbeg; kb < kend; kb += BGPBT__GEMM_KC) {
         int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
         const float* bp = bcol + (ptrdiff_t)kb * ldb;
         ptrdiff_t bld = ldb;
-        int bt = beta || kb > 0;
+        int bt = beta || kb > 0, last = kb + BGPBT__GEMM_KC >= k;
         if (!full || ldb > BGPBT__PANEL) {
             /* a contiguous copy of the micro-panel: B rows read in place at a large stride
                (1 KiB for 256-wide layers) alias to a few L1 sets and evict each other; the
                copy is reused by every row block of the tile. Zero-padded at the right edge. */
-            int p;
             if (full)
                 for (p = 0; p < kc; ++p) memcpy(bpanel + p * BGPBT__GEMM_NR, bp + (ptrdiff_t)p * ldb, sizeof(float) * BGPBT__GEMM_NR);
             else
@@ -3799,43 +3856,156 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int kbeg, i
         for (ir = 0; ir < mc; ir += BGPBT__GEMM_MR) {
             int mr = mc - ir < BGPBT__GEMM_MR ? mc - ir : BGPBT__GEMM_MR;
             float* cp = ccol + (ptrdiff_t)(i0 + ir) * ldc;
-            for (r = 0; r < BGPBT__GEMM_MR; ++r) /* missing rows re-read row 0: results discarded */
-                ar[r] = a + (ptrdiff_t)(i0 + ir + (r < mr ? r : 0)) * a_rs + (ptrdiff_t)kb * a_cs;
-            if (full && mr == 1) {
-                bgpbt__ukernel1(kc, ar[0], a_cs, bp, bld, cp, bt);
-            } else if (full) {
-                bgpbt__ukernel(kc, ar, a_cs, bp, bld, cp, ldc, mr, bt);
+            if (packa || (mr > 1 && mr < BGPBT__GEMM_MR)) { /* transposed, or a partial row block */
+                if (packa) bgpbt__gemm_packa(a, a_cs, i0 + ir, m, 0, kb, kc, apack);
+                else
+                    for (p = 0; p < kc; ++p)
+                        for (r = 0; r < BGPBT__GEMM_MR; ++r)
+                            apack[p * BGPBT__GEMM_MR + r] =
+                                r < mr ? a[(ptrdiff_t)(i0 + ir + r) * a_rs + (ptrdiff_t)((kb + p) / 32) * a_ps +
+                                           (ptrdiff_t)((kb + p) % 32) * a_cs] : 0.0f;
+                bgpbt__gemm_micro(kc, apack, 1, BGPBT__GEMM_MR, 32 * BGPBT__GEMM_MR, bp, bld, cp, ldc, mr, nc, bt, NULL);
             } else {
-                bgpbt__ukernel(kc, ar, a_cs, bp, bld, ctile, BGPBT__GEMM_NR, mr, 0);
-                for (r = 0; r < mr; ++r)
-                    for (j = 0; j < nc; ++j) {
-                        float* o = cp + (ptrdiff_t)r * ldc + j;
-                        *o = bt ? *o + ctile[r * BGPBT__GEMM_NR + j] : ctile[r * BGPBT__GEMM_NR + j];
-                    }
+                bgpbt__gemm_micro(kc, a + (ptrdiff_t)(i0 + ir) * a_rs + (ptrdiff_t)(kb / 32) * a_ps, a_rs, a_cs, a_ps, bp,
+                                  bld, cp, ldc, mr, nc, bt, NULL);
+            }
+            if (last && epi && epi->fn)
+                epi->fn(epi, cp, ldc, cp - c, i0 + ir, mr, j0);
+        }
+    }
+}
+
+/* Path P (transposed A, B in contiguous panels: the MLP's dW = X^T dY): columns [j0, j1) for
+   all m rows. Each A micro-panel is packed once per k block (8 floats per k: one vector move)
+   and reused from L1 by every column panel, whose B micro-panels stream in place from L2. */
+BGPBT__PRIVATE void bgpbt__gemm_cols(int m, int j0, int j1, int k, const float* a, ptrdiff_t a_cs,
+                                     const float* b, ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps,
+                                     int beta, const bgpbt__gemm_epi* epi) {
+    float apack[BGPBT__GEMM_KC * BGPBT__GEMM_MR];
+    float* colsum = epi ? epi->colsum : NULL;
+    const int mt = m + (colsum != NULL);
+    int kb, ir, j;
+    for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
+        int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
+        int bt = beta || kb > 0, last = kb + BGPBT__GEMM_KC >= k;
+        for (ir = 0; ir < mt; ir += BGPBT__GEMM_MR) {
+            int mr = m - ir < BGPBT__GEMM_MR ? m - ir : BGPBT__GEMM_MR; /* real rows (may be 0) */
+            int has_ones = colsum && ir + BGPBT__GEMM_MR > m;
+            bgpbt__gemm_packa(a, a_cs, ir, m, colsum != NULL, kb, kc, apack);
+            for (j = j0; j < j1; j += BGPBT__GEMM_NR) {
+                int nc = j1 - j < BGPBT__GEMM_NR ? j1 - j : BGPBT__GEMM_NR;
+                const float* bp = b + (ptrdiff_t)(j / BGPBT__PANEL) * b_ps + (ptrdiff_t)kb * BGPBT__PANEL + (j % BGPBT__PANEL);
+                float* cp = c + (ptrdiff_t)(j / BGPBT__PANEL) * c_ps + (ptrdiff_t)ir * ldc + (j % BGPBT__PANEL);
+                bgpbt__gemm_micro(kc, apack, 1, BGPBT__GEMM_MR, 32 * BGPBT__GEMM_MR, bp, BGPBT__PANEL, cp, ldc, mr, nc, bt,
+                                  has_ones ? colsum + j : NULL);
+                if (last && mr > 0 && epi && epi->fn) epi->fn(epi, cp, ldc, cp - c, ir, mr, j);
             }
         }
     }
 }
 
-BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+/* Path P with a workspace (GotoBLAS order): rows [r0, r1) (multiples of MR, the ones row
+   included) of the A block of one k block are packed into ws, then each B micro-panel, read in
+   place, stays in L1 while every packed A micro-panel streams over it from L2. */
+BGPBT__PRIVATE void bgpbt__gemm_rows_ws(int m, int r0, int r1, int n, int k, const float* a, ptrdiff_t a_cs,
+                                       const float* b, ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps,
+                                       int beta, const bgpbt__gemm_epi* epi) {
+    float* colsum = epi->colsum;
+    float* ws = epi->ws;
+    int kb, ir, j;
+    for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
+        int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
+        int bt = beta || kb > 0, last = kb + BGPBT__GEMM_KC >= k;
+        { /* full micro-panels row by row of the source (A^T: one contiguous run per k), so
+             the reads stream; the partial last micro-panel (and the ones row) separately */
+            int rf = m / BGPBT__GEMM_MR * BGPBT__GEMM_MR, p;
+            if (rf > r1) rf = r1;
+            for (p = 0; p < kc; ++p) {
+                const float* src = a + (ptrdiff_t)(kb + p) * a_cs;
+                for (ir = r0; ir < rf; ir += BGPBT__GEMM_MR)
+                    memcpy(ws + (ptrdiff_t)ir * BGPBT__GEMM_KC + p * BGPBT__GEMM_MR, src + ir, sizeof(float) * BGPBT__GEMM_MR);
+            }
+            for (ir = rf > r0 ? rf : r0; ir < r1; ir += BGPBT__GEMM_MR)
+                bgpbt__gemm_packa(a, a_cs, ir, m, colsum != NULL, kb, kc, ws + (ptrdiff_t)ir * BGPBT__GEMM_KC);
+        }
+        for (j = 0; j < n; j += BGPBT__GEMM_NR) {
+            int nc = n - j < BGPBT__GEMM_NR ? n - j : BGPBT__GEMM_NR;
+            const float* bp = b + (ptrdiff_t)(j / BGPBT__PANEL) * b_ps + (ptrdiff_t)kb * BGPBT__PANEL + (j % BGPBT__PANEL);
+            for (ir = r0; ir < r1; ir += BGPBT__GEMM_MR) {
+                int mr = m - ir < BGPBT__GEMM_MR ? m - ir : BGPBT__GEMM_MR;
+                int has_ones = colsum && ir + BGPBT__GEMM_MR > m;
+                float* cp = c + (ptrdiff_t)(j / BGPBT__PANEL) * c_ps + (ptrdiff_t)ir * ldc + (j % BGPBT__PANEL);
+                bgpbt__gemm_micro(kc, ws + (ptrdiff_t)ir * BGPBT__GEMM_KC, 1, BGPBT__GEMM_MR, 32 * BGPBT__GEMM_MR, bp,
+                                  BGPBT__PANEL, cp, ldc, mr, nc, bt, has_ones ? colsum + j : NULL);
+                if (last && mr > 0 && epi->fn) epi->fn(epi, cp, ldc, cp - c, ir, mr, j);
+            }
+        }
+    }
+}
+
+/* C (m x n) = / += A (m x k) B (k x n). A(i, p) = a[i * a_rs + (p / 32) * a_ps + (p % 32) * a_cs]
+   (a_ps = 0 means 32 a_cs: an ordinary strided matrix). A is transposed when a_rs == 1 and
+   a_cs != 1 (then a_ps must be 0). */
+BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
                                     const float* b, ptrdiff_t b_rs, ptrdiff_t b_ps, float* c, ptrdiff_t ldc,
-                                    ptrdiff_t c_ps, int beta) {
+                                    ptrdiff_t c_ps, int beta, const bgpbt__gemm_epi* epi) {
     int npan, mtiles, ntiles, t, kb0;
-    double work;
+    const int packa = (a_rs == 1 && a_cs != 1 && m > 1);
+    const int par = BGPBT__HAS_OPENMP && (double)m * (double)n * (double)k > 4194304.0 && bgpbt_max_threads() > 1;
+    if (a_ps == 0) a_ps = 32 * a_cs;
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
-        if (!beta) {
-            int i, j;
+        int i, j;
+        if (!beta)
             for (i = 0; i < m; ++i)
                 for (j = 0; j < n; ++j) c[(ptrdiff_t)(j / BGPBT__PANEL) * c_ps + (ptrdiff_t)i * ldc + j % BGPBT__PANEL] = 0.0f;
-        }
+        if (epi && epi->colsum)
+            for (j = 0; j < n; ++j) epi->colsum[j] = beta ? epi->colsum[j] : 0.0f;
         return;
     }
     npan = (n + BGPBT__GEMM_NR - 1) / BGPBT__GEMM_NR;
+    if (packa && b_rs == BGPBT__PANEL && epi && epi->ws) {
+        /* threads own row ranges (whole micro-panels); results do not depend on the split */
+        int mt = m + (epi->colsum != NULL), nb = (mt + BGPBT__GEMM_MR - 1) / BGPBT__GEMM_MR;
+        int nt = par ? (bgpbt_max_threads() < nb ? bgpbt_max_threads() : nb) : 1, per = (nb + nt - 1) / nt;
+        nt = (nb + per - 1) / per;
+        if (nt > 1) {
+            BGPBT_OMP(parallel for schedule(static, 1))
+            for (t = 0; t < nt; ++t) {
+                int r0 = t * per * BGPBT__GEMM_MR, r1 = (t + 1) * per * BGPBT__GEMM_MR;
+                bgpbt__gemm_rows_ws(m, r0, r1 < mt ? r1 : mt, n, k, a, a_cs, b, b_ps, c, ldc, c_ps, beta, epi);
+            }
+        } else {
+            bgpbt__gemm_rows_ws(m, 0, mt, n, k, a, a_cs, b, b_ps, c, ldc, c_ps, beta, epi);
+        }
+        return;
+    }
+    if (packa && b_rs == BGPBT__PANEL) {
+        /* every thread owns whole column groups; a group's results do not depend on where
+           the group boundaries fall, so any thread count gives the same bits */
+        int ng = par ? (bgpbt_max_threads() < npan ? bgpbt_max_threads() : npan) : 1, gsz = (npan + ng - 1) / ng;
+        ng = (npan + gsz - 1) / gsz;
+        if (ng > 1) {
+            BGPBT_OMP(parallel for schedule(static, 1))
+            for (t = 0; t < ng; ++t) {
+                int j0 = t * gsz * BGPBT__GEMM_NR, j1 = (t + 1) * gsz * BGPBT__GEMM_NR;
+                bgpbt__gemm_cols(m, j0, j1 < n ? j1 : n, k, a, a_cs, b, b_ps, c, ldc, c_ps, beta, epi);
+            }
+        } else {
+            bgpbt__gemm_cols(m, 0, n, k, a, a_cs, b, b_ps, c, ldc, c_ps, beta, epi);
+        }
+        return;
+    }
+    if (epi && epi->colsum) { /* only path P fuses it: here a separate pass, rows in order */
+        int i, j;
+        for (j = 0; j < n; ++j) {
+            float s = 0.0f;
+            for (i = 0; i < k; ++i) s += b[(ptrdiff_t)(j / BGPBT__PANEL) * b_ps + (ptrdiff_t)i * b_rs + j % BGPBT__PANEL];
+            epi->colsum[j] = beta ? epi->colsum[j] + s : s;
+        }
+    }
     mtiles = (m + BGPBT__GEMM_MC - 1) / BGPBT__GEMM_MC;
     ntiles = npan * mtiles;
-    work = (double)m * (double)n * (double)k;
-    (void)work;
     /* tiles are independent outputs: any thread count gives the same bits. Small products
        skip the parallel region entirely (entering one, even with if(0), costs ~0.3 us). */
 #define BGPBT__GEMM_TILE(t)                                                                       \
@@ -3844,14 +4014,15 @@ BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff
         int i0_ = mt_ * BGPBT__GEMM_MC, j0_ = pj_ * BGPBT__GEMM_NR;                               \
         int mc_ = m - i0_ < BGPBT__GEMM_MC ? m - i0_ : BGPBT__GEMM_MC;                            \
         int nc_ = n - j0_ < BGPBT__GEMM_NR ? n - j0_ : BGPBT__GEMM_NR;                            \
-        bgpbt__gemm_tile(i0_, mc_, j0_, nc_, kb0, kb1, a, a_rs, a_cs, b, b_rs, b_ps, c, ldc, c_ps, beta); \
+        bgpbt__gemm_tile(i0_, mc_, j0_, nc_, kb0, kb1, k, m, a, a_rs, a_cs, a_ps, packa, b, b_rs, b_ps, c, \
+                         ldc, c_ps, beta, epi);                                                   \
     } while (0)
     /* k blocks outermost: the A block of one k block is reused by every column panel while it
        is in L2 (with k innermost, a long k re-streams all of A once per panel); C blocks are
        still summed in k order, so the bits do not change. */
     for (kb0 = 0; kb0 < k; kb0 += BGPBT__GEMM_KC) {
         int kb1 = k - kb0 < BGPBT__GEMM_KC ? k : kb0 + BGPBT__GEMM_KC;
-        if (BGPBT__HAS_OPENMP && work > 4194304.0 && ntiles > 1) {
+        if (par && ntiles > 1) {
             BGPBT_OMP(parallel for schedule(static))
             for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
         } else {
@@ -3863,7 +4034,7 @@ BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff
 
 BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
                            const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta) {
-    bgpbt__sgemm_ex(m, n, k, a, a_rs, a_cs, b, ldb, BGPBT__PANEL, c, ldc, BGPBT__PANEL, beta);
+    bgpbt__sgemm_ex(m, n, k, a, a_rs, a_cs, 0, b, ldb, BGPBT__PANEL, c, ldc, BGPBT__PANEL, beta, NULL);
 }
 
 /* ---- [impl.linalg.chol] -------------------------------------------------------------------- */
@@ -9460,11 +9631,13 @@ struct bgpbt_mlp {
     long adam_t;
     int last_batch;                /* rows of the last training forward (0: none) */
     float* xin;                    /* [max_batch][in] copy of the last training input */
-    float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* pre-activations [max_batch][pad[l+1]] (SiLU: their sigmoid) */
-    float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs [max_batch][pad[l+1]] */
-    float *g0, *g1;                /* backward ping-pong [max_batch][maxpad] */
-    float* xt;                     /* a layer input transposed, [maxpad][max_batch + 32] */
+    float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* hidden: act'(pre-activation), panel-major [pad/32][batch][32];
+                                           output layer: the output, row-major [batch][pad] */
+    float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs, row-major [batch][pad[l+1]] */
+    float *g0, *g1;                /* backward ping-pong, panel-major [maxpad/32][batch][32] */
     float* wt;                     /* transposed weights scratch [maxpad][maxpad] */
+    float* ws;                     /* the dW GEMM's packed A block (bgpbt__gemm_epi.ws) */
+    size_t ws_floats;
     float *i0, *i1;                /* inference ping-pong [chunk][maxpad] */
     int chunk;
     size_t act_floats, infer_floats;
@@ -9534,8 +9707,8 @@ BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* n) {
     for (l = 0; l + 1 < n->nl; ++l) bgpbt__cfree(a, n->h[l], mb * (size_t)n->pad[l + 1], sizeof(float));
     bgpbt__cfree(a, n->g0, mb * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->g1, mb * n->maxpad, sizeof(float));
-    bgpbt__cfree(a, n->xt, (mb + 32) * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->wt, n->maxpad * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->ws, n->ws_floats, sizeof(float));
     bgpbt__cfree(a, n->i0, (size_t)n->chunk * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->i1, (size_t)n->chunk * n->maxpad, sizeof(float));
     bgpbt_mem_free(a, n, sizeof *n);
@@ -9589,8 +9762,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mlp_alloc(const bgpbt_mlp_config* config, bgp
         ok = (n->h[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
     if (ok) ok = (n->g0 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->g1 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
-    if (ok) ok = (n->xt = (float*)bgpbt__calloc(&c.allocator, (mb + 32) * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->wt = (float*)bgpbt__calloc(&c.allocator, n->maxpad * n->maxpad, sizeof(float))) != NULL;
+    n->ws_floats = (n->maxpad + 1 + BGPBT__GEMM_MR) / BGPBT__GEMM_MR * BGPBT__GEMM_MR * BGPBT__GEMM_KC;
+    if (ok) ok = (n->ws = (float*)bgpbt__calloc(&c.allocator, n->ws_floats, sizeof(float))) != NULL;
     if (ok) ok = (n->i0 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->i1 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
     if (!ok) {
@@ -9629,98 +9803,86 @@ BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* n) { return n->
 BGPBT_API size_t bgpbt_mlp_num_params(const bgpbt_mlp* n) { return n ? n->np : 0; }
 BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* n) { return n ? n->adam_t : 0; }
 
-/* z += bias, then h = act(z) on row i of width w (a multiple of the vector width). */
-BGPBT__INLINE void bgpbt__nn_bias_act_row(float* z, float* h, const float* bias, int i, int w,
-                                          bgpbt_activation act) {
-    float* zr = z + (size_t)i * (size_t)w;
-    float* hr = h ? h + (size_t)i * (size_t)w : NULL;
-    int j;
-    for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
-        bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(zr + j), bgpbt_fw_load(bias + j)), y;
-        if (!hr) {
-            bgpbt_fw_store(zr + j, x);
-            continue;
-        }
-        switch (act) {
-            case BGPBT_ACT_SILU: { /* the cache keeps s = sigmoid(x): backward needs only s, h */
-                bgpbt_fw sg = bgpbt_fw_div(bgpbt_fw_set1(1.0f), bgpbt_fw_add(bgpbt_fw_set1(1.0f), bgpbt_fw_exp(bgpbt_fw_neg(x))));
-                bgpbt_fw_store(zr + j, sg);
-                y = bgpbt_fw_mul(x, sg);
-                break;
-            }
-            case BGPBT_ACT_TANH: y = bgpbt_fw_tanh(x); bgpbt_fw_store(zr + j, x); break;
-            case BGPBT_ACT_RELU: y = bgpbt_fw_max(x, bgpbt_fw_zero()); bgpbt_fw_store(zr + j, x); break;
-            default: y = x; bgpbt_fw_store(zr + j, x); break;
-        }
-        bgpbt_fw_store(hr + j, y);
+/* GEMM epilogues (see [impl.linalg.gemm]): they run on each finished MR x NR micro-tile while
+   it is in L1, so no pass over the activations is left outside the GEMMs.
+   Forward, hidden layer, training: x = c + bias; c <- act'(x) (the derivative cache), h <- act(x).
+   Forward otherwise: c <- act(x) (inference), or c <- x (output layer). */
+#define BGPBT__NN_EPI_LOOP(...)                                                                  \
+    for (r = 0; r < mr; ++r) {                                                                   \
+        float* cr = c + (ptrdiff_t)r * ldc;                                                      \
+        float* hr = train ? e->h + (ptrdiff_t)(i + r) * e->ldh + j : NULL;                       \
+        for (jj = 0; jj < BGPBT__GEMM_NR; jj += BGPBT_FW_WIDTH) {                                \
+            bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(cr + jj), bgpbt_fw_load(bias + jj)), y, d;   \
+            __VA_ARGS__                                                                          \
+            if (train) {                                                                         \
+                bgpbt_fw_store(cr + jj, d);                                                      \
+                bgpbt_fw_store(hr + jj, y);                                                      \
+            } else {                                                                             \
+                bgpbt_fw_store(cr + jj, y);                                                      \
+            }                                                                                    \
+        }                                                                                        \
+    }
+BGPBT__PRIVATE void bgpbt__nn_epi_fwd(const bgpbt__gemm_epi* e, float* c, ptrdiff_t ldc, ptrdiff_t off, int i,
+                                      int mr, int j) {
+    const float* bias = e->bias + j;
+    const int train = e->train;
+    const bgpbt_fw one = bgpbt_fw_set1(1.0f);
+    int r, jj;
+    (void)off;
+    switch (e->act) {
+        case BGPBT_ACT_SILU: /* s = sigmoid(x), y = x s, act' = s + y (1 - s) */
+            BGPBT__NN_EPI_LOOP(bgpbt_fw s = bgpbt_fw_div(one, bgpbt_fw_add(one, bgpbt_fw_exp(bgpbt_fw_neg(x))));
+                               y = bgpbt_fw_mul(x, s); d = bgpbt_fw_add(s, bgpbt_fw_mul(y, bgpbt_fw_sub(one, s)));)
+            break;
+        case BGPBT_ACT_TANH:
+            BGPBT__NN_EPI_LOOP(y = bgpbt_fw_tanh(x); d = bgpbt_fw_sub(one, bgpbt_fw_mul(y, y));)
+            break;
+        case BGPBT_ACT_RELU:
+            BGPBT__NN_EPI_LOOP(y = bgpbt_fw_max(x, bgpbt_fw_zero());
+                               d = bgpbt_fw_blend(bgpbt_fw_gt(x, bgpbt_fw_zero()), bgpbt_fw_zero(), one);)
+            break;
+        default:
+            BGPBT__NN_EPI_LOOP(y = x; d = one;)
+            break;
     }
 }
+#undef BGPBT__NN_EPI_LOOP
 
-/* The same over rows [0, rows); parallel only when it pays. */
-BGPBT__PRIVATE void bgpbt__nn_bias_act(float* z, float* h, const float* bias, int rows, int w,
-                                       bgpbt_activation act) {
-    int i;
-    if (BGPBT__HAS_OPENMP && (double)rows * w > 1048576.0) {
-        BGPBT_OMP(parallel for schedule(static))
-        for (i = 0; i < rows; ++i) bgpbt__nn_bias_act_row(z, h, bias, i, w, act);
-    } else {
-        for (i = 0; i < rows; ++i) bgpbt__nn_bias_act_row(z, h, bias, i, w, act);
-    }
-}
-
-/* g *= act'(z) on row i (h = act(z); for SiLU the cache holds sigmoid(z)). */
-BGPBT__INLINE void bgpbt__nn_act_grad_row(float* g, const float* z, const float* h, int i, int w,
-                                          bgpbt_activation act) {
-    float* gr = g + (size_t)i * (size_t)w;
-    const float* zr = z + (size_t)i * (size_t)w;
-    const float* hr = h + (size_t)i * (size_t)w;
-    int j;
-    for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
-        bgpbt_fw x = bgpbt_fw_load(zr + j), d, one = bgpbt_fw_set1(1.0f);
-        switch (act) {
-            case BGPBT_ACT_SILU: { /* s (1 + x (1 - s)) = s + h (1 - s), x holds s here */
-                bgpbt_fw y = bgpbt_fw_load(hr + j);
-                d = bgpbt_fw_add(x, bgpbt_fw_mul(y, bgpbt_fw_sub(one, x)));
-                break;
-            }
-            case BGPBT_ACT_TANH: {
-                bgpbt_fw y = bgpbt_fw_load(hr + j);
-                d = bgpbt_fw_sub(one, bgpbt_fw_mul(y, y));
-                break;
-            }
-            case BGPBT_ACT_RELU: d = bgpbt_fw_blend(bgpbt_fw_gt(x, bgpbt_fw_zero()), bgpbt_fw_zero(), one); break;
-            default: d = one; break;
+/* Backward: c <- c * act'(x) from the derivative cache, which is laid out like c. */
+BGPBT__PRIVATE void bgpbt__nn_epi_bwd(const bgpbt__gemm_epi* e, float* c, ptrdiff_t ldc, ptrdiff_t off, int i,
+                                      int mr, int j) {
+    const float* d = e->d + off;
+    int r, jj;
+    (void)i; (void)j;
+    for (r = 0; r < mr; ++r)
+        for (jj = 0; jj < BGPBT__GEMM_NR; jj += BGPBT_FW_WIDTH) {
+            ptrdiff_t o = (ptrdiff_t)r * ldc + jj;
+            bgpbt_fw_store(c + o, bgpbt_fw_mul(bgpbt_fw_load(c + o), bgpbt_fw_load(d + o)));
         }
-        bgpbt_fw_store(gr + j, bgpbt_fw_mul(bgpbt_fw_load(gr + j), d));
-    }
-}
-
-BGPBT__PRIVATE void bgpbt__nn_act_grad(float* g, const float* z, const float* h, int rows, int w,
-                                       bgpbt_activation act) {
-    int i;
-    if (BGPBT__HAS_OPENMP && (double)rows * w > 1048576.0) {
-        BGPBT_OMP(parallel for schedule(static))
-        for (i = 0; i < rows; ++i) bgpbt__nn_act_grad_row(g, z, h, i, w, act);
-    } else {
-        for (i = 0; i < rows; ++i) bgpbt__nn_act_grad_row(g, z, h, i, w, act);
-    }
 }
 
 /* Forward of rows [0, rows) of x (row stride ldx) through every layer. With train, into the
-   cache; otherwise through the ping-pong buffers. Returns the output buffer (stride pad[nl]). */
+   cache (derivatives panel-major, hidden outputs row-major); otherwise through the ping-pong
+   buffers, in place. Returns the output (row-major, stride pad[nl]). */
 BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx, int rows, int train) {
     const float* in = x;
     ptrdiff_t ld = ldx;
     int l;
+    bgpbt__gemm_epi epi;
+    memset(&epi, 0, sizeof epi);
+    epi.fn = bgpbt__nn_epi_fwd;
     for (l = 0; l < n->nl; ++l) {
-        int w = n->pad[l + 1], last = (l == n->nl - 1);
+        int w = n->pad[l + 1], last = (l == n->nl - 1), tr = train && !last;
         float* z = train ? n->z[l] : ((l & 1) ? n->i1 : n->i0);
-        float* h = last ? NULL : (train ? n->h[l] : z);
-        bgpbt__sgemm_ex(rows, w, n->dim[l], in, ld, 1, n->params + n->woff[l], 32,
-                        (ptrdiff_t)n->dim[l] * 32, z, w, 32, 0);
-        bgpbt__nn_bias_act(z, h, n->params + n->boff[l], rows, w,
-                           last ? BGPBT_ACT_LINEAR : n->cfg.activation);
-        in = last ? z : h;
+        epi.bias = n->params + n->boff[l];
+        epi.act = last ? BGPBT_ACT_LINEAR : (int)n->cfg.activation;
+        epi.train = tr;
+        epi.h = tr ? n->h[l] : NULL;
+        epi.ldh = w;
+        /* training hidden layers: z holds act' panel-major (rows x 32 per panel) */
+        bgpbt__sgemm_ex(rows, w, n->dim[l], in, ld, 1, 0, n->params + n->woff[l], 32, (ptrdiff_t)n->dim[l] * 32, z,
+                        tr ? 32 : w, tr ? (ptrdiff_t)rows * 32 : 32, 0, &epi);
+        in = tr ? n->h[l] : z;
         ld = w;
     }
     return (float*)in;
@@ -9761,26 +9923,11 @@ BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* n, int* ld) {
     return n->z[n->nl - 1];
 }
 
-/* Column sums of g[rows][w] into out[w], rows in order (deterministic). */
-BGPBT__INLINE void bgpbt__nn_colsum_col(const float* g, int rows, int w, float* out, int j) {
-    bgpbt_fw s = bgpbt_fw_zero();
-    int i;
-    for (i = 0; i < rows; ++i) s = bgpbt_fw_add(s, bgpbt_fw_load(g + (size_t)i * (size_t)w + j));
-    bgpbt_fw_store(out + j, s);
-}
-BGPBT__PRIVATE void bgpbt__nn_colsum(const float* g, int rows, int w, float* out) {
-    int j;
-    if (BGPBT__HAS_OPENMP && (double)rows * w > 1048576.0) {
-        BGPBT_OMP(parallel for schedule(static))
-        for (j = 0; j < w; j += BGPBT_FW_WIDTH) bgpbt__nn_colsum_col(g, rows, w, out, j);
-    } else {
-        for (j = 0; j < w; j += BGPBT_FW_WIDTH) bgpbt__nn_colsum_col(g, rows, w, out, j);
-    }
-}
-
 BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int batch, float* dx) {
-    int l, i, out, wo;
+    int l, i, j, out, wo;
     float *g, *gn;
+    const ptrdiff_t ps = (ptrdiff_t)batch * 32; /* panel stride of the gradients and the act' cache */
+    bgpbt__gemm_epi epw, epx;
     if (!n || (!dy && batch > 0)) return BGPBT_ERR_INVALID_ARGUMENT;
     if (batch != n->last_batch || batch <= 0)
         return bgpbt__error(&n->cfg.logger, BGPBT_ERR_WRONG_ORDER,
@@ -9790,74 +9937,44 @@ BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int bat
     wo = n->pad[n->nl];
     g = n->g0;
     gn = n->g1;
-    for (i = 0; i < batch; ++i) {
-        float* gr = g + (size_t)i * (size_t)wo;
-        memcpy(gr, dy + (size_t)i * (size_t)out, (size_t)out * sizeof(float));
-        memset(gr + out, 0, (size_t)(wo - out) * sizeof(float));
+    /* gradients are panel-major ([w/32][batch][32]): the dW GEMM reads them in place as B and
+       the dX GEMM as A, 32 contiguous floats per row and panel */
+    for (j = 0; j < wo; j += 32) {
+        int je = out - j < 32 ? out - j : 32;
+        float* gp = g + (ptrdiff_t)(j / 32) * ps;
+        if (je < 0) je = 0;
+        for (i = 0; i < batch; ++i) {
+            memcpy(gp + (ptrdiff_t)i * 32, dy + (size_t)i * (size_t)out + (size_t)j, (size_t)je * sizeof(float));
+            memset(gp + (ptrdiff_t)i * 32 + je, 0, (size_t)(32 - je) * sizeof(float));
+        }
     }
+    memset(&epw, 0, sizeof epw);
+    memset(&epx, 0, sizeof epx);
+    epx.fn = bgpbt__nn_epi_bwd;
     for (l = n->nl - 1; l >= 0; --l) {
         int w = n->pad[l + 1], fin = n->dim[l], pin = n->pad[l], fout = n->dim[l + 1];
         const float* hin = l == 0 ? n->xin : n->h[l - 1];
         ptrdiff_t ldin = l == 0 ? n->dim[0] : n->pad[l];
-        if (l < n->nl - 1) bgpbt__nn_act_grad(g, n->z[l], n->h[l], batch, w, n->cfg.activation);
-        /* dW = hin^T g: k runs over the batch, so each thread owns whole dW tiles. hin^T is
-           read in place (8 consecutive floats per k) unless hin's row stride is a multiple of
-           1 KiB (256-wide layers): then its rows alias to a few L1 sets and thrash, so it is
-           first copied to contiguous rows. */
-        const int transpose = (ldin % 256) == 0;
-        /* row stride of the copy: a multiple of 16 floats that is not a multiple of 4 KiB (16
-           output rows 4 KiB apart would share one L1 set) */
-        ptrdiff_t ldt = (batch + 15) / 16 * 16;
-        if ((ldt % 1024) == 0) ldt += 16;
-        if (transpose) { /* 16 x 16 blocks through a local tile; row blocks outermost so the
-                            input is read sequentially (column strips defeat the prefetcher) */
-            int r0;
-            BGPBT_OMP(parallel for schedule(static) if ((double)batch * fin > 1048576.0))
-            for (r0 = 0; r0 < batch; r0 += 16) {
-                float tile[16][16];
-                int r1 = r0 + 16 < batch ? r0 + 16 : batch, c0, rr, cc;
-                for (c0 = 0; c0 < fin; c0 += 16) {
-                    int c1 = c0 + 16 < fin ? c0 + 16 : fin;
-                    if (r1 - r0 == 16 && c1 - c0 == 16) { /* full block: fixed trip counts */
-                        for (rr = 0; rr < 16; ++rr) {
-                            const float* src = hin + (ptrdiff_t)(r0 + rr) * ldin + c0;
-                            for (cc = 0; cc < 16; ++cc) tile[cc][rr] = src[cc];
-                        }
-                        for (cc = 0; cc < 16; ++cc) {
-                            float* dst = n->xt + (ptrdiff_t)(c0 + cc) * ldt + r0;
-                            for (rr = 0; rr < 16; ++rr) dst[rr] = tile[cc][rr];
-                        }
-                        continue;
-                    }
-                    for (rr = r0; rr < r1; ++rr) {
-                        const float* src = hin + (ptrdiff_t)rr * ldin;
-                        for (cc = c0; cc < c1; ++cc) tile[cc - c0][rr - r0] = src[cc];
-                    }
-                    for (cc = c0; cc < c1; ++cc)
-                        memcpy(n->xt + (ptrdiff_t)cc * ldt + r0, tile[cc - c0], (size_t)(r1 - r0) * sizeof(float));
-                }
-            }
-        }
-        if (transpose)
-            bgpbt__sgemm_ex(fin, w, batch, n->xt, ldt, 1, g, w, 32, n->grads + n->woff[l], 32,
-                            (ptrdiff_t)fin * 32, 0);
-        else
-            bgpbt__sgemm_ex(fin, w, batch, hin, 1, ldin, g, w, 32, n->grads + n->woff[l], 32,
-                            (ptrdiff_t)fin * 32, 0);
-        bgpbt__nn_colsum(g, batch, w, n->grads + n->boff[l]);
-        if (l > 0 || dx) { /* gn = g W^T through a zero-padded transposed copy of W */
+        /* dW = hin^T g, and db = the column sums of g as one more (all-ones) row of hin^T:
+           k runs over the batch; hin^T is packed 8 rows at a time, g read in place */
+        epw.colsum = n->grads + n->boff[l];
+        epw.ws = n->ws;
+        bgpbt__sgemm_ex(fin, w, batch, hin, 1, ldin, 0, g, 32, ps, n->grads + n->woff[l], 32, (ptrdiff_t)fin * 32, 0,
+                        &epw);
+        if (l > 0 || dx) { /* gn = (g W^T) * act'(previous layer), through a zero-padded copy of W^T */
             int a, b2;
             for (b2 = 0; b2 < fout; ++b2) { /* W^T, panel-major too: [in/32][out][32] */
+                const float* src = n->params + n->woff[l] + (size_t)(b2 / 32) * (size_t)fin * 32u + (size_t)(b2 % 32);
                 for (a = 0; a < fin; ++a)
-                    n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] =
-                        n->params[BGPBT__WIDX(n, l, a, b2)];
+                    n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] = src[(size_t)a * 32u];
                 for (; a < pin; ++a) n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] = 0.0f;
             }
-            bgpbt__sgemm_ex(batch, pin, fout, g, w, 1, n->wt, 32, (ptrdiff_t)fout * 32, gn, pin, 32, 0);
-            if (l == 0) {
+            epx.d = l > 0 ? n->z[l - 1] : NULL;
+            bgpbt__sgemm_ex(batch, pin, fout, g, 32, 1, ps, n->wt, 32, (ptrdiff_t)fout * 32, gn, 32, ps, 0,
+                            l > 0 ? &epx : NULL);
+            if (l == 0)
                 for (i = 0; i < batch; ++i)
-                    memcpy(dx + (size_t)i * (size_t)fin, gn + (size_t)i * (size_t)pin, (size_t)fin * sizeof(float));
-            }
+                    for (j = 0; j < fin; ++j) dx[(size_t)i * (size_t)fin + (size_t)j] = gn[(ptrdiff_t)(j / 32) * ps + (ptrdiff_t)i * 32 + j % 32];
             { float* t = g; g = gn; gn = t; }
         }
     }

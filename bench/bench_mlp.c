@@ -119,7 +119,15 @@ static void bench_gemm(int m, int k, int n, int at, double peak) {
     int r, q, reps;
     long i;
     char name[128];
-    const char* tag = at == 1 ? ".at" : at == 2 ? ".pm" : "";
+    const char* tag = at == 1 ? ".at" : at == 2 ? ".pm" : at == 3 ? ".dw" : "";
+    /* .dw: the MLP's weight-gradient GEMM (A transposed, B panel-major, packed-A workspace,
+       bias gradient fused as a row of ones) */
+    bgpbt__gemm_epi dw;
+    float* ws = (float*)malloc(sizeof(float) * (size_t)(m + 1 + BGPBT__GEMM_MR) * BGPBT__GEMM_KC);
+    float* colsum = (float*)malloc(sizeof(float) * (size_t)n);
+    memset(&dw, 0, sizeof dw);
+    dw.ws = ws;
+    dw.colsum = colsum;
     for (i = 0; i < (long)m * k; ++i) a[i] = (float)(i % 7) * 0.1f;
     for (i = 0; i < (long)k * n; ++i) b[i] = (float)(i % 5) * 0.1f;
     reps = (int)(1e7 / (2.0 * m * n * k)) + 1; /* ~0.1 ms per repeat, or one call */
@@ -127,7 +135,8 @@ static void bench_gemm(int m, int k, int n, int at, double peak) {
         double t0 = now();
         for (q = 0; q < reps; ++q) {
             if (at == 1) bgpbt_sgemm(m, n, k, a, 1, m, b, n, c, n, 0);
-            else if (at == 2) bgpbt__sgemm_ex(m, n, k, a, k, 1, b, 32, (ptrdiff_t)k * 32, c, n, 32, 0); /* panel-major B */
+            else if (at == 2) bgpbt__sgemm_ex(m, n, k, a, k, 1, 0, b, 32, (ptrdiff_t)k * 32, c, n, 32, 0, NULL); /* panel-major B */
+            else if (at == 3) bgpbt__sgemm_ex(m, n, k, a, 1, m, 0, b, 32, (ptrdiff_t)k * 32, c, 32, (ptrdiff_t)m * 32, 0, &dw);
             else bgpbt_sgemm(m, n, k, a, k, 1, b, n, c, n, 0);
         }
         t[r] = (now() - t0) / reps;
@@ -139,7 +148,7 @@ static void bench_gemm(int m, int k, int n, int at, double peak) {
         sprintf(name, "mlp.gemm.%dx%dx%d%s.fraction_of_peak", m, k, n, tag);
         report(name, gf / peak, "");
     }
-    free(a); free(b); free(c);
+    free(a); free(b); free(c); free(ws); free(colsum);
 }
 
 /* ---- PPO update on a filled agent ---- */
@@ -272,6 +281,9 @@ int main(int argc, char** argv) {
         bench_gemm(1024, 256, 256, 0, peak);
         bench_gemm(256, 6144, 256, 0, peak);
         bench_gemm(256, 6144, 256, 1, peak);
+        bench_gemm(256, 6144, 256, 3, peak);
+        bench_gemm(87, 6144, 256, 3, peak);
+        bench_gemm(64, 6144, 64, 3, peak);
         bench_gemm(32, 5120, 32, 0, peak);
     }
     if (want("mlp.ppo_update") || want("mlp.latency")) {
