@@ -10813,16 +10813,111 @@ BGPBT__PRIVATE void bgpbt__ppo_row(const float* pol, const float* u, double logp
     out[2] = kl;
 }
 
+/* log(1 + e) for e in [0, 1] without losing small e (Kahan: log(u) e / (u - 1), u = 1 + e) */
+BGPBT__INLINE bgpbt_fw bgpbt__fw_log1p01(bgpbt_fw e) {
+    bgpbt_fw u = bgpbt_fw_add(bgpbt_fw_set1(1.0f), e), d = bgpbt_fw_sub(u, bgpbt_fw_set1(1.0f));
+    bgpbt_fm tiny = bgpbt_fw_eq(d, bgpbt_fw_zero());
+    bgpbt_fw den = bgpbt_fw_blend(tiny, d, bgpbt_fw_set1(1.0f));
+    return bgpbt_fw_blend(tiny, bgpbt_fw_mul(bgpbt_fw_log(u), bgpbt_fw_div(e, den)), e);
+}
+
+#define BGPBT__PPO_VACT 32 /* the lane-parallel policy loss handles up to this many actions */
+
+/* Policy rows [r0, r0 + W) of a minibatch (no teacher), one row per SIMD lane, in float: the
+   same terms as bgpbt__ppo_row (surrogate, entropy with the tanh log-det, their gradient),
+   with the vocabulary's exp/log instead of libm, one pass per action dimension. dpol rows
+   are written already multiplied by inv; the row terms are added to sums in row order. */
+BGPBT__PRIVATE void bgpbt__ppo_rows_w(bgpbt_agent* g, const int* seg, int steps_per_env, int r0, int rp, float inv,
+                                      double* sum_surr, double* sum_h) {
+    enum { W = BGPBT_FW_WIDTH };
+    const int T = g->hp.unroll_length, A = g->act_dim, E = g->cfg.num_envs;
+    float P[2 * BGPBT__PPO_VACT][W], U[BGPBT__PPO_VACT][W], EP[BGPBT__PPO_VACT][W];
+    float SC[BGPBT__PPO_VACT][W], Z[BGPBT__PPO_VACT][W], SG[BGPBT__PPO_VACT][W];
+    float lo[W], ad[W], o_s[W], o_h[W], D[2 * BGPBT__PPO_VACT][W];
+    const bgpbt_fw one = bgpbt_fw_set1(1.0f), zero = bgpbt_fw_zero(), half = bgpbt_fw_set1(0.5f);
+    const bgpbt_fw lsq = bgpbt_fw_set1((float)BGPBT__LOG_SQRT_2PI), ec = bgpbt_fw_set1((float)g->hp.entropy_cost);
+    const bgpbt_fw vinv = bgpbt_fw_set1(inv);
+    bgpbt_fw logp = zero, H = zero, rho, sg, adv;
+    int l, j;
+    for (l = 0; l < W; ++l) { /* gather (lanes past the end repeat the last row, then are dropped) */
+        int row = r0 + l < rp ? r0 + l : rp - 1, b = row / T, t = row - b * T;
+        size_t base = (size_t)(seg[b] % E) * (size_t)steps_per_env + (size_t)(seg[b] / E) * (size_t)T + (size_t)t;
+        const float* pol = g->mb_pol + (size_t)row * 2 * (size_t)A;
+        const float* u = g->u_buf + base * (size_t)A;
+        const float* eps = g->mb_eps + (size_t)row * (size_t)A;
+        for (j = 0; j < A; ++j) {
+            P[j][l] = pol[j];
+            P[A + j][l] = pol[A + j];
+            U[j][l] = u[j];
+            EP[j][l] = eps[j];
+        }
+        lo[l] = g->logp_buf[base];
+        ad[l] = g->mb_adv[row];
+    }
+    for (j = 0; j < A; ++j) {
+        bgpbt_fw raw = bgpbt_fw_load(P[A + j]), e = bgpbt_fw_exp(bgpbt_fw_neg(bgpbt_fw_abs(raw)));
+        bgpbt_fw sp = bgpbt_fw_add(bgpbt_fw_max(raw, zero), bgpbt__fw_log1p01(e));
+        bgpbt_fw r1 = bgpbt_fw_div(one, bgpbt_fw_add(one, e));
+        bgpbt_fw s = bgpbt_fw_add(sp, bgpbt_fw_set1(0.001f)), z;
+        bgpbt_fw_store(SG[j], bgpbt_fw_blend(bgpbt_fw_ge(raw, zero), bgpbt_fw_mul(e, r1), r1));
+        z = bgpbt_fw_div(bgpbt_fw_sub(bgpbt_fw_load(U[j]), bgpbt_fw_load(P[j])), s);
+        bgpbt_fw_store(SC[j], s);
+        bgpbt_fw_store(Z[j], z);
+        logp = bgpbt_fw_sub(logp, bgpbt_fw_add(bgpbt_fw_mul(half, bgpbt_fw_mul(z, z)), bgpbt_fw_add(bgpbt_fw_log(s), lsq)));
+    }
+    rho = bgpbt_fw_exp(bgpbt_fw_sub(logp, bgpbt_fw_load(lo)));
+    adv = bgpbt_fw_load(ad);
+    {
+        const float clip = (float)g->hp.clip_epsilon;
+        bgpbt_fw rc = bgpbt_fw_clamp(rho, bgpbt_fw_set1(1.0f - clip), bgpbt_fw_set1(1.0f + clip));
+        bgpbt_fw unc = bgpbt_fw_mul(rho, adv), cl = bgpbt_fw_mul(rc, adv);
+        bgpbt_fw_store(o_s, bgpbt_fw_neg(bgpbt_fw_min(unc, cl)));
+        /* d loss / d logp: -adv rho where the unclipped term is the minimum */
+        sg = bgpbt_fw_blend(bgpbt_fw_le(unc, cl), zero, bgpbt_fw_neg(unc));
+    }
+    for (j = 0; j < A; ++j) {
+        bgpbt_fw s = bgpbt_fw_load(SC[j]), z = bgpbt_fw_load(Z[j]), ep = bgpbt_fw_load(EP[j]);
+        bgpbt_fw is = bgpbt_fw_div(one, s);
+        bgpbt_fw dloc = bgpbt_fw_mul(bgpbt_fw_mul(sg, z), is);
+        bgpbt_fw ds = bgpbt_fw_mul(bgpbt_fw_mul(sg, bgpbt_fw_sub(bgpbt_fw_mul(z, z), one)), is);
+        /* entropy: 0.5 + log sqrt(2 pi) + log s + 2 (log 2 - x - softplus(-2x)), x = loc + s eps;
+           d/dx of the log-det is -2 tanh(x) */
+        bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(P[j]), bgpbt_fw_mul(s, ep));
+        bgpbt_fw ax = bgpbt_fw_abs(x), e2 = bgpbt_fw_exp(bgpbt_fw_mul(bgpbt_fw_set1(-2.0f), ax));
+        bgpbt_fm neg = bgpbt_fw_lt(x, zero);
+        bgpbt_fw sp2 = bgpbt_fw_add(bgpbt_fw_blend(neg, zero, bgpbt_fw_mul(bgpbt_fw_set1(-2.0f), x)), bgpbt__fw_log1p01(e2));
+        bgpbt_fw th = bgpbt_fw_div(bgpbt_fw_sub(one, e2), bgpbt_fw_add(one, e2)), dld;
+        th = bgpbt_fw_blend(neg, th, bgpbt_fw_neg(th));
+        dld = bgpbt_fw_mul(bgpbt_fw_set1(-2.0f), th);
+        H = bgpbt_fw_add(H, bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_add(half, lsq), bgpbt_fw_log(s)),
+                                         bgpbt_fw_mul(bgpbt_fw_set1(2.0f), bgpbt_fw_sub(bgpbt_fw_sub(bgpbt_fw_set1(0.69314718f), x), sp2))));
+        dloc = bgpbt_fw_sub(dloc, bgpbt_fw_mul(ec, dld));
+        ds = bgpbt_fw_sub(ds, bgpbt_fw_mul(ec, bgpbt_fw_add(is, bgpbt_fw_mul(dld, ep))));
+        bgpbt_fw_store(D[j], bgpbt_fw_mul(dloc, vinv));
+        bgpbt_fw_store(D[A + j], bgpbt_fw_mul(bgpbt_fw_mul(ds, bgpbt_fw_load(SG[j])), vinv));
+    }
+    bgpbt_fw_store(o_h, H);
+    for (l = 0; l < W && r0 + l < rp; ++l) {
+        float* dp = g->mb_dpol + (size_t)(r0 + l) * 2 * (size_t)A;
+        for (j = 0; j < 2 * A; ++j) dp[j] = D[j][l];
+        *sum_surr += (double)o_s[l];
+        *sum_h += (double)o_h[l];
+    }
+}
+
 /* Loss and gradients of both networks on minibatch segments seg[0..B) (no parameter change).
    flags: 1 = reuse the entropy noise of the previous call, 2 = reuse its GAE targets (the tests
    use both to check gradients by finite differences with the targets held fixed, as the
-   stop-gradient intends). */
+   stop-gradient intends), 4 = the row-by-row policy loss (bgpbt__ppo_row, double sums) even
+   where the lane-parallel one applies (the tests compare the two). */
 BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg, int B, int steps_per_env,
                                                 double kl_coef, int flags) {
     const int T = g->hp.unroll_length, A = g->act_dim, O = g->obs_dim, E = g->cfg.num_envs;
     const int rp = B * T, rv = B * (T + 1);
     const float clipv = g->cfg.obs_clip;
     const float rs = (float)g->hp.reward_scaling;
+    /* without a teacher the policy loss runs one row per SIMD lane (bgpbt__ppo_rows_w) */
+    const int lanes = !(g->tpi && kl_coef > 0.0) && A <= BGPBT__PPO_VACT && !(flags & 4);
     double sum_surr = 0.0, sum_h = 0.0, sum_kl = 0.0, sum_v = 0.0, inv = 1.0 / (double)rp;
     bgpbt_result r;
     int b, t, i;
@@ -10862,7 +10957,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg,
                 g->mb_dval[row] = (float)(-2.0 * g->hp.value_coef * err * inv);
             }
         }
-        for (t = 0; t < T; ++t) {
+        for (t = 0; t < T && !lanes; ++t) {
             size_t row = (size_t)b * (size_t)T + (size_t)t;
             double o[3];
             bgpbt__ppo_row(g->mb_pol + row * 2 * (size_t)A, g->u_buf + (base + (size_t)t) * (size_t)A,
@@ -10875,7 +10970,10 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg,
             sum_kl += o[2];
         }
     }
-    for (i = 0; i < rp * 2 * A; ++i) g->mb_dpol[i] = (float)((double)g->mb_dpol[i] * inv);
+    if (lanes)
+        for (i = 0; i < rp; i += BGPBT_FW_WIDTH) bgpbt__ppo_rows_w(g, seg, steps_per_env, i, rp, (float)inv, &sum_surr, &sum_h);
+    else
+        for (i = 0; i < rp * 2 * A; ++i) g->mb_dpol[i] = (float)((double)g->mb_dpol[i] * inv);
     g->st.last_policy_loss = sum_surr * inv;
     g->st.last_value_loss = g->hp.value_coef * sum_v * inv;
     g->st.last_entropy = sum_h * inv;
