@@ -9630,6 +9630,7 @@ struct bgpbt_mlp {
     float *params, *grads, *m, *v; /* np_pad each */
     long adam_t;
     int last_batch;                /* rows of the last training forward (0: none) */
+    const float* xcur;             /* the last training input: xin, or the caller's (in place) */
     float* xin;                    /* [max_batch][in] copy of the last training input */
     float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* hidden: act'(pre-activation), panel-major [pad/32][batch][32];
                                            output layer: the output, row-major [batch][pad] */
@@ -9934,6 +9935,7 @@ BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch
             return bgpbt__error(&n->cfg.logger, BGPBT_ERR_LIMIT, "mlp: training batch %d above max_batch %d",
                                 batch, n->cfg.max_batch);
         if (batch > 0) memcpy(n->xin, x, (size_t)batch * (size_t)n->dim[0] * sizeof(float));
+        n->xcur = n->xin;
         n->last_batch = batch;
         if (batch == 0) return BGPBT_OK;
         o = bgpbt__mlp_run(n, n->xin, n->dim[0], batch, 1);
@@ -9948,6 +9950,18 @@ BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch
             for (r = 0; r < rows; ++r)
                 memcpy(y + (size_t)(i + r) * (size_t)out, o + (size_t)r * (size_t)wo, (size_t)out * sizeof(float));
     }
+    return BGPBT_OK;
+}
+
+/* Training forward on x in place (no copy into the MLP): x must stay unchanged until the
+   backward (the PPO minibatch buffers). The output stays in the cache (bgpbt_mlp_output). */
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_forward_train_inplace(bgpbt_mlp* n, const float* x, int batch) {
+    if (batch > n->cfg.max_batch)
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_LIMIT, "mlp: training batch %d above max_batch %d", batch,
+                            n->cfg.max_batch);
+    n->xcur = x;
+    n->last_batch = batch;
+    if (batch > 0) bgpbt__mlp_run(n, x, n->dim[0], batch, 1);
     return BGPBT_OK;
 }
 
@@ -9986,7 +10000,7 @@ BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int bat
     epx.fn = bgpbt__nn_epi_bwd;
     for (l = n->nl - 1; l >= 0; --l) {
         int w = n->pad[l + 1], fin = n->dim[l], pin = n->pad[l], fout = n->dim[l + 1];
-        const float* hin = l == 0 ? n->xin : n->h[l - 1];
+        const float* hin = l == 0 ? n->xcur : n->h[l - 1];
         ptrdiff_t ldin = l == 0 ? n->dim[0] : n->pad[l];
         /* dW = hin^T g, and db = the column sums of g as one more (all-ones) row of hin^T:
            k runs over the batch; hin^T is packed 8 rows at a time, g read in place */
@@ -10955,40 +10969,48 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg,
     bgpbt_result r;
     int b, t, i;
     (void)E;
-    /* gather and normalise: value rows b*(T+1)+t, policy rows b*T+t */
+    /* gather and normalise. Rows b*T + t (t < T) feed both networks, so the policy reads the
+       first rp rows of the value input in place; the bootstrap rows (t = T) follow at rp + b. */
     for (b = 0; b < B; ++b) {
         int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
         const float* src = g->obs_buf + ((size_t)e * (size_t)(steps_per_env + 1) + (size_t)u * (size_t)T) * (size_t)O;
-        bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src, O, g->mb_vin + (size_t)b * (size_t)(T + 1) * (size_t)O, T + 1);
-        memcpy(g->mb_pin + (size_t)b * (size_t)T * (size_t)O, g->mb_vin + (size_t)b * (size_t)(T + 1) * (size_t)O,
-               (size_t)T * (size_t)O * sizeof(float));
+        bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src, O, g->mb_vin + (size_t)b * (size_t)T * (size_t)O, T);
+        bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src + (size_t)T * (size_t)O, O,
+                        g->mb_vin + ((size_t)rp + (size_t)b) * (size_t)O, 1);
         if (g->tpi && kl_coef > 0.0)
             bgpbt__nm_apply(g->t_mu, g->t_is, clipv, O, src, O, g->mb_tin + (size_t)b * (size_t)T * (size_t)O, T);
     }
-    r = bgpbt_mlp_forward(g->vf, g->mb_vin, rv, g->mb_val, 1);
-    if (r == BGPBT_OK) r = bgpbt_mlp_forward(g->pi, g->mb_pin, rp, g->mb_pol, 1);
+    r = bgpbt__mlp_forward_train_inplace(g->vf, g->mb_vin, rv);
+    if (r == BGPBT_OK) r = bgpbt__mlp_forward_train_inplace(g->pi, g->mb_vin, rp);
     if (r == BGPBT_OK && g->tpi && kl_coef > 0.0) r = bgpbt_mlp_forward(g->tpi, g->mb_tin, rp, g->mb_tpol, 0);
     if (r != BGPBT_OK) return r;
+    {
+        int ld;
+        const float* o = bgpbt_mlp_output(g->vf, &ld);
+        for (i = 0; i < rv; ++i) g->mb_val[i] = o[(size_t)i * (size_t)ld];
+        o = bgpbt_mlp_output(g->pi, &ld);
+        for (i = 0; i < rp; ++i) memcpy(g->mb_pol + (size_t)i * 2 * (size_t)A, o + (size_t)i * (size_t)ld, 2 * (size_t)A * sizeof(float));
+    }
     if (!(flags & 1)) bgpbt_rng_normals(&g->rng, g->mb_eps, (size_t)rp * (size_t)A);
     for (b = 0; b < B; ++b) {
         int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
         size_t base = (size_t)e * (size_t)steps_per_env + (size_t)u * (size_t)T;
-        float* rew = g->mb_vals; /* scratch: scaled rewards */
-        float* vals = g->mb_val + (size_t)b * (size_t)(T + 1);
+        float* rew = g->mb_pin;  /* scratch (the policy input is the value input's prefix) */
+        float* vals = g->mb_vals; /* scratch: the segment's T + 1 values, contiguous */
         float *vs = g->mb_vs + (size_t)b * (size_t)T, *adv = g->mb_adv + (size_t)b * (size_t)T;
+        memcpy(vals, g->mb_val + (size_t)b * (size_t)T, (size_t)T * sizeof(float));
+        vals[T] = g->mb_val[rp + b];
         if (!(flags & 2)) {
             for (t = 0; t < T; ++t) rew[t] = g->rew_buf[base + (size_t)t] * rs;
             bgpbt_ppo_gae(T, rew, vals, g->boot_buf + base, g->term_buf + base, g->trunc_buf + base,
                           (float)g->hp.discount, (float)g->hp.gae_lambda, vs, adv);
         }
-        for (t = 0; t <= T; ++t) {
-            size_t row = (size_t)b * (size_t)(T + 1) + (size_t)t;
-            if (t == T) { g->mb_dval[row] = 0.0f; continue; }
-            {
-                double err = (double)vs[t] - (double)vals[t];
-                sum_v += err * err;
-                g->mb_dval[row] = (float)(-2.0 * g->hp.value_coef * err * inv);
-            }
+        g->mb_dval[rp + b] = 0.0f;
+        for (t = 0; t < T; ++t) {
+            size_t row = (size_t)b * (size_t)T + (size_t)t;
+            double err = (double)vs[t] - (double)vals[t];
+            sum_v += err * err;
+            g->mb_dval[row] = (float)(-2.0 * g->hp.value_coef * err * inv);
         }
         for (t = 0; t < T && !lanes; ++t) {
             size_t row = (size_t)b * (size_t)T + (size_t)t;
