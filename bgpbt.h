@@ -3733,6 +3733,69 @@ BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* a, ptrdiff_t a_rs, ptrdi
 }
 #endif
 
+/* Half-width tiles (MR x NR/2): the MLP's narrow output layers (16 actions x 2, one value)
+   would otherwise run a full NR-wide tile that is half or more padding. Same FMA chains. */
+#if defined(BGPBT_SIMD_AVX512)
+BGPBT__PRIVATE void bgpbt__ukernel_h(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
+                                     const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    __m512 c00 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(),
+           c30 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(),
+           c60 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps();
+#  define BGPBT__H512(i, RS) c##i##0 = _mm512_fmadd_ps(_mm512_set1_ps(ap[i * RS]), b0, c##i##0);
+#  define BGPBT__H512ALL(RS) __m512 b0 = _mm512_loadu_ps(b); b += ldb; \
+        BGPBT__H512(0, RS) BGPBT__H512(1, RS) BGPBT__H512(2, RS) BGPBT__H512(3, RS) \
+        BGPBT__H512(4, RS) BGPBT__H512(5, RS) BGPBT__H512(6, RS) BGPBT__H512(7, RS)
+    if (a_rs == 1) {
+        BGPBT__GEMM_KLOOP(BGPBT__H512ALL(1))
+    } else {
+        BGPBT__GEMM_KLOOP(BGPBT__H512ALL(a_rs))
+    }
+#  undef BGPBT__H512ALL
+#  undef BGPBT__H512
+#  define BGPBT__SH512(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) c##i##0 = _mm512_add_ps(_mm512_loadu_ps(cr), c##i##0); \
+        _mm512_storeu_ps(cr, c##i##0); }
+    BGPBT__SH512(0) BGPBT__SH512(1) BGPBT__SH512(2) BGPBT__SH512(3)
+    BGPBT__SH512(4) BGPBT__SH512(5) BGPBT__SH512(6) BGPBT__SH512(7)
+#  undef BGPBT__SH512
+}
+#elif defined(BGPBT_SIMD_AVX2)
+BGPBT__PRIVATE void bgpbt__ukernel_h(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
+                                     const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    __m256 c00 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(),
+           c30 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps();
+#  define BGPBT__H256(i, RS) c##i##0 = _mm256_fmadd_ps(_mm256_broadcast_ss(ap + i * RS), b0, c##i##0);
+#  define BGPBT__H256ALL(RS) __m256 b0 = _mm256_loadu_ps(b); b += ldb; \
+        BGPBT__H256(0, RS) BGPBT__H256(1, RS) BGPBT__H256(2, RS) BGPBT__H256(3, RS) BGPBT__H256(4, RS) \
+        BGPBT__H256(5, RS)
+    if (a_rs == 1) {
+        BGPBT__GEMM_KLOOP(BGPBT__H256ALL(1))
+    } else {
+        BGPBT__GEMM_KLOOP(BGPBT__H256ALL(a_rs))
+    }
+#  undef BGPBT__H256ALL
+#  undef BGPBT__H256
+#  define BGPBT__SH256(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) c##i##0 = _mm256_add_ps(_mm256_loadu_ps(cr), c##i##0); \
+        _mm256_storeu_ps(cr, c##i##0); }
+    BGPBT__SH256(0) BGPBT__SH256(1) BGPBT__SH256(2) BGPBT__SH256(3) BGPBT__SH256(4) BGPBT__SH256(5)
+#  undef BGPBT__SH256
+}
+#else
+BGPBT__PRIVATE void bgpbt__ukernel_h(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
+                                     const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    bgpbt_fw c00 = bgpbt_fw_zero(), c10 = bgpbt_fw_zero(), c20 = bgpbt_fw_zero(), c30 = bgpbt_fw_zero();
+#  define BGPBT__HG(i) c##i##0 = bgpbt_fw_fma(bgpbt_fw_set1(ap[i * a_rs]), b0, c##i##0);
+    BGPBT__GEMM_KLOOP(bgpbt_fw b0 = bgpbt_fw_load(b); b += ldb; BGPBT__HG(0) BGPBT__HG(1) BGPBT__HG(2) BGPBT__HG(3))
+#  undef BGPBT__HG
+#  define BGPBT__SHG(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) c##i##0 = bgpbt_fw_add(bgpbt_fw_load(cr), c##i##0); \
+        bgpbt_fw_store(cr, c##i##0); }
+    BGPBT__SHG(0) BGPBT__SHG(1) BGPBT__SHG(2) BGPBT__SHG(3)
+#  undef BGPBT__SHG
+}
+#endif
+
 /* One row (single-observation inference): the same FMA chain per element as the MR-row
    kernels (NR = 2 vectors on every ISA), so results are bit-identical to a row of a batch. */
 BGPBT__PRIVATE void bgpbt__ukernel1(int kc, const float* a, ptrdiff_t a_cs, ptrdiff_t a_ps, const float* b,
@@ -3812,7 +3875,17 @@ BGPBT__PRIVATE void bgpbt__gemm_micro(int kc, const float* a, ptrdiff_t a_rs, pt
         else bgpbt__ukernel(kc, a, a_rs, a_cs, a_ps, bp, bld, cp, ldc, mr, bt);
         return;
     }
-    bgpbt__ukernel(kc, a, a_rs, a_cs, a_ps, bp, bld, ctile, BGPBT__GEMM_NR, mrc, 0);
+    if (mr == 1 && !colsum_row) { /* one row (A may hold no more rows): the one-row kernel */
+        bgpbt__ukernel1(kc, a, a_cs, a_ps, bp, bld, ctile, 0);
+    } else if (2 * nc <= BGPBT__GEMM_NR) {
+        if (2 * nc == BGPBT__GEMM_NR && !colsum_row) {
+            bgpbt__ukernel_h(kc, a, a_rs, a_cs, a_ps, bp, bld, cp, ldc, mr, bt);
+            return;
+        }
+        bgpbt__ukernel_h(kc, a, a_rs, a_cs, a_ps, bp, bld, ctile, BGPBT__GEMM_NR, mrc, 0);
+    } else {
+        bgpbt__ukernel(kc, a, a_rs, a_cs, a_ps, bp, bld, ctile, BGPBT__GEMM_NR, mrc, 0);
+    }
     for (r = 0; r < mrc; ++r) {
         float* o = r < mr ? cp + (ptrdiff_t)r * ldc : colsum_row;
         for (j = 0; j < nc; ++j) o[j] = bt ? o[j] + ctile[r * BGPBT__GEMM_NR + j] : ctile[r * BGPBT__GEMM_NR + j];
@@ -9914,7 +9987,9 @@ BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx
         epi.h = tr ? n->h[l] : NULL;
         epi.ldh = w;
         /* training hidden layers: z holds act' panel-major (rows x 32 per panel) */
-        bgpbt__sgemm_ex(rows, w, n->dim[l], in, ld, 1, 0, n->params + n->woff[l], 32, (ptrdiff_t)n->dim[l] * 32, z,
+        /* the output layer computes only its real columns (narrow tiles; padding untouched) */
+        bgpbt__sgemm_ex(rows, last ? n->dim[l + 1] : w, n->dim[l], in, ld, 1, 0, n->params + n->woff[l], 32,
+                        (ptrdiff_t)n->dim[l] * 32, z,
                         tr ? 32 : w, tr ? (ptrdiff_t)rows * 32 : 32, 0, &epi);
         in = tr ? n->h[l] : z;
         ld = w;
@@ -10006,8 +10081,8 @@ BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int bat
            k runs over the batch; hin^T is packed 8 rows at a time, g read in place */
         epw.colsum = n->grads + n->boff[l];
         epw.ws = n->ws;
-        bgpbt__sgemm_ex(fin, w, batch, hin, 1, ldin, 0, g, 32, ps, n->grads + n->woff[l], 32, (ptrdiff_t)fin * 32, 0,
-                        &epw);
+        bgpbt__sgemm_ex(fin, l == n->nl - 1 ? fout : w, batch, hin, 1, ldin, 0, g, 32, ps, n->grads + n->woff[l], 32,
+                        (ptrdiff_t)fin * 32, 0, &epw);
         if (l > 0 || dx) { /* gn = (g W^T) * act'(previous layer), through a zero-padded copy of W^T */
             int a, b2;
             for (b2 = 0; b2 < fout; ++b2) { /* W^T, panel-major too: [in/32][out][32] */
