@@ -3643,6 +3643,10 @@ BGPBT_API bgpbt_result bgpbt_svg_write_plots(const char* path, const char* title
 #endif
 #define BGPBT__GEMM_KC 256 /* k block: a 32-column B micro-panel of 32 KiB stays in L1/L2 */
 #define BGPBT__GEMM_MC 256 /* rows per output tile (the unit of work of one thread) */
+/* Packed A micro-panels in a workspace lie KC * MR + 16 floats apart: at exactly 8 KiB apart
+   the packing loop's stores (one per micro-panel per k) all hit one L1 set. */
+#define BGPBT__GEMM_WSP (BGPBT__GEMM_KC * BGPBT__GEMM_MR + 16)
+#define BGPBT__GEMM_WS(m) ((size_t)((m) + BGPBT__GEMM_MR) / BGPBT__GEMM_MR * BGPBT__GEMM_WSP)
 
 /* acc[MR][NR] = sum_{p < kc} A(row_i, p) B(p, :); then C rows (< mr) = acc (beta 0) or += acc.
    A(row_i, p) = ar[i][(p / 32) * a_ps + (p % 32) * a_cs]: row-major A has a_ps = 32 a_cs,
@@ -3840,7 +3844,7 @@ BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
 typedef struct bgpbt__gemm_epi {
     void (*fn)(const struct bgpbt__gemm_epi* e, float* c, ptrdiff_t ldc, ptrdiff_t off, int i, int mr, int j);
     float* colsum;
-    float* ws;          /* path P workspace: ceil((m + 1) / MR) * MR * KC floats (the packed A block) */
+    float* ws;          /* path P workspace: BGPBT__GEMM_WS(m) floats (the packed A block) */
     const float* bias;  /* nn: bias of the layer */
     const float* d;     /* nn: activation derivative, laid out like C */
     float* h;           /* nn: activation output, row-major with stride ldh */
@@ -3996,10 +4000,10 @@ BGPBT__PRIVATE void bgpbt__gemm_rows_ws(int m, int r0, int r1, int n, int k, con
             for (p = 0; p < kc; ++p) {
                 const float* src = a + (ptrdiff_t)(kb + p) * a_cs;
                 for (ir = r0; ir < rf; ir += BGPBT__GEMM_MR)
-                    memcpy(ws + (ptrdiff_t)ir * BGPBT__GEMM_KC + p * BGPBT__GEMM_MR, src + ir, sizeof(float) * BGPBT__GEMM_MR);
+                    memcpy(ws + (ptrdiff_t)(ir / BGPBT__GEMM_MR) * BGPBT__GEMM_WSP + p * BGPBT__GEMM_MR, src + ir, sizeof(float) * BGPBT__GEMM_MR);
             }
             for (ir = rf > r0 ? rf : r0; ir < r1; ir += BGPBT__GEMM_MR)
-                bgpbt__gemm_packa(a, a_cs, ir, m, colsum != NULL, kb, kc, ws + (ptrdiff_t)ir * BGPBT__GEMM_KC);
+                bgpbt__gemm_packa(a, a_cs, ir, m, colsum != NULL, kb, kc, ws + (ptrdiff_t)(ir / BGPBT__GEMM_MR) * BGPBT__GEMM_WSP);
         }
         for (j = 0; j < n; j += BGPBT__GEMM_NR) {
             int nc = n - j < BGPBT__GEMM_NR ? n - j : BGPBT__GEMM_NR;
@@ -4008,7 +4012,7 @@ BGPBT__PRIVATE void bgpbt__gemm_rows_ws(int m, int r0, int r1, int n, int k, con
                 int mr = m - ir < BGPBT__GEMM_MR ? m - ir : BGPBT__GEMM_MR;
                 int has_ones = colsum && ir + BGPBT__GEMM_MR > m;
                 float* cp = c + (ptrdiff_t)(j / BGPBT__PANEL) * c_ps + (ptrdiff_t)ir * ldc + (j % BGPBT__PANEL);
-                bgpbt__gemm_micro(kc, ws + (ptrdiff_t)ir * BGPBT__GEMM_KC, 1, BGPBT__GEMM_MR, 32 * BGPBT__GEMM_MR, bp,
+                bgpbt__gemm_micro(kc, ws + (ptrdiff_t)(ir / BGPBT__GEMM_MR) * BGPBT__GEMM_WSP, 1, BGPBT__GEMM_MR, 32 * BGPBT__GEMM_MR, bp,
                                   BGPBT__PANEL, cp, ldc, mr, nc, bt, has_ones ? colsum + j : NULL);
                 if (last && mr > 0 && epi->fn) epi->fn(epi, cp, ldc, cp - c, ir, mr, j);
             }
@@ -9837,7 +9841,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mlp_alloc(const bgpbt_mlp_config* config, bgp
     if (ok) ok = (n->g0 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->g1 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->wt = (float*)bgpbt__calloc(&c.allocator, n->maxpad * n->maxpad, sizeof(float))) != NULL;
-    n->ws_floats = (n->maxpad + 1 + BGPBT__GEMM_MR) / BGPBT__GEMM_MR * BGPBT__GEMM_MR * BGPBT__GEMM_KC;
+    n->ws_floats = BGPBT__GEMM_WS(n->maxpad);
     if (ok) ok = (n->ws = (float*)bgpbt__calloc(&c.allocator, n->ws_floats, sizeof(float))) != NULL;
     if (ok) ok = (n->i0 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->i1 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
@@ -11055,18 +11059,15 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg,
         if (g->tpi && kl_coef > 0.0)
             bgpbt__nm_apply(g->t_mu, g->t_is, clipv, O, src, O, g->mb_tin + (size_t)b * (size_t)T * (size_t)O, T);
     }
+    /* the value network first, forward and backward, while its activations are in cache;
+       its outputs give the GAE targets and advantages the policy loss needs */
     r = bgpbt__mlp_forward_train_inplace(g->vf, g->mb_vin, rv);
-    if (r == BGPBT_OK) r = bgpbt__mlp_forward_train_inplace(g->pi, g->mb_vin, rp);
-    if (r == BGPBT_OK && g->tpi && kl_coef > 0.0) r = bgpbt_mlp_forward(g->tpi, g->mb_tin, rp, g->mb_tpol, 0);
     if (r != BGPBT_OK) return r;
     {
         int ld;
         const float* o = bgpbt_mlp_output(g->vf, &ld);
         for (i = 0; i < rv; ++i) g->mb_val[i] = o[(size_t)i * (size_t)ld];
-        o = bgpbt_mlp_output(g->pi, &ld);
-        for (i = 0; i < rp; ++i) memcpy(g->mb_pol + (size_t)i * 2 * (size_t)A, o + (size_t)i * (size_t)ld, 2 * (size_t)A * sizeof(float));
     }
-    if (!(flags & 1)) bgpbt_rng_normals(&g->rng, g->mb_eps, (size_t)rp * (size_t)A);
     for (b = 0; b < B; ++b) {
         int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
         size_t base = (size_t)e * (size_t)steps_per_env + (size_t)u * (size_t)T;
@@ -11087,23 +11088,39 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg,
             sum_v += err * err;
             g->mb_dval[row] = (float)(-2.0 * g->hp.value_coef * err * inv);
         }
-        for (t = 0; t < T && !lanes; ++t) {
-            size_t row = (size_t)b * (size_t)T + (size_t)t;
-            double o[3];
-            bgpbt__ppo_row(g->mb_pol + row * 2 * (size_t)A, g->u_buf + (base + (size_t)t) * (size_t)A,
-                           (double)g->logp_buf[base + (size_t)t], (double)adv[t], g->mb_eps + row * (size_t)A,
-                           g->hp.clip_epsilon, g->hp.entropy_cost,
-                           (g->tpi && kl_coef > 0.0) ? g->mb_tpol + row * 2 * (size_t)A : NULL, kl_coef / (double)A,
-                           A, g->mb_dpol + row * 2 * (size_t)A, o);
-            sum_surr += o[0];
-            sum_h += o[1];
-            sum_kl += o[2];
-        }
     }
-    if (lanes)
+    r = bgpbt_mlp_backward(g->vf, g->mb_dval, rv, NULL); /* a non-finite loss is refused below */
+    if (r == BGPBT_OK) r = bgpbt__mlp_forward_train_inplace(g->pi, g->mb_vin, rp);
+    if (r == BGPBT_OK && g->tpi && kl_coef > 0.0) r = bgpbt_mlp_forward(g->tpi, g->mb_tin, rp, g->mb_tpol, 0);
+    if (r != BGPBT_OK) return r;
+    {
+        int ld;
+        const float* o = bgpbt_mlp_output(g->pi, &ld);
+        for (i = 0; i < rp; ++i) memcpy(g->mb_pol + (size_t)i * 2 * (size_t)A, o + (size_t)i * (size_t)ld, 2 * (size_t)A * sizeof(float));
+    }
+    if (!(flags & 1)) bgpbt_rng_normals(&g->rng, g->mb_eps, (size_t)rp * (size_t)A);
+    if (lanes) {
         for (i = 0; i < rp; i += BGPBT_FW_WIDTH) bgpbt__ppo_rows_w(g, seg, steps_per_env, i, rp, (float)inv, &sum_surr, &sum_h);
-    else
+    } else {
+        for (b = 0; b < B; ++b) {
+            int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
+            size_t base = (size_t)e * (size_t)steps_per_env + (size_t)u * (size_t)T;
+            const float* adv = g->mb_adv + (size_t)b * (size_t)T;
+            for (t = 0; t < T; ++t) {
+                size_t row = (size_t)b * (size_t)T + (size_t)t;
+                double o[3];
+                bgpbt__ppo_row(g->mb_pol + row * 2 * (size_t)A, g->u_buf + (base + (size_t)t) * (size_t)A,
+                               (double)g->logp_buf[base + (size_t)t], (double)adv[t], g->mb_eps + row * (size_t)A,
+                               g->hp.clip_epsilon, g->hp.entropy_cost,
+                               (g->tpi && kl_coef > 0.0) ? g->mb_tpol + row * 2 * (size_t)A : NULL,
+                               kl_coef / (double)A, A, g->mb_dpol + row * 2 * (size_t)A, o);
+                sum_surr += o[0];
+                sum_h += o[1];
+                sum_kl += o[2];
+            }
+        }
         for (i = 0; i < rp * 2 * A; ++i) g->mb_dpol[i] = (float)((double)g->mb_dpol[i] * inv);
+    }
     g->st.last_policy_loss = sum_surr * inv;
     g->st.last_value_loss = g->hp.value_coef * sum_v * inv;
     g->st.last_entropy = sum_h * inv;
@@ -11111,9 +11128,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg,
     g->st.last_loss = g->st.last_policy_loss + g->st.last_value_loss - g->hp.entropy_cost * g->st.last_entropy +
                       kl_coef * g->st.last_kl;
     if (!bgpbt__isfinite(g->st.last_loss)) return BGPBT_ERR_AGENT_FAILED;
-    r = bgpbt_mlp_backward(g->pi, g->mb_dpol, rp, NULL);
-    if (r == BGPBT_OK) r = bgpbt_mlp_backward(g->vf, g->mb_dval, rv, NULL);
-    return r;
+    return bgpbt_mlp_backward(g->pi, g->mb_dpol, rp, NULL);
 }
 
 /* One SGD step on minibatch segments seg[0..B). Returns BGPBT_ERR_AGENT_FAILED on non-finite. */

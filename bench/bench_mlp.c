@@ -123,7 +123,7 @@ static void bench_gemm(int m, int k, int n, int at, double peak) {
     /* .dw: the MLP's weight-gradient GEMM (A transposed, B panel-major, packed-A workspace,
        bias gradient fused as a row of ones) */
     bgpbt__gemm_epi dw;
-    float* ws = (float*)malloc(sizeof(float) * (size_t)(m + 1 + BGPBT__GEMM_MR) * BGPBT__GEMM_KC);
+    float* ws = (float*)malloc(sizeof(float) * BGPBT__GEMM_WS(m));
     float* colsum = (float*)malloc(sizeof(float) * (size_t)n);
     memset(&dw, 0, sizeof dw);
     dw.ws = ws;
