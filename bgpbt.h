@@ -448,17 +448,34 @@ BGPBT_API bgpbt_result bgpbt_svg_write_plots(const char* path, const char* title
 
    Kernels, chosen at compile time: an 8x32 AVX-512 micro-kernel (16 zmm accumulators, A
    broadcast from memory), a 6x16 AVX2+FMA one (12 ymm accumulators), and a 4x(2W) kernel on
-   the bgpbt_fw vocabulary for SSE2, NEON and scalar builds; a 1-row kernel for single rows.
-   k is blocked by 256 and the k blocks run outermost, so an A block is reused by every column
-   panel while it sits in L2; A is not packed (its broadcasts read MR rows in place); each
-   32-column B micro-panel is copied to a contiguous stack buffer (zero-padded at the right
-   edge), except when it is already contiguous (the MLP keeps its weights in that panel-major
-   layout and its GEMMs read them in place). Every output element is one FMA chain over k from
-   zero per 256-block, the blocks added to C in order, so a row's result does not depend on m,
-   on the tiling or on the thread count. OpenMP splits output tiles (256 rows x one column
-   panel) among threads when the product is large enough to pay for a parallel region.
-   Nothing is allocated. Measured on the development machine: about 0.7 of the FP32 FMA peak
-   for 256-wide layers at 256-1024 rows, 0.55-0.6 for 6144 rows or k = 6144 (bench_mlp.c). */
+   the bgpbt_fw vocabulary for SSE2, NEON and scalar builds; half-width variants (MR x NR/2)
+   for tiles of at most NR/2 columns (the MLP's narrow output layers), and a 1-row kernel
+   (single-observation inference). The k loop reads A through one pointer (packed A: immediate
+   offsets; strided A: one index register per row stride), so the loop is 2 loads + 8
+   broadcasts + 16 FMAs + 2 pointer updates on AVX-512.
+   Two drivers, chosen by the operands' layout (never by the thread count):
+   - T (A read in place, row-major or the MLP's panel-major gradients): output tiles of 256
+     rows x one NR-column panel; k in blocks of 256, outermost; each B micro-panel stays in L1
+     while every 8-row block of the tile runs over it. B is read in place when its 32-column
+     panel is contiguous (the MLP's weights), else copied to a stack buffer (B rows 1 KiB
+     apart alias in L1). Partial row blocks and a transposed A are packed per micro-panel.
+   - P (A transposed and B panel-major: the MLP's weight gradient dW = X^T dY, k = the batch):
+     per 256-row k block, the A block is packed once into a caller's workspace (8 floats per
+     k and micro-panel: one vector move, reading X row by row), then each B micro-panel is
+     read in place and stays in L1 while the packed micro-panels stream from L2 (GotoBLAS
+     order). Without the old transpose pass this shape went from 0.56-0.63 to ~0.7 of peak.
+   The MLP fuses its elementwise work into the GEMMs (an epilogue run on each finished
+   micro-tile while it is in L1: bias + activation + activation derivative in the forward,
+   the derivative product in the backward) and gets the bias gradient from the dW GEMM as one
+   more row of A that is all ones. Every output element is one FMA chain over k from zero per
+   256-block, the blocks added to C in order, so a row's result does not depend on m, on the
+   tiling, on the kernel variant or on the thread count. OpenMP splits output tiles (T) or
+   row ranges of micro-panels (P) when the product is large enough to pay for a parallel
+   region (m n k > 4M). Nothing is allocated.
+   Measured on the development machine (2 vCPUs of a Xeon with AVX-512, two 512-bit FMA units,
+   4.4 GHz under load: peak 281 GFLOP/s per core; shared with 3 other jobs, load 5-7):
+   0.68-0.75 of the FP32 peak for 256-wide layers at 256-6144 rows, ~0.6 for the dW shapes
+   under that load (bench_mlp.c: mlp.gemm.*.fraction_of_peak). */
 BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
                            const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta);
 /* The micro-kernel in use: "avx512-8x32", "avx2-6x16" or "generic-4x<2W>". */
@@ -1186,9 +1203,18 @@ BGPBT_API bgpbt_result bgpbt_vecenv_render_svg_file(const bgpbt_vecenv* venv, in
    32-column panels read in place; the padding stays exactly zero through Adam. Parameters
    (and gradients, and Adam moments) are one flat array; bgpbt_mlp_num_params counts only the
    real ones, in the public order [fan_in][fan_out] then bias, which is also what save/load,
-   get/set_params use. Backward: dW = X^T dY (X^T copied to contiguous rows first when X's row
-   stride would alias in L1, i.e. 256-wide layers), db = column sums in row order, dX = dY W^T
-   through a panel-major copy of W^T; SiLU layers cache sigmoid(z) so backward needs no exp.
+   get/set_params use.
+   Kernels (see [decl.linalg.gemm]): three GEMMs per layer and nothing else over the batch.
+   Forward: Z = X W, whose epilogue (on each 8x32 tile while it is in L1) adds the bias and
+   writes h = act(z) (row-major: the next layer's A) and act'(z) (the backward's only cache;
+   SiLU: sigmoid by an FMA exp and a Newton reciprocal, act' = s + h (1 - s)). The output layer
+   computes only its real columns (half-width tiles for 16 or fewer). Backward, with dY kept
+   panel-major: dW = X^T dY on the packed-A driver (X^T packed 8 columns at a time into a
+   per-MLP workspace, dY read in place), db in the same GEMM as a row of ones appended to X^T
+   (so it is summed in the same k blocks), dX = (dY W^T) * act' through a panel-major copy of
+   W^T, the product with act' in the GEMM epilogue. Removed by this design (session 2): a
+   transpose pass over X, a bias+activation pass, a derivative pass and a column-sum pass,
+   which together were ~30% of the default-network PPO update.
 
    Training step: forward(train=1) caches activations; backward(dY) overwrites the gradients
    (dY is d loss / d output, already divided by whatever the loss averages over) and optionally
