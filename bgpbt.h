@@ -4038,6 +4038,28 @@ BGPBT__PRIVATE void bgpbt__gemm_rows_ws(int m, int r0, int r1, int n, int k, con
                 int mr = m - ir < BGPBT__GEMM_MR ? m - ir : BGPBT__GEMM_MR;
                 int has_ones = colsum && ir + BGPBT__GEMM_MR > m;
                 float* cp = c + (ptrdiff_t)(j / BGPBT__PANEL) * c_ps + (ptrdiff_t)ir * ldc + (j % BGPBT__PANEL);
+                if (has_ones && mr == 0 && nc == BGPBT__GEMM_NR) {
+                    /* a micro-panel holding only the ones row: the column sums by adds, the
+                       same chain as fma(1, b, acc), without the 7 empty rows' FMAs */
+                    bgpbt_fw s0 = bgpbt_fw_zero(), s1 = bgpbt_fw_zero();
+                    const float* bq = bp;
+                    int p, q;
+                    for (q = 0; q < BGPBT__GEMM_NR; q += 2 * BGPBT_FW_WIDTH) {
+                        s0 = bgpbt_fw_zero();
+                        s1 = bgpbt_fw_zero();
+                        for (p = 0, bq = bp + q; p < kc; ++p, bq += BGPBT__PANEL) {
+                            s0 = bgpbt_fw_add(s0, bgpbt_fw_load(bq));
+                            s1 = bgpbt_fw_add(s1, bgpbt_fw_load(bq + BGPBT_FW_WIDTH));
+                        }
+                        if (bt) {
+                            s0 = bgpbt_fw_add(bgpbt_fw_load(colsum + j + q), s0);
+                            s1 = bgpbt_fw_add(bgpbt_fw_load(colsum + j + q + BGPBT_FW_WIDTH), s1);
+                        }
+                        bgpbt_fw_store(colsum + j + q, s0);
+                        bgpbt_fw_store(colsum + j + q + BGPBT_FW_WIDTH, s1);
+                    }
+                    continue;
+                }
                 bgpbt__gemm_micro(kc, ws + (ptrdiff_t)(ir / BGPBT__GEMM_MR) * BGPBT__GEMM_WSP, 1, BGPBT__GEMM_MR, 32 * BGPBT__GEMM_MR, bp,
                                   BGPBT__PANEL, cp, ldc, mr, nc, bt, has_ones ? colsum + j : NULL);
                 if (last && mr > 0 && epi->fn) epi->fn(epi, cp, ldc, cp - c, ir, mr, j);
