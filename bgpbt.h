@@ -3873,24 +3873,28 @@ typedef struct bgpbt__gemm_epi {
     float* ws;          /* path P workspace: BGPBT__GEMM_WS(m) floats (the packed A block) */
     const float* bias;  /* nn: bias of the layer */
     const float* d;     /* nn: activation derivative, laid out like C */
-    float* h;           /* nn: activation output, row-major with stride ldh */
-    ptrdiff_t ldh;
+    float* h;           /* nn: activation output, laid out like C */
     int act, train;
 } bgpbt__gemm_epi;
 
-/* Packs A(i0 + r, kb + p), r < MR, p < kc, into ap[p * MR + r] for a transposed A (A(i, p) =
-   a[i + p * a_cs]): rows at or beyond m are zero, except row m which is all ones when ones. */
-BGPBT__PRIVATE void bgpbt__gemm_packa(const float* a, ptrdiff_t a_cs, int i0, int m, int ones, int kb, int kc,
-                                      float* ap) {
-    const float* src = a + i0 + (ptrdiff_t)kb * a_cs;
+/* Element (i, p) of a transposed A: rows of 32 consecutive i per k, 32-row panels a_ps apart
+   (a_ps = 32: an ordinary transposed matrix; the MLP's panel-major activations: rows * 32). */
+#define BGPBT__AT(a, i, p, a_cs, a_ps) ((a)[(ptrdiff_t)((i) / 32) * (a_ps) + ((i) % 32) + (ptrdiff_t)(p) * (a_cs)])
+
+/* Packs A(i0 + r, kb + p), r < MR, p < kc, into ap[p * MR + r] for a transposed A (see
+   BGPBT__AT): rows at or beyond m are zero, except row m which is all ones when ones. */
+BGPBT__PRIVATE void bgpbt__gemm_packa(const float* a, ptrdiff_t a_cs, ptrdiff_t a_ps, int i0, int m, int ones, int kb,
+                                      int kc, float* ap) {
     int p, r;
-    if (i0 + BGPBT__GEMM_MR <= m) {
+    if (i0 + BGPBT__GEMM_MR <= m && i0 % 32 + BGPBT__GEMM_MR <= 32) {
+        const float* src = &BGPBT__AT(a, i0, kb, a_cs, a_ps);
         for (p = 0; p < kc; ++p) memcpy(ap + p * BGPBT__GEMM_MR, src + (ptrdiff_t)p * a_cs, sizeof(float) * BGPBT__GEMM_MR);
         return;
     }
     for (p = 0; p < kc; ++p)
         for (r = 0; r < BGPBT__GEMM_MR; ++r)
-            ap[p * BGPBT__GEMM_MR + r] = i0 + r < m ? src[(ptrdiff_t)p * a_cs + r] : (ones && i0 + r == m) ? 1.0f : 0.0f;
+            ap[p * BGPBT__GEMM_MR + r] = i0 + r < m ? BGPBT__AT(a, i0 + r, kb + p, a_cs, a_ps)
+                                                    : (ones && i0 + r == m) ? 1.0f : 0.0f;
 }
 
 /* One micro-tile product into C (rows [i, i + mr), full or partial columns), with the colsum
@@ -3960,7 +3964,7 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int kbeg, i
             int mr = mc - ir < BGPBT__GEMM_MR ? mc - ir : BGPBT__GEMM_MR;
             float* cp = ccol + (ptrdiff_t)(i0 + ir) * ldc;
             if (packa || (mr > 1 && mr < BGPBT__GEMM_MR)) { /* transposed, or a partial row block */
-                if (packa) bgpbt__gemm_packa(a, a_cs, i0 + ir, m, 0, kb, kc, apack);
+                if (packa) bgpbt__gemm_packa(a, a_cs, a_ps, i0 + ir, m, 0, kb, kc, apack);
                 else
                     for (p = 0; p < kc; ++p)
                         for (r = 0; r < BGPBT__GEMM_MR; ++r)
@@ -3981,7 +3985,7 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int kbeg, i
 /* Path P (transposed A, B in contiguous panels: the MLP's dW = X^T dY): columns [j0, j1) for
    all m rows. Each A micro-panel is packed once per k block (8 floats per k: one vector move)
    and reused from L1 by every column panel, whose B micro-panels stream in place from L2. */
-BGPBT__PRIVATE void bgpbt__gemm_cols(int m, int j0, int j1, int k, const float* a, ptrdiff_t a_cs,
+BGPBT__PRIVATE void bgpbt__gemm_cols(int m, int j0, int j1, int k, const float* a, ptrdiff_t a_cs, ptrdiff_t a_ps,
                                      const float* b, ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps,
                                      int beta, const bgpbt__gemm_epi* epi) {
     float apack[BGPBT__GEMM_KC * BGPBT__GEMM_MR];
@@ -3994,7 +3998,7 @@ BGPBT__PRIVATE void bgpbt__gemm_cols(int m, int j0, int j1, int k, const float* 
         for (ir = 0; ir < mt; ir += BGPBT__GEMM_MR) {
             int mr = m - ir < BGPBT__GEMM_MR ? m - ir : BGPBT__GEMM_MR; /* real rows (may be 0) */
             int has_ones = colsum && ir + BGPBT__GEMM_MR > m;
-            bgpbt__gemm_packa(a, a_cs, ir, m, colsum != NULL, kb, kc, apack);
+            bgpbt__gemm_packa(a, a_cs, a_ps, ir, m, colsum != NULL, kb, kc, apack);
             for (j = j0; j < j1; j += BGPBT__GEMM_NR) {
                 int nc = j1 - j < BGPBT__GEMM_NR ? j1 - j : BGPBT__GEMM_NR;
                 const float* bp = b + (ptrdiff_t)(j / BGPBT__PANEL) * b_ps + (ptrdiff_t)kb * BGPBT__PANEL + (j % BGPBT__PANEL);
@@ -4010,7 +4014,7 @@ BGPBT__PRIVATE void bgpbt__gemm_cols(int m, int j0, int j1, int k, const float* 
 /* Path P with a workspace (GotoBLAS order): rows [r0, r1) (multiples of MR, the ones row
    included) of the A block of one k block are packed into ws, then each B micro-panel, read in
    place, stays in L1 while every packed A micro-panel streams over it from L2. */
-BGPBT__PRIVATE void bgpbt__gemm_rows_ws(int m, int r0, int r1, int n, int k, const float* a, ptrdiff_t a_cs,
+BGPBT__PRIVATE void bgpbt__gemm_rows_ws(int m, int r0, int r1, int n, int k, const float* a, ptrdiff_t a_cs, ptrdiff_t a_ps,
                                        const float* b, ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps,
                                        int beta, const bgpbt__gemm_epi* epi) {
     float* colsum = epi->colsum;
@@ -4023,13 +4027,16 @@ BGPBT__PRIVATE void bgpbt__gemm_rows_ws(int m, int r0, int r1, int n, int k, con
              the reads stream; the partial last micro-panel (and the ones row) separately */
             int rf = m / BGPBT__GEMM_MR * BGPBT__GEMM_MR, p;
             if (rf > r1) rf = r1;
-            for (p = 0; p < kc; ++p) {
-                const float* src = a + (ptrdiff_t)(kb + p) * a_cs;
-                for (ir = r0; ir < rf; ir += BGPBT__GEMM_MR)
-                    memcpy(ws + (ptrdiff_t)(ir / BGPBT__GEMM_MR) * BGPBT__GEMM_WSP + p * BGPBT__GEMM_MR, src + ir, sizeof(float) * BGPBT__GEMM_MR);
+            if (32 % BGPBT__GEMM_MR == 0) { /* micro-panels never straddle a 32-row panel */
+                for (p = 0; p < kc; ++p)
+                    for (ir = r0; ir < rf; ir += BGPBT__GEMM_MR)
+                        memcpy(ws + (ptrdiff_t)(ir / BGPBT__GEMM_MR) * BGPBT__GEMM_WSP + p * BGPBT__GEMM_MR,
+                               &BGPBT__AT(a, ir, kb + p, a_cs, a_ps), sizeof(float) * BGPBT__GEMM_MR);
+            } else {
+                rf = r0;
             }
             for (ir = rf > r0 ? rf : r0; ir < r1; ir += BGPBT__GEMM_MR)
-                bgpbt__gemm_packa(a, a_cs, ir, m, colsum != NULL, kb, kc, ws + (ptrdiff_t)(ir / BGPBT__GEMM_MR) * BGPBT__GEMM_WSP);
+                bgpbt__gemm_packa(a, a_cs, a_ps, ir, m, colsum != NULL, kb, kc, ws + (ptrdiff_t)(ir / BGPBT__GEMM_MR) * BGPBT__GEMM_WSP);
         }
         for (j = 0; j < n; j += BGPBT__GEMM_NR) {
             int nc = n - j < BGPBT__GEMM_NR ? n - j : BGPBT__GEMM_NR;
@@ -4070,14 +4077,15 @@ BGPBT__PRIVATE void bgpbt__gemm_rows_ws(int m, int r0, int r1, int n, int k, con
 
 /* C (m x n) = / += A (m x k) B (k x n). A(i, p) = a[i * a_rs + (p / 32) * a_ps + (p % 32) * a_cs]
    (a_ps = 0 means 32 a_cs: an ordinary strided matrix). A is transposed when a_rs == 1 and
-   a_cs != 1 (then a_ps must be 0). */
+   a_cs != 1: then A(i, p) = a[(i / 32) * a_ps + i % 32 + p * a_cs] (a_ps = 0 means 32: an
+   ordinary transposed matrix; rows * 32 reads the MLP's panel-major activations). */
 BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
                                     const float* b, ptrdiff_t b_rs, ptrdiff_t b_ps, float* c, ptrdiff_t ldc,
                                     ptrdiff_t c_ps, int beta, const bgpbt__gemm_epi* epi) {
     int npan, mtiles, ntiles, t, kb0;
     const int packa = (a_rs == 1 && a_cs != 1 && m > 1);
     const int par = BGPBT__HAS_OPENMP && (double)m * (double)n * (double)k > 4194304.0 && bgpbt_max_threads() > 1;
-    if (a_ps == 0) a_ps = 32 * a_cs;
+    if (a_ps == 0) a_ps = packa ? 32 : 32 * a_cs;
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         int i, j;
@@ -4098,10 +4106,10 @@ BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff
             BGPBT_OMP(parallel for schedule(static, 1))
             for (t = 0; t < nt; ++t) {
                 int r0 = t * per * BGPBT__GEMM_MR, r1 = (t + 1) * per * BGPBT__GEMM_MR;
-                bgpbt__gemm_rows_ws(m, r0, r1 < mt ? r1 : mt, n, k, a, a_cs, b, b_ps, c, ldc, c_ps, beta, epi);
+                bgpbt__gemm_rows_ws(m, r0, r1 < mt ? r1 : mt, n, k, a, a_cs, a_ps, b, b_ps, c, ldc, c_ps, beta, epi);
             }
         } else {
-            bgpbt__gemm_rows_ws(m, 0, mt, n, k, a, a_cs, b, b_ps, c, ldc, c_ps, beta, epi);
+            bgpbt__gemm_rows_ws(m, 0, mt, n, k, a, a_cs, a_ps, b, b_ps, c, ldc, c_ps, beta, epi);
         }
         return;
     }
@@ -4114,10 +4122,10 @@ BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff
             BGPBT_OMP(parallel for schedule(static, 1))
             for (t = 0; t < ng; ++t) {
                 int j0 = t * gsz * BGPBT__GEMM_NR, j1 = (t + 1) * gsz * BGPBT__GEMM_NR;
-                bgpbt__gemm_cols(m, j0, j1 < n ? j1 : n, k, a, a_cs, b, b_ps, c, ldc, c_ps, beta, epi);
+                bgpbt__gemm_cols(m, j0, j1 < n ? j1 : n, k, a, a_cs, a_ps, b, b_ps, c, ldc, c_ps, beta, epi);
             }
         } else {
-            bgpbt__gemm_cols(m, 0, n, k, a, a_cs, b, b_ps, c, ldc, c_ps, beta, epi);
+            bgpbt__gemm_cols(m, 0, n, k, a, a_cs, a_ps, b, b_ps, c, ldc, c_ps, beta, epi);
         }
         return;
     }
@@ -9759,7 +9767,7 @@ struct bgpbt_mlp {
     float* xin;                    /* [max_batch][in] copy of the last training input */
     float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* hidden: act'(pre-activation), panel-major [pad/32][batch][32];
                                            output layer: the output, row-major [batch][pad] */
-    float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs, row-major [batch][pad[l+1]] */
+    float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs, panel-major like z */
     float *g0, *g1;                /* backward ping-pong, panel-major [maxpad/32][batch][32] */
     float* wt;                     /* transposed weights scratch [maxpad][maxpad] */
     float* ws;                     /* the dW GEMM's packed A block (bgpbt__gemm_epi.ws) */
@@ -9964,12 +9972,13 @@ BGPBT__INLINE bgpbt_fw bgpbt__nn_sigmoid(bgpbt_fw x) {
 
 /* GEMM epilogues (see [impl.linalg.gemm]): they run on each finished MR x NR micro-tile while
    it is in L1, so no pass over the activations is left outside the GEMMs.
-   Forward, hidden layer, training: x = c + bias; c <- act'(x) (the derivative cache), h <- act(x).
+   Forward, hidden layer, training: x = c + bias; c <- act'(x) (the derivative cache), h <- act(x)
+   (h laid out like c: panel-major).
    Forward otherwise: c <- act(x) (inference), or c <- x (output layer). */
 #define BGPBT__NN_EPI_LOOP(...)                                                                  \
     for (r = 0; r < mr; ++r) {                                                                   \
         float* cr = c + (ptrdiff_t)r * ldc;                                                      \
-        float* hr = train ? e->h + (ptrdiff_t)(i + r) * e->ldh + j : NULL;                       \
+        float* hr = train ? e->h + off + (ptrdiff_t)r * ldc : NULL;                              \
         for (jj = 0; jj < BGPBT__GEMM_NR; jj += BGPBT_FW_WIDTH) {                                \
             bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(cr + jj), bgpbt_fw_load(bias + jj)), y, d;   \
             __VA_ARGS__                                                                          \
@@ -9987,7 +9996,7 @@ BGPBT__PRIVATE void bgpbt__nn_epi_fwd(const bgpbt__gemm_epi* e, float* c, ptrdif
     const int train = e->train;
     const bgpbt_fw one = bgpbt_fw_set1(1.0f);
     int r, jj;
-    (void)off;
+    (void)i;
     switch (e->act) {
         case BGPBT_ACT_SILU: /* s = sigmoid(x), y = x s, act' = s + y (1 - s) */
             BGPBT__NN_EPI_LOOP(bgpbt_fw s = bgpbt__nn_sigmoid(x);
@@ -10021,11 +10030,12 @@ BGPBT__PRIVATE void bgpbt__nn_epi_bwd(const bgpbt__gemm_epi* e, float* c, ptrdif
 }
 
 /* Forward of rows [0, rows) of x (row stride ldx) through every layer. With train, into the
-   cache (derivatives panel-major, hidden outputs row-major); otherwise through the ping-pong
-   buffers, in place. Returns the output (row-major, stride pad[nl]). */
+   cache (derivatives and hidden outputs panel-major: the next layer's GEMM reads its A rows as
+   contiguous 8 x 32 blocks, like the backward's gradients); otherwise through the ping-pong
+   buffers, row-major, in place. Returns the output (row-major, stride pad[nl]). */
 BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx, int rows, int train) {
     const float* in = x;
-    ptrdiff_t ld = ldx;
+    ptrdiff_t ld = ldx, aps = 0;
     int l;
     bgpbt__gemm_epi epi;
     memset(&epi, 0, sizeof epi);
@@ -10037,14 +10047,14 @@ BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx
         epi.act = last ? BGPBT_ACT_LINEAR : (int)n->cfg.activation;
         epi.train = tr;
         epi.h = tr ? n->h[l] : NULL;
-        epi.ldh = w;
-        /* training hidden layers: z holds act' panel-major (rows x 32 per panel) */
-        /* the output layer computes only its real columns (narrow tiles; padding untouched) */
-        bgpbt__sgemm_ex(rows, last ? n->dim[l + 1] : w, n->dim[l], in, ld, 1, 0, n->params + n->woff[l], 32,
+        /* training hidden layers: z holds act' panel-major (rows x 32 per panel), h too;
+           the output layer computes only its real columns (narrow tiles; padding untouched) */
+        bgpbt__sgemm_ex(rows, last ? n->dim[l + 1] : w, n->dim[l], in, ld, 1, aps, n->params + n->woff[l], 32,
                         (ptrdiff_t)n->dim[l] * 32, z,
                         tr ? 32 : w, tr ? (ptrdiff_t)rows * 32 : 32, 0, &epi);
         in = tr ? n->h[l] : z;
-        ld = w;
+        ld = tr ? 32 : w;
+        aps = tr ? (ptrdiff_t)rows * 32 : 0;
     }
     return (float*)in;
 }
@@ -10128,12 +10138,13 @@ BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int bat
     for (l = n->nl - 1; l >= 0; --l) {
         int w = n->pad[l + 1], fin = n->dim[l], pin = n->pad[l], fout = n->dim[l + 1];
         const float* hin = l == 0 ? n->xcur : n->h[l - 1];
-        ptrdiff_t ldin = l == 0 ? n->dim[0] : n->pad[l];
+        /* hin^T: the input row-major, or a hidden output panel-major (32 rows of hin^T per k) */
+        ptrdiff_t ldin = l == 0 ? n->dim[0] : 32, hps = l == 0 || fin == 1 ? 0 : ps;
         /* dW = hin^T g, and db = the column sums of g as one more (all-ones) row of hin^T:
            k runs over the batch; hin^T is packed 8 rows at a time, g read in place */
         epw.colsum = n->grads + n->boff[l];
         epw.ws = n->ws;
-        bgpbt__sgemm_ex(fin, l == n->nl - 1 ? fout : w, batch, hin, 1, ldin, 0, g, 32, ps, n->grads + n->woff[l], 32,
+        bgpbt__sgemm_ex(fin, l == n->nl - 1 ? fout : w, batch, hin, 1, ldin, hps, g, 32, ps, n->grads + n->woff[l], 32,
                         (ptrdiff_t)fin * 32, 0, &epw);
         if (l > 0 || dx) { /* gn = (g W^T) * act'(previous layer), through a zero-padded copy of W^T */
             int a, b2;
