@@ -463,7 +463,7 @@ BGPBT_API bgpbt_result bgpbt_svg_write_plots(const char* path, const char* title
      per 256-row k block, the A block is packed once into a caller's workspace (8 floats per
      k and micro-panel: one vector move, reading X row by row), then each B micro-panel is
      read in place and stays in L1 while the packed micro-panels stream from L2 (GotoBLAS
-     order). Without the old transpose pass this shape went from 0.56-0.63 to ~0.7 of peak.
+     order). It replaces a transpose pass over X (12% of the default-network PPO update).
    The MLP fuses its elementwise work into the GEMMs (an epilogue run on each finished
    micro-tile while it is in L1: bias + activation + activation derivative in the forward,
    the derivative product in the backward) and gets the bias gradient from the dW GEMM as one
@@ -472,10 +472,10 @@ BGPBT_API bgpbt_result bgpbt_svg_write_plots(const char* path, const char* title
    tiling, on the kernel variant or on the thread count. OpenMP splits output tiles (T) or
    row ranges of micro-panels (P) when the product is large enough to pay for a parallel
    region (m n k > 4M). Nothing is allocated.
-   Measured on the development machine (2 vCPUs of a Xeon with AVX-512, two 512-bit FMA units,
-   4.4 GHz under load: peak 281 GFLOP/s per core; shared with 3 other jobs, load 5-7):
-   0.68-0.75 of the FP32 peak for 256-wide layers at 256-6144 rows, ~0.6 for the dW shapes
-   under that load (bench_mlp.c: mlp.gemm.*.fraction_of_peak). */
+   Measured on the development machine (2 vCPUs of a Xeon with AVX-512 and two 512-bit FMA
+   units, 4.0-4.4 GHz: peak 255-281 GFLOP/s per core; shared with 3 other jobs, load 3-5):
+   0.68-0.76 of the FP32 peak for 256-wide layers at 256-1024 rows, 0.55-0.69 for 6144 rows and
+   the dW shapes (bench_mlp.c: mlp.gemm.*.fraction_of_peak). */
 BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
                            const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta);
 /* The micro-kernel in use: "avx512-8x32", "avx2-6x16" or "generic-4x<2W>". */
