@@ -11206,9 +11206,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_sgd(bgpbt_agent* g, const int* seg, int B
     return BGPBT_OK;
 }
 
-/* Rollout scratch: actions for the current observations. W rows per SIMD lane block (the
-   vocabulary's exp/log/tanh, float sums) when the action fits BGPBT__PPO_VACT, else row by row
-   with libm; the deterministic action (tanh of the mean) needs neither scale nor log-density. */
+/* Rollout scratch: actions for the current observations. */
 BGPBT__PRIVATE bgpbt_result bgpbt__ppo_policy_step(bgpbt_agent* g, const float* obs, int n, int sample,
                                                   bgpbt_rng* rng, float* u_out, float* logp_out) {
     const int A = g->act_dim;
@@ -11218,52 +11216,6 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_policy_step(bgpbt_agent* g, const float* 
     r = bgpbt_mlp_forward(g->pi, g->r_obsn, n, g->r_pol, 0);
     if (r != BGPBT_OK) return r;
     if (sample) bgpbt_rng_normals(rng, g->r_eps, (size_t)n * (size_t)A);
-    if (!sample && !logp_out) {
-        for (i = 0; i < n; ++i)
-            for (j = 0; j < A; ++j) {
-                float u = g->r_pol[(size_t)i * 2 * (size_t)A + (size_t)j];
-                u_out[(size_t)i * (size_t)A + (size_t)j] = u;
-                g->r_act[(size_t)i * (size_t)A + (size_t)j] = tanhf(u);
-            }
-        return BGPBT_OK;
-    }
-    if (A <= BGPBT__PPO_VACT) {
-        enum { W = BGPBT_FW_WIDTH };
-        float L[BGPBT__PPO_VACT][W], R[BGPBT__PPO_VACT][W], EP[BGPBT__PPO_VACT][W], lp[W];
-        const bgpbt_fw zero = bgpbt_fw_zero(), half = bgpbt_fw_set1(0.5f), lsq = bgpbt_fw_set1((float)BGPBT__LOG_SQRT_2PI);
-        int i0, l;
-        for (i0 = 0; i0 < n; i0 += W) {
-            bgpbt_fw acc = zero;
-            for (l = 0; l < W; ++l) { /* lanes past the end repeat the last row, then are dropped */
-                int row = i0 + l < n ? i0 + l : n - 1;
-                const float* pol = g->r_pol + (size_t)row * 2 * (size_t)A;
-                for (j = 0; j < A; ++j) {
-                    L[j][l] = pol[j];
-                    R[j][l] = pol[A + j];
-                    EP[j][l] = sample ? g->r_eps[(size_t)row * (size_t)A + (size_t)j] : 0.0f;
-                }
-            }
-            for (j = 0; j < A; ++j) {
-                bgpbt_fw raw = bgpbt_fw_load(R[j]), loc = bgpbt_fw_load(L[j]);
-                bgpbt_fw e = bgpbt_fw_exp(bgpbt_fw_neg(bgpbt_fw_abs(raw)));
-                bgpbt_fw sc = bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_max(raw, zero), bgpbt__fw_log1p01(e)), bgpbt_fw_set1(0.001f));
-                bgpbt_fw u = bgpbt_fw_add(loc, bgpbt_fw_mul(sc, bgpbt_fw_load(EP[j])));
-                bgpbt_fw z = bgpbt_fw_div(bgpbt_fw_sub(u, loc), sc);
-                acc = bgpbt_fw_sub(acc, bgpbt_fw_add(bgpbt_fw_mul(half, bgpbt_fw_mul(z, z)), bgpbt_fw_add(bgpbt_fw_log(sc), lsq)));
-                bgpbt_fw_store(L[j], u);
-                bgpbt_fw_store(R[j], bgpbt_fw_tanh(u));
-            }
-            bgpbt_fw_store(lp, acc);
-            for (l = 0; l < W && i0 + l < n; ++l) {
-                for (j = 0; j < A; ++j) {
-                    u_out[(size_t)(i0 + l) * (size_t)A + (size_t)j] = L[j][l];
-                    g->r_act[(size_t)(i0 + l) * (size_t)A + (size_t)j] = R[j][l];
-                }
-                if (logp_out) logp_out[i0 + l] = lp[l];
-            }
-        }
-        return BGPBT_OK;
-    }
     for (i = 0; i < n; ++i) {
         const float* pol = g->r_pol + (size_t)i * 2 * (size_t)A;
         float* u = u_out + (size_t)i * (size_t)A;
