@@ -477,17 +477,34 @@ BGPBT_API bgpbt_result bgpbt_svg_write_plots(const char* path, const char* title
 
    Kernels, chosen at compile time: an 8x32 AVX-512 micro-kernel (16 zmm accumulators, A
    broadcast from memory), a 6x16 AVX2+FMA one (12 ymm accumulators), and a 4x(2W) kernel on
-   the bgpbt_fw vocabulary for SSE2, NEON and scalar builds; a 1-row kernel for single rows.
-   k is blocked by 256 and the k blocks run outermost, so an A block is reused by every column
-   panel while it sits in L2; A is not packed (its broadcasts read MR rows in place); each
-   32-column B micro-panel is copied to a contiguous stack buffer (zero-padded at the right
-   edge), except when it is already contiguous (the MLP keeps its weights in that panel-major
-   layout and its GEMMs read them in place). Every output element is one FMA chain over k from
-   zero per 256-block, the blocks added to C in order, so a row's result does not depend on m,
-   on the tiling or on the thread count. OpenMP splits output tiles (256 rows x one column
-   panel) among threads when the product is large enough to pay for a parallel region.
-   Nothing is allocated. Measured on the development machine: about 0.7 of the FP32 FMA peak
-   for 256-wide layers at 256-1024 rows, 0.55-0.6 for 6144 rows or k = 6144 (bench_mlp.c). */
+   the bgpbt_fw vocabulary for SSE2, NEON and scalar builds; half-width variants (MR x NR/2)
+   for tiles of at most NR/2 columns (the MLP's narrow output layers), and a 1-row kernel
+   (single-observation inference). The k loop reads A through one pointer (packed A: immediate
+   offsets; strided A: one index register per row stride), so the loop is 2 loads + 8
+   broadcasts + 16 FMAs + 2 pointer updates on AVX-512.
+   Two drivers, chosen by the operands' layout (never by the thread count):
+   - T (A read in place, row-major or the MLP's panel-major gradients): output tiles of 256
+     rows x one NR-column panel; k in blocks of 256, outermost; each B micro-panel stays in L1
+     while every 8-row block of the tile runs over it. B is read in place when its 32-column
+     panel is contiguous (the MLP's weights), else copied to a stack buffer (B rows 1 KiB
+     apart alias in L1). Partial row blocks and a transposed A are packed per micro-panel.
+   - P (A transposed and B panel-major: the MLP's weight gradient dW = X^T dY, k = the batch):
+     per 256-row k block, the A block is packed once into a caller's workspace (8 floats per
+     k and micro-panel: one vector move, reading X row by row), then each B micro-panel is
+     read in place and stays in L1 while the packed micro-panels stream from L2 (GotoBLAS
+     order). It replaces a transpose pass over X (12% of the default-network PPO update).
+   The MLP fuses its elementwise work into the GEMMs (an epilogue run on each finished
+   micro-tile while it is in L1: bias + activation + activation derivative in the forward,
+   the derivative product in the backward) and gets the bias gradient from the dW GEMM as one
+   more row of A that is all ones. Every output element is one FMA chain over k from zero per
+   256-block, the blocks added to C in order, so a row's result does not depend on m, on the
+   tiling, on the kernel variant or on the thread count. OpenMP splits output tiles (T) or
+   row ranges of micro-panels (P) when the product is large enough to pay for a parallel
+   region (m n k > 4M). Nothing is allocated.
+   Measured on the development machine (2 vCPUs of a Xeon with AVX-512 and two 512-bit FMA
+   units, 4.0-4.4 GHz: peak 255-281 GFLOP/s per core; shared with 3 other jobs, load 3-5):
+   0.68-0.76 of the FP32 peak for 256-wide layers at 256-1024 rows, 0.55-0.69 for 6144 rows and
+   the dW shapes (bench_mlp.c: mlp.gemm.*.fraction_of_peak). */
 BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
                            const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta);
 /* The micro-kernel in use: "avx512-8x32", "avx2-6x16" or "generic-4x<2W>". */
@@ -1221,9 +1238,18 @@ BGPBT_API bgpbt_result bgpbt_vecenv_render_svg_file(const bgpbt_vecenv* venv, in
    32-column panels read in place; the padding stays exactly zero through Adam. Parameters
    (and gradients, and Adam moments) are one flat array; bgpbt_mlp_num_params counts only the
    real ones, in the public order [fan_in][fan_out] then bias, which is also what save/load,
-   get/set_params use. Backward: dW = X^T dY (X^T copied to contiguous rows first when X's row
-   stride would alias in L1, i.e. 256-wide layers), db = column sums in row order, dX = dY W^T
-   through a panel-major copy of W^T; SiLU layers cache sigmoid(z) so backward needs no exp.
+   get/set_params use.
+   Kernels (see [decl.linalg.gemm]): three GEMMs per layer and nothing else over the batch.
+   Forward: Z = X W, whose epilogue (on each 8x32 tile while it is in L1) adds the bias and
+   writes h = act(z) (row-major: the next layer's A) and act'(z) (the backward's only cache;
+   SiLU: sigmoid by an FMA exp and a Newton reciprocal, act' = s + h (1 - s)). The output layer
+   computes only its real columns (half-width tiles for 16 or fewer). Backward, with dY kept
+   panel-major: dW = X^T dY on the packed-A driver (X^T packed 8 columns at a time into a
+   per-MLP workspace, dY read in place), db in the same GEMM as a row of ones appended to X^T
+   (so it is summed in the same k blocks), dX = (dY W^T) * act' through a panel-major copy of
+   W^T, the product with act' in the GEMM epilogue. Removed by this design (session 2): a
+   transpose pass over X, a bias+activation pass, a derivative pass and a column-sum pass,
+   which together were ~30% of the default-network PPO update.
 
    Training step: forward(train=1) caches activations; backward(dY) overwrites the gradients
    (dY is d loss / d output, already divided by whatever the loss averages over) and optionally
@@ -3752,10 +3778,27 @@ BGPBT_API bgpbt_result bgpbt_svg_write_plots(const char* path, const char* title
 #endif
 #define BGPBT__GEMM_KC 256 /* k block: a 32-column B micro-panel of 32 KiB stays in L1/L2 */
 #define BGPBT__GEMM_MC 256 /* rows per output tile (the unit of work of one thread) */
+/* Packed A micro-panels in a workspace lie KC * MR + 16 floats apart: at exactly 8 KiB apart
+   the packing loop's stores (one per micro-panel per k) all hit one L1 set. */
+#define BGPBT__GEMM_WSP (BGPBT__GEMM_KC * BGPBT__GEMM_MR + 16)
+#define BGPBT__GEMM_WS(m) ((size_t)((m) + BGPBT__GEMM_MR) / BGPBT__GEMM_MR * BGPBT__GEMM_WSP)
 
-/* acc[MR][NR] = sum_{p < kc} A(row_i, p) B(p, :); then C rows (< mr) = acc (beta 0) or += acc. */
+/* acc[MR][NR] = sum_{p < kc} A(row_i, p) B(p, :); then C rows (< mr) = acc (beta 0) or += acc.
+   A(row_i, p) = ar[i][(p / 32) * a_ps + (p % 32) * a_cs]: row-major A has a_ps = 32 a_cs,
+   a packed micro-panel a_cs = MR, and a panel-major matrix (the MLP's gradients) a_cs = 1,
+   a_ps = rows * 32; kc is a multiple of 32 except in the last k block. */
+#define BGPBT__GEMM_KLOOP(...)                                                                  \
+    int q, p;                                                                                   \
+    for (q = 0; q < kc; q += 32) {                                                              \
+        const int pe = kc - q < 32 ? kc - q : 32;                                               \
+        const ptrdiff_t ob = (ptrdiff_t)(q >> 5) * a_ps;                                        \
+        for (p = 0; p < pe; ++p) {                                                              \
+            const float* ap = a + ob + (ptrdiff_t)p * a_cs;                                     \
+            __VA_ARGS__                                                                         \
+        }                                                                                       \
+    }
 #if defined(BGPBT_SIMD_AVX512)
-BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps, const float* b,
                                    ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
     __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(),
            c11 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(),
@@ -3763,19 +3806,18 @@ BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_c
            c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps(),
            c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(),
            c71 = _mm512_setzero_ps();
-    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5],
-                *a6 = ar[6], *a7 = ar[7];
-    int p;
-    for (p = 0; p < kc; ++p) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), x;
-        ptrdiff_t o = (ptrdiff_t)p * a_cs;
-        b += ldb;
-#  define BGPBT__K512(i) x = _mm512_set1_ps(a##i[o]); c##i##0 = _mm512_fmadd_ps(x, b0, c##i##0); \
+#  define BGPBT__K512(i, RS) x = _mm512_set1_ps(ap[i * RS]); c##i##0 = _mm512_fmadd_ps(x, b0, c##i##0); \
                           c##i##1 = _mm512_fmadd_ps(x, b1, c##i##1);
-        BGPBT__K512(0) BGPBT__K512(1) BGPBT__K512(2) BGPBT__K512(3)
-        BGPBT__K512(4) BGPBT__K512(5) BGPBT__K512(6) BGPBT__K512(7)
-#  undef BGPBT__K512
+#  define BGPBT__K512ALL(RS) __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), x; b += ldb; \
+        BGPBT__K512(0, RS) BGPBT__K512(1, RS) BGPBT__K512(2, RS) BGPBT__K512(3, RS) \
+        BGPBT__K512(4, RS) BGPBT__K512(5, RS) BGPBT__K512(6, RS) BGPBT__K512(7, RS)
+    if (a_rs == 1) { /* packed micro-panel: one pointer, immediate offsets */
+        BGPBT__GEMM_KLOOP(BGPBT__K512ALL(1))
+    } else {
+        BGPBT__GEMM_KLOOP(BGPBT__K512ALL(a_rs))
     }
+#  undef BGPBT__K512ALL
+#  undef BGPBT__K512
 #  define BGPBT__S512(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
         if (beta) { c##i##0 = _mm512_add_ps(_mm512_loadu_ps(cr), c##i##0); \
                     c##i##1 = _mm512_add_ps(_mm512_loadu_ps(cr + 16), c##i##1); } \
@@ -3785,23 +3827,24 @@ BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_c
 #  undef BGPBT__S512
 }
 #elif defined(BGPBT_SIMD_AVX2)
-BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps, const float* b,
                                    ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
            c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
            c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
            c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5];
-    int p;
-    for (p = 0; p < kc; ++p) {
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), x;
-        ptrdiff_t o = (ptrdiff_t)p * a_cs;
-        b += ldb;
-#  define BGPBT__K256(i) x = _mm256_broadcast_ss(a##i + o); c##i##0 = _mm256_fmadd_ps(x, b0, c##i##0); \
+#  define BGPBT__K256(i, RS) x = _mm256_broadcast_ss(ap + i * RS); c##i##0 = _mm256_fmadd_ps(x, b0, c##i##0); \
                           c##i##1 = _mm256_fmadd_ps(x, b1, c##i##1);
-        BGPBT__K256(0) BGPBT__K256(1) BGPBT__K256(2) BGPBT__K256(3) BGPBT__K256(4) BGPBT__K256(5)
-#  undef BGPBT__K256
+#  define BGPBT__K256ALL(RS) __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), x; b += ldb; \
+        BGPBT__K256(0, RS) BGPBT__K256(1, RS) BGPBT__K256(2, RS) BGPBT__K256(3, RS) BGPBT__K256(4, RS) \
+        BGPBT__K256(5, RS)
+    if (a_rs == 1) {
+        BGPBT__GEMM_KLOOP(BGPBT__K256ALL(1))
+    } else {
+        BGPBT__GEMM_KLOOP(BGPBT__K256ALL(a_rs))
     }
+#  undef BGPBT__K256ALL
+#  undef BGPBT__K256
 #  define BGPBT__S256(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
         if (beta) { c##i##0 = _mm256_add_ps(_mm256_loadu_ps(cr), c##i##0); \
                     c##i##1 = _mm256_add_ps(_mm256_loadu_ps(cr + 8), c##i##1); } \
@@ -3811,21 +3854,15 @@ BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_c
 }
 #else
 /* Generic kernel on the wide-float vocabulary (SSE2, NEON, scalar): 4 rows x 2 vectors. */
-BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_cs, const float* b,
+BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps, const float* b,
                                    ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
     bgpbt_fw c00 = bgpbt_fw_zero(), c01 = bgpbt_fw_zero(), c10 = bgpbt_fw_zero(), c11 = bgpbt_fw_zero(),
              c20 = bgpbt_fw_zero(), c21 = bgpbt_fw_zero(), c30 = bgpbt_fw_zero(), c31 = bgpbt_fw_zero();
-    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3];
-    int p;
-    for (p = 0; p < kc; ++p) {
-        bgpbt_fw b0 = bgpbt_fw_load(b), b1 = bgpbt_fw_load(b + BGPBT_FW_WIDTH), x;
-        ptrdiff_t o = (ptrdiff_t)p * a_cs;
-        b += ldb;
-#  define BGPBT__KG(i) x = bgpbt_fw_set1(a##i[o]); c##i##0 = bgpbt_fw_fma(x, b0, c##i##0); \
+#  define BGPBT__KG(i) x = bgpbt_fw_set1(ap[i * a_rs]); c##i##0 = bgpbt_fw_fma(x, b0, c##i##0); \
                         c##i##1 = bgpbt_fw_fma(x, b1, c##i##1);
-        BGPBT__KG(0) BGPBT__KG(1) BGPBT__KG(2) BGPBT__KG(3)
+    BGPBT__GEMM_KLOOP(bgpbt_fw b0 = bgpbt_fw_load(b), b1 = bgpbt_fw_load(b + BGPBT_FW_WIDTH), x; b += ldb;
+                      BGPBT__KG(0) BGPBT__KG(1) BGPBT__KG(2) BGPBT__KG(3))
 #  undef BGPBT__KG
-    }
 #  define BGPBT__SG(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
         if (beta) { c##i##0 = bgpbt_fw_add(bgpbt_fw_load(cr), c##i##0); \
                     c##i##1 = bgpbt_fw_add(bgpbt_fw_load(cr + BGPBT_FW_WIDTH), c##i##1); } \
@@ -3835,18 +3872,78 @@ BGPBT__PRIVATE void bgpbt__ukernel(int kc, const float* const* ar, ptrdiff_t a_c
 }
 #endif
 
+/* Half-width tiles (MR x NR/2): the MLP's narrow output layers (16 actions x 2, one value)
+   would otherwise run a full NR-wide tile that is half or more padding. Same FMA chains. */
+#if defined(BGPBT_SIMD_AVX512)
+BGPBT__PRIVATE void bgpbt__ukernel_h(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
+                                     const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    __m512 c00 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(),
+           c30 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(),
+           c60 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps();
+#  define BGPBT__H512(i, RS) c##i##0 = _mm512_fmadd_ps(_mm512_set1_ps(ap[i * RS]), b0, c##i##0);
+#  define BGPBT__H512ALL(RS) __m512 b0 = _mm512_loadu_ps(b); b += ldb; \
+        BGPBT__H512(0, RS) BGPBT__H512(1, RS) BGPBT__H512(2, RS) BGPBT__H512(3, RS) \
+        BGPBT__H512(4, RS) BGPBT__H512(5, RS) BGPBT__H512(6, RS) BGPBT__H512(7, RS)
+    if (a_rs == 1) {
+        BGPBT__GEMM_KLOOP(BGPBT__H512ALL(1))
+    } else {
+        BGPBT__GEMM_KLOOP(BGPBT__H512ALL(a_rs))
+    }
+#  undef BGPBT__H512ALL
+#  undef BGPBT__H512
+#  define BGPBT__SH512(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) c##i##0 = _mm512_add_ps(_mm512_loadu_ps(cr), c##i##0); \
+        _mm512_storeu_ps(cr, c##i##0); }
+    BGPBT__SH512(0) BGPBT__SH512(1) BGPBT__SH512(2) BGPBT__SH512(3)
+    BGPBT__SH512(4) BGPBT__SH512(5) BGPBT__SH512(6) BGPBT__SH512(7)
+#  undef BGPBT__SH512
+}
+#elif defined(BGPBT_SIMD_AVX2)
+BGPBT__PRIVATE void bgpbt__ukernel_h(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
+                                     const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    __m256 c00 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(),
+           c30 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps();
+#  define BGPBT__H256(i, RS) c##i##0 = _mm256_fmadd_ps(_mm256_broadcast_ss(ap + i * RS), b0, c##i##0);
+#  define BGPBT__H256ALL(RS) __m256 b0 = _mm256_loadu_ps(b); b += ldb; \
+        BGPBT__H256(0, RS) BGPBT__H256(1, RS) BGPBT__H256(2, RS) BGPBT__H256(3, RS) BGPBT__H256(4, RS) \
+        BGPBT__H256(5, RS)
+    if (a_rs == 1) {
+        BGPBT__GEMM_KLOOP(BGPBT__H256ALL(1))
+    } else {
+        BGPBT__GEMM_KLOOP(BGPBT__H256ALL(a_rs))
+    }
+#  undef BGPBT__H256ALL
+#  undef BGPBT__H256
+#  define BGPBT__SH256(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) c##i##0 = _mm256_add_ps(_mm256_loadu_ps(cr), c##i##0); \
+        _mm256_storeu_ps(cr, c##i##0); }
+    BGPBT__SH256(0) BGPBT__SH256(1) BGPBT__SH256(2) BGPBT__SH256(3) BGPBT__SH256(4) BGPBT__SH256(5)
+#  undef BGPBT__SH256
+}
+#else
+BGPBT__PRIVATE void bgpbt__ukernel_h(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
+                                     const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int mr, int beta) {
+    bgpbt_fw c00 = bgpbt_fw_zero(), c10 = bgpbt_fw_zero(), c20 = bgpbt_fw_zero(), c30 = bgpbt_fw_zero();
+#  define BGPBT__HG(i) c##i##0 = bgpbt_fw_fma(bgpbt_fw_set1(ap[i * a_rs]), b0, c##i##0);
+    BGPBT__GEMM_KLOOP(bgpbt_fw b0 = bgpbt_fw_load(b); b += ldb; BGPBT__HG(0) BGPBT__HG(1) BGPBT__HG(2) BGPBT__HG(3))
+#  undef BGPBT__HG
+#  define BGPBT__SHG(i) if (i < mr) { float* cr = c + (ptrdiff_t)i * ldc; \
+        if (beta) c##i##0 = bgpbt_fw_add(bgpbt_fw_load(cr), c##i##0); \
+        bgpbt_fw_store(cr, c##i##0); }
+    BGPBT__SHG(0) BGPBT__SHG(1) BGPBT__SHG(2) BGPBT__SHG(3)
+#  undef BGPBT__SHG
+}
+#endif
+
 /* One row (single-observation inference): the same FMA chain per element as the MR-row
    kernels (NR = 2 vectors on every ISA), so results are bit-identical to a row of a batch. */
-BGPBT__PRIVATE void bgpbt__ukernel1(int kc, const float* a0, ptrdiff_t a_cs, const float* b, ptrdiff_t ldb,
-                                    float* c, int beta) {
+BGPBT__PRIVATE void bgpbt__ukernel1(int kc, const float* a, ptrdiff_t a_cs, ptrdiff_t a_ps, const float* b,
+                                    ptrdiff_t ldb, float* c, int beta) {
     bgpbt_fw c0 = bgpbt_fw_zero(), c1 = bgpbt_fw_zero();
-    int p;
-    for (p = 0; p < kc; ++p) {
-        bgpbt_fw x = bgpbt_fw_set1(a0[(ptrdiff_t)p * a_cs]);
-        c0 = bgpbt_fw_fma(x, bgpbt_fw_load(b), c0);
-        c1 = bgpbt_fw_fma(x, bgpbt_fw_load(b + BGPBT_FW_WIDTH), c1);
-        b += ldb;
-    }
+    BGPBT__GEMM_KLOOP(bgpbt_fw x = bgpbt_fw_set1(ap[0]);
+                      c0 = bgpbt_fw_fma(x, bgpbt_fw_load(b), c0);
+                      c1 = bgpbt_fw_fma(x, bgpbt_fw_load(b + BGPBT_FW_WIDTH), c1);
+                      b += ldb;)
     if (beta) {
         c0 = bgpbt_fw_add(bgpbt_fw_load(c), c0);
         c1 = bgpbt_fw_add(bgpbt_fw_load(c + BGPBT_FW_WIDTH), c1);
@@ -3854,6 +3951,7 @@ BGPBT__PRIVATE void bgpbt__ukernel1(int kc, const float* a0, ptrdiff_t a_cs, con
     bgpbt_fw_store(c, c0);
     bgpbt_fw_store(c + BGPBT_FW_WIDTH, c1);
 }
+#undef BGPBT__GEMM_KLOOP
 
 BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
 #if defined(BGPBT_SIMD_AVX512)
@@ -3869,32 +3967,98 @@ BGPBT_API const char* bgpbt_sgemm_kernel_name(void) {
 
 /* Matrices B and C are addressed in 32-column panels: element (r, j) at
    base[(j / 32) * ps + r * rs + j % 32]. Row-major is ps = 32, rs = ld; "panel-major" (each
-   32-column panel contiguous, rs = 32, ps = rows * 32) is how the MLP stores its weights, so
-   its B micro-panels are read in place, with no copy. */
+   32-column panel contiguous, rs = 32, ps = rows * 32) is how the MLP stores its weights and
+   its gradients, so their B micro-panels are read in place, with no copy. */
 #define BGPBT__PANEL 32
 
-/* One output tile: rows [i0, i0 + mc) x columns [j0, j0 + nc), nc <= NR. */
-BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int kbeg, int k, const float* a,
-                                     ptrdiff_t a_rs, ptrdiff_t a_cs, const float* b, ptrdiff_t b_rs,
-                                     ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps, int beta) {
-    float bpanel[BGPBT__GEMM_KC * BGPBT__GEMM_NR];
+/* Work fused into a GEMM by the MLP (see [impl.nn]). fn runs on every finished micro-tile (all
+   of k summed): rows [i, i + mr) x columns [j, j + NR) of C at c (row stride ldc), off = c - C
+   (so arrays laid out like C are addressed at the same offset). colsum (packed-A products
+   only): column sums of B over k into colsum[0..n), computed as one more row of A that is all
+   ones, so it is summed in the same k blocks and order as the products (the bias gradient). */
+typedef struct bgpbt__gemm_epi {
+    void (*fn)(const struct bgpbt__gemm_epi* e, float* c, ptrdiff_t ldc, ptrdiff_t off, int i, int mr, int j);
+    float* colsum;
+    float* ws;          /* path P workspace: BGPBT__GEMM_WS(m) floats (the packed A block) */
+    const float* bias;  /* nn: bias of the layer */
+    const float* d;     /* nn: activation derivative, laid out like C */
+    float* h;           /* nn: activation output, laid out like C */
+    int act, train;
+} bgpbt__gemm_epi;
+
+/* Element (i, p) of a transposed A: rows of 32 consecutive i per k, 32-row panels a_ps apart
+   (a_ps = 32: an ordinary transposed matrix; the MLP's panel-major activations: rows * 32). */
+#define BGPBT__AT(a, i, p, a_cs, a_ps) ((a)[(ptrdiff_t)((i) / 32) * (a_ps) + ((i) % 32) + (ptrdiff_t)(p) * (a_cs)])
+
+/* Packs A(i0 + r, kb + p), r < MR, p < kc, into ap[p * MR + r] for a transposed A (see
+   BGPBT__AT): rows at or beyond m are zero, except row m which is all ones when ones. */
+BGPBT__PRIVATE void bgpbt__gemm_packa(const float* a, ptrdiff_t a_cs, ptrdiff_t a_ps, int i0, int m, int ones, int kb,
+                                      int kc, float* ap) {
+    int p, r;
+    if (i0 + BGPBT__GEMM_MR <= m && i0 % 32 + BGPBT__GEMM_MR <= 32) {
+        const float* src = &BGPBT__AT(a, i0, kb, a_cs, a_ps);
+        for (p = 0; p < kc; ++p) memcpy(ap + p * BGPBT__GEMM_MR, src + (ptrdiff_t)p * a_cs, sizeof(float) * BGPBT__GEMM_MR);
+        return;
+    }
+    for (p = 0; p < kc; ++p)
+        for (r = 0; r < BGPBT__GEMM_MR; ++r)
+            ap[p * BGPBT__GEMM_MR + r] = i0 + r < m ? BGPBT__AT(a, i0 + r, kb + p, a_cs, a_ps)
+                                                    : (ones && i0 + r == m) ? 1.0f : 0.0f;
+}
+
+/* One micro-tile product into C (rows [i, i + mr), full or partial columns), with the colsum
+   row diverted: a tile that is partial (nc < NR) or holds the ones row goes through ctile. */
+BGPBT__PRIVATE void bgpbt__gemm_micro(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
+                                      const float* bp, ptrdiff_t bld, float* cp, ptrdiff_t ldc, int mr, int nc,
+                                      int bt, float* colsum_row) {
     float ctile[BGPBT__GEMM_MR * BGPBT__GEMM_NR];
-    const float* ar[BGPBT__GEMM_MR];
-    int kb, ir, r, j;
+    int r, j, mrc = mr + (colsum_row != NULL);
+    if (nc == BGPBT__GEMM_NR && !colsum_row) {
+        if (mr == 1) bgpbt__ukernel1(kc, a, a_cs, a_ps, bp, bld, cp, bt);
+        else bgpbt__ukernel(kc, a, a_rs, a_cs, a_ps, bp, bld, cp, ldc, mr, bt);
+        return;
+    }
+    if (mr == 1 && !colsum_row) { /* one row (A may hold no more rows): the one-row kernel */
+        bgpbt__ukernel1(kc, a, a_cs, a_ps, bp, bld, ctile, 0);
+    } else if (2 * nc <= BGPBT__GEMM_NR) {
+        if (2 * nc == BGPBT__GEMM_NR && !colsum_row) {
+            bgpbt__ukernel_h(kc, a, a_rs, a_cs, a_ps, bp, bld, cp, ldc, mr, bt);
+            return;
+        }
+        bgpbt__ukernel_h(kc, a, a_rs, a_cs, a_ps, bp, bld, ctile, BGPBT__GEMM_NR, mrc, 0);
+    } else {
+        bgpbt__ukernel(kc, a, a_rs, a_cs, a_ps, bp, bld, ctile, BGPBT__GEMM_NR, mrc, 0);
+    }
+    for (r = 0; r < mrc; ++r) {
+        float* o = r < mr ? cp + (ptrdiff_t)r * ldc : colsum_row;
+        for (j = 0; j < nc; ++j) o[j] = bt ? o[j] + ctile[r * BGPBT__GEMM_NR + j] : ctile[r * BGPBT__GEMM_NR + j];
+    }
+}
+
+/* Path T: an output tile of rows [i0, i0 + mc) x columns [j0, j0 + nc), nc <= NR, k blocks
+   [kbeg, kend). The B micro-panel (in place when contiguous, else copied) stays in L1 while
+   every row block of the tile runs over it; A is read in place (packed per row block when it
+   is transposed). */
+BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int kbeg, int kend, int k, int m,
+                                     const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps, int packa,
+                                     const float* b, ptrdiff_t b_rs, ptrdiff_t b_ps, float* c, ptrdiff_t ldc,
+                                     ptrdiff_t c_ps, int beta, const bgpbt__gemm_epi* epi) {
+    float bpanel[BGPBT__GEMM_KC * BGPBT__GEMM_NR];
+    float apack[BGPBT__GEMM_KC * BGPBT__GEMM_MR];
+    int kb, ir, r, j, p;
     const int full = (nc == BGPBT__GEMM_NR);
     const float* bcol = b + (ptrdiff_t)(j0 / BGPBT__PANEL) * b_ps + (j0 % BGPBT__PANEL);
     float* ccol = c + (ptrdiff_t)(j0 / BGPBT__PANEL) * c_ps + (j0 % BGPBT__PANEL);
     const ptrdiff_t ldb = b_rs;
-    for (kb = kbeg; kb < k; kb += BGPBT__GEMM_KC) {
+    for (kb = kbeg; kb < kend; kb += BGPBT__GEMM_KC) {
         int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
         const float* bp = bcol + (ptrdiff_t)kb * ldb;
         ptrdiff_t bld = ldb;
-        int bt = beta || kb > 0;
+        int bt = beta || kb > 0, last = kb + BGPBT__GEMM_KC >= k;
         if (!full || ldb > BGPBT__PANEL) {
             /* a contiguous copy of the micro-panel: B rows read in place at a large stride
                (1 KiB for 256-wide layers) alias to a few L1 sets and evict each other; the
                copy is reused by every row block of the tile. Zero-padded at the right edge. */
-            int p;
             if (full)
                 for (p = 0; p < kc; ++p) memcpy(bpanel + p * BGPBT__GEMM_NR, bp + (ptrdiff_t)p * ldb, sizeof(float) * BGPBT__GEMM_NR);
             else
@@ -3908,43 +4072,182 @@ BGPBT__PRIVATE void bgpbt__gemm_tile(int i0, int mc, int j0, int nc, int kbeg, i
         for (ir = 0; ir < mc; ir += BGPBT__GEMM_MR) {
             int mr = mc - ir < BGPBT__GEMM_MR ? mc - ir : BGPBT__GEMM_MR;
             float* cp = ccol + (ptrdiff_t)(i0 + ir) * ldc;
-            for (r = 0; r < BGPBT__GEMM_MR; ++r) /* missing rows re-read row 0: results discarded */
-                ar[r] = a + (ptrdiff_t)(i0 + ir + (r < mr ? r : 0)) * a_rs + (ptrdiff_t)kb * a_cs;
-            if (full && mr == 1) {
-                bgpbt__ukernel1(kc, ar[0], a_cs, bp, bld, cp, bt);
-            } else if (full) {
-                bgpbt__ukernel(kc, ar, a_cs, bp, bld, cp, ldc, mr, bt);
+            if (packa || (mr > 1 && mr < BGPBT__GEMM_MR)) { /* transposed, or a partial row block */
+                if (packa) bgpbt__gemm_packa(a, a_cs, a_ps, i0 + ir, m, 0, kb, kc, apack);
+                else
+                    for (p = 0; p < kc; ++p)
+                        for (r = 0; r < BGPBT__GEMM_MR; ++r)
+                            apack[p * BGPBT__GEMM_MR + r] =
+                                r < mr ? a[(ptrdiff_t)(i0 + ir + r) * a_rs + (ptrdiff_t)((kb + p) / 32) * a_ps +
+                                           (ptrdiff_t)((kb + p) % 32) * a_cs] : 0.0f;
+                bgpbt__gemm_micro(kc, apack, 1, BGPBT__GEMM_MR, 32 * BGPBT__GEMM_MR, bp, bld, cp, ldc, mr, nc, bt, NULL);
             } else {
-                bgpbt__ukernel(kc, ar, a_cs, bp, bld, ctile, BGPBT__GEMM_NR, mr, 0);
-                for (r = 0; r < mr; ++r)
-                    for (j = 0; j < nc; ++j) {
-                        float* o = cp + (ptrdiff_t)r * ldc + j;
-                        *o = bt ? *o + ctile[r * BGPBT__GEMM_NR + j] : ctile[r * BGPBT__GEMM_NR + j];
-                    }
+                bgpbt__gemm_micro(kc, a + (ptrdiff_t)(i0 + ir) * a_rs + (ptrdiff_t)(kb / 32) * a_ps, a_rs, a_cs, a_ps, bp,
+                                  bld, cp, ldc, mr, nc, bt, NULL);
+            }
+            if (last && epi && epi->fn)
+                epi->fn(epi, cp, ldc, cp - c, i0 + ir, mr, j0);
+        }
+    }
+}
+
+/* Path P (transposed A, B in contiguous panels: the MLP's dW = X^T dY): columns [j0, j1) for
+   all m rows. Each A micro-panel is packed once per k block (8 floats per k: one vector move)
+   and reused from L1 by every column panel, whose B micro-panels stream in place from L2. */
+BGPBT__PRIVATE void bgpbt__gemm_cols(int m, int j0, int j1, int k, const float* a, ptrdiff_t a_cs, ptrdiff_t a_ps,
+                                     const float* b, ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps,
+                                     int beta, const bgpbt__gemm_epi* epi) {
+    float apack[BGPBT__GEMM_KC * BGPBT__GEMM_MR];
+    float* colsum = epi ? epi->colsum : NULL;
+    const int mt = m + (colsum != NULL);
+    int kb, ir, j;
+    for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
+        int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
+        int bt = beta || kb > 0, last = kb + BGPBT__GEMM_KC >= k;
+        for (ir = 0; ir < mt; ir += BGPBT__GEMM_MR) {
+            int mr = m - ir < BGPBT__GEMM_MR ? m - ir : BGPBT__GEMM_MR; /* real rows (may be 0) */
+            int has_ones = colsum && ir + BGPBT__GEMM_MR > m;
+            bgpbt__gemm_packa(a, a_cs, a_ps, ir, m, colsum != NULL, kb, kc, apack);
+            for (j = j0; j < j1; j += BGPBT__GEMM_NR) {
+                int nc = j1 - j < BGPBT__GEMM_NR ? j1 - j : BGPBT__GEMM_NR;
+                const float* bp = b + (ptrdiff_t)(j / BGPBT__PANEL) * b_ps + (ptrdiff_t)kb * BGPBT__PANEL + (j % BGPBT__PANEL);
+                float* cp = c + (ptrdiff_t)(j / BGPBT__PANEL) * c_ps + (ptrdiff_t)ir * ldc + (j % BGPBT__PANEL);
+                bgpbt__gemm_micro(kc, apack, 1, BGPBT__GEMM_MR, 32 * BGPBT__GEMM_MR, bp, BGPBT__PANEL, cp, ldc, mr, nc, bt,
+                                  has_ones ? colsum + j : NULL);
+                if (last && mr > 0 && epi && epi->fn) epi->fn(epi, cp, ldc, cp - c, ir, mr, j);
             }
         }
     }
 }
 
-BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+/* Path P with a workspace (GotoBLAS order): rows [r0, r1) (multiples of MR, the ones row
+   included) of the A block of one k block are packed into ws, then each B micro-panel, read in
+   place, stays in L1 while every packed A micro-panel streams over it from L2. */
+BGPBT__PRIVATE void bgpbt__gemm_rows_ws(int m, int r0, int r1, int n, int k, const float* a, ptrdiff_t a_cs, ptrdiff_t a_ps,
+                                       const float* b, ptrdiff_t b_ps, float* c, ptrdiff_t ldc, ptrdiff_t c_ps,
+                                       int beta, const bgpbt__gemm_epi* epi) {
+    float* colsum = epi->colsum;
+    float* ws = epi->ws;
+    int kb, ir, j;
+    for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
+        int kc = k - kb < BGPBT__GEMM_KC ? k - kb : BGPBT__GEMM_KC;
+        int bt = beta || kb > 0, last = kb + BGPBT__GEMM_KC >= k;
+        { /* full micro-panels row by row of the source (A^T: one contiguous run per k), so
+             the reads stream; the partial last micro-panel (and the ones row) separately */
+            int rf = m / BGPBT__GEMM_MR * BGPBT__GEMM_MR, p;
+            if (rf > r1) rf = r1;
+            if (32 % BGPBT__GEMM_MR == 0) { /* micro-panels never straddle a 32-row panel */
+                for (p = 0; p < kc; ++p)
+                    for (ir = r0; ir < rf; ir += BGPBT__GEMM_MR)
+                        memcpy(ws + (ptrdiff_t)(ir / BGPBT__GEMM_MR) * BGPBT__GEMM_WSP + p * BGPBT__GEMM_MR,
+                               &BGPBT__AT(a, ir, kb + p, a_cs, a_ps), sizeof(float) * BGPBT__GEMM_MR);
+            } else {
+                rf = r0;
+            }
+            for (ir = rf > r0 ? rf : r0; ir < r1; ir += BGPBT__GEMM_MR)
+                bgpbt__gemm_packa(a, a_cs, a_ps, ir, m, colsum != NULL, kb, kc, ws + (ptrdiff_t)(ir / BGPBT__GEMM_MR) * BGPBT__GEMM_WSP);
+        }
+        for (j = 0; j < n; j += BGPBT__GEMM_NR) {
+            int nc = n - j < BGPBT__GEMM_NR ? n - j : BGPBT__GEMM_NR;
+            const float* bp = b + (ptrdiff_t)(j / BGPBT__PANEL) * b_ps + (ptrdiff_t)kb * BGPBT__PANEL + (j % BGPBT__PANEL);
+            for (ir = r0; ir < r1; ir += BGPBT__GEMM_MR) {
+                int mr = m - ir < BGPBT__GEMM_MR ? m - ir : BGPBT__GEMM_MR;
+                int has_ones = colsum && ir + BGPBT__GEMM_MR > m;
+                float* cp = c + (ptrdiff_t)(j / BGPBT__PANEL) * c_ps + (ptrdiff_t)ir * ldc + (j % BGPBT__PANEL);
+                if (has_ones && mr == 0 && nc == BGPBT__GEMM_NR) {
+                    /* a micro-panel holding only the ones row: the column sums by adds, the
+                       same chain as fma(1, b, acc), without the 7 empty rows' FMAs */
+                    bgpbt_fw s0 = bgpbt_fw_zero(), s1 = bgpbt_fw_zero();
+                    const float* bq = bp;
+                    int p, q;
+                    for (q = 0; q < BGPBT__GEMM_NR; q += 2 * BGPBT_FW_WIDTH) {
+                        s0 = bgpbt_fw_zero();
+                        s1 = bgpbt_fw_zero();
+                        for (p = 0, bq = bp + q; p < kc; ++p, bq += BGPBT__PANEL) {
+                            s0 = bgpbt_fw_add(s0, bgpbt_fw_load(bq));
+                            s1 = bgpbt_fw_add(s1, bgpbt_fw_load(bq + BGPBT_FW_WIDTH));
+                        }
+                        if (bt) {
+                            s0 = bgpbt_fw_add(bgpbt_fw_load(colsum + j + q), s0);
+                            s1 = bgpbt_fw_add(bgpbt_fw_load(colsum + j + q + BGPBT_FW_WIDTH), s1);
+                        }
+                        bgpbt_fw_store(colsum + j + q, s0);
+                        bgpbt_fw_store(colsum + j + q + BGPBT_FW_WIDTH, s1);
+                    }
+                    continue;
+                }
+                bgpbt__gemm_micro(kc, ws + (ptrdiff_t)(ir / BGPBT__GEMM_MR) * BGPBT__GEMM_WSP, 1, BGPBT__GEMM_MR, 32 * BGPBT__GEMM_MR, bp,
+                                  BGPBT__PANEL, cp, ldc, mr, nc, bt, has_ones ? colsum + j : NULL);
+                if (last && mr > 0 && epi->fn) epi->fn(epi, cp, ldc, cp - c, ir, mr, j);
+            }
+        }
+    }
+}
+
+/* C (m x n) = / += A (m x k) B (k x n). A(i, p) = a[i * a_rs + (p / 32) * a_ps + (p % 32) * a_cs]
+   (a_ps = 0 means 32 a_cs: an ordinary strided matrix). A is transposed when a_rs == 1 and
+   a_cs != 1: then A(i, p) = a[(i / 32) * a_ps + i % 32 + p * a_cs] (a_ps = 0 means 32: an
+   ordinary transposed matrix; rows * 32 reads the MLP's panel-major activations). */
+BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
                                     const float* b, ptrdiff_t b_rs, ptrdiff_t b_ps, float* c, ptrdiff_t ldc,
-                                    ptrdiff_t c_ps, int beta) {
+                                    ptrdiff_t c_ps, int beta, const bgpbt__gemm_epi* epi) {
     int npan, mtiles, ntiles, t, kb0;
-    double work;
+    const int packa = (a_rs == 1 && a_cs != 1 && m > 1);
+    const int par = BGPBT__HAS_OPENMP && (double)m * (double)n * (double)k > 4194304.0 && bgpbt_max_threads() > 1;
+    if (a_ps == 0) a_ps = packa ? 32 : 32 * a_cs;
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
-        if (!beta) {
-            int i, j;
+        int i, j;
+        if (!beta)
             for (i = 0; i < m; ++i)
                 for (j = 0; j < n; ++j) c[(ptrdiff_t)(j / BGPBT__PANEL) * c_ps + (ptrdiff_t)i * ldc + j % BGPBT__PANEL] = 0.0f;
-        }
+        if (epi && epi->colsum)
+            for (j = 0; j < n; ++j) epi->colsum[j] = beta ? epi->colsum[j] : 0.0f;
         return;
     }
     npan = (n + BGPBT__GEMM_NR - 1) / BGPBT__GEMM_NR;
+    if (packa && b_rs == BGPBT__PANEL && epi && epi->ws) {
+        /* threads own row ranges (whole micro-panels); results do not depend on the split */
+        int mt = m + (epi->colsum != NULL), nb = (mt + BGPBT__GEMM_MR - 1) / BGPBT__GEMM_MR;
+        int nt = par ? (bgpbt_max_threads() < nb ? bgpbt_max_threads() : nb) : 1, per = (nb + nt - 1) / nt;
+        nt = (nb + per - 1) / per;
+        if (nt > 1) {
+            BGPBT_OMP(parallel for schedule(static, 1))
+            for (t = 0; t < nt; ++t) {
+                int r0 = t * per * BGPBT__GEMM_MR, r1 = (t + 1) * per * BGPBT__GEMM_MR;
+                bgpbt__gemm_rows_ws(m, r0, r1 < mt ? r1 : mt, n, k, a, a_cs, a_ps, b, b_ps, c, ldc, c_ps, beta, epi);
+            }
+        } else {
+            bgpbt__gemm_rows_ws(m, 0, mt, n, k, a, a_cs, a_ps, b, b_ps, c, ldc, c_ps, beta, epi);
+        }
+        return;
+    }
+    if (packa && b_rs == BGPBT__PANEL) {
+        /* every thread owns whole column groups; a group's results do not depend on where
+           the group boundaries fall, so any thread count gives the same bits */
+        int ng = par ? (bgpbt_max_threads() < npan ? bgpbt_max_threads() : npan) : 1, gsz = (npan + ng - 1) / ng;
+        ng = (npan + gsz - 1) / gsz;
+        if (ng > 1) {
+            BGPBT_OMP(parallel for schedule(static, 1))
+            for (t = 0; t < ng; ++t) {
+                int j0 = t * gsz * BGPBT__GEMM_NR, j1 = (t + 1) * gsz * BGPBT__GEMM_NR;
+                bgpbt__gemm_cols(m, j0, j1 < n ? j1 : n, k, a, a_cs, a_ps, b, b_ps, c, ldc, c_ps, beta, epi);
+            }
+        } else {
+            bgpbt__gemm_cols(m, 0, n, k, a, a_cs, a_ps, b, b_ps, c, ldc, c_ps, beta, epi);
+        }
+        return;
+    }
+    if (epi && epi->colsum) { /* only path P fuses it: here a separate pass, rows in order */
+        int i, j;
+        for (j = 0; j < n; ++j) {
+            float s = 0.0f;
+            for (i = 0; i < k; ++i) s += b[(ptrdiff_t)(j / BGPBT__PANEL) * b_ps + (ptrdiff_t)i * b_rs + j % BGPBT__PANEL];
+            epi->colsum[j] = beta ? epi->colsum[j] + s : s;
+        }
+    }
     mtiles = (m + BGPBT__GEMM_MC - 1) / BGPBT__GEMM_MC;
     ntiles = npan * mtiles;
-    work = (double)m * (double)n * (double)k;
-    (void)work;
     /* tiles are independent outputs: any thread count gives the same bits. Small products
        skip the parallel region entirely (entering one, even with if(0), costs ~0.3 us). */
 #define BGPBT__GEMM_TILE(t)                                                                       \
@@ -3953,14 +4256,15 @@ BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff
         int i0_ = mt_ * BGPBT__GEMM_MC, j0_ = pj_ * BGPBT__GEMM_NR;                               \
         int mc_ = m - i0_ < BGPBT__GEMM_MC ? m - i0_ : BGPBT__GEMM_MC;                            \
         int nc_ = n - j0_ < BGPBT__GEMM_NR ? n - j0_ : BGPBT__GEMM_NR;                            \
-        bgpbt__gemm_tile(i0_, mc_, j0_, nc_, kb0, kb1, a, a_rs, a_cs, b, b_rs, b_ps, c, ldc, c_ps, beta); \
+        bgpbt__gemm_tile(i0_, mc_, j0_, nc_, kb0, kb1, k, m, a, a_rs, a_cs, a_ps, packa, b, b_rs, b_ps, c, \
+                         ldc, c_ps, beta, epi);                                                   \
     } while (0)
     /* k blocks outermost: the A block of one k block is reused by every column panel while it
        is in L2 (with k innermost, a long k re-streams all of A once per panel); C blocks are
        still summed in k order, so the bits do not change. */
     for (kb0 = 0; kb0 < k; kb0 += BGPBT__GEMM_KC) {
         int kb1 = k - kb0 < BGPBT__GEMM_KC ? k : kb0 + BGPBT__GEMM_KC;
-        if (BGPBT__HAS_OPENMP && work > 4194304.0 && ntiles > 1) {
+        if (par && ntiles > 1) {
             BGPBT_OMP(parallel for schedule(static))
             for (t = 0; t < ntiles; ++t) BGPBT__GEMM_TILE(t);
         } else {
@@ -3974,7 +4278,7 @@ BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, 
                            const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta) {
     if (m <= 0 || n <= 0 || !c) return; /* nothing to write */
     if (k < 0 || (k > 0 && (!a || !b))) return;
-    bgpbt__sgemm_ex(m, n, k, a, a_rs, a_cs, b, ldb, BGPBT__PANEL, c, ldc, BGPBT__PANEL, beta);
+    bgpbt__sgemm_ex(m, n, k, a, a_rs, a_cs, 0, b, ldb, BGPBT__PANEL, c, ldc, BGPBT__PANEL, beta, NULL);
 }
 
 /* ---- [impl.linalg.chol] -------------------------------------------------------------------- */
@@ -9981,12 +10285,15 @@ struct bgpbt_mlp {
     float *params, *grads, *m, *v; /* np_pad each */
     long adam_t;
     int last_batch;                /* rows of the last training forward (0: none) */
+    const float* xcur;             /* the last training input: xin, or the caller's (in place) */
     float* xin;                    /* [max_batch][in] copy of the last training input */
-    float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* pre-activations [max_batch][pad[l+1]] (SiLU: their sigmoid) */
-    float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs [max_batch][pad[l+1]] */
-    float *g0, *g1;                /* backward ping-pong [max_batch][maxpad] */
-    float* xt;                     /* a layer input transposed, [maxpad][max_batch + 32] */
+    float* z[BGPBT_MLP_MAX_HIDDEN + 1]; /* hidden: act'(pre-activation), panel-major [pad/32][batch][32];
+                                           output layer: the output, row-major [batch][pad] */
+    float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs, panel-major like z */
+    float *g0, *g1;                /* backward ping-pong, panel-major [maxpad/32][batch][32] */
     float* wt;                     /* transposed weights scratch [maxpad][maxpad] */
+    float* ws;                     /* the dW GEMM's packed A block (bgpbt__gemm_epi.ws) */
+    size_t ws_floats;
     float *i0, *i1;                /* inference ping-pong [chunk][maxpad] */
     int chunk;
     size_t act_floats, infer_floats;
@@ -10056,8 +10363,8 @@ BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* n) {
     for (l = 0; l + 1 < n->nl; ++l) bgpbt__cfree(a, n->h[l], mb * (size_t)n->pad[l + 1], sizeof(float));
     bgpbt__cfree(a, n->g0, mb * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->g1, mb * n->maxpad, sizeof(float));
-    bgpbt__cfree(a, n->xt, (mb + 32) * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->wt, n->maxpad * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->ws, n->ws_floats, sizeof(float));
     bgpbt__cfree(a, n->i0, (size_t)n->chunk * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->i1, (size_t)n->chunk * n->maxpad, sizeof(float));
     bgpbt_mem_free(a, n, sizeof *n);
@@ -10111,8 +10418,9 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mlp_alloc(const bgpbt_mlp_config* config, bgp
         ok = (n->h[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
     if (ok) ok = (n->g0 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->g1 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
-    if (ok) ok = (n->xt = (float*)bgpbt__calloc(&c.allocator, (mb + 32) * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->wt = (float*)bgpbt__calloc(&c.allocator, n->maxpad * n->maxpad, sizeof(float))) != NULL;
+    n->ws_floats = BGPBT__GEMM_WS(n->maxpad);
+    if (ok) ok = (n->ws = (float*)bgpbt__calloc(&c.allocator, n->ws_floats, sizeof(float))) != NULL;
     if (ok) ok = (n->i0 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->i1 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
     if (!ok) {
@@ -10151,99 +10459,126 @@ BGPBT_API bgpbt_mlp_config bgpbt_mlp_get_config(const bgpbt_mlp* n) { return n ?
 BGPBT_API size_t bgpbt_mlp_num_params(const bgpbt_mlp* n) { return n ? n->np : 0; }
 BGPBT_API long bgpbt_mlp_adam_steps(const bgpbt_mlp* n) { return n ? n->adam_t : 0; }
 
-/* z += bias, then h = act(z) on row i of width w (a multiple of the vector width). */
-BGPBT__INLINE void bgpbt__nn_bias_act_row(float* z, float* h, const float* bias, int i, int w,
-                                          bgpbt_activation act) {
-    float* zr = z + (size_t)i * (size_t)w;
-    float* hr = h ? h + (size_t)i * (size_t)w : NULL;
-    int j;
-    for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
-        bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(zr + j), bgpbt_fw_load(bias + j)), y;
-        if (!hr) {
-            bgpbt_fw_store(zr + j, x);
-            continue;
-        }
-        switch (act) {
-            case BGPBT_ACT_SILU: { /* the cache keeps s = sigmoid(x): backward needs only s, h */
-                bgpbt_fw sg = bgpbt_fw_div(bgpbt_fw_set1(1.0f), bgpbt_fw_add(bgpbt_fw_set1(1.0f), bgpbt_fw_exp(bgpbt_fw_neg(x))));
-                bgpbt_fw_store(zr + j, sg);
-                y = bgpbt_fw_mul(x, sg);
-                break;
-            }
-            case BGPBT_ACT_TANH: y = bgpbt_fw_tanh(x); bgpbt_fw_store(zr + j, x); break;
-            case BGPBT_ACT_RELU: y = bgpbt_fw_max(x, bgpbt_fw_zero()); bgpbt_fw_store(zr + j, x); break;
-            default: y = x; bgpbt_fw_store(zr + j, x); break;
-        }
-        bgpbt_fw_store(hr + j, y);
-    }
+/* 1 / d: on AVX-512 and AVX2 the hardware estimate and one Newton step (within ~1 ulp on
+   AVX-512, ~2 ulp on AVX2; a division costs 10-16 cycles per vector there), else a division. */
+BGPBT__INLINE bgpbt_fw bgpbt__nn_rcp(bgpbt_fw d) {
+#if defined(BGPBT_SIMD_AVX512)
+    __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_fmadd_ps(_mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r, r);
+#elif defined(BGPBT_SIMD_AVX2)
+    __m256 r = _mm256_rcp_ps(d);
+    return _mm256_fmadd_ps(_mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r, r);
+#else
+    return bgpbt_fw_div(bgpbt_fw_set1(1.0f), d);
+#endif
 }
 
-/* The same over rows [0, rows); parallel only when it pays. */
-BGPBT__PRIVATE void bgpbt__nn_bias_act(float* z, float* h, const float* bias, int rows, int w,
-                                       bgpbt_activation act) {
-    int i;
-    if (BGPBT__HAS_OPENMP && (double)rows * w > 1048576.0) {
-        BGPBT_OMP(parallel for schedule(static))
-        for (i = 0; i < rows; ++i) bgpbt__nn_bias_act_row(z, h, bias, i, w, act);
-    } else {
-        for (i = 0; i < rows; ++i) bgpbt__nn_bias_act_row(z, h, bias, i, w, act);
-    }
+/* sigmoid(x) = 1 / (1 + exp(-x)) for the SiLU epilogue: exp on [-87, 87] only (|x| beyond
+   that saturates the sigmoid anyway), the vocabulary's polynomial on fused multiply-adds, no
+   special cases. NaN inputs give NaN outputs through y = x s. */
+BGPBT__INLINE bgpbt_fw bgpbt__nn_sigmoid(bgpbt_fw x) {
+    bgpbt_fw t = bgpbt_fw_min(bgpbt_fw_max(bgpbt_fw_neg(x), bgpbt_fw_set1(-87.0f)), bgpbt_fw_set1(87.0f));
+    bgpbt_fw n = bgpbt__fw_round(bgpbt_fw_mul(t, bgpbt_fw_set1(1.44269504088896341f)));
+    bgpbt_fw r = bgpbt_fw_fma(n, bgpbt_fw_set1(-0.693359375f), t), p;
+    r = bgpbt_fw_fma(n, bgpbt_fw_set1(2.12194440e-4f), r);
+    p = bgpbt_fw_fma(bgpbt_fw_set1(1.0f / 5040.0f), r, bgpbt_fw_set1(1.0f / 720.0f));
+    p = bgpbt_fw_fma(p, r, bgpbt_fw_set1(1.0f / 120.0f));
+    p = bgpbt_fw_fma(p, r, bgpbt_fw_set1(1.0f / 24.0f));
+    p = bgpbt_fw_fma(p, r, bgpbt_fw_set1(1.0f / 6.0f));
+    p = bgpbt_fw_fma(p, r, bgpbt_fw_set1(0.5f));
+    p = bgpbt_fw_fma(p, r, bgpbt_fw_set1(1.0f));
+    p = bgpbt_fw_fma(p, r, bgpbt_fw_set1(1.0f));
+    p = bgpbt_fw_mul(p, bgpbt__fw_pow2i(n));
+    return bgpbt__nn_rcp(bgpbt_fw_add(bgpbt_fw_set1(1.0f), p));
 }
 
-/* g *= act'(z) on row i (h = act(z); for SiLU the cache holds sigmoid(z)). */
-BGPBT__INLINE void bgpbt__nn_act_grad_row(float* g, const float* z, const float* h, int i, int w,
-                                          bgpbt_activation act) {
-    float* gr = g + (size_t)i * (size_t)w;
-    const float* zr = z + (size_t)i * (size_t)w;
-    const float* hr = h + (size_t)i * (size_t)w;
-    int j;
-    for (j = 0; j < w; j += BGPBT_FW_WIDTH) {
-        bgpbt_fw x = bgpbt_fw_load(zr + j), d, one = bgpbt_fw_set1(1.0f);
-        switch (act) {
-            case BGPBT_ACT_SILU: { /* s (1 + x (1 - s)) = s + h (1 - s), x holds s here */
-                bgpbt_fw y = bgpbt_fw_load(hr + j);
-                d = bgpbt_fw_add(x, bgpbt_fw_mul(y, bgpbt_fw_sub(one, x)));
-                break;
-            }
-            case BGPBT_ACT_TANH: {
-                bgpbt_fw y = bgpbt_fw_load(hr + j);
-                d = bgpbt_fw_sub(one, bgpbt_fw_mul(y, y));
-                break;
-            }
-            case BGPBT_ACT_RELU: d = bgpbt_fw_blend(bgpbt_fw_gt(x, bgpbt_fw_zero()), bgpbt_fw_zero(), one); break;
-            default: d = one; break;
+/* GEMM epilogues (see [impl.linalg.gemm]): they run on each finished MR x NR micro-tile while
+   it is in L1, so no pass over the activations is left outside the GEMMs.
+   Forward, hidden layer, training: x = c + bias; c <- act'(x) (the derivative cache), h <- act(x)
+   (h laid out like c: panel-major).
+   Forward otherwise: c <- act(x) (inference), or c <- x (output layer). */
+#define BGPBT__NN_EPI_LOOP(...)                                                                  \
+    for (r = 0; r < mr; ++r) {                                                                   \
+        float* cr = c + (ptrdiff_t)r * ldc;                                                      \
+        float* hr = train ? e->h + off + (ptrdiff_t)r * ldc : NULL;                              \
+        for (jj = 0; jj < BGPBT__GEMM_NR; jj += BGPBT_FW_WIDTH) {                                \
+            bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(cr + jj), bgpbt_fw_load(bias + jj)), y, d;   \
+            __VA_ARGS__                                                                          \
+            if (train) {                                                                         \
+                bgpbt_fw_store(cr + jj, d);                                                      \
+                bgpbt_fw_store(hr + jj, y);                                                      \
+            } else {                                                                             \
+                bgpbt_fw_store(cr + jj, y);                                                      \
+            }                                                                                    \
+        }                                                                                        \
+    }
+BGPBT__PRIVATE void bgpbt__nn_epi_fwd(const bgpbt__gemm_epi* e, float* c, ptrdiff_t ldc, ptrdiff_t off, int i,
+                                      int mr, int j) {
+    const float* bias = e->bias + j;
+    const int train = e->train;
+    const bgpbt_fw one = bgpbt_fw_set1(1.0f);
+    int r, jj;
+    (void)i;
+    switch (e->act) {
+        case BGPBT_ACT_SILU: /* s = sigmoid(x), y = x s, act' = s + y (1 - s) */
+            BGPBT__NN_EPI_LOOP(bgpbt_fw s = bgpbt__nn_sigmoid(x);
+                               y = bgpbt_fw_mul(x, s); d = bgpbt_fw_fma(y, bgpbt_fw_sub(one, s), s);)
+            break;
+        case BGPBT_ACT_TANH:
+            BGPBT__NN_EPI_LOOP(y = bgpbt_fw_tanh(x); d = bgpbt_fw_sub(one, bgpbt_fw_mul(y, y));)
+            break;
+        case BGPBT_ACT_RELU:
+            BGPBT__NN_EPI_LOOP(y = bgpbt_fw_max(x, bgpbt_fw_zero());
+                               d = bgpbt_fw_blend(bgpbt_fw_gt(x, bgpbt_fw_zero()), bgpbt_fw_zero(), one);)
+            break;
+        default:
+            BGPBT__NN_EPI_LOOP(y = x; d = one;)
+            break;
+    }
+}
+#undef BGPBT__NN_EPI_LOOP
+
+/* Backward: c <- c * act'(x) from the derivative cache, which is laid out like c. */
+BGPBT__PRIVATE void bgpbt__nn_epi_bwd(const bgpbt__gemm_epi* e, float* c, ptrdiff_t ldc, ptrdiff_t off, int i,
+                                      int mr, int j) {
+    const float* d = e->d + off;
+    int r, jj;
+    (void)i; (void)j;
+    for (r = 0; r < mr; ++r)
+        for (jj = 0; jj < BGPBT__GEMM_NR; jj += BGPBT_FW_WIDTH) {
+            ptrdiff_t o = (ptrdiff_t)r * ldc + jj;
+            bgpbt_fw_store(c + o, bgpbt_fw_mul(bgpbt_fw_load(c + o), bgpbt_fw_load(d + o)));
         }
-        bgpbt_fw_store(gr + j, bgpbt_fw_mul(bgpbt_fw_load(gr + j), d));
-    }
-}
-
-BGPBT__PRIVATE void bgpbt__nn_act_grad(float* g, const float* z, const float* h, int rows, int w,
-                                       bgpbt_activation act) {
-    int i;
-    if (BGPBT__HAS_OPENMP && (double)rows * w > 1048576.0) {
-        BGPBT_OMP(parallel for schedule(static))
-        for (i = 0; i < rows; ++i) bgpbt__nn_act_grad_row(g, z, h, i, w, act);
-    } else {
-        for (i = 0; i < rows; ++i) bgpbt__nn_act_grad_row(g, z, h, i, w, act);
-    }
 }
 
 /* Forward of rows [0, rows) of x (row stride ldx) through every layer. With train, into the
-   cache; otherwise through the ping-pong buffers. Returns the output buffer (stride pad[nl]). */
+   cache (derivatives and hidden outputs panel-major: the next layer's GEMM reads its A rows as
+   contiguous 8 x 32 blocks, like the backward's gradients); otherwise through the ping-pong
+   buffers, row-major, in place. Returns the output (row-major, stride pad[nl]). */
 BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx, int rows, int train) {
     const float* in = x;
-    ptrdiff_t ld = ldx;
+    ptrdiff_t ld = ldx, aps = 0;
     int l;
+    bgpbt__gemm_epi epi; /* fields set one by one: a memset call shows in single-row latency */
+    epi.fn = bgpbt__nn_epi_fwd;
+    epi.colsum = NULL;
+    epi.ws = NULL;
+    epi.d = NULL;
     for (l = 0; l < n->nl; ++l) {
-        int w = n->pad[l + 1], last = (l == n->nl - 1);
+        int w = n->pad[l + 1], last = (l == n->nl - 1), tr = train && !last;
         float* z = train ? n->z[l] : ((l & 1) ? n->i1 : n->i0);
-        float* h = last ? NULL : (train ? n->h[l] : z);
-        bgpbt__sgemm_ex(rows, w, n->dim[l], in, ld, 1, n->params + n->woff[l], 32,
-                        (ptrdiff_t)n->dim[l] * 32, z, w, 32, 0);
-        bgpbt__nn_bias_act(z, h, n->params + n->boff[l], rows, w,
-                           last ? BGPBT_ACT_LINEAR : n->cfg.activation);
-        in = last ? z : h;
-        ld = w;
+        epi.bias = n->params + n->boff[l];
+        epi.act = last ? BGPBT_ACT_LINEAR : (int)n->cfg.activation;
+        epi.train = tr;
+        epi.h = tr ? n->h[l] : NULL;
+        /* training hidden layers: z holds act' panel-major (rows x 32 per panel), h too;
+           the output layer computes only its real columns (narrow tiles; padding untouched) */
+        bgpbt__sgemm_ex(rows, last ? n->dim[l + 1] : w, n->dim[l], in, ld, 1, aps, n->params + n->woff[l], 32,
+                        (ptrdiff_t)n->dim[l] * 32, z,
+                        tr ? 32 : w, tr ? (ptrdiff_t)rows * 32 : 32, 0, &epi);
+        in = tr ? n->h[l] : z;
+        ld = tr ? 32 : w;
+        aps = tr ? (ptrdiff_t)rows * 32 : 0;
     }
     return (float*)in;
 }
@@ -10261,6 +10596,7 @@ BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch
             return bgpbt__error(&n->cfg.logger, BGPBT_ERR_LIMIT, "mlp: training batch %d above max_batch %d",
                                 batch, n->cfg.max_batch);
         if (batch > 0) memcpy(n->xin, x, (size_t)batch * (size_t)n->dim[0] * sizeof(float));
+        n->xcur = n->xin;
         n->last_batch = batch;
         if (batch == 0) return BGPBT_OK;
         o = bgpbt__mlp_run(n, n->xin, n->dim[0], batch, 1);
@@ -10278,32 +10614,29 @@ BGPBT_API bgpbt_result bgpbt_mlp_forward(bgpbt_mlp* n, const float* x, int batch
     return BGPBT_OK;
 }
 
+/* Training forward on x in place (no copy into the MLP): x must stay unchanged until the
+   backward (the PPO minibatch buffers). The output stays in the cache (bgpbt_mlp_output). */
+BGPBT__PRIVATE bgpbt_result bgpbt__mlp_forward_train_inplace(bgpbt_mlp* n, const float* x, int batch) {
+    if (batch > n->cfg.max_batch)
+        return bgpbt__error(&n->cfg.logger, BGPBT_ERR_LIMIT, "mlp: training batch %d above max_batch %d", batch,
+                            n->cfg.max_batch);
+    n->xcur = x;
+    n->last_batch = batch;
+    if (batch > 0) bgpbt__mlp_run(n, x, n->dim[0], batch, 1);
+    return BGPBT_OK;
+}
+
 BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* n, int* ld) {
     if (ld) *ld = n ? n->pad[n->nl] : 0;
     if (!n) return NULL;
     return n->z[n->nl - 1];
 }
 
-/* Column sums of g[rows][w] into out[w], rows in order (deterministic). */
-BGPBT__INLINE void bgpbt__nn_colsum_col(const float* g, int rows, int w, float* out, int j) {
-    bgpbt_fw s = bgpbt_fw_zero();
-    int i;
-    for (i = 0; i < rows; ++i) s = bgpbt_fw_add(s, bgpbt_fw_load(g + (size_t)i * (size_t)w + j));
-    bgpbt_fw_store(out + j, s);
-}
-BGPBT__PRIVATE void bgpbt__nn_colsum(const float* g, int rows, int w, float* out) {
-    int j;
-    if (BGPBT__HAS_OPENMP && (double)rows * w > 1048576.0) {
-        BGPBT_OMP(parallel for schedule(static))
-        for (j = 0; j < w; j += BGPBT_FW_WIDTH) bgpbt__nn_colsum_col(g, rows, w, out, j);
-    } else {
-        for (j = 0; j < w; j += BGPBT_FW_WIDTH) bgpbt__nn_colsum_col(g, rows, w, out, j);
-    }
-}
-
 BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int batch, float* dx) {
-    int l, i, out, wo;
+    int l, i, j, out, wo;
     float *g, *gn;
+    const ptrdiff_t ps = (ptrdiff_t)batch * 32; /* panel stride of the gradients and the act' cache */
+    bgpbt__gemm_epi epw, epx;
     if (!n) return BGPBT_ERR_INVALID_ARGUMENT;
     if ((!dy && batch > 0)) return bgpbt__error(&n->cfg.logger, BGPBT_ERR_INVALID_ARGUMENT, "mlp_backward: dy is NULL");
     if (batch != n->last_batch || batch <= 0)
@@ -10314,74 +10647,45 @@ BGPBT_API bgpbt_result bgpbt_mlp_backward(bgpbt_mlp* n, const float* dy, int bat
     wo = n->pad[n->nl];
     g = n->g0;
     gn = n->g1;
-    for (i = 0; i < batch; ++i) {
-        float* gr = g + (size_t)i * (size_t)wo;
-        memcpy(gr, dy + (size_t)i * (size_t)out, (size_t)out * sizeof(float));
-        memset(gr + out, 0, (size_t)(wo - out) * sizeof(float));
+    /* gradients are panel-major ([w/32][batch][32]): the dW GEMM reads them in place as B and
+       the dX GEMM as A, 32 contiguous floats per row and panel */
+    for (j = 0; j < wo; j += 32) {
+        int je = out - j < 32 ? out - j : 32;
+        float* gp = g + (ptrdiff_t)(j / 32) * ps;
+        if (je < 0) je = 0;
+        for (i = 0; i < batch; ++i) {
+            memcpy(gp + (ptrdiff_t)i * 32, dy + (size_t)i * (size_t)out + (size_t)j, (size_t)je * sizeof(float));
+            memset(gp + (ptrdiff_t)i * 32 + je, 0, (size_t)(32 - je) * sizeof(float));
+        }
     }
+    memset(&epw, 0, sizeof epw);
+    memset(&epx, 0, sizeof epx);
+    epx.fn = bgpbt__nn_epi_bwd;
     for (l = n->nl - 1; l >= 0; --l) {
         int w = n->pad[l + 1], fin = n->dim[l], pin = n->pad[l], fout = n->dim[l + 1];
-        const float* hin = l == 0 ? n->xin : n->h[l - 1];
-        ptrdiff_t ldin = l == 0 ? n->dim[0] : n->pad[l];
-        if (l < n->nl - 1) bgpbt__nn_act_grad(g, n->z[l], n->h[l], batch, w, n->cfg.activation);
-        /* dW = hin^T g: k runs over the batch, so each thread owns whole dW tiles. hin^T is
-           read in place (8 consecutive floats per k) unless hin's row stride is a multiple of
-           1 KiB (256-wide layers): then its rows alias to a few L1 sets and thrash, so it is
-           first copied to contiguous rows. */
-        const int transpose = (ldin % 256) == 0;
-        /* row stride of the copy: a multiple of 16 floats that is not a multiple of 4 KiB (16
-           output rows 4 KiB apart would share one L1 set) */
-        ptrdiff_t ldt = (batch + 15) / 16 * 16;
-        if ((ldt % 1024) == 0) ldt += 16;
-        if (transpose) { /* 16 x 16 blocks through a local tile; row blocks outermost so the
-                            input is read sequentially (column strips defeat the prefetcher) */
-            int r0;
-            BGPBT_OMP(parallel for schedule(static) if ((double)batch * fin > 1048576.0))
-            for (r0 = 0; r0 < batch; r0 += 16) {
-                float tile[16][16];
-                int r1 = r0 + 16 < batch ? r0 + 16 : batch, c0, rr, cc;
-                for (c0 = 0; c0 < fin; c0 += 16) {
-                    int c1 = c0 + 16 < fin ? c0 + 16 : fin;
-                    if (r1 - r0 == 16 && c1 - c0 == 16) { /* full block: fixed trip counts */
-                        for (rr = 0; rr < 16; ++rr) {
-                            const float* src = hin + (ptrdiff_t)(r0 + rr) * ldin + c0;
-                            for (cc = 0; cc < 16; ++cc) tile[cc][rr] = src[cc];
-                        }
-                        for (cc = 0; cc < 16; ++cc) {
-                            float* dst = n->xt + (ptrdiff_t)(c0 + cc) * ldt + r0;
-                            for (rr = 0; rr < 16; ++rr) dst[rr] = tile[cc][rr];
-                        }
-                        continue;
-                    }
-                    for (rr = r0; rr < r1; ++rr) {
-                        const float* src = hin + (ptrdiff_t)rr * ldin;
-                        for (cc = c0; cc < c1; ++cc) tile[cc - c0][rr - r0] = src[cc];
-                    }
-                    for (cc = c0; cc < c1; ++cc)
-                        memcpy(n->xt + (ptrdiff_t)cc * ldt + r0, tile[cc - c0], (size_t)(r1 - r0) * sizeof(float));
-                }
-            }
-        }
-        if (transpose)
-            bgpbt__sgemm_ex(fin, w, batch, n->xt, ldt, 1, g, w, 32, n->grads + n->woff[l], 32,
-                            (ptrdiff_t)fin * 32, 0);
-        else
-            bgpbt__sgemm_ex(fin, w, batch, hin, 1, ldin, g, w, 32, n->grads + n->woff[l], 32,
-                            (ptrdiff_t)fin * 32, 0);
-        bgpbt__nn_colsum(g, batch, w, n->grads + n->boff[l]);
-        if (l > 0 || dx) { /* gn = g W^T through a zero-padded transposed copy of W */
+        const float* hin = l == 0 ? n->xcur : n->h[l - 1];
+        /* hin^T: the input row-major, or a hidden output panel-major (32 rows of hin^T per k) */
+        ptrdiff_t ldin = l == 0 ? n->dim[0] : 32, hps = l == 0 || fin == 1 ? 0 : ps;
+        /* dW = hin^T g, and db = the column sums of g as one more (all-ones) row of hin^T:
+           k runs over the batch; hin^T is packed 8 rows at a time, g read in place */
+        epw.colsum = n->grads + n->boff[l];
+        epw.ws = n->ws;
+        bgpbt__sgemm_ex(fin, l == n->nl - 1 ? fout : w, batch, hin, 1, ldin, hps, g, 32, ps, n->grads + n->woff[l], 32,
+                        (ptrdiff_t)fin * 32, 0, &epw);
+        if (l > 0 || dx) { /* gn = (g W^T) * act'(previous layer), through a zero-padded copy of W^T */
             int a, b2;
             for (b2 = 0; b2 < fout; ++b2) { /* W^T, panel-major too: [in/32][out][32] */
+                const float* src = n->params + n->woff[l] + (size_t)(b2 / 32) * (size_t)fin * 32u + (size_t)(b2 % 32);
                 for (a = 0; a < fin; ++a)
-                    n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] =
-                        n->params[BGPBT__WIDX(n, l, a, b2)];
+                    n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] = src[(size_t)a * 32u];
                 for (; a < pin; ++a) n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] = 0.0f;
             }
-            bgpbt__sgemm_ex(batch, pin, fout, g, w, 1, n->wt, 32, (ptrdiff_t)fout * 32, gn, pin, 32, 0);
-            if (l == 0) {
+            epx.d = l > 0 ? n->z[l - 1] : NULL;
+            bgpbt__sgemm_ex(batch, pin, fout, g, 32, 1, ps, n->wt, 32, (ptrdiff_t)fout * 32, gn, 32, ps, 0,
+                            l > 0 ? &epx : NULL);
+            if (l == 0)
                 for (i = 0; i < batch; ++i)
-                    memcpy(dx + (size_t)i * (size_t)fin, gn + (size_t)i * (size_t)pin, (size_t)fin * sizeof(float));
-            }
+                    for (j = 0; j < fin; ++j) dx[(size_t)i * (size_t)fin + (size_t)j] = gn[(ptrdiff_t)(j / 32) * ps + (ptrdiff_t)i * 32 + j % 32];
             { float* t = g; g = gn; gn = t; }
         }
     }
@@ -11225,69 +11529,188 @@ BGPBT__PRIVATE void bgpbt__ppo_row(const float* pol, const float* u, double logp
     out[2] = kl;
 }
 
+/* log(1 + e) for e in [0, 1] without losing small e (Kahan: log(u) e / (u - 1), u = 1 + e) */
+BGPBT__INLINE bgpbt_fw bgpbt__fw_log1p01(bgpbt_fw e) {
+    bgpbt_fw u = bgpbt_fw_add(bgpbt_fw_set1(1.0f), e), d = bgpbt_fw_sub(u, bgpbt_fw_set1(1.0f));
+    bgpbt_fm tiny = bgpbt_fw_eq(d, bgpbt_fw_zero());
+    bgpbt_fw den = bgpbt_fw_blend(tiny, d, bgpbt_fw_set1(1.0f));
+    return bgpbt_fw_blend(tiny, bgpbt_fw_mul(bgpbt_fw_log(u), bgpbt_fw_div(e, den)), e);
+}
+
+#define BGPBT__PPO_VACT 32 /* the lane-parallel policy loss handles up to this many actions */
+
+/* Policy rows [r0, r0 + W) of a minibatch (no teacher), one row per SIMD lane, in float: the
+   same terms as bgpbt__ppo_row (surrogate, entropy with the tanh log-det, their gradient),
+   with the vocabulary's exp/log instead of libm, one pass per action dimension. dpol rows
+   are written already multiplied by inv; the row terms are added to sums in row order. */
+BGPBT__PRIVATE void bgpbt__ppo_rows_w(bgpbt_agent* g, const int* seg, int steps_per_env, int r0, int rp, float inv,
+                                      double* sum_surr, double* sum_h) {
+    enum { W = BGPBT_FW_WIDTH };
+    const int T = g->hp.unroll_length, A = g->act_dim, E = g->cfg.num_envs;
+    float P[2 * BGPBT__PPO_VACT][W], U[BGPBT__PPO_VACT][W], EP[BGPBT__PPO_VACT][W];
+    float SC[BGPBT__PPO_VACT][W], Z[BGPBT__PPO_VACT][W], SG[BGPBT__PPO_VACT][W];
+    float lo[W], ad[W], o_s[W], o_h[W], D[2 * BGPBT__PPO_VACT][W];
+    const bgpbt_fw one = bgpbt_fw_set1(1.0f), zero = bgpbt_fw_zero(), half = bgpbt_fw_set1(0.5f);
+    const bgpbt_fw lsq = bgpbt_fw_set1((float)BGPBT__LOG_SQRT_2PI), ec = bgpbt_fw_set1((float)g->hp.entropy_cost);
+    const bgpbt_fw vinv = bgpbt_fw_set1(inv);
+    bgpbt_fw logp = zero, H = zero, rho, sg, adv;
+    int l, j;
+    for (l = 0; l < W; ++l) { /* gather (lanes past the end repeat the last row, then are dropped) */
+        int row = r0 + l < rp ? r0 + l : rp - 1, b = row / T, t = row - b * T;
+        size_t base = (size_t)(seg[b] % E) * (size_t)steps_per_env + (size_t)(seg[b] / E) * (size_t)T + (size_t)t;
+        const float* pol = g->mb_pol + (size_t)row * 2 * (size_t)A;
+        const float* u = g->u_buf + base * (size_t)A;
+        const float* eps = g->mb_eps + (size_t)row * (size_t)A;
+        for (j = 0; j < A; ++j) {
+            P[j][l] = pol[j];
+            P[A + j][l] = pol[A + j];
+            U[j][l] = u[j];
+            EP[j][l] = eps[j];
+        }
+        lo[l] = g->logp_buf[base];
+        ad[l] = g->mb_adv[row];
+    }
+    for (j = 0; j < A; ++j) {
+        bgpbt_fw raw = bgpbt_fw_load(P[A + j]), e = bgpbt_fw_exp(bgpbt_fw_neg(bgpbt_fw_abs(raw)));
+        bgpbt_fw sp = bgpbt_fw_add(bgpbt_fw_max(raw, zero), bgpbt__fw_log1p01(e));
+        bgpbt_fw r1 = bgpbt_fw_div(one, bgpbt_fw_add(one, e));
+        bgpbt_fw s = bgpbt_fw_add(sp, bgpbt_fw_set1(0.001f)), z;
+        bgpbt_fw_store(SG[j], bgpbt_fw_blend(bgpbt_fw_ge(raw, zero), bgpbt_fw_mul(e, r1), r1));
+        z = bgpbt_fw_div(bgpbt_fw_sub(bgpbt_fw_load(U[j]), bgpbt_fw_load(P[j])), s);
+        bgpbt_fw_store(SC[j], s);
+        bgpbt_fw_store(Z[j], z);
+        logp = bgpbt_fw_sub(logp, bgpbt_fw_add(bgpbt_fw_mul(half, bgpbt_fw_mul(z, z)), bgpbt_fw_add(bgpbt_fw_log(s), lsq)));
+    }
+    rho = bgpbt_fw_exp(bgpbt_fw_sub(logp, bgpbt_fw_load(lo)));
+    adv = bgpbt_fw_load(ad);
+    {
+        const float clip = (float)g->hp.clip_epsilon;
+        bgpbt_fw rc = bgpbt_fw_clamp(rho, bgpbt_fw_set1(1.0f - clip), bgpbt_fw_set1(1.0f + clip));
+        bgpbt_fw unc = bgpbt_fw_mul(rho, adv), cl = bgpbt_fw_mul(rc, adv);
+        bgpbt_fw_store(o_s, bgpbt_fw_neg(bgpbt_fw_min(unc, cl)));
+        /* d loss / d logp: -adv rho where the unclipped term is the minimum */
+        sg = bgpbt_fw_blend(bgpbt_fw_le(unc, cl), zero, bgpbt_fw_neg(unc));
+    }
+    for (j = 0; j < A; ++j) {
+        bgpbt_fw s = bgpbt_fw_load(SC[j]), z = bgpbt_fw_load(Z[j]), ep = bgpbt_fw_load(EP[j]);
+        bgpbt_fw is = bgpbt_fw_div(one, s);
+        bgpbt_fw dloc = bgpbt_fw_mul(bgpbt_fw_mul(sg, z), is);
+        bgpbt_fw ds = bgpbt_fw_mul(bgpbt_fw_mul(sg, bgpbt_fw_sub(bgpbt_fw_mul(z, z), one)), is);
+        /* entropy: 0.5 + log sqrt(2 pi) + log s + 2 (log 2 - x - softplus(-2x)), x = loc + s eps;
+           d/dx of the log-det is -2 tanh(x) */
+        bgpbt_fw x = bgpbt_fw_add(bgpbt_fw_load(P[j]), bgpbt_fw_mul(s, ep));
+        bgpbt_fw ax = bgpbt_fw_abs(x), e2 = bgpbt_fw_exp(bgpbt_fw_mul(bgpbt_fw_set1(-2.0f), ax));
+        bgpbt_fm neg = bgpbt_fw_lt(x, zero);
+        bgpbt_fw sp2 = bgpbt_fw_add(bgpbt_fw_blend(neg, zero, bgpbt_fw_mul(bgpbt_fw_set1(-2.0f), x)), bgpbt__fw_log1p01(e2));
+        bgpbt_fw th = bgpbt_fw_div(bgpbt_fw_sub(one, e2), bgpbt_fw_add(one, e2)), dld;
+        th = bgpbt_fw_blend(neg, th, bgpbt_fw_neg(th));
+        dld = bgpbt_fw_mul(bgpbt_fw_set1(-2.0f), th);
+        H = bgpbt_fw_add(H, bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_add(half, lsq), bgpbt_fw_log(s)),
+                                         bgpbt_fw_mul(bgpbt_fw_set1(2.0f), bgpbt_fw_sub(bgpbt_fw_sub(bgpbt_fw_set1(0.69314718f), x), sp2))));
+        dloc = bgpbt_fw_sub(dloc, bgpbt_fw_mul(ec, dld));
+        ds = bgpbt_fw_sub(ds, bgpbt_fw_mul(ec, bgpbt_fw_add(is, bgpbt_fw_mul(dld, ep))));
+        bgpbt_fw_store(D[j], bgpbt_fw_mul(dloc, vinv));
+        bgpbt_fw_store(D[A + j], bgpbt_fw_mul(bgpbt_fw_mul(ds, bgpbt_fw_load(SG[j])), vinv));
+    }
+    bgpbt_fw_store(o_h, H);
+    for (l = 0; l < W && r0 + l < rp; ++l) {
+        float* dp = g->mb_dpol + (size_t)(r0 + l) * 2 * (size_t)A;
+        for (j = 0; j < 2 * A; ++j) dp[j] = D[j][l];
+        *sum_surr += (double)o_s[l];
+        *sum_h += (double)o_h[l];
+    }
+}
+
 /* Loss and gradients of both networks on minibatch segments seg[0..B) (no parameter change).
    flags: 1 = reuse the entropy noise of the previous call, 2 = reuse its GAE targets (the tests
    use both to check gradients by finite differences with the targets held fixed, as the
-   stop-gradient intends). */
+   stop-gradient intends), 4 = the row-by-row policy loss (bgpbt__ppo_row, double sums) even
+   where the lane-parallel one applies (the tests compare the two). */
 BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg, int B, int steps_per_env,
                                                 double kl_coef, int flags) {
     const int T = g->hp.unroll_length, A = g->act_dim, O = g->obs_dim, E = g->cfg.num_envs;
     const int rp = B * T, rv = B * (T + 1);
     const float clipv = g->cfg.obs_clip;
     const float rs = (float)g->hp.reward_scaling;
+    /* without a teacher the policy loss runs one row per SIMD lane (bgpbt__ppo_rows_w) */
+    const int lanes = !(g->tpi && kl_coef > 0.0) && A <= BGPBT__PPO_VACT && !(flags & 4);
     double sum_surr = 0.0, sum_h = 0.0, sum_kl = 0.0, sum_v = 0.0, inv = 1.0 / (double)rp;
     bgpbt_result r;
     int b, t, i;
     (void)E;
-    /* gather and normalise: value rows b*(T+1)+t, policy rows b*T+t */
+    /* gather and normalise. Rows b*T + t (t < T) feed both networks, so the policy reads the
+       first rp rows of the value input in place; the bootstrap rows (t = T) follow at rp + b. */
     for (b = 0; b < B; ++b) {
         int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
         const float* src = g->obs_buf + ((size_t)e * (size_t)(steps_per_env + 1) + (size_t)u * (size_t)T) * (size_t)O;
-        bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src, O, g->mb_vin + (size_t)b * (size_t)(T + 1) * (size_t)O, T + 1);
-        memcpy(g->mb_pin + (size_t)b * (size_t)T * (size_t)O, g->mb_vin + (size_t)b * (size_t)(T + 1) * (size_t)O,
-               (size_t)T * (size_t)O * sizeof(float));
+        bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src, O, g->mb_vin + (size_t)b * (size_t)T * (size_t)O, T);
+        bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src + (size_t)T * (size_t)O, O,
+                        g->mb_vin + ((size_t)rp + (size_t)b) * (size_t)O, 1);
         if (g->tpi && kl_coef > 0.0)
             bgpbt__nm_apply(g->t_mu, g->t_is, clipv, O, src, O, g->mb_tin + (size_t)b * (size_t)T * (size_t)O, T);
     }
-    r = bgpbt_mlp_forward(g->vf, g->mb_vin, rv, g->mb_val, 1);
-    if (r == BGPBT_OK) r = bgpbt_mlp_forward(g->pi, g->mb_pin, rp, g->mb_pol, 1);
-    if (r == BGPBT_OK && g->tpi && kl_coef > 0.0) r = bgpbt_mlp_forward(g->tpi, g->mb_tin, rp, g->mb_tpol, 0);
+    /* the value network first, forward and backward, while its activations are in cache;
+       its outputs give the GAE targets and advantages the policy loss needs */
+    r = bgpbt__mlp_forward_train_inplace(g->vf, g->mb_vin, rv);
     if (r != BGPBT_OK) return r;
-    if (!(flags & 1)) bgpbt_rng_normals(&g->rng, g->mb_eps, (size_t)rp * (size_t)A);
+    {
+        int ld;
+        const float* o = bgpbt_mlp_output(g->vf, &ld);
+        for (i = 0; i < rv; ++i) g->mb_val[i] = o[(size_t)i * (size_t)ld];
+    }
     for (b = 0; b < B; ++b) {
         int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
         size_t base = (size_t)e * (size_t)steps_per_env + (size_t)u * (size_t)T;
-        float* rew = g->mb_vals; /* scratch: scaled rewards */
-        float* vals = g->mb_val + (size_t)b * (size_t)(T + 1);
+        float* rew = g->mb_pin;  /* scratch (the policy input is the value input's prefix) */
+        float* vals = g->mb_vals; /* scratch: the segment's T + 1 values, contiguous */
         float *vs = g->mb_vs + (size_t)b * (size_t)T, *adv = g->mb_adv + (size_t)b * (size_t)T;
+        memcpy(vals, g->mb_val + (size_t)b * (size_t)T, (size_t)T * sizeof(float));
+        vals[T] = g->mb_val[rp + b];
         if (!(flags & 2)) {
             for (t = 0; t < T; ++t) rew[t] = g->rew_buf[base + (size_t)t] * rs;
             bgpbt_ppo_gae(T, rew, vals, g->boot_buf + base, g->term_buf + base, g->trunc_buf + base,
                           (float)g->hp.discount, (float)g->hp.gae_lambda, vs, adv);
         }
-        for (t = 0; t <= T; ++t) {
-            size_t row = (size_t)b * (size_t)(T + 1) + (size_t)t;
-            if (t == T) { g->mb_dval[row] = 0.0f; continue; }
-            {
-                double err = (double)vs[t] - (double)vals[t];
-                sum_v += err * err;
-                g->mb_dval[row] = (float)(-2.0 * g->hp.value_coef * err * inv);
-            }
-        }
+        g->mb_dval[rp + b] = 0.0f;
         for (t = 0; t < T; ++t) {
             size_t row = (size_t)b * (size_t)T + (size_t)t;
-            double o[3];
-            bgpbt__ppo_row(g->mb_pol + row * 2 * (size_t)A, g->u_buf + (base + (size_t)t) * (size_t)A,
-                           (double)g->logp_buf[base + (size_t)t], (double)adv[t], g->mb_eps + row * (size_t)A,
-                           g->hp.clip_epsilon, g->hp.entropy_cost,
-                           (g->tpi && kl_coef > 0.0) ? g->mb_tpol + row * 2 * (size_t)A : NULL, kl_coef / (double)A,
-                           A, g->mb_dpol + row * 2 * (size_t)A, o);
-            sum_surr += o[0];
-            sum_h += o[1];
-            sum_kl += o[2];
+            double err = (double)vs[t] - (double)vals[t];
+            sum_v += err * err;
+            g->mb_dval[row] = (float)(-2.0 * g->hp.value_coef * err * inv);
         }
     }
-    for (i = 0; i < rp * 2 * A; ++i) g->mb_dpol[i] = (float)((double)g->mb_dpol[i] * inv);
+    r = bgpbt_mlp_backward(g->vf, g->mb_dval, rv, NULL); /* a non-finite loss is refused below */
+    if (r == BGPBT_OK) r = bgpbt__mlp_forward_train_inplace(g->pi, g->mb_vin, rp);
+    if (r == BGPBT_OK && g->tpi && kl_coef > 0.0) r = bgpbt_mlp_forward(g->tpi, g->mb_tin, rp, g->mb_tpol, 0);
+    if (r != BGPBT_OK) return r;
+    {
+        int ld;
+        const float* o = bgpbt_mlp_output(g->pi, &ld);
+        for (i = 0; i < rp; ++i) memcpy(g->mb_pol + (size_t)i * 2 * (size_t)A, o + (size_t)i * (size_t)ld, 2 * (size_t)A * sizeof(float));
+    }
+    if (!(flags & 1)) bgpbt_rng_normals(&g->rng, g->mb_eps, (size_t)rp * (size_t)A);
+    if (lanes) {
+        for (i = 0; i < rp; i += BGPBT_FW_WIDTH) bgpbt__ppo_rows_w(g, seg, steps_per_env, i, rp, (float)inv, &sum_surr, &sum_h);
+    } else {
+        for (b = 0; b < B; ++b) {
+            int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
+            size_t base = (size_t)e * (size_t)steps_per_env + (size_t)u * (size_t)T;
+            const float* adv = g->mb_adv + (size_t)b * (size_t)T;
+            for (t = 0; t < T; ++t) {
+                size_t row = (size_t)b * (size_t)T + (size_t)t;
+                double o[3];
+                bgpbt__ppo_row(g->mb_pol + row * 2 * (size_t)A, g->u_buf + (base + (size_t)t) * (size_t)A,
+                               (double)g->logp_buf[base + (size_t)t], (double)adv[t], g->mb_eps + row * (size_t)A,
+                               g->hp.clip_epsilon, g->hp.entropy_cost,
+                               (g->tpi && kl_coef > 0.0) ? g->mb_tpol + row * 2 * (size_t)A : NULL,
+                               kl_coef / (double)A, A, g->mb_dpol + row * 2 * (size_t)A, o);
+                sum_surr += o[0];
+                sum_h += o[1];
+                sum_kl += o[2];
+            }
+        }
+        for (i = 0; i < rp * 2 * A; ++i) g->mb_dpol[i] = (float)((double)g->mb_dpol[i] * inv);
+    }
     g->st.last_policy_loss = sum_surr * inv;
     g->st.last_value_loss = g->hp.value_coef * sum_v * inv;
     g->st.last_entropy = sum_h * inv;
@@ -11295,9 +11718,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg,
     g->st.last_loss = g->st.last_policy_loss + g->st.last_value_loss - g->hp.entropy_cost * g->st.last_entropy +
                       kl_coef * g->st.last_kl;
     if (!bgpbt__isfinite(g->st.last_loss)) return BGPBT_ERR_AGENT_FAILED;
-    r = bgpbt_mlp_backward(g->pi, g->mb_dpol, rp, NULL);
-    if (r == BGPBT_OK) r = bgpbt_mlp_backward(g->vf, g->mb_dval, rv, NULL);
-    return r;
+    return bgpbt_mlp_backward(g->pi, g->mb_dpol, rp, NULL);
 }
 
 /* One SGD step on minibatch segments seg[0..B). Returns BGPBT_ERR_AGENT_FAILED on non-finite. */

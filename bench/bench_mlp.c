@@ -11,10 +11,12 @@
      mlp.peak.clock_ghz             clock measured by a chain of 1-cycle dependent integer adds
      mlp.peak.fma_per_cycle         independent vector FMAs retired per cycle (12 chains), rounded
      mlp.peak.gflops                = clock x fma_per_cycle x 2 x lanes (the FP32 FMA peak, 1 core)
-     mlp.gemm.<m>x<k>x<n>[.at].gflops / .fraction_of_peak   one thread, B row-major (packed per
-                                    tile); .at = A read transposed in place. The MLP's forward
-                                    reads its panel-major weights in place (mlp.gemm.*.pm); its dW
-                                    GEMM is <fan_in>x<batch>x<fan_out> on a transposed copy.
+     mlp.gemm.<m>x<k>x<n>[.tag].gflops / .fraction_of_peak  one thread, B row-major (copied per
+                                    tile); .at = A transposed (packed per micro-panel); .pm = B
+                                    panel-major (the MLP's weights, read in place); .pa = A and B
+                                    panel-major (the MLP's training forward on hidden layers);
+                                    .dw = the MLP's weight-gradient GEMM <fan_in>x<batch>x<fan_out>
+                                    (A transposed, packed into a workspace; bias gradient fused).
      mlp.<case>.t<T>.ms, .torch_ms, .vs_torch               PPO minibatch update (torch / ours);
                                                             the case is ppo_update_<net>.t<T>
      mlp.latency_1obs_<net>.t1.us, .torch_us, .vs_torch     policy action for one observation
@@ -119,7 +121,16 @@ static void bench_gemm(int m, int k, int n, int at, double peak) {
     int r, q, reps;
     long i;
     char name[128];
-    const char* tag = at == 1 ? ".at" : at == 2 ? ".pm" : "";
+    const char* tag = at == 1 ? ".at" : at == 2 ? ".pm" : at == 3 ? ".dw" : at == 4 ? ".pa" : "";
+    /* .pa: A panel-major too, as the MLP's training forward reads its hidden activations */
+    /* .dw: the MLP's weight-gradient GEMM (A transposed, B panel-major, packed-A workspace,
+       bias gradient fused as a row of ones) */
+    bgpbt__gemm_epi dw;
+    float* ws = (float*)malloc(sizeof(float) * BGPBT__GEMM_WS(m));
+    float* colsum = (float*)malloc(sizeof(float) * (size_t)n);
+    memset(&dw, 0, sizeof dw);
+    dw.ws = ws;
+    dw.colsum = colsum;
     for (i = 0; i < (long)m * k; ++i) a[i] = (float)(i % 7) * 0.1f;
     for (i = 0; i < (long)k * n; ++i) b[i] = (float)(i % 5) * 0.1f;
     reps = (int)(1e7 / (2.0 * m * n * k)) + 1; /* ~0.1 ms per repeat, or one call */
@@ -127,7 +138,9 @@ static void bench_gemm(int m, int k, int n, int at, double peak) {
         double t0 = now();
         for (q = 0; q < reps; ++q) {
             if (at == 1) bgpbt_sgemm(m, n, k, a, 1, m, b, n, c, n, 0);
-            else if (at == 2) bgpbt__sgemm_ex(m, n, k, a, k, 1, b, 32, (ptrdiff_t)k * 32, c, n, 32, 0); /* panel-major B */
+            else if (at == 2) bgpbt__sgemm_ex(m, n, k, a, k, 1, 0, b, 32, (ptrdiff_t)k * 32, c, n, 32, 0, NULL); /* panel-major B */
+            else if (at == 4) bgpbt__sgemm_ex(m, n, k, a, 32, 1, (ptrdiff_t)m * 32, b, 32, (ptrdiff_t)k * 32, c, n, 32, 0, NULL);
+            else if (at == 3) bgpbt__sgemm_ex(m, n, k, a, 1, m, 0, b, 32, (ptrdiff_t)k * 32, c, 32, (ptrdiff_t)m * 32, 0, &dw);
             else bgpbt_sgemm(m, n, k, a, k, 1, b, n, c, n, 0);
         }
         t[r] = (now() - t0) / reps;
@@ -139,7 +152,7 @@ static void bench_gemm(int m, int k, int n, int at, double peak) {
         sprintf(name, "mlp.gemm.%dx%dx%d%s.fraction_of_peak", m, k, n, tag);
         report(name, gf / peak, "");
     }
-    free(a); free(b); free(c);
+    free(a); free(b); free(c); free(ws); free(colsum);
 }
 
 /* ---- PPO update on a filled agent ---- */
@@ -266,12 +279,16 @@ int main(int argc, char** argv) {
         bench_gemm(256, 256, 256, 2, peak);
         bench_gemm(1024, 256, 256, 2, peak);
         bench_gemm(6144, 256, 256, 2, peak);
+        bench_gemm(6144, 256, 256, 4, peak);
         bench_gemm(6144, 87, 256, 2, peak);
         bench_gemm(5120, 32, 32, 2, peak);
         bench_gemm(256, 256, 256, 0, peak);
         bench_gemm(1024, 256, 256, 0, peak);
         bench_gemm(256, 6144, 256, 0, peak);
         bench_gemm(256, 6144, 256, 1, peak);
+        bench_gemm(256, 6144, 256, 3, peak);
+        bench_gemm(87, 6144, 256, 3, peak);
+        bench_gemm(64, 6144, 64, 3, peak);
         bench_gemm(32, 5120, 32, 0, peak);
     }
     if (want("mlp.ppo_update") || want("mlp.latency")) {

@@ -6,10 +6,14 @@
    small = 2x64 both; SiLU), T = OpenMP threads. Settings: Brax's per-sample work (4 epochs,
    unroll 5) at a size that fits a short benchmark: 256 envs, batch_size 256 segments x 8
    minibatches (10,240 env steps per round; each sample is used 4 times), reward scaling 10.
-   One warm-up round, then the median of 3 timed rounds. A task that cannot run in this build
-   (the simulator's model loader missing) prints a comment line instead. */
+   One warm-up round, then the median of 3 timed rounds, in wall time; at one thread also
+   ppo.<task>.<net>.t1.train_env_steps_per_s_cpu, per second of the process's CPU time (the
+   machine is shared: time given to other jobs is not counted). A task that cannot run in this
+   build (the simulator's model loader missing) prints a comment line instead. */
+#define _POSIX_C_SOURCE 199309L
 #define BGPBT_IMPLEMENTATION
 #include "bgpbt.h"
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +32,16 @@ static void set_threads(int t) {
     omp_set_num_threads(t);
 #else
     (void)t;
+#endif
+}
+/* process CPU time in seconds (0 where unavailable) */
+static double cpu_seconds(void) {
+#if defined(CLOCK_PROCESS_CPUTIME_ID)
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#else
+    return 0.0;
 #endif
 }
 static int cmp_double(const void* a, const void* b) {
@@ -53,7 +67,7 @@ static void run(const char* task, int small, int threads) {
     bgpbt_env_def def;
     bgpbt_agent* g = NULL;
     char name[160];
-    double t[3];
+    double t[3], tc[3];
     int k;
     bgpbt_result r;
     sprintf(name, "ppo.%s.%s.t%d.train_env_steps_per_s", task, small ? "small" : "default", threads);
@@ -89,14 +103,20 @@ static void run(const char* task, int small, int threads) {
     }
     for (k = 0; k < 3; ++k) {
         bgpbt_agent_stats s0, s1;
-        double t0 = bgpbt_time_seconds();
+        double t0 = bgpbt_time_seconds(), c0 = cpu_seconds();
         bgpbt_agent_get_stats(g, &s0);
         bgpbt_agent_train(g, 1);
         bgpbt_agent_get_stats(g, &s1);
         t[k] = (double)(s1.env_steps - s0.env_steps) / (bgpbt_time_seconds() - t0);
+        tc[k] = (double)(s1.env_steps - s0.env_steps) / (cpu_seconds() - c0);
     }
     qsort(t, 3, sizeof *t, cmp_double);
+    qsort(tc, 3, sizeof *tc, cmp_double);
     report(name, t[1], "steps/s");
+    if (threads == 1 && tc[1] > 0.0) { /* on a shared machine: steps per second of this process's CPU time */
+        strcat(name, "_cpu");
+        report(name, tc[1], "steps/s");
+    }
     bgpbt_agent_destroy(g);
 }
 
