@@ -6389,7 +6389,7 @@ BGPBT__PRIVATE void bgpbt__sim_substep(const bgpbt_sim* sim, bgpbt_fw* blk, bgpb
     bgpbt_fw* lrows = BGPBT__SC(s_lrows);
     const size_t rsz = bgpbt__sim_row_size(m), lsz = (size_t)nv + 4;
     bgpbt__v3 ref = bgpbt__v3_ld(BGPBT__B(o_ref));
-    float bb_pt[4][3][BGPBT_FW_WIDTH], bb_n[3][BGPBT_FW_WIDTH], bb_dist[4][BGPBT_FW_WIDTH]; /* box-box manifold of the current pair */
+    float bb_pt[4][3][BGPBT_FW_WIDTH] = {{{0}}}, bb_n[3][BGPBT_FW_WIDTH] = {{0}}, bb_dist[4][BGPBT_FW_WIDTH] = {{0}}; /* box-box manifold of the current pair (filled at its first slot) */
     const int live = sim->num_envs - (int)((size_t)(blk - sim->data) / sim->stride) * BGPBT_FW_WIDTH; /* envs in this block (>= lanes: full) */
     int b, i, j, k, d, nact = 0, nlact = 0, it;
 
