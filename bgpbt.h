@@ -774,7 +774,7 @@ typedef struct bgpbt_sim_joint_desc {
 
 typedef struct bgpbt_sim_geom_desc {
     const char* name;
-    int body;
+    int body;                 /* default 1 (the first body added); 0 = the world, e.g. a ground plane */
     bgpbt_sim_geom_type type; /* default sphere */
     float size[3];            /* sphere r; capsule r, half-length (along local z); box half-sizes */
     float pos[3];             /* frame in the body frame */
