@@ -6023,39 +6023,39 @@ BGPBT__PRIVATE void bgpbt__sim_solve(const bgpbt_sim_model* m, const bgpbt_fw* M
 BGPBT__PRIVATE void bgpbt__sim_solve3(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, bgpbt_fw* x, bgpbt_fw* y, bgpbt_fw* z,
                                       const int* r) {
     int nv = m->nv, k, a, q;
-    for (k = nv - 1; k >= 0; --k) {
-        if (!((k >= r[0] && k < r[1]) || (k >= r[2] && k < r[3]))) continue;
-        const int* an = m->anc + m->dof_anc_adr[k];
-        const bgpbt_fw* L = M + (size_t)k * nv;
-        bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
-        for (a = 0; a < m->dof_anc_num[k]; ++a) {
-            int i = an[a];
-            bgpbt_fw l = L[i];
-            x[i] = bgpbt_fw_sub(x[i], bgpbt_fw_mul(l, xk));
-            y[i] = bgpbt_fw_sub(y[i], bgpbt_fw_mul(l, yk));
-            z[i] = bgpbt_fw_sub(z[i], bgpbt_fw_mul(l, zk));
+    for (q = 2; q >= 0; q -= 2) /* the ranges are ascending: visit the dofs from the last down */
+        for (k = r[q + 1] - 1; k >= r[q]; --k) {
+            const int* an = m->anc + m->dof_anc_adr[k];
+            const bgpbt_fw* L = M + (size_t)k * nv;
+            bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
+            for (a = 0; a < m->dof_anc_num[k]; ++a) {
+                int i = an[a];
+                bgpbt_fw l = L[i];
+                x[i] = bgpbt_fw_sub(x[i], bgpbt_fw_mul(l, xk));
+                y[i] = bgpbt_fw_sub(y[i], bgpbt_fw_mul(l, yk));
+                z[i] = bgpbt_fw_sub(z[i], bgpbt_fw_mul(l, zk));
+            }
         }
-    }
     for (q = 0; q < 4; q += 2)
         for (k = r[q]; k < r[q + 1]; ++k) {
             x[k] = bgpbt_fw_mul(x[k], dinv[k]);
             y[k] = bgpbt_fw_mul(y[k], dinv[k]);
             z[k] = bgpbt_fw_mul(z[k], dinv[k]);
         }
-    for (k = 0; k < nv; ++k) {
-        const int* an = m->anc + m->dof_anc_adr[k];
-        if (!((k >= r[0] && k < r[1]) || (k >= r[2] && k < r[3]))) continue;
-        const bgpbt_fw* L = M + (size_t)k * nv;
-        bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
-        for (a = 0; a < m->dof_anc_num[k]; ++a) {
-            int i = an[a];
-            bgpbt_fw l = L[i];
-            xk = bgpbt_fw_sub(xk, bgpbt_fw_mul(l, x[i]));
-            yk = bgpbt_fw_sub(yk, bgpbt_fw_mul(l, y[i]));
-            zk = bgpbt_fw_sub(zk, bgpbt_fw_mul(l, z[i]));
+    for (q = 0; q < 4; q += 2)
+        for (k = r[q]; k < r[q + 1]; ++k) {
+            const int* an = m->anc + m->dof_anc_adr[k];
+            const bgpbt_fw* L = M + (size_t)k * nv;
+            bgpbt_fw xk = x[k], yk = y[k], zk = z[k];
+            for (a = 0; a < m->dof_anc_num[k]; ++a) {
+                int i = an[a];
+                bgpbt_fw l = L[i];
+                xk = bgpbt_fw_sub(xk, bgpbt_fw_mul(l, x[i]));
+                yk = bgpbt_fw_sub(yk, bgpbt_fw_mul(l, y[i]));
+                zk = bgpbt_fw_sub(zk, bgpbt_fw_mul(l, z[i]));
+            }
+            x[k] = xk; y[k] = yk; z[k] = zk;
         }
-        x[k] = xk; y[k] = yk; z[k] = zk;
-    }
 }
 /* x <- M^-1 (sgn e_d): the backward pass only touches d and its ancestors. */
 BGPBT__PRIVATE void bgpbt__sim_solve_unit(const bgpbt_sim_model* m, const bgpbt_fw* M, const bgpbt_fw* dinv, int d, bgpbt_fw sgn, bgpbt_fw* x) {

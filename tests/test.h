@@ -147,6 +147,31 @@ TEST_FN bgpbt_allocator test_failing_allocator(test_failing_alloc* f, long fail_
     return a;
 }
 
+/* A whole file as a NUL-terminated buffer (malloc'd; NULL and *n = 0 when missing or unreadable). */
+TEST_FN char* test_read_file(const char* path, size_t* n) {
+    FILE* f = fopen(path, "rb");
+    char* buf;
+    long len;
+    *n = 0;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = (char*)malloc((size_t)len + 1);
+    if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) { buf[len] = 0; *n = (size_t)len; }
+    else { free(buf); buf = NULL; }
+    fclose(f);
+    return buf;
+}
+/* Remove every file a bgpbt_pbt_run with out_prefix `prefix` may have written. */
+TEST_FN void test_remove_run(const char* prefix) {
+    static const char* const names[] = {"log.csv", "returns.svg", "schedule.svg", "arch.svg", "checkpoint.bgpbt",
+                                        "checkpoint.bgpbt.prev", "checkpoint.bgpbt.tmp", "best.agent"};
+    char p[256];
+    int i;
+    for (i = 0; i < 8; ++i) { snprintf(p, sizeof p, "%s%s", prefix, names[i]); remove(p); }
+}
+
 /* Blob resealing. Every saved object sits in a container ([decl.io]) whose header and payload
    carry CRC-32s, so a damaged blob is refused at the checksum. To reach the checks behind it,
    test_seal_header recomputes the header CRC (after a test changed the kind or version), and

@@ -45,29 +45,6 @@ static bgpbt_pbt_config mpi_small_config(int method) {
     return c;
 }
 
-static char* mpi_read(const char* path, size_t* n) {
-    FILE* f = fopen(path, "rb");
-    char* buf;
-    long len;
-    *n = 0;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = (char*)malloc((size_t)len + 1);
-    if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) { buf[len] = 0; *n = (size_t)len; }
-    else { free(buf); buf = NULL; }
-    fclose(f);
-    return buf;
-}
-static void mpi_remove(const char* prefix) {
-    static const char* const names[] = {"log.csv", "returns.svg", "schedule.svg", "arch.svg", "checkpoint.bgpbt",
-                                        "checkpoint.bgpbt.prev", "best.agent"};
-    char p[256];
-    int i;
-    for (i = 0; i < 7; ++i) { snprintf(p, sizeof p, "%s%s", prefix, names[i]); remove(p); }
-}
-
 static void mpi_test_resume_every_round(void) {
     int method;
     for (method = 0; method < 4; ++method) {
@@ -89,15 +66,15 @@ static void mpi_test_resume_every_round(void) {
         rc.progress = 0;
         rc.threads = 1;
         rc.out_prefix = "mpi_run_a_";
-        mpi_remove("mpi_run_a_");
+        test_remove_run("mpi_run_a_");
         CHECK_OK(bgpbt_pbt_run(&rc, &res));
         CHECK(res.finished);
-        a = mpi_read("mpi_run_a_log.csv", &na);
+        a = test_read_file("mpi_run_a_log.csv", &na);
         REQUIRE(a != NULL && na > 100);
         saw_distill = strstr(a, ",distill,") != NULL;
         if (method == BGPBT_PBT_METHOD_BGPBT) CHECK(saw_distill);
         rc.out_prefix = "mpi_run_b_";
-        mpi_remove("mpi_run_b_");
+        test_remove_run("mpi_run_b_");
         rc.resume = 1;
         rc.max_rounds = 1;
         do {
@@ -106,7 +83,7 @@ static void mpi_test_resume_every_round(void) {
             calls++;
         } while (!res.finished && calls < 200);
         CHECK(res.finished);
-        b = mpi_read("mpi_run_b_log.csv", &nb);
+        b = test_read_file("mpi_run_b_log.csv", &nb);
         REQUIRE(b != NULL);
         CHECK(na == nb && memcmp(a, b, na) == 0);
         /* the finished run's checkpoint loads too (every member's state is in it) */
@@ -126,8 +103,8 @@ static void mpi_test_resume_every_round(void) {
         }
         free(a);
         free(b);
-        mpi_remove("mpi_run_a_");
-        mpi_remove("mpi_run_b_");
+        test_remove_run("mpi_run_a_");
+        test_remove_run("mpi_run_b_");
     }
 }
 
@@ -191,7 +168,7 @@ static void mpi_test_checkpoint_roundtrip(void) {
     CHECK(memcmp(b1, b2, s1) == 0);
     { /* truncated: refused, t unchanged */
         size_t len;
-        char* f = mpi_read("mpi_ckpt.bgpbt", &len);
+        char* f = test_read_file("mpi_ckpt.bgpbt", &len);
         FILE* o;
         test_log_capture cap;
         REQUIRE(f != NULL);

@@ -999,29 +999,6 @@ static bgpbt_pbt_agent_ops pbt_sops(test_sagent_user* u) {
     return test_sagent_ops(u);
 }
 
-static char* pbt_read_file(const char* path, size_t* n) {
-    FILE* f = fopen(path, "rb");
-    char* buf;
-    long len;
-    *n = 0;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = (char*)malloc((size_t)len + 1);
-    if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) { buf[len] = 0; *n = (size_t)len; }
-    fclose(f);
-    return buf;
-}
-
-static void pbt_remove_run(const char* prefix) {
-    static const char* const names[] = {"log.csv", "returns.svg", "schedule.svg", "arch.svg", "checkpoint.bgpbt",
-                                        "checkpoint.bgpbt.prev", "checkpoint.bgpbt.tmp", "best.agent"};
-    char p[256];
-    int i;
-    for (i = 0; i < 8; ++i) { snprintf(p, sizeof p, "%s%s", prefix, names[i]); remove(p); }
-}
-
 /* A run stopped after k rounds and resumed from its checkpoint writes the same log as a run
    never interrupted; a corrupted or truncated checkpoint is refused and the previous one used. */
 static void pbt_test_run_resume(void) {
@@ -1045,11 +1022,11 @@ static void pbt_test_run_resume(void) {
         rc.progress = 0;
         rc.threads = 2;
         rc.out_prefix = "pbt_run_a_";
-        pbt_remove_run("pbt_run_a_");
+        test_remove_run("pbt_run_a_");
         CHECK_OK(bgpbt_pbt_run(&rc, &res));
         CHECK(res.finished);
         CHECK_EQ_INT(res.resumed_at, 0);
-        a = pbt_read_file("pbt_run_a_log.csv", &na);
+        a = test_read_file("pbt_run_a_log.csv", &na);
         REQUIRE(a != NULL && na > 100);
         CHECK(pbt_file_starts("pbt_run_a_best.agent", "") && pbt_file_starts("pbt_run_a_returns.svg", "<svg"));
         {   /* a finished run resumes to "finished" at once, with the same best */
@@ -1066,7 +1043,7 @@ static void pbt_test_run_resume(void) {
             test_log_capture cap;
             memset(&cap, 0, sizeof cap);
             rc.out_prefix = "pbt_run_b_";
-            pbt_remove_run("pbt_run_b_");
+            test_remove_run("pbt_run_b_");
             rc.max_rounds = 4;
             rc.threads = 1;
             rc.resume = 1;
@@ -1075,7 +1052,7 @@ static void pbt_test_run_resume(void) {
             CHECK(!res.finished);
             if (damage > 0) { /* break the newest checkpoint: corrupt a byte, or truncate it */
                 size_t n;
-                char* c = pbt_read_file("pbt_run_b_checkpoint.bgpbt", &n);
+                char* c = test_read_file("pbt_run_b_checkpoint.bgpbt", &n);
                 FILE* f;
                 REQUIRE(c != NULL && n > 64);
                 if (damage == 1) c[n - 10] ^= 0x5A;
@@ -1093,7 +1070,7 @@ static void pbt_test_run_resume(void) {
             CHECK_EQ_INT(res.resumed_at, damage == 0 ? 4 : 3);
             CHECK(res.finished);
             if (damage > 0) CHECK(cap.count >= 2); /* the refusal, then the fallback */
-            b = pbt_read_file("pbt_run_b_log.csv", &nb);
+            b = test_read_file("pbt_run_b_log.csv", &nb);
             REQUIRE(b != NULL);
             CHECK(na == nb && memcmp(a, b, na) == 0);
             free(b);
@@ -1104,17 +1081,17 @@ static void pbt_test_run_resume(void) {
             char* c;
             FILE* f;
             rc.max_rounds = 2;
-            pbt_remove_run("pbt_run_b_");
+            test_remove_run("pbt_run_b_");
             rc.resume = 1;
             CHECK_OK(bgpbt_pbt_run(&rc, &res));
             CHECK_OK(bgpbt_pbt_run(&rc, &res)); /* now there is a .prev too */
-            c = pbt_read_file("pbt_run_b_checkpoint.bgpbt", &n1);
+            c = test_read_file("pbt_run_b_checkpoint.bgpbt", &n1);
             REQUIRE(c != NULL);
             f = fopen("pbt_run_b_checkpoint.bgpbt", "wb");
             fwrite(c, 1, n1 / 3, f);
             fclose(f);
             free(c);
-            c = pbt_read_file("pbt_run_b_checkpoint.bgpbt.prev", &n2);
+            c = test_read_file("pbt_run_b_checkpoint.bgpbt.prev", &n2);
             REQUIRE(c != NULL);
             c[40] ^= 1;
             f = fopen("pbt_run_b_checkpoint.bgpbt.prev", "wb");
@@ -1122,13 +1099,13 @@ static void pbt_test_run_resume(void) {
             fclose(f);
             free(c);
             CHECK(bgpbt_pbt_run(&rc, &res) != BGPBT_OK);
-            c = pbt_read_file("pbt_run_b_checkpoint.bgpbt", &n2);
+            c = test_read_file("pbt_run_b_checkpoint.bgpbt", &n2);
             CHECK(c != NULL && n2 == n1 / 3);
             free(c);
         }
         free(a);
-        pbt_remove_run("pbt_run_a_");
-        pbt_remove_run("pbt_run_b_");
+        test_remove_run("pbt_run_a_");
+        test_remove_run("pbt_run_b_");
     }
 }
 
@@ -1152,7 +1129,7 @@ static void pbt_test_run_failed_agent(void) {
     CHECK_OK(bgpbt_pbt_run(&rc, &res));
     CHECK(res.finished);
     CHECK(res.best_return > 0);
-    csv = pbt_read_file("pbt_run_f_log.csv", &n);
+    csv = test_read_file("pbt_run_f_log.csv", &n);
     REQUIRE(csv != NULL);
     {   /* agent 5, round 1: failed, return -inf */
         const char* line = strstr(csv, "\n1,init,5,5,-1,-1,0,0,random,previous,1,0,1000,");
@@ -1164,7 +1141,7 @@ static void pbt_test_run_failed_agent(void) {
         }
     }
     free(csv);
-    pbt_remove_run("pbt_run_f_");
+    test_remove_run("pbt_run_f_");
 }
 
 /* ---- PPO end to end: each scheduler on a small control task improves its best return ------- */
@@ -1238,7 +1215,7 @@ static void pbt_test_ppo_end_to_end(void) {
         rc.out_prefix = "pbt_ppo_";
         CHECK_OK(bgpbt_pbt_run(&rc, &res));
         CHECK(res.finished);
-        csv = pbt_read_file("pbt_ppo_log.csv", &n);
+        csv = test_read_file("pbt_ppo_log.csv", &n);
         REQUIRE(csv != NULL);
         {   /* the best return of round 1, from the log */
             char* line = strchr(csv, '\n');
@@ -1258,7 +1235,7 @@ static void pbt_test_ppo_end_to_end(void) {
         if (test__verbose) printf("  %s: round-1 best %.3f, final best %.3f, %lld steps, %.1f s\n", bgpbt_pbt_method_name(method), first_best, res.best_return, res.total_steps, res.seconds);
         CHECK(res.best_return > first_best);
         (void)dummy;
-        pbt_remove_run("pbt_ppo_");
+        test_remove_run("pbt_ppo_");
     }
 }
 
