@@ -203,10 +203,12 @@ static void ppo_minibatch_gradcheck(void) {
     CHECK_OK(bgpbt_agent_distill(g, teacher, NULL, 1)); /* sets up the teacher copy */
     steps = g->cap_steps;
     for (i = 0; i < 16; ++i) seg[i] = (i * 5) % (g->cap_segs);
-    for (net = 0; net < 2; ++net) {
-        bgpbt_mlp* m = net ? g->vf : g->pi;
+    /* net 0, 1: one chunk; net 2, 3: chunks of 3 segments (the gradients add up over chunks) */
+    for (net = 0; net < 4; ++net) {
+        bgpbt_mlp* m = net & 1 ? g->vf : g->pi;
         double kl = 0.8;
         int k;
+        g->chunk_segs = net < 2 ? 0 : 3;
         np = bgpbt_mlp_num_params(m);
         p = (float*)malloc(np * sizeof(float));
         gr = (float*)malloc(np * sizeof(float));
@@ -264,6 +266,86 @@ static void ppo_lanes_match_rows(void) {
         CHECK_NEAR(dp[i], g->mb_dpol[i], 1e-4 * fabs(g->mb_dpol[i]) + 1e-7);
     free(dp);
     bgpbt_agent_destroy(g);
+}
+
+/* The update runs a minibatch in chunks of segments (forward, loss and backward per chunk, the
+   gradients added up): any chunking gives the same loss and gradients as one chunk, up to the
+   order of the sums, with and without a teacher; and for one chunking the bits do not depend
+   on the thread count (a 256-wide value network, so a chunk's GEMMs split over threads).
+   37 segments x 8 steps: chunks of 1, 4 and 7 segments leave partial SIMD blocks and a short
+   last chunk. */
+static void ppo_chunks_match(void) {
+    bgpbt_env_def d = ppo_balance_def();
+    bgpbt_agent_config c = ppo_small_config(&d, 7);
+    bgpbt_agent *g = NULL, *teacher = NULL;
+    int seg[37], i, k, net, kl, chunks[4] = {0, 1, 4, 7};
+    float* ref[2][2];
+    size_t np[2];
+    c.hparams.batch_size = 37;
+    c.hparams.entropy_cost = 0.1;
+    c.arch.value_width = 256;
+    REQUIRE(bgpbt_agent_create(&c, &g) == BGPBT_OK);
+    c.seed = 11;
+    c.arch.value_layers = 3;
+    REQUIRE(bgpbt_agent_create(&c, &teacher) == BGPBT_OK);
+    CHECK_OK(bgpbt_agent_train(g, 1));
+    CHECK_OK(bgpbt_agent_train(teacher, 1));
+    CHECK_OK(bgpbt_agent_distill(g, teacher, NULL, 1)); /* sets up the teacher copy */
+    for (i = 0; i < 37; ++i) seg[i] = (i * 7) % (g->cap_segs);
+    for (net = 0; net < 2; ++net) np[net] = bgpbt_mlp_num_params(net ? g->vf : g->pi);
+    for (kl = 0; kl < 2; ++kl) {
+        double loss0 = 0.0;
+        for (net = 0; net < 2; ++net) REQUIRE((ref[kl][net] = (float*)malloc(np[net] * sizeof(float))) != NULL);
+        for (k = 0; k < 4; ++k) {
+            g->chunk_segs = chunks[k];
+            CHECK_OK(bgpbt__ppo_loss_grad(g, seg, 37, g->cap_steps, kl ? 0.5 : 0.0, k ? 1 : 0));
+            if (k == 0) {
+                loss0 = g->st.last_loss;
+                for (net = 0; net < 2; ++net) bgpbt_mlp_get_grads(net ? g->vf : g->pi, ref[kl][net]);
+                continue;
+            }
+            CHECK_NEAR(g->st.last_loss, loss0, 1e-6 * fabs(loss0) + 1e-9);
+            for (net = 0; net < 2; ++net) {
+                float* gr = (float*)malloc(np[net] * sizeof(float));
+                double mag = 0.0, worst = 0.0;
+                size_t q;
+                REQUIRE(gr != NULL);
+                bgpbt_mlp_get_grads(net ? g->vf : g->pi, gr);
+                for (q = 0; q < np[net]; ++q) {
+                    mag = fmax(mag, fabs(ref[kl][net][q]));
+                    worst = fmax(worst, fabs(gr[q] - ref[kl][net][q]));
+                }
+                CHECK(mag > 0.0);
+                CHECK(worst <= 1e-5 * mag);
+                free(gr);
+            }
+        }
+    }
+#ifdef _OPENMP
+    { /* four chunks, 1 and 2 threads: bit-identical gradients */
+        int saved = omp_get_max_threads(), th;
+        float* gr[2][2];
+        for (th = 0; th < 2; ++th) {
+            omp_set_num_threads(th + 1);
+            g->chunk_segs = 10;
+            CHECK_OK(bgpbt__ppo_loss_grad(g, seg, 37, g->cap_steps, 0.0, 1));
+            for (net = 0; net < 2; ++net) {
+                REQUIRE((gr[th][net] = (float*)malloc(np[net] * sizeof(float))) != NULL);
+                bgpbt_mlp_get_grads(net ? g->vf : g->pi, gr[th][net]);
+            }
+        }
+        omp_set_num_threads(saved);
+        for (net = 0; net < 2; ++net) {
+            CHECK(memcmp(gr[0][net], gr[1][net], np[net] * sizeof(float)) == 0);
+            free(gr[0][net]);
+            free(gr[1][net]);
+        }
+    }
+#endif
+    for (kl = 0; kl < 2; ++kl)
+        for (net = 0; net < 2; ++net) free(ref[kl][net]);
+    bgpbt_agent_destroy(g);
+    bgpbt_agent_destroy(teacher);
 }
 
 static void ppo_params_of(bgpbt_agent* g, float** out, size_t* n) {
@@ -495,6 +577,7 @@ void suite_ppo(void) {
     RUN(ppo_resume_and_threads);
     RUN(ppo_failure);
     RUN(ppo_bad_config);
+    RUN(ppo_chunks_match);
     RUN(ppo_learns_reach);
     RUN(ppo_learns_balance);
     RUN(ppo_distill_student);
