@@ -10292,7 +10292,8 @@ struct bgpbt_mlp {
                                            output layer: the output, row-major [batch][pad] */
     float* h[BGPBT_MLP_MAX_HIDDEN];     /* hidden outputs, panel-major like z */
     float *g0, *g1;                /* backward ping-pong, panel-major [maxpad/32][batch][32] */
-    float* wt;                     /* transposed weights scratch [maxpad][maxpad] */
+    float* wt;                     /* W^T of every layer, panel-major [pad_in/32][out][32] at wtoff[l] */
+    size_t wtoff[BGPBT_MLP_MAX_HIDDEN + 1], wt_floats;
     float* ws;                     /* the dW GEMM's packed A block (bgpbt__gemm_epi.ws) */
     size_t ws_floats;
     float *i0, *i1;                /* inference ping-pong [chunk][maxpad] */
@@ -10364,7 +10365,7 @@ BGPBT_API void bgpbt_mlp_destroy(bgpbt_mlp* n) {
     for (l = 0; l + 1 < n->nl; ++l) bgpbt__cfree(a, n->h[l], mb * (size_t)n->pad[l + 1], sizeof(float));
     bgpbt__cfree(a, n->g0, mb * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->g1, mb * n->maxpad, sizeof(float));
-    bgpbt__cfree(a, n->wt, n->maxpad * n->maxpad, sizeof(float));
+    bgpbt__cfree(a, n->wt, n->wt_floats, sizeof(float));
     bgpbt__cfree(a, n->ws, n->ws_floats, sizeof(float));
     bgpbt__cfree(a, n->i0, (size_t)n->chunk * n->maxpad, sizeof(float));
     bgpbt__cfree(a, n->i1, (size_t)n->chunk * n->maxpad, sizeof(float));
@@ -10405,6 +10406,11 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mlp_alloc(const bgpbt_mlp_config* config, bgp
         n->np += (size_t)n->dim[l] * (size_t)n->dim[l + 1] + (size_t)n->dim[l + 1];
     }
     n->np_pad = off;
+    n->wt_floats = 0;
+    for (l = 0; l < n->nl; ++l) {
+        n->wtoff[l] = n->wt_floats;
+        n->wt_floats += (size_t)n->pad[l] * (size_t)n->dim[l + 1];
+    }
     mb = (size_t)c.max_batch;
     n->chunk = c.max_batch < BGPBT__NN_INFER_CHUNK ? c.max_batch : BGPBT__NN_INFER_CHUNK;
     n->params = (float*)bgpbt__calloc(&c.allocator, off, sizeof(float));
@@ -10419,7 +10425,7 @@ BGPBT__PRIVATE bgpbt_result bgpbt__mlp_alloc(const bgpbt_mlp_config* config, bgp
         ok = (n->h[l] = (float*)bgpbt__calloc(&c.allocator, mb * (size_t)n->pad[l + 1], sizeof(float))) != NULL;
     if (ok) ok = (n->g0 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
     if (ok) ok = (n->g1 = (float*)bgpbt__calloc(&c.allocator, mb * n->maxpad, sizeof(float))) != NULL;
-    if (ok) ok = (n->wt = (float*)bgpbt__calloc(&c.allocator, n->maxpad * n->maxpad, sizeof(float))) != NULL;
+    if (ok) ok = (n->wt = (float*)bgpbt__calloc(&c.allocator, n->wt_floats, sizeof(float))) != NULL;
     n->ws_floats = BGPBT__GEMM_WS(n->maxpad);
     if (ok) ok = (n->ws = (float*)bgpbt__calloc(&c.allocator, n->ws_floats, sizeof(float))) != NULL;
     if (ok) ok = (n->i0 = (float*)bgpbt__calloc(&c.allocator, (size_t)n->chunk * n->maxpad, sizeof(float))) != NULL;
@@ -10635,8 +10641,9 @@ BGPBT_API const float* bgpbt_mlp_output(const bgpbt_mlp* n, int* ld) {
 
 /* Backward over the first `batch` rows of the last training forward (rows past them are left
    out of the gradients, as if their dy were zero: the PPO value network's bootstrap rows).
-   accumulate: add to the gradients instead of overwriting them (the PPO update's row chunks;
-   the sums then run in the same k-block order as one call over all the rows would). */
+   accumulate: add to the gradients instead of overwriting them (the PPO update's row chunks),
+   and reuse the transposed weights of the last call without it: the weights and dx (NULL or
+   not) must be those of that call. */
 BGPBT__PRIVATE void bgpbt__mlp_backward_rows(bgpbt_mlp* n, const float* dy, int batch, float* dx, int accumulate) {
     int l, i, j, out, wo;
     float *g, *gn;
@@ -10672,15 +10679,18 @@ BGPBT__PRIVATE void bgpbt__mlp_backward_rows(bgpbt_mlp* n, const float* dy, int 
         bgpbt__sgemm_ex(fin, l == n->nl - 1 ? fout : w, batch, hin, 1, ldin, hps, g, 32, ps, n->grads + n->woff[l], 32,
                         (ptrdiff_t)fin * 32, accumulate, &epw);
         if (l > 0 || dx) { /* gn = (g W^T) * act'(previous layer), through a zero-padded copy of W^T */
-            int a, b2;
-            for (b2 = 0; b2 < fout; ++b2) { /* W^T, panel-major too: [in/32][out][32] */
-                const float* src = n->params + n->woff[l] + (size_t)(b2 / 32) * (size_t)fin * 32u + (size_t)(b2 % 32);
-                for (a = 0; a < fin; ++a)
-                    n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] = src[(size_t)a * 32u];
-                for (; a < pin; ++a) n->wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] = 0.0f;
+            float* wt = n->wt + n->wtoff[l];
+            if (!accumulate) { /* the weights are unchanged between the calls of one accumulation */
+                int a, b2;
+                for (b2 = 0; b2 < fout; ++b2) { /* W^T, panel-major too: [in/32][out][32] */
+                    const float* src = n->params + n->woff[l] + (size_t)(b2 / 32) * (size_t)fin * 32u + (size_t)(b2 % 32);
+                    for (a = 0; a < fin; ++a)
+                        wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] = src[(size_t)a * 32u];
+                    for (; a < pin; ++a) wt[(size_t)(a / 32) * (size_t)fout * 32u + (size_t)b2 * 32u + (size_t)(a % 32)] = 0.0f;
+                }
             }
             epx.d = l > 0 ? n->z[l - 1] : NULL;
-            bgpbt__sgemm_ex(batch, pin, fout, g, 32, 1, ps, n->wt, 32, (ptrdiff_t)fout * 32, gn, 32, ps, 0,
+            bgpbt__sgemm_ex(batch, pin, fout, g, 32, 1, ps, wt, 32, (ptrdiff_t)fout * 32, gn, 32, ps, 0,
                             l > 0 ? &epx : NULL);
             if (l == 0)
                 for (i = 0; i < batch; ++i)
@@ -11314,11 +11324,17 @@ BGPBT__PRIVATE void bgpbt__nm_update(bgpbt_agent* g, const float* x, long n, ptr
 /* out = clip((x - mu) * is, +-clip), rows x D */
 BGPBT__PRIVATE void bgpbt__nm_apply(const float* mu, const float* is, float clip, int D, const float* x,
                                     ptrdiff_t ldx, float* out, int rows) {
+    const bgpbt_fw hi = bgpbt_fw_set1(clip), lo = bgpbt_fw_set1(-clip);
     int i, d;
     for (i = 0; i < rows; ++i) {
         const float* xr = x + (ptrdiff_t)i * ldx;
         float* o = out + (size_t)i * (size_t)D;
-        for (d = 0; d < D; ++d) {
+        /* min(hi, v) and max(lo, v) return v when it is NaN, like the scalar tail */
+        for (d = 0; d + BGPBT_FW_WIDTH <= D; d += BGPBT_FW_WIDTH) {
+            bgpbt_fw v = bgpbt_fw_mul(bgpbt_fw_sub(bgpbt_fw_load(xr + d), bgpbt_fw_load(mu + d)), bgpbt_fw_load(is + d));
+            bgpbt_fw_store(o + d, bgpbt_fw_max(lo, bgpbt_fw_min(hi, v)));
+        }
+        for (; d < D; ++d) {
             float v = (xr[d] - mu[d]) * is[d];
             o[d] = v < -clip ? -clip : v > clip ? clip : v;
         }
@@ -11674,6 +11690,14 @@ BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg,
         for (b = c0; b < c1; ++b) {
             int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
             const float* src = g->obs_buf + ((size_t)e * (size_t)(steps_per_env + 1) + (size_t)u * (size_t)T) * (size_t)O;
+#if defined(BGPBT_SIMD_AVX512) || defined(BGPBT_SIMD_AVX2)
+            if (b + 2 < B) { /* segments are scattered in the rollout: fetch two ahead */
+                int e2 = seg[b + 2] % g->cfg.num_envs, u2 = seg[b + 2] / g->cfg.num_envs;
+                const char* p2 = (const char*)(g->obs_buf + ((size_t)e2 * (size_t)(steps_per_env + 1) + (size_t)u2 * (size_t)T) * (size_t)O);
+                size_t q, nbytes = (size_t)(T + 1) * (size_t)O * sizeof(float);
+                for (q = 0; q < nbytes; q += 64) _mm_prefetch(p2 + q, _MM_HINT_T0);
+            }
+#endif
             bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src, O, vin + (size_t)(b - c0) * (size_t)T * (size_t)O, T);
             bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src + (size_t)T * (size_t)O, O,
                             vin + ((size_t)cp + (size_t)(b - c0)) * (size_t)O, 1);
