@@ -2739,6 +2739,14 @@ BGPBT_API int bgpbt_max_threads(void) {
 #endif
 }
 
+BGPBT__INLINE int bgpbt__in_parallel(void) {
+#if BGPBT__HAS_OPENMP
+    return omp_in_parallel();
+#else
+    return 0;
+#endif
+}
+
 BGPBT__INLINE int bgpbt__isfinite(double x) { return x - x == 0.0; } /* false for NaN and +-inf */
 BGPBT__INLINE int bgpbt__isfinitef(float x) { return x - x == 0.0f; }
 
@@ -4194,7 +4202,8 @@ BGPBT__PRIVATE void bgpbt__sgemm_ex(int m, int n, int k, const float* a, ptrdiff
                                     ptrdiff_t c_ps, int beta, const bgpbt__gemm_epi* epi) {
     int npan, mtiles, ntiles, t, kb0;
     const int packa = (a_rs == 1 && a_cs != 1 && m > 1);
-    const int par = BGPBT__HAS_OPENMP && (double)m * (double)n * (double)k > 4194304.0 && bgpbt_max_threads() > 1;
+    const int par = BGPBT__HAS_OPENMP && (double)m * (double)n * (double)k > 4194304.0 && bgpbt_max_threads() > 1 &&
+                    !bgpbt__in_parallel(); /* e.g. the PPO update's pipeline: no nested region */
     if (a_ps == 0) a_ps = packa ? 32 : 32 * a_cs;
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
@@ -11082,6 +11091,7 @@ struct bgpbt_agent {
     int* perm;
     float *mb_vin, *mb_pin, *mb_tin, *mb_pol, *mb_tpol, *mb_dpol, *mb_dval, *mb_eps;
     int chunk_segs; /* segments per chunk of the PPO update; 0: bgpbt__ppo_chunk_segments (tests set it) */
+    int last_piped; /* the last update ran the two-thread pipeline (tests read it) */
     float *mb_vs, *mb_adv, *mb_vals; /* [rows] ; mb_vals [B][T+1] */
     bgpbt_mlp* tpi; /* the teacher's policy, copied at each distill call */
     float *t_mu, *t_is;
@@ -11658,117 +11668,178 @@ BGPBT__PRIVATE int bgpbt__ppo_chunk_segments(const bgpbt_agent* g) {
     return n < 1 ? 1 : n;
 }
 
+/* The value network's part of one chunk of the PPO update (segments [c0, c1) of seg): the
+   chunk's value input (its (c1 - c0) T policy rows b*T + t, then its bootstrap rows t = T; the
+   policy reads the first rows in place), the forward, the GAE targets and advantages of its
+   segments, the value loss gradient and the backward (which leaves out the bootstrap rows: they
+   carry no gradient). Adds the squared errors to *sum_v in row order. */
+BGPBT__PRIVATE void bgpbt__ppo_value_chunk(bgpbt_agent* g, const int* seg, int B, int steps_per_env, int c0, int c1,
+                                          int flags, double inv, double* sum_v) {
+    const int T = g->hp.unroll_length, O = g->obs_dim, E = g->cfg.num_envs, cn = c1 - c0, cp = cn * T;
+    const float clipv = g->cfg.obs_clip, rs = (float)g->hp.reward_scaling;
+    float* vin = g->mb_vin + (size_t)c0 * (size_t)(T + 1) * (size_t)O;
+    const float* vout;
+    int b, t, ld;
+    for (b = c0; b < c1; ++b) {
+        const float* src = g->obs_buf + ((size_t)(seg[b] % E) * (size_t)(steps_per_env + 1) + (size_t)(seg[b] / E) * (size_t)T) * (size_t)O;
+#if defined(BGPBT_SIMD_AVX512) || defined(BGPBT_SIMD_AVX2)
+        if (b + 2 < B) { /* segments are scattered in the rollout: fetch two ahead */
+            const char* p2 = (const char*)(g->obs_buf + ((size_t)(seg[b + 2] % E) * (size_t)(steps_per_env + 1) +
+                                                         (size_t)(seg[b + 2] / E) * (size_t)T) * (size_t)O);
+            size_t q, nbytes = (size_t)(T + 1) * (size_t)O * sizeof(float);
+            for (q = 0; q < nbytes; q += 64) _mm_prefetch(p2 + q, _MM_HINT_T0);
+        }
+#endif
+        bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src, O, vin + (size_t)(b - c0) * (size_t)T * (size_t)O, T);
+        bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src + (size_t)T * (size_t)O, O, vin + ((size_t)cp + (size_t)(b - c0)) * (size_t)O, 1);
+    }
+    bgpbt__mlp_forward_train_inplace(g->vf, vin, cp + cn); /* rows within max_batch: checked by the caller */
+    vout = bgpbt_mlp_output(g->vf, &ld);
+    for (b = c0; b < c1; ++b) {
+        size_t base = (size_t)(seg[b] % E) * (size_t)steps_per_env + (size_t)(seg[b] / E) * (size_t)T;
+        float* rew = g->mb_pin;  /* scratch */
+        float* vals = g->mb_vals; /* scratch: the segment's T + 1 values, contiguous */
+        float *vs = g->mb_vs + (size_t)b * (size_t)T, *adv = g->mb_adv + (size_t)b * (size_t)T;
+        for (t = 0; t < T; ++t) vals[t] = vout[((size_t)(b - c0) * (size_t)T + (size_t)t) * (size_t)ld];
+        vals[T] = vout[((size_t)cp + (size_t)(b - c0)) * (size_t)ld];
+        if (!(flags & 2)) {
+            for (t = 0; t < T; ++t) rew[t] = g->rew_buf[base + (size_t)t] * rs;
+            bgpbt_ppo_gae(T, rew, vals, g->boot_buf + base, g->term_buf + base, g->trunc_buf + base,
+                          (float)g->hp.discount, (float)g->hp.gae_lambda, vs, adv);
+        }
+        for (t = 0; t < T; ++t) {
+            double err = (double)vs[t] - (double)vals[t];
+            *sum_v += err * err;
+            g->mb_dval[(size_t)(b - c0) * (size_t)T + (size_t)t] = (float)(-2.0 * g->hp.value_coef * err * inv);
+        }
+    }
+    bgpbt__mlp_backward_rows(g->vf, g->mb_dval, cp, NULL, c0 > 0);
+}
+
+/* The policy's part of one chunk, after its value part (it reads the chunk's value input and
+   advantages): the teacher's forward (distillation), the policy's forward, the loss per row
+   (one row per SIMD lane when lanes) and the backward. Adds the surrogate, entropy and KL terms
+   to sums[0..2] in row order. */
+BGPBT__PRIVATE void bgpbt__ppo_policy_chunk(bgpbt_agent* g, const int* seg, int steps_per_env, int c0, int c1,
+                                           double kl_coef, int lanes, double inv, double* sums) {
+    const int T = g->hp.unroll_length, A = g->act_dim, O = g->obs_dim, E = g->cfg.num_envs, cp = (c1 - c0) * T;
+    const size_t row0 = (size_t)c0 * (size_t)T; /* the chunk's first policy row */
+    const float* vin = g->mb_vin + (size_t)c0 * (size_t)(T + 1) * (size_t)O;
+    const int teacher = g->tpi && kl_coef > 0.0;
+    const float* o;
+    int b, t, i, ld;
+    if (teacher) {
+        for (b = c0; b < c1; ++b) {
+            const float* src = g->obs_buf + ((size_t)(seg[b] % E) * (size_t)(steps_per_env + 1) + (size_t)(seg[b] / E) * (size_t)T) * (size_t)O;
+            bgpbt__nm_apply(g->t_mu, g->t_is, g->cfg.obs_clip, O, src, O, g->mb_tin + (size_t)(b - c0) * (size_t)T * (size_t)O, T);
+        }
+        bgpbt_mlp_forward(g->tpi, g->mb_tin, cp, g->mb_tpol + row0 * 2 * (size_t)A, 0);
+    }
+    bgpbt__mlp_forward_train_inplace(g->pi, vin, cp);
+    o = bgpbt_mlp_output(g->pi, &ld);
+    for (i = 0; i < cp; ++i)
+        memcpy(g->mb_pol + (row0 + (size_t)i) * 2 * (size_t)A, o + (size_t)i * (size_t)ld, 2 * (size_t)A * sizeof(float));
+    if (lanes) {
+        for (i = (int)row0; i < (int)row0 + cp; i += BGPBT_FW_WIDTH)
+            bgpbt__ppo_rows_w(g, seg, steps_per_env, i, (int)row0 + cp, (float)inv, &sums[0], &sums[1]);
+    } else {
+        float* dp = g->mb_dpol + row0 * 2 * (size_t)A;
+        for (b = c0; b < c1; ++b) {
+            size_t base = (size_t)(seg[b] % E) * (size_t)steps_per_env + (size_t)(seg[b] / E) * (size_t)T;
+            const float* adv = g->mb_adv + (size_t)b * (size_t)T;
+            for (t = 0; t < T; ++t) {
+                size_t row = (size_t)b * (size_t)T + (size_t)t;
+                double out[3];
+                bgpbt__ppo_row(g->mb_pol + row * 2 * (size_t)A, g->u_buf + (base + (size_t)t) * (size_t)A,
+                               (double)g->logp_buf[base + (size_t)t], (double)adv[t], g->mb_eps + row * (size_t)A,
+                               g->hp.clip_epsilon, g->hp.entropy_cost, teacher ? g->mb_tpol + row * 2 * (size_t)A : NULL,
+                               kl_coef / (double)A, A, g->mb_dpol + row * 2 * (size_t)A, out);
+                sums[0] += out[0];
+                sums[1] += out[1];
+                sums[2] += out[2];
+            }
+        }
+        for (i = 0; i < cp * 2 * A; ++i) dp[i] = (float)((double)dp[i] * inv);
+    }
+    bgpbt__mlp_backward_rows(g->pi, g->mb_dpol + row0 * 2 * (size_t)A, cp, NULL, c0 > 0);
+}
+
+/* Multiply-adds per row of one network's forward (the pipeline's balance test). */
+BGPBT__PRIVATE double bgpbt__nn_row_macs(const bgpbt_mlp* n) {
+    double s = 0.0;
+    int l;
+    for (l = 0; l < n->nl; ++l) s += (double)n->dim[l] * (double)n->dim[l + 1];
+    return s;
+}
+
 /* Loss and gradients of both networks on minibatch segments seg[0..B) (no parameter change).
    flags: 1 = reuse the entropy noise of the previous call, 2 = reuse its GAE targets (the tests
    use both to check gradients by finite differences with the targets held fixed, as the
    stop-gradient intends), 4 = the row-by-row policy loss (bgpbt__ppo_row, double sums) even
-   where the lane-parallel one applies (the tests compare the two). */
+   where the lane-parallel one applies (the tests compare the two).
+   The minibatch runs in chunks of segments (bgpbt__ppo_chunk_segments), each through both
+   networks forward, loss and backward while its activations are in cache; the gradients add up
+   over the chunks in row order. With two or more threads and networks of similar cost (the 2x64
+   pairs, whose GEMMs are too small to split), the two networks run as a pipeline on two threads:
+   the value network on chunk c + 1 while the policy works on chunk c. Every network still runs
+   its chunks in order, so the bits are those of one thread. Otherwise the GEMMs split. */
 BGPBT__PRIVATE bgpbt_result bgpbt__ppo_loss_grad(bgpbt_agent* g, const int* seg, int B, int steps_per_env,
                                                 double kl_coef, int flags) {
-    const int T = g->hp.unroll_length, A = g->act_dim, O = g->obs_dim, E = g->cfg.num_envs;
-    const int rp = B * T, nb = bgpbt__ppo_chunk_segments(g);
-    const float clipv = g->cfg.obs_clip;
-    const float rs = (float)g->hp.reward_scaling;
+    const int T = g->hp.unroll_length, A = g->act_dim, rp = B * T, nb = bgpbt__ppo_chunk_segments(g);
     /* without a teacher the policy loss runs one row per SIMD lane (bgpbt__ppo_rows_w) */
     const int lanes = !(g->tpi && kl_coef > 0.0) && A <= BGPBT__PPO_VACT && !(flags & 4);
-    double sum_surr = 0.0, sum_h = 0.0, sum_kl = 0.0, sum_v = 0.0, inv = 1.0 / (double)rp;
-    bgpbt_result r;
-    int b, t, i, c0;
-    (void)E;
+    double sums[3] = {0.0, 0.0, 0.0}, sum_v = 0.0, inv = 1.0 / (double)rp;
+    int c0, piped = 0;
+    if ((nb < B ? nb : B) * (T + 1) > g->vf->cfg.max_batch || (nb < B ? nb : B) * T > g->pi->cfg.max_batch)
+        return bgpbt__error(&g->cfg.logger, BGPBT_ERR_LIMIT, "ppo: a chunk of %d segments exceeds the networks' max_batch", nb);
     /* the entropy noise of every row first: the stream does not depend on the chunking */
     if (!(flags & 1)) bgpbt_rng_normals(&g->rng, g->mb_eps, (size_t)rp * (size_t)A);
-    /* Segments in chunks of nb, each through both networks forward, loss and backward while
-       its activations are in cache; the gradients add up over the chunks in row order. */
-    for (c0 = 0; c0 < B; c0 += nb) {
-        const int c1 = B - c0 < nb ? B : c0 + nb, cn = c1 - c0, cp = cn * T;
-        const size_t row0 = (size_t)c0 * (size_t)T; /* the chunk's first policy row */
-        /* the chunk's value input: its cp policy rows (b*T + t), then its cn bootstrap rows (t = T);
-           the policy reads the first cp rows in place */
-        float* vin = g->mb_vin + (size_t)c0 * (size_t)(T + 1) * (size_t)O;
-        const float* vout;
-        int ld;
-        for (b = c0; b < c1; ++b) {
-            int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
-            const float* src = g->obs_buf + ((size_t)e * (size_t)(steps_per_env + 1) + (size_t)u * (size_t)T) * (size_t)O;
-#if defined(BGPBT_SIMD_AVX512) || defined(BGPBT_SIMD_AVX2)
-            if (b + 2 < B) { /* segments are scattered in the rollout: fetch two ahead */
-                int e2 = seg[b + 2] % g->cfg.num_envs, u2 = seg[b + 2] / g->cfg.num_envs;
-                const char* p2 = (const char*)(g->obs_buf + ((size_t)e2 * (size_t)(steps_per_env + 1) + (size_t)u2 * (size_t)T) * (size_t)O);
-                size_t q, nbytes = (size_t)(T + 1) * (size_t)O * sizeof(float);
-                for (q = 0; q < nbytes; q += 64) _mm_prefetch(p2 + q, _MM_HINT_T0);
-            }
-#endif
-            bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src, O, vin + (size_t)(b - c0) * (size_t)T * (size_t)O, T);
-            bgpbt__nm_apply(g->nm_mu, g->nm_is, clipv, O, src + (size_t)T * (size_t)O, O,
-                            vin + ((size_t)cp + (size_t)(b - c0)) * (size_t)O, 1);
-            if (g->tpi && kl_coef > 0.0)
-                bgpbt__nm_apply(g->t_mu, g->t_is, clipv, O, src, O, g->mb_tin + (size_t)(b - c0) * (size_t)T * (size_t)O, T);
-        }
-        /* the value network, forward and backward; its outputs give the GAE targets and the
-           advantages the policy loss needs */
-        r = bgpbt__mlp_forward_train_inplace(g->vf, vin, cp + cn);
-        if (r != BGPBT_OK) return r;
-        vout = bgpbt_mlp_output(g->vf, &ld);
-        for (b = c0; b < c1; ++b) {
-            int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
-            size_t base = (size_t)e * (size_t)steps_per_env + (size_t)u * (size_t)T;
-            float* rew = g->mb_pin;  /* scratch (the policy input is the value input's prefix) */
-            float* vals = g->mb_vals; /* scratch: the segment's T + 1 values, contiguous */
-            float *vs = g->mb_vs + (size_t)b * (size_t)T, *adv = g->mb_adv + (size_t)b * (size_t)T;
-            for (t = 0; t < T; ++t) vals[t] = vout[((size_t)(b - c0) * (size_t)T + (size_t)t) * (size_t)ld];
-            vals[T] = vout[((size_t)cp + (size_t)(b - c0)) * (size_t)ld];
-            if (!(flags & 2)) {
-                for (t = 0; t < T; ++t) rew[t] = g->rew_buf[base + (size_t)t] * rs;
-                bgpbt_ppo_gae(T, rew, vals, g->boot_buf + base, g->term_buf + base, g->trunc_buf + base,
-                              (float)g->hp.discount, (float)g->hp.gae_lambda, vs, adv);
-            }
-            for (t = 0; t < T; ++t) {
-                size_t row = (size_t)(b - c0) * (size_t)T + (size_t)t;
-                double err = (double)vs[t] - (double)vals[t];
-                sum_v += err * err;
-                g->mb_dval[row] = (float)(-2.0 * g->hp.value_coef * err * inv);
-            }
-        }
-        /* the bootstrap rows carry no value gradient: the backward leaves them out */
-        bgpbt__mlp_backward_rows(g->vf, g->mb_dval, cp, NULL, c0 > 0);
-        r = bgpbt__mlp_forward_train_inplace(g->pi, vin, cp);
-        if (r == BGPBT_OK && g->tpi && kl_coef > 0.0)
-            r = bgpbt_mlp_forward(g->tpi, g->mb_tin, cp, g->mb_tpol + row0 * 2 * (size_t)A, 0);
-        if (r != BGPBT_OK) return r;
-        {
-            const float* o = bgpbt_mlp_output(g->pi, &ld);
-            for (i = 0; i < cp; ++i)
-                memcpy(g->mb_pol + (row0 + (size_t)i) * 2 * (size_t)A, o + (size_t)i * (size_t)ld, 2 * (size_t)A * sizeof(float));
-        }
-        if (lanes) {
-            for (i = (int)row0; i < (int)row0 + cp; i += BGPBT_FW_WIDTH)
-                bgpbt__ppo_rows_w(g, seg, steps_per_env, i, (int)row0 + cp, (float)inv, &sum_surr, &sum_h);
-        } else {
-            for (b = c0; b < c1; ++b) {
-                int e = seg[b] % g->cfg.num_envs, u = seg[b] / g->cfg.num_envs;
-                size_t base = (size_t)e * (size_t)steps_per_env + (size_t)u * (size_t)T;
-                const float* adv = g->mb_adv + (size_t)b * (size_t)T;
-                for (t = 0; t < T; ++t) {
-                    size_t row = (size_t)b * (size_t)T + (size_t)t;
-                    double o[3];
-                    bgpbt__ppo_row(g->mb_pol + row * 2 * (size_t)A, g->u_buf + (base + (size_t)t) * (size_t)A,
-                                   (double)g->logp_buf[base + (size_t)t], (double)adv[t], g->mb_eps + row * (size_t)A,
-                                   g->hp.clip_epsilon, g->hp.entropy_cost,
-                                   (g->tpi && kl_coef > 0.0) ? g->mb_tpol + row * 2 * (size_t)A : NULL,
-                                   kl_coef / (double)A, A, g->mb_dpol + row * 2 * (size_t)A, o);
-                    sum_surr += o[0];
-                    sum_h += o[1];
-                    sum_kl += o[2];
+#if BGPBT__HAS_OPENMP
+    {
+        double cpi = bgpbt__nn_row_macs(g->pi), cvf = bgpbt__nn_row_macs(g->vf);
+        if (nb < B && bgpbt_max_threads() > 1 && !omp_in_parallel() && cpi < 3.0 * cvf && cvf < 3.0 * cpi) {
+            int ready = 0; /* segments whose value part is done */
+            BGPBT_OMP(parallel num_threads(2))
+            {
+                if (omp_get_num_threads() == 2) {
+                    BGPBT_OMP(single nowait)
+                    piped = 1;
+                    if (omp_get_thread_num() == 0) {
+                        for (c0 = 0; c0 < B; c0 += nb) {
+                            int c1 = B - c0 < nb ? B : c0 + nb;
+                            bgpbt__ppo_value_chunk(g, seg, B, steps_per_env, c0, c1, flags, inv, &sum_v);
+                            BGPBT_OMP(flush)
+                            BGPBT_OMP(atomic write)
+                            ready = c1;
+                        }
+                    } else {
+                        int c, have = 0;
+                        for (c = 0; c < B; c += nb) {
+                            int c1 = B - c < nb ? B : c + nb;
+                            while (have < c1) {
+                                BGPBT_OMP(atomic read)
+                                have = ready;
+                            }
+                            BGPBT_OMP(flush)
+                            bgpbt__ppo_policy_chunk(g, seg, steps_per_env, c, c1, kl_coef, lanes, inv, sums);
+                        }
+                    }
                 }
             }
-            for (i = 0; i < cp * 2 * A; ++i) g->mb_dpol[row0 * 2 * (size_t)A + (size_t)i] = (float)((double)g->mb_dpol[row0 * 2 * (size_t)A + (size_t)i] * inv);
         }
-        bgpbt__mlp_backward_rows(g->pi, g->mb_dpol + row0 * 2 * (size_t)A, cp, NULL, c0 > 0);
     }
-    g->st.last_policy_loss = sum_surr * inv;
+#endif
+    g->last_piped = piped;
+    if (!piped)
+        for (c0 = 0; c0 < B; c0 += nb) {
+            int c1 = B - c0 < nb ? B : c0 + nb;
+            bgpbt__ppo_value_chunk(g, seg, B, steps_per_env, c0, c1, flags, inv, &sum_v);
+            bgpbt__ppo_policy_chunk(g, seg, steps_per_env, c0, c1, kl_coef, lanes, inv, sums);
+        }
+    g->st.last_policy_loss = sums[0] * inv;
     g->st.last_value_loss = g->hp.value_coef * sum_v * inv;
-    g->st.last_entropy = sum_h * inv;
-    g->st.last_kl = sum_kl * inv / (double)A;
+    g->st.last_entropy = sums[1] * inv;
+    g->st.last_kl = sums[2] * inv / (double)A;
     g->st.last_loss = g->st.last_policy_loss + g->st.last_value_loss - g->hp.entropy_cost * g->st.last_entropy +
                       kl_coef * g->st.last_kl;
     /* a non-finite loss is refused here (the gradients it left are not used) */

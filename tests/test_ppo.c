@@ -322,23 +322,47 @@ static void ppo_chunks_match(void) {
         }
     }
 #ifdef _OPENMP
-    { /* four chunks, 1 and 2 threads: bit-identical gradients */
-        int saved = omp_get_max_threads(), th;
-        float* gr[2][2];
-        for (th = 0; th < 2; ++th) {
-            omp_set_num_threads(th + 1);
-            g->chunk_segs = 10;
-            CHECK_OK(bgpbt__ppo_loss_grad(g, seg, 37, g->cap_steps, 0.0, 1));
-            for (net = 0; net < 2; ++net) {
-                REQUIRE((gr[th][net] = (float*)malloc(np[net] * sizeof(float))) != NULL);
-                bgpbt_mlp_get_grads(net ? g->vf : g->pi, gr[th][net]);
+    { /* several chunks, 1 and 2 threads: bit-identical gradients and loss. Case 0: the value
+         network's GEMMs split over the threads; case 1: networks of equal size run as the
+         two-thread pipeline (the value network one chunk ahead of the policy). */
+        int saved = omp_get_max_threads(), th, cs;
+        for (cs = 0; cs < 2; ++cs) {
+            bgpbt_agent* h = g;
+            float* gr[2][2];
+            double loss[2];
+            if (cs == 1) {
+                bgpbt_agent_config c2 = ppo_small_config(&d, 8);
+                c2.hparams.batch_size = 37;
+                c2.arch.policy_width = c2.arch.value_width = 64;
+                REQUIRE(bgpbt_agent_create(&c2, &h) == BGPBT_OK);
+                CHECK_OK(bgpbt_agent_train(h, 1));
             }
-        }
-        omp_set_num_threads(saved);
-        for (net = 0; net < 2; ++net) {
-            CHECK(memcmp(gr[0][net], gr[1][net], np[net] * sizeof(float)) == 0);
-            free(gr[0][net]);
-            free(gr[1][net]);
+            for (th = 0; th < 2; ++th) {
+                omp_set_num_threads(th + 1);
+                h->chunk_segs = cs ? 4 : 10;
+                bgpbt_rng_init(&h->rng, 5, 5); /* the same entropy noise for both runs */
+                { /* no values left from the last call: a chunk read before it is written shows */
+                    size_t q, nv = (size_t)37 * (size_t)(h->hp.unroll_length + 1) * (size_t)h->obs_dim;
+                    for (q = 0; q < nv; ++q) h->mb_vin[q] = NAN;
+                    for (q = 0; q < (size_t)37 * (size_t)h->hp.unroll_length; ++q) h->mb_adv[q] = h->mb_vs[q] = NAN;
+                }
+                CHECK_OK(bgpbt__ppo_loss_grad(h, seg, 37, h->cap_steps, 0.0, 0));
+                CHECK_EQ_INT(h->last_piped, cs == 1 && th == 1);
+                loss[th] = h->st.last_loss;
+                for (net = 0; net < 2; ++net) {
+                    size_t n = bgpbt_mlp_num_params(net ? h->vf : h->pi);
+                    REQUIRE((gr[th][net] = (float*)malloc(n * sizeof(float))) != NULL);
+                    bgpbt_mlp_get_grads(net ? h->vf : h->pi, gr[th][net]);
+                }
+            }
+            omp_set_num_threads(saved);
+            CHECK(memcmp(&loss[0], &loss[1], sizeof(double)) == 0);
+            for (net = 0; net < 2; ++net) {
+                CHECK(memcmp(gr[0][net], gr[1][net], bgpbt_mlp_num_params(net ? h->vf : h->pi) * sizeof(float)) == 0);
+                free(gr[0][net]);
+                free(gr[1][net]);
+            }
+            if (h != g) bgpbt_agent_destroy(h);
         }
     }
 #endif
