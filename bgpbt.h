@@ -4022,16 +4022,23 @@ typedef struct bgpbt__gemm_epi {
    BGPBT__AT): rows at or beyond m are zero, except row m which is all ones when ones. */
 BGPBT__PRIVATE void bgpbt__gemm_packa(const float* a, ptrdiff_t a_cs, ptrdiff_t a_ps, int i0, int m, int ones, int kb,
                                       int kc, float* ap) {
-    int p, r;
-    if (i0 + BGPBT__GEMM_MR <= m && i0 % 32 + BGPBT__GEMM_MR <= 32) {
+    float tail[BGPBT__GEMM_MR];
+    int p, r, mr = m - i0 < 0 ? 0 : m - i0 < BGPBT__GEMM_MR ? m - i0 : BGPBT__GEMM_MR;
+    if (mr == BGPBT__GEMM_MR && i0 % 32 + BGPBT__GEMM_MR <= 32) {
         const float* src = &BGPBT__AT(a, i0, kb, a_cs, a_ps);
         for (p = 0; p < kc; ++p) memcpy(ap + p * BGPBT__GEMM_MR, src + (ptrdiff_t)p * a_cs, sizeof(float) * BGPBT__GEMM_MR);
         return;
     }
-    for (p = 0; p < kc; ++p)
-        for (r = 0; r < BGPBT__GEMM_MR; ++r)
-            ap[p * BGPBT__GEMM_MR + r] = i0 + r < m ? BGPBT__AT(a, i0 + r, kb + p, a_cs, a_ps)
-                                                    : (ones && i0 + r == m) ? 1.0f : 0.0f;
+    for (r = 0; r < BGPBT__GEMM_MR; ++r) tail[r] = (ones && i0 + r == m) ? 1.0f : 0.0f; /* rows past the end */
+    for (p = 0; p < kc; ++p) {
+        float* d = ap + p * BGPBT__GEMM_MR;
+        if (i0 % 32 + mr <= 32) { /* the real rows are contiguous */
+            if (mr > 0) memcpy(d, &BGPBT__AT(a, i0, kb + p, a_cs, a_ps), sizeof(float) * (size_t)mr);
+        } else {
+            for (r = 0; r < mr; ++r) d[r] = BGPBT__AT(a, i0 + r, kb + p, a_cs, a_ps);
+        }
+        memcpy(d + mr, tail + mr, sizeof(float) * (size_t)(BGPBT__GEMM_MR - mr));
+    }
 }
 
 /* One micro-tile product into C (rows [i, i + mr), full or partial columns), with the colsum
@@ -11617,7 +11624,8 @@ BGPBT__PRIVATE void bgpbt__ppo_rows_w(bgpbt_agent* g, const int* seg, int steps_
     enum { W = BGPBT_FW_WIDTH };
     const int T = g->hp.unroll_length, A = g->act_dim, E = g->cfg.num_envs;
     float P[2 * BGPBT__PPO_VACT][W], U[BGPBT__PPO_VACT][W], EP[BGPBT__PPO_VACT][W];
-    float SC[BGPBT__PPO_VACT][W], Z[BGPBT__PPO_VACT][W], SG[BGPBT__PPO_VACT][W];
+    float SC[BGPBT__PPO_VACT][W], Z[BGPBT__PPO_VACT][W], SG[BGPBT__PPO_VACT][W], IS[BGPBT__PPO_VACT][W];
+    float LS[BGPBT__PPO_VACT][W];
     float lo[W], ad[W], o_s[W], o_h[W], D[2 * BGPBT__PPO_VACT][W];
     const bgpbt_fw one = bgpbt_fw_set1(1.0f), zero = bgpbt_fw_zero(), half = bgpbt_fw_set1(0.5f);
     const bgpbt_fw lsq = bgpbt_fw_set1((float)BGPBT__LOG_SQRT_2PI), ec = bgpbt_fw_set1((float)g->hp.entropy_cost);
@@ -11642,13 +11650,15 @@ BGPBT__PRIVATE void bgpbt__ppo_rows_w(bgpbt_agent* g, const int* seg, int steps_
     for (j = 0; j < A; ++j) {
         bgpbt_fw raw = bgpbt_fw_load(P[A + j]), e = bgpbt_fw_exp(bgpbt_fw_neg(bgpbt_fw_abs(raw)));
         bgpbt_fw sp = bgpbt_fw_add(bgpbt_fw_max(raw, zero), bgpbt__fw_log1p01(e));
-        bgpbt_fw r1 = bgpbt_fw_div(one, bgpbt_fw_add(one, e));
-        bgpbt_fw s = bgpbt_fw_add(sp, bgpbt_fw_set1(0.001f)), z;
+        bgpbt_fw r1 = bgpbt__nn_rcp(bgpbt_fw_add(one, e)); /* reciprocals to an ulp or two: no divisions */
+        bgpbt_fw s = bgpbt_fw_add(sp, bgpbt_fw_set1(0.001f)), is = bgpbt__nn_rcp(s), ls = bgpbt_fw_log(s), z;
         bgpbt_fw_store(SG[j], bgpbt_fw_blend(bgpbt_fw_ge(raw, zero), bgpbt_fw_mul(e, r1), r1));
-        z = bgpbt_fw_div(bgpbt_fw_sub(bgpbt_fw_load(U[j]), bgpbt_fw_load(P[j])), s);
+        z = bgpbt_fw_mul(bgpbt_fw_sub(bgpbt_fw_load(U[j]), bgpbt_fw_load(P[j])), is);
         bgpbt_fw_store(SC[j], s);
+        bgpbt_fw_store(IS[j], is);
+        bgpbt_fw_store(LS[j], ls);
         bgpbt_fw_store(Z[j], z);
-        logp = bgpbt_fw_sub(logp, bgpbt_fw_add(bgpbt_fw_mul(half, bgpbt_fw_mul(z, z)), bgpbt_fw_add(bgpbt_fw_log(s), lsq)));
+        logp = bgpbt_fw_sub(logp, bgpbt_fw_add(bgpbt_fw_mul(half, bgpbt_fw_mul(z, z)), bgpbt_fw_add(ls, lsq)));
     }
     rho = bgpbt_fw_exp(bgpbt_fw_sub(logp, bgpbt_fw_load(lo)));
     adv = bgpbt_fw_load(ad);
@@ -11662,7 +11672,7 @@ BGPBT__PRIVATE void bgpbt__ppo_rows_w(bgpbt_agent* g, const int* seg, int steps_
     }
     for (j = 0; j < A; ++j) {
         bgpbt_fw s = bgpbt_fw_load(SC[j]), z = bgpbt_fw_load(Z[j]), ep = bgpbt_fw_load(EP[j]);
-        bgpbt_fw is = bgpbt_fw_div(one, s);
+        bgpbt_fw is = bgpbt_fw_load(IS[j]);
         bgpbt_fw dloc = bgpbt_fw_mul(bgpbt_fw_mul(sg, z), is);
         bgpbt_fw ds = bgpbt_fw_mul(bgpbt_fw_mul(sg, bgpbt_fw_sub(bgpbt_fw_mul(z, z), one)), is);
         /* entropy: 0.5 + log sqrt(2 pi) + log s + 2 (log 2 - x - softplus(-2x)), x = loc + s eps;
@@ -11671,10 +11681,10 @@ BGPBT__PRIVATE void bgpbt__ppo_rows_w(bgpbt_agent* g, const int* seg, int steps_
         bgpbt_fw ax = bgpbt_fw_abs(x), e2 = bgpbt_fw_exp(bgpbt_fw_mul(bgpbt_fw_set1(-2.0f), ax));
         bgpbt_fm neg = bgpbt_fw_lt(x, zero);
         bgpbt_fw sp2 = bgpbt_fw_add(bgpbt_fw_blend(neg, zero, bgpbt_fw_mul(bgpbt_fw_set1(-2.0f), x)), bgpbt__fw_log1p01(e2));
-        bgpbt_fw th = bgpbt_fw_div(bgpbt_fw_sub(one, e2), bgpbt_fw_add(one, e2)), dld;
+        bgpbt_fw th = bgpbt_fw_mul(bgpbt_fw_sub(one, e2), bgpbt__nn_rcp(bgpbt_fw_add(one, e2))), dld;
         th = bgpbt_fw_blend(neg, th, bgpbt_fw_neg(th));
         dld = bgpbt_fw_mul(bgpbt_fw_set1(-2.0f), th);
-        H = bgpbt_fw_add(H, bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_add(half, lsq), bgpbt_fw_log(s)),
+        H = bgpbt_fw_add(H, bgpbt_fw_add(bgpbt_fw_add(bgpbt_fw_add(half, lsq), bgpbt_fw_load(LS[j])),
                                          bgpbt_fw_mul(bgpbt_fw_set1(2.0f), bgpbt_fw_sub(bgpbt_fw_sub(bgpbt_fw_set1(0.69314718f), x), sp2))));
         dloc = bgpbt_fw_sub(dloc, bgpbt_fw_mul(ec, dld));
         ds = bgpbt_fw_sub(ds, bgpbt_fw_mul(ec, bgpbt_fw_add(is, bgpbt_fw_mul(dld, ep))));
