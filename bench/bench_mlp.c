@@ -281,6 +281,8 @@ int main(int argc, char** argv) {
         bench_gemm(6144, 256, 256, 2, peak);
         bench_gemm(6144, 256, 256, 4, peak);
         bench_gemm(6144, 87, 256, 2, peak);
+        bench_gemm(512, 256, 256, 4, peak); /* the PPO update's chunks: ~512 rows */
+        bench_gemm(512, 87, 256, 2, peak);
         bench_gemm(5120, 32, 32, 2, peak);
         bench_gemm(256, 256, 256, 0, peak);
         bench_gemm(1024, 256, 256, 0, peak);
@@ -288,6 +290,8 @@ int main(int argc, char** argv) {
         bench_gemm(256, 6144, 256, 1, peak);
         bench_gemm(256, 6144, 256, 3, peak);
         bench_gemm(87, 6144, 256, 3, peak);
+        bench_gemm(256, 512, 256, 3, peak);
+        bench_gemm(64, 425, 64, 3, peak);
         bench_gemm(64, 6144, 64, 3, peak);
         bench_gemm(32, 5120, 32, 0, peak);
     }
