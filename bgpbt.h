@@ -1353,6 +1353,11 @@ BGPBT_API bgpbt_result bgpbt_mlp_create_from_blob(const void* data, size_t size,
    with value_coef 0.25 (Brax's 0.5 * 0.5) and H = the Gaussian entropy plus the tanh log-det at
    a fresh sample (Brax). No advantage normalisation, no value clipping; gradient clipping only
    if max_grad_norm > 0 (the paper: none). Adam, constant learning rate, one optimiser per network.
+   A minibatch is processed in chunks of about 512 rows (whole segments), each forward, loss and
+   backward through both networks while its activations are in cache; the gradients add up over
+   the chunks in row order. With 2+ OpenMP threads and two networks of similar cost (e.g. both
+   2x64) the two networks run as a two-thread pipeline (the value network one chunk ahead);
+   otherwise the GEMMs split over the threads. The bits are the same either way.
 
    Intervals: every bgpbt_agent_train call starts from fresh environment resets drawn from the
    agent's RNG and runs whole rounds until at least the requested env steps are done (episodes

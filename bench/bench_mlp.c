@@ -16,7 +16,9 @@
                                     panel-major (the MLP's weights, read in place); .pa = A and B
                                     panel-major (the MLP's training forward on hidden layers);
                                     .dw = the MLP's weight-gradient GEMM <fan_in>x<batch>x<fan_out>
-                                    (A transposed, packed into a workspace; bias gradient fused).
+                                    (A transposed, packed into a workspace or read in place up to
+                                    64 columns; bias gradient fused). The 512- and 425-row shapes
+                                    are those the PPO update runs (chunks of ~512 rows).
      mlp.<case>.t<T>.ms, .torch_ms, .vs_torch               PPO minibatch update (torch / ours);
                                                             the case is ppo_update_<net>.t<T>
      mlp.latency_1obs_<net>.t1.us, .torch_us, .vs_torch     policy action for one observation
