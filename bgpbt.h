@@ -10622,6 +10622,39 @@ BGPBT__PRIVATE void bgpbt__nn_epi_bwd(const bgpbt__gemm_epi* e, float* c, ptrdif
    cache (derivatives and hidden outputs panel-major: the next layer's GEMM reads its A rows as
    contiguous 8 x 32 blocks, like the backward's gradients); otherwise through the ping-pong
    buffers, row-major, in place. Returns the output (row-major, stride pad[nl]). */
+#if defined(BGPBT_SIMD_AVX512) || defined(BGPBT_SIMD_AVX2)
+/* A 1-wide output layer (the value head): y[r * ldy] = A(r, :) . w + bias, one row per lane
+   (rows gathered), with each row's sum the FMA chain of the GEMM in the same k blocks, so the
+   bits are those of bgpbt__sgemm_ex, whose tiles would be 16 or more columns wide for one.
+   A(r, p) = a[r * a_rs + (p / 32) * a_ps + p % 32]; w[p * 32] is the weight of input p. */
+BGPBT__PRIVATE void bgpbt__nn_gemv1(int rows, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_ps, const float* w,
+                                   float bias, float* y, ptrdiff_t ldy) {
+    enum { W = BGPBT_FW_WIDTH };
+    int idx[W], r0, l, p, kb;
+    float out[W];
+    for (r0 = 0; r0 < rows; r0 += W) {
+        bgpbt_fw c = bgpbt_fw_zero();
+        for (l = 0; l < W; ++l) idx[l] = (int)((ptrdiff_t)(r0 + l < rows ? r0 + l : rows - 1) * a_rs);
+        for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
+            const int ke = k - kb < BGPBT__GEMM_KC ? k : kb + BGPBT__GEMM_KC;
+            bgpbt_fw acc = bgpbt_fw_zero();
+            for (p = kb; p < ke; ++p) {
+                const float* base = a + (ptrdiff_t)(p / 32) * a_ps + p % 32;
+#  if defined(BGPBT_SIMD_AVX512)
+                bgpbt_fw av = _mm512_i32gather_ps(_mm512_loadu_si512((const void*)idx), base, 4);
+#  else
+                bgpbt_fw av = _mm256_i32gather_ps(base, _mm256_loadu_si256((const __m256i*)idx), 4);
+#  endif
+                acc = bgpbt_fw_fma(av, bgpbt_fw_set1(w[(ptrdiff_t)p * 32]), acc);
+            }
+            c = kb ? bgpbt_fw_add(c, acc) : acc;
+        }
+        bgpbt_fw_store(out, bgpbt_fw_add(c, bgpbt_fw_set1(bias)));
+        for (l = 0; l < W && r0 + l < rows; ++l) y[(ptrdiff_t)(r0 + l) * ldy] = out[l];
+    }
+}
+#endif
+
 BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx, int rows, int train) {
     const float* in = x;
     ptrdiff_t ld = ldx, aps = 0;
@@ -10640,6 +10673,13 @@ BGPBT__PRIVATE float* bgpbt__mlp_run(bgpbt_mlp* n, const float* x, ptrdiff_t ldx
         epi.h = tr ? n->h[l] : NULL;
         /* training hidden layers: z holds act' panel-major (rows x 32 per panel), h too;
            the output layer computes only its real columns (narrow tiles; padding untouched) */
+#if defined(BGPBT_SIMD_AVX512) || defined(BGPBT_SIMD_AVX2)
+        if (last && n->dim[l + 1] == 1 && rows >= BGPBT_FW_WIDTH && (double)rows * (double)ld < 2147483647.0) {
+            bgpbt__nn_gemv1(rows, n->dim[l], in, ld, aps ? aps : 32, n->params + n->woff[l], *epi.bias, z, w);
+            in = z;
+            continue;
+        }
+#endif
         bgpbt__sgemm_ex(rows, last ? n->dim[l + 1] : w, n->dim[l], in, ld, 1, aps, n->params + n->woff[l], 32,
                         (ptrdiff_t)n->dim[l] * 32, z,
                         tr ? 32 : w, tr ? (ptrdiff_t)rows * 32 : 32, 0, &epi);

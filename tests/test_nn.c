@@ -333,38 +333,53 @@ static void nn_copy_save_load(void) {
     bgpbt_mlp_destroy(a); bgpbt_mlp_destroy(b); bgpbt_mlp_destroy(c); bgpbt_mlp_destroy(d);
 }
 
-/* training and inference forwards agree bit for bit; threads do not matter; batch 1 = row of batch */
+/* training and inference forwards agree bit for bit; threads do not matter; batch 1 = row of
+   batch. Case 1 is a value head (one output, from a 300-wide layer: two k blocks), which runs
+   as a row-gathering GEMV in batches of 16 or more rows and as the GEMM for one row. */
 static void nn_forward_consistency(void) {
-    static const int hidden[3] = {256, 256, 100};
-    bgpbt_mlp* n = nn_make(23, 13, 3, hidden, BGPBT_ACT_SILU, 600, 3);
-    float *x = (float*)malloc(sizeof(float) * 1500 * 23), *y1 = (float*)malloc(sizeof(float) * 1500 * 13);
-    float *y2 = (float*)malloc(sizeof(float) * 1500 * 13), *y3 = (float*)malloc(sizeof(float) * 13);
-    float *g1 = (float*)malloc(sizeof(float) * 200000), *g2 = (float*)malloc(sizeof(float) * 200000);
-    bgpbt_rng r;
-    int i;
-    REQUIRE(n && x && y1 && y2 && y3 && g1 && g2);
-    REQUIRE(bgpbt_mlp_num_params(n) < 200000);
-    bgpbt_rng_init(&r, 3, 3);
-    nn_fill(&r, x, 1500 * 23, 2.0f);
-    nn_set_threads(1);
-    CHECK_OK(bgpbt_mlp_forward(n, x, 600, y1, 1));
-    CHECK_OK(bgpbt_mlp_backward(n, y1, 600, NULL));
-    bgpbt_mlp_get_grads(n, g1);
-    nn_set_threads(2);
-    CHECK_OK(bgpbt_mlp_forward(n, x, 600, y2, 1));
-    CHECK(memcmp(y1, y2, sizeof(float) * 600 * 13) == 0);
-    CHECK_OK(bgpbt_mlp_backward(n, y2, 600, NULL));
-    bgpbt_mlp_get_grads(n, g2);
-    CHECK(memcmp(g1, g2, sizeof(float) * bgpbt_mlp_num_params(n)) == 0);
-    CHECK_RESULT(bgpbt_mlp_forward(n, x, 601, y2, 1), BGPBT_ERR_LIMIT);
-    CHECK_OK(bgpbt_mlp_forward(n, x, 1500, y2, 0)); /* inference: any batch */
-    CHECK(memcmp(y1, y2, sizeof(float) * 600 * 13) == 0);
-    for (i = 0; i < 1500; i += 211) {
-        CHECK_OK(bgpbt_mlp_forward(n, x + i * 23, 1, y3, 0));
-        CHECK(memcmp(y3, y2 + i * 13, sizeof(float) * 13) == 0);
+    int cs;
+    for (cs = 0; cs < 2; ++cs) {
+        const int O = cs ? 1 : 13;
+        int hidden[3] = {256, 256, 100};
+        bgpbt_mlp* n;
+        float *x = (float*)malloc(sizeof(float) * 1500 * 23), *y1 = (float*)malloc(sizeof(float) * 1500 * 13);
+        float *y2 = (float*)malloc(sizeof(float) * 1500 * 13), *y3 = (float*)malloc(sizeof(float) * 13);
+        float *g1 = (float*)malloc(sizeof(float) * 300000), *g2 = (float*)malloc(sizeof(float) * 300000);
+        bgpbt_rng r;
+        int i;
+        if (cs) hidden[2] = 300;
+        n = nn_make(23, O, 3, hidden, BGPBT_ACT_SILU, 600, 3);
+        REQUIRE(n && x && y1 && y2 && y3 && g1 && g2);
+        REQUIRE(bgpbt_mlp_num_params(n) < 300000);
+        bgpbt_rng_init(&r, 3, 3);
+        bgpbt_mlp_get_params(n, g1); /* nonzero biases, so their addition is checked too */
+        for (i = 0; i < (int)bgpbt_mlp_num_params(n); ++i) g1[i] += 0.01f * (float)bgpbt_rng_normal(&r);
+        CHECK_OK(bgpbt_mlp_set_params(n, g1));
+        nn_fill(&r, x, 1500 * 23, 2.0f);
+        nn_set_threads(1);
+        CHECK_OK(bgpbt_mlp_forward(n, x, 600, y1, 1));
+        CHECK_OK(bgpbt_mlp_backward(n, y1, 600, NULL));
+        bgpbt_mlp_get_grads(n, g1);
+        nn_set_threads(2);
+        CHECK_OK(bgpbt_mlp_forward(n, x, 600, y2, 1));
+        CHECK(memcmp(y1, y2, sizeof(float) * 600 * (size_t)O) == 0);
+        CHECK_OK(bgpbt_mlp_backward(n, y2, 600, NULL));
+        bgpbt_mlp_get_grads(n, g2);
+        CHECK(memcmp(g1, g2, sizeof(float) * bgpbt_mlp_num_params(n)) == 0);
+        CHECK_RESULT(bgpbt_mlp_forward(n, x, 601, y2, 1), BGPBT_ERR_LIMIT);
+        CHECK_OK(bgpbt_mlp_forward(n, x, 1500, y2, 0)); /* inference: any batch */
+        CHECK(memcmp(y1, y2, sizeof(float) * 600 * (size_t)O) == 0);
+        for (i = 0; i < 1500; i += 211) {
+            CHECK_OK(bgpbt_mlp_forward(n, x + i * 23, 1, y3, 0));
+            CHECK(memcmp(y3, y2 + i * O, sizeof(float) * (size_t)O) == 0);
+        }
+        for (i = 2; i < 40; i += 5) { /* short batches: the GEMM below 16 rows, the GEMV from 16 */
+            CHECK_OK(bgpbt_mlp_forward(n, x + 7 * 23, i, y1, 0));
+            CHECK(memcmp(y1, y2 + 7 * O, sizeof(float) * (size_t)(i * O)) == 0);
+        }
+        free(x); free(y1); free(y2); free(y3); free(g1); free(g2);
+        bgpbt_mlp_destroy(n);
     }
-    free(x); free(y1); free(y2); free(y3); free(g1); free(g2);
-    bgpbt_mlp_destroy(n);
 }
 
 static void nn_bad_input_and_oom(void) {
