@@ -4671,10 +4671,11 @@ BGPBT_API void bgpbt_linalg_solve_lower_t(const double* l, int ldl, int n, doubl
 
 /* M = L^{-T}: row j of M holds column j of L^{-1}. For i > j,
    M[j][i] = -sum_{k=j}^{i-1} L[i][k] M[j][k] / L[i][i]; rows of M are independent, so they
-   are split across threads, 4 at a time, with 4 x 4 tiles for the long dot products. */
-BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, double* m, int ldm) {
+   are split across threads, 4 at a time, with 4 x 4 tiles for the long dot products. With rd
+   (the reciprocals of the diagonal, the GP's hot path) the divisions become products: at these
+   sizes a division costs as much as the 4 x 4 tile it finishes. */
+BGPBT__PRIVATE void bgpbt__lower_inverse(const double* l, int ldl, int n, double* m, int ldm, const double* rd) {
     int j0;
-    if (!l || !m || n <= 0 || ldl < n || ldm < n) return;
     BGPBT_OMP(parallel for schedule(dynamic, 1) if (n >= 128))
     for (j0 = 0; j0 < n; j0 += 4) {
         int a_, b_, i, k, i0;
@@ -4691,7 +4692,7 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
                 const double* lr = l + (size_t)i * ldl;
                 double s = (i == j) ? 1.0 : 0.0;
                 for (k = j; k < i; ++k) s -= lr[k] * mr[k];
-                mr[i] = s / lr[i];
+                mr[i] = rd ? s * rd[i] : s / lr[i];
             }
         }
         for (i0 = j0 + 4; i0 < n; i0 += 4) {
@@ -4708,11 +4709,16 @@ BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, doubl
                     const double* lr = l + (size_t)(i0 + b_) * ldl;
                     double s = -out[4 * a_ + b_];
                     for (k = i0; k < i0 + b_; ++k) s -= lr[k] * mr[k];
-                    mr[i0 + b_] = s / lr[i0 + b_];
+                    mr[i0 + b_] = rd ? s * rd[i0 + b_] : s / lr[i0 + b_];
                 }
             }
         }
     }
+}
+
+BGPBT_API void bgpbt_linalg_lower_inverse(const double* l, int ldl, int n, double* m, int ldm) {
+    if (!l || !m || n <= 0 || ldl < n || ldm < n) return;
+    bgpbt__lower_inverse(l, ldl, n, m, ldm, NULL);
 }
 
 /* ============================================================================================
@@ -11669,6 +11675,18 @@ BGPBT__INLINE bgpbt_fw bgpbt__fw_log1p01(bgpbt_fw e) {
     return bgpbt_fw_blend(tiny, bgpbt_fw_mul(bgpbt_fw_log(u), bgpbt_fw_div(e, den)), e);
 }
 
+/* Where segment s of the rollout lives: env s % num_envs, unroll s / num_envs. Index of its
+   first step in the [envs][steps] buffers, and its first observation in obs_buf ([envs][steps + 1]). */
+BGPBT__INLINE size_t bgpbt__ppo_seg_step(const bgpbt_agent* g, int s, int steps_per_env) {
+    const int E = g->cfg.num_envs;
+    return (size_t)(s % E) * (size_t)steps_per_env + (size_t)(s / E) * (size_t)g->hp.unroll_length;
+}
+BGPBT__INLINE const float* bgpbt__ppo_seg_obs(const bgpbt_agent* g, int s, int steps_per_env) {
+    const int E = g->cfg.num_envs;
+    return g->obs_buf + ((size_t)(s % E) * (size_t)(steps_per_env + 1) + (size_t)(s / E) * (size_t)g->hp.unroll_length) *
+                            (size_t)g->obs_dim;
+}
+
 #define BGPBT__PPO_VACT 32 /* the lane-parallel policy loss handles up to this many actions */
 
 /* Policy rows [r0, r0 + W) of a minibatch (no teacher), one row per SIMD lane, in float: the
@@ -11678,7 +11696,7 @@ BGPBT__INLINE bgpbt_fw bgpbt__fw_log1p01(bgpbt_fw e) {
 BGPBT__PRIVATE void bgpbt__ppo_rows_w(bgpbt_agent* g, const int* seg, int steps_per_env, int r0, int rp, float inv,
                                       double* sum_surr, double* sum_h) {
     enum { W = BGPBT_FW_WIDTH };
-    const int T = g->hp.unroll_length, A = g->act_dim, E = g->cfg.num_envs;
+    const int T = g->hp.unroll_length, A = g->act_dim;
     float P[2 * BGPBT__PPO_VACT][W], U[BGPBT__PPO_VACT][W], EP[BGPBT__PPO_VACT][W];
     float SC[BGPBT__PPO_VACT][W], Z[BGPBT__PPO_VACT][W], SG[BGPBT__PPO_VACT][W], IS[BGPBT__PPO_VACT][W];
     float LS[BGPBT__PPO_VACT][W];
@@ -11697,7 +11715,7 @@ BGPBT__PRIVATE void bgpbt__ppo_rows_w(bgpbt_agent* g, const int* seg, int steps_
             int row = r0 + l < rp ? r0 + l : rp - 1, b = row / T, t = row - b * T;
             irow[l] = row;
             ipol[l] = row * 2 * A;
-            ibase[l] = (seg[b] % E) * steps_per_env + (seg[b] / E) * T + t;
+            ibase[l] = (int)bgpbt__ppo_seg_step(g, seg[b], steps_per_env) + t;
         }
 #  if defined(BGPBT_SIMD_AVX512)
 #    define BGPBT__GATHER(dst, base, idx, scale) \
@@ -11719,7 +11737,7 @@ BGPBT__PRIVATE void bgpbt__ppo_rows_w(bgpbt_agent* g, const int* seg, int steps_
 #endif
     for (l = 0; l < W; ++l) { /* gather (lanes past the end repeat the last row, then are dropped) */
         int row = r0 + l < rp ? r0 + l : rp - 1, b = row / T, t = row - b * T;
-        size_t base = (size_t)(seg[b] % E) * (size_t)steps_per_env + (size_t)(seg[b] / E) * (size_t)T + (size_t)t;
+        size_t base = bgpbt__ppo_seg_step(g, seg[b], steps_per_env) + (size_t)t;
         const float* pol = g->mb_pol + (size_t)row * 2 * (size_t)A;
         const float* u = g->u_buf + base * (size_t)A;
         const float* eps = g->mb_eps + (size_t)row * (size_t)A;
@@ -11805,18 +11823,17 @@ BGPBT__PRIVATE int bgpbt__ppo_chunk_segments(const bgpbt_agent* g) {
    carry no gradient). Adds the squared errors to *sum_v in row order. */
 BGPBT__PRIVATE void bgpbt__ppo_value_chunk(bgpbt_agent* g, const int* seg, int B, int steps_per_env, int c0, int c1,
                                           int flags, double inv, double* sum_v) {
-    const int T = g->hp.unroll_length, O = g->obs_dim, E = g->cfg.num_envs, cn = c1 - c0, cp = cn * T;
+    const int T = g->hp.unroll_length, O = g->obs_dim, cn = c1 - c0, cp = cn * T;
     const float clipv = g->cfg.obs_clip, rs = (float)g->hp.reward_scaling;
     float* vin = g->mb_vin + (size_t)c0 * (size_t)(T + 1) * (size_t)O;
     const float* vout;
     int b, t, ld;
     (void)B; /* used by the prefetch only */
     for (b = c0; b < c1; ++b) {
-        const float* src = g->obs_buf + ((size_t)(seg[b] % E) * (size_t)(steps_per_env + 1) + (size_t)(seg[b] / E) * (size_t)T) * (size_t)O;
+        const float* src = bgpbt__ppo_seg_obs(g, seg[b], steps_per_env);
 #if defined(BGPBT_SIMD_AVX512) || defined(BGPBT_SIMD_AVX2)
         if (b + 2 < B) { /* segments are scattered in the rollout: fetch two ahead */
-            const char* p2 = (const char*)(g->obs_buf + ((size_t)(seg[b + 2] % E) * (size_t)(steps_per_env + 1) +
-                                                         (size_t)(seg[b + 2] / E) * (size_t)T) * (size_t)O);
+            const char* p2 = (const char*)bgpbt__ppo_seg_obs(g, seg[b + 2], steps_per_env);
             size_t q, nbytes = (size_t)(T + 1) * (size_t)O * sizeof(float);
             for (q = 0; q < nbytes; q += 64) _mm_prefetch(p2 + q, _MM_HINT_T0);
         }
@@ -11827,7 +11844,7 @@ BGPBT__PRIVATE void bgpbt__ppo_value_chunk(bgpbt_agent* g, const int* seg, int B
     bgpbt__mlp_forward_train_inplace(g->vf, vin, cp + cn); /* rows within max_batch: checked by the caller */
     vout = bgpbt_mlp_output(g->vf, &ld);
     for (b = c0; b < c1; ++b) {
-        size_t base = (size_t)(seg[b] % E) * (size_t)steps_per_env + (size_t)(seg[b] / E) * (size_t)T;
+        size_t base = bgpbt__ppo_seg_step(g, seg[b], steps_per_env);
         float* rew = g->mb_pin;  /* scratch */
         float* vals = g->mb_vals; /* scratch: the segment's T + 1 values, contiguous */
         float *vs = g->mb_vs + (size_t)b * (size_t)T, *adv = g->mb_adv + (size_t)b * (size_t)T;
@@ -11853,7 +11870,7 @@ BGPBT__PRIVATE void bgpbt__ppo_value_chunk(bgpbt_agent* g, const int* seg, int B
    to sums[0..2] in row order. */
 BGPBT__PRIVATE void bgpbt__ppo_policy_chunk(bgpbt_agent* g, const int* seg, int steps_per_env, int c0, int c1,
                                            double kl_coef, int lanes, double inv, double* sums) {
-    const int T = g->hp.unroll_length, A = g->act_dim, O = g->obs_dim, E = g->cfg.num_envs, cp = (c1 - c0) * T;
+    const int T = g->hp.unroll_length, A = g->act_dim, O = g->obs_dim, cp = (c1 - c0) * T;
     const size_t row0 = (size_t)c0 * (size_t)T; /* the chunk's first policy row */
     const float* vin = g->mb_vin + (size_t)c0 * (size_t)(T + 1) * (size_t)O;
     const int teacher = g->tpi && kl_coef > 0.0;
@@ -11861,14 +11878,14 @@ BGPBT__PRIVATE void bgpbt__ppo_policy_chunk(bgpbt_agent* g, const int* seg, int 
     int b, t, i, ld;
     if (teacher) {
         for (b = c0; b < c1; ++b) {
-            const float* src = g->obs_buf + ((size_t)(seg[b] % E) * (size_t)(steps_per_env + 1) + (size_t)(seg[b] / E) * (size_t)T) * (size_t)O;
+            const float* src = bgpbt__ppo_seg_obs(g, seg[b], steps_per_env);
             bgpbt__nm_apply(g->t_mu, g->t_is, g->cfg.obs_clip, O, src, O, g->mb_tin + (size_t)(b - c0) * (size_t)T * (size_t)O, T);
         }
         bgpbt_mlp_forward(g->tpi, g->mb_tin, cp, g->mb_tpol + row0 * 2 * (size_t)A, 0);
     }
 #if defined(BGPBT_SIMD_AVX512) || defined(BGPBT_SIMD_AVX2)
     for (b = c0; b < c1; ++b) { /* the loss's scattered rollout rows, into L2 during the forward */
-        size_t base = (size_t)(seg[b] % E) * (size_t)steps_per_env + (size_t)(seg[b] / E) * (size_t)T, q;
+        size_t base = bgpbt__ppo_seg_step(g, seg[b], steps_per_env), q;
         const char* u = (const char*)(g->u_buf + base * (size_t)A);
         for (q = 0; q < (size_t)T * (size_t)A * sizeof(float); q += 64) _mm_prefetch(u + q, _MM_HINT_T1);
         _mm_prefetch((const char*)(u + (size_t)T * (size_t)A * sizeof(float)) - 1, _MM_HINT_T1);
@@ -11886,7 +11903,7 @@ BGPBT__PRIVATE void bgpbt__ppo_policy_chunk(bgpbt_agent* g, const int* seg, int 
     } else {
         float* dp = g->mb_dpol + row0 * 2 * (size_t)A;
         for (b = c0; b < c1; ++b) {
-            size_t base = (size_t)(seg[b] % E) * (size_t)steps_per_env + (size_t)(seg[b] / E) * (size_t)T;
+            size_t base = bgpbt__ppo_seg_step(g, seg[b], steps_per_env);
             const float* adv = g->mb_adv + (size_t)b * (size_t)T;
             for (t = 0; t < T; ++t) {
                 size_t row = (size_t)b * (size_t)T + (size_t)t;
@@ -12901,47 +12918,12 @@ BGPBT__PRIVATE void bgpbt__gp_kinv(const double* M, int ld, int n, double* out) 
     }
 }
 
-/* M = L^{-T} as bgpbt_linalg_lower_inverse computes it (row j of M = column j of L^{-1}, strict
-   lower part zeroed), with the divisions by the diagonal replaced by products with its
-   reciprocals rd (n entries, filled here): a division costs as much as the 4 x 4 tile it
-   finishes at these sizes. Rows of M are split across threads, 4 at a time. */
+/* M = L^{-T} as bgpbt_linalg_lower_inverse computes it, with the divisions by the diagonal
+   replaced by products with its reciprocals rd (n entries, filled here). */
 BGPBT__PRIVATE void bgpbt__gp_lower_inverse(const double* l, int ld, int n, double* m, double* rd) {
-    int j0;
-    for (j0 = 0; j0 < n; ++j0) rd[j0] = 1.0 / l[(size_t)j0 * ld + j0];
-    BGPBT_OMP(parallel for schedule(dynamic, 1) if (n >= 128))
-    for (j0 = 0; j0 < n; j0 += 4) {
-        int a_, b_, i, k, i0;
-        int ja = n - j0 < 4 ? n - j0 : 4;
-        for (a_ = 0; a_ < ja; ++a_) memset(m + (size_t)(j0 + a_) * ld, 0, (size_t)(j0 + a_) * sizeof(double));
-        for (a_ = 0; a_ < ja; ++a_) { /* the first columns (i < j0 + 4) */
-            int j = j0 + a_;
-            double* mr = m + (size_t)j * ld;
-            for (i = j; i < j0 + 4 && i < n; ++i) {
-                const double* lr = l + (size_t)i * ld;
-                double s = (i == j) ? 1.0 : 0.0;
-                for (k = j; k < i; ++k) s -= lr[k] * mr[k];
-                mr[i] = s * rd[i];
-            }
-        }
-        for (i0 = j0 + 4; i0 < n; i0 += 4) {
-            const double* A[4];
-            const double* B[4];
-            double out[16];
-            int ib = n - i0 < 4 ? n - i0 : 4;
-            for (a_ = 0; a_ < 4; ++a_) A[a_] = m + (size_t)(j0 + (a_ < ja ? a_ : ja - 1)) * ld + j0;
-            for (b_ = 0; b_ < 4; ++b_) B[b_] = l + (size_t)(i0 + (b_ < ib ? b_ : ib - 1)) * ld + j0;
-            bgpbt__dot4x4(A, B, i0 - j0, out);
-            for (a_ = 0; a_ < ja; ++a_) {
-                double* mr = m + (size_t)(j0 + a_) * ld;
-                for (b_ = 0; b_ < ib; ++b_) {
-                    const double* lr = l + (size_t)(i0 + b_) * ld;
-                    double s = -out[4 * a_ + b_];
-                    for (k = i0; k < i0 + b_; ++k) s -= lr[k] * mr[k];
-                    mr[i0 + b_] = s * rd[i0 + b_];
-                }
-            }
-        }
-    }
+    int j;
+    for (j = 0; j < n; ++j) rd[j] = 1.0 / l[(size_t)j * ld + j];
+    bgpbt__lower_inverse(l, ld, n, m, ld, rd);
 }
 
 BGPBT__PRIVATE void bgpbt__transpose_upper(const double* M, int ld, int n, double* out) {
