@@ -1165,8 +1165,8 @@ static void hardening_matrix_core_io(void) {
     bgpbt_text t;
     uint64_t st[4] = {0, 0, 0, 0};
     unsigned char buf[64];
-    float f4[4];
-    double d4[4];
+    float f4[4] = {0, 0, 0, 0};
+    double d4[4] = {0, 0, 0, 0};
     int perm[4];
     bgpbt_allocator none;
     memset(&none, 0, sizeof none);
