@@ -1791,6 +1791,7 @@ BGPBT_API double bgpbt_normal_quantile(double p);
 
 #define BGPBT_BO_MAX_DIM BGPBT_GP_MAX_DIM
 #define BGPBT_BO_NAME_MAX 32
+#define BGPBT_BO_MAX_STEPS 10000 /* acquisition-optimiser iterations per start (bo n_steps, pbt acq_steps) */
 
 typedef enum bgpbt_bo_param_type {
     BGPBT_BO_FLOAT = 0,
@@ -1875,7 +1876,8 @@ typedef struct bgpbt_bo_config {
     bgpbt_bo_tr_config tr;   /* all-zero: CASMOPOLITAN's */
     int n_init;              /* random (Latin hypercube) points per region [max(4, 2 dim) capped at 20] */
     int n_restarts;          /* acquisition optimiser starts [3] */
-    int n_steps;             /* interleaved-search iterations per start [40] */
+    int n_steps;             /* interleaved-search iterations per start [40], at most
+                                BGPBT_BO_MAX_STEPS (10000) */
     double step_size;        /* Adam learning rate on the unit cube [0.05], decays to 1/10 */
     int n_neighbours;        /* discrete neighbours per step [10] */
     int n_candidates;        /* screened candidates / Thompson set [512] */
@@ -2132,7 +2134,7 @@ typedef struct bgpbt_pbt_config {
     int gp_window;              /* rows kept: 100 (BG-PBT), 1000 (PB2) */
     double lcb_beta;            /* BG-PBT: 3 */
     double pb2_c1, pb2_c2;      /* 0.2, 0.4 */
-    int acq_restarts, acq_steps;/* 3, 41 */
+    int acq_restarts, acq_steps;/* 3, 41; at most 24 starts are used, acq_steps <= 10000 */
     int gp_fix_lengthscale;     /* 1: keep the Matern lengthscale at its interval midpoint, as
                                    the released code effectively does; 0: fit it (the intent) */
     int min_gp_points;          /* explore falls back to random below this many points: B (BG-PBT), 2 (PB2) */
@@ -14397,6 +14399,8 @@ BGPBT_API bgpbt_result bgpbt_bo_create(const bgpbt_bo_config* config, bgpbt_bo**
     if (c.n_init <= 0) { c.n_init = 2 * nfree; if (c.n_init < 4) c.n_init = 4; if (c.n_init > 20) c.n_init = 20; }
     if (c.n_restarts <= 0) c.n_restarts = 3;
     if (c.n_steps < 0) c.n_steps = 0; else if (c.n_steps == 0) c.n_steps = 40;
+    if (c.n_steps > BGPBT_BO_MAX_STEPS)
+        return bgpbt__error(log, BGPBT_ERR_OUT_OF_RANGE, "bo_create: n_steps %d exceeds %d", c.n_steps, BGPBT_BO_MAX_STEPS);
     if (c.step_size <= 0.0) c.step_size = 0.05;
     if (c.n_neighbours <= 0) c.n_neighbours = 10;
     if (c.n_candidates <= 0) c.n_candidates = 512;
@@ -15578,8 +15582,11 @@ BGPBT__PRIVATE bgpbt_result bgpbt__pbt_resolve(const bgpbt_pbt_config* in, bgpbt
     if (c->acq_restarts == 0) c->acq_restarts = d.acq_restarts;
     if (c->acq_steps == 0) c->acq_steps = d.acq_steps;
     if (c->min_gp_points == 0) c->min_gp_points = bgpbt ? c->pop_size : 2;
+    /* acq_steps is bounded so that a corrupt or hostile saved state cannot make one ask run
+       for minutes (the fuzzer found a state with 4.2M steps: 10 s per ask) */
     if (c->tr_succtol < 1 || c->tr_failtol < 1 || c->gp_window < 2 || c->gp_window > 100000 || c->acq_restarts < 1 ||
-        c->acq_steps < 1 || c->min_gp_points < 1 || !(c->lcb_beta >= 0) || !(c->pb2_c2 > 0))
+        c->acq_steps < 1 || c->acq_steps > BGPBT_BO_MAX_STEPS || c->min_gp_points < 1 || !(c->lcb_beta >= 0) ||
+        !(c->pb2_c2 > 0))
         return bgpbt__error(log, BGPBT_ERR_OUT_OF_RANGE, "pbt: a trust-region, GP or acquisition constant is out of range");
     if (c->patience == 0) c->patience = d.patience;
     if (c->distill_every == 0) c->distill_every = d.distill_every;

@@ -962,6 +962,10 @@ static void hardening_bad_gp_bo(void) {
     HBAD(bgpbt_bo_create(&bc, &bo), BGPBT_ERR_EMPTY_RANGE);
     bc = hardening_bo_config(none);
     bc.logger = lg;
+    bc.n_steps = BGPBT_BO_MAX_STEPS + 1;
+    HBAD(bgpbt_bo_create(&bc, &bo), BGPBT_ERR_OUT_OF_RANGE);
+    bc = hardening_bo_config(none);
+    bc.logger = lg;
     REQUIRE(bgpbt_bo_create(&bc, &bo) == BGPBT_OK);
     HBAD(bgpbt_bo_best(bo, v, &yb), BGPBT_ERR_WRONG_ORDER);
     HBAD(bgpbt_bo_tr_box(bo, lo, hi, &ham), BGPBT_ERR_WRONG_ORDER);
@@ -1031,6 +1035,9 @@ static void hardening_bad_pbt(void) {
     c2 = c;
     c2.tr_min = 0.9;
     c2.tr_max = 0.2;
+    HBAD(bgpbt_pbt_create(&c2, &s), BGPBT_ERR_OUT_OF_RANGE);
+    c2 = c;
+    c2.acq_steps = BGPBT_BO_MAX_STEPS + 1; /* (a saved state with it is refused by the same check) */
     HBAD(bgpbt_pbt_create(&c2, &s), BGPBT_ERR_OUT_OF_RANGE);
     HBADQ(bgpbt_pbt_create(NULL, &s), BGPBT_ERR_INVALID_ARGUMENT);
     REQUIRE(bgpbt_pbt_create(&c, &s) == BGPBT_OK);
