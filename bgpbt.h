@@ -10638,34 +10638,34 @@ BGPBT__PRIVATE void bgpbt__nn_epi_bwd(const bgpbt__gemm_epi* e, float* c, ptrdif
    contiguous 8 x 32 blocks, like the backward's gradients); otherwise through the ping-pong
    buffers, row-major, in place. Returns the output (row-major, stride pad[nl]). */
 #if defined(BGPBT_SIMD_AVX512) || defined(BGPBT_SIMD_AVX2)
-/* A 1-wide output layer (the value head): y[r * ldy] = A(r, :) . w + bias, one row per lane
-   (rows gathered), with each row's sum the FMA chain of the GEMM in the same k blocks, so the
-   bits are those of bgpbt__sgemm_ex, whose tiles would be 16 or more columns wide for one.
+/* A 1-wide output layer (the value head): y[r * ldy] = A(r, :) . w + bias, eight rows at a
+   time as eight scalar FMA chains (enough to hide the FMA latency), each row's sum the FMA
+   chain of the GEMM in the same k blocks, so the bits are those of bgpbt__sgemm_ex, whose
+   tiles would be 16 or more columns wide for one. (Hardware gathers of one row per lane were
+   twice as slow: 4% of the 2x64 update against 2%.)
    A(r, p) = a[r * a_rs + (p / 32) * a_ps + p % 32]; w[p * 32] is the weight of input p. */
 BGPBT__PRIVATE void bgpbt__nn_gemv1(int rows, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_ps, const float* w,
                                    float bias, float* y, ptrdiff_t ldy) {
-    enum { W = BGPBT_FW_WIDTH };
-    int idx[W], r0, l, p, kb;
-    float out[W];
-    for (r0 = 0; r0 < rows; r0 += W) {
-        bgpbt_fw c = bgpbt_fw_zero();
-        for (l = 0; l < W; ++l) idx[l] = (int)((ptrdiff_t)(r0 + l < rows ? r0 + l : rows - 1) * a_rs);
+    enum { R = 8 };
+    int r0, l, p, kb;
+    for (r0 = 0; r0 < rows; r0 += R) {
+        float c[R], acc[R];
+        const float* ar[R];
+        for (l = 0; l < R; ++l) ar[l] = a + (ptrdiff_t)(r0 + l < rows ? r0 + l : rows - 1) * a_rs;
         for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
             const int ke = k - kb < BGPBT__GEMM_KC ? k : kb + BGPBT__GEMM_KC;
-            bgpbt_fw acc = bgpbt_fw_zero();
+            for (l = 0; l < R; ++l) acc[l] = 0.0f;
             for (p = kb; p < ke; ++p) {
-                const float* base = a + (ptrdiff_t)(p / 32) * a_ps + p % 32;
-#  if defined(BGPBT_SIMD_AVX512)
-                bgpbt_fw av = _mm512_i32gather_ps(_mm512_loadu_si512((const void*)idx), base, 4);
-#  else
-                bgpbt_fw av = _mm256_i32gather_ps(base, _mm256_loadu_si256((const __m256i*)idx), 4);
-#  endif
-                acc = bgpbt_fw_fma(av, bgpbt_fw_set1(w[(ptrdiff_t)p * 32]), acc);
+                const ptrdiff_t o = (ptrdiff_t)(p / 32) * a_ps + p % 32;
+                const float wp = w[(ptrdiff_t)p * 32];
+                acc[0] = fmaf(ar[0][o], wp, acc[0]); acc[1] = fmaf(ar[1][o], wp, acc[1]);
+                acc[2] = fmaf(ar[2][o], wp, acc[2]); acc[3] = fmaf(ar[3][o], wp, acc[3]);
+                acc[4] = fmaf(ar[4][o], wp, acc[4]); acc[5] = fmaf(ar[5][o], wp, acc[5]);
+                acc[6] = fmaf(ar[6][o], wp, acc[6]); acc[7] = fmaf(ar[7][o], wp, acc[7]);
             }
-            c = kb ? bgpbt_fw_add(c, acc) : acc;
+            for (l = 0; l < R; ++l) c[l] = kb ? c[l] + acc[l] : acc[l];
         }
-        bgpbt_fw_store(out, bgpbt_fw_add(c, bgpbt_fw_set1(bias)));
-        for (l = 0; l < W && r0 + l < rows; ++l) y[(ptrdiff_t)(r0 + l) * ldy] = out[l];
+        for (l = 0; l < R && r0 + l < rows; ++l) y[(ptrdiff_t)(r0 + l) * ldy] = c[l] + bias;
     }
 }
 #endif
