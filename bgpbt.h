@@ -502,10 +502,12 @@ BGPBT_API bgpbt_result bgpbt_svg_write_plots(const char* path, const char* title
    tiling, on the kernel variant or on the thread count. OpenMP splits output tiles (T) or
    row ranges of micro-panels (P) when the product is large enough to pay for a parallel
    region (m n k > 4M). Nothing is allocated.
-   Measured on the development machine (2 vCPUs of a Xeon with AVX-512 and two 512-bit FMA
-   units, 4.0-4.4 GHz: peak 255-281 GFLOP/s per core; shared with 3 other jobs, load 3-5):
-   0.68-0.76 of the FP32 peak for 256-wide layers at 256-1024 rows, 0.55-0.69 for 6144 rows and
-   the dW shapes (bench_mlp.c: mlp.gemm.*.fraction_of_peak). */
+   Measured (bench_mlp.c: mlp.gemm.*.fraction_of_peak, one thread, peak = measured clock x
+   measured FMAs per cycle x 32 FLOP): on 2 vCPUs of an AMD EPYC Zen 5 (two full-width 512-bit
+   FMA pipes, 3.4-3.6 GHz, peak 217-233 GFLOP/s), 0.94-0.98 of peak for 256-wide layers at
+   256-1024 rows, 0.93 at 6144 rows, 0.83-0.89 for the weight-gradient shapes and a
+   transposed A through this function; on the Xeon of earlier sessions (two 512-bit FMA units,
+   4.0-4.4 GHz, a busier machine) the same kernels gave 0.68-0.76 and 0.55-0.69. */
 BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
                            const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta);
 /* The micro-kernel in use: "avx512-8x32", "avx2-6x16" or "generic-4x<2W>". */
@@ -3259,14 +3261,21 @@ BGPBT_API void bgpbt_write_f64(bgpbt_writer* w, double v) {
     memcpy(&u, &v, 8);
     bgpbt_write_u64(w, u);
 }
+/* bgpbt_write_bytes(w, NULL, size) without the memcpy that gcc -O3 -Wnonnull would flag
+   once inlined: an overflow when writing, the size when counting */
+BGPBT__PRIVATE void bgpbt__write_null(bgpbt_writer* w, size_t size) {
+    if (!w || w->overflow) return;
+    if (w->buf) w->overflow = 1;
+    else w->pos += size;
+}
 BGPBT_API void bgpbt_write_f32s(bgpbt_writer* w, const float* v, size_t n) {
     size_t i;
-    if (!v && n) { bgpbt_write_bytes(w, NULL, n * 4); return; }
+    if (!v && n) { bgpbt__write_null(w, n * 4); return; }
     for (i = 0; i < n; ++i) bgpbt_write_f32(w, v[i]);
 }
 BGPBT_API void bgpbt_write_f64s(bgpbt_writer* w, const double* v, size_t n) {
     size_t i;
-    if (!v && n) { bgpbt_write_bytes(w, NULL, n * 8); return; }
+    if (!v && n) { bgpbt__write_null(w, n * 8); return; }
     for (i = 0; i < n; ++i) bgpbt_write_f64(w, v[i]);
 }
 
@@ -4054,7 +4063,11 @@ BGPBT__PRIVATE void bgpbt__gemm_packa(const float* a, ptrdiff_t a_cs, ptrdiff_t 
 BGPBT__PRIVATE void bgpbt__gemm_micro(int kc, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t a_ps,
                                       const float* bp, ptrdiff_t bld, float* cp, ptrdiff_t ldc, int mr, int nc,
                                       int bt, float* colsum_row) {
+#if BGPBT_FW_WIDTH == 1 /* 8 floats: zeroed, since gcc -O3 cannot see the kernels fill them */
+    float ctile[BGPBT__GEMM_MR * BGPBT__GEMM_NR] = {0};
+#else
     float ctile[BGPBT__GEMM_MR * BGPBT__GEMM_NR];
+#endif
     int r, j, mrc = mr + (colsum_row != NULL);
     if (nc == BGPBT__GEMM_NR && !colsum_row) {
         if (mr == 1) bgpbt__ukernel1(kc, a, a_cs, a_ps, bp, bld, cp, bt);
@@ -10651,7 +10664,10 @@ BGPBT__PRIVATE void bgpbt__nn_gemv1(int rows, int k, const float* a, ptrdiff_t a
     for (r0 = 0; r0 < rows; r0 += R) {
         float c[R], acc[R];
         const float* ar[R];
-        for (l = 0; l < R; ++l) ar[l] = a + (ptrdiff_t)(r0 + l < rows ? r0 + l : rows - 1) * a_rs;
+        for (l = 0; l < R; ++l) {
+            ar[l] = a + (ptrdiff_t)(r0 + l < rows ? r0 + l : rows - 1) * a_rs;
+            c[l] = 0.0f; /* k >= 1 always: only -O3's flow analysis needs it */
+        }
         for (kb = 0; kb < k; kb += BGPBT__GEMM_KC) {
             const int ke = k - kb < BGPBT__GEMM_KC ? k : kb + BGPBT__GEMM_KC;
             for (l = 0; l < R; ++l) acc[l] = 0.0f;

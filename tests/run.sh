@@ -93,8 +93,8 @@ run_suites gcc_O2_native_omp "gcc $STRICT -O2 $NATIVE -fopenmp" "-lm"
 [ "${QUICK:-0}" = 1 ] && { echo "$PASSED passed, $FAILED failed"; [ $FAILED -eq 0 ]; exit $?; }
 
 C_CLANG="clang $STRICT -O2 $NATIVE -fopenmp"
-C_NOOMP="gcc $STRICT -O2 $NATIVE"
-C_NOSIMD="gcc $STRICT -O2 $NATIVE -DBGPBT_NO_SIMD"
+C_NOOMP="gcc $STRICT -O3 $NATIVE"   # -O3 here and below: its flow analysis warns where -O2 does not
+C_NOSIMD="gcc $STRICT -O3 $NATIVE -DBGPBT_NO_SIMD"
 C_SSE2="gcc $STRICT -O2"
 C_AVX2="gcc $STRICT -O2 -mavx2 -mfma"
 C_ASAN="clang $STRICT -O1 -g $NATIVE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -378,7 +378,7 @@ static double bo_nan_region(const double* x, int d, void* u) {
 static void bo_ask_tell_nan_and_batches(void) {
     bgpbt_bo_config c = bgpbt_bo_config_default();
     bgpbt_bo* bo = NULL;
-    double v[4 * 2], best, bv[2];
+    double v[4 * 2], best = 0, bv[2];
     test_log_capture cap;
     int i, k, rejected = 0;
     memset(&cap, 0, sizeof cap);

@@ -328,7 +328,7 @@ static void pbt_test_failed_agent(void) {
         while (pbt_run_round(s, &w, &rd) == 1) {
             rounds++;
             if (rounds == 2) { /* the best agent of round 2 will fail in round 3 */
-                int best;
+                int best = -1;
                 CHECK_OK(bgpbt_pbt_best(s, &best, NULL, NULL));
                 w.nan_agent = best;
             }

@@ -232,7 +232,7 @@ static void sim_check_momentum(const char* xml, const float* v0) {
         KE = 0;
         for (b = 1; b <= 2; ++b) { /* momenta about the origin: m c x v + I w (I w from the cvel) */
             bgpbt_sim_body_desc d;
-            float c[3], v[3], w[3], R[9];
+            float c[3] = {0, 0, 0}, v[3] = {0, 0, 0}, w[3] = {0, 0, 0}, R[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
             double Iw[3], wl[3];
             int r;
             bgpbt_sim_model_body(m, b, &d);
@@ -290,7 +290,7 @@ static void sim_test_collision_momentum(void) {
 static void sim_check_rest(const char* xml, double z_expect, int steps) {
     bgpbt_sim_model* m = sim_load(xml, NULL);
     bgpbt_sim* s = NULL;
-    float p[3], lin[3], ang[3], z_prev = 0;
+    float p[3] = {0, 0, 0}, lin[3] = {0, 0, 0}, ang[3] = {0, 0, 0}, z_prev = 0;
     double E0 = -1, maxgain = 0, mass;
     int i;
     REQUIRE(m != NULL);
@@ -632,7 +632,7 @@ static void sim_test_gym_models(void) {
         bgpbt_sim* s = NULL;
         bgpbt_sim_sizes sz;
         bgpbt_rng rng;
-        float u[17], p[3];
+        float u[17], p[3] = {0, 0, 0};
         int steps = test_is_fast() ? 50 : f == 3 ? 600 : 3000; /* slow build: 3000 env steps = 60 s of sim time */
         REQUIRE(m != NULL);
         sz = bgpbt_sim_model_sizes(m);
