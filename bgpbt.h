@@ -502,12 +502,13 @@ BGPBT_API bgpbt_result bgpbt_svg_write_plots(const char* path, const char* title
    tiling, on the kernel variant or on the thread count. OpenMP splits output tiles (T) or
    row ranges of micro-panels (P) when the product is large enough to pay for a parallel
    region (m n k > 4M). Nothing is allocated.
-   Measured (bench_mlp.c: mlp.gemm.*.fraction_of_peak, one thread, peak = measured clock x
-   measured FMAs per cycle x 32 FLOP): on 2 vCPUs of an AMD EPYC Zen 5 (two full-width 512-bit
-   FMA pipes, 3.4-3.6 GHz, peak 217-233 GFLOP/s), 0.94-0.98 of peak for 256-wide layers at
-   256-1024 rows, 0.93 at 6144 rows, 0.83-0.89 for the weight-gradient shapes and a
-   transposed A through this function; on the Xeon of earlier sessions (two 512-bit FMA units,
-   4.0-4.4 GHz, a busier machine) the same kernels gave 0.68-0.76 and 0.55-0.69. */
+   Measured (bench_mlp.c: mlp.gemm.*.fraction_of_peak, one thread, peak = the run's highest
+   measured clock x measured FMAs per cycle x 32 FLOP): on 2 vCPUs of an AMD EPYC Zen 5 (two
+   full-width 512-bit FMA pipes, 3.6-3.9 GHz), 0.89-0.93 of peak for 256-wide layers at
+   256-1024 rows, 0.79-0.85 at 6144 rows, 0.72-0.83 for the weight-gradient shapes, 0.83 for a
+   transposed A through this function (medians of 3 runs); on the Xeon of earlier sessions (two
+   512-bit FMA units, 4.0-4.4 GHz, a busier machine) the same kernels gave 0.68-0.76 and
+   0.55-0.69. */
 BGPBT_API void bgpbt_sgemm(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
                            const float* b, ptrdiff_t ldb, float* c, ptrdiff_t ldc, int beta);
 /* The micro-kernel in use: "avx512-8x32", "avx2-6x16" or "generic-4x<2W>". */
