@@ -32,8 +32,10 @@ SUITES=$(ls tests/test_*.c | sed 's|tests/test_||; s|\.c$||')
     echo '}'
 } > "$B/all_tests.c"
 
-step_ok() { PASSED=$((PASSED + 1)); echo "ok    $1"; }
-step_fail() { FAILED=$((FAILED + 1)); echo "FAIL  $1"; }
+T0=$(date +%s)
+el() { echo "[$(( $(date +%s) - T0 )) s]"; }   # elapsed time, to see what makes the command long
+step_ok() { PASSED=$((PASSED + 1)); echo "ok    $1 $(el)"; }
+step_fail() { FAILED=$((FAILED + 1)); echo "FAIL  $1 $(el)"; }
 
 # Compiling the header dominates the run time, so builds go two at a time (the machine has 2
 # cores); the tests themselves run one program at a time (they use 2 OpenMP threads).
@@ -62,7 +64,7 @@ run_suites() {
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed or sanitizer report
     PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
     if [ "$f" -eq 0 ]; then
-        echo "ok    $name: $line"
+        echo "ok    $name: $line $(el)"
     else
         echo "FAIL  $name: ${line:-crashed (exit $rc)}"
         grep -v '^ok  ' "$out" | tail -n 40
@@ -93,8 +95,8 @@ run_suites gcc_O2_native_omp "gcc $STRICT -O2 $NATIVE -fopenmp" "-lm"
 [ "${QUICK:-0}" = 1 ] && { echo "$PASSED passed, $FAILED failed"; [ $FAILED -eq 0 ]; exit $?; }
 
 C_CLANG="clang $STRICT -O2 $NATIVE -fopenmp"
-C_NOOMP="gcc $STRICT -O3 $NATIVE"   # -O3 here and below: its flow analysis warns where -O2 does not
-C_NOSIMD="gcc $STRICT -O3 $NATIVE -DBGPBT_NO_SIMD"
+C_NOOMP="gcc $STRICT -O2 $NATIVE"
+C_NOSIMD="gcc $STRICT -O3 $NATIVE -DBGPBT_NO_SIMD"   # -O3: its flow analysis warns where -O2 does not
 C_SSE2="gcc $STRICT -O2"
 C_AVX2="gcc $STRICT -O2 -mavx2 -mfma"
 C_ASAN="clang $STRICT -O1 -g $NATIVE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
@@ -146,5 +148,6 @@ for chk in tests/check_*.sh; do
 done
 
 [ "$SKIPPED" -gt 0 ] && echo "($SKIPPED check(s) skipped: see above)"
+echo "total $(el)"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
