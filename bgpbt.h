@@ -3225,13 +3225,22 @@ BGPBT_API uint32_t bgpbt_crc32(uint32_t crc, const void* data, size_t size) {
     return ~crc;
 }
 
+/* Writing size bytes from NULL: an overflow when writing (nothing to copy from), the size when
+   counting. Its own function so that no memcpy with a NULL source is reachable once inlined
+   (gcc -O3 -Wnonnull flagged bgpbt_write_f32s). */
+BGPBT__PRIVATE void bgpbt__write_null(bgpbt_writer* w, size_t size) {
+    if (!w || w->overflow) return;
+    if (w->buf) w->overflow = 1;
+    else w->pos += size;
+}
+
 BGPBT_API void bgpbt_write_bytes(bgpbt_writer* w, const void* data, size_t size) {
+    if (!data && size) {
+        bgpbt__write_null(w, size);
+        return;
+    }
     if (!w || w->overflow) return;
     if (w->buf) {
-        if (!data && size) { /* nothing to copy from: refuse like an overflow */
-            w->overflow = 1;
-            return;
-        }
         if (size > w->cap - w->pos || w->pos > w->cap) {
             w->overflow = 1;
             return;
@@ -3261,13 +3270,6 @@ BGPBT_API void bgpbt_write_f64(bgpbt_writer* w, double v) {
     uint64_t u;
     memcpy(&u, &v, 8);
     bgpbt_write_u64(w, u);
-}
-/* bgpbt_write_bytes(w, NULL, size) without the memcpy that gcc -O3 -Wnonnull would flag
-   once inlined: an overflow when writing, the size when counting */
-BGPBT__PRIVATE void bgpbt__write_null(bgpbt_writer* w, size_t size) {
-    if (!w || w->overflow) return;
-    if (w->buf) w->overflow = 1;
-    else w->pos += size;
 }
 BGPBT_API void bgpbt_write_f32s(bgpbt_writer* w, const float* v, size_t n) {
     size_t i;

@@ -291,24 +291,17 @@ int main(int argc, char** argv) {
     }
     if (want("mlp.gemm")) {
         set_threads(1);
-        bench_gemm(256, 256, 256, 2);
-        bench_gemm(1024, 256, 256, 2);
-        bench_gemm(6144, 256, 256, 2);
-        bench_gemm(6144, 256, 256, 4);
-        bench_gemm(6144, 87, 256, 2);
-        bench_gemm(512, 256, 256, 4); /* the PPO update's chunks: ~512 rows */
-        bench_gemm(512, 87, 256, 2);
-        bench_gemm(5120, 32, 32, 2);
-        bench_gemm(256, 256, 256, 0);
-        bench_gemm(1024, 256, 256, 0);
-        bench_gemm(256, 6144, 256, 0);
-        bench_gemm(256, 6144, 256, 1);
-        bench_gemm(256, 6144, 256, 3);
-        bench_gemm(87, 6144, 256, 3);
-        bench_gemm(256, 512, 256, 3);
-        bench_gemm(64, 425, 64, 3);
-        bench_gemm(64, 6144, 64, 3);
-        bench_gemm(32, 5120, 32, 0);
+        /* m, k, n, layout (0 plain, 1 .at, 2 .pm, 3 .dw, 4 .pa); the 512- and 425-row shapes
+           are the PPO update's chunks */
+        static const int shapes[][4] = {{256, 256, 256, 2}, {1024, 256, 256, 2}, {6144, 256, 256, 2},
+                                        {6144, 256, 256, 4}, {6144, 87, 256, 2},  {512, 256, 256, 4},
+                                        {512, 87, 256, 2},   {5120, 32, 32, 2},   {256, 256, 256, 0},
+                                        {1024, 256, 256, 0}, {256, 6144, 256, 0}, {256, 6144, 256, 1},
+                                        {256, 6144, 256, 3}, {87, 6144, 256, 3},  {256, 512, 256, 3},
+                                        {64, 425, 64, 3},    {64, 6144, 64, 3},   {32, 5120, 32, 0}};
+        size_t q;
+        for (q = 0; q < sizeof shapes / sizeof shapes[0]; ++q)
+            bench_gemm(shapes[q][0], shapes[q][1], shapes[q][2], shapes[q][3]);
         if (fpc > 0) {
             int i;
             report("mlp.gemm.clock_max_ghz", clock_max, "GHz");
